@@ -1,0 +1,3 @@
+//! Mock on-premises Exchange 2013/2016 for hma-lab.
+pub mod model;
+pub mod surfaces;

@@ -1,0 +1,522 @@
+//! The Exchange organization: servers, virtual directories with their authentication settings,
+//! organization config, AuthServers, on-premises accounts and mailboxes.
+//!
+//! Plain data (serde, `deny_unknown_fields`), loaded from a lab file and changed at run time
+//! through the admin API. Field names follow the Exchange Management Shell properties (snake_case
+//! in files, PascalCase in cmdlet output) so that `Get-*VirtualDirectory | FL` can print them.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+fn yes() -> bool {
+    true
+}
+fn one() -> u32 {
+    1
+}
+
+/// A whole Exchange organization: what a mock-exchange lab file holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    #[serde(default = "one")]
+    pub version: u32,
+    /// e.g. `Contoso`.
+    pub name: String,
+    /// The accepted (primary SMTP) domain, e.g. `contoso.com`.
+    pub domain: String,
+    pub servers: Vec<Server>,
+    #[serde(default)]
+    pub org_config: OrgConfig,
+    #[serde(default)]
+    pub auth_servers: Vec<AuthServer>,
+    /// Partner applications trusted besides the AuthServers (e.g. Skype for Business,
+    /// `00000004-0000-0ff1-ce00-000000000000@contoso.com`), listed in `trusted_issuers`.
+    #[serde(default)]
+    pub partner_applications: Vec<PartnerApplication>,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+    #[serde(default)]
+    pub mailboxes: Vec<Mailbox>,
+    /// How long a changed setting takes to reach the serving path without `iisreset`.
+    #[serde(default = "default_settings_cache")]
+    pub settings_cache_seconds: i64,
+}
+
+fn default_settings_cache() -> i64 {
+    // Exchange caches vdir and org settings for several minutes; the guide warns that "not
+    // enough time has passed". 15 minutes is a conservative, realistic value.
+    900
+}
+
+/// Exchange versions the lab knows.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ExchangeVersion {
+    /// Exchange 2016 CU8, build 15.1.1415.2, Windows Server 2016 (IIS 10.0).
+    #[serde(rename = "2016")]
+    Ex2016,
+    /// Exchange 2013 CU19, build 15.0.1365.1, Windows Server 2012 R2 (IIS 8.5).
+    #[serde(rename = "2013")]
+    Ex2013,
+    /// Exchange 2010 SP3, build 14.3.123.4, Windows Server 2008 R2 (IIS 7.5). No OAuth.
+    #[serde(rename = "2010")]
+    Ex2010,
+}
+
+impl ExchangeVersion {
+    /// `(major, minor, build, revision)`.
+    pub fn build(self) -> (u16, u16, u16, u16) {
+        match self {
+            ExchangeVersion::Ex2016 => (15, 1, 1415, 2),
+            ExchangeVersion::Ex2013 => (15, 0, 1365, 1),
+            ExchangeVersion::Ex2010 => (14, 3, 123, 4),
+        }
+    }
+
+    /// `Version 15.1 (Build 1415.2)` as `Get-ExchangeServer` prints AdminDisplayVersion.
+    pub fn admin_display_version(self) -> String {
+        let (a, b, c, d) = self.build();
+        format!("Version {a}.{b} (Build {c}.{d})")
+    }
+
+    /// The IIS `Server:` header of the Windows release this version usually runs on.
+    pub fn server_header(self) -> &'static str {
+        match self {
+            ExchangeVersion::Ex2016 => "Microsoft-IIS/10.0 Microsoft-HTTPAPI/2.0",
+            ExchangeVersion::Ex2013 => "Microsoft-IIS/8.5 Microsoft-HTTPAPI/2.0",
+            ExchangeVersion::Ex2010 => "Microsoft-IIS/7.5",
+        }
+    }
+
+    /// Whether this version can take OAuth from Azure AD at all (2013 CU19+ / 2016 CU8+).
+    pub fn supports_hma(self) -> bool {
+        !matches!(self, ExchangeVersion::Ex2010)
+    }
+}
+
+/// One Exchange server (Client Access + Mailbox roles).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// NetBIOS name, e.g. `EX1` (shown in `X-FEServer`).
+    pub name: String,
+    /// e.g. `ex1.contoso.com` (shown in `X-CalculatedBETarget`).
+    pub fqdn: String,
+    pub version: ExchangeVersion,
+    /// Overrides the `Server:` header (otherwise from `version`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_header: Option<String>,
+    /// Host names this server answers as *internal* (e.g. `mail.corp.contoso.com`, `ex1.contoso.com`).
+    /// A request arriving on any other host is treated as external.
+    #[serde(default)]
+    pub internal_hosts: Vec<String>,
+    pub vdirs: Vec<VirtualDirectory>,
+}
+
+/// The kinds of virtual directory.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum VdirKind {
+    /// `/autodiscover`
+    Autodiscover,
+    /// `/EWS`
+    Ews,
+    /// `/mapi`
+    Mapi,
+    /// `/OAB`
+    Oab,
+    /// `/Microsoft-Server-ActiveSync`
+    Eas,
+    /// `/owa`
+    Owa,
+    /// `/ecp`
+    Ecp,
+    /// `/rpc` (Outlook Anywhere)
+    Rpc,
+}
+
+impl VdirKind {
+    /// The URL path prefix (matched case-insensitively).
+    pub fn path(self) -> &'static str {
+        match self {
+            VdirKind::Autodiscover => "/autodiscover",
+            VdirKind::Ews => "/ews",
+            VdirKind::Mapi => "/mapi",
+            VdirKind::Oab => "/oab",
+            VdirKind::Eas => "/microsoft-server-activesync",
+            VdirKind::Owa => "/owa",
+            VdirKind::Ecp => "/ecp",
+            VdirKind::Rpc => "/rpc",
+        }
+    }
+
+    /// The vdir whose path prefixes `path` (case-insensitive), if any.
+    pub fn for_path(path: &str) -> Option<VdirKind> {
+        let lower = path.to_ascii_lowercase();
+        [
+            VdirKind::Autodiscover,
+            VdirKind::Ews,
+            VdirKind::Mapi,
+            VdirKind::Oab,
+            VdirKind::Eas,
+            VdirKind::Owa,
+            VdirKind::Ecp,
+            VdirKind::Rpc,
+        ]
+        .into_iter()
+        .find(|k| {
+            let p = k.path();
+            lower == p || lower.starts_with(&format!("{p}/"))
+        })
+    }
+}
+
+/// Authentication methods as Exchange names them in `*AuthenticationMethods`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    Basic,
+    Ntlm,
+    Negotiate,
+    WindowsIntegrated,
+    WSSecurity,
+    OAuth,
+    Digest,
+    Fba,
+    Adfs,
+    LiveIdBasic,
+    LiveIdNegotiate,
+    Certificate,
+}
+
+impl AuthMethod {
+    /// The spelling PowerShell prints (`{Ntlm, OAuth, Negotiate}`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Basic => "Basic",
+            AuthMethod::Ntlm => "Ntlm",
+            AuthMethod::Negotiate => "Negotiate",
+            AuthMethod::WindowsIntegrated => "WindowsIntegrated",
+            AuthMethod::WSSecurity => "WSSecurity",
+            AuthMethod::OAuth => "OAuth",
+            AuthMethod::Digest => "Digest",
+            AuthMethod::Fba => "Fba",
+            AuthMethod::Adfs => "Adfs",
+            AuthMethod::LiveIdBasic => "LiveIdBasic",
+            AuthMethod::LiveIdNegotiate => "LiveIdNegotiate",
+            AuthMethod::Certificate => "Certificate",
+        }
+    }
+
+    /// Parses a cmdlet/lab spelling, case-insensitively.
+    pub fn parse(s: &str) -> Option<AuthMethod> {
+        let all = [
+            AuthMethod::Basic,
+            AuthMethod::Ntlm,
+            AuthMethod::Negotiate,
+            AuthMethod::WindowsIntegrated,
+            AuthMethod::WSSecurity,
+            AuthMethod::OAuth,
+            AuthMethod::Digest,
+            AuthMethod::Fba,
+            AuthMethod::Adfs,
+            AuthMethod::LiveIdBasic,
+            AuthMethod::LiveIdNegotiate,
+            AuthMethod::Certificate,
+        ];
+        all.into_iter().find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// One virtual directory on one server. The three method lists and the flags are stored as
+/// Exchange stores them; [`crate`] derives the effective challenge set per side from them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VirtualDirectory {
+    pub kind: VdirKind,
+    /// e.g. `mapi (Default Web Site)`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<String>,
+    /// MAPI only: what IIS offers (`{Ntlm, OAuth, Negotiate}`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub iis_authentication_methods: Vec<AuthMethod>,
+    #[serde(default)]
+    pub internal_authentication_methods: Vec<AuthMethod>,
+    #[serde(default)]
+    pub external_authentication_methods: Vec<AuthMethod>,
+    #[serde(default)]
+    pub basic_authentication: bool,
+    #[serde(default)]
+    pub windows_authentication: bool,
+    #[serde(default)]
+    pub oauth_authentication: bool,
+    #[serde(default)]
+    pub wssecurity_authentication: bool,
+    #[serde(default)]
+    pub digest_authentication: bool,
+    #[serde(default)]
+    pub adfs_authentication: bool,
+    #[serde(default)]
+    pub live_id_basic_authentication: bool,
+    #[serde(default)]
+    pub live_id_negotiate_authentication: bool,
+    /// OWA/ECP forms-based authentication.
+    #[serde(default)]
+    pub forms_authentication: bool,
+}
+
+/// `Get-OrganizationConfig` properties the lab uses.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OrgConfig {
+    /// Enables OAuth for Outlook for Windows (`4000000` "Flighting is not enabled" when false).
+    #[serde(default)]
+    pub oauth2_client_profile_enabled: bool,
+    #[serde(default = "yes")]
+    pub mapi_http_enabled: bool,
+}
+
+impl Default for OrgConfig {
+    fn default() -> Self {
+        OrgConfig {
+            oauth2_client_profile_enabled: false,
+            mapi_http_enabled: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum AuthServerType {
+    AzureAD,
+    ADFS,
+    Facebook,
+    LiveId,
+    MicrosoftACS,
+}
+
+/// An `AuthServer` object (`Get-AuthServer`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthServer {
+    /// e.g. `EvoSts` (the Hybrid Configuration Wizard's name for Azure AD).
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: AuthServerType,
+    /// Where the server's metadata (signing certificates, issuer) is read from over HTTP,
+    /// e.g. `https://login.windows.net/contoso.com/federationmetadata/2007-06/federationmetadata.xml`.
+    pub auth_metadata_url: String,
+    /// Tenant id the metadata names (filled after a metadata refresh, or given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realm: Option<String>,
+    /// Puts `authorization_uri` into Bearer challenges.
+    #[serde(default)]
+    pub is_default_authorization_endpoint: bool,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The authorize endpoint advertised as `authorization_uri`.
+    #[serde(default = "default_authorization_endpoint")]
+    pub authorization_endpoint: String,
+}
+
+fn default_authorization_endpoint() -> String {
+    "https://login.windows.net/common/oauth2/authorize".into()
+}
+
+/// A partner application trusted for OAuth (listed in `trusted_issuers`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerApplication {
+    pub name: String,
+    pub application_identifier: String,
+    /// `contoso.com` or a tenant id.
+    pub realm: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+/// An on-premises Active Directory account.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// `sAMAccountName`, e.g. `GregT` (Basic/NTLM log in as `CONTOSO\GregT` or the UPN).
+    pub sam: String,
+    pub upn: String,
+    /// The account's SID — the `onprem_sid` claim of a synced user.
+    pub sid: String,
+    pub password: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+/// A mailbox, owned by an account, homed on a server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Mailbox {
+    pub primary_smtp_address: String,
+    /// SID of the owning account.
+    pub owner_sid: String,
+    /// The server name (`EX1`) that hosts the database.
+    pub server: String,
+    pub guid: Uuid,
+    pub display_name: String,
+    /// Items present when the lab starts.
+    #[serde(default)]
+    pub items: Vec<SeedItem>,
+}
+
+/// An item a mailbox starts with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SeedItem {
+    /// Distinguished folder: `inbox`, `sentitems`, `drafts`, `deleteditems`, `calendar`, `contacts`.
+    #[serde(default = "default_folder")]
+    pub folder: String,
+    pub subject: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub body: String,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<String>,
+    #[serde(default)]
+    pub is_read: bool,
+}
+
+fn default_folder() -> String {
+    "inbox".into()
+}
+
+impl Organization {
+    pub fn server(&self, name: &str) -> Option<&Server> {
+        self.servers
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name) || s.fqdn.eq_ignore_ascii_case(name))
+    }
+
+    pub fn server_mut(&mut self, name: &str) -> Option<&mut Server> {
+        self.servers
+            .iter_mut()
+            .find(|s| s.name.eq_ignore_ascii_case(name) || s.fqdn.eq_ignore_ascii_case(name))
+    }
+
+    pub fn account_by_sid(&self, sid: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.sid.eq_ignore_ascii_case(sid))
+    }
+
+    pub fn account_by_upn(&self, upn: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.upn.eq_ignore_ascii_case(upn))
+    }
+
+    /// An account by `DOMAIN\sam`, `sam` or UPN (Basic/NTLM user names).
+    pub fn account_by_logon(&self, logon: &str) -> Option<&Account> {
+        let sam = logon.rsplit_once('\\').map(|(_, s)| s).unwrap_or(logon);
+        self.accounts
+            .iter()
+            .find(|a| a.upn.eq_ignore_ascii_case(logon) || a.sam.eq_ignore_ascii_case(sam))
+    }
+
+    pub fn mailbox_of_sid(&self, sid: &str) -> Option<&Mailbox> {
+        self.mailboxes
+            .iter()
+            .find(|m| m.owner_sid.eq_ignore_ascii_case(sid))
+    }
+
+    pub fn mailbox_by_smtp(&self, smtp: &str) -> Option<&Mailbox> {
+        self.mailboxes
+            .iter()
+            .find(|m| m.primary_smtp_address.eq_ignore_ascii_case(smtp))
+    }
+
+    pub fn mailbox_by_guid(&self, guid: Uuid) -> Option<&Mailbox> {
+        self.mailboxes.iter().find(|m| m.guid == guid)
+    }
+
+    /// The AuthServer that is the default authorization endpoint (enabled), if any.
+    pub fn default_auth_server(&self) -> Option<&AuthServer> {
+        self.auth_servers
+            .iter()
+            .find(|a| a.enabled && a.is_default_authorization_endpoint)
+    }
+
+    /// Whether any server runs Exchange 2010 (the Hybrid wizard then creates no EvoSts).
+    pub fn has_exchange_2010(&self) -> bool {
+        self.servers
+            .iter()
+            .any(|s| s.version == ExchangeVersion::Ex2010)
+    }
+}
+
+impl Server {
+    pub fn vdir(&self, kind: VdirKind) -> Option<&VirtualDirectory> {
+        self.vdirs.iter().find(|v| v.kind == kind)
+    }
+
+    pub fn vdir_mut(&mut self, kind: VdirKind) -> Option<&mut VirtualDirectory> {
+        self.vdirs.iter_mut().find(|v| v.kind == kind)
+    }
+
+    /// Whether `host` is one of this server's internal names.
+    pub fn is_internal_host(&self, host: &str) -> bool {
+        let host = host.split(':').next().unwrap_or(host);
+        host.eq_ignore_ascii_case(&self.fqdn)
+            || host.eq_ignore_ascii_case(&self.name)
+            || self
+                .internal_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(host))
+    }
+
+    /// The `Server:` header value.
+    pub fn server_header(&self) -> &str {
+        self.server_header
+            .as_deref()
+            .unwrap_or_else(|| self.version.server_header())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vdir_for_path_is_case_insensitive_and_prefix_exact() {
+        assert_eq!(VdirKind::for_path("/EWS/Exchange.asmx"), Some(VdirKind::Ews));
+        assert_eq!(VdirKind::for_path("/mapi/emsmdb/"), Some(VdirKind::Mapi));
+        assert_eq!(
+            VdirKind::for_path("/Autodiscover/Autodiscover.xml"),
+            Some(VdirKind::Autodiscover)
+        );
+        assert_eq!(
+            VdirKind::for_path("/Microsoft-Server-ActiveSync"),
+            Some(VdirKind::Eas)
+        );
+        assert_eq!(VdirKind::for_path("/ewsx"), None);
+        assert_eq!(VdirKind::for_path("/"), None);
+    }
+
+    #[test]
+    fn auth_method_round_trips_powershell_spelling() {
+        assert_eq!(AuthMethod::parse("ntlm"), Some(AuthMethod::Ntlm));
+        assert_eq!(AuthMethod::parse(" OAuth"), Some(AuthMethod::OAuth));
+        assert_eq!(AuthMethod::WSSecurity.as_str(), "WSSecurity");
+        assert_eq!(AuthMethod::parse("Kerberos"), None);
+    }
+
+    #[test]
+    fn builds_are_the_field_versions() {
+        assert_eq!(ExchangeVersion::Ex2016.build(), (15, 1, 1415, 2));
+        assert_eq!(ExchangeVersion::Ex2013.build(), (15, 0, 1365, 1));
+        assert_eq!(ExchangeVersion::Ex2010.build(), (14, 3, 123, 4));
+        assert_eq!(
+            ExchangeVersion::Ex2016.admin_display_version(),
+            "Version 15.1 (Build 1415.2)"
+        );
+    }
+}
