@@ -1,4 +1,6 @@
 //! Placeholder: admin API.
-use axum::Router;
 use crate::state::AppState;
-pub fn routes(_state: AppState) -> Router<AppState> { Router::new() }
+use axum::Router;
+pub fn routes(_state: AppState) -> Router<AppState> {
+    Router::new()
+}

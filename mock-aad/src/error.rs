@@ -452,7 +452,9 @@ impl AadError {
         Self::bad_request(
             "invalid_request",
             90015,
-            format!("Requested query string is too long or contains a duplicate parameter '{name}'."),
+            format!(
+                "Requested query string is too long or contains a duplicate parameter '{name}'."
+            ),
         )
     }
 
@@ -561,7 +563,10 @@ pub fn set_aad_headers(
         "set-cookie",
         s("x-ms-gateway-slice=008; path=/; secure; HttpOnly"),
     );
-    h.append("set-cookie", s("stsservicecookie=ests; path=/; secure; HttpOnly"));
+    h.append(
+        "set-cookie",
+        s("stsservicecookie=ests; path=/; secure; HttpOnly"),
+    );
     h.insert("x-powered-by", s("ASP.NET"));
     if let Ok(v) = HeaderValue::from_str(&timefmt::http_date(now)) {
         h.insert("date", v);

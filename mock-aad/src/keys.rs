@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::signature::KeyPair as _;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::KeyPair as _;
 use aws_lc_rs::signature::RSA_PKCS1_SHA256;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -20,10 +20,22 @@ use rustls_pki_types::{CertificateDer, PrivatePkcs8KeyDer};
 use serde_json::{json, Map, Value};
 
 const SHIPPED: [(&str, &str); 4] = [
-    (include_str!("../keys/key1.pem"), include_str!("../keys/cert1.pem")),
-    (include_str!("../keys/key2.pem"), include_str!("../keys/cert2.pem")),
-    (include_str!("../keys/key3.pem"), include_str!("../keys/cert3.pem")),
-    (include_str!("../keys/key4.pem"), include_str!("../keys/cert4.pem")),
+    (
+        include_str!("../keys/key1.pem"),
+        include_str!("../keys/cert1.pem"),
+    ),
+    (
+        include_str!("../keys/key2.pem"),
+        include_str!("../keys/cert2.pem"),
+    ),
+    (
+        include_str!("../keys/key3.pem"),
+        include_str!("../keys/cert3.pem"),
+    ),
+    (
+        include_str!("../keys/key4.pem"),
+        include_str!("../keys/cert4.pem"),
+    ),
 ];
 
 /// Where a key is in its life.
@@ -50,7 +62,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish()
     }
 }
 
@@ -75,12 +89,12 @@ impl SigningKey {
     }
 
     fn from_der(pkcs8: &[u8], cert_der: &[u8]) -> Result<Self, KeyError> {
-        let pair =
-            KeyPair::from_pkcs8(pkcs8).map_err(|e| KeyError::Material(format!("{e:?}")))?;
+        let pair = KeyPair::from_pkcs8(pkcs8).map_err(|e| KeyError::Material(format!("{e:?}")))?;
         let public = pair.public_key();
         let n = public.modulus().big_endian_without_leading_zero().to_vec();
         let e = public.exponent().big_endian_without_leading_zero().to_vec();
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, cert_der);
+        let digest =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, cert_der);
         Ok(SigningKey {
             kid: URL_SAFE_NO_PAD.encode(digest.as_ref()),
             cert_der: cert_der.to_vec(),
@@ -101,9 +115,10 @@ impl SigningKey {
         let rc_key = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, &rcgen::PKCS_RSA_SHA256)
             .map_err(|e| KeyError::Material(format!("rcgen key: {e}")))?;
         let mut params = rcgen::CertificateParams::default();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "accounts.accesscontrol.windows.net");
+        params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            "accounts.accesscontrol.windows.net",
+        );
         let cert = params
             .self_signed(&rc_key)
             .map_err(|e| KeyError::Material(format!("rcgen cert: {e}")))?;
@@ -276,7 +291,10 @@ mod tests {
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
         assert_eq!(
             header.to_string(),
-            format!(r#"{{"typ":"JWT","alg":"RS256","x5t":"{0}","kid":"{0}"}}"#, key.kid)
+            format!(
+                r#"{{"typ":"JWT","alg":"RS256","x5t":"{0}","kid":"{0}"}}"#,
+                key.kid
+            )
         );
         let public = aws_lc_rs::signature::RsaPublicKeyComponents {
             n: &key.n,

@@ -1,3 +1,6 @@
-//! Placeholder: lab file loading.
+//! Placeholder: lab file loading (semantic validation comes with the admin work).
 use crate::model::Directory;
-pub fn parse_str(text: &str, _name: &str) -> Result<Directory, String> { serde_yaml_ng::from_str(text).map_err(|e| e.to_string()) }
+pub use lab_kit::FileError;
+pub fn parse_str(text: &str, name: &str) -> Result<Directory, FileError> {
+    lab_kit::parse_yaml(text, name)
+}

@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
-pub use lab_clock::Clock;
+pub use lab_kit::Clock;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 

@@ -318,7 +318,9 @@ impl Tenant {
     }
 
     pub fn user_mut(&mut self, upn: &str) -> Option<&mut User> {
-        self.users.iter_mut().find(|u| u.upn.eq_ignore_ascii_case(upn))
+        self.users
+            .iter_mut()
+            .find(|u| u.upn.eq_ignore_ascii_case(upn))
     }
 
     pub fn user_by_oid(&self, oid: Uuid) -> Option<&User> {
@@ -425,7 +427,9 @@ mod tests {
         assert!(t.resource("https://mail.contoso.com").is_some());
         assert!(t.resource("HTTPS://MAIL.contoso.com").is_some());
         assert!(t.resource("https://owa.contoso.com/").is_some());
-        assert!(t.resource("https://mail.contoso.com/EWS/Exchange.asmx").is_some());
+        assert!(t
+            .resource("https://mail.contoso.com/EWS/Exchange.asmx")
+            .is_some());
         assert!(t.resource("https://mail.corp.contoso.com/").is_none());
         assert!(t.resource("http://mail.contoso.com/").is_none());
         assert!(t.resource("00000002-0000-0ff1-ce00-000000000000").is_some());

@@ -10,7 +10,11 @@ use crate::model::{CaAction, MfaState, Tenant, User};
 ///
 /// Order as Azure AD: unknown user (50034), locked (50053, checked before the password, as smart
 /// lockout does), wrong password (50126), disabled (50057).
-pub fn authenticate<'t>(tenant: &'t Tenant, upn: &str, password: &str) -> Result<&'t User, AadError> {
+pub fn authenticate<'t>(
+    tenant: &'t Tenant,
+    upn: &str,
+    password: &str,
+) -> Result<&'t User, AadError> {
     let user = lookup(tenant, upn)?;
     if user.locked {
         return Err(AadError::account_locked());

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use lab_clock::Clock;
+use lab_kit::Clock;
 use time::OffsetDateTime;
 
 use crate::faults::Faults;

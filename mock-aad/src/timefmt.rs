@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc2822;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-/// Converts a lab-clock instant.
+/// Converts a lab-kit instant.
 pub fn from_system(t: SystemTime) -> OffsetDateTime {
     OffsetDateTime::from(t)
 }

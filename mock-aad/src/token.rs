@@ -1,4 +1,6 @@
 //! Placeholder: filled in by the token work.
-use axum::Router;
 use crate::state::AppState;
-pub fn routes() -> Router<AppState> { Router::new() }
+use axum::Router;
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,6 +1,8 @@
 //! Placeholder: sign-in pages.
-use axum::Router;
 use crate::state::AppState;
+use axum::Router;
 #[derive(Debug, Default)]
 pub struct Sessions {}
-pub fn routes() -> Router<AppState> { Router::new() }
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

@@ -223,7 +223,8 @@ impl AuthMethod {
             AuthMethod::LiveIdNegotiate,
             AuthMethod::Certificate,
         ];
-        all.into_iter().find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
+        all.into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -407,11 +408,15 @@ impl Organization {
     }
 
     pub fn account_by_sid(&self, sid: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.sid.eq_ignore_ascii_case(sid))
+        self.accounts
+            .iter()
+            .find(|a| a.sid.eq_ignore_ascii_case(sid))
     }
 
     pub fn account_by_upn(&self, upn: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.upn.eq_ignore_ascii_case(upn))
+        self.accounts
+            .iter()
+            .find(|a| a.upn.eq_ignore_ascii_case(upn))
     }
 
     /// An account by `DOMAIN\sam`, `sam` or UPN (Basic/NTLM user names).
@@ -487,7 +492,10 @@ mod tests {
 
     #[test]
     fn vdir_for_path_is_case_insensitive_and_prefix_exact() {
-        assert_eq!(VdirKind::for_path("/EWS/Exchange.asmx"), Some(VdirKind::Ews));
+        assert_eq!(
+            VdirKind::for_path("/EWS/Exchange.asmx"),
+            Some(VdirKind::Ews)
+        );
         assert_eq!(VdirKind::for_path("/mapi/emsmdb/"), Some(VdirKind::Mapi));
         assert_eq!(
             VdirKind::for_path("/Autodiscover/Autodiscover.xml"),

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use lab_clock::Clock;
+use lab_kit::Clock;
 
 use crate::model::{Account, Mailbox, Organization, Server, VdirKind};
 

@@ -107,7 +107,10 @@ impl Clock {
 
     /// How far this clock has been moved from its base, in seconds.
     pub fn offset_secs(&self) -> i64 {
-        self.inner.offset_us.load(Ordering::Relaxed).div_euclid(1_000_000)
+        self.inner
+            .offset_us
+            .load(Ordering::Relaxed)
+            .div_euclid(1_000_000)
     }
 
     /// Whether two handles are the same clock.

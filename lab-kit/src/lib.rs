@@ -1,0 +1,9 @@
+//! What every hma-lab service shares, and nothing else: the lab [`Clock`] and lab-file parsing
+//! with errors that name file, line, column and the fix ([`labfile`]). No shared *state* lives
+//! here — each service owns its own and exposes it through its admin API.
+
+pub mod clock;
+pub mod labfile;
+
+pub use clock::Clock;
+pub use labfile::{parse_yaml, FileError};
