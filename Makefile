@@ -5,7 +5,7 @@ CARGO ?= cargo
 
 ## Start the default lab (contoso) and print how to reach it.
 run:
-	$(CARGO) run --release -p hma-lab -- serve
+	$(CARGO) run -p hma-lab -- up
 
 ## Unit, router and end-to-end tests of every crate.
 test:

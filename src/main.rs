@@ -1,1 +1,159 @@
-fn main() {}
+//! The `hma-lab` command line.
+//!
+//! For now it starts the default lab's two services — mock Azure AD and mock Exchange — wired to
+//! each other over HTTP on loopback, and prints how to reach them. The scenario runner, the TLS
+//! front door and the cmdlet shell arrive as subcommands of this same binary.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lab_kit::Clock;
+
+#[derive(Parser)]
+#[command(name = "hma-lab", version, about = "Offline lab for Exchange Hybrid Modern Authentication")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the default lab (mock Azure AD + mock Exchange, plain HTTP on loopback) until Ctrl-C.
+    Up {
+        /// mock-aad lab file (default: the shipped contoso directory).
+        #[arg(long)]
+        aad_lab: Option<std::path::PathBuf>,
+        /// mock-exchange lab file (default: the shipped contoso organization).
+        #[arg(long)]
+        exchange_lab: Option<std::path::PathBuf>,
+        /// Address for mock-aad.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        aad_listen: SocketAddr,
+        /// Address for mock-exchange's first server (others take free ports).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        exchange_listen: SocketAddr,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Up {
+            aad_lab,
+            exchange_lab,
+            aad_listen,
+            exchange_listen,
+        } => up(aad_lab, exchange_lab, aad_listen, exchange_listen).await,
+    }
+}
+
+async fn up(
+    aad_lab: Option<std::path::PathBuf>,
+    exchange_lab: Option<std::path::PathBuf>,
+    aad_listen: SocketAddr,
+    exchange_listen: SocketAddr,
+) -> ExitCode {
+    let clock = Clock::system();
+    let mut aad_config = mock_aad::Config::contoso();
+    if let Some(path) = aad_lab {
+        match mock_aad::labfile::load(&path) {
+            Ok(dir) => aad_config.directory = dir,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    aad_config.listen = aad_listen;
+    aad_config.clock = clock.clone();
+    let aad = match mock_aad::start(aad_config).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("mock-aad: cannot listen on {aad_listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let mut ex_config = mock_exchange::Config::contoso();
+    if let Some(path) = exchange_lab {
+        match mock_exchange::labfile::load(&path) {
+            Ok(org) => ex_config.organization = org,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    ex_config.listen = exchange_listen;
+    ex_config.clock = clock;
+    ex_config.aad_url = Some(aad.url());
+    let exchange = match mock_exchange::start(ex_config).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("mock-exchange: cannot listen on {exchange_listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let servers: serde_json::Map<String, serde_json::Value> = exchange
+        .server_urls()
+        .into_iter()
+        .map(|(name, url)| (name, serde_json::Value::String(url)))
+        .collect();
+    let ready = serde_json::json!({
+        "event": "ready",
+        "aad": aad.url(),
+        "aad_admin_token": aad.admin_token(),
+        "exchange": exchange.url(),
+        "exchange_servers": servers,
+        "exchange_admin_token": exchange.admin_token(),
+    });
+    println!("{ready}");
+    eprintln!(
+        "\nhma-lab is up (default lab: contoso).\n\
+         \n  mock Azure AD   {aad}\n  mock Exchange   {ex}\n\
+         \nTry:\n  curl -s {aad}/contoso.com/v2.0/.well-known/openid-configuration\n  \
+         curl -s -X POST {aad}/contoso.com/oauth2/token -d grant_type=password \\\n    \
+         -d client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c -d resource=https://mail.contoso.com/ \\\n    \
+         -d username=GregT@contoso.com -d 'password=Contoso2017!'\n  \
+         curl -si -H 'Host: mail.contoso.com' -H 'Authorization: Bearer' {ex}/mapi/emsmdb/\n\
+         \nEvery user's password is Contoso2017!. Ctrl-C stops the lab.",
+        aad = aad.url(),
+        ex = exchange.url()
+    );
+
+    shutdown_signal().await;
+    exchange.shutdown().await;
+    aad.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
