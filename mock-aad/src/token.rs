@@ -442,17 +442,23 @@ fn grant_password(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
     c.client_id_present()?;
     let username = c.required("username")?;
     let password = c.required("password")?;
-    let tenant = match path {
-        PathTenant::Specific(t) => *t,
+    let upn_domain = username.rsplit_once('@').map(|p| p.1).unwrap_or(username);
+    let (tenant, tname) = match path {
+        PathTenant::Specific(t) => {
+            let name = c.tenant_name(&t);
+            (*t, name)
+        }
         PathTenant::Common => {
+            // The user's domain is the tenant the request named.
             let found = c.s.dir().tenant_of_upn(username).cloned();
-            found.ok_or_else(|| {
-                let domain = username.rsplit_once('@').map(|p| p.1).unwrap_or(username);
-                AadError::user_not_found(domain)
-            })?
+            let t = found.ok_or_else(|| AadError::user_not_found(upn_domain))?;
+            let name = t
+                .domain(upn_domain)
+                .map(|d| d.name.clone())
+                .unwrap_or_else(|| t.primary_domain().to_string());
+            (t, name)
         }
     };
-    let tname = c.tenant_name(&tenant);
     let client = c.client(&tenant, &tname, false)?;
     let target = c.target(&tenant, &tname, &client.app, None)?;
     let user = signin::authenticate(&tenant, username, password)?.clone();
