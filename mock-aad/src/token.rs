@@ -579,14 +579,15 @@ fn grant_refresh(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
             .get(rt)
             .cloned()
             .ok_or_else(AadError::malformed_grant)?;
+    if grant.revoked {
+        // A single token revoked by the admin API: the grant is gone, as after a consent revoke.
+        return Err(AadError::scopes_unauthorized());
+    }
     let tenant = c.grant_tenant(&path, grant.auth.tid, AadError::malformed_grant)?;
     let tname = c.tenant_name(&tenant);
     let client = c.client(&tenant, &tname, false)?;
     if grant.client_id != client.app.app_id {
         return Err(AadError::scopes_unauthorized());
-    }
-    if grant.revoked {
-        return Err(AadError::code_expired());
     }
     let user = tenant
         .user_by_oid(grant.auth.user_oid)

@@ -963,6 +963,38 @@ async fn refresh_refusals() {
     lab.state.dir_mut().tenants[0].conditional_access[0].action = CaAction::Block;
     let r = lab.refresh_v1(&rt).await;
     assert_eq!(r.code(), 53003);
+    lab.state.dir_mut().tenants[0].conditional_access.clear();
+    lab.refresh_v1(&rt).await.ok();
+
+    // Missing parameters name the parameter.
+    let r = lab
+        .post(
+            "/common/oauth2/token",
+            &[("grant_type", "refresh_token"), ("client_id", OFFICE)],
+        )
+        .await;
+    assert_eq!(r.code(), 900144);
+    assert!(r.field("error_description").starts_with(
+        "AADSTS900144: The request body must contain the following parameter: 'refresh_token'.\r\n"
+    ));
+    let r = lab
+        .post(
+            "/common/oauth2/token",
+            &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+        )
+        .await;
+    assert!(r.field("error_description").contains("'client_id'"));
+
+    // A token revoked on its own (admin API) is refused; its siblings are not.
+    let other = lab
+        .ropc_v1("GregT@contoso.com", AUTODISCOVER)
+        .await
+        .ok()
+        .field("refresh_token");
+    assert!(lab.state.grants().revoke_token(&rt));
+    let r = lab.refresh_v1(&rt).await;
+    assert_eq!(r.code(), 70000);
+    lab.refresh_v1(&other).await.ok();
 }
 
 // ------------------------------------------------------------------------------ auth code
