@@ -531,6 +531,17 @@ impl AadError {
         Self::bad_request("invalid_grant", 50013, detail)
     }
 
+    /// AADSTS900561: a token or devicecode endpoint reached with another method than POST.
+    pub fn post_only(method: &str) -> Self {
+        Self::bad_request(
+            "invalid_request",
+            900561,
+            format!(
+                "The endpoint only accepts POST, OPTIONS requests. Received a {method} request."
+            ),
+        )
+    }
+
     /// AADSTS500133: an on-behalf-of assertion past its expiry.
     pub fn assertion_expired(now: OffsetDateTime, exp: OffsetDateTime) -> Self {
         Self::bad_request(

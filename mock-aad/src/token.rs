@@ -54,10 +54,25 @@ const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// The token-service routes (any Host).
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/{tenant}/oauth2/token", post(token_v1))
-        .route("/{tenant}/oauth2/v2.0/token", post(token_v2))
-        .route("/{tenant}/oauth2/devicecode", post(devicecode_v1))
-        .route("/{tenant}/oauth2/v2.0/devicecode", post(devicecode_v2))
+        .route("/{tenant}/oauth2/token", post(token_v1).fallback(not_post))
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(token_v2).fallback(not_post),
+        )
+        .route(
+            "/{tenant}/oauth2/devicecode",
+            post(devicecode_v1).fallback(not_post),
+        )
+        .route(
+            "/{tenant}/oauth2/v2.0/devicecode",
+            post(devicecode_v2).fallback(not_post),
+        )
+}
+
+/// Any other method than POST: Azure AD's JSON error, not an empty 405.
+async fn not_post(State(s): State<AppState>, req: Request) -> Response {
+    let ids = RequestIds::from_headers(req.headers());
+    AadError::post_only(req.method().as_str()).into_response_with(&ids, s.now())
 }
 
 /// The base URL pages and device-code messages point at: `config.public_base` when set, else
@@ -934,6 +949,8 @@ fn devicecode(c: &Ctx) -> Result<Value, AadError> {
     let device_code = format!("DAQABAAEAAA{}", random_b64url(96));
     let user_code = {
         let mut g = c.s.grants();
+        // Forget device codes a day past their expiry, so a long-running lab does not grow.
+        g.devices.retain(|_, d| d.expires_at + 86_400 > c.now);
         let code = loop {
             let candidate = new_user_code();
             if !g

@@ -720,6 +720,31 @@ async fn request_and_resource_errors() {
 }
 
 #[tokio::test]
+async fn get_on_the_token_endpoint_is_900561() {
+    let lab = Lab::new();
+    let req = Request::builder()
+        .method("GET")
+        .uri("/common/oauth2/v2.0/token?grant_type=password")
+        .header("client-request-id", CORR)
+        .body(Body::empty())
+        .unwrap();
+    let resp = mock_aad::app(lab.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let r = Resp {
+        status: StatusCode::BAD_REQUEST,
+        reason: None,
+        headers,
+        text: String::from_utf8(bytes.to_vec()).unwrap(),
+    };
+    assert_eq!(r.code(), 900561);
+    golden("900561_get", &r);
+}
+
+#[tokio::test]
 async fn oversized_body_is_an_aad_json_error() {
     let lab = Lab::new();
     let big = format!("grant_type=password&x={}", "a".repeat(300 * 1024));
