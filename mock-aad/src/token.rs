@@ -623,14 +623,14 @@ fn grant_refresh(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
         }
     }
     let lifetimes = &tenant.token_lifetimes;
-    if c.now - grant.last_used > lifetimes.refresh_token_max_inactive {
+    if c.now.saturating_sub(grant.last_used) > lifetimes.refresh_token_max_inactive {
         return Err(AadError::refresh_inactive(
             instant(grant.issued_at),
             lifetimes.refresh_token_max_inactive,
         ));
     }
     if let Some(max_age) = lifetimes.refresh_token_max_age {
-        if c.now - auth_time > max_age {
+        if c.now.saturating_sub(auth_time) > max_age {
             return Err(AadError::refresh_max_age(instant(auth_time), max_age));
         }
     }
@@ -736,7 +736,10 @@ fn grant_client_credentials(c: &Ctx, path: PathTenant) -> Result<Value, AadError
     } else {
         m.insert("expires_in".into(), json!(lifetime.to_string()));
         m.insert("ext_expires_in".into(), json!(ext.to_string()));
-        m.insert("expires_on".into(), json!((c.now + lifetime).to_string()));
+        m.insert(
+            "expires_on".into(),
+            json!(c.now.saturating_add(lifetime).to_string()),
+        );
         m.insert("not_before".into(), json!(c.now.to_string()));
         m.insert("resource".into(), json!(target.requested));
     }
@@ -903,7 +906,10 @@ fn issue_user(
         m.insert("scope".into(), json!(target.scp_claim()));
         m.insert("expires_in".into(), json!(lifetime.to_string()));
         m.insert("ext_expires_in".into(), json!(ext.to_string()));
-        m.insert("expires_on".into(), json!((c.now + lifetime).to_string()));
+        m.insert(
+            "expires_on".into(),
+            json!(c.now.saturating_add(lifetime).to_string()),
+        );
         m.insert("not_before".into(), json!(c.now.to_string()));
         m.insert("resource".into(), json!(target.requested));
     }
@@ -950,7 +956,8 @@ fn devicecode(c: &Ctx) -> Result<Value, AadError> {
     let user_code = {
         let mut g = c.s.grants();
         // Forget device codes a day past their expiry, so a long-running lab does not grow.
-        g.devices.retain(|_, d| d.expires_at + 86_400 > c.now);
+        g.devices
+            .retain(|_, d| d.expires_at.saturating_add(86_400) > c.now);
         let code = loop {
             let candidate = new_user_code();
             if !g
@@ -974,7 +981,7 @@ fn devicecode(c: &Ctx) -> Result<Value, AadError> {
                 } else {
                     c.params.get("scope").map(str::to_string)
                 },
-                expires_at: c.now + expires_in,
+                expires_at: c.now.saturating_add(expires_in),
                 state: DeviceState::Pending,
                 redeemed: false,
             },

@@ -86,7 +86,7 @@ pub struct UserIssue<'a> {
 fn times(m: &mut Map<String, Value>, now: i64, lifetime: i64) {
     m.insert("iat".into(), json!(now));
     m.insert("nbf".into(), json!(now));
-    m.insert("exp".into(), json!(now + lifetime));
+    m.insert("exp".into(), json!(now.saturating_add(lifetime)));
 }
 
 /// A user access token's claims, v1 or v2 format as the resource accepts.
