@@ -176,7 +176,7 @@ async fn endpoint(s: AppState, req: Request, v2: bool, kind: Kind) -> Response {
         params: Params::parse(&bytes),
         headers,
         ip,
-        now: s.unix(),
+        now: now.unix_timestamp(),
     };
     let result = match kind {
         Kind::Token => token(&ctx),
@@ -445,7 +445,9 @@ fn token(c: &Ctx) -> Result<Value, AadError> {
         "password" => grant_password(c, path),
         "authorization_code" => grant_code(c, path),
         "refresh_token" => grant_refresh(c, path),
-        DEVICE_CODE_GRANT => grant_device(c, path),
+        DEVICE_CODE_GRANT => grant_device(c, path, "device_code"),
+        // ADAL's spelling on the v1 endpoint: `grant_type=device_code&code=…`.
+        "device_code" if !c.v2 => grant_device(c, path, "code"),
         "client_credentials" => grant_client_credentials(c, path),
         JWT_BEARER_GRANT => grant_on_behalf_of(c, path),
         other => Err(AadError::unsupported_grant_type(other)),
@@ -653,10 +655,10 @@ fn grant_refresh(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
     ))
 }
 
-/// Device-flow polling.
-fn grant_device(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
+/// Device-flow polling; `param` names the parameter carrying the device code.
+fn grant_device(c: &Ctx, path: PathTenant, param: &str) -> Result<Value, AadError> {
     c.client_id_present()?;
-    let dc = c.required("device_code")?;
+    let dc = c.required(param)?;
     let device =
         c.s.grants()
             .devices

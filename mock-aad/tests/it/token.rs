@@ -1586,3 +1586,66 @@ async fn end_to_end_password_refresh_password_change_over_a_socket() {
     }
     handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn v1_device_flow_is_redeemed_for_its_resource() {
+    let lab = Lab::new();
+    let r = lab
+        .post(
+            &format!("/{TID}/oauth2/devicecode"),
+            &[("client_id", OFFICE), ("resource", AUTODISCOVER)],
+        )
+        .await
+        .ok();
+    let body = r.json();
+    assert_eq!(
+        keys_of(&body),
+        [
+            "user_code",
+            "device_code",
+            "verification_url",
+            "expires_in",
+            "interval",
+            "message"
+        ]
+    );
+    let dc = r.field("device_code");
+    lab.state.grants().devices.get_mut(&dc).unwrap().state = DeviceState::Approved(AuthContext {
+        tid: Uuid::parse_str(TID).unwrap(),
+        user_oid: Uuid::parse_str(GREG_OID).unwrap(),
+        amr: vec!["pwd".into(), "mfa".into()],
+        auth_time: GRANTED_AT,
+    });
+    // ADAL polls the v1 endpoint with `grant_type=device_code&code=…`; the v2 endpoint knows
+    // only the RFC spelling.
+    let r = lab
+        .post(
+            &format!("/{TID}/oauth2/v2.0/token"),
+            &[
+                ("grant_type", "device_code"),
+                ("client_id", OFFICE),
+                ("code", &dc),
+            ],
+        )
+        .await;
+    assert_eq!(r.json()["error"], "unsupported_grant_type");
+    let r = lab
+        .post(
+            &format!("/{TID}/oauth2/token"),
+            &[
+                ("grant_type", "device_code"),
+                ("client_id", OFFICE),
+                ("code", &dc),
+            ],
+        )
+        .await
+        .ok();
+    let body = r.json();
+    assert_eq!(body["resource"], AUTODISCOVER);
+    assert_eq!(body["expires_in"], "3599");
+    let (_, at) = jwt(&r.field("access_token"));
+    assert_eq!(at["aud"], AUTODISCOVER);
+    assert_eq!(at["amr"], serde_json::json!(["pwd", "mfa"]));
+    // The refresh token of a device sign-in works like any other.
+    lab.refresh_v1(&r.field("refresh_token")).await.ok();
+}
