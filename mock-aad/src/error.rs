@@ -494,6 +494,66 @@ impl AadError {
             "A transient error has occurred. Please try again.",
         )
     }
+
+    /// A request body over the service's size limit (rendered as Azure AD JSON, never as the
+    /// framework's plain-text rejection).
+    pub fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            90015,
+            "Request is too large.",
+        )
+    }
+
+    /// AADSTS700025: a public client presented a secret.
+    pub fn public_client_with_secret() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700025,
+            "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+        )
+    }
+
+    /// AADSTS50027: an on-behalf-of assertion that is not a well-formed JWT.
+    pub fn assertion_malformed() -> Self {
+        Self::bad_request(
+            "invalid_request",
+            50027,
+            "JWT token is invalid or malformed.",
+        )
+    }
+
+    /// AADSTS50013: an on-behalf-of assertion that fails validation (signature, issuer,
+    /// audience); `detail` is the sentence Azure AD gives for the failing check.
+    pub fn assertion_invalid(detail: impl Into<String>) -> Self {
+        Self::bad_request("invalid_grant", 50013, detail)
+    }
+
+    /// AADSTS900561: a token or devicecode endpoint reached with another method than POST.
+    pub fn post_only(method: &str) -> Self {
+        Self::bad_request(
+            "invalid_request",
+            900561,
+            format!(
+                "The endpoint only accepts POST, OPTIONS requests. Received a {method} request."
+            ),
+        )
+    }
+
+    /// AADSTS500133: an on-behalf-of assertion past its expiry.
+    pub fn assertion_expired(now: OffsetDateTime, exp: OffsetDateTime) -> Self {
+        Self::bad_request(
+            "invalid_grant",
+            500133,
+            format!(
+                "Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: {}, expiry time of assertion {}.",
+                timefmt::aad_instant(now),
+                timefmt::aad_instant(exp)
+            ),
+        )
+    }
 }
 
 /// The ids every response carries.

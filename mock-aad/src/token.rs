@@ -1,6 +1,1049 @@
-//! Placeholder: filled in by the token work.
-use crate::state::AppState;
+//! The token service: `POST /{tenant}/oauth2/token`, `/oauth2/v2.0/token`, `/oauth2/devicecode`
+//! and `/oauth2/v2.0/devicecode`, with every grant Azure AD offers a client of Exchange.
+//!
+//! Each request is handled in two halves. The async edge reads the body (size-limited; a
+//! rejection becomes an Azure AD JSON error, not the framework's plain text), the request ids, the
+//! client address and the time; then one synchronous function decides, taking the service's
+//! `std::sync` locks only briefly and never across an `.await`. Every refusal is an [`AadError`]
+//! rendered in one place, so a refused request looks exactly like Azure AD's on the wire.
+//!
+//! Refresh tokens are opaque handles into [`GrantStore::refresh`]; each one remembers the original
+//! sign-in instant (compared with TokensValidFrom: AADSTS50173) and its last use (inactivity:
+//! AADSTS700082). Redeeming one always issues a new one (rotation) and leaves the old one valid, as
+//! Azure AD does.
+//!
+//! [`GrantStore::refresh`]: crate::grants::GrantStore
+
+mod claims;
+mod scope;
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use axum::Router;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use rand::Rng;
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub use claims::{pairwise_sub, v1_issuer, v2_issuer, verify_jwt, JwtError};
+pub use scope::{Target, GRAPH_APP_ID};
+
+use crate::error::{set_aad_headers, AadError, RequestIds};
+use crate::grants::{AuthContext, DeviceCode, DeviceState, RefreshGrant};
+use crate::model::{Application, RevocationResponse, Tenant, User};
+use crate::signin::{self, SecondFactor};
+use crate::state::{AppState, Shared};
+use crate::util::{random_b64url, Params};
+
+/// `grant_type` of the device authorization grant.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// `grant_type` of the on-behalf-of grant.
+pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// Seconds a device-flow client waits between polls.
+const DEVICE_POLL_INTERVAL: i64 = 5;
+/// Alphabet of device-flow user codes (upper case, no 0/O/1/I).
+const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// The token-service routes (any Host).
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/{tenant}/oauth2/token", post(token_v1).fallback(not_post))
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(token_v2).fallback(not_post),
+        )
+        .route(
+            "/{tenant}/oauth2/devicecode",
+            post(devicecode_v1).fallback(not_post),
+        )
+        .route(
+            "/{tenant}/oauth2/v2.0/devicecode",
+            post(devicecode_v2).fallback(not_post),
+        )
+}
+
+/// Any other method than POST: Azure AD's JSON error, not an empty 405.
+async fn not_post(State(s): State<AppState>, req: Request) -> Response {
+    let ids = RequestIds::from_headers(req.headers());
+    AadError::post_only(req.method().as_str()).into_response_with(&ids, s.now())
+}
+
+/// The base URL pages and device-code messages point at: `config.public_base` when set, else
+/// `{X-Forwarded-Proto or http}://{Host}` of the request. No trailing slash.
+pub fn base_url(s: &Shared, headers: &HeaderMap) -> String {
+    if let Some(b) = &s.config.public_base {
+        return b.trim_end_matches('/').to_string();
+    }
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(str::trim)
+        .filter(|p| *p == "http" || *p == "https")
+        .unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("{proto}://{host}")
+}
+
+async fn token_v1(State(s): State<AppState>, req: Request) -> Response {
+    endpoint(s, req, false, Kind::Token).await
+}
+async fn token_v2(State(s): State<AppState>, req: Request) -> Response {
+    endpoint(s, req, true, Kind::Token).await
+}
+async fn devicecode_v1(State(s): State<AppState>, req: Request) -> Response {
+    endpoint(s, req, false, Kind::DeviceCode).await
+}
+async fn devicecode_v2(State(s): State<AppState>, req: Request) -> Response {
+    endpoint(s, req, true, Kind::DeviceCode).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Token,
+    DeviceCode,
+}
+
+/// One request, read and ready for the synchronous decision.
+struct Ctx<'a> {
+    s: &'a Shared,
+    /// The `/v2.0/` endpoint.
+    v2: bool,
+    /// The `{tenant}` path segment as sent.
+    seg: String,
+    params: Params,
+    headers: HeaderMap,
+    /// The client address for `ipaddr`.
+    ip: Option<String>,
+    /// Unix seconds.
+    now: i64,
+}
+
+async fn endpoint(s: AppState, req: Request, v2: bool, kind: Kind) -> Response {
+    let ids = RequestIds::from_headers(req.headers());
+    let now = s.now();
+    let seg = req
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let headers = req.headers().clone();
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let bytes = match Bytes::from_request(req, &()).await {
+        Ok(b) => b,
+        Err(rejection) => {
+            let e = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AadError::body_too_large()
+            } else {
+                AadError::missing_parameter("grant_type")
+            };
+            return e.into_response_with(&ids, now);
+        }
+    };
+    let ip = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .or(peer);
+    let ctx = Ctx {
+        s: &s,
+        v2,
+        seg,
+        params: Params::parse(&bytes),
+        headers,
+        ip,
+        now: now.unix_timestamp(),
+    };
+    let result = match kind {
+        Kind::Token => token(&ctx),
+        Kind::DeviceCode => devicecode(&ctx),
+    };
+    match result {
+        Ok(body) => success(&body, &ids, now),
+        Err(e) => {
+            tracing::debug!(code = e.code, error = %e.error, "token request refused");
+            e.into_response_with(&ids, now)
+        }
+    }
+}
+
+/// A 200 with the token endpoint's header set and a JSON body.
+fn success(body: &Value, ids: &RequestIds, now: OffsetDateTime) -> Response {
+    let mut resp = (StatusCode::OK, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.clear();
+    // Cache-Control, Pragma and Content-Type first, as the captures show them.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    set_aad_headers(h, ids.trace_id, now, Some("no-store, no-cache"));
+    resp
+}
+
+// ------------------------------------------------------------------------ request helpers
+
+/// The tenant a path segment names.
+enum PathTenant {
+    Specific(Box<Tenant>),
+    /// `common` or `organizations`: the tenant comes from the user or the grant.
+    Common,
+}
+
+impl Ctx<'_> {
+    fn path_tenant(&self) -> Result<PathTenant, AadError> {
+        if self.seg.eq_ignore_ascii_case("common") || self.seg.eq_ignore_ascii_case("organizations")
+        {
+            return Ok(PathTenant::Common);
+        }
+        self.s
+            .dir()
+            .tenant(&self.seg)
+            .cloned()
+            .map(|t| PathTenant::Specific(Box::new(t)))
+            .ok_or_else(|| AadError::tenant_not_found(&self.seg))
+    }
+
+    /// The tenant of a grant (`tid`), refusing a grant of another tenant on a tenant path.
+    fn grant_tenant(
+        &self,
+        path: &PathTenant,
+        tid: Uuid,
+        mismatch: fn() -> AadError,
+    ) -> Result<Tenant, AadError> {
+        match path {
+            PathTenant::Specific(t) if t.tid == tid => Ok((**t).clone()),
+            PathTenant::Specific(_) => Err(mismatch()),
+            PathTenant::Common => self
+                .s
+                .dir()
+                .tenant(&tid.to_string())
+                .cloned()
+                .ok_or_else(mismatch),
+        }
+    }
+
+    /// The tenant name Azure AD puts in messages: the domain the request named, else the
+    /// tenant's primary domain.
+    fn tenant_name(&self, tenant: &Tenant) -> String {
+        if Uuid::parse_str(&self.seg).is_err() && tenant.domain(&self.seg).is_some() {
+            self.seg.clone()
+        } else {
+            tenant.primary_domain().to_string()
+        }
+    }
+
+    fn required(&self, name: &str) -> Result<&str, AadError> {
+        self.params
+            .get(name)
+            .ok_or_else(|| AadError::missing_parameter(name))
+    }
+
+    /// `client_id` and secret from the form or from HTTP Basic.
+    fn client_credentials(&self) -> (Option<String>, Option<String>) {
+        let basic = self
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_basic);
+        let id = self
+            .params
+            .get("client_id")
+            .map(str::to_string)
+            .or_else(|| basic.as_ref().map(|b| b.0.clone()));
+        let secret = self
+            .params
+            .get("client_secret")
+            .map(str::to_string)
+            .or_else(|| basic.map(|b| b.1));
+        (id, secret)
+    }
+
+    fn client_id_present(&self) -> Result<(), AadError> {
+        match self.client_credentials().0 {
+            Some(_) => Ok(()),
+            None => Err(AadError::missing_parameter("client_id")),
+        }
+    }
+
+    /// Finds and authenticates the calling client. Public clients present no secret (a secret is
+    /// AADSTS700025); confidential clients must (7000218 missing, 7000215 wrong).
+    /// `confidential_only` grants (client credentials, on-behalf-of) refuse a public client.
+    fn client(
+        &self,
+        tenant: &Tenant,
+        tenant_name: &str,
+        confidential_only: bool,
+    ) -> Result<Client, AadError> {
+        let (id, secret) = self.client_credentials();
+        let id = id.ok_or_else(|| AadError::missing_parameter("client_id"))?;
+        let app = Uuid::parse_str(id.trim())
+            .ok()
+            .and_then(|u| tenant.app(u))
+            .ok_or_else(|| AadError::unknown_client(&id, tenant_name))?
+            .clone();
+        if app.public_client && !confidential_only {
+            if secret.is_some() || self.params.get("client_assertion").is_some() {
+                return Err(AadError::public_client_with_secret());
+            }
+            return Ok(Client { app, appidacr: "0" });
+        }
+        match secret {
+            None => Err(AadError::client_credential_missing()),
+            Some(s) if app.secrets.iter().any(|k| k == &s) => Ok(Client { app, appidacr: "1" }),
+            Some(_) => Err(AadError::invalid_client_secret(&id)),
+        }
+    }
+
+    /// The v1 `resource` (or `fallback`) / v2 `scope` (or `fallback`) of a user-token request.
+    fn target(
+        &self,
+        tenant: &Tenant,
+        tenant_name: &str,
+        client: &Application,
+        fallback: Option<&str>,
+    ) -> Result<Target, AadError> {
+        if self.v2 {
+            let scope = self
+                .params
+                .get("scope")
+                .or(fallback)
+                .ok_or_else(|| AadError::missing_parameter("scope"))?;
+            scope::resolve_v2(tenant, tenant_name, client, scope)
+        } else {
+            let resource = self
+                .params
+                .get("resource")
+                .or(fallback)
+                .ok_or_else(|| AadError::missing_parameter("resource"))?;
+            scope::resolve_v1(
+                tenant,
+                tenant_name,
+                client,
+                resource,
+                self.params.get("scope"),
+            )
+        }
+    }
+
+    /// Per-user MFA and conditional access for this sign-in reaching `target`.
+    fn second_factor(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        client: &Client,
+        target: &Target,
+        auth: &AuthContext,
+    ) -> Result<(), AadError> {
+        let need = signin::requirements(
+            tenant,
+            user,
+            client.app.app_id,
+            Some(target.app.app_id),
+            Some(&target.requested),
+        )?;
+        let resource_id = target.app.app_id.to_string();
+        match need {
+            SecondFactor::Required if !auth.mfa_done() => {
+                Err(AadError::mfa_required(&resource_id, !self.v2))
+            }
+            SecondFactor::Enroll if !auth.mfa_done() => Err(AadError::mfa_enroll(&resource_id)),
+            _ => Ok(()),
+        }
+    }
+
+    fn lifetimes(&self, tenant: &Tenant) -> (i64, i64) {
+        let l = &tenant.token_lifetimes;
+        (l.access_token, l.access_token)
+    }
+}
+
+/// An authenticated client.
+struct Client {
+    app: Application,
+    /// `"0"` public, `"1"` secret.
+    appidacr: &'static str,
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
+fn parse_basic(v: &str) -> Option<(String, String)> {
+    let (scheme, rest) = v.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = STANDARD.decode(rest.trim()).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((form_decode(id)?, form_decode(secret)?))
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (`+` and `%XX`).
+fn form_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn instant(unix: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+// ------------------------------------------------------------------------ token endpoint
+
+fn token(c: &Ctx) -> Result<Value, AadError> {
+    if let Some(d) = c.params.first_duplicate() {
+        return Err(AadError::duplicate_parameter(d));
+    }
+    let path = c.path_tenant()?;
+    let grant = c.required("grant_type")?;
+    if c.v2 && c.params.get("resource").is_some() {
+        return Err(AadError::resource_on_v2());
+    }
+    match grant {
+        "password" => grant_password(c, path),
+        "authorization_code" => grant_code(c, path),
+        "refresh_token" => grant_refresh(c, path),
+        DEVICE_CODE_GRANT => grant_device(c, path, "device_code"),
+        // ADAL's spelling on the v1 endpoint: `grant_type=device_code&code=…`.
+        "device_code" if !c.v2 => grant_device(c, path, "code"),
+        "client_credentials" => grant_client_credentials(c, path),
+        JWT_BEARER_GRANT => grant_on_behalf_of(c, path),
+        other => Err(AadError::unsupported_grant_type(other)),
+    }
+}
+
+/// Resource Owner Password Credentials.
+fn grant_password(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
+    c.client_id_present()?;
+    let username = c.required("username")?;
+    let password = c.required("password")?;
+    let upn_domain = username.rsplit_once('@').map(|p| p.1).unwrap_or(username);
+    let (tenant, tname) = match path {
+        PathTenant::Specific(t) => {
+            let name = c.tenant_name(&t);
+            (*t, name)
+        }
+        PathTenant::Common => {
+            // The user's domain is the tenant the request named.
+            let found = c.s.dir().tenant_of_upn(username).cloned();
+            let t = found.ok_or_else(|| AadError::user_not_found(upn_domain))?;
+            let name = t
+                .domain(upn_domain)
+                .map(|d| d.name.clone())
+                .unwrap_or_else(|| t.primary_domain().to_string());
+            (t, name)
+        }
+    };
+    let client = c.client(&tenant, &tname, false)?;
+    let target = c.target(&tenant, &tname, &client.app, None)?;
+    let user = signin::authenticate(&tenant, username, password)?.clone();
+    let auth = AuthContext {
+        tid: tenant.tid,
+        user_oid: user.oid,
+        amr: vec!["pwd".to_string()],
+        auth_time: c.now,
+    };
+    c.second_factor(&tenant, &user, &client, &target, &auth)?;
+    if !signin::has_consent(&tenant, &user, client.app.app_id) {
+        return Err(AadError::consent_required(
+            &client.app.app_id.to_string(),
+            &client.app.display_name,
+        ));
+    }
+    Ok(issue_user(c, &tenant, &user, &client, &target, &auth, None))
+}
+
+/// Authorization code redemption (codes are created by the authorize endpoint).
+fn grant_code(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
+    c.client_id_present()?;
+    let code = c.required("code")?;
+    let ac =
+        c.s.grants()
+            .codes
+            .get(code)
+            .cloned()
+            .ok_or_else(AadError::malformed_grant)?;
+    let tenant = c.grant_tenant(&path, ac.auth.tid, AadError::malformed_grant)?;
+    let tname = c.tenant_name(&tenant);
+    let client = c.client(&tenant, &tname, false)?;
+    if ac.redeemed {
+        return Err(AadError::code_redeemed());
+    }
+    if c.now >= ac.expires_at {
+        return Err(AadError::code_expired());
+    }
+    if ac.client_id != client.app.app_id {
+        return Err(AadError::scopes_unauthorized());
+    }
+    match c.params.get("redirect_uri") {
+        Some(r) if r == ac.redirect_uri => {}
+        None if ac.redirect_uri.is_empty() => {}
+        None => return Err(AadError::missing_parameter("redirect_uri")),
+        Some(r) => {
+            return Err(AadError::redirect_mismatch(
+                r,
+                &client.app.app_id.to_string(),
+            ))
+        }
+    }
+    if let Some(challenge) = &ac.code_challenge {
+        let verifier = c.required("code_verifier")?;
+        let method = ac.code_challenge_method.as_deref().unwrap_or("plain");
+        let ok = if method.eq_ignore_ascii_case("S256") {
+            let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+            URL_SAFE_NO_PAD.encode(d.as_ref()) == *challenge
+        } else {
+            verifier == challenge
+        };
+        if !ok {
+            return Err(AadError::pkce_mismatch());
+        }
+    }
+    let user = active_user(&tenant, ac.auth.user_oid)?;
+    let fallback = if c.v2 {
+        ac.scope.as_deref()
+    } else {
+        ac.resource.as_deref()
+    };
+    let target = c.target(&tenant, &tname, &client.app, fallback)?;
+    {
+        let mut g = c.s.grants();
+        match g.codes.get_mut(code) {
+            Some(stored) if !stored.redeemed => stored.redeemed = true,
+            _ => return Err(AadError::code_redeemed()),
+        }
+    }
+    let mut target = target;
+    if !c.v2
+        && ac.scope.as_deref().is_some_and(|s| {
+            s.split_whitespace()
+                .any(|w| w.eq_ignore_ascii_case("openid"))
+        })
+    {
+        target.openid = true;
+    }
+    Ok(issue_user(
+        c,
+        &tenant,
+        &user,
+        &client,
+        &target,
+        &ac.auth,
+        ac.nonce.as_deref(),
+    ))
+}
+
+/// The user of a grant, still present and enabled.
+fn active_user(tenant: &Tenant, oid: Uuid) -> Result<User, AadError> {
+    let user = tenant
+        .user_by_oid(oid)
+        .ok_or_else(AadError::malformed_grant)?;
+    if !user.enabled {
+        return Err(AadError::account_disabled());
+    }
+    Ok(user.clone())
+}
+
+/// Refresh token redemption, with Azure AD's revocation and lifetime checks in order.
+fn grant_refresh(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
+    c.client_id_present()?;
+    let rt = c.required("refresh_token")?;
+    let grant =
+        c.s.grants()
+            .refresh
+            .get(rt)
+            .cloned()
+            .ok_or_else(AadError::malformed_grant)?;
+    if grant.revoked {
+        // A single token revoked by the admin API: the grant is gone, as after a consent revoke.
+        return Err(AadError::scopes_unauthorized());
+    }
+    let tenant = c.grant_tenant(&path, grant.auth.tid, AadError::malformed_grant)?;
+    let tname = c.tenant_name(&tenant);
+    let client = c.client(&tenant, &tname, false)?;
+    if grant.client_id != client.app.app_id {
+        return Err(AadError::scopes_unauthorized());
+    }
+    let user = tenant
+        .user_by_oid(grant.auth.user_oid)
+        .ok_or_else(AadError::malformed_grant)?
+        .clone();
+    let auth_time = grant.auth.auth_time;
+    if let Some(vf) = user.tokens_valid_from {
+        if auth_time < vf.unix_timestamp() {
+            return Err(AadError::grant_revoked(instant(auth_time), vf));
+        }
+    }
+    if let Some(vf) = tenant.tokens_valid_from {
+        if auth_time < vf.unix_timestamp() {
+            return Err(match tenant.revocation_response {
+                RevocationResponse::Unicorn => AadError::unicorn_rampage(vf),
+                RevocationResponse::Standard => AadError::grant_revoked(instant(auth_time), vf),
+            });
+        }
+    }
+    let lifetimes = &tenant.token_lifetimes;
+    if c.now.saturating_sub(grant.last_used) > lifetimes.refresh_token_max_inactive {
+        return Err(AadError::refresh_inactive(
+            instant(grant.issued_at),
+            lifetimes.refresh_token_max_inactive,
+        ));
+    }
+    if let Some(max_age) = lifetimes.refresh_token_max_age {
+        if c.now.saturating_sub(auth_time) > max_age {
+            return Err(AadError::refresh_max_age(instant(auth_time), max_age));
+        }
+    }
+    if !user.enabled {
+        return Err(AadError::account_disabled());
+    }
+    let target = c.target(&tenant, &tname, &client.app, Some(&grant.scope))?;
+    c.second_factor(&tenant, &user, &client, &target, &grant.auth)?;
+    if let Some(g) = c.s.grants().refresh.get_mut(rt) {
+        g.last_used = c.now;
+    }
+    Ok(issue_user(
+        c,
+        &tenant,
+        &user,
+        &client,
+        &target,
+        &grant.auth,
+        None,
+    ))
+}
+
+/// Device-flow polling; `param` names the parameter carrying the device code.
+fn grant_device(c: &Ctx, path: PathTenant, param: &str) -> Result<Value, AadError> {
+    c.client_id_present()?;
+    let dc = c.required(param)?;
+    let device =
+        c.s.grants()
+            .devices
+            .get(dc)
+            .cloned()
+            .ok_or_else(AadError::bad_verification_code)?;
+    let stored_tenant =
+        c.s.dir()
+            .tenant(&device.tenant)
+            .map(|t| t.tid)
+            .ok_or_else(AadError::bad_verification_code)?;
+    let tenant = c.grant_tenant(&path, stored_tenant, AadError::bad_verification_code)?;
+    let tname = c.tenant_name(&tenant);
+    let client = c.client(&tenant, &tname, false)?;
+    if device.client_id != client.app.app_id || device.redeemed {
+        return Err(AadError::bad_verification_code());
+    }
+    if c.now >= device.expires_at {
+        return Err(AadError::device_code_expired());
+    }
+    let auth = match &device.state {
+        DeviceState::Pending => return Err(AadError::authorization_pending()),
+        DeviceState::Declined => return Err(AadError::authorization_declined()),
+        DeviceState::Approved(a) => a.clone(),
+    };
+    if auth.tid != tenant.tid {
+        return Err(AadError::bad_verification_code());
+    }
+    let user = active_user(&tenant, auth.user_oid)?;
+    let fallback = if c.v2 {
+        device.scope.as_deref()
+    } else {
+        device.resource.as_deref()
+    };
+    let target = c.target(&tenant, &tname, &client.app, fallback)?;
+    {
+        let mut g = c.s.grants();
+        match g.devices.get_mut(dc) {
+            Some(d) if !d.redeemed => d.redeemed = true,
+            _ => return Err(AadError::bad_verification_code()),
+        }
+    }
+    Ok(issue_user(c, &tenant, &user, &client, &target, &auth, None))
+}
+
+/// Client credentials: an app token with the client's application roles on the resource.
+fn grant_client_credentials(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
+    let tenant = match path {
+        PathTenant::Specific(t) => *t,
+        PathTenant::Common => return Err(AadError::no_tenant_info()),
+    };
+    let tname = c.tenant_name(&tenant);
+    c.client_id_present()?;
+    let client = c.client(&tenant, &tname, true)?;
+    let target = if c.v2 {
+        scope::resolve_app_v2(&tenant, &tname, c.required("scope")?)?
+    } else {
+        scope::resolve_v1(&tenant, &tname, &client.app, c.required("resource")?, None)?
+    };
+    let roles = scope::granted_roles(&client.app, &target.app);
+    let (lifetime, ext) = c.lifetimes(&tenant);
+    let claims = claims::app_access_token(
+        &c.s.config.hosts,
+        &tenant,
+        &client.app,
+        &target,
+        &roles,
+        c.now,
+        lifetime,
+    );
+    let access_token = c.s.keys().active().sign_jwt(&claims, !target.v2_format());
+    let mut m = Map::new();
+    m.insert("token_type".into(), json!("Bearer"));
+    if c.v2 {
+        m.insert("expires_in".into(), json!(lifetime));
+        m.insert("ext_expires_in".into(), json!(ext));
+    } else {
+        m.insert("expires_in".into(), json!(lifetime.to_string()));
+        m.insert("ext_expires_in".into(), json!(ext.to_string()));
+        m.insert(
+            "expires_on".into(),
+            json!(c.now.saturating_add(lifetime).to_string()),
+        );
+        m.insert("not_before".into(), json!(c.now.to_string()));
+        m.insert("resource".into(), json!(target.requested));
+    }
+    m.insert("access_token".into(), json!(access_token));
+    Ok(Value::Object(m))
+}
+
+/// On-behalf-of: a middle tier trades the user's token for one to a downstream resource.
+fn grant_on_behalf_of(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
+    let use_ = c.required("requested_token_use")?;
+    if use_ != "on_behalf_of" {
+        return Err(AadError::unsupported_grant_type(JWT_BEARER_GRANT));
+    }
+    c.client_id_present()?;
+    let assertion = c.required("assertion")?;
+    let verified = verify_jwt(&c.s.keys(), assertion);
+    let claims = match verified {
+        Ok(cl) => cl,
+        Err(JwtError::Malformed) => return Err(AadError::assertion_malformed()),
+        Err(JwtError::UnknownKey(kid)) => {
+            return Err(AadError::assertion_invalid(format!(
+                "Assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '{kid}']"
+            )))
+        }
+        Err(JwtError::BadSignature) => {
+            return Err(AadError::assertion_invalid(
+                "Assertion failed signature validation. [Reason - The provided signature value did not match the expected signature value.]",
+            ))
+        }
+    };
+    let str_claim = |n: &str| claims.get(n).and_then(Value::as_str).map(str::to_string);
+    let tid = str_claim("tid")
+        .and_then(|t| Uuid::parse_str(&t).ok())
+        .ok_or_else(AadError::assertion_malformed)?;
+    let tenant = c.grant_tenant(&path, tid, || {
+        AadError::assertion_invalid("Assertion contains an invalid issuer.")
+    })?;
+    let hosts = &c.s.config.hosts;
+    let iss = str_claim("iss").unwrap_or_default();
+    if iss != v1_issuer(hosts, tid) && iss != v2_issuer(hosts, tid) {
+        return Err(AadError::assertion_invalid(
+            "Assertion contains an invalid issuer.",
+        ));
+    }
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    if c.now >= exp {
+        return Err(AadError::assertion_expired(instant(c.now), instant(exp)));
+    }
+    let tname = c.tenant_name(&tenant);
+    let client = c.client(&tenant, &tname, true)?;
+    let aud = str_claim("aud").unwrap_or_default();
+    let aud_ok = Uuid::parse_str(&aud).is_ok_and(|u| u == client.app.app_id)
+        || client
+            .app
+            .service_principal_names
+            .iter()
+            .any(|s| crate::model::normalize_spn(s) == crate::model::normalize_spn(&aud));
+    if !aud_ok {
+        let id = client.app.app_id;
+        return Err(AadError::assertion_invalid(format!(
+            "Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '{aud}' and the expected audience is '{id}' or one of the Application Id URIs of this application with App ID {id}({}). The downstream client must request a token for the expected audience (the application that made the OBO request) and this application should use that token as the assertion.",
+            client.app.display_name
+        )));
+    }
+    let oid = str_claim("oid").and_then(|o| Uuid::parse_str(&o).ok());
+    let oid = match oid {
+        Some(o) if str_claim("idtyp").as_deref() != Some("app") && claims.contains_key("scp") => o,
+        _ => {
+            return Err(AadError::assertion_invalid(
+                "Assertion is not a user token; on-behalf-of needs a delegated (user) token.",
+            ))
+        }
+    };
+    let user = active_user(&tenant, oid)?;
+    let amr: Vec<String> = claims
+        .get("amr")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_else(|| vec!["pwd".to_string()]);
+    let auth = AuthContext {
+        tid,
+        user_oid: user.oid,
+        amr,
+        auth_time: claims.get("iat").and_then(Value::as_i64).unwrap_or(c.now),
+    };
+    let target = c.target(&tenant, &tname, &client.app, None)?;
+    c.second_factor(&tenant, &user, &client, &target, &auth)?;
+    Ok(issue_user(c, &tenant, &user, &client, &target, &auth, None))
+}
+
+/// Signs the tokens of a user grant, stores the new refresh token and builds the response.
+fn issue_user(
+    c: &Ctx,
+    tenant: &Tenant,
+    user: &User,
+    client: &Client,
+    target: &Target,
+    auth: &AuthContext,
+    nonce: Option<&str>,
+) -> Value {
+    let (lifetime, ext) = c.lifetimes(tenant);
+    let issue = claims::UserIssue {
+        hosts: &c.s.config.hosts,
+        tenant,
+        user,
+        client: &client.app,
+        appidacr: client.appidacr,
+        target,
+        auth,
+        ipaddr: c.ip.as_deref(),
+        now: c.now,
+        lifetime,
+    };
+    let at_claims = claims::user_access_token(&issue);
+    let id_claims = target.openid.then(|| claims::id_token(&issue, c.v2, nonce));
+    let (access_token, id_token) = {
+        let keys = c.s.keys();
+        let key = keys.active();
+        (
+            key.sign_jwt(&at_claims, !target.v2_format()),
+            id_claims.map(|cl| key.sign_jwt(&cl, !c.v2)),
+        )
+    };
+    let want_refresh = !c.v2 || target.offline;
+    let refresh_token = want_refresh.then(|| {
+        let token = random_b64url(96);
+        let scope = if c.v2 {
+            target.scope_param.clone().unwrap_or_default()
+        } else {
+            target.requested.clone()
+        };
+        c.s.grants().refresh.insert(
+            token.clone(),
+            RefreshGrant {
+                auth: auth.clone(),
+                client_id: client.app.app_id,
+                scope,
+                issued_at: c.now,
+                last_used: c.now,
+                revoked: false,
+            },
+        );
+        token
+    });
+    let client_info = (c.params.get("client_info") == Some("1")).then(|| {
+        URL_SAFE_NO_PAD.encode(
+            json!({"uid": user.oid.to_string(), "utid": tenant.tid.to_string()}).to_string(),
+        )
+    });
+    let mut m = Map::new();
+    m.insert("token_type".into(), json!("Bearer"));
+    if c.v2 {
+        m.insert(
+            "scope".into(),
+            json!(target.scope_param.clone().unwrap_or_default()),
+        );
+        m.insert("expires_in".into(), json!(lifetime));
+        m.insert("ext_expires_in".into(), json!(ext));
+    } else {
+        m.insert("scope".into(), json!(target.scp_claim()));
+        m.insert("expires_in".into(), json!(lifetime.to_string()));
+        m.insert("ext_expires_in".into(), json!(ext.to_string()));
+        m.insert(
+            "expires_on".into(),
+            json!(c.now.saturating_add(lifetime).to_string()),
+        );
+        m.insert("not_before".into(), json!(c.now.to_string()));
+        m.insert("resource".into(), json!(target.requested));
+    }
+    m.insert("access_token".into(), json!(access_token));
+    if let Some(rt) = refresh_token {
+        m.insert("refresh_token".into(), json!(rt));
+    }
+    if let Some(it) = id_token {
+        m.insert("id_token".into(), json!(it));
+    }
+    if let Some(ci) = client_info {
+        m.insert("client_info".into(), json!(ci));
+    }
+    Value::Object(m)
+}
+
+// ------------------------------------------------------------------------ device code endpoint
+
+fn devicecode(c: &Ctx) -> Result<Value, AadError> {
+    if let Some(d) = c.params.first_duplicate() {
+        return Err(AadError::duplicate_parameter(d));
+    }
+    let tenant = match c.path_tenant()? {
+        PathTenant::Specific(t) => *t,
+        PathTenant::Common => return Err(AadError::no_tenant_info()),
+    };
+    if c.v2 && c.params.get("resource").is_some() {
+        return Err(AadError::resource_on_v2());
+    }
+    let tname = c.tenant_name(&tenant);
+    let id = c.required("client_id")?;
+    let app = Uuid::parse_str(id.trim())
+        .ok()
+        .and_then(|u| tenant.app(u))
+        .ok_or_else(|| AadError::unknown_client(id, &tname))?
+        .clone();
+    // Validates the resource/scope now, as Azure AD does, so a typo fails before the user types
+    // a code.
+    let target = c.target(&tenant, &tname, &app, None)?;
+    let base = base_url(c.s, &c.headers);
+    let verification = format!("{base}/devicelogin");
+    let expires_in = tenant.token_lifetimes.device_code;
+    let device_code = format!("DAQABAAEAAA{}", random_b64url(96));
+    let user_code = {
+        let mut g = c.s.grants();
+        // Forget device codes a day past their expiry, so a long-running lab does not grow.
+        g.devices
+            .retain(|_, d| d.expires_at.saturating_add(86_400) > c.now);
+        let code = loop {
+            let candidate = new_user_code();
+            if !g
+                .devices
+                .values()
+                .any(|d| d.user_code == candidate && d.expires_at > c.now)
+            {
+                break candidate;
+            }
+        };
+        g.devices.insert(
+            device_code.clone(),
+            DeviceCode {
+                device_code: device_code.clone(),
+                user_code: code.clone(),
+                client_id: app.app_id,
+                tenant: c.seg.clone(),
+                resource: (!c.v2).then(|| target.requested.clone()),
+                scope: if c.v2 {
+                    target.scope_param.clone()
+                } else {
+                    c.params.get("scope").map(str::to_string)
+                },
+                expires_at: c.now.saturating_add(expires_in),
+                state: DeviceState::Pending,
+                redeemed: false,
+            },
+        );
+        code
+    };
+    let mut m = Map::new();
+    m.insert("user_code".into(), json!(user_code));
+    m.insert("device_code".into(), json!(device_code));
+    m.insert(
+        if c.v2 {
+            "verification_uri"
+        } else {
+            "verification_url"
+        }
+        .into(),
+        json!(verification),
+    );
+    m.insert("expires_in".into(), json!(expires_in));
+    m.insert("interval".into(), json!(DEVICE_POLL_INTERVAL));
+    m.insert(
+        "message".into(),
+        json!(format!(
+            "To sign in, use a web browser to open the page {verification} and enter the code {user_code} to authenticate."
+        )),
+    );
+    Ok(Value::Object(m))
+}
+
+/// Nine upper-case characters, like `FRWQDE7YL`.
+fn new_user_code() -> String {
+    let mut rng = rand::rng();
+    (0..9)
+        .map(|_| USER_CODE_ALPHABET[rng.random_range(0..USER_CODE_ALPHABET.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let v = format!("Basic {}", STANDARD.encode("a%3Ab:s+e%2Bc"));
+        assert_eq!(
+            parse_basic(&v),
+            Some(("a:b".to_string(), "s e+c".to_string()))
+        );
+        assert_eq!(parse_basic("Bearer x"), None);
+        assert_eq!(parse_basic("Basic !!!"), None);
+        assert_eq!(form_decode("%zz"), None);
+        assert_eq!(form_decode("%4"), None);
+    }
+
+    #[test]
+    fn user_codes_are_nine_upper_case_characters() {
+        let c = new_user_code();
+        assert_eq!(c.len(), 9);
+        assert!(c
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+    }
 }

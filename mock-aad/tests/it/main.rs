@@ -1,0 +1,3 @@
+//! mock-aad integration tests: one test binary, one module per area.
+
+mod token;
