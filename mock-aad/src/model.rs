@@ -303,11 +303,13 @@ impl Tenant {
     }
 
     /// The default name shown in messages ("…in the tenant named contoso.com"): the first
-    /// verified custom domain, else the initial domain.
+    /// verified custom (non-`onmicrosoft.com`) domain, else the initial domain.
     pub fn primary_domain(&self) -> &str {
         self.domains
             .iter()
-            .find(|d| d.verified && !d.initial)
+            .find(|d| {
+                d.verified && !d.initial && !d.name.to_ascii_lowercase().ends_with(".onmicrosoft.com")
+            })
             .or_else(|| self.domains.iter().find(|d| d.initial))
             .map(|d| d.name.as_str())
             .unwrap_or("")
