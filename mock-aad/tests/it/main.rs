@@ -1,0 +1,4 @@
+//! mock-aad integration tests: one binary, one module per area.
+
+mod discovery;
+mod web;
