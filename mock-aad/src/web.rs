@@ -15,7 +15,8 @@
 //! happens before any lock.
 //!
 //! Errors follow Azure AD: an unknown tenant, client or redirect URI gets the HTML error page
-//! ("Sorry, but we're having trouble signing you in.") and never a redirect; every other error is
+//! ("Sorry, but we’re having trouble signing you in.", with the typographic apostrophe of the
+//! real page) and never a redirect; every other error is
 //! redirected to the client's `redirect_uri` with `error` and an `error_description` encoded the
 //! way .NET's `HttpUtility.UrlEncode` does (the seed's "Missing SPNs" capture, byte for byte).
 
@@ -370,7 +371,7 @@ fn error_page(ctx: &Ctx, e: &AadError) -> Response {
     let body = format!(
         concat!(
             "<div id=\"loginHeader\" role=\"heading\">Sign in</div>\n",
-            "<div id=\"errorTitle\" role=\"alert\">Sorry, but we're having trouble signing you in.</div>\n",
+            "<div id=\"errorTitle\" role=\"alert\">Sorry, but we\u{2019}re having trouble signing you in.</div>\n",
             "<div id=\"errorDescription\"><p>{headline}</p></div>\n",
             "<div id=\"debugDetails\"><div class=\"debug-details-header\">Troubleshooting details</div>\n",
             "<div><span class=\"bold\">Request Id:</span> <span id=\"requestId\">{trace}</span></div>\n",

@@ -478,7 +478,7 @@ async fn unknown_client_bad_redirect_and_unknown_tenant_get_the_error_page() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.headers.get(header::LOCATION).is_none());
     assert_page_ids(&r, &[
-        "Sorry, but we're having trouble signing you in.",
+        "Sorry, but we\u{2019}re having trouble signing you in.",
         &format!("AADSTS700016: Application with identifier &#39;{unknown}&#39; was not found in the directory &#39;contoso.com&#39;."),
         &format!(r#"<span id="requestId">{}</span>"#, r.trace()),
         &format!(r#"<span id="correlationId">{CORR}</span>"#),
@@ -879,4 +879,174 @@ async fn garbage_never_panics() {
     s.clock.advance_secs(3600);
     let r = submit(&s, &page, &[("loginfmt", "GregT@contoso.com")]).await;
     assert!(r.has("AADSTS50089: Authentication failed due to flow token expired."));
+}
+
+/// Every page with its volatile values (flow token, trace id, code, session state) masked.
+fn masked_page(r: &Resp) -> String {
+    let mut body = r.body.clone();
+    if let Some(t) = r.headers.get("x-ms-request-id") {
+        body = body.replace(t.to_str().unwrap(), "TRACE-ID");
+    }
+    for name in ["flowToken", "code", "session_state"] {
+        let marker = format!("name=\"{name}\" value=\"");
+        let mut from = 0;
+        while let Some(i) = body[from..].find(&marker) {
+            let start = from + i + marker.len();
+            let end = start + body[start..].find('"').unwrap();
+            let value = body[start..end].to_string();
+            body = body.replace(&value, &name.to_uppercase());
+            from = start;
+        }
+    }
+    body
+}
+
+#[tokio::test]
+async fn pages_match_golden_files() {
+    use super::discovery::golden;
+    let s = lab();
+    let check = |name: &str, r: &Resp| golden(&format!("page-{name}.html"), &masked_page(r));
+
+    let username = get(
+        &s,
+        &authorize_v1("https://mail.contoso.com/", "&state=g"),
+        None,
+    )
+    .await;
+    check("username", &username);
+    let unknown = submit(&s, &username, &[("loginfmt", "ghost@contoso.com")]).await;
+    check("username-unknown-user", &unknown);
+    let password = submit(&s, &unknown, &[("loginfmt", "GregT@contoso.com")]).await;
+    check("password", &password);
+    let wrong = submit(&s, &password, &[("passwd", "wrong")]).await;
+    check("password-wrong", &wrong);
+    let kmsi = submit(&s, &wrong, &[("passwd", PASSWORD)]).await;
+    check("kmsi", &kmsi);
+
+    let mfa_start = get(
+        &s,
+        &authorize_v1(
+            "https://mail.contoso.com/",
+            "&login_hint=NestorW%40contoso.com",
+        ),
+        None,
+    )
+    .await;
+    let enroll = submit(&s, &mfa_start, &[("passwd", PASSWORD)]).await;
+    check("mfa-enroll", &enroll);
+    let mfa = submit(&s, &enroll, &[("action", "Next")]).await;
+    check("mfa", &mfa);
+    let mfa_wrong = submit(&s, &mfa, &[("otc", "1")]).await;
+    check("mfa-wrong-code", &mfa_wrong);
+
+    let consent_start = get(
+        &s,
+        &web_app_authorize("&login_hint=AlexW%40contoso.com&response_mode=form_post"),
+        None,
+    )
+    .await;
+    let consent = submit(&s, &consent_start, &[("passwd", PASSWORD)]).await;
+    check("consent", &consent);
+    let kmsi = submit(&s, &consent, &[("action", "Accept")]).await;
+    let form_post = submit(&s, &kmsi, &[("action", "No")]).await;
+    check("form-post", &form_post);
+
+    let err = get(
+        &s,
+        &format!("/contoso.com/oauth2/authorize?client_id=11111111-2222-3333-4444-555555555555&response_type=code&client-request-id={CORR}"),
+        None,
+    )
+    .await;
+    check("error-unknown-client", &err);
+
+    s.dir_mut().tenants[0].conditional_access.push(CaRule {
+        name: "block".into(),
+        enabled: true,
+        users: vec!["*".into()],
+        apps: vec!["*".into()],
+        action: CaAction::Block,
+    });
+    let ca_start = get(
+        &s,
+        &authorize_v1(
+            "https://mail.contoso.com/",
+            "&login_hint=GregT%40contoso.com",
+        ),
+        None,
+    )
+    .await;
+    let ca = submit(&s, &ca_start, &[("passwd", PASSWORD)]).await;
+    check("ca-blocked", &ca);
+    s.dir_mut().tenants[0].conditional_access.clear();
+
+    insert_device(&s, "GOLDEN123", 900);
+    let code = get(&s, "/devicelogin", None).await;
+    check("device-code", &code);
+    let user = submit(&s, &code, &[("otc", "GOLDEN123")]).await;
+    let pw = submit(&s, &user, &[("loginfmt", "GregT@contoso.com")]).await;
+    let confirm = submit(&s, &pw, &[("passwd", PASSWORD)]).await;
+    check("device-confirm", &confirm);
+    let done = submit(&s, &confirm, &[("action", "Continue")]).await;
+    check("device-done", &done);
+
+    let logout = get(&s, "/common/oauth2/v2.0/logout", None).await;
+    check("logout", &logout);
+}
+
+#[tokio::test]
+async fn sign_in_over_a_real_socket() {
+    let mut c = Config::contoso();
+    c.clock = Clock::frozen_at_unix(T0);
+    let h = mock_aad::start(c).await.unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = h.url();
+    let page = client
+        .get(format!(
+            "{base}{}",
+            authorize_v1("https://mail.contoso.com/", "&state=sock")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!(r#"action="{base}/common/login""#)));
+    let mut resp = Resp {
+        status: StatusCode::OK,
+        headers: HeaderMap::new(),
+        body: page,
+    };
+    for fields in [
+        vec![("loginfmt", "GregT@contoso.com")],
+        vec![("passwd", PASSWORD)],
+        vec![("action", "No")],
+    ] {
+        let flow = resp.flow();
+        let mut form = vec![("flowToken", flow.as_str())];
+        form.extend(fields);
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&form)
+            .finish();
+        let r = client
+            .post(format!("{base}/common/login"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        resp = Resp {
+            status: r.status(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap(),
+        };
+    }
+    assert_eq!(resp.status, StatusCode::FOUND);
+    let loc = resp.location();
+    assert!(loc.starts_with("urn:ietf:wg:oauth:2.0:oob?code="), "{loc}");
+    assert!(loc.contains("&state=sock&session_state="));
+    h.shutdown().await;
 }
