@@ -8,7 +8,8 @@
 //! `sts.windows.net` / `login.microsoftonline.com` whichever alias the client used. JSON key order
 //! is Azure AD's (serde_json `preserve_order`), so golden files can compare bytes.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -54,6 +55,24 @@ pub fn routes() -> Router<AppState> {
 }
 
 // ------------------------------------------------------------------------------------ helpers
+
+/// The single path parameter of a route (`{tenant}`, `{upn}`). A segment that does not decode to
+/// UTF-8 becomes empty, so it gets the service's "not found" answer instead of axum's plain-text
+/// rejection.
+pub struct Segment(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Segment {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Segment(
+            Path::<String>::from_request_parts(parts, state)
+                .await
+                .map(|p| p.0)
+                .unwrap_or_default(),
+        ))
+    }
+}
 
 /// The base URL documents and pages put in front of every endpoint: `public_base` when
 /// configured, else `{X-Forwarded-Proto or http}://{Host}`. A Host header with characters a host
@@ -355,7 +374,7 @@ pub fn openid_v1(state: &AppState, base: &str, t: &TenantRef) -> Value {
 
 async fn discovery_openid_v2(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    Segment(tenant): Segment,
     headers: HeaderMap,
 ) -> Response {
     let t = match resolve_or_error(&state, &headers, &tenant) {
@@ -367,7 +386,7 @@ async fn discovery_openid_v2(
 
 async fn discovery_openid_v1(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    Segment(tenant): Segment,
     headers: HeaderMap,
 ) -> Response {
     let t = match resolve_or_error(&state, &headers, &tenant) {
@@ -391,7 +410,7 @@ pub fn jwks(state: &AppState, issuer: Option<&str>) -> Value {
 
 async fn discovery_keys_v1(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    Segment(tenant): Segment,
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = resolve_or_error(&state, &headers, &tenant) {
@@ -402,7 +421,7 @@ async fn discovery_keys_v1(
 
 async fn discovery_keys_v2(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    Segment(tenant): Segment,
     headers: HeaderMap,
 ) -> Response {
     let t = match resolve_or_error(&state, &headers, &tenant) {
@@ -656,7 +675,7 @@ pub fn getuserrealm(state: &AppState, login: &str) -> Value {
 
 async fn discovery_userrealm(
     State(state): State<AppState>,
-    Path(upn): Path<String>,
+    Segment(upn): Segment,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
@@ -800,7 +819,7 @@ pub fn federation_metadata(state: &AppState, base: &str, t: &TenantRef) -> Strin
 
 async fn discovery_federation_metadata(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    Segment(tenant): Segment,
     headers: HeaderMap,
 ) -> Response {
     let Some(t) = TenantRef::resolve(&state.dir(), &tenant) else {

@@ -23,7 +23,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -33,7 +33,7 @@ use base64::Engine;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::discovery::{base_url, TenantRef};
+use crate::discovery::{base_url, Segment, TenantRef};
 use crate::error::{AadError, RequestIds};
 use crate::grants::{AuthCode, AuthContext, DeviceState};
 use crate::model::{Application, Tenant};
@@ -881,7 +881,7 @@ fn page_message(ctx: &Ctx, title: &str, heading: &str, text: &str) -> Response {
 
 async fn web_authorize_v1(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    Segment(tenant): Segment,
     method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -893,7 +893,7 @@ async fn web_authorize_v1(
 
 async fn web_authorize_v2(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    Segment(tenant): Segment,
     method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -1628,7 +1628,7 @@ fn load_flow(ctx: &Ctx, p: &Params) -> Option<Flow> {
 
 async fn web_login_post(
     State(state): State<AppState>,
-    Path(_tenant): Path<String>,
+    Segment(_tenant): Segment,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -1687,7 +1687,7 @@ async fn web_devicelogin_post(
 
 async fn web_logout(
     State(state): State<AppState>,
-    Path(_tenant): Path<String>,
+    Segment(_tenant): Segment,
     method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,

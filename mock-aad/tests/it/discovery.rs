@@ -206,6 +206,9 @@ async fn jwks_v1_and_v2_list_every_published_key_active_first() {
 
     let unknown = get(&s, "/fabrikam.com/discovery/v2.0/keys").await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    let garbage = get(&s, "/%FF/discovery/v2.0/keys").await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    assert!(garbage.body.contains("AADSTS90002"));
 }
 
 #[tokio::test]

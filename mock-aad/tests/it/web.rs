@@ -874,6 +874,9 @@ async fn garbage_never_panics() {
     assert!(r.has("AADSTS50011"));
     let r = get(&s, "/%E2%82%AC/oauth2/authorize?client_id=%FF%FE", None).await;
     assert!(r.has("AADSTS90002"));
+    let r = get(&s, "/%FF%FE/oauth2/v2.0/authorize", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.has("AADSTS90002: Tenant &#39;&#39; not found."));
     // Flow tokens expire.
     let page = get(&s, &authorize_v1("https://mail.contoso.com/", ""), None).await;
     s.clock.advance_secs(3600);
