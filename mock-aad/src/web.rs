@@ -1291,10 +1291,19 @@ fn finish_authorize(ctx: &Ctx, flow: Flow, persistent: bool) -> Response {
     let mut cookies = Vec::new();
     let session_state = {
         let mut sessions = ctx.state.sessions();
+        // A second factor proved while continuing a session now belongs to the session.
         let existing = flow
             .sso_id
             .as_ref()
-            .and_then(|sid| sessions.sso.get(sid).map(|s| s.session_state));
+            .and_then(|sid| sessions.sso.map.get_mut(sid))
+            .map(|s| {
+                for a in &flow.amr {
+                    if !s.amr.contains(a) {
+                        s.amr.push(a.clone());
+                    }
+                }
+                s.session_state
+            });
         match existing {
             Some(ss) => ss,
             None => {

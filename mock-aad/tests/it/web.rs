@@ -18,6 +18,7 @@ const OFFICE: &str = "d3590ed6-52b3-4102-aeff-aad2292ab01c";
 const WEB_APP: &str = "cbe9bcaa-6b5c-42fe-ad70-35a73de6869a";
 const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 const PASSWORD: &str = "Contoso2017!";
+const MFA: &str = mock_aad::web::MFA_CODE;
 const CORR: &str = "87a777b4-fb7b-4d22-a82b-b97fcc2c67d4";
 /// 2017-11-17 23:31:02Z.
 const T0: i64 = 1_510_961_462;
@@ -1052,4 +1053,56 @@ async fn sign_in_over_a_real_socket() {
     assert!(loc.starts_with("urn:ietf:wg:oauth:2.0:oob?code="), "{loc}");
     assert!(loc.contains("&state=sock&session_state="));
     h.shutdown().await;
+}
+
+#[tokio::test]
+async fn mfa_proved_during_sso_is_remembered_by_the_session() {
+    let s = lab();
+    let page = get(&s, &authorize_v1("https://mail.contoso.com/", ""), None).await;
+    let kmsi = sign_in(&s, &page, "AlexW@contoso.com").await;
+    let done = submit(&s, &kmsi, &[("action", "No")]).await;
+    let cookie = done.session_cookie();
+    s.dir_mut().tenants[0].conditional_access.push(CaRule {
+        name: "mfa".into(),
+        enabled: true,
+        users: vec!["AlexW@contoso.com".into()],
+        apps: vec!["*".into()],
+        action: CaAction::RequireMfa,
+    });
+    let mfa = get(
+        &s,
+        &authorize_v1("https://mail.contoso.com/", ""),
+        Some(&cookie),
+    )
+    .await;
+    assert_page_ids(&mfa, &[r#"id="idTxtBx_SAOTCC_OTC""#]);
+    let done = submit(&s, &mfa, &[("otc", MFA)]).await;
+    assert_eq!(
+        done.status,
+        StatusCode::FOUND,
+        "no KMSI when continuing a session"
+    );
+    let code = query_pairs(&done.location())[0].1.clone();
+    assert_eq!(s.grants().codes[&code].auth.amr, ["pwd", "mfa"]);
+    let again = get(
+        &s,
+        &authorize_v1("https://mail.contoso.com/", "&prompt=none"),
+        Some(&cookie),
+    )
+    .await;
+    let code = query_pairs(&again.location())[0].1.clone();
+    assert_eq!(s.grants().codes[&code].auth.amr, ["pwd", "mfa"]);
+}
+
+#[tokio::test]
+async fn abandoned_flows_are_bounded() {
+    let s = lab();
+    *s.sessions() = mock_aad::web::Sessions::with_capacity(3);
+    let first = get(&s, &authorize_v1("https://mail.contoso.com/", ""), None).await;
+    for _ in 0..5 {
+        get(&s, &authorize_v1("https://mail.contoso.com/", ""), None).await;
+    }
+    assert_eq!(s.sessions().flow_count(), 3);
+    let r = submit(&s, &first, &[("loginfmt", "GregT@contoso.com")]).await;
+    assert!(r.has("AADSTS50089"), "the oldest flow was evicted");
 }
