@@ -1015,8 +1015,27 @@ fn authorize(state: &AppState, headers: &HeaderMap, seg: &str, p: &Params, v2: b
                 &req,
                 &AadError::bad_request(
                     "invalid_request",
-                    501481,
-                    "The Code_Challenge_Method value is not supported.",
+                    50149,
+                    "Invalid Code_Challenge_method parameter.",
+                ),
+            );
+        }
+    }
+    if let Some(c) = &req.code_challenge {
+        // An S256 challenge is the 43-character base64url SHA-256 (padded, 44, is refused);
+        // a plain one is a verifier of 43 to 128 characters (RFC 7636).
+        let ok = match req.code_challenge_method.as_deref() {
+            Some("S256") => c.len() == 43,
+            _ => (43..=128).contains(&c.len()),
+        };
+        if !ok {
+            return error_redirect(
+                &ctx,
+                &req,
+                &AadError::bad_request(
+                    "invalid_request",
+                    501491,
+                    "Invalid size of Code_Challenge parameter.",
                 ),
             );
         }

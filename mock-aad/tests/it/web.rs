@@ -395,7 +395,7 @@ async fn v2_unknown_scope_resource_is_aadsts500011() {
 async fn v2_form_post_with_pkce_and_kmsi_yes() {
     let s = lab();
     let uri = format!(
-        "/organizations/oauth2/v2.0/authorize?client_id={OFFICE}&response_type=code&redirect_uri={}&scope={}&state=s%26t&response_mode=form_post&code_challenge=abc123&code_challenge_method=S256&nonce=n",
+        "/organizations/oauth2/v2.0/authorize?client_id={OFFICE}&response_type=code&redirect_uri={}&scope={}&state=s%26t&response_mode=form_post&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&nonce=n",
         enc("http://localhost:8765/cb"),
         enc("openid offline_access https://mail.contoso.com/EWS.AccessAsUser.All")
     );
@@ -424,7 +424,10 @@ async fn v2_form_post_with_pkce_and_kmsi_yes() {
         done.body[st..st + done.body[st..].find('"').unwrap()].to_string()
     };
     let stored = s.grants().codes.get(&code).cloned().unwrap();
-    assert_eq!(stored.code_challenge.as_deref(), Some("abc123"));
+    assert_eq!(
+        stored.code_challenge.as_deref(),
+        Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+    );
     assert_eq!(stored.code_challenge_method.as_deref(), Some("S256"));
     assert_eq!(
         stored.scope.as_deref(),
@@ -1105,4 +1108,43 @@ async fn abandoned_flows_are_bounded() {
     assert_eq!(s.sessions().flow_count(), 3);
     let r = submit(&s, &first, &[("loginfmt", "GregT@contoso.com")]).await;
     assert!(r.has("AADSTS50089"), "the oldest flow was evicted");
+}
+
+#[tokio::test]
+async fn pkce_parameters_are_validated() {
+    let s = lab();
+    let base = format!(
+        "/contoso.com/oauth2/v2.0/authorize?client_id={OFFICE}&response_type=code&redirect_uri={}&scope=openid&client-request-id={CORR}",
+        enc(OOB)
+    );
+    let padded = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM=";
+    let r = get(
+        &s,
+        &format!("{base}&code_challenge={padded}&code_challenge_method=S256"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.location(),
+        format!("urn:ietf:wg:oauth:2.0:oob?error=invalid_request&error_description=AADSTS501491%3a+Invalid+size+of+Code_Challenge+parameter.%0d%0aTrace+ID%3a+{}%0d%0aCorrelation+ID%3a+{CORR}%0d%0aTimestamp%3a+2017-11-17+23%3a31%3a02Z", r.trace())
+    );
+    let r = get(&s, &format!("{base}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S512"), None).await;
+    assert!(r.location().starts_with("urn:ietf:wg:oauth:2.0:oob?error=invalid_request&error_description=AADSTS50149%3a+Invalid+Code_Challenge_method+parameter."));
+    // A challenge without a method is plain.
+    let r = get(
+        &s,
+        &format!(
+            "{base}&code_challenge={}&login_hint=GregT%40contoso.com",
+            "a".repeat(43)
+        ),
+        None,
+    )
+    .await;
+    let kmsi = submit(&s, &r, &[("passwd", PASSWORD)]).await;
+    let done = submit(&s, &kmsi, &[("action", "No")]).await;
+    let code = query_pairs(&done.location())[0].1.clone();
+    assert_eq!(
+        s.grants().codes[&code].code_challenge_method.as_deref(),
+        Some("plain")
+    );
 }
