@@ -469,11 +469,18 @@ fn error_redirect(ctx: &Ctx, req: &AuthRequest, e: &AadError) -> Response {
 
 // -------------------------------------------------------------------------------- catalogue
 
+/// The lab's clients have implicit grant disabled: `id_token` flows get AADSTS700054, every
+/// other non-`code` response type AADSTS70005 (both texts as Azure AD sends them).
 fn unsupported_response_type(rt: &str) -> AadError {
+    let (code, named) = if rt.split_whitespace().any(|t| t == "id_token") {
+        (700054, "id_token")
+    } else {
+        (70005, rt)
+    };
     AadError::bad_request(
         "unsupported_response_type",
-        70005,
-        format!("response_type '{rt}' is not enabled for the application."),
+        code,
+        format!("response_type '{named}' is not enabled for the application."),
     )
 }
 

@@ -540,6 +540,22 @@ async fn unsupported_response_type_redirects() {
 }
 
 #[tokio::test]
+async fn implicit_id_token_is_aadsts700054() {
+    let s = lab();
+    let r = get(
+        &s,
+        &format!("/common/oauth2/v2.0/authorize?client_id={OFFICE}&response_type=code%20id_token&redirect_uri={}&scope=openid&response_mode=fragment", enc(OOB)),
+        None,
+    )
+    .await;
+    let loc = r.location();
+    assert!(
+        loc.starts_with("urn:ietf:wg:oauth:2.0:oob#error=unsupported_response_type&error_description=AADSTS700054%3a+response_type+%27id_token%27+is+not+enabled+for+the+application.%0d%0a"),
+        "{loc}"
+    );
+}
+
+#[tokio::test]
 async fn wrong_password_locked_disabled_and_unknown_users() {
     let s = lab();
     let page = get(&s, &authorize_v1("https://mail.contoso.com/", ""), None).await;
