@@ -308,7 +308,9 @@ impl Tenant {
         self.domains
             .iter()
             .find(|d| {
-                d.verified && !d.initial && !d.name.to_ascii_lowercase().ends_with(".onmicrosoft.com")
+                d.verified
+                    && !d.initial
+                    && !d.name.to_ascii_lowercase().ends_with(".onmicrosoft.com")
             })
             .or_else(|| self.domains.iter().find(|d| d.initial))
             .map(|d| d.name.as_str())

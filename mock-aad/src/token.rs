@@ -75,31 +75,7 @@ async fn not_post(State(s): State<AppState>, req: Request) -> Response {
     AadError::post_only(req.method().as_str()).into_response_with(&ids, s.now())
 }
 
-/// The base URL pages and device-code messages point at: `config.public_base` when set, else
-/// `{X-Forwarded-Proto or http}://{Host}` of the request. No trailing slash.
-pub fn base_url(s: &Shared, headers: &HeaderMap) -> String {
-    if let Some(b) = &s.config.public_base {
-        return b.trim_end_matches('/').to_string();
-    }
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(str::trim)
-        .filter(|p| *p == "http" || *p == "https")
-        .unwrap_or("http");
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|h| {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
-        })
-        .unwrap_or("localhost");
-    format!("{proto}://{host}")
-}
+pub use crate::discovery::base_url;
 
 async fn token_v1(State(s): State<AppState>, req: Request) -> Response {
     endpoint(s, req, false, Kind::Token).await
