@@ -150,10 +150,26 @@ pub fn unauthorized(c: Challenge<'_>) -> Response {
     if windows_offered && !rejected {
         put(&mut h, "proxy-support", "Session-Based-Authentication");
     }
-    let mut resp = Response::new(Body::empty());
+    let mut resp = Response::new(Body::new(HeadFirstEmpty));
     *resp.status_mut() = StatusCode::UNAUTHORIZED;
     *resp.headers_mut() = h;
     resp
+}
+
+/// An empty body hyper cannot see is empty before it writes the head. hyper writes the
+/// `Content-Length` of a body it knows to be finished *after* all other headers; with this body
+/// it keeps our `Content-Length: 0` where we put it — first, as in every capture.
+struct HeadFirstEmpty;
+
+impl hyper::body::Body for HeadFirstEmpty {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(None)
+    }
 }
 
 /// Where an answer came from, for the headers stamped on it.

@@ -56,6 +56,8 @@ async fn main() {
         aad_url: args.aad_url,
         admin_token: args.admin_token,
     };
+    // Signal handlers go in before the ready line, so a supervisor may signal right after it.
+    let signals = wait_for_signal();
     let handle = match mock_exchange::start(config).await {
         Ok(h) => h,
         Err(e) => {
@@ -78,28 +80,34 @@ async fn main() {
     {
         println!("{ready}");
     }
-    wait_for_signal().await;
+    signals.await;
     handle.shutdown().await;
 }
 
-async fn wait_for_signal() {
+/// Registers SIGINT/SIGTERM handlers now; the returned future completes on either.
+fn wait_for_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            match (term, int) {
+                (Some(mut t), Some(mut i)) => {
+                    tokio::select! {
+                        _ = t.recv() => {}
+                        _ = i.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
                 }
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
