@@ -82,8 +82,10 @@ impl AppState {
             org: Arc::new(org.clone()),
             taken_at: clock.unix(),
         };
+        // Redirects are relayed to the client when proxying (OWA's logon redirect), never followed.
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         AppState(Arc::new(Shared {
