@@ -218,7 +218,10 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             }
             match bearer::validate(&state, &org, &credentials, &at).await {
                 Ok(u) => (Some(u), Authn::Bearer),
-                Err(d) => return challenge(None, Some(d)).await,
+                Err(d) => {
+                    tracing::debug!(server = %server.name, path = %path, diagnostic = %d.header_value(), "bearer token rejected");
+                    return challenge(None, Some(d)).await;
+                }
             }
         }
         "basic" if methods.contains(&AuthMethod::Basic) => match basic_user(&org, &credentials) {

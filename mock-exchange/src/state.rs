@@ -33,6 +33,9 @@ pub struct MetaSlot {
     pub result: Result<Metadata, String>,
     /// Lab time of the last attempt.
     pub attempted_at: i64,
+    /// Real time of the last attempt: a failure is reused for one real second so a burst of
+    /// requests does not refetch, whatever the lab clock does.
+    pub(crate) attempted: std::time::Instant,
 }
 
 /// Claims of a token whose signature and issuer were verified, kept until `exp`.
@@ -189,7 +192,9 @@ impl Shared {
             if !force && slot.url == auth_server.auth_metadata_url {
                 match &slot.result {
                     Ok(m) if now - m.fetched_at < metadata::REFRESH_SECONDS => return Ok(m.clone()),
-                    Err(e) if slot.attempted_at == now => return Err(e.clone()),
+                    Err(e) if slot.attempted.elapsed() < std::time::Duration::from_secs(1) => {
+                        return Err(e.clone())
+                    }
                     _ => {}
                 }
             }
@@ -217,6 +222,7 @@ impl Shared {
                     fetched_url: url,
                     result: result.clone(),
                     attempted_at: now,
+                    attempted: std::time::Instant::now(),
                 },
             );
         result
