@@ -371,3 +371,31 @@ async fn servers_mailboxes_accounts_clock() {
         404
     );
 }
+
+#[tokio::test]
+async fn non_loopback_peers_are_refused() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let lab = Lab::new(contoso(), None);
+    let mut r = call("GET", "/_admin/organization", None);
+    r.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 5], 50000))));
+    let resp = lab.send("EX1", r).await;
+    assert_eq!(resp.status, 403);
+    assert_eq!(resp.json()["error"], "forbidden");
+    let mut r = call("GET", "/_admin/organization", None);
+    r.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 50000))));
+    assert_eq!(lab.send("EX1", r).await.status, 200);
+}
+
+#[tokio::test]
+async fn get_organization_golden() {
+    let lab = Lab::new(contoso(), None);
+    let r = lab
+        .send("EX1", call("GET", "/_admin/organization", None))
+        .await;
+    assert_eq!(r.status, 200);
+    let pretty = serde_json::to_string_pretty(&r.json()).unwrap_or_default();
+    golden("admin-organization.json", &(pretty + "\n"));
+}

@@ -361,3 +361,67 @@ async fn bearer_on_a_vdir_without_oauth_gets_no_bearer_challenge() {
     );
     assert_eq!(meta.hits(), 0);
 }
+
+#[tokio::test]
+async fn iisreset_drops_the_validated_token_cache() {
+    let (lab, meta) = lab().await;
+    let old = meta.active();
+    let t = old.sign_jwt(&claims("https://mail.contoso.com/", TID, T0), true);
+    assert_accepted(&lab.send("EX1", ews(&t)).await);
+    // Azure AD rolls past the key and retires it; Exchange refreshes its metadata.
+    meta.aad.keys_mut().roll().unwrap_or_else(|e| panic!("{e}"));
+    meta.aad
+        .keys_mut()
+        .retire(&old.kid)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let refresh = empty(
+        req(
+            "POST",
+            "127.0.0.1",
+            "/_admin/auth-servers/EvoSts/refresh-metadata",
+        )
+        .header("authorization", "Bearer admin-secret"),
+    );
+    assert_eq!(lab.send("EX1", refresh).await.status, 200);
+    // The validated token is still in the worker process's cache …
+    assert_accepted(&lab.send("EX1", ews(&t)).await);
+    // … until IIS restarts.
+    let reset = empty(
+        req("POST", "127.0.0.1", "/_admin/iisreset").header("authorization", "Bearer admin-secret"),
+    );
+    assert_eq!(lab.send("EX1", reset).await.status, 200);
+    let r = lab.send("EX1", ews(&t)).await;
+    assert_rejected(
+        &r,
+        &format!("2000000;reason=\"The token is signed with a certificate ('{}') that is not published by any trusted authorization server.\";error_category=\"invalid_signature\"", old.kid),
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_auth_server_is_not_trusted_once_the_settings_refresh() {
+    let (lab, meta) = lab().await;
+    let t = meta
+        .active()
+        .sign_jwt(&claims("https://mail.contoso.com/", TID, T0), true);
+    let patch = req("PATCH", "127.0.0.1", "/_admin/auth-servers/EvoSts")
+        .header("authorization", "Bearer admin-secret")
+        .header("content-type", "application/json")
+        .body(Body::from("{\"enabled\": false}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lab.send("EX1", patch).await.status, 200);
+    let reset = empty(
+        req("POST", "127.0.0.1", "/_admin/iisreset").header("authorization", "Bearer admin-secret"),
+    );
+    lab.send("EX1", reset).await;
+    let r = lab.send("EX1", ews(&t)).await;
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("x-ms-diagnostics")
+        .unwrap_or_default()
+        .starts_with("2000000;"));
+    // No enabled AuthServer: trusted_issuers is empty and there is no authorization_uri.
+    assert_eq!(
+        r.all("www-authenticate")[0],
+        "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\", error=\"invalid_token\""
+    );
+}

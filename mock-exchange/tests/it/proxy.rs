@@ -192,3 +192,33 @@ async fn a_forged_back_end_header_is_refused() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn anchor_mailbox_and_mailbox_id_choose_the_back_end() {
+    let meta = MetaServer::start(TID).await;
+    let handle = start(three_versions(), &meta.url).await;
+    let client = reqwest::Client::new();
+    // GregT (mailbox on EX1) opens MeganB's mailbox (EX2) by MAPI MailboxId.
+    let megan_guid = "6e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b";
+    let r = client
+        .post(format!(
+            "{}/Microsoft-Server-ActiveSync?MailboxId={megan_guid}@contoso.com",
+            handle.url()
+        ))
+        .header("host", "mail.contoso.com")
+        .header("authorization", basic("GregT"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(h(&r, "x-beserver"), Some("EX2"));
+    let r = client
+        .post(format!("{}/Microsoft-Server-ActiveSync", handle.url()))
+        .header("host", "mail.contoso.com")
+        .header("authorization", basic("GregT"))
+        .header("x-anchormailbox", "MeganB@contoso.com")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(h(&r, "x-beserver"), Some("EX2"));
+    assert_eq!(h(&r, "x-calculatedbetarget"), Some("ex2.contoso.com"));
+}

@@ -298,3 +298,61 @@ async fn whos_this_capture_diagnostic_for_a_cloud_only_user() {
         ]
     );
 }
+
+#[tokio::test]
+async fn rejected_token_wire_order_on_a_real_socket() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let meta = MetaServer::start(crate::common::TID).await;
+    let lab = Lab::new(contoso(), Some(&meta.url));
+    let token = meta.active().sign_jwt(
+        &claims("https://autodiscover.contoso.com/", crate::common::TID, T0),
+        true,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let app = lab.app("EX1");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let mut s = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    s.write_all(
+        format!("POST /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: mail.contoso.com\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = raw
+        .split("\r\n")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(": ").map(|(n, _)| n))
+        .filter(|n| *n != "connection")
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "content-length",
+            "www-authenticate",
+            "www-authenticate",
+            "www-authenticate",
+            "www-authenticate",
+            "server",
+            "request-id",
+            "x-feserver",
+            "x-ms-diagnostics",
+            "x-powered-by",
+            "date"
+        ]
+    );
+    assert!(
+        raw.contains("\r\nwww-authenticate: Bearer client_id="),
+        "{raw}"
+    );
+}
