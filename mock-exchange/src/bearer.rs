@@ -137,9 +137,16 @@ async fn verify_signature_and_issuer(
         .verify(jwt.signing_input.as_bytes(), &jwt.signature)
         .map_err(|_| Diag::BadSignature)?;
     let iss = str_claim(&jwt.claims, "iss").unwrap_or_default();
+    // The tenants of the trusted AuthServers: each one's realm, else its metadata's entityID.
     let mut trusted = Vec::new();
     for a in trusted_auth_servers(org) {
-        if let Some(t) = a.realm.clone().or_else(|| meta.tenant_id.clone()) {
+        let from_meta = || {
+            state
+                .metadata_slot(&a.name)
+                .and_then(|s| s.result.ok())
+                .and_then(|m| m.tenant_id)
+        };
+        if let Some(t) = a.realm.clone().or_else(from_meta) {
             trusted.push(t);
         }
     }

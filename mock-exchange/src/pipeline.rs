@@ -444,7 +444,12 @@ async fn proxy<'a>(
         .request(parts.method.clone(), format!("{base}{pq}"))
         .body(body);
     for (name, value) in &parts.headers {
-        if HOP.contains(&name.as_str()) || name.as_str() == BACKEND_HEADER {
+        if HOP.contains(&name.as_str())
+            || matches!(
+                name.as_str(),
+                BACKEND_HEADER | "x-forwarded-proto" | "x-forwarded-host"
+            )
+        {
             continue;
         }
         rb = rb.header(name, value);
