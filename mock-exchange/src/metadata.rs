@@ -310,6 +310,59 @@ mod tests {
         assert_eq!(tenant_of_issuer("https://evil/abc/"), None);
     }
 
+    /// Azure AD's shape: BOM, declaration, a document Signature whose certificate is NOT a
+    /// signing key, the signing keys repeated in several role descriptors, `use="encryption"`
+    /// keys ignored.
+    #[test]
+    fn reads_azure_ad_shaped_metadata() {
+        let keys = mock_aad::keys::KeySet::shipped();
+        let published: Vec<_> = keys.published().map(|(k, _)| k.clone()).collect();
+        let other = mock_aad::keys::SigningKey::from_pem(
+            include_str!("../../mock-aad/keys/key3.pem"),
+            include_str!("../../mock-aad/keys/cert3.pem"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let key = |der: &[u8], usage: &str| {
+            format!(
+                "<KeyDescriptor use=\"{usage}\"><KeyInfo xmlns=\"http://www.w3.org/2000/09/xmldsig#\"><X509Data><X509Certificate>\n{}\n</X509Certificate></X509Data></KeyInfo></KeyDescriptor>",
+                STANDARD.encode(der)
+            )
+        };
+        let signing: String = published
+            .iter()
+            .map(|k| key(&k.cert_der, "signing"))
+            .collect();
+        let doc = format!(
+            "{}<?xml version=\"1.0\" encoding=\"utf-8\"?><EntityDescriptor ID=\"_x\" entityID=\"https://sts.windows.net/t1/\" xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\"><Signature xmlns=\"http://www.w3.org/2000/09/xmldsig#\"><KeyInfo><X509Data><X509Certificate>{}</X509Certificate></X509Data></KeyInfo></Signature><RoleDescriptor>{signing}{}</RoleDescriptor><SPSSODescriptor>{signing}</SPSSODescriptor><IDPSSODescriptor>{signing}</IDPSSODescriptor></EntityDescriptor>",
+            '\u{feff}',
+            STANDARD.encode(&other.cert_der),
+            key(&other.cert_der, "encryption"),
+        );
+        let m = parse(&doc, 7).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.entity_id, "https://sts.windows.net/t1/");
+        assert_eq!(m.tenant_id.as_deref(), Some("t1"));
+        assert_eq!(m.fetched_at, 7);
+        let kids: Vec<&str> = m.certs.iter().map(|c| c.kid.as_str()).collect();
+        let expected: Vec<&str> = published.iter().map(|k| k.kid.as_str()).collect();
+        assert_eq!(kids, expected);
+        assert!(m.cert(&other.kid).is_none());
+        // The key taken from the certificate verifies what the private key signed.
+        let msg = b"signing input";
+        let sig = published[0].sign(msg);
+        aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            &m.certs[0].rsa_public_key,
+        )
+        .verify(msg, &sig)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        // And render() round-trips.
+        let ders: Vec<Vec<u8>> = published.iter().map(|k| k.cert_der.clone()).collect();
+        assert_eq!(
+            parse(&render("t2", &ders), 0).map(|m| m.certs),
+            Ok(m.certs.clone())
+        );
+    }
+
     #[test]
     fn truncated_der_is_refused_without_panic() {
         for n in 0..40 {

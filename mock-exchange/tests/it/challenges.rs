@@ -365,3 +365,35 @@ async fn every_answer_carries_the_common_headers() {
         "a new request-id per answer"
     );
 }
+
+#[tokio::test]
+async fn odd_headers_never_panic() {
+    let lab = Lab::new(contoso(), None);
+    let long = "a".repeat(8000);
+    let hosts = ["", "[::1]:443", "MAIL.CONTOSO.COM.", ":", long.as_str()];
+    let authz = [
+        "",
+        "Bearer ",
+        "Bearer   ",
+        "bearer e30.e30.e30",
+        "Basic ===",
+        "Basic OjpA",
+        "Negotiate",
+        "Digest x",
+        "BEARER a.b",
+        long.as_str(),
+    ];
+    for host in hosts {
+        for a in authz {
+            let mut b = req("POST", host, "/mapi/emsmdb/?MailboxId=%ff%fe@&MailboxId=")
+                .header("x-anchormailbox", "@@@")
+                .header("x-forwarded-proto", "HTTP, https");
+            if !a.is_empty() {
+                b = b.header("authorization", a);
+            }
+            let r = lab.send("EX1", empty(b)).await;
+            assert_eq!(r.status, 401, "host {host:.20} authz {a:.20}");
+            assert_eq!(r.header("x-feserver"), Some("EX1"));
+        }
+    }
+}
