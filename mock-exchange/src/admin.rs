@@ -1,0 +1,652 @@
+//! The admin API (loopback only, `Authorization: Bearer <admin_token>`, JSON), shaped so that each
+//! Exchange Management Shell cmdlet of the guide maps onto one call:
+//! `Get/Set-*VirtualDirectory` → `/vdirs/{kind}` and `/servers/{server}/vdirs/{kind}`,
+//! `Get/Set-OrganizationConfig` → `/org-config`, `Get/New/Set-AuthServer` → `/auth-servers`,
+//! `Set-AuthServer -RefreshAuthMetadata` → `/auth-servers/{name}/refresh-metadata`,
+//! `Get-ExchangeServer` → `/servers`, `Get-Mailbox` → `/mailboxes`, `iisreset` → `/iisreset`.
+//!
+//! Changes land in the configured organization at once (reads show them); the serving path sees
+//! them only after the settings cache expires or `iisreset` — `GET /effective` shows that view.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::model::{Account, AuthMethod, AuthServer, OrgConfig, VdirKind, VirtualDirectory};
+use crate::state::AppState;
+
+/// An admin error: status + `{"error": code, "message": text}`.
+#[derive(Debug)]
+pub struct AdminError(StatusCode, &'static str, String);
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({"error": self.1, "message": self.2}))).into_response()
+    }
+}
+
+fn not_found(what: String) -> AdminError {
+    AdminError(StatusCode::NOT_FOUND, "not_found", what)
+}
+fn bad(what: String) -> AdminError {
+    AdminError(StatusCode::BAD_REQUEST, "bad_request", what)
+}
+
+type Res = Result<Json<Value>, AdminError>;
+
+/// JSON bodies whose rejections use the admin error shape.
+pub struct Body<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = AdminError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| bad(format!("body: {e}")))?;
+        serde_json::from_slice(&bytes)
+            .map(Body)
+            .map_err(|e| bad(format!("body: {e}")))
+    }
+}
+
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .route("/organization", get(organization))
+        .route("/effective", get(effective))
+        .route("/servers", get(servers))
+        .route("/vdirs/{kind}", get(vdirs_of_kind))
+        .route(
+            "/servers/{server}/vdirs/{kind}",
+            get(vdir_get).patch(vdir_patch),
+        )
+        .route("/org-config", get(org_config_get).patch(org_config_patch))
+        .route(
+            "/auth-servers",
+            get(auth_servers_get).post(auth_servers_post),
+        )
+        .route(
+            "/auth-servers/{name}",
+            get(auth_server_get).patch(auth_server_patch),
+        )
+        .route(
+            "/auth-servers/{name}/refresh-metadata",
+            post(refresh_metadata),
+        )
+        .route("/mailboxes", get(mailboxes))
+        .route("/mailboxes/{id}", get(mailbox))
+        .route("/accounts", get(accounts).post(account_post))
+        .route(
+            "/accounts/{id}",
+            get(account_get).patch(account_patch).delete(account_delete),
+        )
+        .route("/iisreset", post(iisreset))
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(clock_advance))
+        .fallback(|| async { not_found("no such admin endpoint".into()) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .with_state(state)
+}
+
+/// Loopback peers with the admin token only.
+async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
+        if !peer.ip().is_loopback() {
+            return AdminError(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the admin API answers loopback clients only".into(),
+            )
+            .into_response();
+        }
+    }
+    let ok = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| t.trim() == state.admin_token);
+    if !ok {
+        return AdminError(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authorization: Bearer <admin_token> required".into(),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+async fn organization(State(s): State<AppState>) -> Res {
+    Ok(Json(to_json(&*s.org())))
+}
+
+async fn effective(State(s): State<AppState>) -> Res {
+    // Serving-path view: refresh exactly as a request would, then show it.
+    let org = s.effective();
+    let snap = s.effective_snapshot();
+    Ok(Json(json!({
+        "taken_at": snap.taken_at,
+        "settings_cache_seconds": org.settings_cache_seconds,
+        "organization": to_json(&*org),
+    })))
+}
+
+async fn servers(State(s): State<AppState>) -> Res {
+    let org = s.org();
+    let list: Vec<Value> = org
+        .servers
+        .iter()
+        .map(|sv| {
+            json!({
+                "name": sv.name,
+                "fqdn": sv.fqdn,
+                "version": sv.version,
+                "admin_display_version": sv.version.admin_display_version(),
+                "url": s.listener(&sv.name),
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(list)))
+}
+
+fn parse_kind(kind: &str) -> Result<VdirKind, AdminError> {
+    serde_json::from_value::<VdirKind>(Value::String(kind.to_ascii_lowercase())).map_err(|_| {
+        bad(format!(
+            "unknown vdir kind '{kind}'; expected one of autodiscover, ews, mapi, oab, eas, owa, ecp, rpc"
+        ))
+    })
+}
+
+fn vdir_json(server: &str, v: &VirtualDirectory) -> Value {
+    let mut j = to_json(v);
+    if let Value::Object(m) = &mut j {
+        m.insert("server".into(), Value::String(server.to_string()));
+    }
+    j
+}
+
+async fn vdirs_of_kind(State(s): State<AppState>, Path(kind): Path<String>) -> Res {
+    let kind = parse_kind(&kind)?;
+    let org = s.org();
+    Ok(Json(Value::Array(
+        org.servers
+            .iter()
+            .filter_map(|sv| sv.vdir(kind).map(|v| vdir_json(&sv.name, v)))
+            .collect(),
+    )))
+}
+
+async fn vdir_get(State(s): State<AppState>, Path((server, kind)): Path<(String, String)>) -> Res {
+    let kind = parse_kind(&kind)?;
+    let org = s.org();
+    let sv = org
+        .server(&server)
+        .ok_or_else(|| not_found(format!("no server '{server}'")))?;
+    let v = sv.vdir(kind).ok_or_else(|| {
+        not_found(format!(
+            "server '{server}' has no {kind:?} virtual directory"
+        ))
+    })?;
+    Ok(Json(vdir_json(&sv.name, v)))
+}
+
+/// `Set-*VirtualDirectory` parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VdirPatch {
+    pub internal_url: Option<Option<String>>,
+    pub external_url: Option<Option<String>>,
+    pub iis_authentication_methods: Option<Vec<String>>,
+    pub internal_authentication_methods: Option<Vec<String>>,
+    pub external_authentication_methods: Option<Vec<String>>,
+    pub basic_authentication: Option<bool>,
+    pub windows_authentication: Option<bool>,
+    pub oauth_authentication: Option<bool>,
+    pub wssecurity_authentication: Option<bool>,
+    pub digest_authentication: Option<bool>,
+    pub adfs_authentication: Option<bool>,
+    pub live_id_basic_authentication: Option<bool>,
+    pub live_id_negotiate_authentication: Option<bool>,
+    pub forms_authentication: Option<bool>,
+}
+
+fn methods(list: &[String]) -> Result<Vec<AuthMethod>, AdminError> {
+    list.iter()
+        .map(|m| {
+            AuthMethod::parse(m).ok_or_else(|| bad(format!("unknown authentication method '{m}'")))
+        })
+        .collect()
+}
+
+/// Adds or removes `ms` in both side lists (what the boolean parameters do on non-MAPI vdirs).
+fn toggle(v: &mut VirtualDirectory, on: bool, ms: &[AuthMethod]) {
+    for list in [
+        &mut v.internal_authentication_methods,
+        &mut v.external_authentication_methods,
+    ] {
+        for m in ms {
+            let has = list.contains(m);
+            if on && !has {
+                list.push(*m);
+            } else if !on && has {
+                list.retain(|x| x != m);
+            }
+        }
+    }
+}
+
+/// Applies a patch; public so the cmdlet shell can reuse the exact semantics.
+pub fn apply_vdir_patch(v: &mut VirtualDirectory, p: VdirPatch) -> Result<(), AdminError> {
+    if let Some(u) = p.internal_url {
+        v.internal_url = u;
+    }
+    if let Some(u) = p.external_url {
+        v.external_url = u;
+    }
+    if let Some(l) = &p.iis_authentication_methods {
+        v.iis_authentication_methods = methods(l)?;
+    }
+    if let Some(l) = &p.internal_authentication_methods {
+        v.internal_authentication_methods = methods(l)?;
+    }
+    if let Some(l) = &p.external_authentication_methods {
+        v.external_authentication_methods = methods(l)?;
+    }
+    let lists = v.kind != VdirKind::Mapi;
+    if let Some(b) = p.oauth_authentication {
+        v.oauth_authentication = b;
+        if lists {
+            toggle(v, b, &[AuthMethod::OAuth]);
+        }
+    }
+    if let Some(b) = p.basic_authentication {
+        v.basic_authentication = b;
+        if lists {
+            toggle(v, b, &[AuthMethod::Basic]);
+        }
+    }
+    if let Some(b) = p.windows_authentication {
+        v.windows_authentication = b;
+        if lists {
+            toggle(v, b, &[AuthMethod::Ntlm, AuthMethod::WindowsIntegrated]);
+        }
+    }
+    if let Some(b) = p.wssecurity_authentication {
+        v.wssecurity_authentication = b;
+        if lists {
+            toggle(v, b, &[AuthMethod::WSSecurity]);
+        }
+    }
+    if let Some(b) = p.digest_authentication {
+        v.digest_authentication = b;
+        if lists {
+            toggle(v, b, &[AuthMethod::Digest]);
+        }
+    }
+    if let Some(b) = p.adfs_authentication {
+        v.adfs_authentication = b;
+        if lists {
+            toggle(v, b, &[AuthMethod::Adfs]);
+        }
+    }
+    if let Some(b) = p.live_id_basic_authentication {
+        v.live_id_basic_authentication = b;
+    }
+    if let Some(b) = p.live_id_negotiate_authentication {
+        v.live_id_negotiate_authentication = b;
+    }
+    if let Some(b) = p.forms_authentication {
+        v.forms_authentication = b;
+    }
+    Ok(())
+}
+
+async fn vdir_patch(
+    State(s): State<AppState>,
+    Path((server, kind)): Path<(String, String)>,
+    Body(p): Body<VdirPatch>,
+) -> Res {
+    let kind = parse_kind(&kind)?;
+    let mut org = s.org_mut();
+    let sv = org
+        .server_mut(&server)
+        .ok_or_else(|| not_found(format!("no server '{server}'")))?;
+    let name = sv.name.clone();
+    let v = sv.vdir_mut(kind).ok_or_else(|| {
+        not_found(format!(
+            "server '{server}' has no {kind:?} virtual directory"
+        ))
+    })?;
+    let mut copy = v.clone();
+    apply_vdir_patch(&mut copy, p)?;
+    *v = copy;
+    Ok(Json(vdir_json(&name, v)))
+}
+
+async fn org_config_get(State(s): State<AppState>) -> Res {
+    Ok(Json(to_json(&s.org().org_config)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrgConfigPatch {
+    oauth2_client_profile_enabled: Option<bool>,
+    mapi_http_enabled: Option<bool>,
+}
+
+async fn org_config_patch(State(s): State<AppState>, Body(p): Body<OrgConfigPatch>) -> Res {
+    let mut org = s.org_mut();
+    let c: &mut OrgConfig = &mut org.org_config;
+    if let Some(b) = p.oauth2_client_profile_enabled {
+        c.oauth2_client_profile_enabled = b;
+    }
+    if let Some(b) = p.mapi_http_enabled {
+        c.mapi_http_enabled = b;
+    }
+    Ok(Json(to_json(c)))
+}
+
+fn auth_server_json(s: &AppState, a: &AuthServer) -> Value {
+    let mut j = to_json(a);
+    if let (Value::Object(m), Some(slot)) = (&mut j, s.metadata_slot(&a.name)) {
+        let meta = match &slot.result {
+            Ok(md) => json!({
+                "fetched_url": slot.fetched_url,
+                "fetched_at": md.fetched_at,
+                "entity_id": md.entity_id,
+                "tenant_id": md.tenant_id,
+                "certificate_thumbprints": md.certs.iter().map(|c| c.kid.clone()).collect::<Vec<_>>(),
+            }),
+            Err(e) => {
+                json!({"fetched_url": slot.fetched_url, "attempted_at": slot.attempted_at, "error": e})
+            }
+        };
+        m.insert("metadata".into(), meta);
+    }
+    j
+}
+
+async fn auth_servers_get(State(s): State<AppState>) -> Res {
+    let list = s.org().auth_servers.clone();
+    Ok(Json(Value::Array(
+        list.iter().map(|a| auth_server_json(&s, a)).collect(),
+    )))
+}
+
+async fn auth_server_get(State(s): State<AppState>, Path(name): Path<String>) -> Res {
+    let a = s
+        .org()
+        .auth_servers
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(&name))
+        .cloned()
+        .ok_or_else(|| not_found(format!("no AuthServer '{name}'")))?;
+    Ok(Json(auth_server_json(&s, &a)))
+}
+
+/// `New-AuthServer`. Refuses an AzureAD AuthServer while Exchange 2010 exists (as the Hybrid
+/// wizard does) unless `force` is true.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAuthServer {
+    #[serde(default)]
+    force: bool,
+    name: String,
+    #[serde(rename = "type")]
+    kind: crate::model::AuthServerType,
+    auth_metadata_url: String,
+    #[serde(default)]
+    realm: Option<String>,
+    #[serde(default)]
+    is_default_authorization_endpoint: bool,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    authorization_endpoint: Option<String>,
+}
+
+async fn auth_servers_post(State(s): State<AppState>, Body(p): Body<NewAuthServer>) -> Res {
+    let mut org = s.org_mut();
+    if org
+        .auth_servers
+        .iter()
+        .any(|a| a.name.eq_ignore_ascii_case(&p.name))
+    {
+        return Err(AdminError(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("an AuthServer named '{}' already exists", p.name),
+        ));
+    }
+    if p.kind == crate::model::AuthServerType::AzureAD && org.has_exchange_2010() && !p.force {
+        return Err(AdminError(
+            StatusCode::CONFLICT,
+            "exchange_2010_present",
+            "the organization has an Exchange 2010 server; OAuth with Azure AD is not supported (pass force: true to create it anyway)".into(),
+        ));
+    }
+    let f = p;
+    let a = AuthServer {
+        name: f.name,
+        kind: f.kind,
+        auth_metadata_url: f.auth_metadata_url,
+        realm: f.realm,
+        is_default_authorization_endpoint: f.is_default_authorization_endpoint,
+        enabled: f.enabled.unwrap_or(true),
+        authorization_endpoint: f
+            .authorization_endpoint
+            .unwrap_or_else(|| "https://login.windows.net/common/oauth2/authorize".into()),
+    };
+    if a.is_default_authorization_endpoint {
+        for o in &mut org.auth_servers {
+            o.is_default_authorization_endpoint = false;
+        }
+    }
+    org.auth_servers.push(a.clone());
+    Ok(Json(to_json(&a)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthServerPatch {
+    auth_metadata_url: Option<String>,
+    realm: Option<Option<String>>,
+    is_default_authorization_endpoint: Option<bool>,
+    enabled: Option<bool>,
+    authorization_endpoint: Option<String>,
+}
+
+async fn auth_server_patch(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Body(p): Body<AuthServerPatch>,
+) -> Res {
+    let a = {
+        let mut org = s.org_mut();
+        let idx = org
+            .auth_servers
+            .iter()
+            .position(|a| a.name.eq_ignore_ascii_case(&name))
+            .ok_or_else(|| not_found(format!("no AuthServer '{name}'")))?;
+        if p.is_default_authorization_endpoint == Some(true) {
+            for (i, o) in org.auth_servers.iter_mut().enumerate() {
+                if i != idx {
+                    o.is_default_authorization_endpoint = false;
+                }
+            }
+        }
+        let a = &mut org.auth_servers[idx];
+        if let Some(u) = p.auth_metadata_url {
+            a.auth_metadata_url = u;
+        }
+        if let Some(r) = p.realm {
+            a.realm = r;
+        }
+        if let Some(b) = p.is_default_authorization_endpoint {
+            a.is_default_authorization_endpoint = b;
+        }
+        if let Some(b) = p.enabled {
+            a.enabled = b;
+        }
+        if let Some(e) = p.authorization_endpoint {
+            a.authorization_endpoint = e;
+        }
+        a.clone()
+    };
+    Ok(Json(auth_server_json(&s, &a)))
+}
+
+/// `Set-AuthServer <name> -RefreshAuthMetadata`: fetches now (no lock held during the fetch).
+async fn refresh_metadata(State(s): State<AppState>, Path(name): Path<String>) -> Res {
+    let a = s
+        .org()
+        .auth_servers
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(&name))
+        .cloned()
+        .ok_or_else(|| not_found(format!("no AuthServer '{name}'")))?;
+    match s.metadata_for(&a, true).await {
+        Ok(_) => Ok(Json(auth_server_json(&s, &a))),
+        Err(e) => Err(AdminError(
+            StatusCode::BAD_GATEWAY,
+            "metadata_unavailable",
+            e,
+        )),
+    }
+}
+
+async fn mailboxes(State(s): State<AppState>) -> Res {
+    Ok(Json(to_json(&s.org().mailboxes)))
+}
+
+async fn mailbox(State(s): State<AppState>, Path(id): Path<String>) -> Res {
+    let org = s.org();
+    let by_guid = uuid::Uuid::parse_str(&id)
+        .ok()
+        .and_then(|g| org.mailbox_by_guid(g));
+    let m = by_guid
+        .or_else(|| org.mailbox_by_smtp(&id))
+        .or_else(|| {
+            org.account_by_logon(&id)
+                .and_then(|a| org.mailbox_of_sid(&a.sid))
+        })
+        .ok_or_else(|| not_found(format!("no mailbox '{id}'")))?;
+    Ok(Json(to_json(m)))
+}
+
+async fn accounts(State(s): State<AppState>) -> Res {
+    Ok(Json(to_json(&s.org().accounts)))
+}
+
+fn find_account(org: &crate::model::Organization, id: &str) -> Option<usize> {
+    org.accounts.iter().position(|a| {
+        a.sam.eq_ignore_ascii_case(id)
+            || a.upn.eq_ignore_ascii_case(id)
+            || a.sid.eq_ignore_ascii_case(id)
+    })
+}
+
+async fn account_get(State(s): State<AppState>, Path(id): Path<String>) -> Res {
+    let org = s.org();
+    let i = find_account(&org, &id).ok_or_else(|| not_found(format!("no account '{id}'")))?;
+    Ok(Json(to_json(&org.accounts[i])))
+}
+
+async fn account_post(State(s): State<AppState>, Body(a): Body<Account>) -> Res {
+    let mut org = s.org_mut();
+    if find_account(&org, &a.sam).is_some()
+        || find_account(&org, &a.upn).is_some()
+        || find_account(&org, &a.sid).is_some()
+    {
+        return Err(AdminError(
+            StatusCode::CONFLICT,
+            "conflict",
+            "an account with that sam, upn or SID exists".into(),
+        ));
+    }
+    org.accounts.push(a.clone());
+    Ok(Json(to_json(&a)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountPatch {
+    upn: Option<String>,
+    password: Option<String>,
+    display_name: Option<String>,
+    enabled: Option<bool>,
+}
+
+async fn account_patch(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Body(p): Body<AccountPatch>,
+) -> Res {
+    let mut org = s.org_mut();
+    let i = find_account(&org, &id).ok_or_else(|| not_found(format!("no account '{id}'")))?;
+    let a = &mut org.accounts[i];
+    if let Some(v) = p.upn {
+        a.upn = v;
+    }
+    if let Some(v) = p.password {
+        a.password = v;
+    }
+    if let Some(v) = p.display_name {
+        a.display_name = v;
+    }
+    if let Some(v) = p.enabled {
+        a.enabled = v;
+    }
+    Ok(Json(to_json(a)))
+}
+
+async fn account_delete(State(s): State<AppState>, Path(id): Path<String>) -> Res {
+    let mut org = s.org_mut();
+    let i = find_account(&org, &id).ok_or_else(|| not_found(format!("no account '{id}'")))?;
+    let a = org.accounts.remove(i);
+    Ok(Json(json!({"deleted": a.sam})))
+}
+
+async fn iisreset(State(s): State<AppState>) -> Res {
+    s.iisreset();
+    Ok(Json(
+        json!({"iisreset": "ok", "taken_at": s.effective_snapshot().taken_at}),
+    ))
+}
+
+async fn clock(State(s): State<AppState>) -> Res {
+    Ok(Json(
+        json!({"unix": s.clock.unix(), "offset_secs": s.clock.offset_secs()}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+async fn clock_advance(
+    State(s): State<AppState>,
+    q: Result<Query<Advance>, axum::extract::rejection::QueryRejection>,
+) -> Res {
+    let Query(a) = q.map_err(|e| bad(format!("query: {e}")))?;
+    if a.seconds < 0 {
+        return Err(bad("seconds must be >= 0".into()));
+    }
+    s.clock.advance_secs(a.seconds);
+    Ok(Json(
+        json!({"unix": s.clock.unix(), "offset_secs": s.clock.offset_secs()}),
+    ))
+}

@@ -1,0 +1,334 @@
+//! The bearer pipeline (DESIGN.md §4): a token is parsed, its key found in AuthServer metadata,
+//! its signature, issuer, lifetime, audience and tenant checked, and its user resolved to an
+//! on-premises account with a mailbox — each failure a [`Diag`].
+//!
+//! Like Exchange, a token whose signature and issuer were verified is cached until it expires,
+//! keyed by the token string; the per-request checks (lifetime, audience, tenant, user) run every
+//! time. A token therefore stays good until `exp` even when its user's password changed or its
+//! key was retired in Azure AD (never stricter than the field).
+
+use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use crate::diag::Diag;
+use crate::metadata::{tenant_of_issuer, Metadata};
+use crate::model::Organization;
+use crate::state::{trusted_auth_servers, CachedToken, Shared};
+use crate::surfaces::AuthedUser;
+
+/// Clock skew allowed on `exp`/`nbf`.
+pub const SKEW_SECONDS: i64 = 300;
+
+/// The URL a request arrived on, as the front end believes it.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    pub scheme: String,
+    pub host: String,
+}
+
+/// A JWT split and decoded (no verification).
+#[derive(Debug, Clone)]
+pub struct Jwt {
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    pub signing_input: String,
+    pub signature: Vec<u8>,
+}
+
+/// Step 1: three base64url parts, JSON objects for header and payload.
+pub fn parse(token: &str) -> Result<Jwt, Diag> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Diag::Unparsable);
+    };
+    let obj = |part: &str| -> Result<Map<String, Value>, Diag> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(part.trim_end_matches('='))
+            .map_err(|_| Diag::Unparsable)?;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(m)) => Ok(m),
+            _ => Err(Diag::Unparsable),
+        }
+    };
+    let header = obj(h)?;
+    let claims = obj(p)?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .map_err(|_| Diag::Unparsable)?;
+    Ok(Jwt {
+        header,
+        claims,
+        signing_input: format!("{h}.{p}"),
+        signature,
+    })
+}
+
+fn str_claim<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
+    m.get(k).and_then(Value::as_str)
+}
+
+fn num_claim(m: &Map<String, Value>, k: &str) -> Option<i64> {
+    m.get(k).and_then(|v| {
+        v.as_i64()
+            .or_else(|| v.as_f64().map(|f| f as i64))
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    })
+}
+
+/// Runs the pipeline for `token` arriving at `at`; on success the token's user.
+pub async fn validate(
+    state: &Shared,
+    org: &Organization,
+    token: &str,
+    at: &Arrival,
+) -> Result<AuthedUser, Diag> {
+    let now = state.clock.unix();
+    let claims = match state.cached_token(token, now) {
+        Some(c) => c.claims,
+        None => {
+            let jwt = parse(token)?;
+            verify_signature_and_issuer(state, org, &jwt).await?;
+            let exp = num_claim(&jwt.claims, "exp").ok_or(Diag::Unparsable)?;
+            check_lifetime(&jwt.claims, now)?;
+            state.cache_token(
+                token,
+                CachedToken {
+                    claims: jwt.claims.clone(),
+                    exp: exp + SKEW_SECONDS,
+                },
+            );
+            jwt.claims
+        }
+    };
+    check_lifetime(&claims, now)?;
+    check_audience(&claims, at)?;
+    check_tenant(&claims)?;
+    resolve_user(org, &claims)
+}
+
+/// Steps 2–4: algorithm, key from metadata (one refresh on an unknown kid), signature, issuer.
+async fn verify_signature_and_issuer(
+    state: &Shared,
+    org: &Organization,
+    jwt: &Jwt,
+) -> Result<(), Diag> {
+    let alg = str_claim(&jwt.header, "alg").unwrap_or_default();
+    if alg != "RS256" {
+        return Err(Diag::UnsupportedAlgorithm {
+            alg: alg.to_string(),
+        });
+    }
+    let kid = str_claim(&jwt.header, "kid")
+        .or_else(|| str_claim(&jwt.header, "x5t"))
+        .unwrap_or_default()
+        .to_string();
+    let mut found = find_key(state, org, &kid, false).await?;
+    if found.is_none() {
+        found = find_key(state, org, &kid, true).await?;
+    }
+    let Some((meta, key)) = found else {
+        return Err(Diag::UnknownSigningKey { kid });
+    };
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &key)
+        .verify(jwt.signing_input.as_bytes(), &jwt.signature)
+        .map_err(|_| Diag::BadSignature)?;
+    let iss = str_claim(&jwt.claims, "iss").unwrap_or_default();
+    // The tenants of the trusted AuthServers: each one's realm, else its metadata's entityID.
+    let mut trusted = Vec::new();
+    for a in trusted_auth_servers(org) {
+        let from_meta = || {
+            state
+                .metadata_slot(&a.name)
+                .and_then(|s| s.result.ok())
+                .and_then(|m| m.tenant_id)
+        };
+        if let Some(t) = a.realm.clone().or_else(from_meta) {
+            trusted.push(t);
+        }
+    }
+    if let Some(t) = &meta.tenant_id {
+        trusted.push(t.clone());
+    }
+    match tenant_of_issuer(iss) {
+        Some(t) if trusted.iter().any(|x| x.eq_ignore_ascii_case(&t)) => Ok(()),
+        _ => Err(Diag::UntrustedIssuer {
+            issuer: iss.to_string(),
+        }),
+    }
+}
+
+/// The metadata and key holding `kid` among the trusted AuthServers. Metadata that cannot be
+/// read at all is its own failure when no AuthServer could be read.
+async fn find_key(
+    state: &Shared,
+    org: &Organization,
+    kid: &str,
+    force: bool,
+) -> Result<Option<(Metadata, Vec<u8>)>, Diag> {
+    let mut first_error = None;
+    let mut any_ok = false;
+    for a in trusted_auth_servers(org) {
+        match state.metadata_for(a, force).await {
+            Ok(m) => {
+                any_ok = true;
+                if let Some(c) = m.cert(kid) {
+                    let key = c.rsa_public_key.clone();
+                    return Ok(Some((m, key)));
+                }
+            }
+            Err(e) => {
+                first_error.get_or_insert((a.name.clone(), e));
+            }
+        }
+    }
+    match first_error {
+        Some((auth_server, detail)) if !any_ok => Err(Diag::MetadataUnavailable {
+            auth_server,
+            detail,
+        }),
+        None if !any_ok => Err(Diag::UnknownSigningKey {
+            kid: kid.to_string(),
+        }),
+        _ => Ok(None),
+    }
+}
+
+fn check_lifetime(claims: &Map<String, Value>, now: i64) -> Result<(), Diag> {
+    let exp = num_claim(claims, "exp").ok_or(Diag::Unparsable)?;
+    if now > exp + SKEW_SECONDS {
+        return Err(Diag::Expired);
+    }
+    if let Some(nbf) = num_claim(claims, "nbf") {
+        if nbf > now + SKEW_SECONDS {
+            return Err(Diag::NotYetValid);
+        }
+    }
+    Ok(())
+}
+
+/// Audience scheme + host vs the URL the request arrived on. Exchange's own application id
+/// (optionally `appid/host@realm`) is accepted as Azure AD issues it for app-id resources.
+fn check_audience(claims: &Map<String, Value>, at: &Arrival) -> Result<(), Diag> {
+    let aud = match claims.get("aud") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .find_map(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let app = crate::respond::EXCHANGE_APP_ID;
+    if aud.eq_ignore_ascii_case(app) {
+        return Ok(());
+    }
+    if let Some(rest) = aud.strip_prefix(&format!("{app}/")) {
+        let host = rest.split('@').next().unwrap_or_default();
+        if host.eq_ignore_ascii_case(&at.host) {
+            return Ok(());
+        }
+        return Err(Diag::AudienceHost { aud });
+    }
+    let printed = aud.trim_end_matches('/').to_string();
+    let Ok(u) = url::Url::parse(&aud) else {
+        return Err(Diag::AudienceHost { aud: printed });
+    };
+    let host = u.host_str().unwrap_or_default();
+    if !host.eq_ignore_ascii_case(&at.host) {
+        return Err(Diag::AudienceHost { aud: printed });
+    }
+    if !u.scheme().eq_ignore_ascii_case(&at.scheme) {
+        return Err(Diag::AudienceScheme {
+            expected: format!("{}://{}", u.scheme(), host),
+            actual: format!("{}://{}", at.scheme, at.host),
+        });
+    }
+    Ok(())
+}
+
+fn check_tenant(claims: &Map<String, Value>) -> Result<(), Diag> {
+    let iss_tid = str_claim(claims, "iss")
+        .and_then(tenant_of_issuer)
+        .unwrap_or_default();
+    let tid = str_claim(claims, "tid").unwrap_or_default();
+    if tid.eq_ignore_ascii_case(&iss_tid) {
+        Ok(())
+    } else {
+        Err(Diag::Tenant {
+            tid: tid.to_string(),
+            expected: iss_tid,
+        })
+    }
+}
+
+/// `onprem_sid` → account by SID, else `upn` → account by UPN; the account needs a mailbox.
+pub fn resolve_user(org: &Organization, claims: &Map<String, Value>) -> Result<AuthedUser, Diag> {
+    let account = match str_claim(claims, "onprem_sid") {
+        Some(sid) => org.account_by_sid(sid),
+        None => str_claim(claims, "upn").and_then(|u| org.account_by_upn(u)),
+    }
+    .ok_or(Diag::UnknownUser)?;
+    let mailbox = org.mailbox_of_sid(&account.sid).ok_or(Diag::UnknownUser)?;
+    Ok(AuthedUser {
+        account: account.clone(),
+        mailbox: mailbox.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_tokens_are_unparsable() {
+        for t in [
+            "",
+            "a",
+            "a.b",
+            "a.b.c.d",
+            "!!.e30.e30",
+            "e30.!!.e30",
+            "W10.e30.",
+            "e30.W10.",
+            "e30.e30.!!",
+        ] {
+            assert_eq!(parse(t).err(), Some(Diag::Unparsable), "{t}");
+        }
+        assert!(parse("e30.e30.").is_ok());
+    }
+
+    #[test]
+    fn audience_checks_host_then_scheme() {
+        let at = Arrival {
+            scheme: "http".into(),
+            host: "mail.contoso.com".into(),
+        };
+        let mut c = Map::new();
+        c.insert("aud".into(), Value::from("https://mail.contoso.com/"));
+        assert_eq!(
+            check_audience(&c, &at),
+            Err(Diag::AudienceScheme {
+                expected: "https://mail.contoso.com".into(),
+                actual: "http://mail.contoso.com".into()
+            })
+        );
+        c.insert(
+            "aud".into(),
+            Value::from("https://autodiscover.contoso.com/"),
+        );
+        assert_eq!(
+            check_audience(&c, &at),
+            Err(Diag::AudienceHost {
+                aud: "https://autodiscover.contoso.com".into()
+            })
+        );
+        c.insert(
+            "aud".into(),
+            Value::from("00000002-0000-0ff1-ce00-000000000000"),
+        );
+        assert_eq!(check_audience(&c, &at), Ok(()));
+    }
+}

@@ -1,0 +1,623 @@
+//! The front end: every request to a server's listener comes through here.
+//!
+//! It works out where the client believes it is (`https://<Host>`, or the scheme in
+//! `X-Forwarded-Proto` set by an offloading device), which virtual directory and which side
+//! (internal/external) apply, authenticates (Bearer per [`crate::bearer`], Basic against the
+//! on-premises accounts), finds the mailbox, proxies to the mailbox's server when it is another
+//! one, and finally hands the request to [`crate::surfaces::dispatch`]. Refusals are rendered by
+//! [`crate::respond`], so every answer carries the same headers in the same order.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::bearer::{self, Arrival};
+use crate::diag::Diag;
+use crate::model::{AuthMethod, ExchangeVersion, Organization, Server, VdirKind};
+use crate::respond::{self, Challenge, Stamp};
+use crate::state::{trusted_auth_servers, AppState};
+use crate::surfaces::{self, AuthedUser, Authn, SurfaceCtx};
+
+/// Largest request body accepted (EWS CreateItem with attachments stays well below).
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// The header a front end adds when it proxies to a back end.
+pub const BACKEND_HEADER: &str = "x-hmalab-backend";
+
+/// Router state: the shared state plus which server this listener is.
+#[derive(Clone)]
+pub struct Front {
+    pub state: AppState,
+    pub server: String,
+}
+
+fn stamp_of<'a>(front: &'a Server, back: Option<&'a Server>, now: OffsetDateTime) -> Stamp<'a> {
+    Stamp { front, back, now }
+}
+
+fn now_of(state: &AppState) -> OffsetDateTime {
+    OffsetDateTime::from(state.clock.now())
+}
+
+/// The host the client used (Host header without port), lowercased.
+fn host_of(headers: &HeaderMap) -> String {
+    let raw = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim();
+    let no_port = if raw.starts_with('[') {
+        raw.split(']')
+            .next()
+            .map(|s| format!("{s}]"))
+            .unwrap_or_default()
+    } else {
+        raw.split(':').next().unwrap_or_default().to_string()
+    };
+    no_port.to_ascii_lowercase()
+}
+
+/// `https` unless an offloading device says otherwise in `X-Forwarded-Proto`.
+fn scheme_of(headers: &HeaderMap) -> String {
+    match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(',')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        }) {
+        Some(s) if s == "http" || s == "https" => s,
+        _ => "https".into(),
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Outlook for Windows, as Exchange's client profile sees it (not Outlook for Mac, not EAS).
+pub fn is_outlook_for_windows(headers: &HeaderMap) -> bool {
+    if header_str(headers, "x-clientapplication").is_some_and(|v| v.starts_with("Outlook/")) {
+        return true;
+    }
+    let ua = header_str(headers, "user-agent").unwrap_or_default();
+    !ua.contains("MacOutlook")
+        && ua.starts_with("Microsoft Office/1")
+        && ua.contains("Windows NT")
+        && (ua.contains("Microsoft Outlook") || ua.contains("MAPI"))
+}
+
+/// The user named in the `Flighting` diagnostic: `X-AnchorMailbox`, else the POX request's
+/// EMailAddress, lowercased.
+fn flighting_user(headers: &HeaderMap, body: &[u8]) -> String {
+    if let Some(a) = header_str(headers, "x-anchormailbox") {
+        return a.trim().to_ascii_lowercase();
+    }
+    let text = String::from_utf8_lossy(body);
+    if let Some(start) = text.find("<EMailAddress>") {
+        let rest = &text[start + "<EMailAddress>".len()..];
+        if let Some(end) = rest.find("</EMailAddress>") {
+            return rest[..end].trim().to_ascii_lowercase();
+        }
+    }
+    String::new()
+}
+
+/// The catch-all handler of a server's listener.
+pub async fn handle(State(front): State<Front>, req: Request) -> Response {
+    let state = front.state.clone();
+    let org = state.effective();
+    let Some(server) = org.server(&front.server).cloned() else {
+        let mut r = Response::new(Body::from("server removed from the organization"));
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        return r;
+    };
+    let (parts, body) = req.into_parts();
+    let now = now_of(&state);
+    let stamp = |back| stamp_of(&server, back, now);
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return respond::plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "text/html",
+                iis_error("413.0", "Request Entity Too Large"),
+                stamp(None),
+            )
+        }
+    };
+    if parts.headers.contains_key(BACKEND_HEADER) {
+        return back_end(&state, &org, &server, parts, body).await;
+    }
+    let at = Arrival {
+        scheme: scheme_of(&parts.headers),
+        host: host_of(&parts.headers),
+    };
+    let path = parts.uri.path().to_string();
+    let Some(kind) = VdirKind::for_path(&path) else {
+        return respond::plain(
+            StatusCode::NOT_FOUND,
+            "text/html",
+            iis_error("404.0", "Not Found"),
+            stamp(None),
+        );
+    };
+    let Some(vdir) = server.vdir(kind).cloned() else {
+        return respond::plain(
+            StatusCode::NOT_FOUND,
+            "text/html",
+            iis_error("404.0", "Not Found"),
+            stamp(None),
+        );
+    };
+    let side = respond::side_for(&server, &vdir, &at.host);
+    let methods = respond::methods(&vdir, side).to_vec();
+    let offers_bearer = respond::offers_bearer(&server, &vdir, side);
+
+    if is_anonymous(kind, &path, &vdir) {
+        let ctx = surface_ctx(&state, &org, &server, &at, None, Authn::Anonymous);
+        let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;
+        respond::stamp(&mut resp, stamp(None));
+        return resp;
+    }
+
+    let challenge = |bearer: Option<String>, diag: Option<Diag>| {
+        let server = server.clone();
+        let methods = methods.clone();
+        let host = at.host.clone();
+        let state = state.clone();
+        let org = org.clone();
+        async move {
+            let value = match bearer {
+                Some(v) => Some(v),
+                None if offers_bearer => {
+                    let rejected = diag.as_ref().is_some_and(Diag::token_rejected);
+                    Some(bearer_value(&state, &org, rejected).await)
+                }
+                None => None,
+            };
+            respond::unauthorized(Challenge {
+                server: &server,
+                methods: &methods,
+                host: &host,
+                bearer: value,
+                diag,
+                now: now_of(&state),
+            })
+        }
+    };
+
+    let authz = header_str(&parts.headers, "authorization")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let (scheme_word, credentials) = match authz.split_once(char::is_whitespace) {
+        Some((s, c)) => (s.to_ascii_lowercase(), c.trim().to_string()),
+        None => (authz.to_ascii_lowercase(), String::new()),
+    };
+    let (user, authn) = match scheme_word.as_str() {
+        "bearer" if offers_bearer => {
+            if credentials.is_empty() {
+                let diag = (is_outlook_for_windows(&parts.headers)
+                    && !org.org_config.oauth2_client_profile_enabled)
+                    .then(|| Diag::Flighting {
+                        user: flighting_user(&parts.headers, &body),
+                    });
+                return challenge(None, diag).await;
+            }
+            match bearer::validate(&state, &org, &credentials, &at).await {
+                Ok(u) => (Some(u), Authn::Bearer),
+                Err(d) => {
+                    tracing::debug!(server = %server.name, path = %path, diagnostic = %d.header_value(), "bearer token rejected");
+                    return challenge(None, Some(d)).await;
+                }
+            }
+        }
+        "basic" if methods.contains(&AuthMethod::Basic) => match basic_user(&org, &credentials) {
+            Some(u) => u,
+            None => return challenge(None, None).await,
+        },
+        _ => return challenge(None, None).await,
+    };
+
+    // The mailbox decides the back end.
+    let target = target_mailbox(&org, &parts, user.as_ref());
+    let back = target
+        .as_ref()
+        .and_then(|m| org.server(&m.server).cloned())
+        .unwrap_or_else(|| server.clone());
+    if !back.name.eq_ignore_ascii_case(&server.name) {
+        if back.version == ExchangeVersion::Ex2010 && authn == Authn::Bearer {
+            // The seed: "when they return with a token we'll refuse to proxy from E2013/16 to
+            // E2010". The client gets a 401 it cannot satisfy with its token.
+            return challenge(
+                None,
+                Some(Diag::Legacy2010 {
+                    server: back.name.clone(),
+                }),
+            )
+            .await;
+        }
+        return proxy(
+            &state,
+            &server,
+            &back,
+            parts,
+            body,
+            user.as_ref(),
+            authn,
+            &at,
+        )
+        .await;
+    }
+    let ctx = surface_ctx(&state, &org, &server, &at, user, authn);
+    let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;
+    let routed = target.is_some().then_some(&back);
+    respond::stamp(&mut resp, stamp_of(&server, routed, now));
+    resp
+}
+
+/// Requests Exchange answers without authentication: Autodiscover v2 (JSON) and the OWA/ECP
+/// forms-based pages (the surface redirects to the logon form).
+fn is_anonymous(kind: VdirKind, path: &str, vdir: &crate::model::VirtualDirectory) -> bool {
+    let lower = path.to_ascii_lowercase();
+    match kind {
+        VdirKind::Autodiscover => lower.starts_with("/autodiscover/autodiscover.json"),
+        VdirKind::Owa | VdirKind::Ecp => vdir.forms_authentication,
+        _ => false,
+    }
+}
+
+/// The Bearer challenge value for the effective organization.
+pub async fn bearer_value(state: &AppState, org: &Organization, rejected: bool) -> String {
+    let mut tenants = Vec::new();
+    for a in trusted_auth_servers(org) {
+        if let Some(t) = state.tenant_of(a).await {
+            if !tenants.contains(&t) {
+                tenants.push(t);
+            }
+        }
+    }
+    respond::bearer_challenge(org, &tenants, rejected)
+}
+
+/// `Authorization: Basic` against the on-premises accounts (`DOMAIN\sam`, `sam` or UPN).
+fn basic_user(org: &Organization, credentials: &str) -> Option<(Option<AuthedUser>, Authn)> {
+    let decoded = STANDARD.decode(credentials.as_bytes()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    let account = org.account_by_logon(user)?;
+    if !account.enabled || account.password != password {
+        return None;
+    }
+    let mailbox = org.mailbox_of_sid(&account.sid).cloned();
+    Some((
+        mailbox.map(|mailbox| AuthedUser {
+            account: account.clone(),
+            mailbox,
+        }),
+        Authn::Basic,
+    ))
+}
+
+/// The mailbox a request is for: `MailboxId=` (MAPI), then `X-AnchorMailbox`, then the user's.
+fn target_mailbox(
+    org: &Organization,
+    parts: &Parts,
+    user: Option<&AuthedUser>,
+) -> Option<crate::model::Mailbox> {
+    let by_id = |id: &str| {
+        let local = id.split('@').next().unwrap_or_default();
+        Uuid::parse_str(local)
+            .ok()
+            .and_then(|g| org.mailbox_by_guid(g))
+            .or_else(|| org.mailbox_by_smtp(id))
+            .cloned()
+    };
+    if let Some(q) = parts.uri.query() {
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+            if k.eq_ignore_ascii_case("mailboxid") {
+                if let Some(m) = by_id(&v) {
+                    return Some(m);
+                }
+            }
+        }
+    }
+    if let Some(a) = header_str(&parts.headers, "x-anchormailbox") {
+        if let Some(m) = by_id(a.trim()) {
+            return Some(m);
+        }
+    }
+    user.map(|u| u.mailbox.clone())
+}
+
+fn surface_ctx(
+    state: &AppState,
+    org: &Arc<Organization>,
+    server: &Server,
+    at: &Arrival,
+    user: Option<AuthedUser>,
+    authn: Authn,
+) -> SurfaceCtx {
+    SurfaceCtx {
+        org: org.clone(),
+        server: server.clone(),
+        scheme: at.scheme.clone(),
+        host: at.host.clone(),
+        user,
+        authn,
+        store: state.store.clone(),
+        clock: state.clock.clone(),
+    }
+}
+
+fn authn_word(a: Authn) -> &'static str {
+    match a {
+        Authn::Bearer => "Bearer",
+        Authn::Basic => "Basic",
+        Authn::Ntlm => "Ntlm",
+        Authn::Negotiate => "Negotiate",
+        Authn::Anonymous => "Anonymous",
+    }
+}
+
+fn authn_of(w: &str) -> Option<Authn> {
+    Some(match w {
+        "Bearer" => Authn::Bearer,
+        "Basic" => Authn::Basic,
+        "Ntlm" => Authn::Ntlm,
+        "Negotiate" => Authn::Negotiate,
+        "Anonymous" => Authn::Anonymous,
+        _ => return None,
+    })
+}
+
+/// Hop-by-hop and framing headers never copied across the proxy.
+const HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "te",
+    "trailer",
+    "upgrade",
+    "host",
+    "authorization",
+    "proxy-authorization",
+];
+
+/// Front end → back end over HTTP, with the authenticated identity and the process secret.
+#[allow(clippy::too_many_arguments)]
+async fn proxy<'a>(
+    state: &AppState,
+    front: &'a Server,
+    back: &'a Server,
+    parts: Parts,
+    body: Bytes,
+    user: Option<&AuthedUser>,
+    authn: Authn,
+    at: &Arrival,
+) -> Response {
+    let now = now_of(state);
+    let st = |b: Option<&'a Server>| -> Stamp<'a> {
+        Stamp {
+            front,
+            back: b,
+            now,
+        }
+    };
+    let Some(base) = state.listener(&back.name) else {
+        return respond::plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/html",
+            iis_error("503.0", "Service Unavailable"),
+            st(Some(back)),
+        );
+    };
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let sid = user.map(|u| u.account.sid.clone()).unwrap_or_default();
+    let identity = format!(
+        "{};{};{};{};{}",
+        state.proxy_secret,
+        authn_word(authn),
+        sid,
+        at.scheme,
+        at.host
+    );
+    let mut rb = state
+        .http
+        .request(parts.method.clone(), format!("{base}{pq}"))
+        .body(body);
+    for (name, value) in &parts.headers {
+        if HOP.contains(&name.as_str())
+            || matches!(
+                name.as_str(),
+                BACKEND_HEADER | "x-forwarded-proto" | "x-forwarded-host"
+            )
+        {
+            continue;
+        }
+        rb = rb.header(name, value);
+    }
+    rb = rb
+        .header(BACKEND_HEADER, identity)
+        .header("x-forwarded-proto", at.scheme.as_str())
+        .header("x-forwarded-host", at.host.as_str());
+    let resp = match rb.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, back_end = %back.name, "proxy to back end failed");
+            return respond::plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/html",
+                iis_error("503.0", "Service Unavailable"),
+                st(Some(back)),
+            );
+        }
+    };
+    let status = resp.status();
+    let mut headers = HeaderMap::new();
+    for (name, value) in resp.headers() {
+        if HOP.contains(&name.as_str()) {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    let bytes = resp.bytes().await.unwrap_or_default();
+    let mut out = Response::new(Body::from(bytes));
+    *out.status_mut() = status;
+    *out.headers_mut() = headers;
+    respond::stamp(&mut out, st(Some(back)));
+    out
+}
+
+/// A request proxied by a front end: trusted only with this process's secret.
+async fn back_end(
+    state: &AppState,
+    org: &Arc<Organization>,
+    server: &Server,
+    mut parts: Parts,
+    body: Bytes,
+) -> Response {
+    let st = Stamp {
+        front: server,
+        back: Some(server),
+        now: now_of(state),
+    };
+    let raw = header_str(&parts.headers, BACKEND_HEADER)
+        .unwrap_or_default()
+        .to_string();
+    let fields: Vec<&str> = raw.splitn(5, ';').collect();
+    let valid =
+        fields.len() == 5 && constant_time_eq(fields[0].as_bytes(), state.proxy_secret.as_bytes());
+    let authn = fields.get(1).and_then(|w| authn_of(w));
+    let (true, Some(authn)) = (valid, authn) else {
+        return respond::plain(
+            StatusCode::FORBIDDEN,
+            "text/html",
+            iis_error("403.0", "Forbidden"),
+            st,
+        );
+    };
+    let user = org.account_by_sid(fields[2]).and_then(|a| {
+        org.mailbox_of_sid(&a.sid).map(|m| AuthedUser {
+            account: a.clone(),
+            mailbox: m.clone(),
+        })
+    });
+    let at = Arrival {
+        scheme: fields[3].to_string(),
+        host: fields[4].to_string(),
+    };
+    parts.headers.remove(BACKEND_HEADER);
+    if let Ok(v) = HeaderValue::from_str(&at.host) {
+        parts.headers.insert(HeaderName::from_static("host"), v);
+    }
+    let Some(kind) = VdirKind::for_path(parts.uri.path()) else {
+        return respond::plain(
+            StatusCode::NOT_FOUND,
+            "text/html",
+            iis_error("404.0", "Not Found"),
+            st,
+        );
+    };
+    let ctx = surface_ctx(state, org, server, &at, user, authn);
+    let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;
+    respond::stamp(&mut resp, st);
+    resp
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The IIS detailed-error page shape (status and sub-status in the title).
+pub fn iis_error(code: &str, text: &str) -> String {
+    format!(
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\r\n<html xmlns=\"http://www.w3.org/1999/xhtml\">\r\n<head>\r\n<title>IIS Detailed Error - {code} - {text}</title>\r\n</head>\r\n<body>\r\n<h3>HTTP Error {code} - {text}</h3>\r\n</body>\r\n</html>\r\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(
+                HeaderName::from_static(k),
+                HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")),
+            );
+        }
+        m
+    }
+
+    #[test]
+    fn outlook_for_windows_is_recognised_and_mac_is_not() {
+        assert!(is_outlook_for_windows(&h(&[(
+            "user-agent",
+            "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.4639; Pro)"
+        )])));
+        assert!(is_outlook_for_windows(&h(&[(
+            "user-agent",
+            "Microsoft Office/15.0 (Windows NT 6.1; MAPI 15.0.4420; Pro)"
+        )])));
+        assert!(is_outlook_for_windows(&h(&[(
+            "x-clientapplication",
+            "Outlook/16.0.8201.2102"
+        )])));
+        assert!(!is_outlook_for_windows(&h(&[(
+            "user-agent",
+            "MacOutlook/16.9.0.180121 (Intelx64 Mac OS X Version 10.13.2)"
+        )])));
+        assert!(!is_outlook_for_windows(&h(&[(
+            "user-agent",
+            "Apple-iPhone9C1/1501.160"
+        )])));
+        assert!(!is_outlook_for_windows(&h(&[])));
+    }
+
+    #[test]
+    fn host_and_scheme_follow_the_headers() {
+        let m = h(&[
+            ("host", "Mail.Contoso.com:443"),
+            ("x-forwarded-proto", "http"),
+        ]);
+        assert_eq!(host_of(&m), "mail.contoso.com");
+        assert_eq!(scheme_of(&m), "http");
+        assert_eq!(scheme_of(&h(&[("x-forwarded-proto", "gopher")])), "https");
+        assert_eq!(scheme_of(&h(&[])), "https");
+    }
+
+    #[test]
+    fn flighting_user_prefers_the_anchor_then_the_pox_address() {
+        assert_eq!(
+            flighting_user(&h(&[("x-anchormailbox", "GregT@Contoso.com")]), b""),
+            "gregt@contoso.com"
+        );
+        assert_eq!(
+            flighting_user(
+                &h(&[]),
+                b"<Request><EMailAddress>GregT@contoso.com</EMailAddress></Request>"
+            ),
+            "gregt@contoso.com"
+        );
+        assert_eq!(flighting_user(&h(&[]), b"<EMailAddress>unterminated"), "");
+    }
+}

@@ -1,0 +1,266 @@
+//! Every header Exchange puts on an answer, written in one place: the 401 challenge set of a
+//! virtual directory and the headers stamped on every other response.
+//!
+//! Order follows the seed captures. hyper keeps a `HeaderMap` in first-insertion order per name
+//! and writes all values of one name together, so the field's interleaving of
+//! `WWW-Authenticate: Bearer` after `X-Powered-By` becomes the Bearer value written in the
+//! `WWW-Authenticate` group; everything else keeps the captured order. Names go out lowercase
+//! (HTTP header names are case-insensitive).
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use time::OffsetDateTime;
+
+use crate::diag::Diag;
+use crate::model::{AuthMethod, Organization, Server, VdirKind, VirtualDirectory};
+
+/// Exchange's resource application id (the `client_id` of the Bearer challenge).
+pub const EXCHANGE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
+/// Azure AD / ACS principal in `trusted_issuers`.
+pub const AAD_PRINCIPAL: &str = "00000001-0000-0000-c000-000000000000";
+
+/// Which method list applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Internal,
+    External,
+}
+
+/// The host a request arrived on decides the side: the vdir's ExternalUrl host → external;
+/// its InternalUrl host or one of the server's internal names → internal; anything else →
+/// external.
+pub fn side_for(server: &Server, vdir: &VirtualDirectory, host: &str) -> Side {
+    let url_host = |u: &Option<String>| {
+        u.as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
+    };
+    let host = host.to_ascii_lowercase();
+    if url_host(&vdir.external_url).as_deref() == Some(host.as_str()) {
+        return Side::External;
+    }
+    if url_host(&vdir.internal_url).as_deref() == Some(host.as_str())
+        || server.is_internal_host(&host)
+    {
+        return Side::Internal;
+    }
+    Side::External
+}
+
+/// The methods the vdir enforces on `side`. MAPI's are what IIS offers
+/// (`IISAuthenticationMethods`, which the guide says to set), when that list is set.
+pub fn methods(vdir: &VirtualDirectory, side: Side) -> &[AuthMethod] {
+    if vdir.kind == VdirKind::Mapi && !vdir.iis_authentication_methods.is_empty() {
+        return &vdir.iis_authentication_methods;
+    }
+    match side {
+        Side::Internal => &vdir.internal_authentication_methods,
+        Side::External => &vdir.external_authentication_methods,
+    }
+}
+
+/// Whether this server offers Bearer on this vdir side.
+pub fn offers_bearer(server: &Server, vdir: &VirtualDirectory, side: Side) -> bool {
+    server.version.supports_hma() && methods(vdir, side).contains(&AuthMethod::OAuth)
+}
+
+/// The Bearer challenge value. `issuers` are the AuthServer tenant ids already resolved.
+pub fn bearer_challenge(org: &Organization, aad_tenants: &[String], rejected: bool) -> String {
+    let mut issuers: Vec<String> = aad_tenants
+        .iter()
+        .map(|t| format!("{AAD_PRINCIPAL}@{t}"))
+        .collect();
+    issuers.extend(
+        org.partner_applications
+            .iter()
+            .filter(|p| p.enabled)
+            .map(|p| format!("{}@{}", p.application_identifier, p.realm)),
+    );
+    let mut v = format!(
+        "Bearer client_id=\"{EXCHANGE_APP_ID}\", trusted_issuers=\"{}\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\"",
+        issuers.join(",")
+    );
+    if let Some(a) = org.default_auth_server() {
+        v.push_str(&format!(
+            ", authorization_uri=\"{}\"",
+            a.authorization_endpoint
+        ));
+    }
+    if rejected {
+        v.push_str(", error=\"invalid_token\"");
+    }
+    v
+}
+
+/// Everything a 401 needs to know.
+pub struct Challenge<'a> {
+    pub server: &'a Server,
+    pub methods: &'a [AuthMethod],
+    pub host: &'a str,
+    /// The Bearer challenge value, when Bearer is offered.
+    pub bearer: Option<String>,
+    pub diag: Option<Diag>,
+    pub now: OffsetDateTime,
+}
+
+/// The 401 with the vdir's challenge set, in the captures' order:
+/// handshake (`Flighting` capture): Content-Length, Server, request-id, WWW-Authenticate
+/// (Negotiate, NTLM, Basic, Bearer), X-FEServer, x-ms-diagnostics, X-Powered-By, Date,
+/// Proxy-Support; rejected token (`Name Mismatches` capture): Content-Length, WWW-Authenticate
+/// (Bearer first), Server, request-id, X-FEServer, x-ms-diagnostics, X-Powered-By, Date.
+pub fn unauthorized(c: Challenge<'_>) -> Response {
+    let rejected = c.diag.as_ref().is_some_and(Diag::token_rejected);
+    let mut windows = Vec::new();
+    let has = |m: AuthMethod| c.methods.contains(&m);
+    if has(AuthMethod::Negotiate) || has(AuthMethod::WindowsIntegrated) {
+        windows.push("Negotiate".to_string());
+    }
+    if has(AuthMethod::Ntlm) || has(AuthMethod::WindowsIntegrated) {
+        windows.push("NTLM".to_string());
+    }
+    let windows_offered = !windows.is_empty();
+    if has(AuthMethod::Basic) {
+        windows.push(format!("Basic realm=\"{}\"", c.host.replace('"', "")));
+    }
+    let mut h = HeaderMap::new();
+    put(&mut h, "content-length", "0");
+    if rejected {
+        if let Some(b) = &c.bearer {
+            add(&mut h, "www-authenticate", b);
+        }
+    }
+    put(&mut h, "server", c.server.server_header());
+    put(&mut h, "request-id", &uuid::Uuid::new_v4().to_string());
+    for w in &windows {
+        add(&mut h, "www-authenticate", w);
+    }
+    put(&mut h, "x-feserver", &c.server.name);
+    if let Some(d) = &c.diag {
+        put(&mut h, "x-ms-diagnostics", &d.header_value());
+    }
+    put(&mut h, "x-powered-by", "ASP.NET");
+    if !rejected {
+        if let Some(b) = &c.bearer {
+            add(&mut h, "www-authenticate", b);
+        }
+    }
+    put(&mut h, "date", &http_date(c.now));
+    if windows_offered && !rejected {
+        put(&mut h, "proxy-support", "Session-Based-Authentication");
+    }
+    let mut resp = Response::new(Body::new(HeadFirstEmpty));
+    *resp.status_mut() = StatusCode::UNAUTHORIZED;
+    *resp.headers_mut() = h;
+    resp
+}
+
+/// An empty body hyper cannot see is empty before it writes the head. hyper writes the
+/// `Content-Length` of a body it knows to be finished *after* all other headers; with this body
+/// it keeps our `Content-Length: 0` where we put it — first, as in every capture.
+struct HeadFirstEmpty;
+
+impl hyper::body::Body for HeadFirstEmpty {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(None)
+    }
+}
+
+/// Where an answer came from, for the headers stamped on it.
+pub struct Stamp<'a> {
+    pub front: &'a Server,
+    /// The mailbox server the request was routed to, if any.
+    pub back: Option<&'a Server>,
+    pub now: OffsetDateTime,
+}
+
+/// Adds the headers every answer carries, after the protocol's own: Server, request-id,
+/// X-CalculatedBETarget, X-BEServer, X-Powered-By, X-FEServer, Date. Values a surface or a back
+/// end set for these names are replaced.
+pub fn stamp(resp: &mut Response, s: Stamp<'_>) {
+    let h = resp.headers_mut();
+    for n in STAMPED {
+        h.remove(*n);
+    }
+    put(h, "server", s.front.server_header());
+    put(h, "request-id", &uuid::Uuid::new_v4().to_string());
+    if let Some(b) = s.back {
+        put(h, "x-calculatedbetarget", &b.fqdn.to_ascii_lowercase());
+        put(h, "x-beserver", &b.name);
+    }
+    put(h, "x-powered-by", "ASP.NET");
+    put(h, "x-feserver", &s.front.name);
+    put(h, "date", &http_date(s.now));
+}
+
+/// Header names [`stamp`] owns.
+pub const STAMPED: &[&str] = &[
+    "server",
+    "request-id",
+    "x-calculatedbetarget",
+    "x-beserver",
+    "x-powered-by",
+    "x-feserver",
+    "date",
+];
+
+/// A plain error answer (no challenge), stamped.
+pub fn plain(status: StatusCode, content_type: &str, body: String, s: Stamp<'_>) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    put(resp.headers_mut(), "content-type", content_type);
+    stamp(&mut resp, s);
+    resp
+}
+
+/// `Thu, 13 Jul 2017 18:22:13 GMT`.
+pub fn http_date(t: OffsetDateTime) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[t.weekday().number_days_from_monday() as usize],
+        t.day(),
+        MONTHS[t.month() as usize - 1],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn value(v: &str) -> HeaderValue {
+    HeaderValue::from_str(v).unwrap_or_else(|_| {
+        HeaderValue::from_str(&v.replace(|c: char| !(' '..='~').contains(&c), "?"))
+            .unwrap_or(HeaderValue::from_static(""))
+    })
+}
+
+pub(crate) fn put(h: &mut HeaderMap, name: &'static str, v: &str) {
+    h.insert(HeaderName::from_static(name), value(v));
+}
+
+pub(crate) fn add(h: &mut HeaderMap, name: &'static str, v: &str) {
+    h.append(HeaderName::from_static(name), value(v));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_date_matches_the_captures() {
+        let t = OffsetDateTime::from_unix_timestamp(1_499_970_133)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(http_date(t), "Thu, 13 Jul 2017 18:22:13 GMT");
+    }
+}

@@ -1,0 +1,277 @@
+//! The service state: the configured organization (what the admin API reads and changes), the
+//! *effective* snapshot the serving path uses (the settings cache), AuthServer metadata, the
+//! validated-token cache, mailbox contents and the listeners' addresses.
+//!
+//! All locks are `std::sync` and held only for a copy or a swap; every network call (metadata
+//! fetches, proxying) happens with no lock held.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use lab_kit::Clock;
+use serde_json::{Map, Value};
+
+use crate::metadata::{self, Metadata};
+use crate::model::{AuthServer, AuthServerType, Organization};
+use crate::surfaces::MailStore;
+
+/// The serving path's view of the settings and when it was taken.
+#[derive(Debug, Clone)]
+pub struct Effective {
+    pub org: Arc<Organization>,
+    /// Lab time (unix seconds) the snapshot was taken.
+    pub taken_at: i64,
+}
+
+/// One AuthServer's cached metadata (or why it could not be read).
+#[derive(Debug, Clone)]
+pub struct MetaSlot {
+    /// The configured `AuthMetadataUrl` this slot was read for.
+    pub url: String,
+    /// The URL actually fetched (after the lab's AAD host mapping).
+    pub fetched_url: String,
+    pub result: Result<Metadata, String>,
+    /// Lab time of the last attempt.
+    pub attempted_at: i64,
+    /// Real time of the last attempt: a failure is reused for one real second so a burst of
+    /// requests does not refetch, whatever the lab clock does.
+    pub(crate) attempted: std::time::Instant,
+}
+
+/// Claims of a token whose signature and issuer were verified, kept until `exp`.
+#[derive(Debug, Clone)]
+pub struct CachedToken {
+    pub claims: Map<String, Value>,
+    pub exp: i64,
+}
+
+pub struct Shared {
+    pub clock: Clock,
+    org: RwLock<Organization>,
+    effective: RwLock<Effective>,
+    pub(crate) metadata: RwLock<HashMap<String, MetaSlot>>,
+    pub(crate) tokens: Mutex<HashMap<String, CachedToken>>,
+    pub store: MailStore,
+    pub admin_token: String,
+    /// Shared by the front and back ends of this process only: proves a proxied request came
+    /// from a front end, so a client cannot forge the identity header.
+    pub(crate) proxy_secret: String,
+    /// Server name (upper case) → `http://127.0.0.1:PORT` of its listener.
+    pub(crate) listeners: RwLock<HashMap<String, String>>,
+    pub aad_url: Option<String>,
+    pub(crate) http: reqwest::Client,
+}
+
+/// Cheap-to-clone handle on the shared state.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        org: Organization,
+        clock: Clock,
+        aad_url: Option<String>,
+        admin_token: String,
+    ) -> Self {
+        let store = MailStore::from_org(&org);
+        let effective = Effective {
+            org: Arc::new(org.clone()),
+            taken_at: clock.unix(),
+        };
+        // Redirects are relayed to the client when proxying (OWA's logon redirect), never followed.
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        AppState(Arc::new(Shared {
+            clock,
+            org: RwLock::new(org),
+            effective: RwLock::new(effective),
+            metadata: RwLock::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
+            store,
+            admin_token,
+            proxy_secret: random_hex(32),
+            listeners: RwLock::new(HashMap::new()),
+            aad_url,
+            http,
+        }))
+    }
+}
+
+impl Shared {
+    /// The configured organization (what `Get-*` cmdlets show).
+    pub fn org(&self) -> RwLockReadGuard<'_, Organization> {
+        self.org.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn org_mut(&self) -> RwLockWriteGuard<'_, Organization> {
+        self.org.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What the serving path sees: the snapshot, refreshed from the configured organization once
+    /// `settings_cache_seconds` of lab time have passed since it was taken.
+    pub fn effective(&self) -> Arc<Organization> {
+        let now = self.clock.unix();
+        {
+            let eff = self.effective.read().unwrap_or_else(|p| p.into_inner());
+            if now - eff.taken_at < eff.org.settings_cache_seconds.max(0) {
+                return eff.org.clone();
+            }
+        }
+        self.reload_effective(now)
+    }
+
+    /// The snapshot as it is, without refreshing (for `GET /_admin/effective`).
+    pub fn effective_snapshot(&self) -> Effective {
+        self.effective
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn reload_effective(&self, now: i64) -> Arc<Organization> {
+        let org = Arc::new(self.org().clone());
+        let mut eff = self.effective.write().unwrap_or_else(|p| p.into_inner());
+        *eff = Effective {
+            org: org.clone(),
+            taken_at: now,
+        };
+        org
+    }
+
+    /// `iisreset`: the worker process restarts — settings are re-read and in-memory caches
+    /// (validated tokens) are gone. AuthServer metadata lives in the directory, not the worker
+    /// process, so it survives.
+    pub fn iisreset(&self) {
+        self.reload_effective(self.clock.unix());
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// The listener URL of a server, when it runs.
+    pub fn listener(&self, server: &str) -> Option<String> {
+        self.listeners
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&server.to_ascii_uppercase())
+            .cloned()
+    }
+
+    /// Cached metadata slot of an AuthServer.
+    pub fn metadata_slot(&self, name: &str) -> Option<MetaSlot> {
+        self.metadata
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+    }
+
+    /// The metadata of `auth_server`: cached unless `force`, older than 8 hours of lab time, or
+    /// read for another URL. A failed refresh keeps the last good document (as Exchange keeps
+    /// the certificates stored on the AuthServer object).
+    pub async fn metadata_for(
+        &self,
+        auth_server: &AuthServer,
+        force: bool,
+    ) -> Result<Metadata, String> {
+        let key = auth_server.name.to_ascii_lowercase();
+        let now = self.clock.unix();
+        let previous = self.metadata_slot(&key);
+        if let Some(slot) = &previous {
+            if !force && slot.url == auth_server.auth_metadata_url {
+                match &slot.result {
+                    Ok(m) if now - m.fetched_at < metadata::REFRESH_SECONDS => return Ok(m.clone()),
+                    Err(e) if slot.attempted.elapsed() < std::time::Duration::from_secs(1) => {
+                        return Err(e.clone())
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let url = metadata::effective_url(&auth_server.auth_metadata_url, self.aad_url.as_deref());
+        let fetched = metadata::fetch(&self.http, &url, now).await;
+        let result = match (fetched, previous) {
+            (Ok(m), _) => Ok(m),
+            (Err(e), Some(prev)) if prev.url == auth_server.auth_metadata_url => {
+                tracing::warn!(auth_server = %auth_server.name, error = %e, "metadata refresh failed; keeping the last good document");
+                match prev.result {
+                    Ok(m) => Ok(m),
+                    Err(_) => Err(e),
+                }
+            }
+            (Err(e), _) => Err(e),
+        };
+        self.metadata
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                key,
+                MetaSlot {
+                    url: auth_server.auth_metadata_url.clone(),
+                    fetched_url: url,
+                    result: result.clone(),
+                    attempted_at: now,
+                    attempted: std::time::Instant::now(),
+                },
+            );
+        result
+    }
+
+    /// The tenant id an AuthServer stands for: its configured realm, else its metadata's
+    /// `entityID` (fetched if not cached).
+    pub async fn tenant_of(&self, auth_server: &AuthServer) -> Option<String> {
+        if let Some(r) = &auth_server.realm {
+            return Some(r.clone());
+        }
+        self.metadata_for(auth_server, false)
+            .await
+            .ok()
+            .and_then(|m| m.tenant_id)
+    }
+
+    pub(crate) fn cached_token(&self, token: &str, now: i64) -> Option<CachedToken> {
+        let mut map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(token) {
+            Some(c) if c.exp > now => Some(c.clone()),
+            Some(_) => {
+                map.remove(token);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub(crate) fn cache_token(&self, token: &str, cached: CachedToken) {
+        let mut map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        let now = self.clock.unix();
+        if map.len() > 10_000 {
+            map.retain(|_, c| c.exp > now);
+        }
+        map.insert(token.to_string(), cached);
+    }
+}
+
+/// The AuthServers whose tokens the serving path trusts (enabled, AzureAD).
+pub fn trusted_auth_servers(org: &Organization) -> impl Iterator<Item = &AuthServer> {
+    org.auth_servers
+        .iter()
+        .filter(|a| a.enabled && a.kind == AuthServerType::AzureAD)
+}
+
+pub fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}

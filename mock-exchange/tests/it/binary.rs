@@ -1,0 +1,59 @@
+//! The binary contract: one JSON ready line, SIGTERM → exit 0, a bad lab → exit 2 with the error.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn ready_line_and_graceful_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-exchange"))
+        .args(["--admin-token", "t0k"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let v: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let keys: Vec<&str> = v
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(keys, ["event", "service", "url", "admin_token", "servers"]);
+    assert_eq!(v["event"], "ready");
+    assert_eq!(v["service"], "mock-exchange");
+    assert_eq!(v["admin_token"], "t0k");
+    assert_eq!(v["servers"]["EX1"], v["url"]);
+    assert!(v["url"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("http://127.0.0.1:")));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success());
+    let exit = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(exit.code(), Some(0));
+}
+
+#[test]
+fn a_bad_lab_exits_2_with_file_line_column() {
+    let dir = std::env::temp_dir().join(format!("mock-exchange-bad-lab-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let lab = dir.join("bad.yaml");
+    std::fs::write(&lab, "version: 1\nname: X\ndomain: x.com\nservers:\n  - name: EX1\n    fqdn: ex1.x.com\n    versoin: \"2016\"\n    vdirs: []\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-exchange"))
+        .args(["--lab", lab.to_str().unwrap_or_default()])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with(&format!("{}:7:", lab.display())), "{err}");
+    assert!(err.contains("versoin"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

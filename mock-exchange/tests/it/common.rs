@@ -1,0 +1,248 @@
+//! Test helpers: a frozen-clock organization, a WS-Federation metadata stand-in built from
+//! mock-aad's key set (so rollover in mock-aad reaches Exchange only over HTTP), token minting
+//! with the seed's claim shape, and request/response helpers.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use mock_aad::keys::SigningKey;
+use mock_exchange::model::Organization;
+use mock_exchange::{AppState, Clock, Config};
+use serde_json::{json, Map, Value};
+use tower::ServiceExt;
+
+pub const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
+pub const GREG_SID: &str = "S-1-5-21-2366433183-230171048-1893555995-1654";
+/// 2017-12-19T12:00:00Z (the day CU8/CU19 shipped).
+pub const T0: i64 = 1_513_684_800;
+
+pub fn contoso() -> Organization {
+    mock_exchange::labfile::parse_str(mock_exchange::CONTOSO_LAB, "contoso.yaml")
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A stand-in for mock-aad's `federationmetadata.xml`, served from a mock-aad state's keys.
+pub struct MetaServer {
+    pub url: String,
+    pub aad: mock_aad::AppState,
+    pub hits: Arc<AtomicUsize>,
+    /// Tenant id put in `entityID`.
+    pub tid: String,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl MetaServer {
+    pub async fn start(tid: &str) -> MetaServer {
+        let aad = mock_aad::state(mock_aad::Config::contoso());
+        let hits = Arc::new(AtomicUsize::new(0));
+        let (h, a, t) = (hits.clone(), aad.clone(), tid.to_string());
+        let router = Router::new().fallback(move |req: Request<Body>| {
+            let (h, a, t) = (h.clone(), a.clone(), t.clone());
+            async move {
+                h.fetch_add(1, Ordering::SeqCst);
+                if !req
+                    .uri()
+                    .path()
+                    .ends_with("/federationmetadata/2007-06/federationmetadata.xml")
+                {
+                    return (StatusCode::NOT_FOUND, String::new());
+                }
+                let certs: Vec<Vec<u8>> = a
+                    .keys()
+                    .published()
+                    .map(|(k, _)| k.cert_der.clone())
+                    .collect();
+                (StatusCode::OK, mock_exchange::metadata::render(&t, &certs))
+            }
+        });
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let url = format!(
+            "http://{}",
+            listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+        );
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        MetaServer {
+            url,
+            aad,
+            hits,
+            tid: tid.to_string(),
+            _shutdown: tx,
+        }
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    pub fn active(&self) -> SigningKey {
+        self.aad.keys().active().clone()
+    }
+}
+
+/// A lab whose clock is frozen at [`T0`] and whose AuthServer metadata comes from `meta`.
+pub struct Lab {
+    pub state: AppState,
+    pub clock: Clock,
+}
+
+impl Lab {
+    pub fn new(org: Organization, aad_url: Option<&str>) -> Lab {
+        let clock = Clock::frozen_at_unix(T0);
+        let config = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            organization: org,
+            clock: clock.clone(),
+            aad_url: aad_url.map(str::to_string),
+            admin_token: Some("admin-secret".into()),
+        };
+        Lab {
+            state: mock_exchange::state(&config),
+            clock,
+        }
+    }
+
+    pub fn app(&self, server: &str) -> Router {
+        mock_exchange::app(self.state.clone(), server)
+    }
+
+    pub async fn send(&self, server: &str, req: Request<Body>) -> Resp {
+        send(self.app(server), req).await
+    }
+}
+
+/// A response as plain data.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    /// In wire order, names lowercase.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+pub async fn send(app: Router, req: Request<Body>) -> Resp {
+    let resp = app.oneshot(req).await.unwrap_or_else(|e| match e {});
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = axum::body::to_bytes(resp.into_body(), 16 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// A request builder with a Host header.
+pub fn req(method: &str, host: &str, path: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", host)
+}
+
+pub fn empty(b: axum::http::request::Builder) -> Request<Body> {
+    b.body(Body::empty()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The seed's access token claims (ver 1.0) for `aud`, issued now.
+pub fn claims(aud: &str, tid: &str, now: i64) -> Map<String, Value> {
+    let v = json!({
+        "aud": aud,
+        "iss": format!("https://sts.windows.net/{tid}/"),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "acr": "1",
+        "amr": ["pwd"],
+        "appid": "d3590ed6-52b3-4102-aeff-aad2292ab01c",
+        "appidacr": "0",
+        "family_name": "Taylor",
+        "given_name": "Greg",
+        "ipaddr": "100.100.100.100",
+        "name": "Greg Taylor",
+        "oid": "7f199a96-50b1-4675-9db0-57b362c5d564",
+        "onprem_sid": GREG_SID,
+        "platf": "3",
+        "puid": "1003BFFD9ACA40EE",
+        "scp": "Calendars.ReadWrite Contacts.ReadWrite Mail.ReadWrite Mail.Send user_impersonation",
+        "sub": "32Q7MW8A7kNX5dPed4_XkHP4YwuC6rA8yBwnoROnSlU",
+        "tid": tid,
+        "unique_name": "GregT@contoso.com",
+        "upn": "GregT@contoso.com",
+        "ver": "1.0"
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// An unpublished mock-aad key (shipped key 3), to sign tokens Exchange must not trust.
+pub fn unpublished_key() -> SigningKey {
+    SigningKey::from_pem(
+        include_str!("../../../mock-aad/keys/key3.pem"),
+        include_str!("../../../mock-aad/keys/cert3.pem"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Golden file check: `tests/golden/<name>`; `UPDATE_GOLDEN=1` rewrites it.
+pub fn golden(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, actual).unwrap_or_else(|e| panic!("{e}"));
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+    assert_eq!(
+        actual, expected,
+        "golden {name} differs (UPDATE_GOLDEN=1 to accept)"
+    );
+}

@@ -1,0 +1,11 @@
+//! mock-exchange integration tests: one binary, one module per area.
+mod common;
+
+mod admin;
+mod bearer;
+mod binary;
+mod cache;
+mod challenges;
+mod labfile;
+mod proxy;
+mod seed;
