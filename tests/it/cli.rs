@@ -1,0 +1,55 @@
+//! The `hma-lab` binary: `hma-lab up` prints one ready line and serves both mocks until SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[tokio::test]
+async fn up_prints_a_ready_line_and_stops_on_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+        .arg("up")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("hma-lab runs");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
+    assert_eq!(ready["event"], "ready");
+    let aad = ready["aad"].as_str().unwrap();
+    let exchange = ready["exchange"].as_str().unwrap();
+    assert!(aad.starts_with("http://127.0.0.1:"));
+    assert!(exchange.starts_with("http://127.0.0.1:"));
+    assert_eq!(ready["exchange_servers"]["EX1"], exchange);
+    assert!(!ready["aad_admin_token"].as_str().unwrap().is_empty());
+
+    let doc: serde_json::Value = reqwest::get(format!(
+        "{aad}/contoso.com/v2.0/.well-known/openid-configuration"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        doc["issuer"],
+        "https://login.microsoftonline.com/f31f3647-5d87-4b69-a0b6-73f62aeab14c/v2.0"
+    );
+    let resp = reqwest::Client::new()
+        .get(format!("{exchange}/mapi/emsmdb/"))
+        .header("Host", "mail.contoso.com")
+        .header("Authorization", "Bearer")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
