@@ -1,0 +1,6 @@
+//! mock-aad integration tests: one test binary, one module per area.
+
+mod admin;
+mod binary;
+mod faults;
+mod labfile;
