@@ -282,7 +282,9 @@ fn valid_from_now(s: &AppState) -> OffsetDateTime {
 }
 
 fn no_tenant(t: &str) -> AdminError {
-    AdminError::not_found(format!("no tenant '{t}' (give its tid or a verified domain)"))
+    AdminError::not_found(format!(
+        "no tenant '{t}' (give its tid or a verified domain)"
+    ))
 }
 
 fn no_user(upn: &str) -> AdminError {
@@ -374,8 +376,8 @@ async fn directory_put(
     headers: HeaderMap,
     body: Bytes,
 ) -> AdminResult<Json<Directory>> {
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| AdminError::bad_request("the body is not UTF-8"))?;
+    let text =
+        std::str::from_utf8(&body).map_err(|_| AdminError::bad_request("the body is not UTF-8"))?;
     let is_yaml = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -807,7 +809,9 @@ async fn app_add(
     AdminJson(body): AdminJson<Value>,
 ) -> AdminResult<(StatusCode, Json<Application>)> {
     let Value::Object(mut m) = body else {
-        return Err(AdminError::bad_request("the body must be an application object"));
+        return Err(AdminError::bad_request(
+            "the body must be an application object",
+        ));
     };
     m.entry("app_id")
         .or_insert_with(|| json!(Uuid::new_v4().to_string()));
@@ -844,11 +848,8 @@ async fn app_patch(
         if new.app_id != current.app_id {
             return Err(AdminError::bad_request("app_id cannot be changed"));
         }
-        new.service_principal_names = clean_spns(
-            tenant,
-            id,
-            std::mem::take(&mut new.service_principal_names),
-        )?;
+        new.service_principal_names =
+            clean_spns(tenant, id, std::mem::take(&mut new.service_principal_names))?;
         if let Some(slot) = tenant.app_mut(id) {
             *slot = new.clone();
         }
@@ -1020,9 +1021,11 @@ fn key_error(e: KeyError) -> AdminError {
     match e {
         KeyError::UnknownKid(_) => AdminError::not_found(e.to_string()),
         KeyError::RetireActive => AdminError::conflict(e.to_string()),
-        KeyError::Material(_) => {
-            AdminError::new(StatusCode::INTERNAL_SERVER_ERROR, "key_error", e.to_string())
-        }
+        KeyError::Material(_) => AdminError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "key_error",
+            e.to_string(),
+        ),
     }
 }
 
@@ -1069,7 +1072,9 @@ async fn clock_advance(
     const LIMIT: i64 = 100 * 366 * 86_400;
     let params = crate::util::Params::parse(uri.query().unwrap_or("").as_bytes());
     let raw = params.get("seconds").ok_or_else(|| {
-        AdminError::bad_request("query parameter `seconds` is required: /_admin/clock/advance?seconds=N")
+        AdminError::bad_request(
+            "query parameter `seconds` is required: /_admin/clock/advance?seconds=N",
+        )
     })?;
     let secs: i64 = raw
         .trim()
@@ -1185,15 +1190,30 @@ mod tests {
     fn bearer_must_match_exactly() {
         let mut h = HeaderMap::new();
         assert!(!bearer_matches(&h, "secret"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer secret"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer secret"),
+        );
         assert!(bearer_matches(&h, "secret"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer secret"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer secret"),
+        );
         assert!(bearer_matches(&h, "secret"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer secreT"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer secreT"),
+        );
         assert!(!bearer_matches(&h, "secret"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer secret2"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer secret2"),
+        );
         assert!(!bearer_matches(&h, "secret"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic secret"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic secret"),
+        );
         assert!(!bearer_matches(&h, "secret"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
         assert!(!bearer_matches(&h, ""));
@@ -1202,7 +1222,10 @@ mod tests {
     #[test]
     fn merge_patch_follows_rfc_7396() {
         let mut v = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": [1]});
-        merge(&mut v, json!({"a": null, "b": {"c": 5}, "e": [2, 3], "f": "x"}));
+        merge(
+            &mut v,
+            json!({"a": null, "b": {"c": 5}, "e": [2, 3], "f": "x"}),
+        );
         assert_eq!(v, json!({"b": {"c": 5, "d": 3}, "e": [2, 3], "f": "x"}));
     }
 

@@ -391,7 +391,10 @@ pub fn error_for_code(code: u32, ctx: &FaultContext) -> Option<AadError> {
     } else {
         ctx.tenant.as_str()
     };
-    let client = ctx.client_id.as_deref().unwrap_or("00000000-0000-0000-0000-000000000000");
+    let client = ctx
+        .client_id
+        .as_deref()
+        .unwrap_or("00000000-0000-0000-0000-000000000000");
     let resource = ctx
         .resource
         .clone()
@@ -608,11 +611,9 @@ fn resolve_grant_user(s: &AppState, info: &mut RequestInfo) {
 /// The context an injected error is worded with.
 fn context(s: &AppState, info: &RequestInfo) -> FaultContext {
     let dir = s.dir();
-    let tenant = dir.tenant(&info.tenant).or_else(|| {
-        info.user
-            .as_deref()
-            .and_then(|u| dir.tenant_of_upn(u))
-    });
+    let tenant = dir
+        .tenant(&info.tenant)
+        .or_else(|| info.user.as_deref().and_then(|u| dir.tenant_of_upn(u)));
     let client_name = tenant.and_then(|t| {
         let id = Uuid::parse_str(info.client_id.as_deref()?.trim()).ok()?;
         Some(t.app(id)?.display_name.clone())

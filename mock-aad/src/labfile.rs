@@ -183,7 +183,9 @@ pub fn check(dir: &Directory) -> Result<(), Problem> {
         if let Some(prev) = tids.insert(t.tid, ti) {
             return Err(Problem::new(
                 Conflict,
-                format!("tenants[{ti}].tid: duplicate tenant id {tid} (tenants[{prev}] has it too)"),
+                format!(
+                    "tenants[{ti}].tid: duplicate tenant id {tid} (tenants[{prev}] has it too)"
+                ),
                 "every tenant needs its own tid",
             )
             .at("tid", &tid, occ));
@@ -229,11 +231,21 @@ pub fn check(dir: &Directory) -> Result<(), Problem> {
         let mut upns: HashMap<String, usize> = HashMap::new();
         for (ui, u) in t.users.iter().enumerate() {
             let occ = seen_upn.bump(&u.upn);
-            let Some((_, domain)) = u.upn.rsplit_once('@').filter(|(n, d)| !n.is_empty() && !d.is_empty()) else {
+            let Some((_, domain)) = u
+                .upn
+                .rsplit_once('@')
+                .filter(|(n, d)| !n.is_empty() && !d.is_empty())
+            else {
                 return Err(Problem::new(
                     Invalid,
-                    format!("tenants[{ti}].users[{ui}].upn: {} is not of the form user@domain", u.upn),
-                    format!("a UPN is <name>@<verified domain>, e.g. someone@{}", t.primary_domain()),
+                    format!(
+                        "tenants[{ti}].users[{ui}].upn: {} is not of the form user@domain",
+                        u.upn
+                    ),
+                    format!(
+                        "a UPN is <name>@<verified domain>, e.g. someone@{}",
+                        t.primary_domain()
+                    ),
                 )
                 .at("upn", &u.upn, occ));
             };
@@ -326,8 +338,9 @@ pub fn check(dir: &Directory) -> Result<(), Problem> {
                                 .unwrap_or("");
                             format!("did you mean `{best}` ({name})?")
                         }
-                        None => "add the resource application to this tenant's applications"
-                            .to_string(),
+                        None => {
+                            "add the resource application to this tenant's applications".to_string()
+                        }
                     };
                     return Err(Problem::new(
                         Invalid,

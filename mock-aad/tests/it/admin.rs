@@ -55,7 +55,13 @@ pub async fn admin(
 }
 
 /// An authenticated admin call with a raw body.
-async fn admin_raw(state: &AppState, method: &str, path: &str, ct: &str, body: &str) -> (StatusCode, Value) {
+async fn admin_raw(
+    state: &AppState,
+    method: &str,
+    path: &str,
+    ct: &str,
+    body: &str,
+) -> (StatusCode, Value) {
     let req = Request::builder()
         .method(method)
         .uri(path)
@@ -71,7 +77,8 @@ pub fn json_of(bytes: &[u8]) -> Value {
     if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into()))
+        serde_json::from_slice(bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into()))
     }
 }
 
@@ -88,7 +95,12 @@ async fn missing_or_wrong_token_is_401_with_json() {
         "unauthorized",
         "missing or wrong admin token: send Authorization: Bearer <admin_token>",
     );
-    for auth in [None, Some("Bearer wrong"), Some("Basic dGVzdC1hZG1pbi10b2tlbg=="), Some(TOKEN)] {
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some("Basic dGVzdC1hZG1pbi10b2tlbg=="),
+        Some(TOKEN),
+    ] {
         let mut b = Request::get("/_admin/directory");
         if let Some(a) = auth {
             b = b.header("authorization", a);
@@ -96,15 +108,28 @@ async fn missing_or_wrong_token_is_401_with_json() {
         let (status, headers, body) = send(&s, b.body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{auth:?}");
         assert_eq!(headers["content-type"], "application/json");
-        assert_eq!(headers["www-authenticate"], "Bearer realm=\"mock-aad admin\"");
+        assert_eq!(
+            headers["www-authenticate"],
+            "Bearer realm=\"mock-aad admin\""
+        );
         assert_eq!(json_of(&body), expected);
     }
     // Unknown admin paths are not revealed without the token either.
-    let (status, _, _) = send(&s, Request::get("/_admin/nope").body(Body::empty()).unwrap()).await;
+    let (status, _, _) = send(
+        &s,
+        Request::get("/_admin/nope").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, body) = admin(&s, "GET", "/_admin/nope", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body, err("not_found", "no such admin call; see docs/aad-admin.md for the list"));
+    assert_eq!(
+        body,
+        err(
+            "not_found",
+            "no such admin call; see docs/aad-admin.md for the list"
+        )
+    );
     let (status, body) = admin(&s, "DELETE", "/_admin/clock", None).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(body["error"], "method_not_allowed");
@@ -122,10 +147,22 @@ async fn bad_json_is_400_naming_line_and_column() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, err("bad_request", "invalid JSON body: expected ident at line 2 column 15"));
+    assert_eq!(
+        body,
+        err(
+            "bad_request",
+            "invalid JSON body: expected ident at line 2 column 15"
+        )
+    );
     let (status, body) = admin_raw(&s, "POST", "/_admin/faults", "application/json", "").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, err("bad_request", "invalid JSON body: EOF while parsing a value at line 1 column 0"));
+    assert_eq!(
+        body,
+        err(
+            "bad_request",
+            "invalid JSON body: EOF while parsing a value at line 1 column 0"
+        )
+    );
 }
 
 // ------------------------------------------------------------------ directory and tenants
@@ -149,11 +186,19 @@ async fn directory_get_and_put() {
     // Checked like a lab file, placed in the body.
     let mut dup = dir.clone();
     let greg = dup["tenants"][0]["users"][0].clone();
-    dup["tenants"][0]["users"].as_array_mut().unwrap().push(greg);
+    dup["tenants"][0]["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(greg);
     let (status, body) = admin(&s, "PUT", "/_admin/directory", Some(dup.clone())).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let text = dup.to_string();
-    let col = text.match_indices("\"upn\":\"GregT@contoso.com\"").nth(1).unwrap().0 + 1;
+    let col = text
+        .match_indices("\"upn\":\"GregT@contoso.com\"")
+        .nth(1)
+        .unwrap()
+        .0
+        + 1;
     assert_eq!(
         body,
         err(
@@ -161,16 +206,37 @@ async fn directory_get_and_put() {
             &format!("request body:1:{col}: tenants[0].users[6].upn: duplicate user GregT@contoso.com (users[0] has it too); UPNs are unique within a tenant, compared without case")
         )
     );
-    assert_eq!(s.dir().tenants[0].users.len(), 6, "a rejected PUT changes nothing");
+    assert_eq!(
+        s.dir().tenants[0].users.len(),
+        6,
+        "a rejected PUT changes nothing"
+    );
 
     // YAML with a yaml content type; errors are the lab-file errors.
-    let yaml = std::fs::read_to_string(format!("{}/tests/fixtures/valid.yaml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let yaml = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/valid.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let (status, body) = admin_raw(&s, "PUT", "/_admin/directory", "application/yaml", &yaml).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(s.dir().tenants[0].display_name, "Fabrikam");
-    let (status, body) = admin_raw(&s, "PUT", "/_admin/directory", "application/yaml", "version: 1\ntenants:\n  - tid: x\n").await;
+    let (status, body) = admin_raw(
+        &s,
+        "PUT",
+        "/_admin/directory",
+        "application/yaml",
+        "version: 1\ntenants:\n  - tid: x\n",
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap().starts_with("request body:3:"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("request body:3:"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -184,10 +250,23 @@ async fn tenants_by_tid_or_domain_unknown_is_404() {
     }
     let (status, body) = admin(&s, "GET", "/_admin/tenants/fabrikam.com/users", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body, err("not_found", "no tenant 'fabrikam.com' (give its tid or a verified domain)"));
+    assert_eq!(
+        body,
+        err(
+            "not_found",
+            "no tenant 'fabrikam.com' (give its tid or a verified domain)"
+        )
+    );
     let (status, body) = admin(&s, "GET", "/_admin/tenants", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body[0]["domains"], json!(["contoso.onmicrosoft.com", "contoso.mail.onmicrosoft.com", "contoso.com"]));
+    assert_eq!(
+        body[0]["domains"],
+        json!([
+            "contoso.onmicrosoft.com",
+            "contoso.mail.onmicrosoft.com",
+            "contoso.com"
+        ])
+    );
     let (status, body) = admin(&s, "GET", "/_admin/tenants/contoso.com/domains", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body[2]["name"], "contoso.com");
@@ -202,10 +281,19 @@ async fn users_list_get_and_patch() {
     let (status, users) = admin(&s, "GET", "/_admin/tenants/contoso.com/users", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(users.as_array().unwrap().len(), 6);
-    let (status, greg) = admin(&s, "GET", "/_admin/tenants/contoso.com/users/gregt@CONTOSO.com", None).await;
+    let (status, greg) = admin(
+        &s,
+        "GET",
+        "/_admin/tenants/contoso.com/users/gregt@CONTOSO.com",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(greg["oid"], "7f199a96-50b1-4675-9db0-57b362c5d564");
-    assert_eq!(greg["onprem_sid"], "S-1-5-21-2366433183-230171048-1893555995-1654");
+    assert_eq!(
+        greg["onprem_sid"],
+        "S-1-5-21-2366433183-230171048-1893555995-1654"
+    );
     assert_eq!(greg["enabled"], true);
 
     // Set-MsolUser -BlockCredential $true, plus MFA and names, in one call.
@@ -213,7 +301,9 @@ async fn users_list_get_and_patch() {
         &s,
         "PATCH",
         "/_admin/tenants/contoso.com/users/GregT@contoso.com",
-        Some(json!({"enabled": false, "mfa": "enroll", "given_name": "Gregory", "onprem_sid": null})),
+        Some(
+            json!({"enabled": false, "mfa": "enroll", "given_name": "Gregory", "onprem_sid": null}),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -229,7 +319,13 @@ async fn users_list_get_and_patch() {
         assert_eq!(u.onprem_sid, None);
         assert_eq!(u.family_name, "Taylor", "fields not in the patch stay");
     }
-    let (_, body) = admin(&s, "PATCH", "/_admin/tenants/contoso.com/users/LeeG@contoso.com", Some(json!({"locked": false}))).await;
+    let (_, body) = admin(
+        &s,
+        "PATCH",
+        "/_admin/tenants/contoso.com/users/LeeG@contoso.com",
+        Some(json!({"locked": false})),
+    )
+    .await;
     assert_eq!(body["locked"], false);
 
     let cases = [
@@ -243,25 +339,62 @@ async fn users_list_get_and_patch() {
         (json!([1]), StatusCode::BAD_REQUEST, "the body must be a JSON object of the fields to change"),
     ];
     for (patch, status, message) in cases {
-        let (got, body) = admin(&s, "PATCH", "/_admin/tenants/contoso.com/users/GregT@contoso.com", Some(patch.clone())).await;
+        let (got, body) = admin(
+            &s,
+            "PATCH",
+            "/_admin/tenants/contoso.com/users/GregT@contoso.com",
+            Some(patch.clone()),
+        )
+        .await;
         assert_eq!(got, status, "{patch}: {body}");
-        assert!(body["message"].as_str().unwrap().starts_with(message), "{patch}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().starts_with(message),
+            "{patch}: {body}"
+        );
     }
-    let (status, body) = admin(&s, "PATCH", "/_admin/tenants/contoso.com/users/nobody@contoso.com", Some(json!({"locked": true}))).await;
+    let (status, body) = admin(
+        &s,
+        "PATCH",
+        "/_admin/tenants/contoso.com/users/nobody@contoso.com",
+        Some(json!({"locked": true})),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body, err("not_found", "no user 'nobody@contoso.com' in this tenant"));
+    assert_eq!(
+        body,
+        err("not_found", "no user 'nobody@contoso.com' in this tenant")
+    );
 }
 
 #[tokio::test]
 async fn renaming_a_user_keeps_their_conditional_access() {
     let s = lab();
     let rule = json!({"name": "block-greg", "users": ["GregT@contoso.com"], "apps": ["*"], "action": "block"});
-    assert_eq!(admin(&s, "POST", "/_admin/tenants/contoso.com/conditional-access", Some(rule)).await.0, StatusCode::CREATED);
-    let (status, body) = admin(&s, "PATCH", "/_admin/tenants/contoso.com/users/GregT@contoso.com", Some(json!({"upn": "Greg.Taylor@contoso.com"}))).await;
+    assert_eq!(
+        admin(
+            &s,
+            "POST",
+            "/_admin/tenants/contoso.com/conditional-access",
+            Some(rule)
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    let (status, body) = admin(
+        &s,
+        "PATCH",
+        "/_admin/tenants/contoso.com/users/GregT@contoso.com",
+        Some(json!({"upn": "Greg.Taylor@contoso.com"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let dir = s.dir();
     assert!(dir.tenants[0].user("GregT@contoso.com").is_none());
-    assert_eq!(dir.tenants[0].conditional_access[0].users, ["Greg.Taylor@contoso.com"]);
+    assert_eq!(
+        dir.tenants[0].conditional_access[0].users,
+        ["Greg.Taylor@contoso.com"]
+    );
 }
 
 #[tokio::test]
@@ -276,31 +409,86 @@ async fn add_and_delete_users() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let puid = body["puid"].as_str().unwrap();
-    assert!(puid.starts_with("1003") && mock_aad::labfile::valid_puid(puid), "{puid}");
+    assert!(
+        puid.starts_with("1003") && mock_aad::labfile::valid_puid(puid),
+        "{puid}"
+    );
     assert!(uuid::Uuid::parse_str(body["oid"].as_str().unwrap()).is_ok());
-    assert_eq!(body["password"].as_str().unwrap().len(), 16, "a generated password is returned");
+    assert_eq!(
+        body["password"].as_str().unwrap().len(),
+        16,
+        "a generated password is returned"
+    );
     assert!(s.dir().tenants[0].user("diegos@contoso.com").is_some());
 
-    let (status, body) = admin(&s, "POST", "/_admin/tenants/contoso.com/users", Some(json!({"upn": "diegos@CONTOSO.com", "display_name": "Again"}))).await;
+    let (status, body) = admin(
+        &s,
+        "POST",
+        "/_admin/tenants/contoso.com/users",
+        Some(json!({"upn": "diegos@CONTOSO.com", "display_name": "Again"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body, err("conflict", "a user diegos@CONTOSO.com already exists"));
-    let (status, body) = admin(&s, "POST", "/_admin/tenants/contoso.com/users", Some(json!({"upn": "x@contoso.com"}))).await;
+    assert_eq!(
+        body,
+        err("conflict", "a user diegos@CONTOSO.com already exists")
+    );
+    let (status, body) = admin(
+        &s,
+        "POST",
+        "/_admin/tenants/contoso.com/users",
+        Some(json!({"upn": "x@contoso.com"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body, err("bad_request", "missing field `display_name`"));
-    let (status, body) = admin(&s, "POST", "/_admin/tenants/contoso.com/users", Some(json!({"upn": "x@contoso.com", "display_name": "X", "puid": "nothex0000000000"}))).await;
+    let (status, body) = admin(
+        &s,
+        "POST",
+        "/_admin/tenants/contoso.com/users",
+        Some(json!({"upn": "x@contoso.com", "display_name": "X", "puid": "nothex0000000000"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["message"], "tenants[0].users[7].puid: nothex0000000000 is not 16 hexadecimal digits; a PUID looks like 1003BFFD9ACA40EE");
 
     // Remove-MsolUser: gone, and out of the CA rules that named it.
     let rule = json!({"name": "mfa", "users": ["MeganB@contoso.com", "AlexW@contoso.com"], "apps": ["*"], "action": "require_mfa"});
-    admin(&s, "POST", "/_admin/tenants/contoso.com/conditional-access", Some(rule)).await;
-    let (status, body) = admin(&s, "DELETE", "/_admin/tenants/contoso.com/users/alexw@contoso.com", None).await;
+    admin(
+        &s,
+        "POST",
+        "/_admin/tenants/contoso.com/conditional-access",
+        Some(rule),
+    )
+    .await;
+    let (status, body) = admin(
+        &s,
+        "DELETE",
+        "/_admin/tenants/contoso.com/users/alexw@contoso.com",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(body, Value::Null);
-    assert_eq!(s.dir().tenants[0].conditional_access[0].users, ["MeganB@contoso.com"]);
-    let (status, _) = admin(&s, "GET", "/_admin/tenants/contoso.com/users/AlexW@contoso.com", None).await;
+    assert_eq!(
+        s.dir().tenants[0].conditional_access[0].users,
+        ["MeganB@contoso.com"]
+    );
+    let (status, _) = admin(
+        &s,
+        "GET",
+        "/_admin/tenants/contoso.com/users/AlexW@contoso.com",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = admin(&s, "DELETE", "/_admin/tenants/contoso.com/users/AlexW@contoso.com", None).await;
+    let (status, _) = admin(
+        &s,
+        "DELETE",
+        "/_admin/tenants/contoso.com/users/AlexW@contoso.com",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -320,22 +508,41 @@ async fn set_msol_user_password_sets_tokens_valid_from_to_lab_now() {
         body,
         json!({"upn": "GregT@contoso.com", "password": "NewPass2017!", "tokens_valid_from": "2017-11-16T20:27:45Z"})
     );
-    let dir = s.dir();
-    let u = dir.tenants[0].user("GregT@contoso.com").unwrap();
-    assert_eq!(u.password, "NewPass2017!");
-    assert_eq!(u.tokens_valid_from.unwrap().unix_timestamp(), T0 - 511);
-    assert_eq!(
-        mock_aad::timefmt::aad_instant(u.tokens_valid_from.unwrap()),
-        "2017-11-16T20:27:45.0000000Z"
-    );
-    drop(dir);
+    {
+        let dir = s.dir();
+        let u = dir.tenants[0].user("GregT@contoso.com").unwrap();
+        assert_eq!(u.password, "NewPass2017!");
+        assert_eq!(u.tokens_valid_from.unwrap().unix_timestamp(), T0 - 511);
+        assert_eq!(
+            mock_aad::timefmt::aad_instant(u.tokens_valid_from.unwrap()),
+            "2017-11-16T20:27:45.0000000Z"
+        );
+    }
 
     // Without -NewPassword a random one is set and returned.
-    let (status, body) = admin(&s, "POST", "/_admin/tenants/contoso.com/users/AlexW@contoso.com/password", None).await;
+    let (status, body) = admin(
+        &s,
+        "POST",
+        "/_admin/tenants/contoso.com/users/AlexW@contoso.com/password",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let generated = body["password"].as_str().unwrap().to_string();
-    assert_eq!(s.dir().tenants[0].user("AlexW@contoso.com").unwrap().password, generated);
-    let (status, body) = admin(&s, "POST", "/_admin/tenants/contoso.com/users/AlexW@contoso.com/password", Some(json!({"password": ""}))).await;
+    assert_eq!(
+        s.dir().tenants[0]
+            .user("AlexW@contoso.com")
+            .unwrap()
+            .password,
+        generated
+    );
+    let (status, body) = admin(
+        &s,
+        "POST",
+        "/_admin/tenants/contoso.com/users/AlexW@contoso.com/password",
+        Some(json!({"password": ""})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body, err("bad_request", "password: must not be empty"));
 }
@@ -343,26 +550,76 @@ async fn set_msol_user_password_sets_tokens_valid_from_to_lab_now() {
 #[tokio::test]
 async fn revoke_user_and_tenant() {
     let s = lab();
-    let (status, body) = admin(&s, "POST", "/_admin/tenants/contoso.com/users/MeganB@contoso.com/revoke", None).await;
+    let (status, body) = admin(
+        &s,
+        "POST",
+        "/_admin/tenants/contoso.com/users/MeganB@contoso.com/revoke",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"upn": "MeganB@contoso.com", "tokens_valid_from": "2017-11-16T20:36:16Z"}));
-    assert_eq!(s.dir().tenants[0].user("MeganB@contoso.com").unwrap().tokens_valid_from.unwrap().unix_timestamp(), T0);
-    assert_eq!(s.dir().tenants[0].user("MeganB@contoso.com").unwrap().password, "Contoso2017!", "revoke keeps the password");
+    assert_eq!(
+        body,
+        json!({"upn": "MeganB@contoso.com", "tokens_valid_from": "2017-11-16T20:36:16Z"})
+    );
+    assert_eq!(
+        s.dir().tenants[0]
+            .user("MeganB@contoso.com")
+            .unwrap()
+            .tokens_valid_from
+            .unwrap()
+            .unix_timestamp(),
+        T0
+    );
+    assert_eq!(
+        s.dir().tenants[0]
+            .user("MeganB@contoso.com")
+            .unwrap()
+            .password,
+        "Contoso2017!",
+        "revoke keeps the password"
+    );
 
     s.clock.advance_secs(60);
-    let (status, body) = admin(&s, "POST", &format!("/_admin/tenants/{TID}/revoke"), Some(json!({"response": "unicorn"}))).await;
+    let (status, body) = admin(
+        &s,
+        "POST",
+        &format!("/_admin/tenants/{TID}/revoke"),
+        Some(json!({"response": "unicorn"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"tid": TID, "tokens_valid_from": "2017-11-16T20:37:16Z", "revocation_response": "unicorn"}));
+    assert_eq!(
+        body,
+        json!({"tid": TID, "tokens_valid_from": "2017-11-16T20:37:16Z", "revocation_response": "unicorn"})
+    );
     {
         let dir = s.dir();
-        assert_eq!(dir.tenants[0].tokens_valid_from.unwrap().unix_timestamp(), T0 + 60);
-        assert_eq!(dir.tenants[0].revocation_response, mock_aad::model::RevocationResponse::Unicorn);
+        assert_eq!(
+            dir.tenants[0].tokens_valid_from.unwrap().unix_timestamp(),
+            T0 + 60
+        );
+        assert_eq!(
+            dir.tenants[0].revocation_response,
+            mock_aad::model::RevocationResponse::Unicorn
+        );
     }
     let (_, body) = admin(&s, "POST", "/_admin/tenants/contoso.com/revoke", None).await;
     assert_eq!(body["revocation_response"], "standard");
-    let (status, body) = admin(&s, "POST", "/_admin/tenants/contoso.com/revoke", Some(json!({"response": "rainbow"}))).await;
+    let (status, body) = admin(
+        &s,
+        "POST",
+        "/_admin/tenants/contoso.com/revoke",
+        Some(json!({"response": "rainbow"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap().starts_with("invalid JSON body: unknown variant `rainbow`, expected `standard` or `unicorn`"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().starts_with(
+            "invalid JSON body: unknown variant `rainbow`, expected `standard` or `unicorn`"
+        ),
+        "{body}"
+    );
 }
 
 // ------------------------------------------------------------------ service principals
@@ -385,9 +642,18 @@ const SEED_SPNS: [&str; 12] = [
 #[tokio::test]
 async fn get_msol_service_principal_uses_the_cmdlet_property_names() {
     let s = lab();
-    let (status, sp) = admin(&s, "GET", &format!("/_admin/tenants/contoso.com/service-principals/{EXCHANGE}"), None).await;
+    let (status, sp) = admin(
+        &s,
+        "GET",
+        &format!("/_admin/tenants/contoso.com/service-principals/{EXCHANGE}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    let object_id = mock_aad::admin::sp_object_id(uuid::uuid!("f31f3647-5d87-4b69-a0b6-73f62aeab14c"), mock_aad::model::EXCHANGE_APP_ID);
+    let object_id = mock_aad::admin::sp_object_id(
+        uuid::uuid!("f31f3647-5d87-4b69-a0b6-73f62aeab14c"),
+        mock_aad::model::EXCHANGE_APP_ID,
+    );
     assert_eq!(
         sp,
         json!({
@@ -402,17 +668,53 @@ async fn get_msol_service_principal_uses_the_cmdlet_property_names() {
             "TrustedForDelegation": false,
         })
     );
-    let (_, office) = admin(&s, "GET", &format!("/_admin/tenants/contoso.com/service-principals/{OFFICE}"), None).await;
-    assert_eq!(office["Addresses"][0], json!({"Address": "urn:ietf:wg:oauth:2.0:oob"}));
-    let (_, all) = admin(&s, "GET", "/_admin/tenants/contoso.com/service-principals", None).await;
+    let (_, office) = admin(
+        &s,
+        "GET",
+        &format!("/_admin/tenants/contoso.com/service-principals/{OFFICE}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        office["Addresses"][0],
+        json!({"Address": "urn:ietf:wg:oauth:2.0:oob"})
+    );
+    let (_, all) = admin(
+        &s,
+        "GET",
+        "/_admin/tenants/contoso.com/service-principals",
+        None,
+    )
+    .await;
     assert_eq!(all.as_array().unwrap().len(), 6);
 
-    let (status, body) = admin(&s, "GET", "/_admin/tenants/contoso.com/service-principals/00000009-0000-0000-0000-000000000000", None).await;
+    let (status, body) = admin(
+        &s,
+        "GET",
+        "/_admin/tenants/contoso.com/service-principals/00000009-0000-0000-0000-000000000000",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body, err("not_found", "no application 00000009-0000-0000-0000-000000000000 in this tenant"));
-    let (status, body) = admin(&s, "GET", "/_admin/tenants/contoso.com/service-principals/exchange", None).await;
+    assert_eq!(
+        body,
+        err(
+            "not_found",
+            "no application 00000009-0000-0000-0000-000000000000 in this tenant"
+        )
+    );
+    let (status, body) = admin(
+        &s,
+        "GET",
+        "/_admin/tenants/contoso.com/service-principals/exchange",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, err("bad_request", "'exchange' is not an application id (GUID)"));
+    assert_eq!(
+        body,
+        err("bad_request", "'exchange' is not an application id (GUID)")
+    );
 }
 
 #[tokio::test]
@@ -422,25 +724,62 @@ async fn set_msol_service_principal_replaces_the_spns() {
     let mut spns: Vec<&str> = SEED_SPNS.to_vec();
     spns.push("https://mail.corp.contoso.com/");
     spns.push("https://owa.contoso.com/");
-    let path = format!("/_admin/tenants/contoso.com/service-principals/{EXCHANGE}/service-principal-names");
-    let (status, sp) = admin(&s, "PUT", &path, Some(json!({"ServicePrincipalNames": spns}))).await;
+    let path = format!(
+        "/_admin/tenants/contoso.com/service-principals/{EXCHANGE}/service-principal-names"
+    );
+    let (status, sp) = admin(
+        &s,
+        "PUT",
+        &path,
+        Some(json!({"ServicePrincipalNames": spns})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(sp["ServicePrincipalNames"], json!(spns));
-    let (_, got) = admin(&s, "GET", &format!("/_admin/tenants/contoso.com/service-principals/{EXCHANGE}"), None).await;
+    let (_, got) = admin(
+        &s,
+        "GET",
+        &format!("/_admin/tenants/contoso.com/service-principals/{EXCHANGE}"),
+        None,
+    )
+    .await;
     assert_eq!(got["ServicePrincipalNames"], json!(spns));
     // The next token request sees it: the resource lookup finds the new SPN.
-    assert!(s.dir().tenants[0].resource("https://mail.corp.contoso.com/").is_some());
+    assert!(s.dir().tenants[0]
+        .resource("https://mail.corp.contoso.com/")
+        .is_some());
 
     // Duplicates collapse; an SPN of another principal is refused as Azure AD refuses it.
     let (status, sp) = admin(&s, "PUT", &path, Some(json!({"ServicePrincipalNames": ["https://a.contoso.com/", "HTTPS://A.contoso.com/", EXCHANGE]}))).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(sp["ServicePrincipalNames"], json!(["https://a.contoso.com/", EXCHANGE]));
-    let (status, body) = admin(&s, "PUT", &path, Some(json!({"ServicePrincipalNames": ["https://graph.microsoft.com"]}))).await;
+    assert_eq!(
+        sp["ServicePrincipalNames"],
+        json!(["https://a.contoso.com/", EXCHANGE])
+    );
+    let (status, body) = admin(
+        &s,
+        "PUT",
+        &path,
+        Some(json!({"ServicePrincipalNames": ["https://graph.microsoft.com"]})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body, err("conflict", "Another object with the same value for property servicePrincipalNames already exists: https://graph.microsoft.com belongs to Microsoft Graph (00000003-0000-0000-c000-000000000000)"));
-    let (status, body) = admin(&s, "PUT", &path, Some(json!({"ServicePrincipalNames": [" "]}))).await;
+    let (status, body) = admin(
+        &s,
+        "PUT",
+        &path,
+        Some(json!({"ServicePrincipalNames": [" "]})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, err("bad_request", "ServicePrincipalNames: empty values are not allowed"));
+    assert_eq!(
+        body,
+        err(
+            "bad_request",
+            "ServicePrincipalNames: empty values are not allowed"
+        )
+    );
     let (status, _) = admin(&s, "PUT", &path, Some(json!({"spns": []}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -448,7 +787,9 @@ async fn set_msol_service_principal_replaces_the_spns() {
 #[tokio::test]
 async fn spn_add_and_remove_in_one_call() {
     let s = lab();
-    let path = format!("/_admin/tenants/contoso.com/service-principals/{EXCHANGE}/service-principal-names");
+    let path = format!(
+        "/_admin/tenants/contoso.com/service-principals/{EXCHANGE}/service-principal-names"
+    );
     let (status, sp) = admin(
         &s,
         "POST",
@@ -460,9 +801,20 @@ async fn spn_add_and_remove_in_one_call() {
     let mut want: Vec<&str> = SEED_SPNS[1..].to_vec();
     want.push("https://mail.corp.contoso.com/");
     assert_eq!(sp["ServicePrincipalNames"], json!(want));
-    let (_, got) = admin(&s, "GET", &format!("/_admin/tenants/contoso.com/service-principals/{EXCHANGE}"), None).await;
+    let (_, got) = admin(
+        &s,
+        "GET",
+        &format!("/_admin/tenants/contoso.com/service-principals/{EXCHANGE}"),
+        None,
+    )
+    .await;
     assert_eq!(got["ServicePrincipalNames"], json!(want));
-    assert!(s.dir().tenants[0].resource("https://autodiscover.contoso.com/").is_none(), "removed SPN no longer resolves");
+    assert!(
+        s.dir().tenants[0]
+            .resource("https://autodiscover.contoso.com/")
+            .is_none(),
+        "removed SPN no longer resolves"
+    );
 }
 
 // ------------------------------------------------------------------ applications
@@ -481,31 +833,72 @@ async fn applications_crud() {
     assert_eq!(status, StatusCode::CREATED, "{app}");
     let id = app["app_id"].as_str().unwrap().to_string();
     assert_eq!(app["admin_consent"], true);
-    let (status, got) = admin(&s, "GET", &format!("/_admin/tenants/contoso.com/applications/{id}"), None).await;
+    let (status, got) = admin(
+        &s,
+        "GET",
+        &format!("/_admin/tenants/contoso.com/applications/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got, app);
 
-    let (status, patched) = admin(&s, "PATCH", &format!("/_admin/tenants/contoso.com/applications/{id}"), Some(json!({"display_name": "Contoso Mobile 2", "admin_consent": false}))).await;
+    let (status, patched) = admin(
+        &s,
+        "PATCH",
+        &format!("/_admin/tenants/contoso.com/applications/{id}"),
+        Some(json!({"display_name": "Contoso Mobile 2", "admin_consent": false})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(patched["display_name"], "Contoso Mobile 2");
     assert_eq!(patched["redirect_uris"], json!(["msauth://contoso"]));
-    let (status, body) = admin(&s, "PATCH", &format!("/_admin/tenants/contoso.com/applications/{id}"), Some(json!({"app_id": EXCHANGE}))).await;
+    let (status, body) = admin(
+        &s,
+        "PATCH",
+        &format!("/_admin/tenants/contoso.com/applications/{id}"),
+        Some(json!({"app_id": EXCHANGE})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body, err("bad_request", "app_id cannot be changed"));
     let (status, body) = admin(&s, "PATCH", &format!("/_admin/tenants/contoso.com/applications/{id}"), Some(json!({"granted": [{"resource": "00000009-0000-0000-0000-000000000000", "scopes": []}]}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["message"].as_str().unwrap().starts_with("tenants[0].applications[6].granted[0].resource: no application 00000009-0000-0000-0000-000000000000 in this tenant"), "{body}");
 
-    let (status, body) = admin(&s, "POST", "/_admin/tenants/contoso.com/applications", Some(json!({"app_id": EXCHANGE, "display_name": "dup"}))).await;
+    let (status, body) = admin(
+        &s,
+        "POST",
+        "/_admin/tenants/contoso.com/applications",
+        Some(json!({"app_id": EXCHANGE, "display_name": "dup"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body, err("conflict", format!("an application {EXCHANGE} already exists").as_str()));
+    assert_eq!(
+        body,
+        err(
+            "conflict",
+            format!("an application {EXCHANGE} already exists").as_str()
+        )
+    );
 
     // Deleting a resource takes the grants on it along.
-    let (status, _) = admin(&s, "DELETE", &format!("/_admin/tenants/contoso.com/applications/{EXCHANGE}"), None).await;
+    let (status, _) = admin(
+        &s,
+        "DELETE",
+        &format!("/_admin/tenants/contoso.com/applications/{EXCHANGE}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let dir = s.dir();
-    assert!(dir.tenants[0].app(mock_aad::model::EXCHANGE_APP_ID).is_none());
-    assert!(dir.tenants[0].applications.iter().all(|a| a.granted.iter().all(|g| g.resource != mock_aad::model::EXCHANGE_APP_ID)));
+    assert!(dir.tenants[0]
+        .app(mock_aad::model::EXCHANGE_APP_ID)
+        .is_none());
+    assert!(dir.tenants[0].applications.iter().all(|a| a
+        .granted
+        .iter()
+        .all(|g| g.resource != mock_aad::model::EXCHANGE_APP_ID)));
 }
 
 // ------------------------------------------------------------------ CA and lifetimes
@@ -520,12 +913,30 @@ async fn conditional_access_rules() {
     assert_eq!(body, rule);
     let (status, body) = admin(&s, "POST", base, Some(rule.clone())).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body, err("conflict", "a conditional access rule named 'block-alex' already exists"));
-    let (status, body) = admin(&s, "POST", base, Some(json!({"name": "x", "users": ["AlexW@contoso.co"], "apps": ["*"], "action": "block"}))).await;
+    assert_eq!(
+        body,
+        err(
+            "conflict",
+            "a conditional access rule named 'block-alex' already exists"
+        )
+    );
+    let (status, body) = admin(
+        &s,
+        "POST",
+        base,
+        Some(json!({"name": "x", "users": ["AlexW@contoso.co"], "apps": ["*"], "action": "block"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body, err("bad_request", "tenants[0].conditional_access[1].users[0]: no user AlexW@contoso.co in this tenant; did you mean `AlexW@contoso.com`?"));
 
-    let (status, body) = admin(&s, "PATCH", &format!("{base}/Block-Alex"), Some(json!({"enabled": false}))).await;
+    let (status, body) = admin(
+        &s,
+        "PATCH",
+        &format!("{base}/Block-Alex"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["enabled"], false);
     assert!(!s.dir().tenants[0].conditional_access[0].enabled);
@@ -537,7 +948,10 @@ async fn conditional_access_rules() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = admin(&s, "DELETE", &format!("{base}/block-alex"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body, err("not_found", "no conditional access rule named 'block-alex'"));
+    assert_eq!(
+        body,
+        err("not_found", "no conditional access rule named 'block-alex'")
+    );
 }
 
 #[tokio::test]
@@ -546,17 +960,41 @@ async fn token_lifetimes() {
     let path = "/_admin/tenants/contoso.com/token-lifetimes";
     let (status, body) = admin(&s, "GET", path, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"access_token": 3599, "refresh_token_max_inactive": 7776000, "authorization_code": 600, "device_code": 900}));
-    let (status, body) = admin(&s, "PATCH", path, Some(json!({"refresh_token_max_age": 86400, "access_token": 600}))).await;
+    assert_eq!(
+        body,
+        json!({"access_token": 3599, "refresh_token_max_inactive": 7776000, "authorization_code": 600, "device_code": 900})
+    );
+    let (status, body) = admin(
+        &s,
+        "PATCH",
+        path,
+        Some(json!({"refresh_token_max_age": 86400, "access_token": 600})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["refresh_token_max_age"], 86400);
     assert_eq!(s.dir().tenants[0].token_lifetimes.access_token, 600);
-    assert_eq!(s.dir().tenants[0].token_lifetimes.refresh_token_max_age, Some(86400));
-    let (_, body) = admin(&s, "PATCH", path, Some(json!({"refresh_token_max_age": null}))).await;
+    assert_eq!(
+        s.dir().tenants[0].token_lifetimes.refresh_token_max_age,
+        Some(86400)
+    );
+    let (_, body) = admin(
+        &s,
+        "PATCH",
+        path,
+        Some(json!({"refresh_token_max_age": null})),
+    )
+    .await;
     assert!(body.get("refresh_token_max_age").is_none());
     let (status, body) = admin(&s, "PATCH", path, Some(json!({"device_code": 0}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, err("bad_request", "device_code: must be a positive number of seconds"));
+    assert_eq!(
+        body,
+        err(
+            "bad_request",
+            "device_code: must be a positive number of seconds"
+        )
+    );
 }
 
 // ------------------------------------------------------------------ keys, clock, grants
@@ -568,7 +1006,10 @@ async fn keys_roll_add_and_retire() {
     assert_eq!(status, StatusCode::OK);
     let first = keys[0]["kid"].as_str().unwrap().to_string();
     let second = keys[1]["kid"].as_str().unwrap().to_string();
-    assert_eq!(keys, json!([{"kid": first, "state": "active"}, {"kid": second, "state": "published"}]));
+    assert_eq!(
+        keys,
+        json!([{"kid": first, "state": "active"}, {"kid": second, "state": "published"}])
+    );
 
     // Roll: the next published key signs, the old one stays published.
     let (status, body) = admin(&s, "POST", "/_admin/keys/roll", None).await;
@@ -576,7 +1017,10 @@ async fn keys_roll_add_and_retire() {
     assert_eq!(body["kid"], second.as_str());
     assert_eq!(s.keys().active().kid, second);
     assert!(s.keys().get(&first).is_some());
-    assert_eq!(body["keys"], json!([{"kid": second, "state": "active"}, {"kid": first, "state": "published"}]));
+    assert_eq!(
+        body["keys"],
+        json!([{"kid": second, "state": "active"}, {"kid": first, "state": "published"}])
+    );
 
     // Add: published, not signing.
     let (_, body) = admin(&s, "POST", "/_admin/keys/add", None).await;
@@ -592,7 +1036,13 @@ async fn keys_roll_add_and_retire() {
     assert!(s.keys().get(&first).is_none());
     let (status, body) = admin(&s, "POST", &format!("/_admin/keys/{second}/retire"), None).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body, err("conflict", "the active signing key cannot be retired; roll over first"));
+    assert_eq!(
+        body,
+        err(
+            "conflict",
+            "the active signing key cannot be retired; roll over first"
+        )
+    );
     let (status, body) = admin(&s, "POST", "/_admin/keys/nope/retire", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body, err("not_found", "no key with kid 'nope'"));
@@ -603,17 +1053,29 @@ async fn clock_get_and_advance() {
     let s = lab();
     let (status, body) = admin(&s, "GET", "/_admin/clock", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"now": "2017-11-16T20:36:16Z", "unix": T0, "offset_seconds": 0}));
+    assert_eq!(
+        body,
+        json!({"now": "2017-11-16T20:36:16Z", "unix": T0, "offset_seconds": 0})
+    );
     let (status, body) = admin(&s, "POST", "/_admin/clock/advance?seconds=7776000", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"now": "2018-02-14T20:36:16Z", "unix": T0 + 7_776_000, "offset_seconds": 7_776_000}));
+    assert_eq!(
+        body,
+        json!({"now": "2018-02-14T20:36:16Z", "unix": T0 + 7_776_000, "offset_seconds": 7_776_000})
+    );
     assert_eq!(s.unix(), T0 + 7_776_000, "the service clock moved");
     let (_, body) = admin(&s, "POST", "/_admin/clock/advance?seconds=-7776000", None).await;
     assert_eq!(body["unix"], T0);
     for (q, msg) in [
-        ("", "query parameter `seconds` is required: /_admin/clock/advance?seconds=N"),
+        (
+            "",
+            "query parameter `seconds` is required: /_admin/clock/advance?seconds=N",
+        ),
         ("?seconds=soon", "seconds: 'soon' is not an integer"),
-        ("?seconds=9999999999999", "seconds: 9999999999999 is more than a century"),
+        (
+            "?seconds=9999999999999",
+            "seconds: 9999999999999 is more than a century",
+        ),
     ] {
         let (status, body) = admin(&s, "POST", &format!("/_admin/clock/advance{q}"), None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{q}");
@@ -631,7 +1093,12 @@ pub fn store_refresh(s: &AppState, token: &str, upn: &str, issued_at: i64) {
     s.grants().refresh.insert(
         token.to_string(),
         mock_aad::grants::RefreshGrant {
-            auth: mock_aad::grants::AuthContext { tid, user_oid: oid, amr: vec!["pwd".into()], auth_time: issued_at },
+            auth: mock_aad::grants::AuthContext {
+                tid,
+                user_oid: oid,
+                amr: vec!["pwd".into()],
+                auth_time: issued_at,
+            },
             client_id: mock_aad::model::OFFICE_APP_ID,
             scope: "https://mail.contoso.com/".into(),
             issued_at,

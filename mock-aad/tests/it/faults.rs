@@ -46,12 +46,16 @@ fn golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e} (run with UPDATE_GOLDEN=1)"));
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (run with UPDATE_GOLDEN=1)"));
     assert_eq!(actual, want, "golden file {name} differs");
 }
 
 /// Status, the trace id from `x-ms-request-id`, the body with that id masked.
-async fn faulted(s: &mock_aad::AppState, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+async fn faulted(
+    s: &mock_aad::AppState,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let (status, headers, body) = send(s, req).await;
     let body = String::from_utf8(body.to_vec()).unwrap();
     let masked = match headers.get("x-ms-request-id") {
@@ -64,19 +68,27 @@ async fn faulted(s: &mock_aad::AppState, req: Request<Body>) -> (StatusCode, axu
 #[tokio::test]
 async fn aadsts_fault_answers_like_the_token_endpoint_then_passes() {
     let s = lab();
-    let rule = add_rule(&s, json!({"match": {"endpoint": "token"}, "respond": {"aadsts": 50126}})).await;
+    let rule = add_rule(
+        &s,
+        json!({"match": {"endpoint": "token"}, "respond": {"aadsts": 50126}}),
+    )
+    .await;
     assert_eq!(
         rule,
         json!({"id": 1, "match": {"endpoint": "token"}, "times": 1, "remaining": 1, "hits": 0, "respond": {"aadsts": 50126}})
     );
-    let (status, headers, body) = faulted(&s, form(TOKEN_V2, &ropc("GregT@contoso.com", OFFICE))).await;
+    let (status, headers, body) =
+        faulted(&s, form(TOKEN_V2, &ropc("GregT@contoso.com", OFFICE))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(headers["content-type"], "application/json; charset=utf-8");
     assert_eq!(headers["cache-control"], "no-cache, no-store");
     assert_eq!(headers["pragma"], "no-cache");
     assert_eq!(headers["expires"], "-1");
     assert_eq!(headers["x-content-type-options"], "nosniff");
-    assert_eq!(headers["strict-transport-security"], "max-age=31536000; includeSubDomains");
+    assert_eq!(
+        headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
     assert_eq!(headers["date"], "Thu, 16 Nov 2017 20:36:16 GMT");
     assert!(headers["x-ms-request-id"].to_str().unwrap().ends_with("00"));
     golden("fault_50126.json", &body);
@@ -95,12 +107,26 @@ async fn a_faulted_path_needs_no_route_and_an_unfaulted_one_reaches_the_router()
     let (status, _, body) = send(&s, Request::get(NOWHERE).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.is_empty());
-    add_rule(&s, json!({"match": {"endpoint": "any"}, "respond": {"aadsts": 90002}})).await;
-    let (status, _, body) = faulted(&s, Request::get(NOWHERE).header("client-request-id", CORRELATION).body(Body::empty()).unwrap()).await;
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "any"}, "respond": {"aadsts": 90002}}),
+    )
+    .await;
+    let (status, _, body) = faulted(
+        &s,
+        Request::get(NOWHERE)
+            .header("client-request-id", CORRELATION)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["error"], "invalid_request");
-    assert!(v["error_description"].as_str().unwrap().starts_with("AADSTS90002: Tenant 'contoso.com' not found."));
+    assert!(v["error_description"]
+        .as_str()
+        .unwrap()
+        .starts_with("AADSTS90002: Tenant 'contoso.com' not found."));
     let (status, _, _) = send(&s, Request::get(NOWHERE).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -108,27 +134,60 @@ async fn a_faulted_path_needs_no_route_and_an_unfaulted_one_reaches_the_router()
 #[tokio::test]
 async fn status_fault_is_a_bare_5xx() {
     let s = lab();
-    add_rule(&s, json!({"match": {"endpoint": "token"}, "times": 2, "respond": {"status": 503}})).await;
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "token"}, "times": 2, "respond": {"status": 503}}),
+    )
+    .await;
     for _ in 0..2 {
-        let (status, headers, body) = faulted(&s, form(TOKEN_V1, "grant_type=client_credentials&client_id=x&resource=y")).await;
+        let (status, headers, body) = faulted(
+            &s,
+            form(
+                TOKEN_V1,
+                "grant_type=client_credentials&client_id=x&resource=y",
+            ),
+        )
+        .await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(headers["content-type"], "application/json; charset=utf-8");
         golden("fault_503.json", &body);
     }
     let (_, list) = admin(&s, "GET", "/_admin/faults", None).await;
-    assert_eq!((list[0]["remaining"].clone(), list[0]["hits"].clone()), (json!(0), json!(2)));
-    let (_, _, body) = faulted(&s, form(TOKEN_V1, "grant_type=client_credentials&client_id=x&resource=y")).await;
+    assert_eq!(
+        (list[0]["remaining"].clone(), list[0]["hits"].clone()),
+        (json!(0), json!(2))
+    );
+    let (_, _, body) = faulted(
+        &s,
+        form(
+            TOKEN_V1,
+            "grant_type=client_credentials&client_id=x&resource=y",
+        ),
+    )
+    .await;
     assert!(!body.contains("temporarily_unavailable"));
 }
 
 #[tokio::test]
 async fn delay_fault_passes_through_and_can_precede_an_error() {
     let s = lab();
-    add_rule(&s, json!({"match": {"endpoint": "any"}, "respond": {"delay_ms": 20}})).await;
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "any"}, "respond": {"delay_ms": 20}}),
+    )
+    .await;
     let (status, _, body) = send(&s, Request::get(NOWHERE).body(Body::empty()).unwrap()).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "delayed, then served by the router");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "delayed, then served by the router"
+    );
     assert!(body.is_empty());
-    add_rule(&s, json!({"match": {"endpoint": "any"}, "respond": {"delay_ms": 20, "status": 502}})).await;
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "any"}, "respond": {"delay_ms": 20, "status": 502}}),
+    )
+    .await;
     let (status, _, _) = send(&s, Request::get(NOWHERE).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     let (_, list) = admin(&s, "GET", "/_admin/faults", None).await;
@@ -139,7 +198,11 @@ async fn delay_fault_passes_through_and_can_precede_an_error() {
 #[tokio::test]
 async fn until_removed_and_delete_by_id_or_all() {
     let s = lab();
-    let rule = add_rule(&s, json!({"match": {"endpoint": "any"}, "times": null, "respond": {"status": 500}})).await;
+    let rule = add_rule(
+        &s,
+        json!({"match": {"endpoint": "any"}, "times": null, "respond": {"status": 500}}),
+    )
+    .await;
     assert_eq!(rule["times"], Value::Null);
     assert_eq!(rule["remaining"], Value::Null);
     for _ in 0..3 {
@@ -152,7 +215,10 @@ async fn until_removed_and_delete_by_id_or_all() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = admin(&s, "DELETE", "/_admin/faults/1", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body, json!({"error": "not_found", "message": "no fault rule 1"}));
+    assert_eq!(
+        body,
+        json!({"error": "not_found", "message": "no fault rule 1"})
+    );
     let (status, _, _) = send(&s, Request::get(NOWHERE).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -168,7 +234,11 @@ async fn until_removed_and_delete_by_id_or_all() {
 #[tokio::test]
 async fn admin_paths_are_never_faulted() {
     let s = lab();
-    add_rule(&s, json!({"match": {"endpoint": "any"}, "times": null, "respond": {"status": 503}})).await;
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "any"}, "times": null, "respond": {"status": 503}}),
+    )
+    .await;
     for _ in 0..2 {
         let (status, list) = admin(&s, "GET", "/_admin/faults", None).await;
         assert_eq!(status, StatusCode::OK);
@@ -185,8 +255,15 @@ async fn rules_match_by_client_user_resource_and_grant_type() {
     let other = "cbe9bcaa-6b5c-42fe-ad70-35a73de6869a";
     let (_, _, body) = faulted(&s, form(TOKEN_V2, &ropc("GregT@contoso.com", other))).await;
     assert!(!body.contains("AADSTS53003"));
-    let (_, _, body) = faulted(&s, form(TOKEN_V2, &ropc("GregT@contoso.com", &OFFICE.to_uppercase()))).await;
-    assert!(body.contains("AADSTS53003"), "client ids compare without case");
+    let (_, _, body) = faulted(
+        &s,
+        form(TOKEN_V2, &ropc("GregT@contoso.com", &OFFICE.to_uppercase())),
+    )
+    .await;
+    assert!(
+        body.contains("AADSTS53003"),
+        "client ids compare without case"
+    );
     admin(&s, "DELETE", "/_admin/faults", None).await;
 
     add_rule(&s, json!({"match": {"user": "alexw@contoso.com"}, "times": null, "respond": {"aadsts": 50057}})).await;
@@ -214,7 +291,10 @@ async fn rules_match_by_client_user_resource_and_grant_type() {
     // grant_type: the short name matches the URN.
     add_rule(&s, json!({"match": {"grant_type": "device_code"}, "times": null, "respond": {"aadsts": 70016}})).await;
     let (_, _, body) = faulted(&s, form(TOKEN_V2, &format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id={OFFICE}&device_code=abc"))).await;
-    assert!(body.contains("\"error\":\"authorization_pending\""), "{body}");
+    assert!(
+        body.contains("\"error\":\"authorization_pending\""),
+        "{body}"
+    );
     let (_, _, body) = faulted(&s, form(TOKEN_V2, &ropc("GregT@contoso.com", OFFICE))).await;
     assert!(!body.contains("authorization_pending"));
 }
@@ -224,11 +304,14 @@ async fn client_id_from_basic_credentials_matches() {
     let s = lab();
     add_rule(&s, json!({"match": {"client_id": "cbe9bcaa-6b5c-42fe-ad70-35a73de6869a"}, "respond": {"aadsts": 7000215}})).await;
     use base64::Engine;
-    let basic = base64::engine::general_purpose::STANDARD.encode("cbe9bcaa-6b5c-42fe-ad70-35a73de6869a:wrong");
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode("cbe9bcaa-6b5c-42fe-ad70-35a73de6869a:wrong");
     let req = Request::post(TOKEN_V2)
         .header("content-type", "application/x-www-form-urlencoded")
         .header("authorization", format!("Basic {basic}"))
-        .body(Body::from("grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"))
+        .body(Body::from(
+            "grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+        ))
         .unwrap();
     let (status, _, body) = faulted(&s, req).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -243,7 +326,10 @@ async fn a_refresh_token_is_matched_by_its_user_and_named_in_50173() {
     s.clock.advance_secs(-511); // now = 2017-11-16T20:27:45Z
     add_rule(&s, json!({"match": {"endpoint": "token", "user": "GregT@contoso.com", "grant_type": "refresh_token"}, "respond": {"aadsts": 50173}})).await;
     let (status, _, body) = faulted(&s, form(TOKEN_V1, &format!("grant_type=refresh_token&client_id={OFFICE}&refresh_token=rt-other&resource=https%3A%2F%2Fmail.contoso.com%2F"))).await;
-    assert!(!body.contains("AADSTS50173"), "an unknown refresh token has no user: {status}");
+    assert!(
+        !body.contains("AADSTS50173"),
+        "an unknown refresh token has no user: {status}"
+    );
     let (status, _, body) = faulted(&s, form(TOKEN_V1, &format!("grant_type=refresh_token&client_id={OFFICE}&refresh_token=rt-greg&resource=https%3A%2F%2Fmail.contoso.com%2F"))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let v: Value = serde_json::from_str(&body).unwrap();
@@ -268,7 +354,10 @@ async fn then_pass_fails_each_user_once() {
     assert!(!body.contains("AADSTS50076"), "the retry passes");
     let (_, _, body) = faulted(&s, form(TOKEN_V1, &format!("grant_type=password&client_id={OFFICE}&username=AlexW@contoso.com&password=x&resource=https%3A%2F%2Fmail.contoso.com%2F"))).await;
     let v: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["error"], "interaction_required", "v1 answers 50076 as interaction_required");
+    assert_eq!(
+        v["error"], "interaction_required",
+        "v1 answers 50076 as interaction_required"
+    );
     let (_, list) = admin(&s, "GET", "/_admin/faults", None).await;
     assert_eq!(list[0]["hits"], 2);
 }
@@ -276,12 +365,25 @@ async fn then_pass_fails_each_user_once() {
 #[tokio::test]
 async fn rules_are_tried_in_order_and_counts_are_per_rule() {
     let s = lab();
-    add_rule(&s, json!({"match": {"endpoint": "token"}, "respond": {"aadsts": 50053}})).await;
-    add_rule(&s, json!({"match": {"endpoint": "any"}, "times": 2, "respond": {"aadsts": 50057}})).await;
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "token"}, "respond": {"aadsts": 50053}}),
+    )
+    .await;
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "any"}, "times": 2, "respond": {"aadsts": 50057}}),
+    )
+    .await;
     let mut codes = Vec::new();
     for _ in 0..4 {
         let (_, _, body) = faulted(&s, form(TOKEN_V2, &ropc("GregT@contoso.com", OFFICE))).await;
-        codes.push(["AADSTS50053", "AADSTS50057"].into_iter().find(|c| body.contains(c)).unwrap_or("pass"));
+        codes.push(
+            ["AADSTS50053", "AADSTS50057"]
+                .into_iter()
+                .find(|c| body.contains(c))
+                .unwrap_or("pass"),
+        );
     }
     assert_eq!(codes, ["AADSTS50053", "AADSTS50057", "AADSTS50057", "pass"]);
 }
@@ -292,13 +394,23 @@ async fn the_body_reaches_the_handler_intact() {
     let seen = Arc::new(Mutex::new(String::new()));
     let seen2 = seen.clone();
     let app = Router::new()
-        .route(TOKEN_V2, post(move |body: String| async move {
-            *seen2.lock().unwrap() = body;
-            "ok"
-        }))
-        .layer(axum::middleware::from_fn_with_state(s.clone(), faults::inject))
+        .route(
+            TOKEN_V2,
+            post(move |body: String| async move {
+                *seen2.lock().unwrap() = body;
+                "ok"
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            s.clone(),
+            faults::inject,
+        ))
         .with_state(s.clone());
-    add_rule(&s, json!({"match": {"user": "nobody@contoso.com"}, "respond": {"status": 500}})).await;
+    add_rule(
+        &s,
+        json!({"match": {"user": "nobody@contoso.com"}, "respond": {"status": 500}}),
+    )
+    .await;
     let body = ropc("GregT@contoso.com", OFFICE);
     let resp = app.oneshot(form(TOKEN_V2, &body)).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
@@ -325,7 +437,10 @@ async fn bad_rules_are_refused_at_creation() {
         let (status, body) = admin(&s, "POST", "/_admin/faults", Some(rule.clone())).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{rule}");
         assert_eq!(body["error"], "bad_request");
-        assert!(body["message"].as_str().unwrap().starts_with(msg), "{rule}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().starts_with(msg),
+            "{rule}: {body}"
+        );
     }
     let (_, list) = admin(&s, "GET", "/_admin/faults", None).await;
     assert_eq!(list, json!([]));
@@ -342,10 +457,16 @@ fn every_known_code_maps_to_its_catalogue_error() {
     for &code in faults::KNOWN_CODES {
         let e = faults::error_for_code(code, &ctx).unwrap_or_else(|| panic!("{code}"));
         assert_eq!(e.code, code);
-        assert!(!e.message.is_empty() || e.raw_description.is_some(), "{code}");
+        assert!(
+            !e.message.is_empty() || e.raw_description.is_some(),
+            "{code}"
+        );
     }
     assert!(faults::error_for_code(12345, &ctx).is_none());
-    assert_eq!(faults::error_for_code(90033, &ctx).unwrap().status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        faults::error_for_code(90033, &ctx).unwrap().status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     assert_eq!(
         faults::error_for_code(65001, &FaultContext { client_name: Some("Contoso Web".into()), client_id: Some("cbe9bcaa-6b5c-42fe-ad70-35a73de6869a".into()), ..FaultContext::default() }).unwrap().headline(),
         "AADSTS65001: The user or administrator has not consented to use the application with ID 'cbe9bcaa-6b5c-42fe-ad70-35a73de6869a' named 'Contoso Web'. Send an interactive authorization request for this user and resource."
@@ -357,18 +478,39 @@ fn paths_are_classified_without_case() {
     let cases = [
         ("/contoso.com/oauth2/token", Some(Endpoint::Token)),
         ("/common/oauth2/v2.0/token", Some(Endpoint::Token)),
-        ("/f31f3647-5d87-4b69-a0b6-73f62aeab14c/OAuth2/Authorize", Some(Endpoint::Authorize)),
-        ("/organizations/oauth2/v2.0/authorize", Some(Endpoint::Authorize)),
+        (
+            "/f31f3647-5d87-4b69-a0b6-73f62aeab14c/OAuth2/Authorize",
+            Some(Endpoint::Authorize),
+        ),
+        (
+            "/organizations/oauth2/v2.0/authorize",
+            Some(Endpoint::Authorize),
+        ),
         ("/contoso.com/oauth2/devicecode", Some(Endpoint::Devicecode)),
-        ("/contoso.com/oauth2/v2.0/devicecode", Some(Endpoint::Devicecode)),
-        ("/common/.well-known/openid-configuration", Some(Endpoint::Discovery)),
-        ("/common/v2.0/.well-known/openid-configuration", Some(Endpoint::Discovery)),
+        (
+            "/contoso.com/oauth2/v2.0/devicecode",
+            Some(Endpoint::Devicecode),
+        ),
+        (
+            "/common/.well-known/openid-configuration",
+            Some(Endpoint::Discovery),
+        ),
+        (
+            "/common/v2.0/.well-known/openid-configuration",
+            Some(Endpoint::Discovery),
+        ),
         ("/common/discovery/keys", Some(Endpoint::Keys)),
         ("/contoso.com/discovery/v2.0/keys", Some(Endpoint::Keys)),
         ("/common/discovery/instance", Some(Endpoint::Instance)),
-        ("/common/userrealm/GregT@contoso.com", Some(Endpoint::Userrealm)),
+        (
+            "/common/userrealm/GregT@contoso.com",
+            Some(Endpoint::Userrealm),
+        ),
         ("/getuserrealm.srf", Some(Endpoint::Userrealm)),
-        ("/contoso.com/federationmetadata/2007-06/federationmetadata.xml", Some(Endpoint::FederationMetadata)),
+        (
+            "/contoso.com/federationmetadata/2007-06/federationmetadata.xml",
+            Some(Endpoint::FederationMetadata),
+        ),
         ("/contoso.com/oauth2/v2.0/logout", Some(Endpoint::Any)),
         ("/", Some(Endpoint::Any)),
         ("/_admin", None),
@@ -383,12 +525,35 @@ fn paths_are_classified_without_case() {
 #[tokio::test]
 async fn keys_and_discovery_endpoints_can_fail() {
     let s = lab();
-    add_rule(&s, json!({"match": {"endpoint": "keys"}, "respond": {"status": 503}})).await;
-    add_rule(&s, json!({"match": {"endpoint": "discovery"}, "respond": {"status": 500}})).await;
-    let (status, _, _) = send(&s, Request::get("/common/.well-known/openid-configuration").body(Body::empty()).unwrap()).await;
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "keys"}, "respond": {"status": 503}}),
+    )
+    .await;
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "discovery"}, "respond": {"status": 500}}),
+    )
+    .await;
+    let (status, _, _) = send(
+        &s,
+        Request::get("/common/.well-known/openid-configuration")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    let (status, _, _) = send(&s, Request::get("/common/discovery/keys").body(Body::empty()).unwrap()).await;
+    let (status, _, _) = send(
+        &s,
+        Request::get("/common/discovery/keys")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     let (_, list) = admin(&s, "GET", "/_admin/faults", None).await;
-    assert_eq!((list[0]["hits"].clone(), list[1]["hits"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (list[0]["hits"].clone(), list[1]["hits"].clone()),
+        (json!(1), json!(1))
+    );
 }

@@ -21,7 +21,10 @@ fn a_valid_lab_loads() {
     assert_eq!(t.display_name, "Fabrikam");
     assert_eq!(t.users[0].upn, "ann@fabrikam.com");
     assert_eq!(t.users[0].puid, "1003000000000001");
-    assert_eq!(t.applications[1].granted[0].scopes, ["EWS.AccessAsUser.All"]);
+    assert_eq!(
+        t.applications[1].granted[0].scopes,
+        ["EWS.AccessAsUser.All"]
+    );
     assert_eq!(t.conditional_access[0].name, "mfa-for-ann");
 }
 
@@ -148,8 +151,10 @@ fn a_missing_file_is_a_file_error() {
     let e = labfile::load(fixture("no-such-lab.yaml")).unwrap_err();
     assert_eq!(e.line, 0);
     assert!(
-        e.to_string()
-            .starts_with(&format!("{}: cannot read the lab file: ", fixture("no-such-lab.yaml"))),
+        e.to_string().starts_with(&format!(
+            "{}: cannot read the lab file: ",
+            fixture("no-such-lab.yaml")
+        )),
         "{e}"
     );
 }
