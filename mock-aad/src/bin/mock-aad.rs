@@ -61,6 +61,13 @@ async fn main() -> ExitCode {
         admin_token: args.admin_token,
         public_base: args.public_base,
     };
+    let signal = match shutdown_signal() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mock-aad: cannot install signal handlers: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let handle = match mock_aad::start(config).await {
         Ok(h) => h,
         Err(e) => {
@@ -82,31 +89,31 @@ async fn main() -> ExitCode {
     }
     tracing::info!(url = %handle.url(), "mock-aad ready");
 
-    wait_for_signal().await;
+    signal.await;
     tracing::info!("shutting down");
     handle.shutdown().await;
     ExitCode::SUCCESS
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn wait_for_signal() {
+/// Installs the SIGINT/SIGTERM handlers now (before the ready line, so a signal sent right after
+/// it is never missed) and returns a future that resolves on either.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
