@@ -382,32 +382,20 @@ async fn directory_put(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().contains("yaml"));
-    let dir = if is_yaml {
-        labfile::parse_str(text, "request body").map_err(|e| {
-            let status = if e.message.contains("duplicate") {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            let error = if status == StatusCode::CONFLICT {
-                "conflict"
-            } else {
-                "bad_request"
-            };
-            AdminError::new(status, error, e.to_string())
-        })?
+    let dir: Directory = if is_yaml {
+        lab_kit::parse_yaml(text, "request body")
+            .map_err(|e| AdminError::bad_request(e.to_string()))?
     } else {
-        let dir: Directory = parse_json(&body)?;
-        if let Err(p) = labfile::check(&dir) {
-            let kind = p.kind;
-            let e = p.into_file_error("request body", text);
-            return Err(match kind {
-                ProblemKind::Conflict => AdminError::conflict(e.to_string()),
-                ProblemKind::Invalid => AdminError::bad_request(e.to_string()),
-            });
-        }
-        dir
+        parse_json(&body)?
     };
+    if let Err(p) = labfile::check(&dir) {
+        let kind = p.kind;
+        let e = p.into_file_error("request body", text);
+        return Err(match kind {
+            ProblemKind::Conflict => AdminError::conflict(e.to_string()),
+            ProblemKind::Invalid => AdminError::bad_request(e.to_string()),
+        });
+    }
     *s.dir_mut() = dir.clone();
     Ok(Json(dir))
 }

@@ -237,6 +237,15 @@ async fn directory_get_and_put() {
             .starts_with("request body:3:"),
         "{body}"
     );
+    let dup = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/dup-upn.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (status, body) = admin_raw(&s, "PUT", "/_admin/directory", "text/yaml", &dup).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body, err("conflict", "request body:14:9: tenants[0].users[1].upn: duplicate user Ann@Fabrikam.com (users[0] has it too); UPNs are unique within a tenant, compared without case"));
+    assert_eq!(s.dir().tenants[0].users.len(), 1, "still the Fabrikam lab");
 }
 
 #[tokio::test]

@@ -87,6 +87,30 @@ async fn ready_line_then_serves_then_exits_0_on_sigterm() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 
+    // A fault set over the socket answers the next token request over the socket.
+    let resp = http
+        .post(format!("{url}/_admin/faults"))
+        .bearer_auth("bin-test-token")
+        .body(r#"{"match":{"endpoint":"token","user":"GregT@contoso.com"},"respond":{"aadsts":50053}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let resp = http
+        .post(format!("{url}/contoso.com/oauth2/v2.0/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=password&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&username=GregT%40contoso.com&password=x&scope=openid")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error_codes"], serde_json::json!([50053]));
+
     terminate(child, out).await;
 }
 
