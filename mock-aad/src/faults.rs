@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -335,6 +335,10 @@ struct RequestInfo {
     resource: Option<String>,
     scope: Option<String>,
     redirect_uri: Option<String>,
+    /// Authorize requests: where and how an error goes back to the client.
+    state: Option<String>,
+    response_mode: Option<String>,
+    response_type: Option<String>,
     /// The refresh token, authorization code or device code presented.
     grant: Option<GrantValue>,
     /// When the presented refresh token was issued (for 50173/700081/700082 texts).
@@ -517,9 +521,139 @@ pub async fn inject(State(s): State<AppState>, req: Request, next: Next) -> Resp
             .and_then(|st| StatusCode::from_u16(st).ok())
             .map(AadError::server_error)
     };
-    match err {
-        Some(e) => e.into_response_with(&RequestIds::from_headers(req.headers()), s.now()),
-        None => next.run(req).await,
+    let Some(e) = err else {
+        return next.run(req).await;
+    };
+    let ids = RequestIds::from_headers(req.headers());
+    if info.endpoint == Endpoint::Authorize {
+        if let Some(target) = registered_redirect(&s, &info) {
+            return authorize_error_redirect(&e, &ids, s.now(), &target, &info);
+        }
+    }
+    e.into_response_with(&ids, s.now())
+}
+
+/// The redirect URI of an authorize request when it is registered for its client (only then
+/// does Azure AD send an error back to the client instead of showing its own error page).
+fn registered_redirect(s: &AppState, info: &RequestInfo) -> Option<String> {
+    let client = Uuid::parse_str(info.client_id.as_deref()?.trim()).ok()?;
+    let dir = s.dir();
+    let tenant = dir.tenant(&info.tenant).or_else(|| {
+        info.user
+            .as_deref()
+            .and_then(|u| dir.tenant_of_upn(u))
+            .or_else(|| dir.tenants.iter().find(|t| t.app(client).is_some()))
+    })?;
+    let app = tenant.app(client)?;
+    match info.redirect_uri.as_deref() {
+        Some(want) => app
+            .redirect_uris
+            .iter()
+            .find(|r| r.eq_ignore_ascii_case(want))
+            .map(|_| want.to_string()),
+        // v1 falls back to the application's first reply URL.
+        None if info.v1 => app.redirect_uris.first().cloned(),
+        None => None,
+    }
+}
+
+/// `HttpUtility.UrlEncode`: `+` for space, lowercase `%xx`, `-_.!*()` and alphanumerics kept
+/// (the field guide's `AADSTS50001%3a+The+application+named+https%3a%2f%2fmail…`).
+pub fn dotnet_url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3 / 2);
+    for b in s.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'a'..=b'z'
+            | b'A'..=b'Z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'*'
+            | b'('
+            | b')' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02x}")),
+        }
+    }
+    out
+}
+
+/// Sends an authorize error back to the client: `error`, `error_description`, `error_uri`,
+/// `state` in the query (default for `code`), the fragment (default for implicit responses) or
+/// an auto-submitting form (`response_mode=form_post`).
+fn authorize_error_redirect(
+    e: &AadError,
+    ids: &RequestIds,
+    now: OffsetDateTime,
+    target: &str,
+    info: &RequestInfo,
+) -> Response {
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("error", e.error.clone()),
+        (
+            "error_description",
+            e.description(ids.trace_id, ids.correlation_id, now),
+        ),
+    ];
+    if e.with_error_uri {
+        pairs.push((
+            "error_uri",
+            format!("https://login.microsoftonline.com/error?code={}", e.code),
+        ));
+    }
+    if let Some(st) = &info.state {
+        pairs.push(("state", st.clone()));
+    }
+    let mode = info.response_mode.as_deref().map(str::to_ascii_lowercase);
+    let implicit = info.response_type.as_deref().is_some_and(|t| {
+        t.split_whitespace()
+            .any(|x| x == "token" || x == "id_token")
+    });
+    let mode = mode.unwrap_or_else(|| if implicit { "fragment" } else { "query" }.to_string());
+    let mut headers = HeaderMap::new();
+    crate::error::set_aad_headers(&mut headers, ids.trace_id, now, None);
+    if mode == "form_post" {
+        let esc = crate::util::html_escape;
+        let inputs: String = pairs
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "<input type=\"hidden\" name=\"{}\" value=\"{}\" />",
+                    esc(k),
+                    esc(v)
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><head><title>Working...</title></head><body><form method=\"POST\" name=\"hiddenform\" action=\"{}\">{inputs}<noscript><p>Script is disabled. Click Submit to continue.</p><input type=\"submit\" value=\"Submit\" /></noscript></form><script language=\"javascript\">document.forms[0].submit();</script></body></html>",
+            esc(target)
+        );
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        return (StatusCode::OK, headers, html).into_response();
+    }
+    let encoded: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", dotnet_url_encode(v)))
+        .collect();
+    let sep = if mode == "fragment" {
+        "#"
+    } else if target.contains('?') {
+        "&"
+    } else {
+        "?"
+    };
+    let location = format!("{target}{sep}{}", encoded.join("&"));
+    match HeaderValue::from_str(&location) {
+        Ok(v) => {
+            headers.insert(header::LOCATION, v);
+            (StatusCode::FOUND, headers).into_response()
+        }
+        Err(_) => e.clone().into_response_with(ids, now),
     }
 }
 
@@ -550,6 +684,9 @@ fn fill_fields(info: &mut RequestInfo, headers: &HeaderMap, query: Option<&str>,
     info.resource = get("resource");
     info.scope = get("scope");
     info.redirect_uri = get("redirect_uri");
+    info.state = get("state");
+    info.response_mode = get("response_mode");
+    info.response_type = get("response_type");
     info.grant = get("refresh_token")
         .map(GrantValue::Refresh)
         .or_else(|| get("code").map(GrantValue::Code))

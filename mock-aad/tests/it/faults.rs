@@ -271,9 +271,11 @@ async fn rules_match_by_client_user_resource_and_grant_type() {
     assert!(!body.contains("AADSTS50057"));
     let (_, _, body) = faulted(&s, form(TOKEN_V2, &ropc("AlexW@contoso.com", OFFICE))).await;
     assert!(body.contains("AADSTS50057: The user account is disabled."));
-    // login_hint of an authorize request is the user too.
-    let (status, _, body) = faulted(&s, Request::get(format!("/contoso.com/oauth2/authorize?client_id={OFFICE}&login_hint=AlexW%40contoso.com&resource=https%3A%2F%2Fmail.contoso.com%2F")).body(Body::empty()).unwrap()).await;
+    // login_hint of an authorize request is the user too. (An unregistered redirect URI is
+    // never redirected to: the error is the body.)
+    let (status, headers, body) = faulted(&s, Request::get(format!("/contoso.com/oauth2/authorize?client_id={OFFICE}&login_hint=AlexW%40contoso.com&resource=https%3A%2F%2Fmail.contoso.com%2F&redirect_uri=https%3A%2F%2Fevil.example%2F")).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(headers.get("location").is_none());
     assert!(body.contains("AADSTS50057"));
     admin(&s, "DELETE", "/_admin/faults", None).await;
 
@@ -555,5 +557,70 @@ async fn keys_and_discovery_endpoints_can_fail() {
     assert_eq!(
         (list[0]["hits"].clone(), list[1]["hits"].clone()),
         (json!(1), json!(1))
+    );
+}
+
+/// The field guide's "Missing SPNs" capture, produced by a fault on the authorize endpoint.
+const SEED_LOCATION: &str = "urn:ietf:wg:oauth:2.0:oob?error=invalid_resource&error_description=AADSTS50001%3a+The+application+named+https%3a%2f%2fmail.contoso.com%2f+was+not+found+in+the+tenant+named+contoso.com.++This+can+happen+if+the+application+has+not+been+installed+by+the+administrator+of+the+tenant+or+consented+to+by+any+user+in+the+tenant.++You+might+have+sent+your+authentication+request+to+the+wrong+tenant";
+
+#[tokio::test]
+async fn authorize_faults_go_back_to_a_registered_redirect_uri() {
+    let s = lab();
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "authorize"}, "times": null, "respond": {"aadsts": 50001}}),
+    )
+    .await;
+    let q = format!("client_id={OFFICE}&response_type=code&resource=https%3A%2F%2Fmail.contoso.com%2F&redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob&state=s1");
+    let req = Request::get(format!("/contoso.com/oauth2/authorize?{q}"))
+        .header("client-request-id", CORRELATION)
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = send(&s, req).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(body.is_empty());
+    let trace = headers["x-ms-request-id"].to_str().unwrap().to_string();
+    let location = headers["location"].to_str().unwrap();
+    assert_eq!(
+        location,
+        format!("{SEED_LOCATION}.%0d%0aTrace+ID%3a+{trace}%0d%0aCorrelation+ID%3a+{CORRELATION}%0d%0aTimestamp%3a+2017-11-16+20%3a36%3a16Z&error_uri=https%3a%2f%2flogin.microsoftonline.com%2ferror%3fcode%3d50001&state=s1")
+    );
+
+    // Implicit responses get the error in the fragment.
+    let req = Request::get(format!("/common/oauth2/v2.0/authorize?client_id={OFFICE}&response_type=id_token&scope=openid&redirect_uri=http%3A%2F%2Flocalhost&nonce=n")).body(Body::empty()).unwrap();
+    let (status, headers, _) = send(&s, req).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(
+        headers["location"].to_str().unwrap().starts_with(
+            "http://localhost#error=invalid_resource&error_description=AADSTS50001%3a+"
+        ),
+        "{:?}",
+        headers["location"]
+    );
+
+    // form_post: an auto-submitting form to the redirect URI.
+    let req = Request::get(format!("/contoso.com/oauth2/v2.0/authorize?client_id={OFFICE}&response_type=code&response_mode=form_post&scope=openid&redirect_uri=http%3A%2F%2Flocalhost&state=a%26b")).body(Body::empty()).unwrap();
+    let (status, headers, body) = send(&s, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    let html = String::from_utf8(body.to_vec()).unwrap();
+    assert!(html.contains(r#"<form method="POST" name="hiddenform" action="http://localhost"><input type="hidden" name="error" value="invalid_resource" />"#), "{html}");
+    assert!(
+        html.contains(r#"<input type="hidden" name="state" value="a&amp;b" />"#),
+        "{html}"
+    );
+
+    // An unknown client is never redirected.
+    let req = Request::get("/contoso.com/oauth2/authorize?client_id=11111111-2222-3333-4444-555555555555&response_type=code&redirect_uri=http%3A%2F%2Flocalhost").body(Body::empty()).unwrap();
+    let (status, headers, _) = send(&s, req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(headers.get("location").is_none());
+}
+
+#[test]
+fn dotnet_url_encoding() {
+    assert_eq!(
+        faults::dotnet_url_encode("AADSTS50001: a/b c\r\n!*()-_.~'"),
+        "AADSTS50001%3a+a%2fb+c%0d%0a!*()-_.%7e%27"
     );
 }
