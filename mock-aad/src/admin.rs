@@ -178,7 +178,36 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> AdminResult<T> {
     serde_json::from_slice(bytes)
-        .map_err(|e| AdminError::bad_request(format!("invalid JSON body: {e}")))
+        .map_err(|e| AdminError::bad_request(with_hint(format!("invalid JSON body: {e}"))))
+}
+
+/// Appends `; did you mean `x`?` to serde's "unknown field/variant `y`, expected …" messages.
+fn with_hint(message: String) -> String {
+    let rest = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|k| message.find(k).map(|i| &message[i + k.len()..]));
+    let Some(rest) = rest else {
+        return message;
+    };
+    let got = rest.split('`').next().unwrap_or("");
+    let Some(expected) = rest.split("expected").nth(1) else {
+        return message;
+    };
+    let names: Vec<&str> = expected
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, s)| s)
+        .collect();
+    match lab_kit::labfile::nearest(got, &names) {
+        Some(best) => format!("{message}; did you mean `{best}`?"),
+        None => message,
+    }
+}
+
+/// A typed value from JSON that was already parsed (a 400 with a hint on failure).
+fn from_value<T: DeserializeOwned>(v: Value) -> AdminResult<T> {
+    serde_json::from_value(v).map_err(|e| AdminError::bad_request(with_hint(e.to_string())))
 }
 
 /// Path parameters with the admin error shape on failure.
@@ -360,7 +389,7 @@ fn patched<T: Serialize + DeserializeOwned>(current: &T, patch: Value) -> AdminR
     }
     let mut v = to_json(current);
     merge(&mut v, patch);
-    serde_json::from_value(v).map_err(|e| AdminError::bad_request(e.to_string()))
+    from_value(v)
 }
 
 // ------------------------------------------------------------------ directory
@@ -474,8 +503,7 @@ async fn user_add(
     m.entry("puid").or_insert_with(|| json!(new_puid()));
     m.entry("password")
         .or_insert_with(|| json!(crate::util::random_b64url(12)));
-    let user: User = serde_json::from_value(Value::Object(m))
-        .map_err(|e| AdminError::bad_request(e.to_string()))?;
+    let user: User = from_value(Value::Object(m))?;
     edit_tenant(&s, &t, |tenant| {
         if tenant.user(&user.upn).is_some() {
             return Err(AdminError::conflict(format!(
@@ -803,8 +831,7 @@ async fn app_add(
     };
     m.entry("app_id")
         .or_insert_with(|| json!(Uuid::new_v4().to_string()));
-    let mut app: Application = serde_json::from_value(Value::Object(m))
-        .map_err(|e| AdminError::bad_request(e.to_string()))?;
+    let mut app: Application = from_value(Value::Object(m))?;
     edit_tenant(&s, &t, |tenant| {
         if tenant.app(app.app_id).is_some() {
             return Err(AdminError::conflict(format!(

@@ -1137,3 +1137,60 @@ async fn grants_are_counted_never_shown_and_can_be_dropped() {
     assert_eq!(body, json!({"deleted": expected}));
     assert!(s.grants().refresh.is_empty());
 }
+
+#[tokio::test]
+async fn a_non_loopback_peer_is_refused_even_with_the_token() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let s = lab();
+    for (peer, want) in [
+        (
+            SocketAddr::from(([10, 0, 0, 5], 50000)),
+            StatusCode::FORBIDDEN,
+        ),
+        (SocketAddr::from(([127, 0, 0, 1], 50000)), StatusCode::OK),
+    ] {
+        let mut req = Request::get("/_admin/clock")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let (status, _, body) = send(&s, req).await;
+        assert_eq!(status, want, "{peer}");
+        if want == StatusCode::FORBIDDEN {
+            assert_eq!(
+                json_of(&body),
+                err("forbidden", "the admin API answers loopback clients only")
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_fields_get_the_nearest_name() {
+    let s = lab();
+    let (status, body) = admin(
+        &s,
+        "PATCH",
+        "/_admin/tenants/contoso.com/users/GregT@contoso.com",
+        Some(json!({"lockd": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body, err("bad_request", "unknown field `lockd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `consented_apps`; did you mean `locked`?"));
+    let (status, body) = admin(
+        &s,
+        "POST",
+        "/_admin/faults",
+        Some(json!({"match": {"endpoint": "tokn"}, "respond": {"status": 500}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("; did you mean `token`?"),
+        "{body}"
+    );
+}

@@ -624,3 +624,37 @@ fn dotnet_url_encoding() {
         "AADSTS50001%3a+a%2fb+c%0d%0a!*()-_.%7e%27"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_never_share_a_count() {
+    let s = lab();
+    add_rule(
+        &s,
+        json!({"match": {"endpoint": "token"}, "times": 5, "respond": {"status": 503}}),
+    )
+    .await;
+    let app = mock_aad::app(s.clone());
+    let mut tasks = Vec::new();
+    for _ in 0..24 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let resp = app
+                .oneshot(form(TOKEN_V2, &ropc("GregT@contoso.com", OFFICE)))
+                .await
+                .unwrap();
+            resp.status()
+        }));
+    }
+    let mut faulted = 0;
+    for t in tasks {
+        if t.await.unwrap() == StatusCode::SERVICE_UNAVAILABLE {
+            faulted += 1;
+        }
+    }
+    assert_eq!(faulted, 5);
+    let (_, list) = admin(&s, "GET", "/_admin/faults", None).await;
+    assert_eq!(
+        (list[0]["remaining"].clone(), list[0]["hits"].clone()),
+        (json!(0), json!(5))
+    );
+}
