@@ -1095,7 +1095,7 @@ async fn clock_advance(
         .trim()
         .parse()
         .map_err(|_| AdminError::bad_request(format!("seconds: '{raw}' is not an integer")))?;
-    if secs.abs() > LIMIT {
+    if secs.unsigned_abs() > LIMIT.unsigned_abs() {
         return Err(AdminError::bad_request(format!(
             "seconds: {secs} is more than a century"
         )));

@@ -851,6 +851,11 @@ async fn applications_crud() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got, app);
+    let (status, list) = admin(&s, "GET", "/_admin/tenants/contoso.com/applications", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 7);
+    assert_eq!(list[6], app);
+    assert_eq!(list[0]["app_id"], EXCHANGE);
 
     let (status, patched) = admin(
         &s,
@@ -1084,6 +1089,10 @@ async fn clock_get_and_advance() {
         (
             "?seconds=9999999999999",
             "seconds: 9999999999999 is more than a century",
+        ),
+        (
+            "?seconds=-9223372036854775808",
+            "seconds: -9223372036854775808 is more than a century",
         ),
     ] {
         let (status, body) = admin(&s, "POST", &format!("/_admin/clock/advance{q}"), None).await;
