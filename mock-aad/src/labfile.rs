@@ -411,8 +411,7 @@ mod tests {
     #[test]
     fn the_shipped_lab_is_valid() {
         let dir = parse_str(crate::CONTOSO_LAB, "contoso.yaml").unwrap();
-        assert_eq!(dir.tenants.len(), 1);
-        assert_eq!(dir.tenants[0].users.len(), 6);
+        assert!(dir.tenants[0].user("GregT@contoso.com").is_some());
     }
 
     #[test]
