@@ -36,7 +36,7 @@ use crate::faults::NewRule;
 use crate::keys::KeyError;
 use crate::labfile::{self, Problem, ProblemKind};
 use crate::model::{
-    Application, CaRule, Directory, RevocationResponse, Tenant, TokenLifetimes, User,
+    Application, CaRule, Directory, Domain, RevocationResponse, Tenant, TokenLifetimes, User,
 };
 use crate::state::AppState;
 
@@ -46,7 +46,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/directory", get(directory_get).put(directory_put))
         .route("/tenants", get(tenants_list))
         .route("/tenants/{t}", get(tenant_get))
-        .route("/tenants/{t}/domains", get(domains_list))
+        .route("/tenants/{t}/domains", get(domains_list).post(domain_add))
+        .route(
+            "/tenants/{t}/domains/{name}",
+            get(domain_get).patch(domain_patch).delete(domain_delete),
+        )
         .route("/tenants/{t}/users", get(users_list).post(user_add))
         .route(
             "/tenants/{t}/users/{upn}",
@@ -460,6 +464,89 @@ async fn domains_list(
     AdminPath(t): AdminPath<String>,
 ) -> AdminResult<Json<Value>> {
     read_tenant(&s, &t, |t| Ok(Json(to_json(&t.domains))))
+}
+
+fn no_domain(name: &str) -> AdminError {
+    AdminError::not_found(format!("no domain '{name}' in this tenant"))
+}
+
+async fn domain_get(
+    State(s): State<AppState>,
+    AdminPath((t, name)): AdminPath<(String, String)>,
+) -> AdminResult<Json<Domain>> {
+    read_tenant(&s, &t, |t| {
+        t.domains
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(&name))
+            .cloned()
+            .map(Json)
+            .ok_or_else(|| no_domain(&name))
+    })
+}
+
+/// `POST /tenants/{t}/domains` (`New-MsolDomain`): a domain object.
+async fn domain_add(
+    State(s): State<AppState>,
+    AdminPath(t): AdminPath<String>,
+    AdminJson(domain): AdminJson<Domain>,
+) -> AdminResult<(StatusCode, Json<Domain>)> {
+    edit_tenant(&s, &t, |tenant| {
+        tenant.domains.push(domain.clone());
+        Ok(())
+    })?;
+    Ok((StatusCode::CREATED, Json(domain)))
+}
+
+/// `PATCH /tenants/{t}/domains/{name}` (`Set-MsolDomainAuthentication`, `Set-MsolDomain`): a
+/// merge patch, e.g. `{"kind":"federated","federation":{…}}`; the name cannot change.
+async fn domain_patch(
+    State(s): State<AppState>,
+    AdminPath((t, name)): AdminPath<(String, String)>,
+    AdminJson(patch): AdminJson<Value>,
+) -> AdminResult<Json<Domain>> {
+    edit_tenant(&s, &t, |tenant| {
+        let slot = tenant
+            .domains
+            .iter_mut()
+            .find(|d| d.name.eq_ignore_ascii_case(&name))
+            .ok_or_else(|| no_domain(&name))?;
+        let new: Domain = patched(&*slot, patch)?;
+        if !new.name.eq_ignore_ascii_case(&slot.name) {
+            return Err(AdminError::bad_request("the domain name cannot be changed"));
+        }
+        *slot = new.clone();
+        Ok(Json(new))
+    })
+}
+
+/// `DELETE /tenants/{t}/domains/{name}` (`Remove-MsolDomain`): refused while users are in it, as
+/// Azure AD refuses it.
+async fn domain_delete(
+    State(s): State<AppState>,
+    AdminPath((t, name)): AdminPath<(String, String)>,
+) -> AdminResult<StatusCode> {
+    edit_tenant(&s, &t, |tenant| {
+        let domain = tenant
+            .domains
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(&name))
+            .map(|d| d.name.clone())
+            .ok_or_else(|| no_domain(&name))?;
+        let suffix = format!("@{}", domain.to_ascii_lowercase());
+        if tenant
+            .users
+            .iter()
+            .any(|u| u.upn.to_ascii_lowercase().ends_with(&suffix))
+        {
+            return Err(AdminError::conflict(format!(
+                "Unable to remove this domain. Use Get-MsolUser -DomainName {domain} to retrieve a list of objects that are blocking removal."
+            )));
+        }
+        tenant
+            .domains
+            .retain(|d| !d.name.eq_ignore_ascii_case(&domain));
+        Ok(StatusCode::NO_CONTENT)
+    })
 }
 
 // ------------------------------------------------------------------ users

@@ -1222,3 +1222,68 @@ async fn unknown_fields_get_the_nearest_name() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn domains_add_federate_and_remove() {
+    let s = lab();
+    let base = "/_admin/tenants/contoso.com/domains";
+    let (status, body) = admin(&s, "POST", base, Some(json!({"name": "fabrikam.com"}))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        body,
+        json!({"name": "fabrikam.com", "kind": "managed", "verified": true, "initial": false})
+    );
+    // The new domain names the tenant at once.
+    let (status, _) = admin(&s, "GET", "/_admin/tenants/fabrikam.com", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = admin(&s, "POST", base, Some(json!({"name": "FABRIKAM.com"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("domain FABRIKAM.com is already used by this tenant"));
+
+    // Set-MsolDomainAuthentication -Authentication Federated: the federation block is required.
+    let (status, body) = admin(
+        &s,
+        "PATCH",
+        &format!("{base}/fabrikam.com"),
+        Some(json!({"kind": "federated"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("federated domain fabrikam.com has no `federation` block"));
+    let fed = json!({"passive_url": "https://adfs.fabrikam.com/adfs/ls/",
+                     "metadata_url": "https://adfs.fabrikam.com/adfs/services/trust/mex",
+                     "active_url": "https://adfs.fabrikam.com/adfs/services/trust/2005/usernamemixed"});
+    let (status, body) = admin(
+        &s,
+        "PATCH",
+        &format!("{base}/fabrikam.com"),
+        Some(json!({"kind": "federated", "federation": fed})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        s.dir().tenants[0].domain("fabrikam.com").unwrap().kind,
+        mock_aad::model::DomainKind::Federated
+    );
+    let (_, got) = admin(&s, "GET", &format!("{base}/Fabrikam.com"), None).await;
+    assert_eq!(got["federation"]["brand_name"], "");
+
+    // Remove-MsolDomain is refused while users are in the domain.
+    let (status, body) = admin(&s, "DELETE", &format!("{base}/contoso.com"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body, err("conflict", "Unable to remove this domain. Use Get-MsolUser -DomainName contoso.com to retrieve a list of objects that are blocking removal."));
+    let (status, _) = admin(&s, "DELETE", &format!("{base}/fabrikam.com"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = admin(&s, "GET", &format!("{base}/fabrikam.com"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body,
+        err("not_found", "no domain 'fabrikam.com' in this tenant")
+    );
+}
