@@ -1,5 +1,9 @@
 //! mock-aad integration tests: one test binary, one module per area.
 
+mod admin;
+mod binary;
 mod discovery;
+mod faults;
+mod labfile;
 mod token;
 mod web;
