@@ -431,10 +431,36 @@ impl MailboxData {
     }
 }
 
-/// Shared, cheap-to-clone mailbox store.
+/// Sessions a MAPI/HTTP endpoint keeps at once; creating one more first drops expired ones.
+pub const MAX_MAPI_SESSIONS: usize = 10_000;
+
+/// One MAPI/HTTP session context (`Connect` on emsmdb, `Bind` on nspi).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapiSession {
+    /// `emsmdb` or `nspi`.
+    pub endpoint: &'static str,
+    pub mailbox: Uuid,
+    /// SID of the account that created the session; only it may use the cookie.
+    pub owner_sid: String,
+    /// The `MapiSequence` value the next request must present.
+    pub sequence: String,
+    /// Requests served on this context so far (numbers the sequence cookie).
+    pub counter: u64,
+    pub expires_unix: i64,
+}
+
+#[derive(Default)]
+struct Sessions {
+    next: u64,
+    map: HashMap<String, MapiSession>,
+}
+
+/// Shared, cheap-to-clone mailbox store (also home of the MAPI/HTTP session contexts, which
+/// live exactly as long as the mailbox contents do).
 #[derive(Clone, Default)]
 pub struct MailStore {
     inner: Arc<Mutex<HashMap<Uuid, MailboxData>>>,
+    sessions: Arc<Mutex<Sessions>>,
 }
 
 impl MailStore {
@@ -447,7 +473,51 @@ impl MailStore {
             .collect();
         MailStore {
             inner: Arc::new(Mutex::new(map)),
+            sessions: Arc::default(),
         }
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
+        match self.sessions.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Creates a MAPI session and returns its context cookie value; `None` when the table is
+    /// full of live sessions.
+    pub fn mapi_open(&self, mut session: MapiSession, now_unix: i64) -> Option<String> {
+        let mut s = self.sessions();
+        if s.map.len() >= MAX_MAPI_SESSIONS {
+            s.map.retain(|_, v| v.expires_unix > now_unix);
+            if s.map.len() >= MAX_MAPI_SESSIONS {
+                return None;
+            }
+        }
+        s.next += 1;
+        let n = s.next;
+        let cookie = format!(
+            "{:032X}",
+            super::name_guid(&format!(
+                "mapi:{}:{}:{n}",
+                session.endpoint, session.mailbox
+            ))
+            .as_u128()
+        );
+        session.sequence = sequence_value(&cookie, 0);
+        s.map.insert(cookie.clone(), session);
+        Some(cookie)
+    }
+
+    /// Runs `f` on the session named by `cookie` (or `None`). The lock is held only while `f` runs.
+    pub fn mapi_with<R>(&self, cookie: &str, f: impl FnOnce(Option<&mut MapiSession>) -> R) -> R {
+        let mut s = self.sessions();
+        f(s.map.get_mut(cookie))
+    }
+
+    /// Ends a session.
+    pub fn mapi_close(&self, cookie: &str) {
+        self.sessions().map.remove(cookie);
     }
 
     /// Runs `f` on the mailbox's contents, creating them (seeded) if the mailbox was added to
@@ -467,6 +537,12 @@ impl MailStore {
             .or_insert_with(|| MailboxData::new(mb, org));
         f(data)
     }
+}
+
+/// The `MapiSequence` cookie value after `n` requests on the context `cookie`.
+pub fn sequence_value(cookie: &str, n: u64) -> String {
+    let h = super::name_guid(&format!("seq:{cookie}:{n}")).as_u128() as u64;
+    format!("{n}-{h:016X}")
 }
 
 impl std::fmt::Debug for MailStore {
