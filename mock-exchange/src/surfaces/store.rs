@@ -215,8 +215,17 @@ pub enum StoreError {
     FolderNotFound,
 }
 
-/// The fixed folder tree: (distinguished, display name, class, element, parent serial).
-const FOLDERS: &[(&str, &str, Option<&str>, &str, Option<u32>)] = &[
+/// The fixed folder tree.
+/// (distinguished name, display name, folder class, EWS element, parent serial).
+type FolderSpec = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    Option<u32>,
+);
+
+const FOLDERS: &[FolderSpec] = &[
     ("root", "", None, "Folder", None),
     (
         "msgfolderroot",
@@ -461,6 +470,8 @@ struct Sessions {
 pub struct MailStore {
     inner: Arc<Mutex<HashMap<Uuid, MailboxData>>>,
     sessions: Arc<Mutex<Sessions>>,
+    /// OWA forms-based sign-ins: `cadata` cookie value → (account SID, expiry).
+    owa: Arc<Mutex<HashMap<String, (String, i64)>>>,
 }
 
 impl MailStore {
@@ -474,7 +485,35 @@ impl MailStore {
         MailStore {
             inner: Arc::new(Mutex::new(map)),
             sessions: Arc::default(),
+            owa: Arc::default(),
         }
+    }
+
+    /// Records a forms-based sign-in and returns the `cadata` cookie value.
+    pub fn owa_sign_in(&self, sid: &str, now_unix: i64, lifetime_secs: i64) -> String {
+        let token = Uuid::new_v4().simple().to_string().to_ascii_uppercase();
+        let mut m = match self.owa.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if m.len() >= MAX_MAPI_SESSIONS {
+            m.retain(|_, (_, exp)| *exp > now_unix);
+        }
+        if m.len() < MAX_MAPI_SESSIONS {
+            m.insert(token.clone(), (sid.to_string(), now_unix + lifetime_secs));
+        }
+        token
+    }
+
+    /// The account SID a live `cadata` cookie belongs to.
+    pub fn owa_session(&self, token: &str, now_unix: i64) -> Option<String> {
+        let m = match self.owa.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        m.get(token)
+            .filter(|(_, exp)| *exp > now_unix)
+            .map(|(sid, _)| sid.clone())
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
