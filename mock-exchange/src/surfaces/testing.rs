@@ -251,3 +251,30 @@ pub fn golden(name: &str, actual: &[u8]) {
         );
     }
 }
+
+/// Serves [`dispatch`] on a real socket (`127.0.0.1:0`) for `ctx`, routing by vdir path the
+/// way the pipeline does once a request is authenticated. Returns the base URL; the server
+/// stops when the test's runtime ends.
+pub async fn serve(ctx: SurfaceCtx) -> String {
+    use axum::body::Body;
+    use axum::extract::Request as AxRequest;
+    let app = axum::Router::new().fallback(move |req: AxRequest<Body>| {
+        let ctx = ctx.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let body = to_bytes(body, super::MAX_BODY_BYTES + 1)
+                .await
+                .unwrap_or_default();
+            match VdirKind::for_path(parts.uri.path()) {
+                Some(kind) => dispatch(ctx, kind, parts, body).await,
+                None => super::not_found(),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}

@@ -513,3 +513,125 @@ async fn garbage_never_panics() {
         assert!(parse(&a.body).is_ok(), "{body}");
     }
 }
+
+/// The request sequence exchangelib runs for `account.inbox.all()[:2]` and a send, over a real
+/// socket: version probe, root discovery (GetFolder of distinguished folders, FindFolder deep),
+/// FindItem with paging, GetItem, CreateItem.
+#[tokio::test]
+async fn exchangelib_sequence_over_a_socket() {
+    let ctx = greg();
+    let base = serve(ctx.clone()).await;
+    let http = reqwest::Client::new();
+    let post = |body: String| {
+        let http = http.clone();
+        let url = format!("{base}/EWS/Exchange.asmx");
+        async move {
+            let r = http
+                .post(url)
+                .header("content-type", "text/xml; charset=utf-8")
+                .header("x-anchormailbox", "GregT@contoso.com")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, r.text().await.unwrap())
+        }
+    };
+    let (s, t) = post(xl("Exchange2016", DUMMY_CONVERT_ID)).await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    assert!(t.contains("MajorBuildNumber=\"1415\""));
+    let (_, t) = post(xl("Exchange2016", &format!("<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>{INBOX}</m:FolderIds></m:GetFolder>"))).await;
+    let inbox_id = {
+        let root = parse(t.as_bytes()).unwrap();
+        root.path(&[
+            (NS_SOAP, "Body"),
+            (NS_M, "GetFolderResponse"),
+            (NS_M, "ResponseMessages"),
+            (NS_M, "GetFolderResponseMessage"),
+            (NS_M, "Folders"),
+            (NS_T, "Folder"),
+            (NS_T, "FolderId"),
+        ])
+        .unwrap()
+        .attr("Id")
+        .unwrap()
+        .to_string()
+    };
+    let (_, t) = post(xl(
+        "Exchange2016",
+        &find_item_body(
+            "IdOnly",
+            "<m:IndexedPageItemView MaxEntriesReturned=\"100\" Offset=\"0\" BasePoint=\"Beginning\"/>",
+            &format!("<t:FolderId Id=\"{inbox_id}\"/>"),
+        ),
+    ))
+    .await;
+    assert!(t.contains("TotalItemsInView=\"3\""));
+    assert!(t.contains("<t:Subject>HMA rollout plan</t:Subject>"));
+    let (s, t) = post(create("SendAndSaveCopy", "", TO_ALEX)).await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    assert!(t.contains("ResponseClass=\"Success\""));
+    assert_eq!(count(&ctx, 1, "inbox"), 1);
+    // Oversized bodies are refused before parsing.
+    let (s, _) = post("x".repeat(crate::surfaces::MAX_BODY_BYTES + 1)).await;
+    assert_eq!(s, reqwest::StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// Runs the real exchangelib (when `HMA_EXCHANGELIB=1` and it is installed) against the
+/// surfaces on a socket: version guess, inbox listing, GetItem, send to a colleague.
+#[tokio::test]
+#[ignore = "needs python3 with exchangelib; run with HMA_EXCHANGELIB=1 --ignored"]
+async fn real_exchangelib_reads_the_inbox_and_sends() {
+    if std::env::var("HMA_EXCHANGELIB").as_deref() != Ok("1") {
+        return;
+    }
+    let ctx = greg();
+    let base = serve(ctx.clone()).await;
+    let script = format!(
+        r#"
+from exchangelib import Account, Configuration, DELEGATE, Message, Mailbox
+from exchangelib.transport import NOAUTH
+from exchangelib.credentials import Credentials
+cfg = Configuration(service_endpoint="{base}/EWS/Exchange.asmx", credentials=Credentials("GregT@contoso.com", "x"), auth_type=NOAUTH)
+a = Account("GregT@contoso.com", config=cfg, autodiscover=False, access_type=DELEGATE)
+print("version", a.version.build, a.version.api_version)
+items = list(a.inbox.all().order_by("-datetime_received")[:2])
+assert [i.subject for i in items] == ["Lunch?", "HMA rollout plan"], [i.subject for i in items]
+assert items[0].sender.email_address == "MeganB@fabrikam.com"
+assert a.inbox.total_count == 3 and a.inbox.unread_count == 2, (a.inbox.total_count, a.inbox.unread_count)
+full = a.inbox.get(id=items[1].id)
+assert full.body == "Body of 'HMA rollout plan'.", full.body
+Message(account=a, subject="hello", body="hi", to_recipients=[Mailbox(email_address="AlexW@contoso.com")]).send_and_save()
+m = Message(account=a, folder=a.drafts, subject="draft", body="x")
+m.save()
+assert m.id
+from exchangelib.autodiscover.protocol import AutodiscoverProtocol
+ap = AutodiscoverProtocol(config=Configuration(service_endpoint="{base}/autodiscover/autodiscover.svc", credentials=Credentials("GregT@contoso.com", "x"), auth_type=NOAUTH))
+r = ap.get_user_settings(user="GregT@contoso.com")
+r.raise_errors()
+assert r.ews_url == "https://mail.contoso.com/EWS/Exchange.asmx", r.ews_url
+assert r.version.api_version == "Exchange2016", r.version
+assert r.autodiscover_smtp_address == "GregT@contoso.com"
+from exchangelib.errors import ErrorNonExistentMailbox
+try:
+    ap.get_user_settings(user="nobody@contoso.com").raise_errors()
+    raise SystemExit("unknown user accepted")
+except ErrorNonExistentMailbox:
+    pass
+print("ok")
+"#
+    );
+    let out = tokio::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("ok"));
+    assert_eq!(count(&ctx, 1, "inbox"), 1);
+    assert_eq!(count(&ctx, 0, "drafts"), 1);
+}
