@@ -635,3 +635,66 @@ print("ok")
     assert_eq!(count(&ctx, 1, "inbox"), 1);
     assert_eq!(count(&ctx, 0, "drafts"), 1);
 }
+
+/// The ews-javascript-api 0.15.3 program the test below runs: Folder.Bind, FindItems with
+/// paging, EmailMessage.Bind, ResolveName, SendAndSaveCopy, Save to drafts, and SOAP
+/// Autodiscover GetUserSettings.
+const EWSJS_CHECK: &str = r#"const ews = require("ews-javascript-api");
+const base = process.argv[2];
+function must(c, m) { if (!c) throw new Error(m); }
+(async () => {
+  const svc = new ews.ExchangeService(ews.ExchangeVersion.Exchange2016);
+  svc.Credentials = new ews.WebCredentials("GregT@contoso.com", "x");
+  svc.Url = new ews.Uri(base + "/EWS/Exchange.asmx");
+  const inbox = await ews.Folder.Bind(svc, ews.WellKnownFolderName.Inbox);
+  must(inbox.DisplayName === "Inbox" && inbox.TotalCount === 3 && inbox.UnreadCount === 2, "inbox " + inbox.DisplayName + " " + inbox.TotalCount);
+  const res = await svc.FindItems(ews.WellKnownFolderName.Inbox, new ews.ItemView(2));
+  must(res.TotalCount === 3 && res.MoreAvailable === true && res.NextPageOffset === 2, "paging " + res.TotalCount + " " + res.MoreAvailable + " " + res.NextPageOffset);
+  must(res.Items.length === 2 && res.Items[0].Subject === "Lunch?", "find " + res.Items.map(i => i.Subject));
+  const msg = await ews.EmailMessage.Bind(svc, res.Items[1].Id);
+  must(msg.Body.Text === "Body of 'HMA rollout plan'.", "body " + msg.Body.Text);
+  must(msg.From.Address === "AlexW@contoso.com", "from " + msg.From.Address);
+  const names = await svc.ResolveName("alex");
+  must(names.Count === 1 && names._getItem(0).Mailbox.Address === "AlexW@contoso.com", "resolve");
+  const m = new ews.EmailMessage(svc);
+  m.Subject = "hello from ews-js"; m.Body = new ews.MessageBody("hi"); m.ToRecipients.Add("AlexW@contoso.com");
+  await m.SendAndSaveCopy();
+  const d = new ews.EmailMessage(svc); d.Subject = "draft"; await d.Save(ews.WellKnownFolderName.Drafts);
+  must(d.Id && d.Id.UniqueId, "draft id");
+  const ad = new ews.AutodiscoverService(new ews.Uri(base + "/autodiscover/autodiscover.svc"), ews.ExchangeVersion.Exchange2016);
+  ad.Credentials = new ews.WebCredentials("GregT@contoso.com", "x");
+  const r = await ad.GetUserSettings(["GregT@contoso.com"], [ews.UserSettingName.ExternalEwsUrl, ews.UserSettingName.UserDisplayName, ews.UserSettingName.EwsSupportedSchemas]);
+  const u = r.Responses[0];
+  must(u.ErrorCode === ews.AutodiscoverErrorCode.NoError, "ad error " + u.ErrorCode + " " + u.ErrorMessage);
+  const url = u.Settings.objects[ews.UserSettingName.ExternalEwsUrl];
+  must(url === "https://mail.contoso.com/EWS/Exchange.asmx", "ad url " + JSON.stringify(u.Settings));
+  console.log("ok");
+})().catch(e => { console.error(e && (e.stack || e.message || e)); console.error(JSON.stringify(e, null, 1).slice(0, 3000)); process.exit(1); });
+"#;
+
+/// Runs the real ews-javascript-api (when `HMA_EWSJS_DIR` names a folder where
+/// `npm install ews-javascript-api@0.15.3` was run) against the surfaces on a socket.
+#[tokio::test]
+#[ignore = "needs node with ews-javascript-api; run with HMA_EWSJS_DIR=<dir> --ignored"]
+async fn real_ews_javascript_api_reads_the_inbox_and_sends() {
+    let Ok(dir) = std::env::var("HMA_EWSJS_DIR") else {
+        return;
+    };
+    let script = format!("{dir}/hma-surfaces-check.js");
+    std::fs::write(&script, EWSJS_CHECK).unwrap();
+    let ctx = greg();
+    let base = serve(ctx.clone()).await;
+    let out = tokio::process::Command::new("node")
+        .arg(&script)
+        .arg(&base)
+        .current_dir(&dir)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("ok"));
+    assert_eq!(count(&ctx, 1, "inbox"), 1);
+    assert_eq!(count(&ctx, 0, "drafts"), 1);
+}
