@@ -111,6 +111,8 @@ pub enum Code {
     InvalidRecipients,
     MessageDispositionRequired,
     InvalidOperation,
+    UnsupportedPathForQuery,
+    InvalidRestriction,
 }
 
 impl Code {
@@ -127,6 +129,8 @@ impl Code {
             Code::InvalidRecipients => "ErrorInvalidRecipients",
             Code::MessageDispositionRequired => "ErrorMessageDispositionRequired",
             Code::InvalidOperation => "ErrorInvalidOperation",
+            Code::UnsupportedPathForQuery => "ErrorUnsupportedPathForQuery",
+            Code::InvalidRestriction => "ErrorInvalidRestriction",
         }
     }
 
@@ -143,6 +147,8 @@ impl Code {
             Code::InvalidRecipients => "At least one recipient isn't valid.",
             Code::MessageDispositionRequired => "MessageDisposition attribute is required.",
             Code::InvalidOperation => "The operation isn't valid.",
+            Code::UnsupportedPathForQuery => "The property path is not supported for a query.",
+            Code::InvalidRestriction => "The restriction is invalid.",
         }
     }
 }
@@ -896,6 +902,9 @@ impl Ews<'_> {
         let Some(parents) = op.child(NS_M, "ParentFolderIds") else {
             return Err(Fault::incomplete(op, "ParentFolderIds"));
         };
+        let restriction = op
+            .child(NS_M, "Restriction")
+            .and_then(|r| r.children.first());
         self.with_mine(|data| {
             let refs = self.resolve_folders(parents, data)?;
             Ok(refs
@@ -907,6 +916,17 @@ impl Ews<'_> {
                         } else {
                             Vec::new()
                         };
+                        if let Some(r) = restriction {
+                            let mut kept = Vec::new();
+                            for it in items {
+                                match restrict::matches(r, it) {
+                                    Ok(true) => kept.push(it),
+                                    Ok(false) => {}
+                                    Err(code) => return err_msg("FindItem", code, ""),
+                                }
+                            }
+                            items = kept;
+                        }
                         if ascending {
                             items.reverse();
                         }
@@ -1319,6 +1339,8 @@ impl Page {
         )
     }
 }
+
+mod restrict;
 
 #[cfg(test)]
 mod tests;
