@@ -434,6 +434,18 @@ impl MailboxData {
         Ok(serial)
     }
 
+    /// A mutable item by serial.
+    pub fn item_mut(&mut self, serial: u32) -> Option<&mut Item> {
+        self.items.iter_mut().find(|i| i.serial == serial)
+    }
+
+    /// Removes an item; `false` when it was not there.
+    pub fn remove_item(&mut self, serial: u32) -> bool {
+        let before = self.items.len();
+        self.items.retain(|i| i.serial != serial);
+        self.items.len() != before
+    }
+
     /// RFC 3339 of an instant, the EWS `dateTime` form (`2018-01-02T09:00:00Z`).
     pub fn ts(t: OffsetDateTime) -> String {
         fmt_ts(t)

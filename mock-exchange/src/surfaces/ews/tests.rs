@@ -604,6 +604,12 @@ assert a.inbox.filter(is_read=False).count() == 2
 assert [i.subject for i in a.inbox.filter(subject__icontains="hma")] == ["HMA rollout plan"]
 full = a.inbox.get(id=items[1].id)
 assert full.body == "Body of 'HMA rollout plan'.", full.body
+full.is_read = True
+full.save(update_fields=["is_read"])
+assert a.inbox.filter(is_read=False).count() == 1
+items[0].move_to_trash()
+a.trash.refresh(); a.inbox.refresh()
+assert a.trash.total_count == 1 and a.inbox.total_count == 2, (a.trash.total_count, a.inbox.total_count)
 Message(account=a, subject="hello", body="hi", to_recipients=[Mailbox(email_address="AlexW@contoso.com")]).send_and_save()
 m = Message(account=a, folder=a.drafts, subject="draft", body="x")
 m.save()
@@ -745,4 +751,41 @@ async fn find_item_restrictions_as_exchangelib_writes_them() {
         code(&messages(&a, "FindItem")[0]),
         "ErrorInvalidRestriction"
     );
+}
+
+#[tokio::test]
+async fn update_and_delete_items() {
+    let ctx = greg();
+    let id = first_inbox_id(&ctx);
+    // exchangelib: item.is_read = True; item.save(update_fields=["is_read"])
+    let a = post(&ctx, xl("Exchange2016", &format!("<m:UpdateItem ConflictResolution=\"AutoResolve\" MessageDisposition=\"SaveOnly\"><m:ItemChanges><t:ItemChange><t:ItemId Id=\"{id}\"/><t:Updates><t:SetItemField><t:FieldURI FieldURI=\"message:IsRead\"/><t:Message><t:IsRead>1</t:IsRead></t:Message></t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"))).await;
+    let m = messages(&a, "UpdateItem");
+    assert_eq!(code(&m[0]), "NoError");
+    golden("ews_updateitem_isread.xml", &a.body);
+    let mb = ctx.user.as_ref().unwrap().mailbox.clone();
+    let serial = EwsId::decode(&id).unwrap().serial;
+    ctx.store.with_mailbox(&mb, None, |d| {
+        let it = d.item(serial).unwrap();
+        assert!(it.is_read);
+        assert_eq!(it.change, 2);
+    });
+    let a = post(&ctx, xl("Exchange2016", &format!("<m:UpdateItem ConflictResolution=\"AutoResolve\" MessageDisposition=\"SaveOnly\"><m:ItemChanges><t:ItemChange><t:ItemId Id=\"{id}\"/><t:Updates><t:SetItemField><t:FieldURI FieldURI=\"item:Size\"/><t:Message><t:Size>1</t:Size></t:Message></t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"))).await;
+    assert_eq!(
+        code(&messages(&a, "UpdateItem")[0]),
+        "ErrorInvalidPropertySet"
+    );
+
+    // item.move_to_trash(), then item.delete()
+    let del = |t: &str| {
+        xl("Exchange2016", &format!("<m:DeleteItem DeleteType=\"{t}\" AffectedTaskOccurrences=\"AllOccurrences\" SendMeetingCancellations=\"SendToNone\"><m:ItemIds><t:ItemId Id=\"{id}\"/></m:ItemIds></m:DeleteItem>"))
+    };
+    let a = post(&ctx, del("MoveToDeletedItems")).await;
+    assert_eq!(code(&messages(&a, "DeleteItem")[0]), "NoError");
+    assert_eq!(count(&ctx, 0, "inbox"), 2);
+    assert_eq!(count(&ctx, 0, "deleteditems"), 1);
+    let a = post(&ctx, del("HardDelete")).await;
+    assert_eq!(code(&messages(&a, "DeleteItem")[0]), "NoError");
+    assert_eq!(count(&ctx, 0, "deleteditems"), 0);
+    let a = post(&ctx, del("HardDelete")).await;
+    assert_eq!(code(&messages(&a, "DeleteItem")[0]), "ErrorItemNotFound");
 }
