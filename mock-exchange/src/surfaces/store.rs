@@ -419,7 +419,7 @@ impl MailboxData {
             .map(|f| f.serial)
             .ok_or(StoreError::FolderNotFound)?;
         let serial = self.next_item;
-        self.next_item += 1;
+        self.next_item = serial.checked_add(1).ok_or(StoreError::QuotaExceeded)?;
         item.serial = serial;
         item.folder = folder;
         if item.internet_message_id.is_empty() {
