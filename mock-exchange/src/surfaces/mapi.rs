@@ -489,6 +489,7 @@ mod tests {
         let bin = &a.body[head.len()..];
         assert_eq!(&bin[..8], &[0u8; 8], "StatusCode 0, ErrorCode 0");
         golden("mapi_connect.bin", &a.body);
+        golden("mapi_connect.head", a.head().as_bytes());
         let cookies = set_cookies(&a);
         assert!(cookies.starts_with("MapiContext="), "{cookies}");
         assert!(cookies.contains("; MapiSequence=0-"), "{cookies}");
@@ -530,6 +531,7 @@ mod tests {
         assert_eq!(a.header("x-responsecode"), Some("7"));
         assert_eq!(a.header("content-type"), Some("text/html"));
         golden("mapi_error_missing_header.html", &a.body);
+        golden("mapi_error_missing_header.head", a.head().as_bytes());
 
         let a = call(
             &ctx,
