@@ -223,6 +223,10 @@ pub fn handle(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
         "/mapi/nspi" => "nspi",
         _ => return not_found(),
     };
+    if ctx.server.version == crate::model::ExchangeVersion::Ex2010 {
+        // Exchange 2010 has no MAPI over HTTP endpoint at all.
+        return not_found();
+    }
     if parts.method != Method::POST {
         return error_page(ctx, ResponseCode::InvalidVerb);
     }
@@ -615,6 +619,13 @@ mod tests {
         // An nspi context is not an emsmdb context.
         let a = mapi(&ctx, "emsmdb", "Execute", Some(&cookies), vec![]).await;
         assert_eq!(a.header("x-responsecode"), Some("6"));
+    }
+
+    #[tokio::test]
+    async fn exchange_2010_has_no_mapi_http() {
+        let ctx = ctx_for(org_with(crate::model::ExchangeVersion::Ex2010), Some(0));
+        let a = mapi(&ctx, "emsmdb", "Connect", None, connect_body()).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]
