@@ -378,6 +378,19 @@ pub fn handle(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
                     .u32(0),
                 // StatusCode, ErrorCode, EventPending, AuxiliaryBufferSize.
                 "NotificationWait" => Bin::default().u32(0).u32(0).u32(0).u32(0),
+                // StatusCode, ErrorCode, ServerUrl (UTF-16, NUL-terminated), aux size.
+                "GetMailboxUrl" | "GetAddressBookUrl" => {
+                    let ep = if kind == "GetMailboxUrl" {
+                        "emsmdb"
+                    } else {
+                        "nspi"
+                    };
+                    let url = format!(
+                        "{}://{}/mapi/{ep}/?MailboxId={}@{}",
+                        ctx.scheme, ctx.host, target.guid, ctx.org.domain
+                    );
+                    Bin::default().u32(0).u32(0).utf16_z(&url).u32(0)
+                }
                 _ => Bin::default().u32(0).u32(EC_NOT_SUPPORTED).u32(0),
             };
             success(ctx, &req, bin.0, &cookies)
@@ -616,6 +629,26 @@ mod tests {
         let cookies = set_cookies(&a);
         let a = mapi(&ctx, "nspi", "GetProps", Some(&cookies), vec![]).await;
         assert_eq!(a.header("x-responsecode"), Some("0"));
+        let context = cookies.split("; ").next().unwrap().to_string();
+        let seq = set_cookies(&a);
+        let a = mapi(
+            &ctx,
+            "nspi",
+            "GetMailboxUrl",
+            Some(&format!("{context}; {seq}")),
+            vec![],
+        )
+        .await;
+        assert_eq!(a.header("x-responsecode"), Some("0"));
+        let bin = &a.body[a.body.len() - (8 + 2 * 96 + 2 + 4)..];
+        let url: Vec<u16> = bin[8..8 + 2 * 96]
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(
+            String::from_utf16(&url).unwrap(),
+            format!("https://mail.contoso.com/mapi/emsmdb/?MailboxId={GREG_GUID}@contoso.com")
+        );
         // An nspi context is not an emsmdb context.
         let a = mapi(&ctx, "emsmdb", "Execute", Some(&cookies), vec![]).await;
         assert_eq!(a.header("x-responsecode"), Some("6"));
