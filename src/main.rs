@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 use lab_kit::Clock;
 
 #[derive(Parser)]
-#[command(name = "hma-lab", version, about = "Offline lab for Exchange Hybrid Modern Authentication")]
+#[command(
+    name = "hma-lab",
+    version,
+    about = "Offline lab for Exchange Hybrid Modern Authentication"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,8 +44,7 @@ enum Command {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -117,7 +120,13 @@ async fn up(
         "exchange_servers": servers,
         "exchange_admin_token": exchange.admin_token(),
     });
-    println!("{ready}");
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{ready}").and_then(|_| out.flush()).is_err() {
+            return ExitCode::FAILURE;
+        }
+    }
     eprintln!(
         "\nhma-lab is up (default lab: contoso).\n\
          \n  mock Azure AD   {aad}\n  mock Exchange   {ex}\n\

@@ -184,7 +184,8 @@ async fn access_token_outlives_a_password_change_but_the_refresh_token_does_not(
     let access = body["access_token"].as_str().unwrap().to_string();
     let refresh = body["refresh_token"].as_str().unwrap().to_string();
 
-    // Set-MsolUserPassword through mock-aad's admin API.
+    // A minute later, Set-MsolUserPassword through mock-aad's admin API.
+    lab.aad.state().clock.advance_secs(60);
     let resp = lab
         .http
         .post(format!(
