@@ -1,0 +1,31 @@
+const ews = require("ews-javascript-api");
+const base = process.argv[2];
+function must(c, m) { if (!c) throw new Error(m); }
+(async () => {
+  const svc = new ews.ExchangeService(ews.ExchangeVersion.Exchange2016);
+  svc.Credentials = new ews.WebCredentials("GregT@contoso.com", "x");
+  svc.Url = new ews.Uri(base + "/EWS/Exchange.asmx");
+  const inbox = await ews.Folder.Bind(svc, ews.WellKnownFolderName.Inbox);
+  must(inbox.DisplayName === "Inbox" && inbox.TotalCount === 3 && inbox.UnreadCount === 2, "inbox " + inbox.DisplayName + " " + inbox.TotalCount);
+  const res = await svc.FindItems(ews.WellKnownFolderName.Inbox, new ews.ItemView(2));
+  must(res.TotalCount === 3 && res.MoreAvailable === true && res.NextPageOffset === 2, "paging " + res.TotalCount + " " + res.MoreAvailable + " " + res.NextPageOffset);
+  must(res.Items.length === 2 && res.Items[0].Subject === "Lunch?", "find " + res.Items.map(i => i.Subject));
+  const msg = await ews.EmailMessage.Bind(svc, res.Items[1].Id);
+  must(msg.Body.Text === "Body of 'HMA rollout plan'.", "body " + msg.Body.Text);
+  must(msg.From.Address === "AlexW@contoso.com", "from " + msg.From.Address);
+  const names = await svc.ResolveName("alex");
+  must(names.Count === 1 && names._getItem(0).Mailbox.Address === "AlexW@contoso.com", "resolve");
+  const m = new ews.EmailMessage(svc);
+  m.Subject = "hello from ews-js"; m.Body = new ews.MessageBody("hi"); m.ToRecipients.Add("AlexW@contoso.com");
+  await m.SendAndSaveCopy();
+  const d = new ews.EmailMessage(svc); d.Subject = "draft"; await d.Save(ews.WellKnownFolderName.Drafts);
+  must(d.Id && d.Id.UniqueId, "draft id");
+  const ad = new ews.AutodiscoverService(new ews.Uri(base + "/autodiscover/autodiscover.svc"), ews.ExchangeVersion.Exchange2016);
+  ad.Credentials = new ews.WebCredentials("GregT@contoso.com", "x");
+  const r = await ad.GetUserSettings(["GregT@contoso.com"], [ews.UserSettingName.ExternalEwsUrl, ews.UserSettingName.UserDisplayName, ews.UserSettingName.EwsSupportedSchemas]);
+  const u = r.Responses[0];
+  must(u.ErrorCode === ews.AutodiscoverErrorCode.NoError, "ad error " + u.ErrorCode + " " + u.ErrorMessage);
+  const url = u.Settings.objects[ews.UserSettingName.ExternalEwsUrl];
+  must(url === "https://mail.contoso.com/EWS/Exchange.asmx", "ad url " + JSON.stringify(u.Settings));
+  console.log("ok");
+})().catch(e => { console.error(e && (e.stack || e.message || e)); console.error(JSON.stringify(e, null, 1).slice(0, 3000)); process.exit(1); });
