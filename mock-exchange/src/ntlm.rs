@@ -1213,6 +1213,37 @@ mod tests {
     }
 
     #[test]
+    fn tokens_are_found_only_under_their_scheme() {
+        let values = [
+            "Negotiate",
+            "NTLM",
+            "Basic realm=\"mail.contoso.com\"",
+            "Bearer client_id=\"x\"",
+        ];
+        assert_eq!(token_from_headers("NTLM", values), None);
+        let t1 = client::negotiate_message();
+        let v = header_value("NTLM", &t1);
+        assert!(v.starts_with("NTLM TlRMTVNTUAABAAAAl4II4gAA"), "{v}");
+        assert_eq!(
+            token_from_headers("ntlm", ["Negotiate", v.as_str()]),
+            Some(t1.clone())
+        );
+        assert_eq!(token_from_headers("Negotiate", [v.as_str()]), None);
+        let hs = client::Handshake::new("NTLM", "GregT", "CONTOSO", "x");
+        assert_eq!(hs.negotiate_header(), v);
+        assert!(hs.authenticate_header(values).is_none());
+        assert!(matches!(
+            hs.authenticate_header(["NTLM TlRMTVNTUAABAAAA"]),
+            Some(
+                Err(Error::MessageType {
+                    expected: 2,
+                    got: 1
+                }) | Err(Error::Truncated(_))
+            )
+        ));
+    }
+
+    #[test]
     fn rc4_matches_the_classic_vector() {
         // "Key" / "Plaintext" → bbf316e8d940af0ad3 (the well-known RC4 example).
         assert_eq!(hex(&rc4(b"Key", b"Plaintext")), "bbf316e8d940af0ad3");
