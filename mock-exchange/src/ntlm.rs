@@ -382,13 +382,19 @@ impl Challenge {
         let (name, name_offset) = field(b, 12, "target name")?;
         let target_name = text(name, flags & flags::UNICODE != 0, "target name")?;
         let (target_info, info_offset) = if b.len() >= 48 {
-            let (ti, off) = field(b, 40, "target info")?;
-            (ti.to_vec(), off)
+            field(b, 40, "target info")?
         } else {
-            (Vec::new(), b.len())
+            (&[][..], b.len())
         };
-        parse_av_pairs(&target_info)?;
-        let payload_start = name_offset.min(info_offset);
+        parse_av_pairs(target_info)?;
+        // The Version field exists when no payload starts before its end.
+        let payload_start = [(name, name_offset), (target_info, info_offset)]
+            .iter()
+            .filter(|(s, _)| !s.is_empty())
+            .map(|(_, o)| *o)
+            .min()
+            .unwrap_or(b.len());
+        let target_info = target_info.to_vec();
         let version = (flags & flags::VERSION != 0 && payload_start >= 56 && b.len() >= 56)
             .then(|| (b[48], b[49], u16::from_le_bytes([b[50], b[51]])));
         Ok(Challenge {
@@ -644,7 +650,7 @@ pub mod client {
                 value: utf16le(spn),
             });
         }
-        let av_bytes = if pairs == server_pairs {
+        let av_bytes = if pairs == server_pairs && !ch.target_info.is_empty() {
             // Unchanged: echo the server's bytes exactly.
             ch.target_info.clone()
         } else {

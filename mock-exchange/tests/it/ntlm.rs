@@ -894,3 +894,41 @@ async fn ntlm_users_are_proxied_to_2013_and_2010_back_ends() {
     }
     ex.shutdown().await;
 }
+
+#[test]
+fn a_challenge_without_target_info_or_timestamp_still_gets_an_ntlmv2_answer() {
+    let org = contoso();
+    let bare = Challenge {
+        flags: flags::UNICODE | flags::NTLM | flags::EXTENDED_SESSIONSECURITY,
+        server_challenge: [3; 8],
+        target_name: "CONTOSO".into(),
+        target_info: vec![],
+        version: None,
+    }
+    .to_bytes();
+    let opts = Options {
+        timestamp: Some(ntlm::filetime(t0())),
+        negotiate: Some(client::negotiate_message()),
+        ..Options::default()
+    };
+    let t3 = client::authenticate_message(&bare, "GregT", "CONTOSO", PASSWORD, &opts)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let a = Authenticate::parse(&t3).unwrap_or_else(|e| panic!("{e}"));
+    // No server timestamp: an LMv2 response, no MIC, no session key (no KEY_EXCH); the blob's
+    // AV pairs are just MsvAvEOL.
+    assert_eq!(a.lm_response.len(), 24);
+    assert_ne!(a.lm_response, vec![0u8; 24]);
+    assert!(a.encrypted_session_key.is_empty());
+    assert_eq!(&a.nt_response[16 + 28..], &[0u8; 8][..]);
+    let pending = Pending {
+        scheme: Scheme::Ntlm,
+        negotiate: client::negotiate_message(),
+        challenge: bare,
+        server_challenge: [3; 8],
+        created: T0,
+    };
+    assert_eq!(
+        server::verify(&org, &pending, &t3, t0()).map(|a| a.sam),
+        Ok("GregT".to_string())
+    );
+}
