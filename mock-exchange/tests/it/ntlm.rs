@@ -780,11 +780,22 @@ async fn start_lab(org: mock_exchange::Organization) -> mock_exchange::Handle {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn http_handshake(base: &str, hs: &Handshake) -> reqwest::Response {
-    let http = reqwest::Client::builder()
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
         .pool_max_idle_per_host(1)
         .build()
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn http_handshake(base: &str, hs: &Handshake) -> reqwest::Response {
+    http_handshake_on(&http_client(), base, hs).await
+}
+
+async fn http_handshake_on(
+    http: &reqwest::Client,
+    base: &str,
+    hs: &Handshake,
+) -> reqwest::Response {
     let r2 = http
         .post(format!("{base}{EWS}"))
         .header("host", HOST)
@@ -823,7 +834,8 @@ async fn greg_logs_on_to_ews_over_one_kept_alive_connection() {
         .unwrap_or_else(|e| panic!("{e}"));
     let (base, connections) = counting_relay(upstream).await;
 
-    let r3 = http_handshake(&base, &greg("NTLM")).await;
+    let http = http_client();
+    let r3 = http_handshake_on(&http, &base, &greg("NTLM")).await;
     assert_ne!(r3.status().as_u16(), 401);
     assert!(r3.headers().get("www-authenticate").is_none());
     assert_eq!(
@@ -836,6 +848,47 @@ async fn greg_logs_on_to_ews_over_one_kept_alive_connection() {
         1,
         "type 1 and type 3 went over one connection"
     );
+    assert_eq!(ex.state().ntlm.authenticated(), 1);
+
+    // The connection stays logged on (IIS's default): no Authorization needed on it…
+    let plain = |path: &str| {
+        http.post(format!("{base}{path}"))
+            .header("host", HOST)
+            .send()
+    };
+    let r = plain(EWS).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(r.status().as_u16(), 401);
+    assert_eq!(
+        r.headers().get("x-beserver").map(|v| v.as_bytes()),
+        Some(&b"EX1"[..])
+    );
+    let _ = r.bytes().await;
+    // …but only where the vdir offers NTLM (EAS is {Basic, OAuth}).
+    let r = plain("/Microsoft-Server-ActiveSync")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status().as_u16(), 401);
+    let _ = r.bytes().await;
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        1,
+        "still one connection"
+    );
+    // Another connection is not logged on.
+    let r = http_client()
+        .post(format!("{base}{EWS}"))
+        .header("host", HOST)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+    // iisreset ends every logon.
+    ex.state().iisreset();
+    let r = plain(EWS).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status().as_u16(), 401);
+    let _ = r.bytes().await;
+    assert_eq!(ex.state().ntlm.authenticated(), 0);
 
     // A wrong password, on a fresh client (a second connection): 401 with the challenge set.
     let bad = http_handshake(&base, &Handshake::new("NTLM", "GregT", "CONTOSO", "nope")).await;
@@ -847,7 +900,7 @@ async fn greg_logs_on_to_ews_over_one_kept_alive_connection() {
         .map(|v| v.as_bytes())
         .collect();
     assert_eq!(w[..2], [&b"Negotiate"[..], &b"NTLM"[..]]);
-    assert_eq!(connections.load(Ordering::SeqCst), 2);
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
     ex.shutdown().await;
 }
 
@@ -931,4 +984,47 @@ fn a_challenge_without_target_info_or_timestamp_still_gets_an_ntlmv2_answer() {
         server::verify(&org, &pending, &t3, t0()).map(|a| a.sam),
         Ok("GregT".to_string())
     );
+}
+
+#[tokio::test]
+async fn a_logon_persists_only_on_a_tracked_connection_and_ends_with_it() {
+    let lab = Lab::new(contoso(), None);
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let client = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (accepted, peer) = listener.accept().await.unwrap_or_else(|e| panic!("{e}"));
+    let authed = server::Authed {
+        sid: GREG_SID.into(),
+        scheme: Scheme::Ntlm,
+    };
+    // Untracked (the oneshot router, an embedder's own listener): never remembered.
+    lab.state
+        .ntlm
+        .remember(("EX1".into(), peer), authed.clone());
+    assert_eq!(lab.state.ntlm.authenticated(), 0);
+    let tracked = server::TrackedStream::new(accepted, lab.state.clone(), "ex1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    lab.state
+        .ntlm
+        .remember(("EX1".into(), peer), authed.clone());
+    assert_eq!(lab.state.ntlm.authenticated(), 1);
+    // The router resumes it for a request without Authorization from that peer.
+    let r = lab.send("EX1", on_conn_from(EWS, None, peer)).await;
+    assert_logged_on(&r);
+    drop(tracked);
+    assert_eq!(lab.state.ntlm.authenticated(), 0);
+    assert_refused(&lab.send("EX1", on_conn_from(EWS, None, peer)).await);
+    drop(client);
+}
+
+fn on_conn_from(path: &str, auth: Option<&str>, peer: SocketAddr) -> Request<Body> {
+    let mut b = req("POST", HOST, path).extension(ConnectInfo(peer));
+    if let Some(a) = auth {
+        b = b.header("authorization", a);
+    }
+    empty(b)
 }
