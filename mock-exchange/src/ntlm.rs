@@ -5,8 +5,9 @@
 //! NEGOTIATE_MESSAGE (type 1) gets a 401 with a CHALLENGE_MESSAGE (type 2) shaped as a Windows
 //! member server builds it, the challenge is remembered for that TCP connection only (NTLM is
 //! connection-oriented), and the AUTHENTICATE_MESSAGE (type 3) is verified as NTLMv2 against the
-//! on-premises account's password. NTLMv1 and LM responses are refused, as a server at the modern
-//! `LmCompatibilityLevel` does. The client half ([`client`]) builds type 1 and type 3 messages as
+//! on-premises account's password; the logon then persists on that connection until it closes,
+//! which is why [`server::track`] wraps the listener (it sees connections close). NTLMv1 and LM
+//! responses are refused, as a server at the modern `LmCompatibilityLevel` does. The client half ([`client`]) builds type 1 and type 3 messages as
 //! a Windows client does (NTLMv2, MIC when the server sends a timestamp), so the lab's reference
 //! Outlook client logs on over real HTTP with the same code the tests verify against the
 //! MS-NLMP §4.2.4 test vectors.
@@ -761,9 +762,10 @@ pub mod client {
 // ---------------------------------------------------------------------------------------------
 
 pub mod server {
-    //! The server half: the type 2 a Windows member server sends, the per-connection store of
-    //! pending challenges, NTLMv2 verification against the lab's accounts, and [`logon`], the
-    //! one call the pipeline makes.
+    //! The server half: the type 2 a Windows member server sends, the per-connection state
+    //! (pending challenges, persisted logons, the listener wrapper that observes connections
+    //! close), NTLMv2 verification against the lab's accounts, and [`logon`], the one call the
+    //! pipeline makes.
 
     use std::collections::{HashMap, HashSet};
     use std::net::SocketAddr;
