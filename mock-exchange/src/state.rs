@@ -60,6 +60,8 @@ pub struct Shared {
     pub(crate) listeners: RwLock<HashMap<String, String>>,
     pub aad_url: Option<String>,
     pub(crate) http: reqwest::Client,
+    /// NTLM per connection: challenges waiting for their AUTHENTICATE message, and logons.
+    pub ntlm: crate::ntlm::server::Connections,
 }
 
 /// Cheap-to-clone handle on the shared state.
@@ -103,6 +105,7 @@ impl AppState {
             listeners: RwLock::new(HashMap::new()),
             aad_url,
             http,
+            ntlm: Default::default(),
         }))
     }
 }
@@ -157,6 +160,7 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.ntlm.clear();
     }
 
     /// The listener URL of a server, when it runs.
