@@ -2,8 +2,8 @@
 //!
 //! It works out where the client believes it is (`https://<Host>`, or the scheme in
 //! `X-Forwarded-Proto` set by an offloading device), which virtual directory and which side
-//! (internal/external) apply, authenticates (Bearer per [`crate::bearer`], Basic against the
-//! on-premises accounts), finds the mailbox, proxies to the mailbox's server when it is another
+//! (internal/external) apply, authenticates (Bearer per [`crate::bearer`]; Basic and NTLMv2 per
+//! [`crate::ntlm`] against the on-premises accounts), finds the mailbox, proxies to the mailbox's server when it is another
 //! one, and finally hands the request to [`crate::surfaces::dispatch`]. Refusals are rendered by
 //! [`crate::respond`], so every answer carries the same headers in the same order.
 

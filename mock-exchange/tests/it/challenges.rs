@@ -253,7 +253,7 @@ async fn disabled_accounts_cannot_use_basic() {
 }
 
 #[tokio::test]
-async fn the_ntlm_negotiate_leg_gets_the_challenge_set_again() {
+async fn an_ntlm_leg_without_a_connection_identity_gets_the_challenge_set_again() {
     let lab = Lab::new(contoso(), None);
     let r = lab
         .send(
