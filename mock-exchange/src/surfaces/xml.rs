@@ -1,0 +1,365 @@
+//! A small namespace-resolved element tree over quick-xml, and the escaping used to write XML.
+//!
+//! The SOAP and POX surfaces need to look at a request by element *local name + namespace* (never
+//! by string search) and to report where a document is broken (EWS puts `LineNumber` and
+//! `LinePosition` into its schema-validation fault). Request bodies are small and bounded, so a
+//! tree is simpler than streaming: [`parse`] builds one, with each element's 1-based line and
+//! column, and fails with the position of the first well-formedness error. Depth is capped so a
+//! hostile document cannot exhaust the stack when the tree is dropped.
+//! Responses are written with `format!` and [`esc`], so their bytes are fully under our control.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::reader::NsReader;
+
+/// Deepest element nesting accepted (real SOAP requests stay well under 20).
+const MAX_DEPTH: usize = 64;
+
+pub const NS_SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub const NS_SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+pub const NS_M: &str = "http://schemas.microsoft.com/exchange/services/2006/messages";
+pub const NS_T: &str = "http://schemas.microsoft.com/exchange/services/2006/types";
+pub const NS_E: &str = "http://schemas.microsoft.com/exchange/services/2006/errors";
+pub const NS_AUTOD: &str = "http://schemas.microsoft.com/exchange/2010/Autodiscover";
+pub const NS_POX_REQ: &str =
+    "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006";
+pub const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// One attribute, namespace-resolved (`ns` is empty for unqualified attributes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attr {
+    pub ns: String,
+    pub name: String,
+    pub value: String,
+}
+
+/// One element with its resolved namespace, attributes, child elements and text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Element {
+    pub ns: String,
+    pub name: String,
+    pub attrs: Vec<Attr>,
+    pub children: Vec<Element>,
+    /// Concatenated character data directly inside this element.
+    pub text: String,
+    /// 1-based line of the `<` that opens the element.
+    pub line: usize,
+    /// 1-based column of the `<` that opens the element.
+    pub col: usize,
+}
+
+/// Where and why a document is not well-formed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XmlError {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl Element {
+    /// Whether this element is `{ns}name`.
+    pub fn is(&self, ns: &str, name: &str) -> bool {
+        self.ns == ns && self.name == name
+    }
+
+    /// First child `{ns}name`.
+    pub fn child(&self, ns: &str, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.is(ns, name))
+    }
+
+    /// All children `{ns}name`.
+    pub fn children_named<'a>(
+        &'a self,
+        ns: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.is(ns, name))
+    }
+
+    /// Follows a path of `{ns}name` children.
+    pub fn path(&self, steps: &[(&str, &str)]) -> Option<&Element> {
+        let mut cur = self;
+        for (ns, name) in steps {
+            cur = cur.child(ns, name)?;
+        }
+        Some(cur)
+    }
+
+    /// Unqualified attribute value.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|a| a.ns.is_empty() && a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// Trimmed text of child `{ns}name`.
+    pub fn child_text(&self, ns: &str, name: &str) -> Option<&str> {
+        self.child(ns, name).map(|c| c.text.trim())
+    }
+}
+
+fn line_col(src: &[u8], pos: usize) -> (usize, usize) {
+    let pos = pos.min(src.len());
+    let before = &src[..pos];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+fn err_at(src: &[u8], pos: usize, message: impl Into<String>) -> XmlError {
+    let (line, col) = line_col(src, pos);
+    XmlError {
+        line,
+        col,
+        message: message.into(),
+    }
+}
+
+fn ns_of(r: &ResolveResult<'_>) -> Result<String, String> {
+    match r {
+        ResolveResult::Bound(ns) => Ok(String::from_utf8_lossy(ns.0).into_owned()),
+        ResolveResult::Unbound => Ok(String::new()),
+        ResolveResult::Unknown(p) => Err(format!(
+            "'{}' is an undeclared prefix.",
+            String::from_utf8_lossy(p)
+        )),
+    }
+}
+
+fn open(
+    reader: &NsReader<&[u8]>,
+    e: &BytesStart<'_>,
+    src: &[u8],
+    start: usize,
+) -> Result<Element, XmlError> {
+    let (ns, _) = reader.resolve_element(e.name());
+    let ns = ns_of(&ns).map_err(|m| err_at(src, start, m))?;
+    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+    let mut attrs = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|x| err_at(src, start, x.to_string()))?;
+        let key = a.key;
+        if key.as_ref() == b"xmlns" || key.as_ref().starts_with(b"xmlns:") {
+            continue;
+        }
+        let (rns, local) = reader.resolve_attribute(key);
+        let ans = ns_of(&rns).map_err(|m| err_at(src, start, m))?;
+        let value = a
+            .unescape_value()
+            .map_err(|x| err_at(src, start, x.to_string()))?
+            .into_owned();
+        attrs.push(Attr {
+            ns: ans,
+            name: String::from_utf8_lossy(local.as_ref()).into_owned(),
+            value,
+        });
+    }
+    let (line, col) = line_col(src, start);
+    Ok(Element {
+        ns,
+        name,
+        attrs,
+        children: Vec::new(),
+        text: String::new(),
+        line,
+        col,
+    })
+}
+
+/// Parses a whole document into its root element.
+pub fn parse(src: &[u8]) -> Result<Element, XmlError> {
+    let text = std::str::from_utf8(src).map_err(|e| {
+        err_at(
+            src,
+            e.valid_up_to(),
+            "Invalid character in the given encoding.",
+        )
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let offset = src.len() - text.len();
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    loop {
+        let before = reader.buffer_position() as usize + offset;
+        let ev = reader.read_event();
+        let ev = match ev {
+            Ok(x) => x,
+            Err(e) => {
+                let pos = reader.error_position() as usize + offset;
+                return Err(err_at(src, pos, e.to_string()));
+            }
+        };
+        // Position of the `<` (skip leading whitespace the event may include).
+        let start = before
+            + src[before.min(src.len())..]
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(0);
+        match ev {
+            Event::Start(e) => {
+                if root.is_some() {
+                    return Err(err_at(src, start, "There are multiple root elements."));
+                }
+                if stack.len() >= MAX_DEPTH {
+                    return Err(err_at(src, start, "The document is nested too deeply."));
+                }
+                let el = open(&reader, &e, src, start)?;
+                stack.push(el);
+            }
+            Event::Empty(e) => {
+                if root.is_some() {
+                    return Err(err_at(src, start, "There are multiple root elements."));
+                }
+                let el = open(&reader, &e, src, start)?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None => root = Some(el),
+                }
+            }
+            Event::End(_) => {
+                let Some(el) = stack.pop() else {
+                    return Err(err_at(src, start, "Unexpected end tag."));
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None => root = Some(el),
+                }
+            }
+            Event::Text(t) => {
+                let s = t
+                    .xml_content()
+                    .map_err(|e| err_at(src, start, e.to_string()))?;
+                match stack.last_mut() {
+                    Some(el) => el.text.push_str(&s),
+                    None if s.trim().is_empty() => {}
+                    None => return Err(err_at(src, start, "Data at the root level is invalid.")),
+                }
+            }
+            Event::CData(t) => {
+                let s = String::from_utf8_lossy(&t).into_owned();
+                match stack.last_mut() {
+                    Some(el) => el.text.push_str(&s),
+                    None => return Err(err_at(src, start, "Data at the root level is invalid.")),
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = if r.is_char_ref() {
+                    r.resolve_char_ref().ok().flatten().map(|c| c.to_string())
+                } else {
+                    let name = r.decode().map(|n| n.into_owned()).unwrap_or_default();
+                    quick_xml::escape::resolve_xml_entity(&name).map(str::to_owned)
+                };
+                let Some(s) = resolved else {
+                    return Err(err_at(src, start, "Reference to undeclared entity."));
+                };
+                match stack.last_mut() {
+                    Some(el) => el.text.push_str(&s),
+                    None => return Err(err_at(src, start, "Data at the root level is invalid.")),
+                }
+            }
+            Event::DocType(_) => {
+                // Exchange prohibits DTDs in requests (XXE); so do we.
+                return Err(err_at(
+                    src,
+                    start,
+                    "For security reasons DTD is prohibited in this XML document.",
+                ));
+            }
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => {
+                if let Some(open) = stack.last() {
+                    return Err(err_at(
+                        src,
+                        src.len(),
+                        format!(
+                            "Unexpected end of file has occurred. The following elements are not closed: {}.",
+                            open.name
+                        ),
+                    ));
+                }
+                return root.ok_or_else(|| err_at(src, src.len(), "Root element is missing."));
+            }
+        }
+    }
+}
+
+/// Escapes text for element content and double-quoted attribute values, the way .NET's
+/// XmlWriter does (`&`, `<`, `>`, `"`; apostrophes stay as they are).
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_namespaces_and_positions() {
+        let doc = br#"<?xml version="1.0"?>
+<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">
+  <s:Body><t:X Id="a&amp;b">1 &lt; 2</t:X></s:Body>
+</s:Envelope>"#;
+        let root = parse(doc).unwrap();
+        assert!(root.is(NS_SOAP, "Envelope"));
+        let x = root.path(&[(NS_SOAP, "Body"), (NS_T, "X")]).unwrap();
+        assert_eq!(x.attr("Id"), Some("a&b"));
+        assert_eq!(x.text, "1 < 2");
+        assert_eq!((x.line, x.col), (3, 11));
+    }
+
+    #[test]
+    fn reports_mismatched_end_tag_position() {
+        let doc = b"<a>\n  <b></c>\n</a>";
+        let e = parse(doc).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.col >= 6, "{e:?}");
+    }
+
+    #[test]
+    fn rejects_unclosed_undeclared_prefix_dtd_and_garbage() {
+        assert!(parse(b"<a><b></b>").is_err());
+        assert!(parse(b"<x:a/>").is_err());
+        assert!(
+            parse(b"<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>").is_err()
+        );
+        assert!(parse(b"").is_err());
+        assert!(parse(b"\xff\xfe").is_err());
+        assert!(parse(b"<a/><b/>").is_err());
+        assert!(parse(b"<a>&nope;</a>").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let mut doc = String::new();
+        for _ in 0..200 {
+            doc.push_str("<a>");
+        }
+        assert!(parse(doc.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(esc("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;'");
+    }
+}
