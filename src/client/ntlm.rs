@@ -1,0 +1,27 @@
+//! The NTLM half the client needs to fall back the way Outlook does: a type-1 (NEGOTIATE)
+//! message, then a type-3 (AUTHENTICATE) answer to the server's type-2 (CHALLENGE).
+//!
+//! The message code lives in mock-exchange (`mock_exchange::ntlm::client`), next to the server
+//! half it must agree with; this module only adapts it behind a small trait, so a test can also
+//! run the client with no NTLM at all (it then falls back to Basic where Basic is offered).
+
+use std::sync::Arc;
+
+/// Builds the client's NTLM messages.
+pub trait NtlmClient: Send + Sync {
+    /// The NEGOTIATE_MESSAGE.
+    fn negotiate(&self) -> Vec<u8>;
+    /// The AUTHENTICATE_MESSAGE answering `challenge` (a raw CHALLENGE_MESSAGE).
+    fn authenticate(
+        &self,
+        challenge: &[u8],
+        user: &str,
+        domain: &str,
+        password: &str,
+    ) -> Result<Vec<u8>, String>;
+}
+
+/// The NTLM implementation used by default, when one is built in.
+pub fn default_client() -> Option<Arc<dyn NtlmClient>> {
+    None
+}
