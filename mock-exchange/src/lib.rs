@@ -14,6 +14,7 @@ pub mod diag;
 pub mod labfile;
 pub mod metadata;
 pub mod model;
+pub mod ntlm;
 pub mod pipeline;
 pub mod respond;
 pub mod state;

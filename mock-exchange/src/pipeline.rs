@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::bearer::{self, Arrival};
 use crate::diag::Diag;
 use crate::model::{AuthMethod, ExchangeVersion, Organization, Server, VdirKind};
+use crate::ntlm;
 use crate::respond::{self, Challenge, Stamp};
 use crate::state::{trusted_auth_servers, AppState};
 use crate::surfaces::{self, AuthedUser, Authn, SurfaceCtx};
@@ -227,6 +228,20 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
         "basic" if methods.contains(&AuthMethod::Basic) => match basic_user(&org, &credentials) {
             Some(u) => u,
             None => return challenge(None, None).await,
+        },
+        "ntlm" | "negotiate" => match ntlm::server::logon(ntlm::server::LogonRequest {
+            store: &state.ntlm,
+            org: &org,
+            server: &server,
+            methods: &methods,
+            parts: &parts,
+            scheme_word: &scheme_word,
+            credentials: &credentials,
+            now,
+        }) {
+            ntlm::server::Logon::Continue(resp) => return resp,
+            ntlm::server::Logon::Done(user, authn) => (user, authn),
+            ntlm::server::Logon::Refused => return challenge(None, None).await,
         },
         _ => return challenge(None, None).await,
     };

@@ -60,6 +60,8 @@ pub struct Shared {
     pub(crate) listeners: RwLock<HashMap<String, String>>,
     pub aad_url: Option<String>,
     pub(crate) http: reqwest::Client,
+    /// NTLM challenges waiting for their AUTHENTICATE message, by connection.
+    pub ntlm: crate::ntlm::server::PendingStore,
 }
 
 /// Cheap-to-clone handle on the shared state.
@@ -103,6 +105,7 @@ impl AppState {
             listeners: RwLock::new(HashMap::new()),
             aad_url,
             http,
+            ntlm: Default::default(),
         }))
     }
 }
@@ -157,6 +160,7 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.ntlm.clear();
     }
 
     /// The listener URL of a server, when it runs.
