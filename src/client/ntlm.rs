@@ -21,7 +21,33 @@ pub trait NtlmClient: Send + Sync {
     ) -> Result<Vec<u8>, String>;
 }
 
-/// The NTLM implementation used by default, when one is built in.
+/// NTLMv2 as Windows 10 sends it, from `mock_exchange::ntlm::client` (a MIC is added because
+/// the type 1 is known; the blob's timestamp is the server's `MsvAvTimestamp`, i.e. lab time).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WindowsNtlm;
+
+impl NtlmClient for WindowsNtlm {
+    fn negotiate(&self) -> Vec<u8> {
+        mock_exchange::ntlm::client::negotiate_message()
+    }
+
+    fn authenticate(
+        &self,
+        challenge: &[u8],
+        user: &str,
+        domain: &str,
+        password: &str,
+    ) -> Result<Vec<u8>, String> {
+        let opts = mock_exchange::ntlm::client::Options {
+            negotiate: Some(self.negotiate()),
+            ..Default::default()
+        };
+        mock_exchange::ntlm::client::authenticate_message(challenge, user, domain, password, &opts)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The NTLM implementation used by default.
 pub fn default_client() -> Option<Arc<dyn NtlmClient>> {
-    None
+    Some(Arc::new(WindowsNtlm))
 }

@@ -287,3 +287,302 @@ async fn wrong_password_shows_aadsts50126_and_disconnects() {
     assert_eq!(s.status, "Disconnected");
     assert_eq!(s.aadsts_codes(), vec![50126]);
 }
+
+fn no_bearer_sent(s: &ConnectionStatus) -> bool {
+    s.exchanges.iter().all(|e| {
+        !e.authorization
+            .as_deref()
+            .is_some_and(|a| a.starts_with("Bearer"))
+    }) && !s.exchanges.iter().any(|e| e.step.starts_with("aad"))
+}
+
+#[tokio::test]
+async fn outlook_2010_never_sends_bearer_and_uses_ntlm_over_rpc_http() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2010, "GregT@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(
+        seq(&s),
+        vec![
+            row("autodiscover", "POST", None, 401),
+            row("autodiscover", "POST", Some("NTLM"), 401),
+            row("autodiscover", "POST", Some("NTLM"), 200),
+            row("rpc", "RPC_IN_DATA", None, 401),
+            row("rpc", "RPC_IN_DATA", Some("NTLM"), 401),
+            row("rpc", "RPC_IN_DATA", Some("NTLM"), 200),
+        ],
+        "{s:#?}"
+    );
+    assert_eq!(s.protocol, "RPC/HTTP");
+    assert_eq!(s.server, "mail.contoso.com");
+    assert_eq!(s.authn.as_deref(), Some("NTLM"));
+    let guid = lab
+        .exchange
+        .state()
+        .org()
+        .mailbox_by_smtp("GregT@contoso.com")
+        .map(|m| m.guid)
+        .expect("GregT's mailbox");
+    assert_eq!(
+        s.exchanges[3].url,
+        format!("https://mail.contoso.com/rpc/rpcproxy.dll?{guid}@contoso.com:6001")
+    );
+    assert!(s.tokens.is_empty());
+}
+
+#[tokio::test]
+async fn without_ntlm_the_client_uses_basic_where_it_is_offered() {
+    let lab = Lab::start().await;
+    let mut o = lab
+        .outlook(Profile::Outlook2010, "GregT@contoso.com")
+        .with_ntlm(None);
+    let s = o.connect().await;
+    assert_eq!(s.authn.as_deref(), Some("Basic"), "{s:#?}");
+    assert_eq!(s.protocol, "RPC/HTTP");
+    // MAPI offers no Basic: Outlook 2016 without NTLM and without modern auth cannot connect.
+    let mut o = lab
+        .outlook(Profile::Outlook2016, "GregT@contoso.com")
+        .with_ntlm(None);
+    o.settings.registry.enable_adal = Some(0);
+    let s = o.connect().await;
+    assert_eq!(s.status, "Disconnected");
+    assert_eq!(
+        s.detail.as_deref(),
+        Some("no authentication method this client can use was offered")
+    );
+}
+
+#[tokio::test]
+async fn wrong_onprem_password_is_refused_over_ntlm() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2010, "GregT@contoso.com");
+    o.settings.onprem_password = Some("wrong".into());
+    let s = o.connect().await;
+    assert_eq!(s.status, "Disconnected");
+    assert_eq!(s.detail.as_deref(), Some("NTLM logon refused"));
+}
+
+#[tokio::test]
+async fn outlook_2013_needs_enable_adal_and_version_for_bearer() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2013, "GregT@contoso.com");
+    let s = o.connect().await;
+    assert!(no_bearer_sent(&s), "{s:#?}");
+    assert_eq!(s.protocol, "MAPI/HTTP");
+    assert_eq!(s.authn.as_deref(), Some("NTLM"));
+
+    o.settings.registry.enable_adal = Some(1);
+    let s = o.connect().await;
+    assert!(no_bearer_sent(&s), "EnableADAL without Version: {s:#?}");
+
+    o.settings.registry.version = Some(1);
+    let s = o.connect().await;
+    assert_eq!(s.authn.as_deref(), Some("Bearer"), "{s:#?}");
+    assert_eq!(s.protocol, "MAPI/HTTP");
+    assert_eq!(
+        s.exchanges[0].authorization.as_deref(),
+        Some("Bearer (empty)")
+    );
+}
+
+#[tokio::test]
+async fn outlook_2016_with_enable_adal_0_uses_ntlm() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2016, "GregT@contoso.com");
+    o.settings.registry.enable_adal = Some(0);
+    let s = o.connect().await;
+    assert!(no_bearer_sent(&s));
+    assert_eq!(
+        (s.protocol.as_str(), s.authn.as_deref()),
+        ("MAPI/HTTP", Some("NTLM"))
+    );
+}
+
+#[tokio::test]
+async fn mac_uses_bearer_over_ews_unless_disable_modern_auth_is_yes() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2016Mac, "GregT@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(s.protocol, "EWS");
+    assert_eq!(s.authn.as_deref(), Some("Bearer"), "{s:#?}");
+    assert!(s.exchanges.iter().all(|e| e.step != "mapi"));
+
+    o.settings.mac_disable_modern_auth = true;
+    let s = o.connect().await;
+    assert!(no_bearer_sent(&s), "{s:#?}");
+    assert_eq!(s.authn.as_deref(), Some("NTLM"));
+}
+
+#[tokio::test]
+async fn oauth2_client_profile_disabled_gives_4000000_and_outlook_uses_ntlm() {
+    let lab = Lab::start().await;
+    lab.set_org(|o| o.org_config.oauth2_client_profile_enabled = false);
+    let mut o = lab.outlook(Profile::Outlook2016, "GregT@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(
+        s.exchanges[0].x_ms_diagnostics.as_deref(),
+        Some("4000000;reason=\"Flighting is not enabled for domain 'gregt@contoso.com'.\";error_category=\"oauth_not_available\"")
+    );
+    assert!(
+        !s.exchanges.iter().any(|e| e.step.starts_with("aad")),
+        "{s:#?}"
+    );
+    assert_eq!(s.authn.as_deref(), Some("NTLM"));
+    assert_eq!(s.protocol, "MAPI/HTTP");
+    let mapi_first = s.exchanges.iter().find(|e| e.step == "mapi").expect("mapi");
+    assert_eq!(mapi_first.authorization.as_deref(), Some("Bearer (empty)"));
+    assert!(mapi_first
+        .x_ms_diagnostics
+        .as_deref()
+        .is_some_and(|d| d.starts_with("4000000;")));
+
+    // Outlook for Mac is not gated by the client profile.
+    let mut mac = lab.outlook(Profile::Outlook2016Mac, "GregT@contoso.com");
+    assert_eq!(mac.connect().await.authn.as_deref(), Some("Bearer"));
+}
+
+#[tokio::test]
+async fn evosts_not_default_gives_no_authorization_uri_and_ntlm() {
+    let lab = Lab::start().await;
+    lab.set_org(|o| {
+        for a in &mut o.auth_servers {
+            a.is_default_authorization_endpoint = false;
+        }
+    });
+    let mut o = lab.outlook(Profile::Outlook2016, "GregT@contoso.com");
+    let s = o.connect().await;
+    let bearer = s.exchanges[0]
+        .www_authenticate
+        .iter()
+        .find(|w| w.starts_with("Bearer"))
+        .expect("a Bearer challenge is still offered");
+    assert!(!bearer.contains("authorization_uri"), "{bearer}");
+    assert!(!s.exchanges.iter().any(|e| e.step.starts_with("aad")));
+    assert_eq!(s.authn.as_deref(), Some("NTLM"));
+
+    // The native EAS client falls back to Basic.
+    let mut eas = lab.outlook(Profile::NativeEas, "GregT@contoso.com");
+    let s = eas.connect().await;
+    assert_eq!(
+        (s.protocol.as_str(), s.authn.as_deref()),
+        ("EAS", Some("Basic")),
+        "{s:#?}"
+    );
+}
+
+#[tokio::test]
+async fn native_eas_uses_bearer_when_the_challenge_has_authorization_uri() {
+    let lab = Lab::start().await;
+    let mut eas = lab.outlook(Profile::NativeEas, "GregT@contoso.com");
+    let s = eas.connect().await;
+    assert_eq!(
+        seq(&s)
+            .into_iter()
+            .filter(|r| r.0 == "eas" || r.0 == "eas-autodiscover")
+            .collect::<Vec<_>>(),
+        vec![
+            row("eas-autodiscover", "GET", None, 200),
+            row("eas", "OPTIONS", Some("Bearer (empty)"), 401),
+            row("eas", "OPTIONS", Some("Bearer"), 200),
+        ]
+    );
+    assert_eq!(s.server, "mail.contoso.com");
+    assert_eq!(s.authn.as_deref(), Some("Bearer"));
+    assert_eq!(s.tokens[0].claims["aud"], "https://mail.contoso.com/");
+}
+
+#[tokio::test]
+async fn mapi_http_disabled_means_rpc_http_and_never_bearer_on_rpc() {
+    let lab = Lab::start().await;
+    lab.set_org(|o| o.org_config.mapi_http_enabled = false);
+    let mut o = lab.outlook(Profile::Outlook2016, "GregT@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(s.protocol, "RPC/HTTP", "{s:#?}");
+    assert_eq!(s.authn.as_deref(), Some("NTLM"));
+    let rpc: Vec<_> = s.exchanges.iter().filter(|e| e.step == "rpc").collect();
+    assert_eq!(rpc[0].authorization, None);
+    assert!(rpc
+        .iter()
+        .all(|e| e.authorization.as_deref() != Some("Bearer")));
+    // Autodiscover itself still went the modern way.
+    assert_eq!(
+        s.exchanges[0].authorization.as_deref(),
+        Some("Bearer (empty)")
+    );
+}
+
+#[tokio::test]
+async fn bearer_rejected_2000005_is_recorded_then_legacy_is_tried() {
+    let lab = Lab::start().await;
+    // AlexW is cloud-only: Azure AD signs her in, Exchange has no account for her.
+    let mut o = lab.outlook(Profile::Outlook2016, "AlexW@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(
+        s.bearer_rejections,
+        vec!["2000005;reason=\"The user specified by the user-context in the token does not exist.\";error_category=\"invalid_user\"".to_string()]
+    );
+    assert_eq!(s.status, "Disconnected");
+    assert_eq!(s.detail.as_deref(), Some("NTLM logon refused"));
+    let last = s.exchanges.last().expect("exchanges");
+    assert_eq!(
+        (
+            last.step.as_str(),
+            last.authorization.as_deref(),
+            last.status
+        ),
+        ("autodiscover", Some("NTLM"), 401)
+    );
+}
+
+#[tokio::test]
+async fn azure_ad_unreachable_is_recorded_and_outlook_falls_back_to_ntlm() {
+    let lab = Lab::start().await;
+    // A client segment that cannot reach Azure AD: its names lead to a closed port.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let ex: std::net::SocketAddr = lab
+        .exchange
+        .url()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("addr");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve("mail.contoso.com", ex)
+        .resolve("autodiscover.contoso.com", ex)
+        .resolve("login.windows.net", closed)
+        .build()
+        .expect("client");
+    let mut o = Outlook::new(
+        Profile::Outlook2016,
+        Settings::contoso("GregT@contoso.com"),
+        Transport::plain_http(http, lab.clock.clone()),
+    );
+    let s = o.connect().await;
+    let aad = s
+        .exchanges
+        .iter()
+        .find(|e| e.step == "aad-authorize")
+        .expect("the authorize attempt is journalled");
+    assert_eq!(aad.status, 0);
+    assert!(aad.error.is_some());
+    assert_eq!(s.authn.as_deref(), Some("NTLM"), "{s:#?}");
+    assert_eq!(s.protocol, "MAPI/HTTP");
+}
+
+#[tokio::test]
+async fn status_serializes_without_token_strings() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2016, "GregT@contoso.com");
+    let s = o.connect().await;
+    let json = serde_json::to_value(&s).expect("serializes");
+    assert_eq!(json["authn"], "Bearer");
+    assert_eq!(json["protocol"], "MAPI/HTTP");
+    assert_eq!(json["status"], "Established");
+    assert_eq!(json["tokens"][0]["claims"]["upn"], "GregT@contoso.com");
+    assert!(json["tokens"][0].get("access_token").is_none());
+    let text = json.to_string();
+    assert!(!text.contains("eyJ"), "no JWT in the report");
+}
