@@ -75,6 +75,28 @@ pub struct HttpExchange {
     pub aadsts: Option<u32>,
     /// Transport error (connection refused, timeout) when `status` is 0.
     pub error: Option<String>,
+    /// Request headers sent (names lowercase). Secrets are masked: `Authorization` keeps only
+    /// its scheme, cookie values are not kept.
+    pub request_headers: Vec<(String, String)>,
+    /// Response headers received (names lowercase, in wire order); `Set-Cookie` values masked.
+    pub response_headers: Vec<(String, String)>,
+}
+
+impl HttpExchange {
+    /// The first response header `name` (case-insensitive).
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        self.response_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// The first request header `name` (case-insensitive).
+    pub fn request_header(&self, name: &str) -> Option<&str> {
+        self.request_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A response read in full.
@@ -161,10 +183,16 @@ impl Wire {
             .map_err(|e| format!("bad method {}: {e}", req.method))?;
         let mut rb = self.transport.http.request(method, &target);
         let mut authorization = None;
+        let mut request_headers = Vec::new();
         for (k, v) in &req.headers {
-            if k.eq_ignore_ascii_case("authorization") {
-                authorization = Some(auth_label(v));
-            }
+            let shown = if k.eq_ignore_ascii_case("authorization") {
+                let label = auth_label(v);
+                authorization = Some(label.clone());
+                label
+            } else {
+                v.clone()
+            };
+            request_headers.push((k.to_ascii_lowercase(), shown));
             rb = rb.header(k.as_str(), v.as_str());
         }
         if let Some(jar) = self.cookies.get(&host).filter(|j| !j.is_empty()) {
@@ -174,6 +202,8 @@ impl Wire {
                 .collect::<Vec<_>>()
                 .join("; ");
             rb = rb.header("cookie", line);
+            let names: Vec<&str> = jar.keys().map(String::as_str).collect();
+            request_headers.push(("cookie".into(), format!("{}=…", names.join("=…; "))));
         }
         if let Some(b) = req.body.clone() {
             rb = rb.body(b);
@@ -189,6 +219,8 @@ impl Wire {
             location: None,
             aadsts: None,
             error: None,
+            request_headers,
+            response_headers: Vec::new(),
         };
         let resp = match rb.send().await {
             Ok(r) => r,
@@ -212,6 +244,20 @@ impl Wire {
         entry.www_authenticate = r.header_all("www-authenticate");
         entry.x_ms_diagnostics = r.header("x-ms-diagnostics").map(str::to_string);
         entry.location = r.header("location").map(str::to_string);
+        entry.response_headers = r
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let text = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                let shown = if k.as_str() == "set-cookie" {
+                    let name = text.split('=').next().unwrap_or_default();
+                    format!("{name}=…")
+                } else {
+                    text
+                };
+                (k.as_str().to_string(), shown)
+            })
+            .collect();
         self.journal.push(entry);
         Ok(r)
     }

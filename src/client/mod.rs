@@ -150,7 +150,7 @@ pub struct Settings {
     /// Outlook for Mac: `defaults write com.microsoft.Outlook DisableModernAuth -bool YES`.
     #[serde(default)]
     pub mac_disable_modern_auth: bool,
-    /// The user cancels a password prompt (interactive sign-in after the first one).
+    /// The user cancels the sign-in window whenever one would open (a "password prompt").
     #[serde(default)]
     pub cancel_password_prompt: bool,
 }
@@ -234,7 +234,6 @@ pub struct Outlook {
     /// Latest multi-resource refresh token and the authority that issued it.
     mrrt: Option<(String, String)>,
     bearer_rejections: Vec<String>,
-    signed_in_once: bool,
 }
 
 impl Outlook {
@@ -247,7 +246,6 @@ impl Outlook {
             tokens: BTreeMap::new(),
             mrrt: None,
             bearer_rejections: Vec::new(),
-            signed_in_once: false,
         }
     }
 
@@ -279,7 +277,6 @@ impl Outlook {
     pub async fn connect(&mut self) -> ConnectionStatus {
         self.tokens.clear();
         self.mrrt = None;
-        self.signed_in_once = false;
         self.run().await
     }
 
@@ -598,13 +595,18 @@ impl Outlook {
             match aad::refresh(&mut self.wire, &rt_authority, resource, &rt).await {
                 Ok(t) => return Ok(self.keep(t)),
                 Err(AadFailure::Unreachable(e)) => return Err(AadFailure::Unreachable(e)),
-                Err(_) => {
-                    // Refused (AADSTS50173, 700082, …): the refresh token is dead.
-                    self.mrrt = None;
+                Err(AadFailure::Error { error, .. }) => {
+                    // invalid_grant (AADSTS50173, 700082, …): the refresh token is dead. Any
+                    // other refusal (an unknown resource, MFA or consent now due) leaves it
+                    // usable for other resources. Either way ADAL goes interactive.
+                    if error == "invalid_grant" {
+                        self.mrrt = None;
+                    }
                 }
+                Err(AadFailure::Cancelled) => return Err(AadFailure::Cancelled),
             }
         }
-        if self.signed_in_once && self.settings.cancel_password_prompt {
+        if self.settings.cancel_password_prompt {
             return Err(AadFailure::Cancelled);
         }
         let who = Credentials {
@@ -614,7 +616,6 @@ impl Outlook {
             kmsi: self.settings.kmsi,
         };
         let t = aad::interactive(&mut self.wire, authority, resource, &who).await?;
-        self.signed_in_once = true;
         Ok(self.keep(t))
     }
 

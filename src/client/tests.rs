@@ -586,3 +586,214 @@ async fn status_serializes_without_token_strings() {
     let text = json.to_string();
     assert!(!text.contains("eyJ"), "no JWT in the report");
 }
+
+#[tokio::test]
+async fn outlook_request_headers_are_outlooks() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2016, "GregT@contoso.com");
+    let s = o.connect().await;
+    let ad = &s.exchanges[0];
+    assert_eq!(
+        ad.url,
+        "https://autodiscover.contoso.com/autodiscover/autodiscover.xml"
+    );
+    assert_eq!(ad.request_header("x-mapihttpcapability"), Some("1"));
+    assert_eq!(
+        ad.request_header("x-anchormailbox"),
+        Some("GregT@contoso.com")
+    );
+    assert_eq!(
+        ad.request_header("x-clientcanhandle"),
+        Some("Negotiate,ExHttpInfo")
+    );
+    assert_eq!(
+        ad.request_header("user-agent"),
+        Some("Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.15928; Pro)")
+    );
+    assert_eq!(ad.request_header("authorization"), Some("Bearer (empty)"));
+    assert_eq!(ad.response_header("x-feserver"), Some("EX1"));
+    let mapi = s
+        .exchanges
+        .iter()
+        .rfind(|e| e.step == "mapi")
+        .expect("mapi");
+    assert_eq!(mapi.request_header("x-requesttype"), Some("Connect"));
+    assert_eq!(
+        mapi.request_header("content-type"),
+        Some("application/mapi-http")
+    );
+    assert_eq!(
+        mapi.request_header("x-clientapplication"),
+        Some("Outlook/16.0.15928.20006")
+    );
+    assert_eq!(
+        mapi.request_header("user-agent"),
+        Some("Microsoft Office/16.0 (Windows NT 10.0; MAPI 16.0.15928; Pro)")
+    );
+    let rid = mapi.request_header("x-requestid").unwrap_or_default();
+    assert!(rid.starts_with('{') && rid.ends_with("}:1"), "{rid}");
+    assert_eq!(mapi.request_header("x-clientinfo"), Some(rid));
+    assert_eq!(mapi.request_header("authorization"), Some("Bearer"));
+    assert_eq!(mapi.response_header("x-responsecode"), Some("0"));
+    // No secret is kept in the journal.
+    let text = serde_json::to_string(&s).expect("json");
+    assert!(!text.contains("Contoso2017!"));
+    assert!(s.exchanges.iter().all(|e| e
+        .response_headers
+        .iter()
+        .filter(|(k, _)| k == "set-cookie")
+        .all(|(_, v)| v.ends_with("=…"))));
+}
+
+#[tokio::test]
+async fn missing_spn_gives_the_aadsts50001_oob_redirect() {
+    let lab = Lab::start().await;
+    {
+        let exchange_app: Uuid = "00000002-0000-0ff1-ce00-000000000000"
+            .parse()
+            .expect("uuid");
+        let mut dir = lab.aad.state().dir_mut();
+        for app in dir
+            .tenants
+            .iter_mut()
+            .flat_map(|t| t.applications.iter_mut())
+            .filter(|a| a.app_id == exchange_app)
+        {
+            app.service_principal_names
+                .retain(|s| !s.to_ascii_lowercase().contains("mail.contoso.com"));
+        }
+    }
+    let mut o = lab.outlook(Profile::Outlook2016, "GregT@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(s.status, "Disconnected", "{s:#?}");
+    // The silent MRRT attempt is refused, then the interactive one ends at the oob error.
+    let oob = s
+        .exchanges
+        .iter()
+        .filter_map(|e| e.location.as_deref())
+        .find(|l| l.starts_with("urn:ietf:wg:oauth:2.0:oob?error="))
+        .expect("an oob error redirect");
+    assert!(
+        oob.starts_with("urn:ietf:wg:oauth:2.0:oob?error=invalid_resource&error_description=AADSTS50001%3a+The+application+named+https%3a%2f%2fmail.contoso.com%2f+was+not+found+in+the+tenant+named+contoso.com."),
+        "{oob}"
+    );
+    assert_eq!(*s.aadsts_codes().last().expect("codes"), 50001);
+    assert!(s
+        .detail
+        .as_deref()
+        .is_some_and(|d| d.starts_with("invalid_resource: AADSTS50001: The application named https://mail.contoso.com/ was not found")));
+}
+
+#[tokio::test]
+async fn conditional_access_block_shows_53003_and_disconnects() {
+    let lab = Lab::start().await;
+    lab.aad.state().dir_mut().tenants[0]
+        .conditional_access
+        .push(mock_aad::model::CaRule {
+            name: "block".into(),
+            enabled: true,
+            users: vec!["GregT@contoso.com".into()],
+            apps: vec!["*".into()],
+            action: mock_aad::model::CaAction::Block,
+        });
+    let mut o = lab.outlook(Profile::Outlook2016, "GregT@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(s.status, "Disconnected");
+    assert_eq!(s.aadsts_codes(), vec![53003]);
+    assert_eq!(s.authn, None);
+}
+
+/// A hostile or broken network: every answer is garbage. The client reports, never panics.
+#[tokio::test]
+async fn garbage_answers_never_panic_the_client() {
+    use axum::response::IntoResponse;
+    let cases: Vec<(u16, Vec<(&'static str, &'static str)>, &'static [u8])> = vec![
+        (
+            401,
+            vec![(
+                "www-authenticate",
+                "Bearer authorization_uri=\"https://login.windows.net/common/oauth2/authorize\"",
+            )],
+            b"",
+        ),
+        (
+            401,
+            vec![("www-authenticate", "Bearer authorization_uri=\"::::\"")],
+            b"",
+        ),
+        (401, vec![("www-authenticate", "NTLM !!!notbase64")], b""),
+        (
+            401,
+            vec![("www-authenticate", "NTLM"), ("www-authenticate", "Basic")],
+            b"",
+        ),
+        (302, vec![("location", "/again")], b""),
+        (
+            302,
+            vec![(
+                "location",
+                "urn:ietf:wg:oauth:2.0:oob?error=%zz&error_description=%",
+            )],
+            b"",
+        ),
+        (
+            200,
+            vec![],
+            b"<form action=\"\"><input name=\"flowToken\" value=\"x\"><input name=\"passwd\">",
+        ),
+        (200, vec![], b"<Autodiscover><ErrorCode>"),
+        (
+            200,
+            vec![],
+            b"<Protocol Type=\"mapiHttp\"><MailStore><ExternalUrl>not a url</ExternalUrl>",
+        ),
+        (200, vec![], b"\xff\xfe\x00garbage"),
+        (400, vec![], b"{\"error\": 5, \"error_codes\": [\"x\"]}"),
+    ];
+    for (status, headers, body) in cases {
+        let app = axum::Router::new().fallback(move || {
+            let headers = headers.clone();
+            async move {
+                let mut r = (
+                    axum::http::StatusCode::from_u16(status).expect("status"),
+                    body.to_vec(),
+                )
+                    .into_response();
+                for (k, v) in headers {
+                    r.headers_mut()
+                        .append(k, axum::http::HeaderValue::from_static(v));
+                }
+                r
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve("autodiscover.contoso.com", addr)
+            .resolve("mail.contoso.com", addr)
+            .resolve("login.windows.net", addr)
+            .build()
+            .expect("client");
+        for profile in [
+            Profile::Outlook2016,
+            Profile::Outlook2010,
+            Profile::NativeEas,
+        ] {
+            let mut o = Outlook::new(
+                profile,
+                Settings::contoso("GregT@contoso.com"),
+                Transport::plain_http(http.clone(), Clock::frozen_at_unix(1_510_920_000)),
+            );
+            let s = o.connect().await;
+            assert_eq!(s.status, "Disconnected", "{status} {profile:?}: {s:#?}");
+            assert!(s.exchanges.len() < 64);
+        }
+        server.abort();
+    }
+}
