@@ -703,11 +703,14 @@ async fn conditional_access_block_shows_53003_and_disconnects() {
     assert_eq!(s.authn, None);
 }
 
+/// Status, headers and body a broken server answers every request with.
+type GarbageCase = (u16, Vec<(&'static str, &'static str)>, &'static [u8]);
+
 /// A hostile or broken network: every answer is garbage. The client reports, never panics.
 #[tokio::test]
 async fn garbage_answers_never_panic_the_client() {
     use axum::response::IntoResponse;
-    let cases: Vec<(u16, Vec<(&'static str, &'static str)>, &'static [u8])> = vec![
+    let cases: Vec<GarbageCase> = vec![
         (
             401,
             vec![(
