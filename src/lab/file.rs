@@ -33,10 +33,7 @@ use super::network::{is_aad_host, Devices, HostTable, NetworkSpec};
 
 /// The labs shipped with hma-lab (`Lab::builtin`).
 pub const BUILTIN_LABS: [(&str, &str); 2] = [
-    (
-        "contoso",
-        include_str!("../../scenarios/labs/contoso.yaml"),
-    ),
+    ("contoso", include_str!("../../scenarios/labs/contoso.yaml")),
     (
         "contoso-pre-hma",
         include_str!("../../scenarios/labs/contoso-pre-hma.yaml"),
@@ -66,12 +63,12 @@ struct Doc<A, E> {
     network: NetworkSpec,
 }
 
-/// `{ file: … }` or `{ builtin: … }`.
+/// `{ file: … }` or `{ builtin: … }` (exactly one key, see [`is_reference`]).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-enum Reference {
-    File(String),
-    Builtin(String),
+#[serde(deny_unknown_fields)]
+struct Reference {
+    file: Option<String>,
+    builtin: Option<String>,
 }
 
 fn is_reference(v: &Value) -> bool {
@@ -131,7 +128,10 @@ impl LabFile {
 
     /// A shipped lab by name (`contoso`, `contoso-pre-hma`).
     pub fn builtin(name: &str) -> Result<LabFile, FileError> {
-        match BUILTIN_LABS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        match BUILTIN_LABS
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             Some((n, text)) => LabFile::parse(text, &format!("{n}.yaml"), None),
             None => {
                 let names: Vec<&str> = BUILTIN_LABS.iter().map(|(n, _)| *n).collect();
@@ -174,11 +174,14 @@ impl LabFile {
         }
         let directory = match p.aad {
             Half::Inline(d) => d,
-            Half::Ref(Reference::Builtin(b)) => {
+            Half::Ref(Reference {
+                builtin: Some(b), ..
+            }) => {
                 builtin_half(&b, file, text)?;
                 mock_aad::labfile::parse_str(mock_aad::CONTOSO_LAB, "mock-aad/labs/contoso.yaml")?
             }
-            Half::Ref(Reference::File(f)) => {
+            Half::Ref(Reference { file: f, .. }) => {
+                let f = f.unwrap_or_default();
                 let path = referenced(&f, file, text, base_dir)?;
                 let t = read(&path, &f, file, text)?;
                 mock_aad::labfile::parse_str(&t, &path.display().to_string())?
@@ -189,14 +192,17 @@ impl LabFile {
                 mock_exchange::labfile::check(&o, text, file, false)?;
                 o
             }
-            Half::Ref(Reference::Builtin(b)) => {
+            Half::Ref(Reference {
+                builtin: Some(b), ..
+            }) => {
                 builtin_half(&b, file, text)?;
                 mock_exchange::labfile::parse_str(
                     mock_exchange::CONTOSO_LAB,
                     "mock-exchange/labs/contoso.yaml",
                 )?
             }
-            Half::Ref(Reference::File(f)) => {
+            Half::Ref(Reference { file: f, .. }) => {
+                let f = f.unwrap_or_default();
                 let path = referenced(&f, file, text, base_dir)?;
                 // Existence first, so a missing file is reported where it is named.
                 read(&path, &f, file, text)?;
@@ -340,7 +346,10 @@ pub fn check_wiring(lab: &LabFile, text: &str, file: &str) -> Result<(), FileErr
         }
         let url = &a.auth_metadata_url;
         let Ok(parsed) = url::Url::parse(url) else {
-            return Err(err(url, format!("AuthServer '{}': '{url}' is not a URL", a.name)));
+            return Err(err(
+                url,
+                format!("AuthServer '{}': '{url}' is not a URL", a.name),
+            ));
         };
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
         if !is_aad_host(&host) {
@@ -360,7 +369,9 @@ pub fn check_wiring(lab: &LabFile, text: &str, file: &str) -> Result<(), FileErr
             .to_ascii_lowercase();
         let known = lab.directory.tenants.iter().any(|t| {
             t.tid.to_string().eq_ignore_ascii_case(&tenant)
-                || t.domains.iter().any(|d| d.name.eq_ignore_ascii_case(&tenant))
+                || t.domains
+                    .iter()
+                    .any(|d| d.name.eq_ignore_ascii_case(&tenant))
         });
         if !known {
             return Err(err(
@@ -389,8 +400,18 @@ pub fn check_wiring(lab: &LabFile, text: &str, file: &str) -> Result<(), FileErr
         }
     }
     lab.devices().check(&table).map_err(|e| {
-        let mut fe = err(&e.needle, e.message);
-        fe.hint = e.hint;
-        fe
+        // Devices live under `network:`; look there first (host names also occur in the halves).
+        let start = text.find("\nnetwork:").map(|i| i + 1).unwrap_or(0);
+        let (line, column) = lab_kit::labfile::locate(&text[start..], &e.needle)
+            .map(|(l, c)| (l + text[..start].lines().count(), c))
+            .or_else(|| lab_kit::labfile::locate(text, &e.needle))
+            .unwrap_or((0, 0));
+        FileError {
+            file: file.to_string(),
+            line,
+            column,
+            message: e.message,
+            hint: e.hint,
+        }
     })
 }

@@ -16,14 +16,25 @@ mod tests;
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use lab_kit::{Clock, FileError};
 
 pub use file::LabFile;
 pub use network::{
-    ClientSegment, Device, Devices, LoadBalancer, Network, NetworkError, NetworkSpec,
-    ReverseProxy, Route,
+    ClientSegment, Device, Devices, LoadBalancer, Network, NetworkError, NetworkSpec, ReverseProxy,
+    Route,
 };
+
+/// The client segment's DNS: every name is the network.
+struct LabDns(SocketAddr);
+
+impl reqwest::dns::Resolve for LabDns {
+    fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let addr = self.0;
+        Box::pin(async move { Ok(Box::new(std::iter::once(addr)) as reqwest::dns::Addrs) })
+    }
+}
 
 /// Why a lab did not start.
 #[derive(Debug, thiserror::Error)]
@@ -99,16 +110,15 @@ impl Lab {
                 what: "the lab network cannot listen",
                 source,
             })?;
-        let mut builder = reqwest::Client::builder()
+        let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
-        for host in network.hosts().all() {
-            builder = builder.resolve(&host, listener.addr());
-        }
-        let http = builder.build().map_err(|e| LabError::Io {
-            what: "cannot build the lab's HTTP client",
-            source: std::io::Error::other(e),
-        })?;
+            .no_proxy()
+            .dns_resolver(Arc::new(LabDns(listener.addr())))
+            .build()
+            .map_err(|e| LabError::Io {
+                what: "cannot build the lab's HTTP client",
+                source: std::io::Error::other(e),
+            })?;
         Ok(Lab {
             name: file.name,
             clock,
@@ -145,8 +155,10 @@ impl Lab {
     pub fn hosts(&self) -> Vec<String> {
         self.network.hosts().all()
     }
-    /// A client on the lab's client segment: lab host names resolve to the network, redirects
-    /// are returned rather than followed, no proxy from the environment.
+    /// A client on the lab's client segment: every host name resolves to the network (a name
+    /// the lab does not have gets the network's 502, never the internet; a URL without a port
+    /// reaches the network's port), redirects are returned rather than followed, and no proxy
+    /// is taken from the environment.
     pub fn http_client(&self) -> reqwest::Client {
         self.http.clone()
     }

@@ -94,7 +94,8 @@ pub struct NetworkSpec {
     /// …). Server FQDNs are routed without being listed.
     #[serde(default)]
     pub exchange_namespaces: Vec<String>,
-    #[serde(default)]
+    /// Each device a one-key map: `- load_balancer: { … }`.
+    #[serde(default, with = "serde_yaml_ng::with::singleton_map_recursive")]
     pub devices: Vec<Device>,
 }
 
@@ -285,8 +286,7 @@ impl Devices {
                     &namespaces,
                 ));
             }
-            if !hosts.is_namespace(&rp.forward_to)
-                && hosts.server_by_fqdn(&rp.forward_to).is_none()
+            if !hosts.is_namespace(&rp.forward_to) && hosts.server_by_fqdn(&rp.forward_to).is_none()
             {
                 return Err(net_err(
                     &rp.forward_to,
@@ -521,14 +521,19 @@ impl Network {
         let body = match Limited::new(body, MAX_BODY).collect().await {
             Ok(c) => c.to_bytes(),
             Err(e) => {
-                let too_big = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+                let too_big = e
+                    .downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some();
                 return Ok(if too_big {
                     text(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         format!("413 Payload Too Large: the lab network forwards at most {MAX_BODY} bytes.\n"),
                     )
                 } else {
-                    text(StatusCode::BAD_REQUEST, "400 Bad Request: the request body could not be read.\n".into())
+                    text(
+                        StatusCode::BAD_REQUEST,
+                        "400 Bad Request: the request body could not be read.\n".into(),
+                    )
                 });
             }
         };
@@ -580,7 +585,9 @@ impl Network {
                 tracing::warn!(error = %e, "lab network: upstream unreachable");
                 return Ok(text(
                     StatusCode::BAD_GATEWAY,
-                    format!("502 Bad Gateway: the service behind '{host_header}' did not answer.\n"),
+                    format!(
+                        "502 Bad Gateway: the service behind '{host_header}' did not answer.\n"
+                    ),
                 ));
             }
         };
@@ -595,14 +602,14 @@ impl Network {
                 ));
             }
         };
-        let chunked = rparts.headers.contains_key(hyper::header::TRANSFER_ENCODING);
+        let chunked = rparts
+            .headers
+            .contains_key(hyper::header::TRANSFER_ENCODING);
         let mut out = Response::new(Full::new(bytes));
         *out.status_mut() = rparts.status;
         let h = out.headers_mut();
         for (name, value) in &rparts.headers {
-            if HOP.contains(&name.as_str())
-                || (chunked && name == hyper::header::CONTENT_LENGTH)
-            {
+            if HOP.contains(&name.as_str()) || (chunked && name == hyper::header::CONTENT_LENGTH) {
                 continue;
             }
             h.append(name.clone(), value.clone());
@@ -735,10 +742,7 @@ mod unit {
 
     fn table() -> HostTable {
         HostTable {
-            namespaces: vec![
-                "mail.contoso.com".into(),
-                "autodiscover.contoso.com".into(),
-            ],
+            namespaces: vec!["mail.contoso.com".into(), "autodiscover.contoso.com".into()],
             servers: vec![
                 ("EX1".into(), "ex1.contoso.com".into()),
                 ("EX2".into(), "ex2.contoso.com".into()),
@@ -807,12 +811,12 @@ mod unit {
         d.put(Device::LoadBalancer(LoadBalancer {
             host: "mail.contoso.com".into(),
             ssl_offload: false,
-            targets: vec!["EX3".into()],
+            targets: vec!["EX11".into()],
         }));
         let e = d.check(&t).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "load balancer for 'mail.contoso.com' targets unknown server 'EX3' (servers: EX1, EX2); did you mean `EX1`?"
+            "load balancer for 'mail.contoso.com' targets unknown server 'EX11' (servers: EX1, EX2); did you mean `EX1`?"
         );
         let mut d = Devices::default();
         d.put(Device::ClientSegment(ClientSegment {
@@ -832,7 +836,10 @@ mod unit {
             split_host("Mail.Contoso.com.:443"),
             ("mail.contoso.com".into(), Some("443".into()))
         );
-        assert_eq!(split_host("mail.contoso.com"), ("mail.contoso.com".into(), None));
+        assert_eq!(
+            split_host("mail.contoso.com"),
+            ("mail.contoso.com".into(), None)
+        );
         assert_eq!(split_host("[::1]:80").1, Some("80".into()));
     }
 }
