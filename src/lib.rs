@@ -1,8 +1,9 @@
-//! hma-lab: an offline lab for Exchange Hybrid Modern Authentication.
+//! hma-lab as a library: what an integration suite drives in-process.
 //!
-//! The two services live in their own crates (`mock-aad`, `mock-exchange`); this crate holds
-//! what ties them into a lab a person can drive: the reference Outlook client ([`client`]) and,
-//! alongside it, the lab, the cmdlet shell and the scenario engine. The `hma-lab` binary is a
-//! thin clap wrapper over this library.
+//! [`lab`] starts a whole lab — mock Azure AD, mock Exchange and the network between them and
+//! the clients — from one lab file and hands back a handle to act on and assert against;
+//! [`client`] is the reference Outlook client that connects through it the way Outlook does.
+//! The `hma-lab` binary is a thin command line over the same pieces.
 
 pub mod client;
+pub mod lab;
