@@ -44,6 +44,18 @@ impl Transport {
         }
     }
 
+    /// A client on `lab`'s client segment: every name resolves to the lab's network (which adds
+    /// `X-Forwarded-Proto: https`, applies load balancers, reverse proxies and blocked
+    /// destinations), URLs are `http://<host>:<network port><path>`, and the lab's clock.
+    pub fn for_lab(lab: &crate::lab::Lab) -> Self {
+        let port = lab.network_addr().port();
+        Transport {
+            http: lab.http_client(),
+            url_for: Arc::new(move |host: &str, path: &str| format!("http://{host}:{port}{path}")),
+            clock: lab.clock().clone(),
+        }
+    }
+
     /// The same transport with another name mapping.
     pub fn with_url_for(
         mut self,

@@ -727,4 +727,6 @@ fn ews_get_inbox() -> String {
 }
 
 #[cfg(test)]
+mod lab_tests;
+#[cfg(test)]
 mod tests;
