@@ -800,3 +800,111 @@ async fn garbage_answers_never_panic_the_client() {
         server.abort();
     }
 }
+
+/// Masks what changes from run to run: correlation ids, session state, codes, NTLM messages,
+/// JWTs. Fixed identifiers (client ids, tenant, mailbox GUID) stay visible.
+fn mask(text: &str) -> String {
+    let mut out = text.to_string();
+    for key in [
+        "client-request-id=",
+        "session_state=",
+        "code=",
+        "NTLM TlRM",
+        "Bearer ey",
+    ] {
+        let mut masked = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(key) {
+            masked.push_str(&rest[..at + key.len()]);
+            let tail = &rest[at + key.len()..];
+            let end = tail.find(['&', '"', ' ', '\n']).unwrap_or(tail.len());
+            if end > 0 {
+                masked.push_str("<masked>");
+            }
+            rest = &tail[end..];
+        }
+        masked.push_str(rest);
+        out = masked;
+    }
+    out
+}
+
+/// One line per exchange: what a Fiddler summary of the run shows.
+fn transcript(s: &ConnectionStatus) -> String {
+    let mut t = format!(
+        "profile={:?} server={} protocol={} authn={} status={} detail={}\n",
+        s.profile,
+        s.server,
+        s.protocol,
+        s.authn.as_deref().unwrap_or("-"),
+        s.status,
+        s.detail.as_deref().unwrap_or("-")
+    );
+    for e in &s.exchanges {
+        t.push_str(&format!(
+            "{} {} {} auth={} -> {}\n",
+            e.step,
+            e.method,
+            e.url,
+            e.authorization.as_deref().unwrap_or("-"),
+            e.status
+        ));
+        for w in &e.www_authenticate {
+            t.push_str(&format!("    www-authenticate: {w}\n"));
+        }
+        if let Some(d) = &e.x_ms_diagnostics {
+            t.push_str(&format!("    x-ms-diagnostics: {d}\n"));
+        }
+        if let Some(l) = &e.location {
+            t.push_str(&format!("    location: {l}\n"));
+        }
+        if let Some(c) = e.aadsts {
+            t.push_str(&format!("    aadsts: {c}\n"));
+        }
+    }
+    mask(&t)
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/client")
+        .join(name);
+    if std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+    assert_eq!(actual, expected, "golden {name} differs");
+}
+
+#[tokio::test]
+async fn golden_transcripts() {
+    let lab = Lab::start().await;
+    let s = lab
+        .outlook(Profile::Outlook2016, "GregT@contoso.com")
+        .connect()
+        .await;
+    golden("outlook2016-happy-path.txt", &transcript(&s));
+    let s = lab
+        .outlook(Profile::Outlook2010, "GregT@contoso.com")
+        .connect()
+        .await;
+    golden("outlook2010-ntlm-rpc.txt", &transcript(&s));
+    lab.set_org(|o| o.org_config.oauth2_client_profile_enabled = false);
+    let s = lab
+        .outlook(Profile::Outlook2016, "GregT@contoso.com")
+        .connect()
+        .await;
+    golden("outlook2016-flighting-4000000.txt", &transcript(&s));
+}
+
+#[test]
+fn mask_hides_volatile_values_only() {
+    assert_eq!(
+        mask("a=7f199a96-50b1-4675-9db0-57b362c5d564&client-request-id=7f199a96-50b1-4675-9db0-57b362c5d564 NTLM TlRMTVNT== x?code=abc&state=1 Bearer eyJx.y authn=NTLM status=x"),
+        "a=7f199a96-50b1-4675-9db0-57b362c5d564&client-request-id=<masked> NTLM TlRM<masked> x?code=<masked>&state=1 Bearer ey<masked> authn=NTLM status=x"
+    );
+    assert_eq!(mask("NTLM"), "NTLM");
+}
