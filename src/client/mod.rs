@@ -64,6 +64,17 @@ impl Profile {
         )
     }
 
+    /// The scenario-file name (`outlook-2016`, …), the inverse of [`Profile::parse`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Outlook2010 => "outlook-2010",
+            Profile::Outlook2013 => "outlook-2013",
+            Profile::Outlook2016 => "outlook-2016",
+            Profile::Outlook2016Mac => "outlook-2016-mac",
+            Profile::NativeEas => "native-eas",
+        }
+    }
+
     /// `User-Agent` on Autodiscover/EWS/RPC requests.
     pub fn user_agent(self) -> &'static str {
         match self {
@@ -596,10 +607,14 @@ impl Outlook {
                 Ok(t) => return Ok(self.keep(t)),
                 Err(AadFailure::Unreachable(e)) => return Err(AadFailure::Unreachable(e)),
                 Err(AadFailure::Error { error, .. }) => {
-                    // invalid_grant (AADSTS50173, 700082, …): the refresh token is dead. Any
-                    // other refusal (an unknown resource, MFA or consent now due) leaves it
-                    // usable for other resources. Either way ADAL goes interactive.
-                    if error == "invalid_grant" {
+                    // A refusal about this resource (unknown resource, MFA or consent now due)
+                    // leaves the refresh token usable for others; anything else (invalid_grant:
+                    // AADSTS50173, 700082, …; the tenant-wide revocation's `unicorn_rampage`)
+                    // means it is dead. Either way ADAL goes interactive.
+                    if !matches!(
+                        error.as_str(),
+                        "invalid_resource" | "interaction_required" | "consent_required"
+                    ) {
                         self.mrrt = None;
                     }
                 }

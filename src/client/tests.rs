@@ -908,3 +908,49 @@ fn mask_hides_volatile_values_only() {
     );
     assert_eq!(mask("NTLM"), "NTLM");
 }
+
+#[tokio::test]
+async fn tenant_wide_revocation_unicorn_kills_the_refresh_token_then_sign_in_again() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2016, "GregT@contoso.com");
+    assert!(o.connect().await.established());
+    lab.clock.advance_secs(60);
+    {
+        let now = lab.aad.state().now();
+        let mut dir = lab.aad.state().dir_mut();
+        dir.tenants[0].tokens_valid_from = Some(now);
+        dir.tenants[0].revocation_response = mock_aad::model::RevocationResponse::Unicorn;
+    }
+    lab.clock.advance_secs(2 * 3600);
+    let s = o.reconnect().await;
+    // The refused refresh token is not tried again: the next step is the sign-in window.
+    assert_eq!(
+        seq(&s)[..2],
+        [
+            row("aad-token", "POST", None, 400),
+            row("aad-authorize", "GET", None, 302)
+        ]
+    );
+    assert_eq!(s.exchanges[0].aadsts, Some(50173));
+    assert!(s.exchanges[0]
+        .response_headers
+        .iter()
+        .any(|(k, v)| k == "cache-control" && v.contains("not-bloody-safe")));
+    assert!(s.exchanges.iter().any(|e| e.step == "aad-authorize"));
+    assert_eq!(s.authn.as_deref(), Some("Bearer"));
+}
+
+#[test]
+fn profile_names_round_trip() {
+    for p in [
+        Profile::Outlook2010,
+        Profile::Outlook2013,
+        Profile::Outlook2016,
+        Profile::Outlook2016Mac,
+        Profile::NativeEas,
+    ] {
+        assert_eq!(Profile::parse(p.name()), Some(p));
+    }
+    assert_eq!(Profile::parse("Outlook 2016"), Some(Profile::Outlook2016));
+    assert_eq!(Profile::parse("outlook-2019"), None);
+}
