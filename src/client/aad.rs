@@ -29,9 +29,9 @@ pub struct TokenSet {
     pub resource: String,
     /// `https://login.windows.net/common`: where the tokens came from.
     pub authority: String,
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, default)]
     pub access_token: String,
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, default)]
     pub refresh_token: Option<String>,
     /// Unix seconds (the v1 response's `expires_on`).
     pub expires_on: i64,

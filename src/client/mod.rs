@@ -228,6 +228,9 @@ impl ConnectionStatus {
     }
 }
 
+/// Recorded in `bearer_rejections` when a token got a 401 without `x-ms-diagnostics`.
+pub const NO_DIAGNOSTIC: &str = "(401 without x-ms-diagnostics)";
+
 /// Why an authenticated request did not get through.
 #[derive(Debug)]
 enum Stop {
@@ -474,7 +477,7 @@ impl Outlook {
             let diag = last.header("x-ms-diagnostics").map(str::to_string);
             if sent_token {
                 self.bearer_rejections
-                    .push(diag.clone().unwrap_or_default());
+                    .push(diag.clone().unwrap_or_else(|| NO_DIAGNOSTIC.to_string()));
             }
             let cs = challenges(&last.header_all("www-authenticate"));
             let auth_uri = cs
@@ -490,8 +493,11 @@ impl Outlook {
                         if r.status != 401 {
                             return finish(r, "Bearer");
                         }
-                        self.bearer_rejections
-                            .push(r.header("x-ms-diagnostics").unwrap_or_default().to_string());
+                        self.bearer_rejections.push(
+                            r.header("x-ms-diagnostics")
+                                .unwrap_or(NO_DIAGNOSTIC)
+                                .to_string(),
+                        );
                         last = r;
                     }
                     Err(AadFailure::Unreachable(_)) => {

@@ -585,6 +585,43 @@ async fn status_serializes_without_token_strings() {
     assert!(json["tokens"][0].get("access_token").is_none());
     let text = json.to_string();
     assert!(!text.contains("eyJ"), "no JWT in the report");
+    let back: ConnectionStatus = serde_json::from_str(&text).expect("reads back");
+    assert_eq!(back.authn, s.authn);
+    assert_eq!(back.exchanges, s.exchanges);
+    assert_eq!(back.tokens[0].claims, s.tokens[0].claims);
+    assert!(back.tokens[0].access_token.is_empty());
+}
+
+#[test]
+fn connecting_is_send_so_scenarios_can_run_in_parallel() {
+    fn is_send<T: Send>(_: &T) {}
+    let http = reqwest::Client::new();
+    let mut o = Outlook::new(
+        Profile::Outlook2016,
+        Settings::contoso("GregT@contoso.com"),
+        Transport::plain_http(http, Clock::frozen_at_unix(0)),
+    );
+    let fut = o.connect();
+    is_send(&fut);
+}
+
+#[test]
+fn settings_read_from_scenario_data() {
+    let s: Settings = serde_json::from_value(serde_json::json!({
+        "user": "GregT@contoso.com",
+        "password": "p",
+        "onprem_logon": "CONTOSO\\GregT",
+        "registry": {"enable_adal": 1, "version": 1}
+    }))
+    .expect("settings");
+    assert_eq!(s.mfa_code, "123456");
+    assert!(s.kmsi);
+    assert_eq!(s.registry.enable_adal, Some(1));
+    assert_eq!(s.onprem_logon, "CONTOSO\\GregT");
+    let bad = serde_json::from_value::<Settings>(serde_json::json!({
+        "user": "u", "password": "p", "onprem_logon": "l", "enableadal": 1
+    }));
+    assert!(bad.is_err(), "unknown fields are refused");
 }
 
 #[tokio::test]
