@@ -181,6 +181,11 @@ impl Wire {
         }
     }
 
+    /// Forgets every cookie (a fresh machine).
+    pub fn clear_cookies(&mut self) {
+        self.cookies.clear();
+    }
+
     /// Sends `req`; `Err` when no response arrived (it is journalled either way).
     pub async fn send(&mut self, req: Req) -> Result<Resp, String> {
         let parsed = url::Url::parse(&req.url).map_err(|e| format!("bad URL {}: {e}", req.url))?;

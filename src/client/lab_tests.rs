@@ -16,11 +16,7 @@ async fn lab(name: &str) -> Lab {
 }
 
 fn outlook(lab: &Lab, profile: Profile) -> Outlook {
-    Outlook::new(
-        profile,
-        Settings::contoso("GregT@contoso.com"),
-        Transport::for_lab(lab),
-    )
+    Outlook::for_lab(lab, profile, "GregT@contoso.com")
 }
 
 #[tokio::test]

@@ -286,12 +286,18 @@ impl Outlook {
         }
     }
 
-    /// A first start: empty token cache and SSO cookies kept by the machine are dropped, then
-    /// Autodiscover and the mailbox connection.
+    /// A first start on a fresh machine: the token cache and the Azure AD session cookies are
+    /// dropped, then Autodiscover and the mailbox connection.
     pub async fn connect(&mut self) -> ConnectionStatus {
         self.tokens.clear();
         self.mrrt = None;
+        self.wire.clear_cookies();
         self.run().await
+    }
+
+    /// Outlook for `user` with the lab's Contoso settings, on `lab`'s client segment.
+    pub fn for_lab(lab: &crate::lab::Lab, profile: Profile, user: &str) -> Outlook {
+        Outlook::new(profile, Settings::contoso(user), Transport::for_lab(lab))
     }
 
     /// Connects again with the cached tokens (expired ones are refreshed silently first).

@@ -991,3 +991,28 @@ fn profile_names_round_trip() {
     assert_eq!(Profile::parse("Outlook 2016"), Some(Profile::Outlook2016));
     assert_eq!(Profile::parse("outlook-2019"), None);
 }
+
+#[tokio::test]
+async fn the_azure_ad_session_is_reused_on_reconnect_but_not_on_a_fresh_connect() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2016, "GregT@contoso.com");
+    assert!(o.connect().await.established());
+    // Azure AD forgets every refresh token: the refresh fails (AADSTS9002313), the sign-in
+    // window opens with the session cookie and closes at once with a code.
+    lab.aad.state().grants().refresh.clear();
+    lab.clock.advance_secs(2 * 3600);
+    let s = o.reconnect().await;
+    assert_eq!(s.exchanges[0].aadsts, Some(9002313), "{s:#?}");
+    let authorize = &s.exchanges[1];
+    assert_eq!(authorize.step, "aad-authorize");
+    assert!(authorize
+        .request_header("cookie")
+        .is_some_and(|c| c.contains("ESTSAUTH=")));
+    assert_eq!(authorize.status, 302);
+    assert_eq!(s.authn.as_deref(), Some("Bearer"));
+    // A fresh machine has no session: the pages are shown again.
+    let s = o.connect().await;
+    assert_eq!(s.exchanges[1].step, "aad-authorize");
+    assert_eq!(s.exchanges[1].request_header("cookie"), None);
+    assert_eq!(s.exchanges[1].status, 200);
+}
