@@ -111,6 +111,12 @@ fn facts(ctx: &SurfaceCtx, mb: &Mailbox) -> Facts {
     }
 }
 
+/// MAPI over HTTP is offered when the organization enables it and the mailbox's server has it
+/// (Exchange 2010 has no MAPI/HTTP).
+fn mapi_http_for(ctx: &SurfaceCtx, f: &Facts) -> bool {
+    ctx.org.org_config.mapi_http_enabled && f.server.version != ExchangeVersion::Ex2010
+}
+
 /// `ServerVersion` packed as Outlook expects: `0111`, 6-bit major, 6-bit minor, `1`, 15-bit build.
 pub fn server_version_hex(v: ExchangeVersion) -> String {
     let (major, minor, build, _) = v.build();
@@ -279,7 +285,7 @@ fn pox(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
         return pox_mobilesync(&f);
     }
     let mapi = header_str(parts, "x-mapihttpcapability").map(str::trim) == Some("1")
-        && ctx.org.org_config.mapi_http_enabled;
+        && mapi_http_for(ctx, &f);
     pox_outlook(ctx, &f, mapi)
 }
 
@@ -559,7 +565,7 @@ fn setting_value(ctx: &SurfaceCtx, f: &Facts, name: &str) -> Option<String> {
     };
     let owa = |internal: bool| url(srv, VdirKind::Owa, internal).map(|u| with_slash(&u));
     let mapi = |internal: bool, ep: &str| {
-        if !ctx.org.org_config.mapi_http_enabled {
+        if !mapi_http_for(ctx, f) {
             return None;
         }
         url(srv, VdirKind::Mapi, internal)
@@ -591,7 +597,7 @@ fn setting_value(ctx: &SurfaceCtx, f: &Facts, name: &str) -> Option<String> {
         "ShowGalAsDefaultView" => "True".into(),
         "UserMSOnline" => "False".into(),
         "MapiHttpEnabled" | "MapiHttpEnabledForUser" => {
-            if ctx.org.org_config.mapi_http_enabled {
+            if mapi_http_for(ctx, f) {
                 "True".into()
             } else {
                 "False".into()
@@ -873,6 +879,15 @@ mod tests {
         let ctx = ctx_for(org, Some(0));
         let a = pox_call(&ctx, &[("X-MapiHttpCapability", "1")], POX_REQ).await;
         assert!(!a.text().contains("mapiHttp"));
+
+        // A mailbox on Exchange 2010: no MAPI/HTTP, and the 2010 ServerVersion.
+        let ctx = ctx_for(org_with(ExchangeVersion::Ex2010), Some(0));
+        let a = pox_call(&ctx, &[("X-MapiHttpCapability", "1")], POX_REQ).await;
+        assert!(!a.text().contains("mapiHttp"));
+        assert!(a.text().contains(&format!(
+            "<ServerVersion>{}</ServerVersion>",
+            server_version_hex(ExchangeVersion::Ex2010)
+        )));
     }
 
     #[tokio::test]

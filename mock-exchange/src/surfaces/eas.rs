@@ -114,6 +114,7 @@ mod tests {
         assert_eq!(a.header("allow"), Some("OPTIONS,POST"));
         assert_eq!(a.header("public"), Some("OPTIONS,POST"));
         assert!(a.body.is_empty());
+        golden("eas_options.head", a.head().as_bytes());
 
         let ctx = ctx_for(org_with(ExchangeVersion::Ex2013), Some(0));
         let a = call(

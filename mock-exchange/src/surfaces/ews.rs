@@ -111,6 +111,9 @@ pub enum Code {
     InvalidRecipients,
     MessageDispositionRequired,
     InvalidOperation,
+    UnsupportedPathForQuery,
+    InvalidRestriction,
+    InvalidPropertySet,
 }
 
 impl Code {
@@ -127,6 +130,9 @@ impl Code {
             Code::InvalidRecipients => "ErrorInvalidRecipients",
             Code::MessageDispositionRequired => "ErrorMessageDispositionRequired",
             Code::InvalidOperation => "ErrorInvalidOperation",
+            Code::UnsupportedPathForQuery => "ErrorUnsupportedPathForQuery",
+            Code::InvalidRestriction => "ErrorInvalidRestriction",
+            Code::InvalidPropertySet => "ErrorInvalidPropertySet",
         }
     }
 
@@ -143,6 +149,9 @@ impl Code {
             Code::InvalidRecipients => "At least one recipient isn't valid.",
             Code::MessageDispositionRequired => "MessageDisposition attribute is required.",
             Code::InvalidOperation => "The operation isn't valid.",
+            Code::UnsupportedPathForQuery => "The property path is not supported for a query.",
+            Code::InvalidRestriction => "The restriction is invalid.",
+            Code::InvalidPropertySet => "Set action is invalid for property.",
         }
     }
 }
@@ -351,6 +360,8 @@ fn run(ctx: &SurfaceCtx, root: &Element) -> Result<Response, Fault> {
         "GetItem" => ("GetItem", e.get_item(op)?),
         "CreateItem" => ("CreateItem", e.create_item(op)?),
         "ResolveNames" => ("ResolveNames", e.resolve_names(op)?),
+        "UpdateItem" => ("UpdateItem", e.update_item(op)?),
+        "DeleteItem" => ("DeleteItem", e.delete_item(op)?),
         _ => return Err(Fault::InvalidRequest),
     };
     Ok(envelope(ctx, name, &messages))
@@ -896,6 +907,9 @@ impl Ews<'_> {
         let Some(parents) = op.child(NS_M, "ParentFolderIds") else {
             return Err(Fault::incomplete(op, "ParentFolderIds"));
         };
+        let restriction = op
+            .child(NS_M, "Restriction")
+            .and_then(|r| r.children.first());
         self.with_mine(|data| {
             let refs = self.resolve_folders(parents, data)?;
             Ok(refs
@@ -907,6 +921,17 @@ impl Ews<'_> {
                         } else {
                             Vec::new()
                         };
+                        if let Some(r) = restriction {
+                            let mut kept = Vec::new();
+                            for it in items {
+                                match restrict::matches(r, it) {
+                                    Ok(true) => kept.push(it),
+                                    Ok(false) => {}
+                                    Err(code) => return err_msg("FindItem", code, ""),
+                                }
+                            }
+                            items = kept;
+                        }
                         if ascending {
                             items.reverse();
                         }
@@ -933,7 +958,6 @@ impl Ews<'_> {
         let Some(ids) = op.child(NS_M, "ItemIds") else {
             return Err(Fault::incomplete(op, "ItemIds"));
         };
-        let org = &self.ctx.org;
         self.with_mine(|data| {
             let mut out = String::new();
             for el in &ids.children {
@@ -946,18 +970,9 @@ impl Ews<'_> {
                         ),
                     ));
                 }
-                let res = match EwsId::decode(el.attr("Id").unwrap_or_default()) {
-                    None => Err(Code::InvalidIdMalformed),
-                    Some(id) if id.mailbox != data.guid => {
-                        Err(if org.mailbox_by_guid(id.mailbox).is_some() {
-                            Code::AccessDenied
-                        } else {
-                            Code::ItemNotFound
-                        })
-                    }
-                    Some(id) if id.kind != IdKind::Item => Err(Code::ItemNotFound),
-                    Some(id) => data.item(id.serial).ok_or(Code::ItemNotFound),
-                };
+                let res = self
+                    .resolve_item(el, data)
+                    .and_then(|s| data.item(s).ok_or(Code::ItemNotFound));
                 out.push_str(&match res {
                     Ok(it) => ok_msg(
                         "GetItem",
@@ -968,6 +983,145 @@ impl Ews<'_> {
                     ),
                     Err(code) => err_msg("GetItem", code, "<m:Items/>"),
                 });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Resolves a `t:ItemId` against the caller's mailbox.
+    fn resolve_item(&self, el: &Element, data: &MailboxData) -> Result<u32, Code> {
+        match EwsId::decode(el.attr("Id").unwrap_or_default()) {
+            None => Err(Code::InvalidIdMalformed),
+            Some(id) if id.mailbox != data.guid => {
+                Err(if self.ctx.org.mailbox_by_guid(id.mailbox).is_some() {
+                    Code::AccessDenied
+                } else {
+                    Code::ItemNotFound
+                })
+            }
+            Some(id) if id.kind != IdKind::Item => Err(Code::ItemNotFound),
+            Some(id) => data
+                .item(id.serial)
+                .map(|i| i.serial)
+                .ok_or(Code::ItemNotFound),
+        }
+    }
+
+    // -- UpdateItem / DeleteItem ---------------------------------------------------------------
+
+    fn update_item(&self, op: &Element) -> Result<String, Fault> {
+        let Some(changes) = op.child(NS_M, "ItemChanges") else {
+            return Err(Fault::incomplete(op, "ItemChanges"));
+        };
+        self.with_mine(|data| {
+            let mut out = String::new();
+            for ch in changes.children_named(NS_T, "ItemChange") {
+                let Some(id_el) = ch.child(NS_T, "ItemId") else {
+                    return Err(Fault::incomplete(ch, "ItemId"));
+                };
+                let serial = match self.resolve_item(id_el, data) {
+                    Ok(s) => s,
+                    Err(code) => {
+                        out.push_str(&err_msg("UpdateItem", code, "<m:Items/>"));
+                        continue;
+                    }
+                };
+                let mut result = Ok(());
+                let mut updated = data.item(serial).cloned();
+                if let (Some(it), Some(updates)) = (updated.as_mut(), ch.child(NS_T, "Updates")) {
+                    for u in &updates.children {
+                        let uri = u
+                            .child(NS_T, "FieldURI")
+                            .and_then(|f| f.attr("FieldURI"))
+                            .unwrap_or_default();
+                        let value = u
+                            .children
+                            .iter()
+                            .find(|c| c.name == "Message" || c.name == "Item")
+                            .and_then(|m| m.children.first());
+                        let set = u.name == "SetItemField";
+                        match (uri, set, value) {
+                            ("message:IsRead", true, Some(v)) => {
+                                // xs:boolean: exchangelib writes `1`, others `true`.
+                                it.is_read = matches!(v.text.trim(), "true" | "1")
+                            }
+                            ("item:Subject", true, Some(v)) => it.subject = v.text.clone(),
+                            ("item:Subject", false, _) => it.subject.clear(),
+                            ("item:Body", true, Some(v)) => {
+                                it.body = v.text.clone();
+                                it.body_type = match v.attr("BodyType") {
+                                    Some("HTML") => "HTML".into(),
+                                    _ => "Text".into(),
+                                };
+                            }
+                            _ => {
+                                result = Err(Code::InvalidPropertySet);
+                                break;
+                            }
+                        }
+                    }
+                }
+                let Some(mut it) = updated else {
+                    out.push_str(&err_msg("UpdateItem", Code::ItemNotFound, "<m:Items/>"));
+                    continue;
+                };
+                if let Err(code) = result {
+                    out.push_str(&err_msg("UpdateItem", code, "<m:Items/>"));
+                    continue;
+                }
+                it.change += 1;
+                let id = data.item_id(&it);
+                let ck = change_key(data.guid, IdKind::Item, it.change);
+                if let Some(slot) = data.item_mut(serial) {
+                    *slot = it;
+                }
+                out.push_str(&ok_msg(
+                    "UpdateItem",
+                    &format!(
+                        "<m:Items><t:Message><t:ItemId Id=\"{}\" ChangeKey=\"{ck}\"/></t:Message></m:Items><m:ConflictResults><t:Count>0</t:Count></m:ConflictResults>",
+                        id.encode()
+                    ),
+                ));
+            }
+            Ok(out)
+        })
+    }
+
+    fn delete_item(&self, op: &Element) -> Result<String, Fault> {
+        let delete_type = op.attr("DeleteType").unwrap_or_default();
+        if !["HardDelete", "SoftDelete", "MoveToDeletedItems"].contains(&delete_type) {
+            return Err(Fault::enumeration(
+                op,
+                "The 'DeleteType' attribute",
+                delete_type,
+                "DisposalType",
+            ));
+        }
+        let Some(ids) = op.child(NS_M, "ItemIds") else {
+            return Err(Fault::incomplete(op, "ItemIds"));
+        };
+        self.with_mine(|data| {
+            let mut out = String::new();
+            for el in &ids.children {
+                match self.resolve_item(el, data) {
+                    Err(code) => out.push_str(&err_msg("DeleteItem", code, "")),
+                    Ok(serial) => {
+                        let deleted = data.folder_by_name("deleteditems").map(|f| f.serial);
+                        let in_deleted = data.item(serial).map(|i| i.folder) == deleted;
+                        match (delete_type, deleted) {
+                            ("MoveToDeletedItems", Some(d)) if !in_deleted => {
+                                if let Some(it) = data.item_mut(serial) {
+                                    it.folder = d;
+                                    it.change += 1;
+                                }
+                            }
+                            _ => {
+                                data.remove_item(serial);
+                            }
+                        }
+                        out.push_str(&ok_msg("DeleteItem", ""));
+                    }
+                }
             }
             Ok(out)
         })
@@ -1319,6 +1473,8 @@ impl Page {
         )
     }
 }
+
+mod restrict;
 
 #[cfg(test)]
 mod tests;

@@ -223,6 +223,10 @@ pub fn handle(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
         "/mapi/nspi" => "nspi",
         _ => return not_found(),
     };
+    if ctx.server.version == crate::model::ExchangeVersion::Ex2010 {
+        // Exchange 2010 has no MAPI over HTTP endpoint at all.
+        return not_found();
+    }
     if parts.method != Method::POST {
         return error_page(ctx, ResponseCode::InvalidVerb);
     }
@@ -374,6 +378,19 @@ pub fn handle(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
                     .u32(0),
                 // StatusCode, ErrorCode, EventPending, AuxiliaryBufferSize.
                 "NotificationWait" => Bin::default().u32(0).u32(0).u32(0).u32(0),
+                // StatusCode, ErrorCode, ServerUrl (UTF-16, NUL-terminated), aux size.
+                "GetMailboxUrl" | "GetAddressBookUrl" => {
+                    let ep = if kind == "GetMailboxUrl" {
+                        "emsmdb"
+                    } else {
+                        "nspi"
+                    };
+                    let url = format!(
+                        "{}://{}/mapi/{ep}/?MailboxId={}@{}",
+                        ctx.scheme, ctx.host, target.guid, ctx.org.domain
+                    );
+                    Bin::default().u32(0).u32(0).utf16_z(&url).u32(0)
+                }
                 _ => Bin::default().u32(0).u32(EC_NOT_SUPPORTED).u32(0),
             };
             success(ctx, &req, bin.0, &cookies)
@@ -489,6 +506,7 @@ mod tests {
         let bin = &a.body[head.len()..];
         assert_eq!(&bin[..8], &[0u8; 8], "StatusCode 0, ErrorCode 0");
         golden("mapi_connect.bin", &a.body);
+        golden("mapi_connect.head", a.head().as_bytes());
         let cookies = set_cookies(&a);
         assert!(cookies.starts_with("MapiContext="), "{cookies}");
         assert!(cookies.contains("; MapiSequence=0-"), "{cookies}");
@@ -530,6 +548,7 @@ mod tests {
         assert_eq!(a.header("x-responsecode"), Some("7"));
         assert_eq!(a.header("content-type"), Some("text/html"));
         golden("mapi_error_missing_header.html", &a.body);
+        golden("mapi_error_missing_header.head", a.head().as_bytes());
 
         let a = call(
             &ctx,
@@ -610,9 +629,36 @@ mod tests {
         let cookies = set_cookies(&a);
         let a = mapi(&ctx, "nspi", "GetProps", Some(&cookies), vec![]).await;
         assert_eq!(a.header("x-responsecode"), Some("0"));
+        let context = cookies.split("; ").next().unwrap().to_string();
+        let seq = set_cookies(&a);
+        let a = mapi(
+            &ctx,
+            "nspi",
+            "GetMailboxUrl",
+            Some(&format!("{context}; {seq}")),
+            vec![],
+        )
+        .await;
+        assert_eq!(a.header("x-responsecode"), Some("0"));
+        let bin = &a.body[a.body.len() - (8 + 2 * 96 + 2 + 4)..];
+        let url: Vec<u16> = bin[8..8 + 2 * 96]
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(
+            String::from_utf16(&url).unwrap(),
+            format!("https://mail.contoso.com/mapi/emsmdb/?MailboxId={GREG_GUID}@contoso.com")
+        );
         // An nspi context is not an emsmdb context.
         let a = mapi(&ctx, "emsmdb", "Execute", Some(&cookies), vec![]).await;
         assert_eq!(a.header("x-responsecode"), Some("6"));
+    }
+
+    #[tokio::test]
+    async fn exchange_2010_has_no_mapi_http() {
+        let ctx = ctx_for(org_with(crate::model::ExchangeVersion::Ex2010), Some(0));
+        let a = mapi(&ctx, "emsmdb", "Connect", None, connect_body()).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]

@@ -236,6 +236,68 @@ mod tests {
         assert_eq!(name_guid("x").get_version_num(), 4);
     }
 
+    /// Every surface, fed junk on its own paths and on odd ones, answers without panicking.
+    #[tokio::test]
+    async fn junk_never_panics_any_surface() {
+        use axum::http::Method;
+        let ctx = testing::greg();
+        let anon = testing::ctx_for(testing::org(), None);
+        let paths: &[(VdirKind, &str)] = &[
+            (VdirKind::Autodiscover, "/autodiscover/autodiscover.xml"),
+            (VdirKind::Autodiscover, "/autodiscover/autodiscover.svc"),
+            (
+                VdirKind::Autodiscover,
+                "/autodiscover/autodiscover.json/v1.0/%FF%00?Protocol=%00",
+            ),
+            (VdirKind::Ews, "/EWS/Exchange.asmx"),
+            (VdirKind::Mapi, "/mapi/emsmdb/?MailboxId=%zz"),
+            (
+                VdirKind::Mapi,
+                "/mapi/nspi/?MailboxId=e1ce3d66-8b4b-4b4a-9b5c-7b0f6a1c2d3e@contoso.com",
+            ),
+            (VdirKind::Oab, "/OAB/../../etc/passwd"),
+            (VdirKind::Eas, "/Microsoft-Server-ActiveSync?Cmd"),
+            (VdirKind::Owa, "/owa/auth.owa"),
+            (
+                VdirKind::Owa,
+                "/owa/auth/logon.aspx?url=%FF&reason=999999999999",
+            ),
+            (VdirKind::Ecp, "/ecp/x"),
+            (VdirKind::Rpc, "/rpc/rpcproxy.dll?x"),
+        ];
+        let bodies: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0xff; 64],
+            b"<".to_vec(),
+            b"<?xml version=\"1.0\"?><a xmlns=\"x\"><b>&#xD800;</b></a>".to_vec(),
+            b"\0\0\0\0\x01".to_vec(),
+            "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><m:GetFolder xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages\"/></s:Body></s:Envelope>".as_bytes().to_vec(),
+        ];
+        let hdrs = [
+            ("x-requesttype", "Execute"),
+            ("x-requestid", "{x}:1"),
+            ("x-clientinfo", "{y}"),
+            ("cookie", "MapiContext=;;=;MapiSequence"),
+            ("x-mapihttpcapability", "1"),
+            ("content-length", "99999999999999999999"),
+        ];
+        for c in [&ctx, &anon] {
+            for (kind, path) in paths {
+                for body in &bodies {
+                    for m in [Method::GET, Method::POST, Method::OPTIONS] {
+                        let a = testing::call(c, *kind, m, path, &hdrs, body.clone()).await;
+                        // A 500 is only ever a well-formed SOAP fault, never a crash page.
+                        if a.status == StatusCode::INTERNAL_SERVER_ERROR {
+                            let root = xml::parse(&a.body).expect("fault is XML");
+                            assert!(root.is(xml::NS_SOAP, "Envelope"), "{path}");
+                            assert!(a.text().contains("<s:Fault>"), "{path}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[tokio::test]
     async fn oversized_bodies_get_413_before_parsing() {
         let ctx = testing::greg();

@@ -238,6 +238,7 @@ mod tests {
             a.header("location"),
             Some("https://mail.contoso.com/owa/auth/logon.aspx?url=https%3a%2f%2fmail.contoso.com%2fowa%2f&reason=0")
         );
+        golden("owa_redirect.head", a.head().as_bytes());
         let a = call(&ctx, VdirKind::Ecp, Method::GET, "/ecp/", &[], "").await;
         assert_eq!(
             a.header("location"),

@@ -419,7 +419,7 @@ impl MailboxData {
             .map(|f| f.serial)
             .ok_or(StoreError::FolderNotFound)?;
         let serial = self.next_item;
-        self.next_item += 1;
+        self.next_item = serial.checked_add(1).ok_or(StoreError::QuotaExceeded)?;
         item.serial = serial;
         item.folder = folder;
         if item.internet_message_id.is_empty() {
@@ -432,6 +432,18 @@ impl MailboxData {
         }
         self.items.push(item);
         Ok(serial)
+    }
+
+    /// A mutable item by serial.
+    pub fn item_mut(&mut self, serial: u32) -> Option<&mut Item> {
+        self.items.iter_mut().find(|i| i.serial == serial)
+    }
+
+    /// Removes an item; `false` when it was not there.
+    pub fn remove_item(&mut self, serial: u32) -> bool {
+        let before = self.items.len();
+        self.items.retain(|i| i.serial != serial);
+        self.items.len() != before
     }
 
     /// RFC 3339 of an instant, the EWS `dateTime` form (`2018-01-02T09:00:00Z`).

@@ -190,6 +190,15 @@ impl Answer {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+    /// Status line and headers as `Name: value` lines, in the order the surface set them, for
+    /// header golden files.
+    pub fn head(&self) -> String {
+        let mut out = format!("{}\n", self.status);
+        for (k, v) in &self.headers {
+            out.push_str(&format!("{}: {}\n", k, v.to_str().unwrap_or("<binary>")));
+        }
+        out
+    }
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

@@ -600,8 +600,16 @@ items = list(a.inbox.all().order_by("-datetime_received")[:2])
 assert [i.subject for i in items] == ["Lunch?", "HMA rollout plan"], [i.subject for i in items]
 assert items[0].sender.email_address == "MeganB@fabrikam.com"
 assert a.inbox.total_count == 3 and a.inbox.unread_count == 2, (a.inbox.total_count, a.inbox.unread_count)
+assert a.inbox.filter(is_read=False).count() == 2
+assert [i.subject for i in a.inbox.filter(subject__icontains="hma")] == ["HMA rollout plan"]
 full = a.inbox.get(id=items[1].id)
 assert full.body == "Body of 'HMA rollout plan'.", full.body
+full.is_read = True
+full.save(update_fields=["is_read"])
+assert a.inbox.filter(is_read=False).count() == 1
+items[0].move_to_trash()
+a.trash.refresh(); a.inbox.refresh()
+assert a.trash.total_count == 1 and a.inbox.total_count == 2, (a.trash.total_count, a.inbox.total_count)
 Message(account=a, subject="hello", body="hi", to_recipients=[Mailbox(email_address="AlexW@contoso.com")]).send_and_save()
 m = Message(account=a, folder=a.drafts, subject="draft", body="x")
 m.save()
@@ -697,4 +705,87 @@ async fn real_ews_javascript_api_reads_the_inbox_and_sends() {
     assert!(stdout.contains("ok"));
     assert_eq!(count(&ctx, 1, "inbox"), 1);
     assert_eq!(count(&ctx, 0, "drafts"), 1);
+}
+
+#[tokio::test]
+async fn find_item_restrictions_as_exchangelib_writes_them() {
+    let ctx = greg();
+    let q = |restriction: &str| {
+        xl("Exchange2016", &format!("<m:FindItem Traversal=\"Shallow\"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI=\"item:Subject\"/></t:AdditionalProperties></m:ItemShape><m:IndexedPageItemView MaxEntriesReturned=\"100\" Offset=\"0\" BasePoint=\"Beginning\"/><m:Restriction>{restriction}</m:Restriction><m:ParentFolderIds>{INBOX}</m:ParentFolderIds></m:FindItem>"))
+    };
+    let subjects = |a: &Answer| -> Vec<String> {
+        let m = messages(a, "FindItem");
+        m[0].path(&[(NS_M, "RootFolder"), (NS_T, "Items")])
+            .map(|i| {
+                i.children
+                    .iter()
+                    .filter_map(|c| c.child_text(NS_T, "Subject").map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // account.inbox.filter(is_read=False)
+    let a = post(&ctx, q("<t:IsEqualTo><t:FieldURI FieldURI=\"message:IsRead\"/><t:FieldURIOrConstant><t:Constant Value=\"false\"/></t:FieldURIOrConstant></t:IsEqualTo>")).await;
+    assert_eq!(subjects(&a), ["Lunch?", "HMA rollout plan"]);
+    // filter(subject__icontains="hma") & filter(datetime_received__gte=...)
+    let a = post(&ctx, q("<t:And><t:Contains ContainmentMode=\"Substring\" ContainmentComparison=\"IgnoreCase\"><t:FieldURI FieldURI=\"item:Subject\"/><t:Constant Value=\"hma\"/></t:Contains><t:IsGreaterThanOrEqualTo><t:FieldURI FieldURI=\"item:DateTimeReceived\"/><t:FieldURIOrConstant><t:Constant Value=\"2018-02-28T00:00:00Z\"/></t:FieldURIOrConstant></t:IsGreaterThanOrEqualTo></t:And>")).await;
+    assert_eq!(subjects(&a), ["HMA rollout plan"]);
+    let m = messages(&a, "FindItem");
+    assert_eq!(
+        m[0].child(NS_M, "RootFolder")
+            .unwrap()
+            .attr("TotalItemsInView"),
+        Some("1")
+    );
+    // Not + Or.
+    let a = post(&ctx, q("<t:Not><t:Or><t:IsEqualTo><t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURIOrConstant><t:Constant Value=\"lunch?\"/></t:FieldURIOrConstant></t:IsEqualTo><t:IsEqualTo><t:FieldURI FieldURI=\"message:From\"/><t:FieldURIOrConstant><t:Constant Value=\"AlexW@contoso.com\"/></t:FieldURIOrConstant></t:IsEqualTo></t:Or></t:Not>")).await;
+    assert_eq!(subjects(&a), Vec::<String>::new());
+    // Unsupported property and broken constant.
+    let a = post(&ctx, q("<t:IsEqualTo><t:FieldURI FieldURI=\"calendar:Start\"/><t:FieldURIOrConstant><t:Constant Value=\"x\"/></t:FieldURIOrConstant></t:IsEqualTo>")).await;
+    assert_eq!(
+        code(&messages(&a, "FindItem")[0]),
+        "ErrorUnsupportedPathForQuery"
+    );
+    let a = post(&ctx, q("<t:IsEqualTo><t:FieldURI FieldURI=\"message:IsRead\"/><t:FieldURIOrConstant><t:Constant Value=\"maybe\"/></t:FieldURIOrConstant></t:IsEqualTo>")).await;
+    assert_eq!(
+        code(&messages(&a, "FindItem")[0]),
+        "ErrorInvalidRestriction"
+    );
+}
+
+#[tokio::test]
+async fn update_and_delete_items() {
+    let ctx = greg();
+    let id = first_inbox_id(&ctx);
+    // exchangelib: item.is_read = True; item.save(update_fields=["is_read"])
+    let a = post(&ctx, xl("Exchange2016", &format!("<m:UpdateItem ConflictResolution=\"AutoResolve\" MessageDisposition=\"SaveOnly\"><m:ItemChanges><t:ItemChange><t:ItemId Id=\"{id}\"/><t:Updates><t:SetItemField><t:FieldURI FieldURI=\"message:IsRead\"/><t:Message><t:IsRead>1</t:IsRead></t:Message></t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"))).await;
+    let m = messages(&a, "UpdateItem");
+    assert_eq!(code(&m[0]), "NoError");
+    golden("ews_updateitem_isread.xml", &a.body);
+    let mb = ctx.user.as_ref().unwrap().mailbox.clone();
+    let serial = EwsId::decode(&id).unwrap().serial;
+    ctx.store.with_mailbox(&mb, None, |d| {
+        let it = d.item(serial).unwrap();
+        assert!(it.is_read);
+        assert_eq!(it.change, 2);
+    });
+    let a = post(&ctx, xl("Exchange2016", &format!("<m:UpdateItem ConflictResolution=\"AutoResolve\" MessageDisposition=\"SaveOnly\"><m:ItemChanges><t:ItemChange><t:ItemId Id=\"{id}\"/><t:Updates><t:SetItemField><t:FieldURI FieldURI=\"item:Size\"/><t:Message><t:Size>1</t:Size></t:Message></t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"))).await;
+    assert_eq!(
+        code(&messages(&a, "UpdateItem")[0]),
+        "ErrorInvalidPropertySet"
+    );
+
+    // item.move_to_trash(), then item.delete()
+    let del = |t: &str| {
+        xl("Exchange2016", &format!("<m:DeleteItem DeleteType=\"{t}\" AffectedTaskOccurrences=\"AllOccurrences\" SendMeetingCancellations=\"SendToNone\"><m:ItemIds><t:ItemId Id=\"{id}\"/></m:ItemIds></m:DeleteItem>"))
+    };
+    let a = post(&ctx, del("MoveToDeletedItems")).await;
+    assert_eq!(code(&messages(&a, "DeleteItem")[0]), "NoError");
+    assert_eq!(count(&ctx, 0, "inbox"), 2);
+    assert_eq!(count(&ctx, 0, "deleteditems"), 1);
+    let a = post(&ctx, del("HardDelete")).await;
+    assert_eq!(code(&messages(&a, "DeleteItem")[0]), "NoError");
+    assert_eq!(count(&ctx, 0, "deleteditems"), 0);
+    let a = post(&ctx, del("HardDelete")).await;
+    assert_eq!(code(&messages(&a, "DeleteItem")[0]), "ErrorItemNotFound");
 }
