@@ -180,9 +180,10 @@ pub async fn start(config: Config) -> std::io::Result<Handle> {
     for (name, addr, listener) in listeners {
         let router = app(state.clone(), &name);
         let (tx, rx) = oneshot::channel::<()>();
+        let (state_for_conn, name_for_conn) = (state.clone(), name.clone());
         let task = tokio::spawn(async move {
             let serve = axum::serve(
-                listener,
+                ntlm::server::track(listener, state_for_conn, &name_for_conn),
                 router.into_make_service_with_connect_info::<SocketAddr>(),
             )
             .with_graceful_shutdown(async move {

@@ -5,8 +5,9 @@
 //! NEGOTIATE_MESSAGE (type 1) gets a 401 with a CHALLENGE_MESSAGE (type 2) shaped as a Windows
 //! member server builds it, the challenge is remembered for that TCP connection only (NTLM is
 //! connection-oriented), and the AUTHENTICATE_MESSAGE (type 3) is verified as NTLMv2 against the
-//! on-premises account's password. NTLMv1 and LM responses are refused, as a server at the modern
-//! `LmCompatibilityLevel` does. The client half ([`client`]) builds type 1 and type 3 messages as
+//! on-premises account's password; the logon then persists on that connection until it closes,
+//! which is why [`server::track`] wraps the listener (it sees connections close). NTLMv1 and LM
+//! responses are refused, as a server at the modern `LmCompatibilityLevel` does. The client half ([`client`]) builds type 1 and type 3 messages as
 //! a Windows client does (NTLMv2, MIC when the server sends a timestamp), so the lab's reference
 //! Outlook client logs on over real HTTP with the same code the tests verify against the
 //! MS-NLMP §4.2.4 test vectors.
@@ -382,13 +383,19 @@ impl Challenge {
         let (name, name_offset) = field(b, 12, "target name")?;
         let target_name = text(name, flags & flags::UNICODE != 0, "target name")?;
         let (target_info, info_offset) = if b.len() >= 48 {
-            let (ti, off) = field(b, 40, "target info")?;
-            (ti.to_vec(), off)
+            field(b, 40, "target info")?
         } else {
-            (Vec::new(), b.len())
+            (&[][..], b.len())
         };
-        parse_av_pairs(&target_info)?;
-        let payload_start = name_offset.min(info_offset);
+        parse_av_pairs(target_info)?;
+        // The Version field exists when no payload starts before its end.
+        let payload_start = [(name, name_offset), (target_info, info_offset)]
+            .iter()
+            .filter(|(s, _)| !s.is_empty())
+            .map(|(_, o)| *o)
+            .min()
+            .unwrap_or(b.len());
+        let target_info = target_info.to_vec();
         let version = (flags & flags::VERSION != 0 && payload_start >= 56 && b.len() >= 56)
             .then(|| (b[48], b[49], u16::from_le_bytes([b[50], b[51]])));
         Ok(Challenge {
@@ -644,7 +651,7 @@ pub mod client {
                 value: utf16le(spn),
             });
         }
-        let av_bytes = if pairs == server_pairs {
+        let av_bytes = if pairs == server_pairs && !ch.target_info.is_empty() {
             // Unchanged: echo the server's bytes exactly.
             ch.target_info.clone()
         } else {
@@ -755,13 +762,19 @@ pub mod client {
 // ---------------------------------------------------------------------------------------------
 
 pub mod server {
-    //! The server half: the type 2 a Windows member server sends, the per-connection store of
-    //! pending challenges, NTLMv2 verification against the lab's accounts, and [`logon`], the
-    //! one call the pipeline makes.
+    //! The server half: the type 2 a Windows member server sends, the per-connection state
+    //! (pending challenges, persisted logons, the listener wrapper that observes connections
+    //! close), NTLMv2 verification against the lab's accounts, and [`logon`], the one call the
+    //! pipeline makes.
 
-    use std::collections::HashMap;
+    use std::collections::{HashMap, HashSet};
     use std::net::SocketAddr;
+    use std::pin::Pin;
     use std::sync::Mutex;
+    use std::task::{Context, Poll};
+
+    use axum::serve::{Listener, ListenerExt, TapIo};
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
     use axum::extract::ConnectInfo;
     use axum::http::request::Parts;
@@ -772,6 +785,7 @@ pub mod server {
     use super::*;
     use crate::model::{Account, AuthMethod, ExchangeVersion, Organization, Server};
     use crate::respond::{self, Challenge as Unauthorized};
+    use crate::state::AppState;
     use crate::surfaces::{AuthedUser, Authn};
 
     /// A pending challenge lives one minute of lab time.
@@ -910,15 +924,38 @@ pub mod server {
     /// (unique per open TCP connection).
     pub type ConnKey = (String, SocketAddr);
 
-    /// Pending challenges by connection: bounded, expiring after [`PENDING_TTL_SECONDS`].
-    #[derive(Debug, Default)]
-    pub struct PendingStore {
-        map: Mutex<HashMap<ConnKey, Pending>>,
+    /// A connection on which NTLM succeeded: IIS keeps it authenticated (the default
+    /// `authPersistSingleRequest="false"`), so later requests on it need no `Authorization`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Authed {
+        pub sid: String,
+        pub scheme: Scheme,
     }
 
-    impl PendingStore {
+    #[derive(Debug, Default)]
+    struct ConnState {
+        pending: HashMap<ConnKey, Pending>,
+        /// Connections accepted by a [`TrackedListener`] and not yet closed.
+        open: HashSet<ConnKey>,
+        authed: HashMap<ConnKey, Authed>,
+    }
+
+    /// Per-connection NTLM state: pending challenges (bounded, expiring after
+    /// [`PENDING_TTL_SECONDS`]) and, for connections whose close is observed (accepted through a
+    /// [`TrackedListener`]), the logon that persists on the connection.
+    #[derive(Debug, Default)]
+    pub struct Connections {
+        inner: Mutex<ConnState>,
+    }
+
+    impl Connections {
+        fn lock(&self) -> std::sync::MutexGuard<'_, ConnState> {
+            self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        }
+
         pub fn insert(&self, key: ConnKey, p: Pending, now: i64) {
-            let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+            let mut st = self.lock();
+            let map = &mut st.pending;
             if map.len() >= MAX_PENDING && !map.contains_key(&key) {
                 map.retain(|_, v| now - v.created <= PENDING_TTL_SECONDS);
                 while map.len() >= MAX_PENDING {
@@ -939,25 +976,176 @@ pub mod server {
 
         /// Removes and returns the connection's pending challenge, if it has not expired.
         pub fn take(&self, key: &ConnKey, now: i64) -> Option<Pending> {
-            let p = self
-                .map
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(key)?;
+            let p = self.lock().pending.remove(key)?;
             (now - p.created <= PENDING_TTL_SECONDS && now >= p.created).then_some(p)
         }
 
+        /// Number of pending handshakes.
         pub fn len(&self) -> usize {
-            self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
+            self.lock().pending.len()
         }
 
         pub fn is_empty(&self) -> bool {
             self.len() == 0
         }
 
-        /// `iisreset`: the worker process and its connections are gone.
+        /// Number of open connections that carry a persisted logon.
+        pub fn authenticated(&self) -> usize {
+            self.lock().authed.len()
+        }
+
+        /// `iisreset`: the worker process is gone, and with it every handshake and logon.
         pub fn clear(&self) {
-            self.map.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            let mut st = self.lock();
+            st.pending.clear();
+            st.authed.clear();
+        }
+
+        /// A tracked connection was accepted.
+        pub fn opened(&self, key: ConnKey) {
+            let mut st = self.lock();
+            st.authed.remove(&key);
+            st.open.insert(key);
+        }
+
+        /// A tracked connection was closed: everything bound to it goes.
+        pub fn closed(&self, key: &ConnKey) {
+            let mut st = self.lock();
+            st.open.remove(key);
+            st.pending.remove(key);
+            st.authed.remove(key);
+        }
+
+        /// Keeps a logon for the connection, only when its close will be observed (otherwise a
+        /// later connection reusing the peer port would inherit it).
+        pub fn remember(&self, key: ConnKey, a: Authed) {
+            let mut st = self.lock();
+            if st.open.contains(&key) {
+                st.authed.insert(key, a);
+            }
+        }
+
+        /// A new handshake on the connection replaces its logon.
+        pub fn forget_logon(&self, key: &ConnKey) {
+            self.lock().authed.remove(key);
+        }
+
+        pub fn logon_of(&self, key: &ConnKey) -> Option<Authed> {
+            self.lock().authed.get(key).cloned()
+        }
+    }
+
+    /// A TCP listener whose connections report their close to [`Connections`], so a logon can
+    /// persist on a connection (as IIS keeps an NTLM connection authenticated) and never outlive
+    /// it. Built by [`track`].
+    pub struct TrackedListener {
+        inner: tokio::net::TcpListener,
+        state: AppState,
+        server: String,
+    }
+
+    /// The accepted stream: a `TcpStream` that tells [`Connections`] when it is dropped (before
+    /// the socket closes, so no new connection can reuse the peer address first).
+    pub struct TrackedStream {
+        io: tokio::net::TcpStream,
+        state: AppState,
+        key: ConnKey,
+    }
+
+    /// Wraps a server's listener for `axum::serve(…, into_make_service_with_connect_info::<SocketAddr>())`
+    /// (the `tap_io` wrapper is what gives `ConnectInfo<SocketAddr>` for a custom listener).
+    pub fn track(
+        listener: tokio::net::TcpListener,
+        state: AppState,
+        server: &str,
+    ) -> TapIo<TrackedListener, fn(&mut TrackedStream)> {
+        fn nothing(_: &mut TrackedStream) {}
+        TrackedListener {
+            inner: listener,
+            state,
+            server: server.to_ascii_uppercase(),
+        }
+        .tap_io(nothing as fn(&mut TrackedStream))
+    }
+
+    impl Listener for TrackedListener {
+        type Io = TrackedStream;
+        type Addr = SocketAddr;
+
+        async fn accept(&mut self) -> (TrackedStream, SocketAddr) {
+            let (io, addr) = Listener::accept(&mut self.inner).await;
+            let key: ConnKey = (self.server.clone(), addr);
+            self.state.ntlm.opened(key.clone());
+            (
+                TrackedStream {
+                    io,
+                    state: self.state.clone(),
+                    key,
+                },
+                addr,
+            )
+        }
+
+        fn local_addr(&self) -> std::io::Result<SocketAddr> {
+            self.inner.local_addr()
+        }
+    }
+
+    impl TrackedStream {
+        /// For tests: a tracked stream over an existing connection.
+        pub fn new(
+            io: tokio::net::TcpStream,
+            state: AppState,
+            server: &str,
+        ) -> std::io::Result<Self> {
+            let key: ConnKey = (server.to_ascii_uppercase(), io.peer_addr()?);
+            state.ntlm.opened(key.clone());
+            Ok(TrackedStream { io, state, key })
+        }
+    }
+
+    impl Drop for TrackedStream {
+        fn drop(&mut self) {
+            self.state.ntlm.closed(&self.key);
+        }
+    }
+
+    impl AsyncRead for TrackedStream {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.io).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for TrackedStream {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            Pin::new(&mut self.io).poll_write(cx, buf)
+        }
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.io).poll_flush(cx)
+        }
+        fn poll_shutdown(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.io).poll_shutdown(cx)
+        }
+        fn poll_write_vectored(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            bufs: &[std::io::IoSlice<'_>],
+        ) -> Poll<std::io::Result<usize>> {
+            Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        }
+        fn is_write_vectored(&self) -> bool {
+            self.io.is_write_vectored()
         }
     }
 
@@ -1057,7 +1245,7 @@ pub mod server {
 
     /// Everything [`logon`] needs from the request.
     pub struct LogonRequest<'a> {
-        pub store: &'a PendingStore,
+        pub store: &'a Connections,
         pub org: &'a Organization,
         pub server: &'a Server,
         /// The vdir side's methods.
@@ -1069,19 +1257,12 @@ pub mod server {
         pub now: OffsetDateTime,
     }
 
-    /// Runs one leg of the handshake. Without a connection identity (a router used without
+    /// Runs one leg of the handshake, or (no `Authorization`, `scheme_word` empty) resumes the
+    /// logon persisted on the connection. Without a connection identity (a router used without
     /// `into_make_service_with_connect_info`) no handshake can be bound to a connection, so the
     /// type 1 gets the challenge set again.
     pub fn logon(r: LogonRequest<'_>) -> Logon {
         use base64::Engine;
-        let scheme = match r.scheme_word {
-            "ntlm" => Scheme::Ntlm,
-            "negotiate" => Scheme::Negotiate,
-            _ => return Logon::Refused,
-        };
-        if !scheme.offered(r.methods) || r.credentials.len() > MAX_TOKEN {
-            return Logon::Refused;
-        }
         let Some(peer) = r
             .parts
             .extensions
@@ -1091,6 +1272,15 @@ pub mod server {
             return Logon::Refused;
         };
         let key: ConnKey = (r.server.name.to_ascii_uppercase(), peer);
+        let scheme = match r.scheme_word {
+            "ntlm" => Scheme::Ntlm,
+            "negotiate" => Scheme::Negotiate,
+            "" => return persisted(&r, &key),
+            _ => return Logon::Refused,
+        };
+        if !scheme.offered(r.methods) || r.credentials.len() > MAX_TOKEN {
+            return Logon::Refused;
+        }
         let Ok(token) = base64::engine::general_purpose::STANDARD.decode(r.credentials.as_bytes())
         else {
             return Logon::Refused;
@@ -1105,6 +1295,7 @@ pub mod server {
         let now_unix = r.now.unix_timestamp();
         match u32::from_le_bytes([token[8], token[9], token[10], token[11]]) {
             1 => {
+                r.store.forget_logon(&key);
                 let Ok(t1) = Negotiate::parse(&token) else {
                     return Logon::Refused;
                 };
@@ -1141,15 +1332,14 @@ pub mod server {
                 }
                 match verify(r.org, &pending, &token, r.now) {
                     Ok(account) => {
-                        let user = r.org.mailbox_of_sid(&account.sid).map(|m| AuthedUser {
-                            account: account.clone(),
-                            mailbox: m.clone(),
-                        });
-                        let authn = match scheme {
-                            Scheme::Ntlm => Authn::Ntlm,
-                            Scheme::Negotiate => Authn::Negotiate,
-                        };
-                        Logon::Done(user, authn)
+                        r.store.remember(
+                            key,
+                            Authed {
+                                sid: account.sid.clone(),
+                                scheme,
+                            },
+                        );
+                        done(r.org, &account, scheme)
                     }
                     Err(why) => {
                         tracing::debug!(reason = ?why, "NTLM logon refused");
@@ -1157,6 +1347,33 @@ pub mod server {
                     }
                 }
             }
+            _ => Logon::Refused,
+        }
+    }
+
+    fn done(org: &Organization, account: &Account, scheme: Scheme) -> Logon {
+        let user = org.mailbox_of_sid(&account.sid).map(|m| AuthedUser {
+            account: account.clone(),
+            mailbox: m.clone(),
+        });
+        let authn = match scheme {
+            Scheme::Ntlm => Authn::Ntlm,
+            Scheme::Negotiate => Authn::Negotiate,
+        };
+        Logon::Done(user, authn)
+    }
+
+    /// A request without `Authorization` on a connection that logged on with NTLM earlier: the
+    /// same user, while this vdir side still offers the scheme and the account is enabled.
+    fn persisted(r: &LogonRequest<'_>, key: &ConnKey) -> Logon {
+        let Some(a) = r.store.logon_of(key) else {
+            return Logon::Refused;
+        };
+        if !a.scheme.offered(r.methods) {
+            return Logon::Refused;
+        }
+        match r.org.account_by_sid(&a.sid) {
+            Some(account) if account.enabled => done(r.org, account, a.scheme),
             _ => Logon::Refused,
         }
     }
@@ -1213,6 +1430,37 @@ mod tests {
     }
 
     #[test]
+    fn tokens_are_found_only_under_their_scheme() {
+        let values = [
+            "Negotiate",
+            "NTLM",
+            "Basic realm=\"mail.contoso.com\"",
+            "Bearer client_id=\"x\"",
+        ];
+        assert_eq!(token_from_headers("NTLM", values), None);
+        let t1 = client::negotiate_message();
+        let v = header_value("NTLM", &t1);
+        assert!(v.starts_with("NTLM TlRMTVNTUAABAAAAl4II4gAA"), "{v}");
+        assert_eq!(
+            token_from_headers("ntlm", ["Negotiate", v.as_str()]),
+            Some(t1.clone())
+        );
+        assert_eq!(token_from_headers("Negotiate", [v.as_str()]), None);
+        let hs = client::Handshake::new("NTLM", "GregT", "CONTOSO", "x");
+        assert_eq!(hs.negotiate_header(), v);
+        assert!(hs.authenticate_header(values).is_none());
+        assert!(matches!(
+            hs.authenticate_header(["NTLM TlRMTVNTUAABAAAA"]),
+            Some(
+                Err(Error::MessageType {
+                    expected: 2,
+                    got: 1
+                }) | Err(Error::Truncated(_))
+            )
+        ));
+    }
+
+    #[test]
     fn rc4_matches_the_classic_vector() {
         // "Key" / "Plaintext" → bbf316e8d940af0ad3 (the well-known RC4 example).
         assert_eq!(hex(&rc4(b"Key", b"Plaintext")), "bbf316e8d940af0ad3");
@@ -1243,7 +1491,7 @@ mod tests {
 
     #[test]
     fn pending_store_is_bounded_and_expires() {
-        let store = server::PendingStore::default();
+        let store = server::Connections::default();
         let p = |created| server::Pending {
             scheme: server::Scheme::Ntlm,
             negotiate: vec![],

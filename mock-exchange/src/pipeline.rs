@@ -229,7 +229,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             Some(u) => u,
             None => return challenge(None, None).await,
         },
-        "ntlm" | "negotiate" => match ntlm::server::logon(ntlm::server::LogonRequest {
+        "ntlm" | "negotiate" | "" => match ntlm::server::logon(ntlm::server::LogonRequest {
             store: &state.ntlm,
             org: &org,
             server: &server,

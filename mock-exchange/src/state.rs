@@ -60,8 +60,8 @@ pub struct Shared {
     pub(crate) listeners: RwLock<HashMap<String, String>>,
     pub aad_url: Option<String>,
     pub(crate) http: reqwest::Client,
-    /// NTLM challenges waiting for their AUTHENTICATE message, by connection.
-    pub ntlm: crate::ntlm::server::PendingStore,
+    /// NTLM per connection: challenges waiting for their AUTHENTICATE message, and logons.
+    pub ntlm: crate::ntlm::server::Connections,
 }
 
 /// Cheap-to-clone handle on the shared state.

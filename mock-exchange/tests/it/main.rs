@@ -7,5 +7,6 @@ mod binary;
 mod cache;
 mod challenges;
 mod labfile;
+mod ntlm;
 mod proxy;
 mod seed;
