@@ -248,6 +248,8 @@ pub struct Outlook {
     /// Latest multi-resource refresh token and the authority that issued it.
     mrrt: Option<(String, String)>,
     bearer_rejections: Vec<String>,
+    /// Hosts whose kept-alive connection carries an NTLM/Negotiate logon, and its scheme.
+    conn_auth: BTreeMap<String, String>,
 }
 
 impl Outlook {
@@ -260,6 +262,7 @@ impl Outlook {
             tokens: BTreeMap::new(),
             mrrt: None,
             bearer_rejections: Vec::new(),
+            conn_auth: BTreeMap::new(),
         }
     }
 
@@ -475,7 +478,17 @@ impl Outlook {
         };
         let r = self.send_with(&req, &first_auth).await?;
         if r.status != 401 {
-            return finish(r, scheme_word(&first_auth));
+            let authn = if first_auth.is_empty() {
+                // No header, yet let in: an NTLM logon persisting on the kept-alive connection
+                // (IIS's default), as the dialog would show it.
+                self.conn_auth
+                    .get(&host_of(&req.url))
+                    .cloned()
+                    .unwrap_or_else(|| "Anonymous".into())
+            } else {
+                scheme_word(&first_auth).to_string()
+            };
+            return finish(r, &authn);
         }
         let mut last = r;
         if modern {
@@ -556,6 +569,7 @@ impl Outlook {
                     .send_with(req, &format!("{scheme} {}", STANDARD.encode(t3)))
                     .await?;
                 if r.status != 401 {
+                    self.conn_auth.insert(host_of(&req.url), scheme.to_string());
                     return finish(r, scheme);
                 }
                 return Err(Stop::Failed(format!("{scheme} logon refused")));

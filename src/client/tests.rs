@@ -1016,3 +1016,20 @@ async fn the_azure_ad_session_is_reused_on_reconnect_but_not_on_a_fresh_connect(
     assert_eq!(s.exchanges[1].request_header("cookie"), None);
     assert_eq!(s.exchanges[1].status, 200);
 }
+
+#[tokio::test]
+async fn an_ntlm_logon_persisting_on_the_connection_is_reported_as_ntlm() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2010, "GregT@contoso.com");
+    assert_eq!(o.connect().await.authn.as_deref(), Some("NTLM"));
+    let s = o.reconnect().await;
+    assert_eq!(
+        seq(&s),
+        vec![
+            row("autodiscover", "POST", None, 200),
+            row("rpc", "RPC_IN_DATA", None, 200),
+        ],
+        "IIS keeps the connection authenticated"
+    );
+    assert_eq!(s.authn.as_deref(), Some("NTLM"));
+}
