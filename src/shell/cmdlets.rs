@@ -862,13 +862,22 @@ pub fn find_param(spec: &CmdletSpec, typed: &str) -> Result<&'static ParamSpec, 
     match matches.len() {
         1 => Ok(matches[0]),
         0 => {
-            let hint = nearest(typed, params.iter().map(|p| p.name))
-                .map(|n| {
-                    format!(
-                        "did you mean -{n}? {} takes: {}",
-                        spec.name,
-                        own_names(spec)
-                    )
+            let mapi_oauth = spec.op == Op::SetVdir(VdirType::Mapi)
+                && typed.eq_ignore_ascii_case("OAuthAuthentication");
+            let hint = if mapi_oauth {
+                Some("/mapi has no OAuth switch; list the methods explicitly: -IISAuthenticationMethods Ntlm, OAuth, Negotiate".to_string())
+            } else {
+                None
+            };
+            let hint = hint
+                .or_else(|| {
+                    nearest(typed, params.iter().map(|p| p.name)).map(|n| {
+                        format!(
+                            "did you mean -{n}? {} takes: {}",
+                            spec.name,
+                            own_names(spec)
+                        )
+                    })
                 })
                 .or_else(|| Some(format!("{} takes: {}", spec.name, own_names(spec))));
             Err(binding_error(

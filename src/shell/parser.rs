@@ -43,6 +43,7 @@ pub fn parse_line(line: &str) -> Result<Script, ShellError> {
     let mut p = Parser {
         s: text.chars().collect(),
         i: 0,
+        depth: 0,
         text: text.to_string(),
         notes: Vec::new(),
     };
@@ -72,9 +73,14 @@ pub fn strip_prompt(line: &str) -> &str {
     t
 }
 
+/// How deeply `(`, `{`, `$(` and `@(` may nest: the lab parses recursively and keeps the
+/// stack bounded for hostile input (PowerShell itself allows more).
+pub const MAX_NESTING: usize = 32;
+
 struct Parser {
     s: Vec<char>,
     i: usize,
+    depth: usize,
     text: String,
     notes: Vec<String>,
 }
@@ -721,6 +727,21 @@ impl Parser {
     }
 
     fn primary(&mut self) -> Result<Expr, ShellError> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.err(
+                self.i,
+                1,
+                "LabNestingTooDeep",
+                format!("The lab parses at most {MAX_NESTING} nested brackets."),
+            ));
+        }
+        self.depth += 1;
+        let r = self.primary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn primary_inner(&mut self) -> Result<Expr, ShellError> {
         let pos = self.i;
         let Some(c) = self.peek() else {
             return Err(self.err(
@@ -769,7 +790,13 @@ impl Parser {
             ExprKind::Sub(Box::new(self.paren_body(pos)?))
         } else if c == '@' && self.peek_at(1) == Some('(') {
             self.i += 2;
-            ExprKind::Sub(Box::new(self.paren_body(pos)?))
+            self.ws();
+            if self.peek() == Some(')') {
+                self.i += 1;
+                ExprKind::Array(Vec::new())
+            } else {
+                ExprKind::Sub(Box::new(self.paren_body(pos)?))
+            }
         } else if c == '{' {
             self.i += 1;
             let start = self.i;
