@@ -13,7 +13,6 @@
 
 use std::collections::BTreeMap;
 
-use super::ast::{Arg, Expr};
 use super::error::{nearest, ShellError};
 use super::value::Value;
 
@@ -817,14 +816,6 @@ pub enum EvArg {
     },
 }
 
-/// Evaluated arguments, positioned.
-pub fn describe_arg(a: &Arg) -> (usize, usize) {
-    match a {
-        Arg::Param { pos, raw, .. } => (*pos, raw.chars().count()),
-        Arg::Value(Expr { pos, .. }) => (*pos, 1),
-    }
-}
-
 fn binding_error(
     cmd: &str,
     category: &str,
@@ -1022,7 +1013,8 @@ pub fn convert(spec: &CmdletSpec, p: &ParamSpec, v: Value) -> Result<Value, Shel
                         p.name,
                         names.join(", ")
                     ),
-                )),
+                )
+                .with_hint(nearest(&s, names.iter().copied()).map(|n| format!("did you mean {n}?")))),
             }
         }
         Ty::Str => match &v {

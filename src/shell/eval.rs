@@ -89,6 +89,13 @@ fn not_found(cmd: &str, what: &str, dc: &str) -> ShellError {
     )
 }
 
+/// [`not_found`] with the lab's nearest-name hint among `names`.
+fn not_found_near(cmd: &str, what: &str, dc: &str, names: &[String]) -> ShellError {
+    let hint =
+        nearest(what, names.iter().map(String::as_str)).map(|n| format!("did you mean '{n}'?"));
+    not_found(cmd, what, dc).with_hint(hint)
+}
+
 fn param_set(cmd: &str) -> ShellError {
     cmd_err(
         cmd,
@@ -451,10 +458,14 @@ impl<B: Backend> Shell<B> {
                     return Err(param_set(cmd));
                 }
                 if let Some(id) = b.get("Identity").map(identity_of) {
+                    let names: Vec<String> = list
+                        .iter()
+                        .map(|(s, v)| objects::vdir_identity(s, v))
+                        .collect();
                     list = Self::match_vdirs(list, &id);
                     if list.is_empty() {
                         let dc = self.dc();
-                        return Err(not_found(cmd, &id, &dc));
+                        return Err(not_found_near(cmd, &id, &dc, &names));
                     }
                 }
                 if let Some(srv) = b.str("Server") {
@@ -476,11 +487,16 @@ impl<B: Backend> Shell<B> {
             }
             Op::SetVdir(t) => {
                 let id = b.get("Identity").map(identity_of).unwrap_or_default();
-                let list = Self::match_vdirs(self.vdirs(cmd, t)?, &id);
+                let all = self.vdirs(cmd, t)?;
+                let names: Vec<String> = all
+                    .iter()
+                    .map(|(s, v)| objects::vdir_identity(s, v))
+                    .collect();
+                let list = Self::match_vdirs(all, &id);
                 let (server, vd) = match list.len() {
                     0 => {
                         let dc = self.dc();
-                        return Err(not_found(cmd, &id, &dc));
+                        return Err(not_found_near(cmd, &id, &dc, &names));
                     }
                     1 => list.into_iter().next().ok_or_else(|| param_set(cmd))?,
                     _ => {
@@ -506,10 +522,11 @@ impl<B: Backend> Shell<B> {
             Op::GetAuthServer => {
                 let mut list = self.backend.auth_servers().map_err(be)?;
                 if let Some(id) = b.get("Identity").map(identity_of) {
+                    let names: Vec<String> = list.iter().map(|a| a.name.clone()).collect();
                     list.retain(|a| wildcard_match(&id, &a.name));
                     if list.is_empty() {
                         let dc = self.dc();
-                        return Err(not_found(cmd, &id, &dc));
+                        return Err(not_found_near(cmd, &id, &dc, &names));
                     }
                 }
                 Ok(list
@@ -522,7 +539,8 @@ impl<B: Backend> Shell<B> {
                 let list = self.backend.auth_servers().map_err(be)?;
                 let Some(a) = list.iter().find(|a| a.name.eq_ignore_ascii_case(&id)) else {
                     let dc = self.dc();
-                    return Err(not_found(cmd, &id, &dc));
+                    let names: Vec<String> = list.iter().map(|a| a.name.clone()).collect();
+                    return Err(not_found_near(cmd, &id, &dc, &names));
                 };
                 let name = a.name.clone();
                 let refresh = b.switch("RefreshAuthMetadata");

@@ -17,6 +17,7 @@
 pub mod ast;
 pub mod backend;
 pub mod cmdlets;
+pub mod complete;
 pub mod error;
 pub mod eval;
 pub mod format;
@@ -28,5 +29,6 @@ pub mod value;
 mod tests;
 
 pub use backend::Backend;
+pub use complete::complete;
 pub use error::ShellError;
 pub use eval::{Output, Shell};

@@ -917,6 +917,70 @@ fn client_side_lines_and_iisreset() {
 }
 
 #[test]
+fn expressions_follow_powershell_semantics() {
+    let mut sh = shell();
+    run(&mut sh, "$name = 'EvoSts'; $n = 3");
+    assert_eq!(
+        run(&mut sh, "\"AuthServer $name has ${n} tries, `$name stays\""),
+        "AuthServer EvoSts has 3 tries, $name stays"
+    );
+    assert_eq!(run(&mut sh, "$name -eq 'evosts'"), "True");
+    assert_eq!(run(&mut sh, "$name -ceq 'evosts'"), "False");
+    assert_eq!(run(&mut sh, "$name -like 'Evo*' -and $n -gt 2"), "True");
+    assert_eq!(run(&mut sh, "$name -clike 'evo*'"), "False");
+    assert_eq!(run(&mut sh, "$name -notmatch 'sts$'"), "False");
+    assert_eq!(run(&mut sh, "'a','b','c' -contains 'B'"), "True");
+    assert_eq!(run(&mut sh, "'b' -in 'a','c'"), "False");
+    assert_eq!(run(&mut sh, "1,2,3,2 -eq 2"), "2\n2");
+    assert_eq!(run(&mut sh, "(Get-MapiVirtualDirectory).Server"), "EX1");
+    assert_eq!(
+        run(
+            &mut sh,
+            "$list = Get-AuthServer; $list[1].Name; $list.Count"
+        ),
+        "ADFS\n2"
+    );
+    assert_eq!(run(&mut sh, "$true -eq 'false'"), "True");
+    assert_eq!(run(&mut sh, "-not $null"), "True");
+    let e = err(&mut sh, "$true = 1");
+    assert_eq!(
+        e.message,
+        "Cannot overwrite variable true because it is read-only or constant."
+    );
+    let e = err(&mut sh, "'x' -match '('");
+    assert_eq!(e.message, "The regular expression pattern ( is not valid.");
+    let e = err(&mut sh, "$name.Frobnicate()");
+    assert_eq!(e.message, "Method invocation failed because [System.String] does not contain a method named 'Frobnicate'.");
+    // select -Property makes new objects, Format-Table picks columns
+    assert_eq!(
+        run(&mut sh, "Get-AuthServer | select Name,Enabled | ft"),
+        "Name   Enabled\n----   -------\nEvoSts True\nADFS   True"
+    );
+    assert_eq!(
+        run(
+            &mut sh,
+            "Get-AuthServer | select -First 1 -ExpandProperty Name"
+        ),
+        "EvoSts"
+    );
+    // the trailing '>' of the guide's OAB line is noted, not silently dropped
+    let out = sh
+        .run("Get-OABVirtualDirectory | FL server,*url*>")
+        .unwrap_or_default();
+    assert_eq!(out.notes, vec![super::parser::TRAILING_GT_NOTE.to_string()]);
+    assert_eq!(out.text, "Server : EX1\nInternalUrl : https://mail.contoso.com/OAB\nExternalUrl : https://mail.contoso.com/OAB");
+    // identities that do not exist get the nearest one as a hint
+    let e = err(
+        &mut sh,
+        "Set-AuthServer EvoSs -IsDefaultAuthorizationEndpoint $true",
+    );
+    assert_eq!(e.message, "The operation couldn't be performed because object 'EvoSs' couldn't be found on 'DC1.contoso.com'.");
+    assert_eq!(e.hint.as_deref(), Some("did you mean 'EvoSts'?"));
+    let e = err(&mut sh, "Set-LabUserMfa gregt@contoso.com -State Requird");
+    assert_eq!(e.hint.as_deref(), Some("did you mean Required?"));
+}
+
+#[test]
 fn padded_list_style_aligns_names() {
     let mut sh = shell();
     sh.style = super::format::ListStyle::Padded;
