@@ -102,6 +102,8 @@ pub enum ExprKind {
     /// `( pipeline )`, `$( … )`, `@( … )`.
     Sub(Box<Pipeline>),
     Script(std::rc::Rc<ScriptBlock>),
+    /// `@{ Add = "OAuth"; Remove = "Basic" }` (keys in order).
+    Hash(Vec<(String, Expr)>),
     Not(Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>, bool),
 }

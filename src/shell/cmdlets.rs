@@ -975,8 +975,28 @@ pub fn convert(spec: &CmdletSpec, p: &ParamSpec, v: Value) -> Result<Value, Shel
             }
         },
         Ty::AuthMethods => {
+            // `@{Add=…; Remove=…}` edits the current list; check its keys and values here
+            let (items, edit) = match &v {
+                Value::Object(o) if o.type_name == super::eval::HASHTABLE => {
+                    if let Some((k, _)) = o
+                        .props
+                        .iter()
+                        .find(|(k, _)| !k.eq_ignore_ascii_case("Add") && !k.eq_ignore_ascii_case("Remove"))
+                    {
+                        return Err(binding_error(
+                            cmd,
+                            "InvalidArgument",
+                            "ParameterBindingException",
+                            "CannotConvertArgumentNoMessage",
+                            format!("Cannot bind parameter '{}'. Cannot convert the \"System.Collections.Hashtable\" value of type \"System.Collections.Hashtable\" to type \"Microsoft.Exchange.Data.MultiValuedProperty\". The key '{k}' is not Add or Remove.", p.name),
+                        ));
+                    }
+                    (o.props.iter().flat_map(|(_, x)| x.enumerate()).collect::<Vec<_>>(), true)
+                }
+                _ => (v.enumerate(), false),
+            };
             let mut out = Vec::new();
-            for item in v.enumerate() {
+            for item in items {
                 let s = item.to_plain_string();
                 for part in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
                     match mock_exchange::model::AuthMethod::parse(part) {
@@ -996,6 +1016,9 @@ pub fn convert(spec: &CmdletSpec, p: &ParamSpec, v: Value) -> Result<Value, Shel
                         }
                     }
                 }
+            }
+            if edit {
+                return Ok(v);
             }
             Ok(Value::Array(out))
         }

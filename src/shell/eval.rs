@@ -117,11 +117,37 @@ fn identity_of(v: &Value) -> String {
     }
 }
 
+/// The type name of `@{…}` literals.
+pub const HASHTABLE: &str = "System.Collections.Hashtable";
+
 fn methods_of(v: &Value) -> Vec<AuthMethod> {
     v.enumerate()
         .iter()
         .filter_map(|m| AuthMethod::parse(&m.to_plain_string()))
         .collect()
+}
+
+/// A multi-valued parameter's new list: a plain list replaces `current`; `@{Add=…; Remove=…}`
+/// edits it, as Exchange's MultiValuedProperty parameters do.
+fn edit_methods(v: &Value, current: &[AuthMethod]) -> Vec<AuthMethod> {
+    match v {
+        Value::Object(o) if o.type_name == HASHTABLE => {
+            let mut list = current.to_vec();
+            if let Some(add) = o.get("Add") {
+                for m in methods_of(add) {
+                    if !list.contains(&m) {
+                        list.push(m);
+                    }
+                }
+            }
+            if let Some(remove) = o.get("Remove") {
+                let gone = methods_of(remove);
+                list.retain(|m| !gone.contains(m));
+            }
+            list
+        }
+        other => methods_of(other),
+    }
 }
 
 fn compare_eq(l: &Value, r: &Value, case: bool) -> bool {
@@ -513,7 +539,7 @@ impl<B: Backend> Shell<B> {
                 if let Some(w) = Self::what_if(spec, b, &target) {
                     return Ok(w);
                 }
-                let change = vdir_change(t, b);
+                let change = vdir_change(t, b, &vd);
                 self.backend
                     .set_vdir(&server.name, t.kind(), &change)
                     .map_err(be)?;
@@ -1271,6 +1297,17 @@ impl<B: Backend> Shell<B> {
             }
             ExprKind::Sub(p) => collapse(self.pipeline(p)?),
             ExprKind::Script(sb) => Value::Script(sb.clone()),
+            ExprKind::Hash(pairs) => {
+                let mut o = PsObject::new(HASHTABLE);
+                for (k, v) in pairs {
+                    let v = self.eval(v)?;
+                    match o.get_mut(k) {
+                        Some(slot) => *slot = v,
+                        None => o.props.push((k.clone(), v)),
+                    }
+                }
+                Value::Object(o)
+            }
             ExprKind::Not(inner) => Value::Bool(!self.eval(inner)?.truthy()),
             ExprKind::Binary(op, l, r, case) => {
                 match op {
@@ -1567,7 +1604,7 @@ pub fn registry_path(path: &str) -> Option<(&'static str, &'static str, &str)> {
 }
 
 /// The change a `Set-*VirtualDirectory` call asks for.
-fn vdir_change(t: VdirType, b: &Bound) -> VdirChange {
+fn vdir_change(t: VdirType, b: &Bound, current: &VirtualDirectory) -> VdirChange {
     let url = |n: &str| {
         b.get(n).map(|v| match v {
             Value::Null => None,
@@ -1583,7 +1620,7 @@ fn vdir_change(t: VdirType, b: &Bound) -> VdirChange {
         VdirType::Mapi => {
             // Exchange reports the IIS methods as both sides' methods on /mapi.
             if let Some(v) = b.get("IISAuthenticationMethods") {
-                let ms = methods_of(v);
+                let ms = edit_methods(v, &current.iis_authentication_methods);
                 c.iis_authentication_methods = Some(ms.clone());
                 c.internal_authentication_methods = Some(ms.clone());
                 c.external_authentication_methods = Some(ms);
@@ -1592,10 +1629,12 @@ fn vdir_change(t: VdirType, b: &Bound) -> VdirChange {
         VdirType::ActiveSync => {
             c.basic_authentication = b.bool("BasicAuthEnabled");
             c.windows_authentication = b.bool("WindowsAuthEnabled");
-            c.internal_authentication_methods =
-                b.get("InternalAuthenticationMethods").map(methods_of);
-            c.external_authentication_methods =
-                b.get("ExternalAuthenticationMethods").map(methods_of);
+            c.internal_authentication_methods = b
+                .get("InternalAuthenticationMethods")
+                .map(|v| edit_methods(v, &current.internal_authentication_methods));
+            c.external_authentication_methods = b
+                .get("ExternalAuthenticationMethods")
+                .map(|v| edit_methods(v, &current.external_authentication_methods));
         }
         _ => {
             c.basic_authentication = b.bool("BasicAuthentication");

@@ -788,6 +788,9 @@ impl Parser {
         } else if c == '(' {
             self.i += 1;
             ExprKind::Sub(Box::new(self.paren_body(pos)?))
+        } else if c == '@' && self.peek_at(1) == Some('{') {
+            self.i += 2;
+            ExprKind::Hash(self.hash_body(pos)?)
         } else if c == '@' && self.peek_at(1) == Some('(') {
             self.i += 2;
             self.ws();
@@ -911,6 +914,72 @@ impl Parser {
             return Err(self.unexpected());
         };
         Ok(Expr { kind, pos })
+    }
+
+    /// `key = value` pairs up to the closing `}` of a hash literal.
+    fn hash_body(&mut self, open: usize) -> Result<Vec<(String, Expr)>, ShellError> {
+        let mut pairs = Vec::new();
+        loop {
+            self.ws();
+            while self.peek() == Some(';') {
+                self.i += 1;
+                self.ws();
+            }
+            match self.peek() {
+                Some('}') => {
+                    self.i += 1;
+                    return Ok(pairs);
+                }
+                None => {
+                    return Err(self.err(
+                        open,
+                        2,
+                        "IncompleteHashLiteral",
+                        "The hash literal was incomplete.",
+                    ))
+                }
+                _ => {}
+            }
+            let kpos = self.i;
+            let key = match self.peek() {
+                Some(q) if is_single_quote(q) || is_double_quote(q) => {
+                    match self.primary_inner()?.kind {
+                        ExprKind::Str(k) | ExprKind::Expandable(k) => k,
+                        _ => String::new(),
+                    }
+                }
+                _ => self.ident(),
+            };
+            if key.is_empty() {
+                return Err(self.err(
+                    kpos,
+                    1,
+                    "MissingKeyInHashLiteral",
+                    "Missing key before '=' in hash literal.",
+                ));
+            }
+            self.ws();
+            if self.peek() != Some('=') {
+                return Err(self.err(
+                    self.i,
+                    1,
+                    "MissingEqualsInHashLiteral",
+                    "Missing '=' operator after key in hash literal.",
+                ));
+            }
+            self.i += 1;
+            self.ws();
+            if matches!(self.peek(), None | Some(';' | '}')) {
+                return Err(self.err(
+                    self.i,
+                    1,
+                    "MissingStatementInHashLiteral",
+                    "Missing statement after '=' in hash literal.",
+                ));
+            }
+            let value = self.expr()?;
+            pairs.push((key, value));
+        }
     }
 
     fn paren_body(&mut self, open: usize) -> Result<Pipeline, ShellError> {

@@ -661,6 +661,22 @@ fn pipeline_input_binds_identity_on_every_server() {
         e.message,
         "Parameter set cannot be resolved using the specified named parameters."
     );
+    // the "@Add PowerShell thing" the guide warns about edits the current list
+    run(&mut sh, "Set-MapiVirtualDirectory 'EX2\\mapi (Default Web Site)' -IISAuthenticationMethods @{Remove='OAuth'}");
+    run(&mut sh, "Set-MapiVirtualDirectory 'EX2\\mapi (Default Web Site)' -IISAuthenticationMethods @{Add=\"OAuth\", 'Ntlm'}");
+    assert_eq!(
+        run(&mut sh, "Get-MapiVirtualDirectory -Server EX2 | fl IIS*"),
+        "IISAuthenticationMethods : {Ntlm, Negotiate, OAuth}"
+    );
+    let e = err(&mut sh, "Set-MapiVirtualDirectory 'EX2\\mapi (Default Web Site)' -IISAuthenticationMethods @{Append='OAuth'}");
+    assert!(
+        e.message
+            .ends_with("The key 'Append' is not Add or Remove."),
+        "{}",
+        e.message
+    );
+    let e = err(&mut sh, "Set-MapiVirtualDirectory 'EX2\\mapi (Default Web Site)' -IISAuthenticationMethods @{Add='OAuth'");
+    assert_eq!(e.message, "The hash literal was incomplete.");
     // -WhatIf changes nothing
     let before = sh.backend.calls.len();
     assert_eq!(
