@@ -26,8 +26,15 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     wildcard_match_case(pattern, text, false)
 }
 
-/// Wildcard matching, case-sensitive when `case` (`-clike`).
+/// Wildcard matching, case-sensitive when `case` (`-clike`). Linear backtracking to the last
+/// `*` (no exponential blow-up on hostile patterns).
 pub fn wildcard_match_case(pattern: &str, text: &str, case: bool) -> bool {
+    enum Tok {
+        Star,
+        Any,
+        Set(Vec<char>),
+        Lit(char),
+    }
     let fold = |s: &str| {
         if case {
             s.to_string()
@@ -35,25 +42,52 @@ pub fn wildcard_match_case(pattern: &str, text: &str, case: bool) -> bool {
             s.to_lowercase()
         }
     };
-    let p: Vec<char> = fold(pattern).chars().collect();
+    let pc: Vec<char> = fold(pattern).chars().collect();
     let t: Vec<char> = fold(text).chars().collect();
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.first() {
-            None => t.is_empty(),
-            Some('*') => (0..=t.len()).any(|i| go(&p[1..], &t[i..])),
-            Some('?') => !t.is_empty() && go(&p[1..], &t[1..]),
-            Some('[') => {
-                if let Some(end) = p.iter().position(|c| *c == ']') {
-                    let set = &p[1..end];
-                    !t.is_empty() && set.contains(&t[0]) && go(&p[end + 1..], &t[1..])
-                } else {
-                    !t.is_empty() && t[0] == '[' && go(&p[1..], &t[1..])
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while i < pc.len() {
+        match pc[i] {
+            '*' => toks.push(Tok::Star),
+            '?' => toks.push(Tok::Any),
+            '[' => match pc[i + 1..].iter().position(|c| *c == ']') {
+                Some(end) => {
+                    toks.push(Tok::Set(pc[i + 1..i + 1 + end].to_vec()));
+                    i += end + 1;
                 }
-            }
-            Some(c) => !t.is_empty() && t[0] == *c && go(&p[1..], &t[1..]),
+                None => toks.push(Tok::Lit('[')),
+            },
+            c => toks.push(Tok::Lit(c)),
+        }
+        i += 1;
+    }
+    let one = |tok: &Tok, c: char| match tok {
+        Tok::Star => false,
+        Tok::Any => true,
+        Tok::Set(set) => set.contains(&c),
+        Tok::Lit(l) => *l == c,
+    };
+    let (mut p, mut k) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while k < t.len() {
+        if p < toks.len() && one(&toks[p], t[k]) {
+            p += 1;
+            k += 1;
+        } else if p < toks.len() && matches!(toks[p], Tok::Star) {
+            star = Some((p, k));
+            p += 1;
+        } else if let Some((sp, sk)) = star {
+            p = sp + 1;
+            k = sk + 1;
+            star = Some((sp, sk + 1));
+        } else {
+            return false;
         }
     }
-    go(&p, &t)
+    while p < toks.len() && matches!(toks[p], Tok::Star) {
+        p += 1;
+    }
+    p == toks.len()
 }
 
 /// The properties of `o` selected by `patterns` (all when `None`), in pattern order then
@@ -228,6 +262,15 @@ mod tests {
         assert!(!wildcard_match("*oauth*", "BasicAuthentication"));
         assert!(wildcard_match("Evo?ts", "EvoSts"));
         assert!(wildcard_match("[ab]*", "Basic"));
+        assert!(!wildcard_match("[ab]*", "Negotiate"));
+        assert!(wildcard_match("*", ""));
+        assert!(!wildcard_match("?", ""));
+        assert!(wildcard_match("a*b*c", "aXXbYYc"));
+        assert!(!wildcard_match("a*b*c", "aXXbYY"));
+        assert!(!wildcard_match_case("evo*", "EvoSts", true));
+        // hostile patterns stay linear-ish
+        let text = "a".repeat(5000);
+        assert!(!wildcard_match(&format!("{}b", "*a".repeat(50)), &text));
     }
 
     #[test]

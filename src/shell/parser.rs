@@ -613,6 +613,14 @@ impl Parser {
             _ => None,
         };
         if let Some(n) = not_len {
+            if self.depth >= MAX_NESTING {
+                return Err(self.err(
+                    pos,
+                    n,
+                    "LabNestingTooDeep",
+                    format!("The lab parses at most {MAX_NESTING} nested brackets."),
+                ));
+            }
             self.i += n;
             self.ws();
             if matches!(self.peek(), None | Some('|' | ';' | ')' | '}')) {
@@ -624,7 +632,10 @@ impl Parser {
                     format!("Missing expression after unary operator '{op}'."),
                 ));
             }
-            let inner = self.unary()?;
+            self.depth += 1;
+            let inner = self.unary();
+            self.depth -= 1;
+            let inner = inner?;
             return Ok(Expr {
                 kind: ExprKind::Not(Box::new(inner)),
                 pos,

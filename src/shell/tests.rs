@@ -412,6 +412,7 @@ const CLIENT_LINES: &[&str] = &[
     r"Set-ItemProperty -Path HKCU:\SOFTWARE\Microsoft\Office\15.0\Common\Identity -Name Version -Value 1",
     "defaults write com.microsoft.Outlook DisableModernAuth -bool NO",
     "iisreset /noforce",
+    r"reg add HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity /v Version /d 1 /f",
 ];
 
 #[test]
@@ -1049,6 +1050,13 @@ fn hostile_input_never_panics() {
     ] {
         let _ = sh.run(line);
     }
-    let long = "(".repeat(200);
-    let _ = sh.run(&long);
+    for hostile in [
+        "(".repeat(200),
+        "!".repeat(5000) + "1",
+        "{".repeat(300),
+        "@(".repeat(100),
+    ] {
+        let e = sh.run(&hostile).err().map(|e| e.error_id);
+        assert!(e.is_some(), "{hostile:.20}");
+    }
 }
