@@ -31,4 +31,4 @@ mod tests;
 pub use backend::Backend;
 pub use complete::complete;
 pub use error::ShellError;
-pub use eval::{Output, Shell};
+pub use eval::{lint, Output, Shell};

@@ -998,6 +998,36 @@ fn expressions_follow_powershell_semantics() {
 }
 
 #[test]
+fn lint_checks_commands_and_parameter_names_without_running() {
+    for line in seed_command_lines() {
+        super::lint(&line).unwrap_or_else(|e| panic!("{line}\n{}", e.render()));
+    }
+    let e = super::lint(
+        "Get-MapiVirtualDirectory | Set-MapiVirtualDirectory -OAuthAuthentication $true",
+    )
+    .err()
+    .map(|e| (e.message, e.column));
+    assert_eq!(
+        e,
+        Some((
+            "A parameter cannot be found that matches parameter name 'OAuthAuthentication'."
+                .to_string(),
+            53
+        ))
+    );
+    let e = super::lint("Get-AuthServer | where { Get-Nothing }")
+        .err()
+        .map(|e| e.error_id);
+    assert_eq!(e.as_deref(), Some("CommandNotFoundException"));
+    let e = super::lint("$x = (Set-AuthServer EvoSts -Foo 1)")
+        .err()
+        .map(|e| e.error_id);
+    assert_eq!(e.as_deref(), Some("NamedParameterNotFound,Set-AuthServer"));
+    // values are not checked: they may come from earlier lines
+    assert!(super::lint("Set-AuthServer $name -Enabled $maybe").is_ok());
+}
+
+#[test]
 fn padded_list_style_aligns_names() {
     let mut sh = shell();
     sh.style = super::format::ListStyle::Padded;
