@@ -136,6 +136,10 @@ pub enum Op {
     WhereObject,
     ForEachObject,
     WriteOutput,
+    /// `Connect-MsolService`, `Connect-AzureAD`, `Connect-MgGraph`: the lab session is always
+    /// signed in as the tenant's administrator.
+    Connect,
+    ImportModule,
     /// Native programs get their raw arguments.
     IisReset,
     Reg,
@@ -499,6 +503,30 @@ const FOREACH_OBJECT: &[ParamSpec] = &[
     piped(p("InputObject", Ty::Object)),
 ];
 const WRITE_OUTPUT: &[ParamSpec] = &[pos(piped(p("InputObject", Ty::Objects)), 0)];
+const CONNECT_MSOL: &[ParamSpec] = &[
+    p("Credential", Ty::Object),
+    p("AdGraphAccessToken", Ty::Str),
+    p("MsGraphAccessToken", Ty::Str),
+    p("AzureEnvironment", Ty::Str),
+];
+const CONNECT_AZUREAD: &[ParamSpec] = &[
+    p("Credential", Ty::Object),
+    p("TenantId", Ty::Str),
+    p("AccountId", Ty::Str),
+    p("AzureEnvironmentName", Ty::Str),
+];
+const CONNECT_MG: &[ParamSpec] = &[
+    pos(p("Scopes", Ty::Strings), 0),
+    p("TenantId", Ty::Str),
+    p("ClientId", Ty::Str),
+    p("CertificateThumbprint", Ty::Str),
+    p("NoWelcome", Ty::Switch),
+];
+const IMPORT_MODULE: &[ParamSpec] = &[
+    pos(req(p("Name", Ty::Strings)), 0),
+    p("Force", Ty::Switch),
+    unmodeled(p("RequiredVersion", Ty::Str)),
+];
 
 macro_rules! vdir {
     ($get:literal, $set:literal, $t:expr, $sp:expr) => {
@@ -710,6 +738,15 @@ const OTHERS: &[CmdletSpec] = &[
         Op::WriteOutput,
         WRITE_OUTPUT,
     ),
+    c(
+        "Connect-MsolService",
+        Op::Connect,
+        CONNECT_MSOL,
+        Extra::None,
+    ),
+    c("Connect-AzureAD", Op::Connect, CONNECT_AZUREAD, Extra::None),
+    c("Connect-MgGraph", Op::Connect, CONNECT_MG, Extra::None),
+    ca("Import-Module", &["ipmo"], Op::ImportModule, IMPORT_MODULE),
 ];
 
 /// Native programs (raw arguments, no binding).

@@ -873,6 +873,24 @@ impl<B: Backend> Shell<B> {
                 }
             }
             Op::NewItemProperty | Op::SetItemProperty => self.item_property(spec, b),
+            Op::Connect => Ok(Vec::new()),
+            Op::ImportModule => {
+                for m in b.strings("Name").unwrap_or_default() {
+                    let known = ["MSOnline", "AzureAD", "AzureADPreview", "Microsoft.Graph*"]
+                        .iter()
+                        .any(|k| wildcard_match(k, &m));
+                    if !known {
+                        return Err(cmd_err(
+                            cmd,
+                            "ResourceUnavailable",
+                            "FileNotFoundException",
+                            "Modules_ModuleNotFound",
+                            format!("The specified module '{m}' was not loaded because no valid module file was found in any module directory."),
+                        ));
+                    }
+                }
+                Ok(Vec::new())
+            }
             Op::IisReset | Op::Reg | Op::Defaults => Ok(Vec::new()),
             Op::FormatList
             | Op::FormatTable

@@ -896,6 +896,22 @@ fn azure_ad_cmdlets_reach_the_backend() {
             format!("new_ca {rule:?}"),
         ]
     );
+    // connecting is accepted (the lab session is always the tenant's administrator)
+    let before = sh.backend.calls.len();
+    assert_eq!(
+        run(&mut sh, "Import-Module MSOnline; Connect-MsolService"),
+        ""
+    );
+    assert_eq!(
+        run(
+            &mut sh,
+            "Connect-MgGraph -Scopes User.ReadWrite.All -NoWelcome"
+        ),
+        ""
+    );
+    assert_eq!(sh.backend.calls.len(), before);
+    let e = err(&mut sh, "Import-Module NotAModule");
+    assert_eq!(e.message, "The specified module 'NotAModule' was not loaded because no valid module file was found in any module directory.");
     let e = err(&mut sh, "Set-LabUserMfa gregt@contoso.com -State Sometimes");
     assert!(e
         .message
