@@ -28,9 +28,11 @@ pub struct ShellError {
     pub category: String,
     /// The command the error belongs to (printed as `Cmd : message`).
     pub command: Option<String>,
-    /// The command text the position refers to.
+    /// The line of the command text the position refers to.
     pub line: String,
-    /// 1-based column (`char:N`).
+    /// 1-based line number within the command text (`line:N`).
+    pub line_no: usize,
+    /// 1-based column within that line (`char:N`).
     pub column: usize,
     /// How many `~` to draw.
     pub width: usize,
@@ -47,11 +49,13 @@ impl ShellError {
             error_id: id.to_string(),
             category: "ParserError: (:) [], ParentContainsErrorRecordException".into(),
             command: None,
-            line: line.to_string(),
-            column: pos + 1,
-            width: width.max(1),
+            line: String::new(),
+            line_no: 1,
+            column: 1,
+            width: 1,
             hint: None,
         }
+        .at(line, pos, width)
     }
 
     /// A runtime error of `command`, positioned by the caller with [`ShellError::at`].
@@ -68,17 +72,32 @@ impl ShellError {
             category: category.into(),
             command: command.map(str::to_string),
             line: String::new(),
+            line_no: 1,
             column: 1,
             width: 1,
             hint: None,
         }
     }
 
-    /// Sets the position (0-based char offset and width) unless one is set already.
-    pub fn at(mut self, line: &str, pos: usize, width: usize) -> Self {
-        if self.line.is_empty() {
-            self.line = line.to_string();
-            self.column = pos + 1;
+    /// Sets the position (0-based char offset into `text`, and width) unless one is set
+    /// already; a multi-line text is reduced to the line holding the position.
+    pub fn at(mut self, text: &str, pos: usize, width: usize) -> Self {
+        if self.line.is_empty() && !text.is_empty() {
+            let chars: Vec<char> = text.chars().collect();
+            let pos = pos.min(chars.len());
+            let start = chars[..pos]
+                .iter()
+                .rposition(|c| *c == '\n')
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            let end = chars[pos..]
+                .iter()
+                .position(|c| *c == '\n' || *c == '\r')
+                .map(|i| pos + i)
+                .unwrap_or(chars.len());
+            self.line = chars[start..end].iter().collect();
+            self.line_no = chars[..start].iter().filter(|c| **c == '\n').count() + 1;
+            self.column = pos - start + 1;
             self.width = width.max(1);
         }
         self
@@ -100,7 +119,8 @@ impl ShellError {
         if !self.line.is_empty() {
             let pad: String = " ".repeat(self.column.saturating_sub(1));
             out.push_str(&format!(
-                "At line:1 char:{}\n+ {}\n+ {}{}\n",
+                "At line:{} char:{}\n+ {}\n+ {}{}\n",
+                self.line_no,
                 self.column,
                 self.line,
                 pad,

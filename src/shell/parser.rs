@@ -40,6 +40,15 @@ pub const TRAILING_GT_NOTE: &str = "ignored a trailing '>' with no file name (Po
 /// `[PS] C:\Windows\system32>` or `PS C:\>` in front of the command is stripped first.
 pub fn parse_line(line: &str) -> Result<Script, ShellError> {
     let text = strip_prompt(line);
+    if text.len() > MAX_SCRIPT_BYTES {
+        return Err(ShellError::parse(
+            "",
+            0,
+            1,
+            "LabScriptTooLong",
+            format!("The lab accepts at most {MAX_SCRIPT_BYTES} bytes of commands at once."),
+        ));
+    }
     let mut p = Parser {
         s: text.chars().collect(),
         i: 0,
@@ -72,6 +81,9 @@ pub fn strip_prompt(line: &str) -> &str {
     }
     t
 }
+
+/// The most command text parsed at once (a bound for hostile input; a session's lines are short).
+pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
 
 /// How deeply `(`, `{`, `$(` and `@(` may nest: the lab parses recursively and keeps the
 /// stack bounded for hostile input (PowerShell itself allows more).
@@ -126,12 +138,30 @@ impl Parser {
     fn peek_at(&self, k: usize) -> Option<char> {
         self.s.get(self.i + k).copied()
     }
+    /// Skips blanks and comments on the current line (a newline ends a statement).
     fn ws(&mut self) {
+        self.skip(false)
+    }
+
+    /// Skips blanks, comments and newlines (where an operand must follow).
+    fn ws_nl(&mut self) {
+        self.skip(true)
+    }
+
+    fn skip(&mut self, newlines: bool) {
         while let Some(c) = self.peek() {
-            if c.is_whitespace() {
+            if c == '\n' || c == '\r' {
+                if !newlines {
+                    break;
+                }
+                self.i += 1;
+            } else if c.is_whitespace() {
                 self.i += 1;
             } else if c == '`' && self.peek_at(1).is_some_and(|c| c == '\n' || c == '\r') {
                 self.i += 2;
+                if self.peek() == Some('\n') {
+                    self.i += 1;
+                }
             } else if c == '<' && self.peek_at(1) == Some('#') {
                 // block comment
                 let mut j = self.i + 2;
@@ -140,7 +170,9 @@ impl Parser {
                 }
                 self.i = (j + 2).min(self.s.len());
             } else if c == '#' {
-                self.i = self.s.len();
+                while self.peek().is_some_and(|c| c != '\n' && c != '\r') {
+                    self.i += 1;
+                }
             } else {
                 break;
             }
@@ -173,11 +205,11 @@ impl Parser {
     fn statements(&mut self, close: Option<char>) -> Result<Vec<Statement>, ShellError> {
         let mut out = Vec::new();
         loop {
-            self.ws();
+            self.ws_nl();
             match self.peek() {
                 None => break,
                 Some(c) if Some(c) == close => break,
-                Some(';') => {
+                Some(';' | '\n' | '\r') => {
                     self.i += 1;
                     continue;
                 }
@@ -194,7 +226,7 @@ impl Parser {
             out.push(self.statement()?);
             self.ws();
             match self.peek() {
-                None | Some(';') => {}
+                None | Some(';' | '\n' | '\r') => {}
                 Some(c) if Some(c) == close => {}
                 _ => return Err(self.unexpected()),
             }
@@ -209,7 +241,7 @@ impl Parser {
             self.ws();
             if self.peek() == Some('=') && self.peek_at(1) != Some('=') {
                 self.i += 1;
-                self.ws();
+                self.ws_nl();
                 if matches!(self.peek(), None | Some(';' | '|')) {
                     return Err(self.err(
                         self.i,
@@ -233,7 +265,7 @@ impl Parser {
             if self.peek() == Some('|') && self.peek_at(1) != Some('|') {
                 let bar = self.i;
                 self.i += 1;
-                self.ws();
+                self.ws_nl();
                 if matches!(self.peek(), None | Some(';' | '|' | ')' | '}')) {
                     return Err(self.err(
                         bar + 1,
@@ -295,7 +327,7 @@ impl Parser {
         loop {
             self.ws();
             match self.peek() {
-                None | Some('|' | ';' | ')' | '}') => break,
+                None | Some('|' | ';' | ')' | '}' | '\n' | '\r') => break,
                 Some('>') => {
                     let gt = self.i;
                     self.i += 1;
@@ -303,7 +335,10 @@ impl Parser {
                         self.i += 1;
                     }
                     self.ws();
-                    if matches!(self.peek(), None | Some('|' | ';' | ')' | '}')) {
+                    if matches!(
+                        self.peek(),
+                        None | Some('|' | ';' | ')' | '}' | '\n' | '\r')
+                    ) {
                         if self.peek().is_none() {
                             self.notes.push(TRAILING_GT_NOTE.to_string());
                             break;
@@ -394,7 +429,7 @@ impl Parser {
             self.ws();
             if self.peek() == Some(',') {
                 self.i += 1;
-                self.ws();
+                self.ws_nl();
                 if matches!(self.peek(), None | Some('|' | ';' | ')' | '}')) {
                     return Err(self.err(
                         self.i.saturating_sub(1),
@@ -474,7 +509,7 @@ impl Parser {
                     let op = if w == "or" { BinOp::Or } else { BinOp::Xor };
                     let opos = self.i;
                     self.i += n;
-                    self.ws();
+                    self.ws_nl();
                     let right = self.operand(opos, n, Self::and_expr)?;
                     let pos = left.pos;
                     left = Expr {
@@ -513,7 +548,7 @@ impl Parser {
                 Some((w, n)) if w == "and" => {
                     let opos = self.i;
                     self.i += n;
-                    self.ws();
+                    self.ws_nl();
                     let right = self.operand(opos, n, Self::cmp_expr)?;
                     let pos = left.pos;
                     left = Expr {
@@ -560,7 +595,7 @@ impl Parser {
             let case = case && CMP_OPS.iter().all(|(name, _)| *name != w);
             let opos = self.i;
             self.i += n;
-            self.ws();
+            self.ws_nl();
             let right = self.operand(opos, n, Self::array_expr)?;
             let pos = left.pos;
             left = Expr {
@@ -580,7 +615,7 @@ impl Parser {
             if self.peek() == Some(',') {
                 let cpos = self.i;
                 self.i += 1;
-                self.ws();
+                self.ws_nl();
                 if matches!(self.peek(), None | Some('|' | ';' | ')' | '}')) {
                     return Err(self.err(
                         cpos,
@@ -622,7 +657,7 @@ impl Parser {
                 ));
             }
             self.i += n;
-            self.ws();
+            self.ws_nl();
             if matches!(self.peek(), None | Some('|' | ';' | ')' | '}')) {
                 let op: String = self.s[pos..pos + n].iter().collect();
                 return Err(self.err(
@@ -655,14 +690,14 @@ impl Parser {
                         let open = self.i;
                         self.i += 1;
                         let mut args = Vec::new();
-                        self.ws();
+                        self.ws_nl();
                         if self.peek() == Some(')') {
                             self.i += 1;
                         } else {
                             loop {
-                                self.ws();
+                                self.ws_nl();
                                 args.push(self.cmp_no_array()?);
-                                self.ws();
+                                self.ws_nl();
                                 match self.peek() {
                                     Some(',') => self.i += 1,
                                     Some(')') => {
@@ -696,9 +731,9 @@ impl Parser {
                 Some('[') => {
                     let open = self.i;
                     self.i += 1;
-                    self.ws();
+                    self.ws_nl();
                     let idx = self.expr()?;
-                    self.ws();
+                    self.ws_nl();
                     if self.peek() != Some(']') {
                         return Err(self.err(
                             open,
@@ -804,7 +839,7 @@ impl Parser {
             ExprKind::Hash(self.hash_body(pos)?)
         } else if c == '@' && self.peek_at(1) == Some('(') {
             self.i += 2;
-            self.ws();
+            self.ws_nl();
             if self.peek() == Some(')') {
                 self.i += 1;
                 ExprKind::Array(Vec::new())
@@ -931,10 +966,10 @@ impl Parser {
     fn hash_body(&mut self, open: usize) -> Result<Vec<(String, Expr)>, ShellError> {
         let mut pairs = Vec::new();
         loop {
-            self.ws();
+            self.ws_nl();
             while self.peek() == Some(';') {
                 self.i += 1;
-                self.ws();
+                self.ws_nl();
             }
             match self.peek() {
                 Some('}') => {
@@ -969,7 +1004,7 @@ impl Parser {
                     "Missing key before '=' in hash literal.",
                 ));
             }
-            self.ws();
+            self.ws_nl();
             if self.peek() != Some('=') {
                 return Err(self.err(
                     self.i,
@@ -979,7 +1014,7 @@ impl Parser {
                 ));
             }
             self.i += 1;
-            self.ws();
+            self.ws_nl();
             if matches!(self.peek(), None | Some(';' | '}')) {
                 return Err(self.err(
                     self.i,
@@ -994,7 +1029,7 @@ impl Parser {
     }
 
     fn paren_body(&mut self, open: usize) -> Result<Pipeline, ShellError> {
-        self.ws();
+        self.ws_nl();
         if self.peek() == Some(')') {
             return Err(self.err(
                 self.i,
@@ -1014,7 +1049,7 @@ impl Parser {
                 ))
             }
         };
-        self.ws();
+        self.ws_nl();
         if self.peek() != Some(')') {
             if self.peek().is_none() {
                 return Err(self.err(

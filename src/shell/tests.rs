@@ -1044,6 +1044,36 @@ fn lint_checks_commands_and_parameter_names_without_running() {
 }
 
 #[test]
+fn newlines_end_statements_except_where_an_operand_must_follow() {
+    let mut sh = shell();
+    assert_eq!(
+        run(&mut sh, "Get-AuthServer | select -First 1 -ExpandProperty Name\n(Get-OrganizationConfig).MapiHttpEnabled # done\n"),
+        "EvoSts\nTrue"
+    );
+    assert_eq!(
+        run(&mut sh, "Get-AuthServer |\n  where {\n    $_.Name -eq 'ADFS'\n  } |\n  select -ExpandProperty Name"),
+        "ADFS"
+    );
+    assert_eq!(run(&mut sh, "$a = 1,\n 2\n$a.Count"), "2");
+    assert_eq!(
+        run(
+            &mut sh,
+            "Get-AuthServer `\n  -Identity EvoSts | select -ExpandProperty Name"
+        ),
+        "EvoSts"
+    );
+    // a second command on the next line is not an argument of the first
+    let e = err(&mut sh, "Get-Mailbox\nGet-Foo");
+    assert_eq!(e.error_id, "CommandNotFoundException");
+    assert_eq!((e.line_no, e.column, e.line.as_str()), (2, 1, "Get-Foo"));
+    assert!(e
+        .render()
+        .contains("At line:2 char:1\n+ Get-Foo\n+ ~~~~~~~\n"));
+    let e = err(&mut sh, "$a = 1\n$a -eq");
+    assert_eq!((e.line_no, e.column), (2, 7));
+}
+
+#[test]
 fn padded_list_style_aligns_names() {
     let mut sh = shell();
     sh.style = super::format::ListStyle::Padded;
@@ -1096,6 +1126,8 @@ fn hostile_input_never_panics() {
     ] {
         let _ = sh.run(line);
     }
+    let e = sh.run(&"a".repeat(70_000)).err().map(|e| e.error_id);
+    assert_eq!(e.as_deref(), Some("LabScriptTooLong"));
     for hostile in [
         "(".repeat(200),
         "!".repeat(5000) + "1",
