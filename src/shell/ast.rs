@@ -101,7 +101,7 @@ pub enum ExprKind {
     Index(Box<Expr>, Box<Expr>),
     /// `( pipeline )`, `$( … )`, `@( … )`.
     Sub(Box<Pipeline>),
-    Script(std::rc::Rc<ScriptBlock>),
+    Script(std::sync::Arc<ScriptBlock>),
     /// `@{ Add = "OAuth"; Remove = "Basic" }` (keys in order).
     Hash(Vec<(String, Expr)>),
     Not(Box<Expr>),

@@ -27,7 +27,7 @@
 //! Errors carry PowerShell's own message and error id (`MissingEndParenthesisInExpression`, …)
 //! and the column, rendered as `At line:1 char:N` by [`super::error`].
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::ast::*;
 use super::error::ShellError;
@@ -860,7 +860,7 @@ impl Parser {
             }
             let body: String = self.s[start..self.i].iter().collect();
             self.i += 1;
-            ExprKind::Script(Rc::new(ScriptBlock {
+            ExprKind::Script(Arc::new(ScriptBlock {
                 statements,
                 text: body,
             }))

@@ -1074,6 +1074,14 @@ fn newlines_end_statements_except_where_an_operand_must_follow() {
 }
 
 #[test]
+fn a_shell_can_live_in_shared_server_state() {
+    fn send<T: Send + 'static>() {}
+    send::<Shell<Fake>>();
+    send::<super::Output>();
+    send::<ShellError>();
+}
+
+#[test]
 fn padded_list_style_aligns_names() {
     let mut sh = shell();
     sh.style = super::format::ListStyle::Padded;

@@ -24,7 +24,7 @@ pub enum Value {
     Multi(MultiValued),
     Object(PsObject),
     /// A script block (`{ $_.Name -eq "EvoSts" }`), kept as parsed statements.
-    Script(std::rc::Rc<super::ast::ScriptBlock>),
+    Script(std::sync::Arc<super::ast::ScriptBlock>),
 }
 
 /// A typed collection: `.Add()`/`.Remove()` change it in place.
