@@ -420,7 +420,14 @@ fn every_seed_command_line_parses_and_runs() {
     let lines = seed_command_lines();
     // 27 lines in the guide (prompted repeats included); a change in extraction must show here.
     assert_eq!(lines.len(), 27, "{lines:#?}");
-    let mut sh = shell();
+    // before the guide's steps: /mapi without OAuth, EvoSts not default, OAuth2 client profile off
+    let mut fake = Fake::seed();
+    for v in &mut fake.servers[0].vdirs {
+        if v.kind == VdirKind::Mapi {
+            v.iis_authentication_methods = vec![Ntlm, Negotiate];
+        }
+    }
+    let mut sh = Shell::new(fake);
     for line in lines
         .iter()
         .map(String::as_str)
@@ -436,6 +443,8 @@ fn every_seed_command_line_parses_and_runs() {
         r#"set_vdir EX1 Mapi {"iis_authentication_methods":["Ntlm","OAuth","Negotiate"],"internal_authentication_methods":["Ntlm","OAuth","Negotiate"],"external_authentication_methods":["Ntlm","OAuth","Negotiate"]}"#
     ));
     assert!(calls.contains(r#"set_auth_server EvoSts {"is_default_authorization_endpoint":true}"#));
+    // the guide runs that line twice; the second time there is nothing to change
+    assert_eq!(calls.matches("set_auth_server").count(), 1);
     assert!(calls.contains(r#"set_org_config {"oauth2_client_profile_enabled":true}"#));
     assert!(calls.contains("set_adfs_extended_protection None"));
     assert!(calls.contains("set_adfs_extended_protection Allow"));
@@ -623,12 +632,16 @@ fn pipeline_input_binds_identity_on_every_server() {
         run(&mut sh, "Get-MapiVirtualDirectory | fl server,IIS*"),
         "Server : EX1\nIISAuthenticationMethods : {Ntlm, OAuth, Negotiate}\n\nServer : EX2\nIISAuthenticationMethods : {Ntlm, Negotiate}"
     );
-    run(
-        &mut sh,
-        "Get-MapiVirtualDirectory | Set-MapiVirtualDirectory -IISAuthenticationMethods Ntlm, OAuth, Negotiate",
+    // EX1 has the methods already: Exchange warns and writes nothing there
+    assert_eq!(
+        run(
+            &mut sh,
+            "Get-MapiVirtualDirectory | Set-MapiVirtualDirectory -IISAuthenticationMethods Ntlm, OAuth, Negotiate",
+        ),
+        "WARNING: The command completed successfully but no settings of 'EX1\\mapi (Default Web Site)' have been modified."
     );
-    assert_eq!(sh.backend.calls.len(), 2);
-    assert!(sh.backend.calls[1].starts_with(
+    assert_eq!(sh.backend.calls.len(), 1);
+    assert!(sh.backend.calls[0].starts_with(
         "set_vdir EX2 Mapi {\"iis_authentication_methods\":[\"Ntlm\",\"OAuth\",\"Negotiate\"]"
     ));
     assert_eq!(
@@ -640,7 +653,7 @@ fn pipeline_input_binds_identity_on_every_server() {
         &mut sh,
         "Set-WebServicesVirtualDirectory 'EX2\\EWS (Default Web Site)' -OAuthAuthentication $false",
     );
-    assert!(sh.backend.calls[2].starts_with("set_vdir EX2 Ews {\"oauth_authentication\":false"));
+    assert!(sh.backend.calls[1].starts_with("set_vdir EX2 Ews {\"oauth_authentication\":false"));
     let e = err(
         &mut sh,
         "Set-WebServicesVirtualDirectory 'EWS (Default Web Site)' -OAuthAuthentication $true",
@@ -1071,6 +1084,26 @@ fn newlines_end_statements_except_where_an_operand_must_follow() {
         .contains("At line:2 char:1\n+ Get-Foo\n+ ~~~~~~~\n"));
     let e = err(&mut sh, "$a = 1\n$a -eq");
     assert_eq!((e.line_no, e.column), (2, 7));
+}
+
+#[test]
+fn set_cmdlets_that_change_nothing_warn_like_exchange() {
+    let mut sh = shell();
+    let out = sh
+        .run("Set-AuthServer EvoSts -Enabled $true; Set-OrganizationConfig -MapiHttpEnabled $true")
+        .unwrap_or_default();
+    assert_eq!(
+        out.text,
+        "WARNING: The command completed successfully but no settings of 'EvoSts' have been modified.\nWARNING: The command completed successfully but no settings of 'Contoso' have been modified."
+    );
+    assert_eq!(out.warnings.len(), 2);
+    assert!(sh.backend.calls.is_empty());
+    // a refresh always does something
+    assert_eq!(
+        run(&mut sh, "Set-AuthServer EvoSts -RefreshAuthMetadata"),
+        ""
+    );
+    assert_eq!(sh.backend.calls, vec!["refresh_auth_metadata EvoSts"]);
 }
 
 #[test]
