@@ -404,16 +404,8 @@ impl<B: Backend> Shell<B> {
             return self.collection(spec, &bound, items);
         }
         match input {
-            Some(items) if !items.is_empty() => {
-                if !spec.accepts_pipeline() {
-                    return Err(cmd_err(
-                        spec.name,
-                        "InvalidArgument",
-                        "ParameterBindingException",
-                        "InputObjectNotBound",
-                        "The input object cannot be bound to any parameters for the command either because the command does not take pipeline input or the input and its properties do not match any of the parameters that take pipeline input.",
-                    ));
-                }
+            // a command that takes pipeline input runs once per object (none: not at all)
+            Some(items) if spec.accepts_pipeline() => {
                 let mut out = Vec::new();
                 for item in items {
                     let b = cmdlets::bind_pipeline(spec, &bound, &item).unwrap_or_default();
@@ -423,6 +415,13 @@ impl<B: Backend> Shell<B> {
                 }
                 Ok(out)
             }
+            Some(items) if !items.is_empty() => Err(cmd_err(
+                spec.name,
+                "InvalidArgument",
+                "ParameterBindingException",
+                "InputObjectNotBound",
+                "The input object cannot be bound to any parameters for the command either because the command does not take pipeline input or the input and its properties do not match any of the parameters that take pipeline input.",
+            )),
             _ => {
                 cmdlets::check_mandatory(spec, &bound)?;
                 cmdlets::check_modeled(spec, &bound)?;

@@ -823,6 +823,16 @@ fn binding_errors_are_powershells() {
     assert!(e
         .message
         .starts_with("Resource 'nobody@contoso.com' does not exist"));
+    // no input objects: a pipeline-bound Set- cmdlet does not run (and does not complain)
+    let before = sh.backend.calls.len();
+    assert_eq!(
+        run(
+            &mut sh,
+            "Get-AuthServer | where {$_.Name -eq 'Nope'} | Set-AuthServer -Enabled $false"
+        ),
+        ""
+    );
+    assert_eq!(sh.backend.calls.len(), before);
     let e = err(&mut sh, "Get-Mailbox | Get-OrganizationConfig -Identity x");
     assert!(e
         .message
