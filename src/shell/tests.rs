@@ -347,6 +347,34 @@ fn run(sh: &mut Shell<Fake>, line: &str) -> String {
     }
 }
 
+fn run_any<B: Backend>(sh: &mut Shell<B>, line: &str) -> String {
+    match sh.run(line) {
+        Ok(o) => o.text,
+        Err(e) => panic!("{line}: {}", e.render()),
+    }
+}
+
+/// Every cmdlet of the table is documented in docs/shell.md.
+#[test]
+fn every_cmdlet_is_in_the_reference() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/shell.md"))
+        .unwrap_or_default();
+    let mut missing = Vec::new();
+    for name in super::cmdlets::command_names() {
+        if !doc.contains(name) {
+            missing.push(name.to_string());
+        }
+    }
+    for spec in super::cmdlets::all() {
+        for p in spec.params {
+            if !doc.contains(&format!("-{}", p.name)) {
+                missing.push(format!("{} -{}", spec.name, p.name));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in docs/shell.md: {missing:?}");
+}
+
 fn err(sh: &mut Shell<Fake>, line: &str) -> ShellError {
     match sh.run(line) {
         Ok(o) => panic!("{line}: expected an error, got {:?}", o.text),
@@ -1120,6 +1148,19 @@ fn set_cmdlets_that_change_nothing_warn_like_exchange() {
 fn a_shell_can_live_in_shared_server_state() {
     fn send<T: Send + 'static>() {}
     send::<Shell<Fake>>();
+    send::<Shell<Box<dyn Backend + Send>>>();
+    // a boxed and a borrowed backend work the same
+    let mut sh: Shell<Box<dyn Backend + Send>> = Shell::new(Box::new(Fake::seed()));
+    assert_eq!(
+        run_any(&mut sh, "(Get-OrganizationConfig).MapiHttpEnabled"),
+        "True"
+    );
+    let mut fake = Fake::seed();
+    {
+        let mut sh = Shell::new(&mut fake);
+        run_any(&mut sh, "Set-OrganizationConfig -MapiHttpEnabled $false");
+    }
+    assert!(!fake.org.mapi_http_enabled);
     send::<super::Output>();
     send::<ShellError>();
 }
