@@ -801,6 +801,13 @@ fn binding_errors_are_powershells() {
     );
     assert_eq!(e.message, "Cannot process argument transformation on parameter 'IsDefaultAuthorizationEndpoint'. Cannot convert value \"System.String\" to type \"System.Boolean\". Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.");
     golden("error-bool-conversion.txt", &e.render());
+    let j = serde_json::to_value(&e).unwrap_or_default();
+    assert_eq!(j["kind"], "runtime");
+    assert_eq!(
+        j["error_id"],
+        "ParameterArgumentTransformationError,Set-AuthServer"
+    );
+    assert_eq!(j["column"], 23);
 
     let e = err(&mut sh, "Set-AuthServer EvoSts -E $true");
     assert_eq!(e.message, "Parameter cannot be processed because the parameter name 'E' is ambiguous. Possible matches include: -Enabled -ErrorAction -ErrorVariable.");
