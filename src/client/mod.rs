@@ -250,6 +250,8 @@ pub struct Outlook {
     bearer_rejections: Vec<String>,
     /// Hosts whose kept-alive connection carries an NTLM/Negotiate logon, and its scheme.
     conn_auth: BTreeMap<String, String>,
+    /// Set when Azure AD could not be reached during the current run.
+    aad_unreachable: Option<String>,
 }
 
 impl Outlook {
@@ -263,6 +265,7 @@ impl Outlook {
             mrrt: None,
             bearer_rejections: Vec::new(),
             conn_auth: BTreeMap::new(),
+            aad_unreachable: None,
         }
     }
 
@@ -311,6 +314,7 @@ impl Outlook {
     async fn run(&mut self) -> ConnectionStatus {
         self.wire.journal.clear();
         self.bearer_rejections.clear();
+        self.aad_unreachable = None;
         let mut status = ConnectionStatus {
             profile: self.profile,
             user: self.settings.user.clone(),
@@ -613,15 +617,33 @@ impl Outlook {
         if cached.expires_on - 300 > now {
             return Some(Ok(cached.access_token));
         }
-        Some(match self.acquire(&cached.authority, resource).await {
-            Ok(t) => Ok(t),
-            Err(AadFailure::Cancelled) => Err(Stop::Failed("need password".into())),
-            Err(e) => Err(Stop::Failed(e.summary())),
-        })
+        match self.acquire(&cached.authority, resource).await {
+            Ok(t) => Some(Ok(t)),
+            // Azure AD cannot be reached: carry on as without a token (legacy auth follows).
+            Err(AadFailure::Unreachable(_)) => None,
+            Err(AadFailure::Cancelled) => Some(Err(Stop::Failed("need password".into()))),
+            Err(e) => Some(Err(Stop::Failed(e.summary()))),
+        }
     }
 
     /// A token for `resource`: cache, then the MRRT, then an interactive sign-in.
     async fn acquire(&mut self, authority: &str, resource: &str) -> Result<String, AadFailure> {
+        if let Some(e) = &self.aad_unreachable {
+            // Already failed to reach Azure AD in this run: not tried again.
+            return Err(AadFailure::Unreachable(e.clone()));
+        }
+        let r = self.acquire_from_aad(authority, resource).await;
+        if let Err(AadFailure::Unreachable(e)) = &r {
+            self.aad_unreachable = Some(e.clone());
+        }
+        r
+    }
+
+    async fn acquire_from_aad(
+        &mut self,
+        authority: &str,
+        resource: &str,
+    ) -> Result<String, AadFailure> {
         let now = self.wire.transport.clock.unix();
         if let Some(t) = self.tokens.get(resource) {
             if t.expires_on - 300 > now {

@@ -570,6 +570,14 @@ async fn azure_ad_unreachable_is_recorded_and_outlook_falls_back_to_ntlm() {
     assert!(aad.error.is_some());
     assert_eq!(s.authn.as_deref(), Some("NTLM"), "{s:#?}");
     assert_eq!(s.protocol, "MAPI/HTTP");
+    // Azure AD is tried once per connection attempt, not again for MAPI.
+    assert_eq!(
+        s.exchanges
+            .iter()
+            .filter(|e| e.step.starts_with("aad"))
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
