@@ -1041,3 +1041,30 @@ async fn an_ntlm_logon_persisting_on_the_connection_is_reported_as_ntlm() {
     );
     assert_eq!(s.authn.as_deref(), Some("NTLM"));
 }
+
+#[tokio::test]
+async fn unknown_user_stops_at_aadsts50034() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2016, "NoSuchUser@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(s.status, "Disconnected");
+    assert_eq!(s.aadsts_codes(), vec![50034], "{s:#?}");
+    assert!(s.exchanges.len() < 6);
+}
+
+#[tokio::test]
+async fn mfa_registration_then_code_then_bearer() {
+    let lab = Lab::start().await;
+    // NestorW must register an authenticator first ("More information required").
+    let mut o = lab.outlook(Profile::Outlook2016, "NestorW@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(s.authn.as_deref(), Some("Bearer"), "{s:#?}");
+    assert_eq!(s.tokens[0].claims["amr"], serde_json::json!(["pwd", "mfa"]));
+    // password, proof-up, code, KMSI
+    let signin = s
+        .exchanges
+        .iter()
+        .filter(|e| e.step == "aad-signin")
+        .count();
+    assert_eq!(signin, 4);
+}
