@@ -292,6 +292,70 @@ impl Outlook {
         }
     }
 
+    /// The Office version whose registry keys this profile reads (`15.0`, `16.0`).
+    fn office_version(&self) -> Option<&'static str> {
+        match self.profile {
+            Profile::Outlook2013 => Some("15.0"),
+            Profile::Outlook2016 => Some("16.0"),
+            _ => None,
+        }
+    }
+
+    /// Sets (`Some`) or deletes (`None`) a REG_DWORD the way `reg add`/`Set-ItemProperty` would:
+    /// `HKCU\SOFTWARE\Microsoft\Office\<15.0|16.0>\Common\Identity` values `EnableADAL` and
+    /// `Version` (`HKEY_CURRENT_USER\…`, `HKCU:\…` and `Registry::…` spellings accepted).
+    /// Returns whether the value affects this profile: the key of another Office version is
+    /// accepted and ignored, as on a real machine.
+    pub fn set_registry_dword(
+        &mut self,
+        key: &str,
+        name: &str,
+        value: Option<u32>,
+    ) -> Result<bool, String> {
+        let mut k = key.trim().replace('/', "\\").to_ascii_lowercase();
+        for prefix in ["registry::", "microsoft.powershell.core\\registry::"] {
+            if let Some(rest) = k.strip_prefix(prefix) {
+                k = rest.to_string();
+            }
+        }
+        let rest = ["hkey_current_user\\", "hkcu:\\", "hkcu\\"]
+            .iter()
+            .find_map(|p| k.strip_prefix(p))
+            .ok_or_else(|| format!("not an HKCU key: {key}"))?;
+        let version = rest
+            .strip_prefix("software\\microsoft\\office\\")
+            .and_then(|r| r.strip_suffix("\\common\\identity"))
+            .ok_or_else(|| {
+                format!("unsupported key {key} (only Office\\<version>\\Common\\Identity)")
+            })?;
+        let slot = match name.to_ascii_lowercase().as_str() {
+            "enableadal" => 0,
+            "version" => 1,
+            _ => return Err(format!("unsupported value {name} (EnableADAL, Version)")),
+        };
+        if self.office_version() != Some(version) {
+            return Ok(false);
+        }
+        let reg = &mut self.settings.registry;
+        if slot == 0 {
+            reg.enable_adal = value;
+        } else {
+            reg.version = value;
+        }
+        Ok(true)
+    }
+
+    /// `defaults write com.microsoft.Outlook DisableModernAuth -bool YES|NO` (Outlook for Mac).
+    pub fn defaults_write(&mut self, domain: &str, key: &str, value: bool) -> Result<(), String> {
+        if domain != "com.microsoft.Outlook" || !key.eq_ignore_ascii_case("DisableModernAuth") {
+            return Err(format!(
+                "unsupported default {domain} {key} (com.microsoft.Outlook DisableModernAuth)"
+            ));
+        }
+        self.settings.mac_disable_modern_auth = value;
+        Ok(())
+    }
+
     /// A first start on a fresh machine: the token cache and the Azure AD session cookies are
     /// dropped, then Autodiscover and the mailbox connection.
     pub async fn connect(&mut self) -> ConnectionStatus {

@@ -1068,3 +1068,91 @@ async fn mfa_registration_then_code_then_bearer() {
         .count();
     assert_eq!(signin, 4);
 }
+
+#[test]
+fn registry_and_defaults_are_set_like_reg_add_and_defaults_write() {
+    let mut o = Outlook::new(
+        Profile::Outlook2013,
+        Settings::contoso("GregT@contoso.com"),
+        Transport::plain_http(reqwest::Client::new(), Clock::frozen_at_unix(0)),
+    );
+    assert!(!o.modern_auth());
+    assert_eq!(
+        o.set_registry_dword(
+            r"HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity",
+            "EnableADAL",
+            Some(1)
+        ),
+        Ok(true)
+    );
+    assert!(!o.modern_auth(), "Version is still missing");
+    assert_eq!(
+        o.set_registry_dword(
+            r"HKEY_CURRENT_USER\Software\Microsoft\Office\16.0\Common\Identity",
+            "Version",
+            Some(1)
+        ),
+        Ok(false),
+        "Office 2016's key does not affect Outlook 2013"
+    );
+    assert!(!o.modern_auth());
+    assert_eq!(
+        o.set_registry_dword(
+            r"HKCU:\Software\Microsoft\Office\15.0\Common\Identity",
+            "version",
+            Some(1)
+        ),
+        Ok(true)
+    );
+    assert!(o.modern_auth());
+    assert_eq!(
+        o.set_registry_dword(
+            r"HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity",
+            "EnableADAL",
+            None
+        ),
+        Ok(true)
+    );
+    assert!(!o.modern_auth(), "value deleted");
+    assert!(o
+        .set_registry_dword(
+            r"HKLM\SOFTWARE\Microsoft\Office\15.0\Common\Identity",
+            "EnableADAL",
+            Some(1)
+        )
+        .is_err());
+    assert!(o
+        .set_registry_dword(
+            r"HKCU\SOFTWARE\Microsoft\Exchange",
+            "AlwaysUseMSOAuthForAutoDiscover",
+            Some(1)
+        )
+        .is_err());
+    assert!(o
+        .set_registry_dword(
+            r"HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity",
+            "Bogus",
+            Some(1)
+        )
+        .is_err());
+
+    let mut mac = Outlook::new(
+        Profile::Outlook2016Mac,
+        Settings::contoso("GregT@contoso.com"),
+        Transport::plain_http(reqwest::Client::new(), Clock::frozen_at_unix(0)),
+    );
+    assert!(mac.modern_auth());
+    assert_eq!(
+        mac.defaults_write("com.microsoft.Outlook", "DisableModernAuth", true),
+        Ok(())
+    );
+    assert!(!mac.modern_auth());
+    assert_eq!(
+        mac.defaults_write("com.microsoft.Outlook", "DisableModernAuth", false),
+        Ok(())
+    );
+    assert!(mac.modern_auth());
+    assert!(mac
+        .defaults_write("com.apple.mail", "DisableModernAuth", true)
+        .is_err());
+}
