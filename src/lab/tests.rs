@@ -874,3 +874,49 @@ async fn file_and_builtin_halves_load_relative_to_the_lab_file() {
     assert_eq!(e.to_string(), "lab.yaml:4:13: no built-in half named 'contosa' (built-in: contoso); did you mean `contoso`?");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Raw bytes in, whatever comes back before the network closes the connection.
+async fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clean_answer_and_the_network_carries_on() {
+    let lab = contoso().await;
+    let addr = lab.network_addr();
+    let out = raw(addr, b"\x00\x01\x02 not http at all\r\n\r\n").await;
+    assert!(out.is_empty() || out.starts_with("HTTP/1.1 400 "), "{out}");
+    let out = raw(addr, b"GET / HTTP/1.0\r\n\r\n").await;
+    assert!(out.starts_with("HTTP/1.0 400 Bad Request\r\n"), "{out}");
+    assert!(
+        out.ends_with("\r\n\r\n400 Bad Request: the request has no Host header.\n"),
+        "{out}"
+    );
+    let out = raw(
+        addr,
+        b"GET / HTTP/1.1\r\nHost: \xff\xfe\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+    // A body cut short by the client: the network answers 400 and closes.
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: mail.contoso.com\r\nContent-Length: 10\r\n\r\nab")
+        .await
+        .unwrap();
+    s.shutdown().await.unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.is_empty() || out.starts_with("HTTP/1.1 400 "), "{out}");
+    // Still serving.
+    let out = raw(
+        addr,
+        b"GET /EWS/Exchange.asmx HTTP/1.1\r\nHost: mail.contoso.com\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(out.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{out}");
+}
