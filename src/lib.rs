@@ -1,8 +1,13 @@
-//! hma-lab's library: everything the `hma-lab` binary and integration suites build on.
+//! hma-lab as a library: what the `hma-lab` binary and integration suites build on.
 //!
 //! The two mocks live in their own crates (`mock-aad`, `mock-exchange`); this crate holds what
-//! spans both. [`shell`] is the PowerShell subset administrators type in the field guide, run
-//! against the lab's state through a backend trait, so scenario files, the interactive shell and
-//! the admin API all accept the guide's lines verbatim.
+//! spans both. [`lab`] starts a whole lab — mock Azure AD, mock Exchange and the network between
+//! them and the clients — from one lab file and hands back a handle to act on and assert against;
+//! [`client`] is the reference Outlook client that connects through it the way Outlook does;
+//! [`shell`] is the PowerShell subset administrators type in the field guide, run against the
+//! lab's state through a backend trait, so scenario files, the interactive shell and the admin API
+//! all accept the guide's lines verbatim.
 
+pub mod client;
+pub mod lab;
 pub mod shell;
