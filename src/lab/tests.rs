@@ -528,9 +528,9 @@ async fn echo_upstream() -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
+        while let Ok((stream, remote)) = listener.accept().await {
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                let svc = hyper::service::service_fn(move |req: Request<Incoming>| async move {
                     let (parts, body) = req.into_parts();
                     let body = body
                         .collect()
@@ -550,6 +550,7 @@ async fn echo_upstream() -> (SocketAddr, tokio::task::JoinHandle<()>) {
                         .header("x-alpha", "2")
                         .header("www-authenticate", "Negotiate")
                         .header("www-authenticate", "NTLM")
+                        .header("x-upstream-peer", remote.to_string())
                         .body(Full::new(Bytes::from(dump)))
                         .unwrap();
                     Ok::<_, std::convert::Infallible>(resp)
@@ -596,7 +597,7 @@ async fn forwards_method_path_headers_and_body_and_returns_the_answer_unchanged(
         "{out}"
     );
     assert!(
-        out.contains("\r\nx-zulu: 1\r\nx-alpha: 2\r\nwww-authenticate: Negotiate\r\nwww-authenticate: NTLM\r\n"),
+        out.contains("\r\nx-zulu: 1\r\nx-alpha: 2\r\nwww-authenticate: Negotiate\r\nwww-authenticate: NTLM\r\nx-upstream-peer: 127.0.0.1:"),
         "{out}"
     );
     let body = out.split("\r\n\r\n").nth(1).unwrap();
@@ -931,4 +932,68 @@ async fn bad_input_gets_a_clean_answer_and_the_network_carries_on() {
     )
     .await;
     assert!(out.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{out}");
+}
+
+#[tokio::test]
+async fn each_client_connection_has_its_own_server_connection() {
+    let (up, task) = echo_upstream().await;
+    let hosts = HostTable {
+        namespaces: vec!["mail.contoso.com".into()],
+        servers: vec![("EX1".into(), "ex1.contoso.com".into())],
+    };
+    let net = Network::new(
+        hosts,
+        Devices::default(),
+        format!("http://{up}"),
+        vec![("EX1".into(), format!("http://{up}"))],
+    );
+    let listener = Listener::start(net, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let open = || async {
+        let s = tokio::net::TcpStream::connect(listener.addr())
+            .await
+            .unwrap();
+        let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(s))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        sender
+    };
+    async fn upstream_peer(
+        sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+        host: &str,
+    ) -> String {
+        let req = Request::builder()
+            .uri("/mapi/emsmdb/")
+            .header("host", host)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        let peer = resp.headers()["x-upstream-peer"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let _ = resp.into_body().collect().await;
+        peer
+    }
+    let mut a = open().await;
+    let mut b = open().await;
+    let a1 = upstream_peer(&mut a, "mail.contoso.com").await;
+    let b1 = upstream_peer(&mut b, "mail.contoso.com").await;
+    let a2 = upstream_peer(&mut a, "ex1.contoso.com").await;
+    let b2 = upstream_peer(&mut b, "mail.contoso.com").await;
+    // One client connection, one server connection, for as long as both live...
+    assert_eq!(a1, a2);
+    assert_eq!(b1, b2);
+    // ...and never shared with another client connection.
+    assert_ne!(a1, b1);
+    // A new client connection gets a new server connection.
+    drop(a);
+    let mut c = open().await;
+    let c1 = upstream_peer(&mut c, "mail.contoso.com").await;
+    assert_ne!(c1, a1);
+    assert_ne!(c1, b1);
+    listener.shutdown().await;
+    task.abort();
 }
