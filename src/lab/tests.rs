@@ -532,6 +532,7 @@ async fn echo_upstream() -> (SocketAddr, tokio::task::JoinHandle<()>) {
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req: Request<Incoming>| async move {
                     let (parts, body) = req.into_parts();
+                    let close = parts.headers.contains_key("x-close");
                     let body = body
                         .collect()
                         .await
@@ -543,7 +544,11 @@ async fn echo_upstream() -> (SocketAddr, tokio::task::JoinHandle<()>) {
                     }
                     dump.push('\n');
                     dump.push_str(&String::from_utf8_lossy(&body));
-                    let resp = Response::builder()
+                    let mut resp = Response::builder();
+                    if close {
+                        resp = resp.header("connection", "close");
+                    }
+                    let resp = resp
                         .status(207)
                         .header("content-length", dump.len().to_string())
                         .header("x-zulu", "1")
@@ -994,6 +999,17 @@ async fn each_client_connection_has_its_own_server_connection() {
     let c1 = upstream_peer(&mut c, "mail.contoso.com").await;
     assert_ne!(c1, a1);
     assert_ne!(c1, b1);
+    // The service closing its connection closes the client's: the relay does not outlive it.
+    let req = Request::builder()
+        .uri("/mapi/emsmdb/")
+        .header("host", "mail.contoso.com")
+        .header("x-close", "1")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let resp = c.send_request(req).await.unwrap();
+    assert_eq!(resp.headers()["connection"], "close");
+    let _ = resp.into_body().collect().await;
+    assert!(c.ready().await.is_err());
     listener.shutdown().await;
     task.abort();
 }
