@@ -173,6 +173,27 @@ impl Lab {
         format!("http://{host}:{}{sep}{path}", self.network_addr().port())
     }
 
+    /// The URL on the lab network for a URL a service handed out (an `authorization_uri`, a
+    /// discovery document's endpoint, a redirect): `https://login.windows.net/common/oauth2/authorize`
+    /// becomes `http://login.windows.net:{network port}/common/oauth2/authorize`, so a client
+    /// can follow it over the plain-HTTP network. `None` for a URL that is not on a lab host.
+    pub fn reach(&self, url: &str) -> Option<String> {
+        let u = url::Url::parse(url).ok()?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return None;
+        }
+        let host = u.host_str()?;
+        if !self.network.hosts().knows(host) {
+            return None;
+        }
+        let mut path = u.path().to_string();
+        if let Some(q) = u.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        Some(self.url(host, &path))
+    }
+
     /// The devices in force.
     pub fn devices(&self) -> Devices {
         self.network.devices()

@@ -1013,3 +1013,56 @@ async fn each_client_connection_has_its_own_server_connection() {
     listener.shutdown().await;
     task.abort();
 }
+
+#[tokio::test]
+async fn urls_the_services_hand_out_are_reachable_on_the_lab_network() {
+    let lab = contoso().await;
+    let port = lab.network_addr().port();
+    // The Bearer challenge's authorization_uri, followed over the plain network.
+    let resp = lab
+        .http_client()
+        .post(lab.url("mail.contoso.com", "/EWS/Exchange.asmx"))
+        .header("Authorization", "Bearer")
+        .send()
+        .await
+        .unwrap();
+    let bearer = challenges(&resp)
+        .into_iter()
+        .find(|c| c.starts_with("Bearer"))
+        .unwrap();
+    let uri = bearer
+        .split("authorization_uri=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap();
+    assert_eq!(uri, "https://login.windows.net/common/oauth2/authorize");
+    let reached = lab.reach(uri).unwrap();
+    assert_eq!(
+        reached,
+        format!("http://login.windows.net:{port}/common/oauth2/authorize")
+    );
+    let resp = lab
+        .http_client()
+        .get(format!(
+            "{reached}?client_id={OFFICE}&response_type=code&resource=https://mail.contoso.com/&redirect_uri=urn:ietf:wg:oauth:2.0:oob"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html")));
+
+    assert_eq!(
+        lab.reach("https://mail.corp.contoso.com/mapi/emsmdb/?MailboxId=x@contoso.com"),
+        Some(format!(
+            "http://mail.corp.contoso.com:{port}/mapi/emsmdb/?MailboxId=x@contoso.com"
+        ))
+    );
+    assert_eq!(lab.reach("https://www.fabrikam.com/"), None);
+    assert_eq!(lab.reach("urn:ietf:wg:oauth:2.0:oob?code=x"), None);
+    assert_eq!(lab.reach("not a url"), None);
+}
