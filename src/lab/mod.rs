@@ -174,9 +174,10 @@ impl Lab {
     }
 
     /// The URL on the lab network for a URL a service handed out (an `authorization_uri`, a
-    /// discovery document's endpoint, a redirect): `https://login.windows.net/common/oauth2/authorize`
-    /// becomes `http://login.windows.net:{network port}/common/oauth2/authorize`, so a client
-    /// can follow it over the plain-HTTP network. `None` for a URL that is not on a lab host.
+    /// discovery document's endpoint, a redirect), so a client can follow it over the
+    /// plain-HTTP network: `https://login.windows.net/common/oauth2/authorize` becomes
+    /// `http://login.windows.net:{network port}/common/oauth2/authorize`. `None` for a URL that
+    /// is not on a lab host.
     pub fn reach(&self, url: &str) -> Option<String> {
         let u = url::Url::parse(url).ok()?;
         if !matches!(u.scheme(), "http" | "https") {
