@@ -502,6 +502,8 @@ const HOP: &[&str] = &[
 ];
 
 impl Network {
+    /// The network for a lab: its names, its starting devices, and where mock-aad and each
+    /// Exchange server (`(name, "http://127.0.0.1:PORT")`) listen.
     pub fn new(
         hosts: HostTable,
         devices: Devices,
@@ -534,10 +536,12 @@ impl Network {
 
     /// Changes the devices; the change is checked first and applies to the next request.
     pub fn update(&self, change: impl FnOnce(&mut Devices)) -> Result<(), NetworkError> {
-        let mut next = self.devices();
+        // One write lock around read-modify-check-write: concurrent changes never lose each other.
+        let mut devices = self.0.devices.write().unwrap_or_else(|p| p.into_inner());
+        let mut next = devices.clone();
         change(&mut next);
         next.check(&self.0.hosts)?;
-        *self.0.devices.write().unwrap_or_else(|p| p.into_inner()) = next;
+        *devices = next;
         Ok(())
     }
 
