@@ -123,6 +123,7 @@ pub async fn interactive(
         "GET",
         &format!("{authority}/oauth2/authorize?{query}"),
     );
+    let mut typed_user = false;
     let mut typed_password = false;
     let mut typed_code = false;
     for _ in 0..MAX_HOPS {
@@ -160,6 +161,11 @@ pub async fn interactive(
             ("flowToken", form.flow_token.clone()),
         ];
         if page.contains("name=\"loginfmt\"") {
+            if typed_user || page.contains("id=\"usernameError\"") {
+                // Azure AD does not know the name (AADSTS50034): typing it again will not help.
+                return Err(page_error(wire, &r, &page));
+            }
+            typed_user = true;
             fields.push(("loginfmt", who.user.to_string()));
         } else if page.contains("name=\"passwd\"") {
             if typed_password {

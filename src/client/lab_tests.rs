@@ -98,3 +98,31 @@ async fn client_segment_without_azure_ad_falls_back_to_ntlm() {
     let s = outlook(&lab, Profile::Outlook2016).connect().await;
     assert_eq!(s.authn.as_deref(), Some("Bearer"));
 }
+
+#[tokio::test]
+async fn tokens_expire_while_azure_ad_is_unreachable_then_ntlm() {
+    let lab = lab("contoso").await;
+    let mut o = outlook(&lab, Profile::Outlook2016);
+    assert_eq!(o.connect().await.authn.as_deref(), Some("Bearer"));
+    lab.block("login.windows.net").expect("block");
+    lab.clock().advance_secs(2 * 3600);
+    let s = o.reconnect().await;
+    assert_eq!(s.exchanges[0].step, "aad-token");
+    assert_eq!(s.exchanges[0].status, 0);
+    assert_eq!(
+        s.exchanges
+            .iter()
+            .filter(|e| e.step.starts_with("aad"))
+            .count(),
+        1,
+        "{s:#?}"
+    );
+    assert_eq!(s.authn.as_deref(), Some("NTLM"));
+    lab.unblock("login.windows.net").expect("unblock");
+    let s = o.reconnect().await;
+    assert_eq!(
+        s.authn.as_deref(),
+        Some("Bearer"),
+        "refreshed once AAD is back"
+    );
+}

@@ -250,6 +250,8 @@ pub struct Outlook {
     bearer_rejections: Vec<String>,
     /// Hosts whose kept-alive connection carries an NTLM/Negotiate logon, and its scheme.
     conn_auth: BTreeMap<String, String>,
+    /// Set when Azure AD could not be reached during the current run.
+    aad_unreachable: Option<String>,
 }
 
 impl Outlook {
@@ -263,6 +265,7 @@ impl Outlook {
             mrrt: None,
             bearer_rejections: Vec::new(),
             conn_auth: BTreeMap::new(),
+            aad_unreachable: None,
         }
     }
 
@@ -289,6 +292,70 @@ impl Outlook {
         }
     }
 
+    /// The Office version whose registry keys this profile reads (`15.0`, `16.0`).
+    fn office_version(&self) -> Option<&'static str> {
+        match self.profile {
+            Profile::Outlook2013 => Some("15.0"),
+            Profile::Outlook2016 => Some("16.0"),
+            _ => None,
+        }
+    }
+
+    /// Sets (`Some`) or deletes (`None`) a REG_DWORD the way `reg add`/`Set-ItemProperty` would:
+    /// `HKCU\SOFTWARE\Microsoft\Office\<15.0|16.0>\Common\Identity` values `EnableADAL` and
+    /// `Version` (`HKEY_CURRENT_USER\…`, `HKCU:\…` and `Registry::…` spellings accepted).
+    /// Returns whether the value affects this profile: the key of another Office version is
+    /// accepted and ignored, as on a real machine.
+    pub fn set_registry_dword(
+        &mut self,
+        key: &str,
+        name: &str,
+        value: Option<u32>,
+    ) -> Result<bool, String> {
+        let mut k = key.trim().replace('/', "\\").to_ascii_lowercase();
+        for prefix in ["registry::", "microsoft.powershell.core\\registry::"] {
+            if let Some(rest) = k.strip_prefix(prefix) {
+                k = rest.to_string();
+            }
+        }
+        let rest = ["hkey_current_user\\", "hkcu:\\", "hkcu\\"]
+            .iter()
+            .find_map(|p| k.strip_prefix(p))
+            .ok_or_else(|| format!("not an HKCU key: {key}"))?;
+        let version = rest
+            .strip_prefix("software\\microsoft\\office\\")
+            .and_then(|r| r.strip_suffix("\\common\\identity"))
+            .ok_or_else(|| {
+                format!("unsupported key {key} (only Office\\<version>\\Common\\Identity)")
+            })?;
+        let slot = match name.to_ascii_lowercase().as_str() {
+            "enableadal" => 0,
+            "version" => 1,
+            _ => return Err(format!("unsupported value {name} (EnableADAL, Version)")),
+        };
+        if self.office_version() != Some(version) {
+            return Ok(false);
+        }
+        let reg = &mut self.settings.registry;
+        if slot == 0 {
+            reg.enable_adal = value;
+        } else {
+            reg.version = value;
+        }
+        Ok(true)
+    }
+
+    /// `defaults write com.microsoft.Outlook DisableModernAuth -bool YES|NO` (Outlook for Mac).
+    pub fn defaults_write(&mut self, domain: &str, key: &str, value: bool) -> Result<(), String> {
+        if domain != "com.microsoft.Outlook" || !key.eq_ignore_ascii_case("DisableModernAuth") {
+            return Err(format!(
+                "unsupported default {domain} {key} (com.microsoft.Outlook DisableModernAuth)"
+            ));
+        }
+        self.settings.mac_disable_modern_auth = value;
+        Ok(())
+    }
+
     /// A first start on a fresh machine: the token cache and the Azure AD session cookies are
     /// dropped, then Autodiscover and the mailbox connection.
     pub async fn connect(&mut self) -> ConnectionStatus {
@@ -311,6 +378,7 @@ impl Outlook {
     async fn run(&mut self) -> ConnectionStatus {
         self.wire.journal.clear();
         self.bearer_rejections.clear();
+        self.aad_unreachable = None;
         let mut status = ConnectionStatus {
             profile: self.profile,
             user: self.settings.user.clone(),
@@ -613,15 +681,33 @@ impl Outlook {
         if cached.expires_on - 300 > now {
             return Some(Ok(cached.access_token));
         }
-        Some(match self.acquire(&cached.authority, resource).await {
-            Ok(t) => Ok(t),
-            Err(AadFailure::Cancelled) => Err(Stop::Failed("need password".into())),
-            Err(e) => Err(Stop::Failed(e.summary())),
-        })
+        match self.acquire(&cached.authority, resource).await {
+            Ok(t) => Some(Ok(t)),
+            // Azure AD cannot be reached: carry on as without a token (legacy auth follows).
+            Err(AadFailure::Unreachable(_)) => None,
+            Err(AadFailure::Cancelled) => Some(Err(Stop::Failed("need password".into()))),
+            Err(e) => Some(Err(Stop::Failed(e.summary()))),
+        }
     }
 
     /// A token for `resource`: cache, then the MRRT, then an interactive sign-in.
     async fn acquire(&mut self, authority: &str, resource: &str) -> Result<String, AadFailure> {
+        if let Some(e) = &self.aad_unreachable {
+            // Already failed to reach Azure AD in this run: not tried again.
+            return Err(AadFailure::Unreachable(e.clone()));
+        }
+        let r = self.acquire_from_aad(authority, resource).await;
+        if let Err(AadFailure::Unreachable(e)) = &r {
+            self.aad_unreachable = Some(e.clone());
+        }
+        r
+    }
+
+    async fn acquire_from_aad(
+        &mut self,
+        authority: &str,
+        resource: &str,
+    ) -> Result<String, AadFailure> {
         let now = self.wire.transport.clock.unix();
         if let Some(t) = self.tokens.get(resource) {
             if t.expires_on - 300 > now {

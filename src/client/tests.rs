@@ -570,6 +570,14 @@ async fn azure_ad_unreachable_is_recorded_and_outlook_falls_back_to_ntlm() {
     assert!(aad.error.is_some());
     assert_eq!(s.authn.as_deref(), Some("NTLM"), "{s:#?}");
     assert_eq!(s.protocol, "MAPI/HTTP");
+    // Azure AD is tried once per connection attempt, not again for MAPI.
+    assert_eq!(
+        s.exchanges
+            .iter()
+            .filter(|e| e.step.starts_with("aad"))
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -1032,4 +1040,145 @@ async fn an_ntlm_logon_persisting_on_the_connection_is_reported_as_ntlm() {
         "IIS keeps the connection authenticated"
     );
     assert_eq!(s.authn.as_deref(), Some("NTLM"));
+}
+
+#[tokio::test]
+async fn unknown_user_stops_at_aadsts50034() {
+    let lab = Lab::start().await;
+    let mut o = lab.outlook(Profile::Outlook2016, "NoSuchUser@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(s.status, "Disconnected");
+    assert_eq!(s.aadsts_codes(), vec![50034], "{s:#?}");
+    assert!(s.exchanges.len() < 6);
+}
+
+#[tokio::test]
+async fn mfa_registration_then_code_then_bearer() {
+    let lab = Lab::start().await;
+    // NestorW must register an authenticator first ("More information required").
+    let mut o = lab.outlook(Profile::Outlook2016, "NestorW@contoso.com");
+    let s = o.connect().await;
+    assert_eq!(s.authn.as_deref(), Some("Bearer"), "{s:#?}");
+    assert_eq!(s.tokens[0].claims["amr"], serde_json::json!(["pwd", "mfa"]));
+    // password, proof-up, code, KMSI
+    let signin = s
+        .exchanges
+        .iter()
+        .filter(|e| e.step == "aad-signin")
+        .count();
+    assert_eq!(signin, 4);
+}
+
+#[test]
+fn registry_and_defaults_are_set_like_reg_add_and_defaults_write() {
+    let mut o = Outlook::new(
+        Profile::Outlook2013,
+        Settings::contoso("GregT@contoso.com"),
+        Transport::plain_http(reqwest::Client::new(), Clock::frozen_at_unix(0)),
+    );
+    assert!(!o.modern_auth());
+    assert_eq!(
+        o.set_registry_dword(
+            r"HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity",
+            "EnableADAL",
+            Some(1)
+        ),
+        Ok(true)
+    );
+    assert!(!o.modern_auth(), "Version is still missing");
+    assert_eq!(
+        o.set_registry_dword(
+            r"HKEY_CURRENT_USER\Software\Microsoft\Office\16.0\Common\Identity",
+            "Version",
+            Some(1)
+        ),
+        Ok(false),
+        "Office 2016's key does not affect Outlook 2013"
+    );
+    assert!(!o.modern_auth());
+    assert_eq!(
+        o.set_registry_dword(
+            r"HKCU:\Software\Microsoft\Office\15.0\Common\Identity",
+            "version",
+            Some(1)
+        ),
+        Ok(true)
+    );
+    assert!(o.modern_auth());
+    assert_eq!(
+        o.set_registry_dword(
+            r"HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity",
+            "EnableADAL",
+            None
+        ),
+        Ok(true)
+    );
+    assert!(!o.modern_auth(), "value deleted");
+    assert!(o
+        .set_registry_dword(
+            r"HKLM\SOFTWARE\Microsoft\Office\15.0\Common\Identity",
+            "EnableADAL",
+            Some(1)
+        )
+        .is_err());
+    assert!(o
+        .set_registry_dword(
+            r"HKCU\SOFTWARE\Microsoft\Exchange",
+            "AlwaysUseMSOAuthForAutoDiscover",
+            Some(1)
+        )
+        .is_err());
+    assert!(o
+        .set_registry_dword(
+            r"HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity",
+            "Bogus",
+            Some(1)
+        )
+        .is_err());
+
+    let mut mac = Outlook::new(
+        Profile::Outlook2016Mac,
+        Settings::contoso("GregT@contoso.com"),
+        Transport::plain_http(reqwest::Client::new(), Clock::frozen_at_unix(0)),
+    );
+    assert!(mac.modern_auth());
+    assert_eq!(
+        mac.defaults_write("com.microsoft.Outlook", "DisableModernAuth", true),
+        Ok(())
+    );
+    assert!(!mac.modern_auth());
+    assert_eq!(
+        mac.defaults_write("com.microsoft.Outlook", "DisableModernAuth", false),
+        Ok(())
+    );
+    assert!(mac.modern_auth());
+    assert!(mac
+        .defaults_write("com.apple.mail", "DisableModernAuth", true)
+        .is_err());
+}
+
+#[tokio::test]
+async fn a_rollback_reaches_outlook_only_after_iisreset() {
+    let lab = Lab::start().await;
+    // Set-OrganizationConfig -OAuth2ClientProfileEnabled $false, no iisreset yet.
+    lab.exchange
+        .state()
+        .org_mut()
+        .org_config
+        .oauth2_client_profile_enabled = false;
+    let s = lab
+        .outlook(Profile::Outlook2016, "GregT@contoso.com")
+        .connect()
+        .await;
+    assert_eq!(s.authn.as_deref(), Some("Bearer"), "settings are cached");
+    lab.exchange.state().iisreset();
+    let s = lab
+        .outlook(Profile::Outlook2016, "GregT@contoso.com")
+        .connect()
+        .await;
+    assert_eq!(s.authn.as_deref(), Some("NTLM"));
+    assert!(s.exchanges[0]
+        .x_ms_diagnostics
+        .as_deref()
+        .is_some_and(|d| d.starts_with("4000000;")));
 }
