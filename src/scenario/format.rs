@@ -168,6 +168,9 @@ pub enum Action {
     Client(ClientAction),
     Request(RequestAction),
     Token(TokenAction),
+    /// A `cmdlet`, `network` or `clock` step between actions (e.g. connect, advance the clock,
+    /// reconnect). It counts in `step: N` and yields an outcome without an HTTP exchange.
+    Step(Step),
 }
 
 #[derive(Deserialize)]
@@ -180,16 +183,24 @@ struct RawAction {
     settings: Option<ClientSettings>,
     request: Option<RequestAction>,
     token: Option<TokenAction>,
+    cmdlet: Option<String>,
+    network: Option<NetworkChange>,
+    clock: Option<ClockChange>,
 }
 
 impl<'de> Deserialize<'de> for Action {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let r = RawAction::deserialize(d)?;
-        let n = r.client.is_some() as u8 + r.request.is_some() as u8 + r.token.is_some() as u8;
+        let n = r.client.is_some() as u8
+            + r.request.is_some() as u8
+            + r.token.is_some() as u8
+            + r.cmdlet.is_some() as u8
+            + r.network.is_some() as u8
+            + r.clock.is_some() as u8;
         if n != 1 {
             return Err(D::Error::custom(
-                "a `when` action has exactly one of `client`, `request`, `token`",
+                "a `when` action has exactly one of `client`, `request`, `token` (or a step: `cmdlet`, `network`, `clock`)",
             ));
         }
         if let Some(c) = r.client {
@@ -208,10 +219,18 @@ impl<'de> Deserialize<'de> for Action {
                 "`user`, `action` and `settings` belong to a `client` action",
             ));
         }
-        Ok(match (r.request, r.token) {
-            (Some(q), _) => Action::Request(q),
-            (_, Some(t)) => Action::Token(t),
-            _ => return Err(D::Error::custom("unreachable action shape")),
+        Ok(if let Some(q) = r.request {
+            Action::Request(q)
+        } else if let Some(t) = r.token {
+            Action::Token(t)
+        } else if let Some(c) = r.cmdlet {
+            Action::Step(Step::Cmdlet(c))
+        } else if let Some(n) = r.network {
+            Action::Step(Step::Network(n))
+        } else if let Some(c) = r.clock {
+            Action::Step(Step::Clock(c))
+        } else {
+            return Err(D::Error::custom("unreachable action shape"));
         })
     }
 }
@@ -731,23 +750,33 @@ pub fn validate(
     // (line, full lint): set-up lines must name real cmdlets and parameters; a `cmdlet` check
     // may assert PowerShell's own error, so its line only has to parse.
     let mut cmdlets: Vec<(&str, bool)> = Vec::new();
-    for steps in [Some(&s.given), s.fix.as_ref(), s.twin.as_ref()]
-        .into_iter()
-        .flatten()
-    {
+    fn step_lines<'a>(steps: &'a [Step], out: &mut Vec<(&'a str, bool)>) {
         for st in steps {
             if let Step::Cmdlet(c) = st {
-                cmdlets.push((c, true));
+                out.push((c.as_str(), true));
             }
         }
     }
-    for e in s.then.iter().chain(&s.after_fix) {
-        if let Check::Cmdlet(c) = &e.check {
-            cmdlets.push((&c.run, false));
+    fn check_lines<'a>(list: &'a [Expectation], out: &mut Vec<(&'a str, bool)>) {
+        for e in list {
+            if let Check::Cmdlet(c) = &e.check {
+                out.push((c.run.as_str(), false));
+            }
         }
     }
+    // In the usual file order, so each is found after the one before.
+    step_lines(&s.given, &mut cmdlets);
+    for a in &s.when {
+        if let Action::Step(Step::Cmdlet(c)) = a {
+            cmdlets.push((c.as_str(), true));
+        }
+    }
+    check_lines(&s.then, &mut cmdlets);
+    step_lines(s.fix.as_deref().unwrap_or_default(), &mut cmdlets);
+    check_lines(&s.after_fix, &mut cmdlets);
+    step_lines(s.twin.as_deref().unwrap_or_default(), &mut cmdlets);
     for (line, full) in cmdlets {
-        let here = locate_from(text, line, from_line);
+        let here = locate_from(text, line, from_line).or_else(|| locate_from(text, line, 1));
         if let Some((l, _)) = here {
             from_line = l;
         }

@@ -77,7 +77,7 @@ fn unknown_field_names_the_place_and_the_nearest_name() {
     );
     assert_eq!(
         err(&text),
-        "t.yaml:7:5: when[0]: unknown field `settngs`, expected one of `client`, `user`, `action`, `settings`, `request`, `token`; did you mean `settings`?"
+        "t.yaml:7:5: when[0]: unknown field `settngs`, expected one of `client`, `user`, `action`, `settings`, `request`, `token`, `cmdlet`, `network`, `clock`; did you mean `settings`?"
     );
 }
 
@@ -217,6 +217,23 @@ fn structural_rules() {
     assert_eq!(
         e,
         "t.yaml:5:23: given[0].clock: invalid duration `2y`, expected a number of seconds or a number with s, m, h or d (e.g. `2h`)"
+    );
+}
+
+#[test]
+fn steps_may_sit_between_actions() {
+    let text = format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\n  - clock: {{ advance: 2h }}\n  - cmdlet: Revoke-AzureADUserAllRefreshToken -ObjectId U@contoso.com\n  - client: outlook-2016\n    user: U@contoso.com\n    action: reconnect\nthen:\n  - {{ step: 3, status: 401 }}\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    let l = parse(&text, "t.yaml", None, None).unwrap();
+    assert_eq!(l.scenario.when.len(), 4);
+    assert!(matches!(&l.scenario.when[1], Action::Step(Step::Clock(c)) if c.advance.0 == 7200));
+    assert!(matches!(&l.scenario.when[2], Action::Step(Step::Cmdlet(_))));
+    // Such a cmdlet is linted like a `given` one.
+    let bad = text.replace("-ObjectId", "-ObjectIdd");
+    assert!(err(&bad).starts_with("t.yaml:8:47: "), "{}", err(&bad));
+    assert!(
+        err(&bad).contains("A parameter cannot be found that matches parameter name 'ObjectIdd'.")
     );
 }
 

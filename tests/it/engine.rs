@@ -32,7 +32,7 @@ fn hma_lab(args: &[&str]) -> std::process::Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passing_fixtures_pass_with_their_twins_failing() {
     let r = run("pass").await;
-    assert_eq!(r.total, 2, "{}", r.human());
+    assert_eq!(r.total, 4, "{}", r.human());
     assert!(r.all_passed(), "{}", r.human());
     for s in &r.scenarios {
         assert!(!s.twins.is_empty(), "{}", s.name);
@@ -137,8 +137,8 @@ async fn json_and_junit_reports() {
     let r = Report::new(r.scenarios, 1);
     // JSON: one document with per-scenario results.
     let j: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
-    assert_eq!(j["total"], 3);
-    assert_eq!(j["passed"], 2);
+    assert_eq!(j["total"], 5);
+    assert_eq!(j["passed"], 4);
     assert_eq!(j["failed"], 1);
     let sc = j["scenarios"].as_array().unwrap();
     let failed = sc
@@ -198,10 +198,16 @@ async fn json_and_junit_reports() {
     cases.sort();
     assert_eq!(
         cases,
-        ["happy-path", "ssl-offload-request", "wrong-diagnostics"]
+        [
+            "happy-path",
+            "password-changed-between-actions",
+            "ssl-offload-request",
+            "token-missing-spn",
+            "wrong-diagnostics"
+        ]
     );
     assert_eq!(failures, 1);
-    assert!(xml.contains("<testsuite name=\"scenarios\" tests=\"3\" failures=\"1\""));
+    assert!(xml.contains("<testsuite name=\"scenarios\" tests=\"5\" failures=\"1\""));
 }
 
 #[test]
@@ -218,7 +224,7 @@ fn run_and_lint_exit_codes() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.ends_with(" ms)\n"), "{text}");
-    assert!(text.contains("2 scenario(s): 2 passed, 0 failed"), "{text}");
+    assert!(text.contains("4 scenario(s): 4 passed, 0 failed"), "{text}");
     let out = hma_lab(&["run", fail.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     // The vacuous twin alone fails the run.
