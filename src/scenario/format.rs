@@ -736,6 +736,11 @@ pub fn validate(
                 format!("lab: no lab file at {}", p.display()),
             ));
         }
+        // The lab file is checked too; its error names its own file and place.
+        crate::lab::LabFile::load(&p).map_err(|mut e| {
+            e.message = format!("lab of {file}: {}", e.message);
+            e
+        })?;
         LabRef::File(p)
     } else {
         crate::lab::LabFile::builtin(&s.lab).map_err(|e| {
@@ -914,7 +919,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
                 continue;
             }
             walk(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+        } else if p.extension().is_some_and(|x| x == "yaml") {
             out.push(p);
         }
     }

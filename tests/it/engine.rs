@@ -265,6 +265,15 @@ fn run_and_lint_exit_codes() {
         text.ends_with("6 scenario file(s) checked, 6 with errors\n"),
         "{text}"
     );
+    // A lab file referenced by a scenario is checked too, its error placed in the lab file.
+    let out = hma_lab(&["lint", fixtures("bad-lab-file").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("bad-lab-file/broken.lab.yml:6:3: lab of ")
+            && text.contains("uses-broken-lab.yaml: exchange: unknown field `nme`"),
+        "{text}"
+    );
     // A path that does not exist.
     let out = hma_lab(&["run", "no/such/dir"]);
     assert_eq!(out.status.code(), Some(2));
