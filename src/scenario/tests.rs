@@ -309,3 +309,12 @@ fn text_matchers_need_every_condition() {
     );
     assert!(!text_match(&t, "urn:ietf:wg:oauth:2.0:oob?error=invalid_resource").0);
 }
+
+#[test]
+fn junit_text_is_escaped_and_control_characters_dropped() {
+    use super::report::xml;
+    assert_eq!(
+        xml("a<b & \"c\" 'd'>\u{1}\n"),
+        "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;\u{FFFD}\n"
+    );
+}
