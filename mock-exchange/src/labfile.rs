@@ -53,7 +53,9 @@ fn strip_force(text: &str) -> (bool, String) {
     (force, body)
 }
 
-fn check(org: &Organization, text: &str, file: &str, force: bool) -> Result<(), FileError> {
+/// The semantic checks of [`parse_str`] on an organization parsed elsewhere (e.g. inline in a
+/// whole-lab file); `text` and `file` place the errors.
+pub fn check(org: &Organization, text: &str, file: &str, force: bool) -> Result<(), FileError> {
     let err = |needle: &str, msg: String| FileError::semantic(file, text, Some(needle), msg);
     if org.version != 1 {
         return Err(err(

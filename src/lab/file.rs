@@ -1,0 +1,417 @@
+//! Lab files: one YAML document describing a whole lab — the Azure AD directory, the Exchange
+//! organization and the network between them — parsed strictly and checked for wiring mistakes.
+//!
+//! ```yaml
+//! version: 1
+//! name: contoso
+//! aad: { builtin: contoso }          # or { file: aad.yaml }, or an inline mock-aad directory
+//! exchange: { file: exchange.yaml }  # or { builtin: contoso }, or an inline organization
+//! network:
+//!   exchange_namespaces: [mail.contoso.com, autodiscover.contoso.com]
+//!   devices:
+//!     - load_balancer: { host: mail.contoso.com, ssl_offload: false, targets: [EX1] }
+//! ```
+//!
+//! Each half takes one of three forms. A reference (`file`/`builtin`) is recognised by its one
+//! key; anything else is an inline document of the service's own lab model. The file is parsed
+//! in two passes so that every error — in the lab's own fields or deep inside an inline half —
+//! comes from [`lab_kit::parse_yaml`] with the file's line and column and the nearest valid name:
+//! first with the halves as raw YAML (to tell the forms apart and check the lab's own fields),
+//! then with each half typed as its form. Wiring checks run last ([`check_wiring`]).
+
+use std::path::{Path, PathBuf};
+
+use lab_kit::FileError;
+use mock_aad::Directory;
+use mock_exchange::model::AuthServerType;
+use mock_exchange::Organization;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+
+use super::network::{is_aad_host, Devices, HostTable, NetworkSpec};
+
+/// The labs shipped with hma-lab (`Lab::builtin`).
+pub const BUILTIN_LABS: [(&str, &str); 2] = [
+    ("contoso", include_str!("../../scenarios/labs/contoso.yaml")),
+    (
+        "contoso-pre-hma",
+        include_str!("../../scenarios/labs/contoso-pre-hma.yaml"),
+    ),
+];
+
+/// The halves each service ships (`{ builtin: contoso }`).
+const BUILTIN_HALVES: [&str; 1] = ["contoso"];
+
+/// A parsed, checked lab.
+#[derive(Debug, Clone)]
+pub struct LabFile {
+    pub name: String,
+    pub directory: Directory,
+    pub organization: Organization,
+    pub network: NetworkSpec,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Doc<A, E> {
+    version: u32,
+    name: String,
+    aad: A,
+    exchange: E,
+    #[serde(default)]
+    network: NetworkSpec,
+}
+
+/// `{ file: … }` or `{ builtin: … }` (exactly one key, see [`is_reference`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reference {
+    file: Option<String>,
+    builtin: Option<String>,
+}
+
+fn is_reference(v: &Value) -> bool {
+    match v {
+        Value::Mapping(m) => {
+            m.len() == 1
+                && m.keys()
+                    .all(|k| matches!(k.as_str(), Some("file") | Some("builtin")))
+        }
+        _ => false,
+    }
+}
+
+enum Half<T> {
+    Ref(Reference),
+    Inline(T),
+}
+
+struct Parsed {
+    version: u32,
+    name: String,
+    aad: Half<Directory>,
+    exchange: Half<Organization>,
+    network: NetworkSpec,
+}
+
+fn typed<A: DeserializeOwned, E: DeserializeOwned>(
+    text: &str,
+    file: &str,
+    wrap_a: impl FnOnce(A) -> Half<Directory>,
+    wrap_e: impl FnOnce(E) -> Half<Organization>,
+) -> Result<Parsed, FileError> {
+    let d: Doc<A, E> = lab_kit::parse_yaml(text, file)?;
+    Ok(Parsed {
+        version: d.version,
+        name: d.name,
+        aad: wrap_a(d.aad),
+        exchange: wrap_e(d.exchange),
+        network: d.network,
+    })
+}
+
+impl LabFile {
+    /// Reads and checks a lab file; `file:` references are relative to its directory.
+    pub fn load(path: &Path) -> Result<LabFile, FileError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| FileError {
+            file: name.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+            hint: None,
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        LabFile::parse(&text, &name, Some(&dir))
+    }
+
+    /// A shipped lab by name (`contoso`, `contoso-pre-hma`).
+    pub fn builtin(name: &str) -> Result<LabFile, FileError> {
+        match BUILTIN_LABS
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some((n, text)) => LabFile::parse(text, &format!("{n}.yaml"), None),
+            None => {
+                let names: Vec<&str> = BUILTIN_LABS.iter().map(|(n, _)| *n).collect();
+                let mut e = FileError {
+                    file: name.to_string(),
+                    line: 0,
+                    column: 0,
+                    message: format!(
+                        "no built-in lab named '{name}' (built-in labs: {})",
+                        names.join(", ")
+                    ),
+                    hint: None,
+                };
+                if let Some(n) = lab_kit::labfile::nearest(name, &names) {
+                    e = e.with_hint(format!("did you mean `{n}`?"));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Parses and checks lab file text named `file` in errors. `base_dir` resolves `file:`
+    /// references; without it they are an error.
+    pub fn parse(text: &str, file: &str, base_dir: Option<&Path>) -> Result<LabFile, FileError> {
+        let raw: Doc<Value, Value> = lab_kit::parse_yaml(text, file)?;
+        let p = match (is_reference(&raw.aad), is_reference(&raw.exchange)) {
+            (true, true) => typed::<Reference, Reference>(text, file, Half::Ref, Half::Ref),
+            (true, false) => typed::<Reference, Organization>(text, file, Half::Ref, Half::Inline),
+            (false, true) => typed::<Directory, Reference>(text, file, Half::Inline, Half::Ref),
+            (false, false) => {
+                typed::<Directory, Organization>(text, file, Half::Inline, Half::Inline)
+            }
+        }?;
+        let err = |needle: &str, msg: String| FileError::semantic(file, text, Some(needle), msg);
+        if p.version != 1 {
+            return Err(err(
+                "version",
+                format!("unsupported lab file version {}; expected 1", p.version),
+            ));
+        }
+        let directory = match p.aad {
+            Half::Inline(d) => d,
+            Half::Ref(Reference {
+                builtin: Some(b), ..
+            }) => {
+                builtin_half(&b, file, text)?;
+                mock_aad::labfile::parse_str(mock_aad::CONTOSO_LAB, "mock-aad/labs/contoso.yaml")?
+            }
+            Half::Ref(Reference { file: f, .. }) => {
+                let f = f.unwrap_or_default();
+                let path = referenced(&f, file, text, base_dir)?;
+                let t = read(&path, &f, file, text)?;
+                mock_aad::labfile::parse_str(&t, &path.display().to_string())?
+            }
+        };
+        let organization = match p.exchange {
+            Half::Inline(o) => {
+                mock_exchange::labfile::check(&o, text, file, false)?;
+                o
+            }
+            Half::Ref(Reference {
+                builtin: Some(b), ..
+            }) => {
+                builtin_half(&b, file, text)?;
+                mock_exchange::labfile::parse_str(
+                    mock_exchange::CONTOSO_LAB,
+                    "mock-exchange/labs/contoso.yaml",
+                )?
+            }
+            Half::Ref(Reference { file: f, .. }) => {
+                let f = f.unwrap_or_default();
+                let path = referenced(&f, file, text, base_dir)?;
+                // Existence first, so a missing file is reported where it is named.
+                read(&path, &f, file, text)?;
+                mock_exchange::labfile::load(&path)?
+            }
+        };
+        let lab = LabFile {
+            name: p.name,
+            directory,
+            organization,
+            network: p.network,
+        };
+        check_wiring(&lab, text, file)?;
+        Ok(lab)
+    }
+
+    /// The routing table the network uses.
+    pub fn host_table(&self) -> HostTable {
+        HostTable {
+            namespaces: self
+                .network
+                .exchange_namespaces
+                .iter()
+                .map(|n| n.to_ascii_lowercase())
+                .collect(),
+            servers: self
+                .organization
+                .servers
+                .iter()
+                .map(|s| (s.name.clone(), s.fqdn.to_ascii_lowercase()))
+                .collect(),
+        }
+    }
+
+    /// The devices the file starts with.
+    pub fn devices(&self) -> Devices {
+        Devices::from_list(&self.network.devices)
+    }
+}
+
+fn builtin_half(name: &str, file: &str, text: &str) -> Result<(), FileError> {
+    if BUILTIN_HALVES.iter().any(|b| b.eq_ignore_ascii_case(name)) {
+        return Ok(());
+    }
+    let mut e = FileError::semantic(
+        file,
+        text,
+        Some(&format!("builtin: {name}")),
+        format!(
+            "no built-in half named '{name}' (built-in: {})",
+            BUILTIN_HALVES.join(", ")
+        ),
+    );
+    if let Some(n) = lab_kit::labfile::nearest(name, &BUILTIN_HALVES) {
+        e = e.with_hint(format!("did you mean `{n}`?"));
+    }
+    Err(e)
+}
+
+fn referenced(
+    f: &str,
+    file: &str,
+    text: &str,
+    base_dir: Option<&Path>,
+) -> Result<PathBuf, FileError> {
+    match base_dir {
+        Some(d) => Ok(d.join(f)),
+        None => Err(FileError::semantic(
+            file,
+            text,
+            Some(f),
+            format!("'{f}': file references need a lab file on disk"),
+        )),
+    }
+}
+
+fn read(path: &Path, f: &str, file: &str, text: &str) -> Result<String, FileError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        FileError::semantic(
+            file,
+            text,
+            Some(f),
+            format!("cannot read '{}': {e}", path.display()),
+        )
+    })
+}
+
+fn url_host(u: &str) -> Option<String> {
+    url::Url::parse(u)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+}
+
+/// The checks that span the halves: names the network must route, Azure AD reachable where
+/// Exchange looks for it, devices that fit the lab.
+pub fn check_wiring(lab: &LabFile, text: &str, file: &str) -> Result<(), FileError> {
+    let err = |needle: &str, msg: String| FileError::semantic(file, text, Some(needle), msg);
+    let table = lab.host_table();
+    let mut seen = Vec::new();
+    for n in &table.namespaces {
+        if url::Host::parse(n).is_err() || n.contains(['/', ':']) {
+            return Err(err(n, format!("'{n}' is not a host name")));
+        }
+        if is_aad_host(n) {
+            return Err(err(
+                n,
+                format!("'{n}' is an Azure AD host; it cannot be an Exchange namespace"),
+            ));
+        }
+        if seen.contains(n) {
+            return Err(err(n, format!("Exchange namespace '{n}' is listed twice")));
+        }
+        seen.push(n.clone());
+    }
+    let names: Vec<&str> = table.namespaces.iter().map(String::as_str).collect();
+    for s in &lab.organization.servers {
+        for v in &s.vdirs {
+            for u in [&v.internal_url, &v.external_url].into_iter().flatten() {
+                let Some(h) = url_host(u) else {
+                    return Err(err(u, format!("'{u}' is not a URL")));
+                };
+                if !table.is_namespace(&h) && table.server_by_fqdn(&h).is_none() {
+                    let mut e = err(
+                        u,
+                        format!(
+                            "{} on {} uses host '{h}', which the lab network does not route; add it to network.exchange_namespaces",
+                            v.name, s.name
+                        ),
+                    );
+                    if let Some(n) = lab_kit::labfile::nearest(&h, &names) {
+                        e = e.with_hint(format!("did you mean `{n}`?"));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+    for a in &lab.organization.auth_servers {
+        if a.kind != AuthServerType::AzureAD {
+            continue;
+        }
+        let url = &a.auth_metadata_url;
+        let Ok(parsed) = url::Url::parse(url) else {
+            return Err(err(
+                url,
+                format!("AuthServer '{}': '{url}' is not a URL", a.name),
+            ));
+        };
+        let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+        if !is_aad_host(&host) {
+            return Err(err(
+                url,
+                format!(
+                    "AuthServer '{}' (AzureAD) reads its metadata from '{host}', which is not an Azure AD host ({})",
+                    a.name,
+                    super::network::AAD_HOSTS.join(", ")
+                ),
+            ));
+        }
+        let tenant = parsed
+            .path_segments()
+            .and_then(|mut s| s.next())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let known = lab.directory.tenants.iter().any(|t| {
+            t.tid.to_string().eq_ignore_ascii_case(&tenant)
+                || t.domains
+                    .iter()
+                    .any(|d| d.name.eq_ignore_ascii_case(&tenant))
+        });
+        if !known {
+            return Err(err(
+                url,
+                format!(
+                    "AuthServer '{}' reads metadata for tenant '{tenant}', which the lab's Azure AD directory does not have",
+                    a.name
+                ),
+            ));
+        }
+        if let Some(realm) = &a.realm {
+            if !lab
+                .directory
+                .tenants
+                .iter()
+                .any(|t| t.tid.to_string().eq_ignore_ascii_case(realm))
+            {
+                return Err(err(
+                    realm,
+                    format!(
+                        "AuthServer '{}' has realm '{realm}', which is no tenant id of the lab's Azure AD directory",
+                        a.name
+                    ),
+                ));
+            }
+        }
+    }
+    lab.devices().check(&table).map_err(|e| {
+        // Devices live under `network:`; look there first (host names also occur in the halves).
+        let start = text.find("\nnetwork:").map(|i| i + 1).unwrap_or(0);
+        let (line, column) = lab_kit::labfile::locate(&text[start..], &e.needle)
+            .map(|(l, c)| (l + text[..start].lines().count(), c))
+            .or_else(|| lab_kit::labfile::locate(text, &e.needle))
+            .unwrap_or((0, 0));
+        FileError {
+            file: file.to_string(),
+            line,
+            column,
+            message: e.message,
+            hint: e.hint,
+        }
+    })
+}

@@ -1,0 +1,252 @@
+//! A whole lab in one handle: mock Azure AD, mock Exchange and the network between them and the
+//! clients, started in-process from a lab file.
+//!
+//! Shaped like a wiremock server: [`Lab::start`] binds everything on loopback port 0, a test acts
+//! through [`Lab::http_client`] (which resolves every lab host name to the network) and asserts,
+//! and dropping the [`Lab`] shuts all three listeners down. Nothing is global — each lab owns its
+//! services, its [`Clock`] (one clock shared by both services) and its network devices — so any
+//! number of labs run side by side in one process. Exchange reads Azure AD's metadata directly
+//! from mock-aad (`aad_url`), the server-to-server path a client segment does not affect.
+
+pub mod file;
+pub mod network;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use lab_kit::{Clock, FileError};
+
+pub use file::LabFile;
+pub use network::{
+    ClientSegment, Device, Devices, LoadBalancer, Network, NetworkError, NetworkSpec, ReverseProxy,
+    Route,
+};
+
+/// The client segment's DNS: every name is the network.
+struct LabDns(SocketAddr);
+
+impl reqwest::dns::Resolve for LabDns {
+    fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let addr = self.0;
+        Box::pin(async move { Ok(Box::new(std::iter::once(addr)) as reqwest::dns::Addrs) })
+    }
+}
+
+/// Why a lab did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("{0}")]
+    File(#[from] FileError),
+    #[error("{what}: {source}")]
+    Io {
+        what: &'static str,
+        source: std::io::Error,
+    },
+}
+
+/// A running lab. Dropping it shuts the services and the network down.
+pub struct Lab {
+    name: String,
+    clock: Clock,
+    // Field order is drop order: the network stops before the services behind it.
+    listener: network::Listener,
+    network: Network,
+    exchange: mock_exchange::Handle,
+    aad: mock_aad::Handle,
+    http: reqwest::Client,
+}
+
+impl Lab {
+    /// Starts the lab described by the file at `path`, on a real-time clock.
+    pub async fn start(path: impl AsRef<Path>) -> Result<Lab, LabError> {
+        let file = LabFile::load(path.as_ref())?;
+        Lab::start_file(file, Clock::system()).await
+    }
+
+    /// Starts a shipped lab (`contoso`, `contoso-pre-hma`) on a real-time clock.
+    pub async fn builtin(name: &str) -> Result<Lab, LabError> {
+        Lab::start_file(LabFile::builtin(name)?, Clock::system()).await
+    }
+
+    /// Starts a parsed lab on `clock` (e.g. `Clock::frozen_at_unix(..)`), shared by both services.
+    pub async fn start_file(file: LabFile, clock: Clock) -> Result<Lab, LabError> {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let aad = mock_aad::start(mock_aad::Config {
+            listen: loopback,
+            directory: file.directory.clone(),
+            clock: clock.clone(),
+            ..mock_aad::Config::contoso()
+        })
+        .await
+        .map_err(|source| LabError::Io {
+            what: "mock-aad cannot listen",
+            source,
+        })?;
+        let exchange = mock_exchange::start(mock_exchange::Config {
+            listen: loopback,
+            organization: file.organization.clone(),
+            clock: clock.clone(),
+            aad_url: Some(aad.url()),
+            ..mock_exchange::Config::contoso()
+        })
+        .await
+        .map_err(|source| LabError::Io {
+            what: "mock-exchange cannot listen",
+            source,
+        })?;
+        let network = Network::new(
+            file.host_table(),
+            file.devices(),
+            aad.url(),
+            exchange.server_urls(),
+        );
+        let listener = network::Listener::start(network.clone(), loopback)
+            .await
+            .map_err(|source| LabError::Io {
+                what: "the lab network cannot listen",
+                source,
+            })?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(LabDns(listener.addr())))
+            .build()
+            .map_err(|e| LabError::Io {
+                what: "cannot build the lab's HTTP client",
+                source: std::io::Error::other(e),
+            })?;
+        Ok(Lab {
+            name: file.name,
+            clock,
+            listener,
+            network,
+            exchange,
+            aad,
+            http,
+        })
+    }
+
+    /// The lab's name (from the file).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn aad(&self) -> &mock_aad::Handle {
+        &self.aad
+    }
+    pub fn exchange(&self) -> &mock_exchange::Handle {
+        &self.exchange
+    }
+    /// The one clock both services read; advancing it moves the whole lab.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    /// Where the network listens (every lab host name resolves here).
+    pub fn network_addr(&self) -> SocketAddr {
+        self.listener.addr()
+    }
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+    /// Every host name the lab answers for.
+    pub fn hosts(&self) -> Vec<String> {
+        self.network.hosts().all()
+    }
+    /// A client on the lab's client segment: every host name resolves to the network (a name
+    /// the lab does not have gets the network's 502, never the internet; a URL without a port
+    /// reaches the network's port), redirects are returned rather than followed, and no proxy
+    /// is taken from the environment.
+    pub fn http_client(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+    /// `http://{host}:{network port}{path}` — a URL [`Lab::http_client`] reaches through the
+    /// network.
+    pub fn url(&self, host: &str, path: &str) -> String {
+        let sep = if path.starts_with('/') { "" } else { "/" };
+        format!("http://{host}:{}{sep}{path}", self.network_addr().port())
+    }
+
+    /// The devices in force.
+    pub fn devices(&self) -> Devices {
+        self.network.devices()
+    }
+    /// Adds a device, or replaces the one of its kind for the same host (the client segment is
+    /// replaced whole). Takes effect on the next request.
+    pub fn apply(&self, device: Device) -> Result<(), NetworkError> {
+        self.network.update(|d| d.put(device))
+    }
+    /// Turns SSL offloading on or off at `host`'s load balancer (adding one that targets the
+    /// first server when there is none).
+    pub fn set_ssl_offload(&self, host: &str, on: bool) -> Result<(), NetworkError> {
+        self.network.update(|d| {
+            let mut lb = d.load_balancer(host).cloned().unwrap_or(LoadBalancer {
+                host: host.to_string(),
+                ssl_offload: false,
+                targets: Vec::new(),
+            });
+            lb.ssl_offload = on;
+            d.put(Device::LoadBalancer(lb));
+        })
+    }
+    /// Points `host`'s load balancer at `targets` (server names, first preferred).
+    pub fn set_lb_targets(&self, host: &str, targets: &[&str]) -> Result<(), NetworkError> {
+        self.network.update(|d| {
+            let mut lb = d.load_balancer(host).cloned().unwrap_or(LoadBalancer {
+                host: host.to_string(),
+                ssl_offload: false,
+                targets: Vec::new(),
+            });
+            lb.targets = targets.iter().map(|t| t.to_string()).collect();
+            d.put(Device::LoadBalancer(lb));
+        })
+    }
+    /// Publishes `host` through a reverse proxy that forwards it as `forward_to`.
+    pub fn set_reverse_proxy(&self, host: &str, forward_to: &str) -> Result<(), NetworkError> {
+        self.apply(Device::ReverseProxy(ReverseProxy {
+            host: host.to_string(),
+            forward_to: forward_to.to_string(),
+        }))
+    }
+    /// Takes the reverse proxy for `host` off the path; whether there was one.
+    pub fn remove_reverse_proxy(&self, host: &str) -> bool {
+        let had = self.devices().reverse_proxy(host).is_some();
+        // Removing a device cannot make the set invalid.
+        let _ = self.network.update(|d| {
+            d.reverse_proxies
+                .retain(|r| !r.host.eq_ignore_ascii_case(host))
+        });
+        had
+    }
+    /// The client segment can no longer reach `host`.
+    pub fn block(&self, host: &str) -> Result<(), NetworkError> {
+        self.network.update(|d| {
+            if !d.is_blocked(host) {
+                d.client_segment.blocked.push(host.to_string());
+            }
+        })
+    }
+    /// The client segment can reach `host` again.
+    pub fn unblock(&self, host: &str) -> Result<(), NetworkError> {
+        self.network.update(|d| {
+            d.client_segment
+                .blocked
+                .retain(|b| !b.eq_ignore_ascii_case(host))
+        })
+    }
+
+    /// Stops the network, then both services, and waits for them.
+    pub async fn shutdown(self) {
+        let Lab {
+            listener,
+            exchange,
+            aad,
+            ..
+        } = self;
+        listener.shutdown().await;
+        exchange.shutdown().await;
+        aad.shutdown().await;
+    }
+}

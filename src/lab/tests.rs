@@ -1,0 +1,876 @@
+//! Whole-lab tests over real loopback sockets: routing by host, the devices on the path (SSL
+//! offload, WAP name translation, a blocked client segment), the two shipped labs, several labs
+//! at once, the shared clock, shutdown, and lab-file errors with their positions.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
+use lab_kit::Clock;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::network::{self, HostTable, Listener};
+use super::*;
+
+const OFFICE: &str = "d3590ed6-52b3-4102-aeff-aad2292ab01c";
+const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
+const GREG: &str = "GregT@contoso.com";
+
+/// The 2018-era instant the seed's captures come from; frozen so token lifetimes are exact.
+const SEED_TIME: i64 = 1_510_864_576;
+
+async fn contoso() -> Lab {
+    Lab::builtin("contoso").await.expect("contoso starts")
+}
+
+/// ROPC through the network at `login.microsoftonline.com`, as an ADAL client would.
+async fn token_for(lab: &Lab, resource: &str) -> reqwest::Response {
+    lab.http_client()
+        .post(lab.url("login.microsoftonline.com", "/contoso.com/oauth2/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", OFFICE),
+            ("resource", resource),
+            ("username", GREG),
+            ("password", "Contoso2017!"),
+        ])
+        .send()
+        .await
+        .expect("the token endpoint answers")
+}
+
+async fn access_token(lab: &Lab, resource: &str) -> String {
+    let resp = token_for(lab, resource).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.expect("JSON");
+    body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_string()
+}
+
+async fn ews(lab: &Lab, host: &str, token: &str) -> reqwest::Response {
+    lab.http_client()
+        .post(lab.url(host, "/EWS/Exchange.asmx"))
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Content-Type", "text/xml; charset=utf-8")
+        .header("X-AnchorMailbox", GREG)
+        .body("<soap:Envelope/>")
+        .send()
+        .await
+        .expect("EWS answers")
+}
+
+fn diag(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get("x-ms-diagnostics")
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+}
+
+/// Exchange took the token: no 401, no diagnostic, answered by EX1.
+fn assert_accepted(resp: &reqwest::Response) {
+    assert_ne!(resp.status(), 401, "{:?}", resp.headers());
+    assert_eq!(diag(resp), None);
+    assert_eq!(resp.headers()["x-feserver"], "EX1");
+}
+
+fn challenges(resp: &reqwest::Response) -> Vec<String> {
+    resp.headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+const OFFLOAD_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value is invalid. Expected 'https://mail.contoso.com'. Actual 'http://mail.contoso.com'.\";error_category=\"invalid_resource\"";
+const WAP_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value 'https://autodiscover.contoso.com' is invalid\";error_category=\"invalid_resource\"";
+
+#[tokio::test]
+async fn routes_each_host_to_its_service_with_host_kept_and_https_forwarded() {
+    let lab = contoso().await;
+    let port = lab.network_addr().port();
+    let client = lab.http_client();
+
+    // Azure AD names → mock-aad, which builds its documents from Host and X-Forwarded-Proto.
+    for host in network::AAD_HOSTS {
+        let resp = client
+            .get(lab.url(host, "/contoso.com/v2.0/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{host}");
+        let doc: Value = resp.json().await.unwrap();
+        assert_eq!(
+            doc["token_endpoint"],
+            format!("https://{host}:{port}/{TID}/oauth2/v2.0/token"),
+            "{host}"
+        );
+        assert_eq!(
+            doc["issuer"],
+            format!("https://login.microsoftonline.com/{TID}/v2.0")
+        );
+    }
+
+    // Exchange names → mock-exchange (EX1), which challenges with the realm of the Host it saw.
+    for host in [
+        "mail.contoso.com",
+        "autodiscover.contoso.com",
+        "mail.corp.contoso.com",
+        "owa.contoso.com",
+        "ex1.contoso.com",
+    ] {
+        let resp = client
+            .get(lab.url(host, "/EWS/Exchange.asmx"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401, "{host}");
+        assert_eq!(resp.headers()["x-feserver"], "EX1", "{host}");
+        let ch = challenges(&resp);
+        assert!(ch.contains(&"Negotiate".to_string()), "{host}: {ch:?}");
+        assert!(
+            ch.iter().any(|c| c.starts_with("Bearer client_id=")),
+            "{host}: {ch:?}"
+        );
+    }
+    // The Basic realm is the Host Exchange received (port stripped by Exchange).
+    let resp = client
+        .get(lab.url("mail.contoso.com", "/autodiscover/autodiscover.xml"))
+        .send()
+        .await
+        .unwrap();
+    assert!(challenges(&resp).contains(&"Basic realm=\"mail.contoso.com\"".to_string()));
+
+    // The services' admin APIs are not on the clients' network.
+    let resp = client
+        .get(lab.url("login.microsoftonline.com", "/_admin/tenants"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
+
+#[tokio::test]
+async fn unknown_host_is_a_502_naming_the_lab_hosts() {
+    let lab = contoso().await;
+    // The lab client's DNS sends every name to the network, port or not: never the internet.
+    let resp = lab
+        .http_client()
+        .get("http://www.fabrikam.com/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .starts_with("502 Bad Gateway: the lab has no host named 'www.fabrikam.com'.\n"));
+    let resp = lab
+        .http_client()
+        .get("http://mail.contoso.com/EWS/Exchange.asmx")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let mut s = tokio::net::TcpStream::connect(lab.network_addr())
+        .await
+        .unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: www.fabrikam.com\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{out}");
+    assert!(
+        out.contains("content-type: text/plain; charset=utf-8\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("\r\n\r\n502 Bad Gateway: the lab has no host named 'www.fabrikam.com'.\nLab hosts: login.microsoftonline.com, login.windows.net, login.microsoft.com, sts.windows.net, mail.contoso.com, autodiscover.contoso.com, mail.corp.contoso.com, owa.contoso.com, ex1.contoso.com\n"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn ssl_offload_makes_exchange_see_http_and_refuse_the_audience() {
+    let lab = contoso().await;
+    let token = access_token(&lab, "https://mail.contoso.com/").await;
+    assert_accepted(&ews(&lab, "mail.contoso.com", &token).await);
+
+    lab.set_ssl_offload("mail.contoso.com", true).unwrap();
+    assert!(
+        lab.devices()
+            .load_balancer("mail.contoso.com")
+            .unwrap()
+            .ssl_offload
+    );
+    let resp = ews(&lab, "mail.contoso.com", &token).await;
+    assert_eq!(resp.status(), 401);
+    assert_eq!(diag(&resp).as_deref(), Some(OFFLOAD_DIAG));
+    assert!(challenges(&resp)[0].ends_with(
+        "authorization_uri=\"https://login.windows.net/common/oauth2/authorize\", error=\"invalid_token\""
+    ));
+    // Another namespace, without a load balancer that offloads, is unaffected.
+    let corp = access_token(&lab, "https://mail.corp.contoso.com/").await;
+    assert_accepted(&ews(&lab, "mail.corp.contoso.com", &corp).await);
+
+    // The fix: no offloading. Applies to the next request.
+    lab.set_ssl_offload("mail.contoso.com", false).unwrap();
+    assert_accepted(&ews(&lab, "mail.contoso.com", &token).await);
+}
+
+#[tokio::test]
+async fn wap_name_translation_gives_the_name_mismatch_diagnostic() {
+    let lab = contoso().await;
+    let token = access_token(&lab, "https://autodiscover.contoso.com/").await;
+    let pox = |lab: &Lab| {
+        lab.http_client()
+            .post(lab.url("autodiscover.contoso.com", "/autodiscover/autodiscover.xml"))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "text/xml")
+            .body("<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>GregT@contoso.com</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>")
+            .send()
+    };
+    // Published in pass-through: the token's name is the name Exchange sees.
+    assert_accepted(&pox(&lab).await.unwrap());
+
+    lab.set_reverse_proxy("autodiscover.contoso.com", "mail.contoso.com")
+        .unwrap();
+    let resp = pox(&lab).await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(diag(&resp).as_deref(), Some(WAP_DIAG));
+    // Exchange saw the translated name.
+    assert!(challenges(&resp).contains(&"Basic realm=\"mail.contoso.com\"".to_string()));
+
+    assert!(lab.remove_reverse_proxy("autodiscover.contoso.com"));
+    assert!(!lab.remove_reverse_proxy("autodiscover.contoso.com"));
+    assert_accepted(&pox(&lab).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_blocked_segment_gets_no_answer_and_other_hosts_still_work() {
+    let lab = contoso().await;
+    lab.block("login.microsoftonline.com").unwrap();
+
+    // Through the client: a transport error, no HTTP response at all.
+    let err = token_for_result(&lab).await.unwrap_err();
+    assert!(!err.is_status() && !err.is_timeout(), "{err:?}");
+
+    // On the wire: the connection is closed without a single byte of answer.
+    let mut s = tokio::net::TcpStream::connect(lab.network_addr())
+        .await
+        .unwrap();
+    s.write_all(
+        b"GET /common/discovery/instance HTTP/1.1\r\nHost: login.microsoftonline.com\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    match s.read_to_end(&mut buf).await {
+        Ok(_) => assert!(buf.is_empty(), "{}", String::from_utf8_lossy(&buf)),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset),
+    }
+
+    // Exchange, and Azure AD under its other names, are still reachable.
+    let resp = lab
+        .http_client()
+        .get(lab.url("mail.contoso.com", "/mapi/emsmdb/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let resp = lab
+        .http_client()
+        .get(lab.url("login.windows.net", "/common/discovery/instance?api-version=1.1&authorization_endpoint=https://login.windows.net/common/oauth2/authorize"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
+    lab.unblock("login.microsoftonline.com").unwrap();
+    assert_eq!(
+        token_for(&lab, "https://mail.contoso.com/").await.status(),
+        200
+    );
+
+    // A typo is refused, with the nearest lab host.
+    let e = lab.block("login.microsoftonline.co").unwrap_err();
+    assert_eq!(
+        e.hint.as_deref(),
+        Some("did you mean `login.microsoftonline.com`?")
+    );
+    assert!(lab.devices().client_segment.blocked.is_empty());
+}
+
+async fn token_for_result(lab: &Lab) -> reqwest::Result<reqwest::Response> {
+    lab.http_client()
+        .post(lab.url("login.microsoftonline.com", "/contoso.com/oauth2/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", OFFICE),
+            ("resource", "https://mail.contoso.com/"),
+            ("username", GREG),
+            ("password", "Contoso2017!"),
+        ])
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn the_pre_hma_lab_is_the_state_before_the_enabling_steps() {
+    let lab = Lab::builtin("contoso-pre-hma").await.unwrap();
+    assert_eq!(lab.name(), "contoso-pre-hma");
+    let client = lab.http_client();
+
+    // EvoSts is not the default authorization endpoint: no authorization_uri.
+    let resp = client
+        .post(lab.url("mail.contoso.com", "/EWS/Exchange.asmx"))
+        .header("Authorization", "Bearer")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let bearer: Vec<String> = challenges(&resp)
+        .into_iter()
+        .filter(|c| c.starts_with("Bearer"))
+        .collect();
+    assert_eq!(
+        bearer,
+        [format!("Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"00000001-0000-0000-c000-000000000000@{TID}\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\"")]
+    );
+
+    // MAPI has no OAuth: no Bearer offered at all.
+    let resp = client
+        .post(lab.url(
+            "mail.contoso.com",
+            "/mapi/emsmdb/?MailboxId=GregT@contoso.com",
+        ))
+        .header("Authorization", "Bearer")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(challenges(&resp), ["Negotiate", "NTLM"]);
+
+    // OAuth2ClientProfileEnabled false: Outlook for Windows meets the flighting diagnostic.
+    let resp = client
+        .post(lab.url("mail.contoso.com", "/EWS/Exchange.asmx"))
+        .header("Authorization", "Bearer")
+        .header(
+            "User-Agent",
+            "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.4639; Pro)",
+        )
+        .header("X-AnchorMailbox", GREG)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        diag(&resp).as_deref(),
+        Some("4000000;reason=\"Flighting is not enabled for domain 'gregt@contoso.com'.\";error_category=\"oauth_not_available\"")
+    );
+
+    // The internal namespace is not an SPN yet: AADSTS50001.
+    let resp = token_for(&lab, "https://mail.corp.contoso.com/").await;
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_resource");
+    assert_eq!(body["error_codes"], serde_json::json!([50001]));
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .starts_with("AADSTS50001: The application named https://mail.corp.contoso.com/ was not found in the tenant named contoso.com."));
+
+    // In the enabled lab all four are the other way round.
+    let hma = contoso().await;
+    let resp = hma
+        .http_client()
+        .post(hma.url("mail.contoso.com", "/mapi/emsmdb/"))
+        .header("Authorization", "Bearer")
+        .send()
+        .await
+        .unwrap();
+    let ch = challenges(&resp);
+    assert!(
+        ch.iter().any(|c| c.ends_with(
+            ", authorization_uri=\"https://login.windows.net/common/oauth2/authorize\""
+        )),
+        "{ch:?}"
+    );
+    assert_eq!(
+        token_for(&hma, "https://mail.corp.contoso.com/")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn two_labs_run_side_by_side_with_their_own_devices() {
+    let (a, b) = tokio::join!(Lab::builtin("contoso"), Lab::builtin("contoso"));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a.network_addr(), b.network_addr());
+    assert_ne!(a.aad().addr(), b.aad().addr());
+    assert_ne!(a.exchange().url(), b.exchange().url());
+    assert!(!a.clock().same_as(b.clock()));
+
+    a.set_ssl_offload("mail.contoso.com", true).unwrap();
+    let ta = access_token(&a, "https://mail.contoso.com/").await;
+    let tb = access_token(&b, "https://mail.contoso.com/").await;
+    assert_eq!(
+        diag(&ews(&a, "mail.contoso.com", &ta).await).as_deref(),
+        Some(OFFLOAD_DIAG)
+    );
+    assert_accepted(&ews(&b, "mail.contoso.com", &tb).await);
+    // Each lab trusts only its own Azure AD's keys? Both ship the same keys, so a token from one
+    // lab is valid in the other: the point here is that the devices are per lab.
+    assert!(
+        !b.devices()
+            .load_balancer("mail.contoso.com")
+            .unwrap()
+            .ssl_offload
+    );
+}
+
+#[tokio::test]
+async fn one_clock_moves_both_services() {
+    let file = LabFile::builtin("contoso").unwrap();
+    let lab = Lab::start_file(file, Clock::frozen_at_unix(SEED_TIME))
+        .await
+        .unwrap();
+    assert!(lab.aad().state().clock.same_as(lab.clock()));
+    assert!(lab.exchange().state().clock.same_as(lab.clock()));
+
+    let token = access_token(&lab, "https://mail.contoso.com/").await;
+    let claims = jwt_claims(&token);
+    assert_eq!(claims["iat"], SEED_TIME);
+    assert_accepted(&ews(&lab, "mail.contoso.com", &token).await);
+
+    // One advance: Azure AD issues at the new time and Exchange finds the old token expired.
+    lab.clock().advance_secs(86_400);
+    let fresh = access_token(&lab, "https://mail.contoso.com/").await;
+    assert_eq!(jwt_claims(&fresh)["iat"], SEED_TIME + 86_400);
+    let resp = ews(&lab, "mail.contoso.com", &token).await;
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        diag(&resp).as_deref(),
+        Some("2000002;reason=\"The token has expired.\";error_category=\"token_expired\"")
+    );
+    assert_accepted(&ews(&lab, "mail.contoso.com", &fresh).await);
+}
+
+fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWS");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+#[tokio::test]
+async fn dropping_the_lab_closes_every_listener() {
+    let lab = contoso().await;
+    let addrs: Vec<SocketAddr> = vec![
+        lab.network_addr(),
+        lab.aad().addr(),
+        lab.exchange()
+            .url()
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap(),
+    ];
+    for a in &addrs {
+        assert!(tokio::net::TcpStream::connect(a).await.is_ok());
+    }
+    lab.shutdown().await;
+    for a in &addrs {
+        assert!(tokio::net::TcpStream::connect(a).await.is_err(), "{a}");
+    }
+
+    // Plain drop, no await: the listeners close as soon as their tasks run.
+    let lab = contoso().await;
+    let net = lab.network_addr();
+    let aad = lab.aad().addr();
+    drop(lab);
+    let mut closed = false;
+    for _ in 0..1000 {
+        if tokio::net::TcpStream::connect(net).await.is_err()
+            && tokio::net::TcpStream::connect(aad).await.is_err()
+        {
+            closed = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(closed);
+}
+
+// ---- the forwarding itself, against an upstream that echoes what it received ----
+
+async fn echo_upstream() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                    let (parts, body) = req.into_parts();
+                    let body = body
+                        .collect()
+                        .await
+                        .map(|c| c.to_bytes())
+                        .unwrap_or_default();
+                    let mut dump = format!("{} {}\n", parts.method, parts.uri);
+                    for (n, v) in &parts.headers {
+                        dump.push_str(&format!("{n}: {}\n", v.to_str().unwrap_or("?")));
+                    }
+                    dump.push('\n');
+                    dump.push_str(&String::from_utf8_lossy(&body));
+                    let resp = Response::builder()
+                        .status(207)
+                        .header("content-length", dump.len().to_string())
+                        .header("x-zulu", "1")
+                        .header("x-alpha", "2")
+                        .header("www-authenticate", "Negotiate")
+                        .header("www-authenticate", "NTLM")
+                        .body(Full::new(Bytes::from(dump)))
+                        .unwrap();
+                    Ok::<_, std::convert::Infallible>(resp)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn forwards_method_path_headers_and_body_and_returns_the_answer_unchanged() {
+    let (up, task) = echo_upstream().await;
+    let hosts = HostTable {
+        namespaces: vec!["mail.contoso.com".into(), "autodiscover.contoso.com".into()],
+        servers: vec![("EX1".into(), "ex1.contoso.com".into())],
+    };
+    let net = Network::new(
+        hosts,
+        Devices::default(),
+        format!("http://{up}"),
+        vec![("EX1".into(), format!("http://{up}"))],
+    );
+    let listener = Listener::start(net.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let send = |host: &'static str| {
+        let addr = listener.addr();
+        async move {
+            let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let req = format!("PUT /EWS/Exchange.asmx?a=1&b=%20 HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-Proto: http\r\nX-Forwarded-For: 10.0.0.7\r\nX-Custom: kept\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello");
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            out
+        }
+    };
+    let out = send("Mail.Contoso.com:8443").await;
+    assert!(
+        out.starts_with("HTTP/1.1 207 Multi-Status\r\ncontent-length: "),
+        "{out}"
+    );
+    assert!(
+        out.contains("\r\nx-zulu: 1\r\nx-alpha: 2\r\nwww-authenticate: Negotiate\r\nwww-authenticate: NTLM\r\n"),
+        "{out}"
+    );
+    let body = out.split("\r\n\r\n").nth(1).unwrap();
+    assert_eq!(
+        body,
+        "PUT /EWS/Exchange.asmx?a=1&b=%20\nhost: Mail.Contoso.com:8443\nx-custom: kept\ncontent-length: 5\nx-forwarded-proto: https\nx-forwarded-for: 10.0.0.7, 127.0.0.1\n\nhello"
+    );
+
+    // Through WAP and an offloading load balancer: the translated name, plain http.
+    net.update(|d| {
+        d.put(Device::ReverseProxy(ReverseProxy {
+            host: "autodiscover.contoso.com".into(),
+            forward_to: "mail.contoso.com".into(),
+        }));
+        d.put(Device::LoadBalancer(LoadBalancer {
+            host: "mail.contoso.com".into(),
+            ssl_offload: true,
+            targets: vec!["EX1".into()],
+        }));
+    })
+    .unwrap();
+    let out = send("autodiscover.contoso.com:8443").await;
+    let body = out.split("\r\n\r\n").nth(1).unwrap();
+    assert!(body.contains("\nhost: mail.contoso.com:8443\n"), "{body}");
+    assert!(body.contains("\nx-forwarded-proto: http\n"), "{body}");
+
+    // An oversized body is refused before anything is forwarded.
+    let mut s = tokio::net::TcpStream::connect(listener.addr())
+        .await
+        .unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: mail.contoso.com\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        network::MAX_BODY + 1
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut sent = 0;
+    while sent <= network::MAX_BODY {
+        if s.write_all(&chunk).await.is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out).await;
+    assert!(
+        out.starts_with("HTTP/1.1 413 Payload Too Large\r\n"),
+        "{out}"
+    );
+
+    listener.shutdown().await;
+    task.abort();
+}
+
+// ---- lab files ----
+
+fn parse(text: &str) -> Result<LabFile, FileError> {
+    LabFile::parse(text, "lab.yaml", None)
+}
+
+/// The shipped contoso lab with one textual change.
+fn contoso_with(from: &str, to: &str) -> String {
+    let text = file::BUILTIN_LABS[0].1;
+    assert!(text.contains(from), "{from}");
+    text.replacen(from, to, 1)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn the_shipped_labs_parse_with_their_differences() {
+    let hma = LabFile::builtin("contoso").unwrap();
+    let pre = LabFile::builtin("contoso-pre-hma").unwrap();
+    let spns = |l: &LabFile| {
+        l.directory.tenants[0]
+            .applications
+            .iter()
+            .find(|a| a.app_id.to_string() == "00000002-0000-0ff1-ce00-000000000000")
+            .unwrap()
+            .service_principal_names
+            .clone()
+    };
+    assert!(spns(&hma).contains(&"https://mail.corp.contoso.com/".to_string()));
+    assert!(!spns(&pre).contains(&"https://mail.corp.contoso.com/".to_string()));
+    let org = |l: &LabFile| l.organization.clone();
+    assert!(org(&hma).org_config.oauth2_client_profile_enabled);
+    assert!(!org(&pre).org_config.oauth2_client_profile_enabled);
+    assert!(org(&hma).auth_servers[0].is_default_authorization_endpoint);
+    assert!(!org(&pre).auth_servers[0].is_default_authorization_endpoint);
+    let mapi = |l: &LabFile| {
+        l.organization.servers[0]
+            .vdir(mock_exchange::model::VdirKind::Mapi)
+            .unwrap()
+            .clone()
+    };
+    use mock_exchange::model::AuthMethod::{Negotiate, Ntlm, OAuth};
+    assert_eq!(
+        mapi(&hma).iis_authentication_methods,
+        [Ntlm, OAuth, Negotiate]
+    );
+    assert_eq!(mapi(&pre).iis_authentication_methods, [Ntlm, Negotiate]);
+    assert_eq!(
+        mapi(&hma).internal_url.as_deref(),
+        Some("https://mail.corp.contoso.com/mapi")
+    );
+    assert_eq!(hma.network, pre.network);
+    let e = LabFile::builtin("contosso").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "contosso: no built-in lab named 'contosso' (built-in labs: contoso, contoso-pre-hma); did you mean `contoso`?"
+    );
+}
+
+#[test]
+fn unknown_fields_are_placed_and_named_at_any_depth() {
+    let text = contoso_with("network:\n", "netwrk:\n");
+    let e = parse(&text).unwrap_err();
+    assert_eq!((e.line, e.column), (line_of(&text, "netwrk:"), 1));
+    assert!(e.message.contains("unknown field `netwrk`"), "{e}");
+    assert_eq!(e.hint.as_deref(), Some("did you mean `network`?"));
+
+    // Deep inside the inline Exchange half.
+    let text = contoso_with(
+        "    oauth2_client_profile_enabled: true",
+        "    oauth2_client_profile_enable: true",
+    );
+    let e = parse(&text).unwrap_err();
+    let line = line_of(&text, "oauth2_client_profile_enable:");
+    assert_eq!(
+        e.to_string(),
+        format!("lab.yaml:{line}:5: exchange.org_config: unknown field `oauth2_client_profile_enable`, expected `oauth2_client_profile_enabled` or `mapi_http_enabled`; did you mean `oauth2_client_profile_enabled`?")
+    );
+
+    // A device kind that does not exist.
+    let text = contoso_with("    - client_segment: {", "    - client_segmnt: {");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "client_segmnt"));
+    assert_eq!(e.hint.as_deref(), Some("did you mean `client_segment`?"));
+}
+
+#[test]
+fn wiring_errors_point_at_the_value() {
+    // A vdir URL on a name the network does not route.
+    let text = contoso_with(
+        "external_url: https://mail.contoso.com/mapi",
+        "external_url: https://mail.contoso.con/mapi",
+    );
+    let e = parse(&text).unwrap_err();
+    let line = line_of(&text, "https://mail.contoso.con/mapi");
+    assert_eq!(
+        e.to_string(),
+        format!("lab.yaml:{line}:25: mapi (Default Web Site) on EX1 uses host 'mail.contoso.con', which the lab network does not route; add it to network.exchange_namespaces; did you mean `mail.contoso.com`?")
+    );
+
+    // An AzureAD AuthServer whose metadata is not on an Azure AD host.
+    let text = contoso_with(
+        "auth_metadata_url: https://login.windows.net/contoso.com/",
+        "auth_metadata_url: https://adfs.contoso.com/contoso.com/",
+    );
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "https://adfs.contoso.com/"));
+    assert_eq!(
+        e.message,
+        "AuthServer 'EvoSts' (AzureAD) reads its metadata from 'adfs.contoso.com', which is not an Azure AD host (login.microsoftonline.com, login.windows.net, login.microsoft.com, sts.windows.net)"
+    );
+
+    // …or for a tenant the directory does not have.
+    let text = contoso_with(
+        "https://login.windows.net/contoso.com/",
+        "https://login.windows.net/fabrikam.com/",
+    );
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "fabrikam.com"));
+    assert!(e.message.contains("tenant 'fabrikam.com'"), "{e}");
+
+    // A load balancer in front of a server that does not exist.
+    let text = contoso_with("targets: [EX1]", "targets: [EX01]");
+    let e = parse(&text).unwrap_err();
+    let line = line_of(&text, "EX01");
+    assert_eq!(
+        e.to_string(),
+        format!("lab.yaml:{line}:78: load balancer for 'mail.contoso.com' targets unknown server 'EX01' (servers: EX1); did you mean `EX1`?")
+    );
+
+    // A blocked name that is not in the lab.
+    let text = contoso_with("blocked: []", "blocked: [login.microsoftonline.co]");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "login.microsoftonline.co]"));
+    assert_eq!(
+        e.hint.as_deref(),
+        Some("did you mean `login.microsoftonline.com`?")
+    );
+
+    // An Exchange-half semantic error (mock-exchange's own checks) on an inline half.
+    let text = contoso_with(
+        "      server: EX1\n      guid: 3b5a",
+        "      server: EX9\n      guid: 3b5a",
+    );
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "server: EX9"));
+    assert_eq!(
+        e.message,
+        "mailbox 'GregT@contoso.com' is on unknown server 'EX9'"
+    );
+
+    // Versions.
+    let text = contoso_with("version: 1\nname: contoso", "version: 2\nname: contoso");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "lab.yaml:{}:1: unsupported lab file version 2; expected 1",
+            line_of(&text, "version: 2")
+        )
+    );
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "hma-lab-{tag}-{}-{}",
+        std::process::id(),
+        uuid_like()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn uuid_like() -> u128 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed) as u128
+}
+
+const REFERENCING_LAB: &str = "version: 1
+name: split
+aad: { file: halves/aad.yaml }
+exchange: { builtin: contoso }
+network:
+  exchange_namespaces: [mail.contoso.com, autodiscover.contoso.com]
+";
+
+#[tokio::test]
+async fn file_and_builtin_halves_load_relative_to_the_lab_file() {
+    let dir = temp_dir("refs");
+    std::fs::create_dir_all(dir.join("halves")).unwrap();
+    std::fs::write(dir.join("halves/aad.yaml"), mock_aad::CONTOSO_LAB).unwrap();
+    let path = dir.join("split.yaml");
+    std::fs::write(&path, REFERENCING_LAB).unwrap();
+    let lab = Lab::start(&path).await.unwrap();
+    assert_eq!(lab.name(), "split");
+    // The crates' own contoso halves: the internal namespace is not an SPN there.
+    assert_eq!(
+        token_for(&lab, "https://mail.contoso.com/").await.status(),
+        200
+    );
+    assert_eq!(
+        token_for(&lab, "https://mail.corp.contoso.com/")
+            .await
+            .status(),
+        400
+    );
+    let resp = lab
+        .http_client()
+        .get(lab.url("mail.corp.contoso.com", "/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    drop(lab);
+
+    // A missing half is reported where it is named.
+    std::fs::remove_file(dir.join("halves/aad.yaml")).unwrap();
+    let e = LabFile::load(&path).unwrap_err();
+    assert_eq!((e.line, e.column), (3, 14));
+    assert!(e.message.starts_with("cannot read '"), "{e}");
+    // Without a file on disk, references cannot resolve.
+    let e = parse(REFERENCING_LAB).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "lab.yaml:3:14: 'halves/aad.yaml': file references need a lab file on disk"
+    );
+    // An unknown built-in half.
+    let text = "version: 1\nname: x\naad: { builtin: contoso }\nexchange: { builtin: contosa }\n";
+    let e = parse(text).unwrap_err();
+    assert_eq!(e.to_string(), "lab.yaml:4:13: no built-in half named 'contosa' (built-in: contoso); did you mean `contoso`?");
+    let _ = std::fs::remove_dir_all(&dir);
+}

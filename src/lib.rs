@@ -1,0 +1,7 @@
+//! hma-lab as a library: what an integration suite drives in-process.
+//!
+//! [`lab`] starts a whole lab — mock Azure AD, mock Exchange and the network between them and
+//! the clients — from one lab file and hands back a handle to act on and assert against. The
+//! `hma-lab` binary is a thin command line over the same pieces.
+
+pub mod lab;
