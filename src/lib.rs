@@ -1,7 +1,10 @@
 //! hma-lab as a library: what an integration suite drives in-process.
 //!
 //! [`lab`] starts a whole lab — mock Azure AD, mock Exchange and the network between them and
-//! the clients — from one lab file and hands back a handle to act on and assert against. The
-//! `hma-lab` binary is a thin command line over the same pieces.
+//! the clients — from one lab file and hands back a handle to act on and assert against.
+//! [`shell`] is the PowerShell subset administrators type in the field guide, run against the
+//! lab's state through a backend trait. The `hma-lab` binary is a thin command line over the
+//! same pieces.
 
 pub mod lab;
+pub mod shell;

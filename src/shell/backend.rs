@@ -1,0 +1,209 @@
+//! What the cmdlets read and change: the [`Backend`] trait.
+//!
+//! The shell knows PowerShell (parsing, binding, formatting); the backend knows the lab's state.
+//! Each method is one cmdlet operation on the two mocks' data, in the mocks' own model types
+//! (`mock_exchange::model`, `mock_aad::model`), so the concrete backend that calls the admin APIs
+//! over HTTP is a thin mapping and a test backend is a few vectors. Change structs serialize to
+//! the admin API's PATCH bodies (absent fields unchanged, `null` clears). The trait is sync: a
+//! line of PowerShell is one short request/response exchange.
+
+use mock_aad::model::{CaRule, MfaState};
+use mock_exchange::model::{AuthMethod, AuthServer, AuthServerType, Mailbox, OrgConfig, Server};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// A failure reported by the backend; the shell turns it into the cmdlet's error record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendError {
+    /// The message the real cmdlet prints (e.g. `The operation couldn't be performed because
+    /// object 'X' couldn't be found on 'DC1.contoso.com'.`).
+    pub message: String,
+    /// `CategoryInfo` category, e.g. `NotSpecified`, `ObjectNotFound`, `InvalidOperation`.
+    pub category: String,
+    /// The error id / exception type name.
+    pub error_id: String,
+}
+
+impl BackendError {
+    pub fn new(category: &str, error_id: &str, message: impl Into<String>) -> Self {
+        BackendError {
+            message: message.into(),
+            category: category.into(),
+            error_id: error_id.into(),
+        }
+    }
+}
+
+pub type BResult<T> = Result<T, BackendError>;
+
+/// The Exchange organization as `Get-OrganizationConfig` sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgSummary {
+    /// e.g. `Contoso`.
+    pub name: String,
+    /// e.g. `contoso.com`.
+    pub domain: String,
+    pub config: OrgConfig,
+}
+
+/// `Set-*VirtualDirectory` changes (field names as the mock-exchange admin API's vdir PATCH).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VdirChange {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal_url: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iis_authentication_methods: Option<Vec<AuthMethod>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal_authentication_methods: Option<Vec<AuthMethod>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_authentication_methods: Option<Vec<AuthMethod>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basic_authentication: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_authentication: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_authentication: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wssecurity_authentication: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest_authentication: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adfs_authentication: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_id_basic_authentication: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_id_negotiate_authentication: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forms_authentication: Option<bool>,
+}
+
+/// `Set-OrganizationConfig` changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OrgConfigChange {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth2_client_profile_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapi_http_enabled: Option<bool>,
+}
+
+/// `Set-AuthServer` changes (`-RefreshAuthMetadata` is [`Backend::refresh_auth_metadata`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AuthServerChange {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_metadata_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_default_authorization_endpoint: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// `New-AuthServer`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewAuthServer {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: AuthServerType,
+    pub auth_metadata_url: String,
+    pub is_default_authorization_endpoint: bool,
+    pub enabled: bool,
+}
+
+/// A service principal as `Get-MsolServicePrincipal` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServicePrincipal {
+    pub object_id: Uuid,
+    pub app_principal_id: Uuid,
+    pub display_name: String,
+    pub account_enabled: bool,
+    pub service_principal_names: Vec<String>,
+}
+
+/// `Set-MsolServicePrincipal` changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServicePrincipalChange {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_principal_names: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+/// A setting on a client machine (what Outlook reads at start).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ClientSetting {
+    /// A Windows registry value. `key` has the long hive name
+    /// (`HKEY_CURRENT_USER\SOFTWARE\Microsoft\Office\15.0\Common\Identity`).
+    Registry {
+        key: String,
+        name: String,
+        /// `REG_DWORD`, `REG_SZ`, …
+        value_type: String,
+        data: String,
+    },
+    /// A macOS preference written with `defaults write <domain> <key> -<type> <value>`.
+    MacDefaults {
+        domain: String,
+        key: String,
+        /// `bool`, `string`, `int`.
+        value_type: String,
+        value: String,
+    },
+}
+
+/// ADFS `ExtendedProtectionTokenCheck` (`Set-AdfsProperties`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ExtendedProtection {
+    Require,
+    Allow,
+    None,
+}
+
+/// One method per cmdlet operation. Lookups by identity are the shell's job (it matches names
+/// and wildcards the way each cmdlet does); the backend lists and changes.
+pub trait Backend {
+    // --- Exchange ---
+    /// Every server with its virtual directories (`Get-ExchangeServer`, `Get-*VirtualDirectory`).
+    fn exchange_servers(&mut self) -> BResult<Vec<Server>>;
+    fn set_vdir(
+        &mut self,
+        server: &str,
+        kind: mock_exchange::model::VdirKind,
+        change: &VdirChange,
+    ) -> BResult<()>;
+    fn organization(&mut self) -> BResult<OrgSummary>;
+    fn set_org_config(&mut self, change: &OrgConfigChange) -> BResult<()>;
+    fn auth_servers(&mut self) -> BResult<Vec<AuthServer>>;
+    fn new_auth_server(&mut self, new: &NewAuthServer) -> BResult<AuthServer>;
+    fn set_auth_server(&mut self, name: &str, change: &AuthServerChange) -> BResult<()>;
+    /// `Set-AuthServer -RefreshAuthMetadata`.
+    fn refresh_auth_metadata(&mut self, name: &str) -> BResult<()>;
+    fn mailboxes(&mut self) -> BResult<Vec<Mailbox>>;
+    /// `iisreset` on `server` (`None`: the server the shell session runs on).
+    fn iisreset(&mut self, server: Option<&str>, noforce: bool) -> BResult<()>;
+
+    // --- Azure AD ---
+    fn service_principals(&mut self) -> BResult<Vec<ServicePrincipal>>;
+    fn set_service_principal(
+        &mut self,
+        app_principal_id: Uuid,
+        change: &ServicePrincipalChange,
+    ) -> BResult<()>;
+    /// Sets (or, when `new_password` is `None`, generates) a password; returns the password.
+    fn set_user_password(
+        &mut self,
+        upn: &str,
+        new_password: Option<&str>,
+        force_change: bool,
+    ) -> BResult<String>;
+    /// Revokes every refresh token and session of a user (object id or UPN).
+    fn revoke_user_sessions(&mut self, user: &str) -> BResult<()>;
+    fn set_user_block_credential(&mut self, upn: &str, blocked: bool) -> BResult<()>;
+    fn set_user_mfa(&mut self, upn: &str, state: MfaState) -> BResult<()>;
+    fn new_conditional_access_policy(&mut self, rule: &CaRule) -> BResult<()>;
+
+    // --- ADFS and clients ---
+    fn set_adfs_extended_protection(&mut self, mode: ExtendedProtection) -> BResult<()>;
+    fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()>;
+}

@@ -1,0 +1,34 @@
+//! The cmdlet shell: the PowerShell subset the field guide's administrators type, verbatim.
+//!
+//! A line goes through [`parser`] (a real grammar with PowerShell's two tokenizing modes and its
+//! parse errors), then [`eval`] (variables, pipelines, script blocks, method calls) which binds
+//! each command's arguments against its schema in [`cmdlets`] (names, aliases, unique prefixes,
+//! types, positions, pipeline input, mandatory parameters) and calls the [`backend::Backend`]
+//! the lab plugs in. Objects are [`value::PsObject`]s with the real types' property order
+//! ([`objects`]), printed by [`format`] the way the seed shows `Format-List` output. Errors are
+//! PowerShell's records ([`error`]), with a nearest-name hint from the lab.
+//!
+//! ```
+//! # use hma_lab::shell::parser::parse_line;
+//! let script = parse_line("[PS] C:\\Windows\\system32> Set-AuthServer EvoSTS -IsDefaultAuthorizationEndpoint $true").unwrap();
+//! assert_eq!(script.statements.len(), 1);
+//! ```
+
+pub mod ast;
+pub mod backend;
+pub mod cmdlets;
+pub mod complete;
+pub mod error;
+pub mod eval;
+pub mod format;
+pub mod objects;
+pub mod parser;
+pub mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use backend::Backend;
+pub use complete::complete;
+pub use error::ShellError;
+pub use eval::{lint, Output, Shell};
