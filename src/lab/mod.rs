@@ -50,7 +50,7 @@ pub enum LabError {
 
 /// A running lab. Dropping it shuts the services and the network down.
 pub struct Lab {
-    name: String,
+    file: LabFile,
     clock: Clock,
     // Field order is drop order: the network stops before the services behind it.
     listener: network::Listener,
@@ -120,7 +120,7 @@ impl Lab {
                 source: std::io::Error::other(e),
             })?;
         Ok(Lab {
-            name: file.name,
+            file,
             clock,
             listener,
             network,
@@ -132,7 +132,11 @@ impl Lab {
 
     /// The lab's name (from the file).
     pub fn name(&self) -> &str {
-        &self.name
+        &self.file.name
+    }
+    /// The lab as it was started (the services' and the network's current state may differ).
+    pub fn file(&self) -> &LabFile {
+        &self.file
     }
     pub fn aad(&self) -> &mock_aad::Handle {
         &self.aad

@@ -44,6 +44,8 @@ pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
 /// How long a client may take to send a request head.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a client may take to send a request body.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A load balancer in front of an Exchange namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -518,7 +520,15 @@ impl Network {
         if parts.uri.path().starts_with("/_admin") {
             return Ok(text(StatusCode::NOT_FOUND, "404 Not Found\n".into()));
         }
-        let body = match Limited::new(body, MAX_BODY).collect().await {
+        let collected =
+            tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await;
+        let Ok(collected) = collected else {
+            return Ok(text(
+                StatusCode::REQUEST_TIMEOUT,
+                "408 Request Timeout: the request body did not arrive in time.\n".into(),
+            ));
+        };
+        let body = match collected {
             Ok(c) => c.to_bytes(),
             Err(e) => {
                 let too_big = e
