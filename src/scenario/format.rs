@@ -645,13 +645,32 @@ pub fn parse(
     dir: Option<&Path>,
     stem: Option<&str>,
 ) -> Result<Loaded, FileError> {
-    let scenario: Scenario = lab_kit::parse_yaml(text, file)?;
+    let scenario: Scenario = lab_kit::parse_yaml(text, file).map_err(|e| place_value(e, text))?;
     let lab = validate(&scenario, text, file, dir, stem)?;
     Ok(Loaded {
         path: PathBuf::from(file),
         scenario,
         lab,
     })
+}
+
+/// serde places an error about a value (an unknown client profile, a bad duration) at the start
+/// of the map holding it; move it onto the value itself when it is found from that line on.
+fn place_value(mut e: FileError, text: &str) -> FileError {
+    let value = ["unknown variant `", "invalid duration `"]
+        .iter()
+        .find_map(|p| e.message.split_once(p).map(|(_, r)| r))
+        .and_then(|r| r.split('`').next())
+        .map(str::to_string);
+    if let Some(v) = value.filter(|v| !v.is_empty()) {
+        if e.line > 0 {
+            if let Some((l, c)) = locate_from(text, &v, e.line) {
+                e.line = l;
+                e.column = c;
+            }
+        }
+    }
+    e
 }
 
 /// The checks that need the whole file.
@@ -709,28 +728,35 @@ pub fn validate(
     };
     // Cmdlet lines, in file order.
     let mut from_line = 0usize;
-    let mut cmdlets: Vec<&str> = Vec::new();
+    // (line, full lint): set-up lines must name real cmdlets and parameters; a `cmdlet` check
+    // may assert PowerShell's own error, so its line only has to parse.
+    let mut cmdlets: Vec<(&str, bool)> = Vec::new();
     for steps in [Some(&s.given), s.fix.as_ref(), s.twin.as_ref()]
         .into_iter()
         .flatten()
     {
         for st in steps {
             if let Step::Cmdlet(c) = st {
-                cmdlets.push(c);
+                cmdlets.push((c, true));
             }
         }
     }
     for e in s.then.iter().chain(&s.after_fix) {
         if let Check::Cmdlet(c) = &e.check {
-            cmdlets.push(&c.run);
+            cmdlets.push((&c.run, false));
         }
     }
-    for line in cmdlets {
+    for (line, full) in cmdlets {
         let here = locate_from(text, line, from_line);
         if let Some((l, _)) = here {
             from_line = l;
         }
-        if let Err(e) = crate::shell::lint(line) {
+        let checked = if full {
+            crate::shell::lint(line)
+        } else {
+            crate::shell::parser::parse_line(line).map(drop)
+        };
+        if let Err(e) = checked {
             let (l, c) = match here {
                 Some((l, c)) => {
                     let stripped_off = line.chars().count()
