@@ -22,8 +22,8 @@ use lab_kit::{Clock, FileError};
 
 pub use file::LabFile;
 pub use network::{
-    ClientSegment, Device, Devices, LoadBalancer, Network, NetworkError, NetworkSpec, ReverseProxy,
-    Route,
+    ClientSegment, Conn, Device, Devices, LoadBalancer, Network, NetworkError, NetworkSpec,
+    ReverseProxy, Route,
 };
 
 /// The client segment's DNS: every name is the network.
@@ -171,6 +171,28 @@ impl Lab {
     pub fn url(&self, host: &str, path: &str) -> String {
         let sep = if path.starts_with('/') { "" } else { "/" };
         format!("http://{host}:{}{sep}{path}", self.network_addr().port())
+    }
+
+    /// The URL on the lab network for a URL a service handed out (an `authorization_uri`, a
+    /// discovery document's endpoint, a redirect), so a client can follow it over the
+    /// plain-HTTP network: `https://login.windows.net/common/oauth2/authorize` becomes
+    /// `http://login.windows.net:{network port}/common/oauth2/authorize`. `None` for a URL that
+    /// is not on a lab host.
+    pub fn reach(&self, url: &str) -> Option<String> {
+        let u = url::Url::parse(url).ok()?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return None;
+        }
+        let host = u.host_str()?;
+        if !self.network.hosts().knows(host) {
+            return None;
+        }
+        let mut path = u.path().to_string();
+        if let Some(q) = u.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        Some(self.url(host, &path))
     }
 
     /// The devices in force.

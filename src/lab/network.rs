@@ -14,20 +14,20 @@
 //! the TLS front door can put the same decisions behind real TLS by calling [`Network::handle`]
 //! with the scheme the client actually spoke.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
+use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{HeaderMap, Request, Response, StatusCode, Uri};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::{Deserialize, Serialize};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
@@ -391,7 +391,85 @@ struct Shared {
     aad_url: String,
     /// Exchange server name (uppercase) → `http://127.0.0.1:PORT`.
     exchange_urls: BTreeMap<String, String>,
-    upstream: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+}
+
+/// One client connection: where it comes from, the scheme the client spoke, and its own
+/// connections to the services behind the network.
+///
+/// Each client connection gets its own upstream connection per service, opened on first use and
+/// closed with it — a load balancer that passes TLS through is a TCP relay, one server connection
+/// per client connection. Connection-bound logons (NTLM/Negotiate) depend on it: a handshake
+/// never spreads over two server connections, and one client's logon never serves another.
+pub struct Conn {
+    peer: SocketAddr,
+    client_proto: &'static str,
+    upstreams: Mutex<HashMap<String, SendRequest<Full<Bytes>>>>,
+}
+
+impl Conn {
+    /// A connection from `peer` that spoke `client_proto` (`https` or `http`) to the lab's names.
+    pub fn new(peer: SocketAddr, client_proto: &'static str) -> Conn {
+        Conn {
+            peer,
+            client_proto,
+            upstreams: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Sends on this connection's upstream to `base` (`http://127.0.0.1:PORT`), opening it when
+    /// there is none or the service closed it. No lock is held while waiting.
+    async fn send(
+        &self,
+        base: &str,
+        req: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, String> {
+        let kept = self
+            .upstreams
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(base);
+        let mut sender = match kept {
+            Some(mut s) => match s.ready().await {
+                Ok(()) => s,
+                Err(_) => connect(base).await?,
+            },
+            None => connect(base).await?,
+        };
+        let resp = match sender.try_send_request(req).await {
+            Ok(r) => r,
+            // Closed by the service before the request went out: once more, on a fresh one.
+            Err(mut e) => match e.take_message() {
+                Some(req) => {
+                    sender = connect(base).await?;
+                    sender.send_request(req).await.map_err(|e| e.to_string())?
+                }
+                None => return Err(e.into_error().to_string()),
+            },
+        };
+        self.upstreams
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(base.to_string(), sender);
+        Ok(resp)
+    }
+}
+
+/// Opens an HTTP/1.1 connection to `base`; its driver task ends when the sender is dropped or
+/// the service closes.
+async fn connect(base: &str) -> Result<SendRequest<Full<Bytes>>, String> {
+    let authority = base.trim_start_matches("http://").trim_end_matches('/');
+    let stream = TcpStream::connect(authority)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "lab network: upstream connection ended");
+        }
+    });
+    Ok(sender)
 }
 
 /// The network's state: the host table, the devices, where the services listen.
@@ -424,13 +502,14 @@ const HOP: &[&str] = &[
 ];
 
 impl Network {
+    /// The network for a lab: its names, its starting devices, and where mock-aad and each
+    /// Exchange server (`(name, "http://127.0.0.1:PORT")`) listen.
     pub fn new(
         hosts: HostTable,
         devices: Devices,
         aad_url: String,
         exchange_urls: Vec<(String, String)>,
     ) -> Network {
-        let upstream = Client::builder(TokioExecutor::new()).build_http();
         Network(Arc::new(Shared {
             hosts,
             devices: RwLock::new(devices),
@@ -439,7 +518,6 @@ impl Network {
                 .into_iter()
                 .map(|(n, u)| (n.to_ascii_uppercase(), u))
                 .collect(),
-            upstream,
         }))
     }
 
@@ -458,10 +536,12 @@ impl Network {
 
     /// Changes the devices; the change is checked first and applies to the next request.
     pub fn update(&self, change: impl FnOnce(&mut Devices)) -> Result<(), NetworkError> {
-        let mut next = self.devices();
+        // One write lock around read-modify-check-write: concurrent changes never lose each other.
+        let mut devices = self.0.devices.write().unwrap_or_else(|p| p.into_inner());
+        let mut next = devices.clone();
         change(&mut next);
         next.check(&self.0.hosts)?;
-        *self.0.devices.write().unwrap_or_else(|p| p.into_inner()) = next;
+        *devices = next;
         Ok(())
     }
 
@@ -471,19 +551,19 @@ impl Network {
         devices.route(&self.0.hosts, host_header, client_proto)
     }
 
-    /// Handles one request that arrived over `client_proto` (`https` when the client spoke TLS
-    /// to the name) from `peer`. `Err` means: close the connection without answering (hyper
-    /// drops a connection whose service fails, sending nothing).
+    /// Handles one request that arrived on the client connection `conn`. `Err` means: close
+    /// the connection without answering (hyper drops a connection whose service fails, sending
+    /// nothing).
     pub async fn handle<B>(
         &self,
         req: Request<B>,
-        peer: SocketAddr,
-        client_proto: &'static str,
+        conn: &Conn,
     ) -> Result<Response<Full<Bytes>>, Refused>
     where
         B: hyper::body::Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        let (peer, client_proto) = (conn.peer, conn.client_proto);
         let (mut parts, body) = req.into_parts();
         let host_header = parts
             .headers
@@ -552,7 +632,7 @@ impl Network {
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
-        let Ok(uri) = format!("{base}{pq}").parse::<Uri>() else {
+        let Ok(uri) = pq.parse::<Uri>() else {
             return Ok(text(
                 StatusCode::BAD_REQUEST,
                 "400 Bad Request: malformed request target.\n".into(),
@@ -589,7 +669,7 @@ impl Network {
         *up.method_mut() = parts.method.clone();
         *up.uri_mut() = uri;
         *up.headers_mut() = out_headers;
-        let resp = match self.0.upstream.request(up).await {
+        let resp = match conn.send(&base, up).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "lab network: upstream unreachable");
@@ -615,6 +695,14 @@ impl Network {
         let chunked = rparts
             .headers
             .contains_key(hyper::header::TRANSFER_ENCODING);
+        let closing = rparts
+            .headers
+            .get_all(hyper::header::CONNECTION)
+            .iter()
+            .any(|v| {
+                v.to_str()
+                    .is_ok_and(|v| v.to_ascii_lowercase().contains("close"))
+            });
         let mut out = Response::new(Full::new(bytes));
         *out.status_mut() = rparts.status;
         let h = out.headers_mut();
@@ -623,6 +711,10 @@ impl Network {
                 continue;
             }
             h.append(name.clone(), value.clone());
+        }
+        if closing {
+            // The service ended its connection; so does the relay towards the client.
+            h.insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
         }
         Ok(out)
     }
@@ -725,9 +817,11 @@ async fn accept_loop(listener: TcpListener, network: Network, mut stop: oneshot:
                 };
                 let network = network.clone();
                 conns.spawn(async move {
+                    let conn = Arc::new(Conn::new(peer, "https"));
                     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
                         let network = network.clone();
-                        async move { network.handle(req, peer, "https").await }
+                        let conn = conn.clone();
+                        async move { network.handle(req, &conn).await }
                     });
                     let served = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())

@@ -528,10 +528,11 @@ async fn echo_upstream() -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
+        while let Ok((stream, remote)) = listener.accept().await {
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                let svc = hyper::service::service_fn(move |req: Request<Incoming>| async move {
                     let (parts, body) = req.into_parts();
+                    let close = parts.headers.contains_key("x-close");
                     let body = body
                         .collect()
                         .await
@@ -543,13 +544,18 @@ async fn echo_upstream() -> (SocketAddr, tokio::task::JoinHandle<()>) {
                     }
                     dump.push('\n');
                     dump.push_str(&String::from_utf8_lossy(&body));
-                    let resp = Response::builder()
+                    let mut resp = Response::builder();
+                    if close {
+                        resp = resp.header("connection", "close");
+                    }
+                    let resp = resp
                         .status(207)
                         .header("content-length", dump.len().to_string())
                         .header("x-zulu", "1")
                         .header("x-alpha", "2")
                         .header("www-authenticate", "Negotiate")
                         .header("www-authenticate", "NTLM")
+                        .header("x-upstream-peer", remote.to_string())
                         .body(Full::new(Bytes::from(dump)))
                         .unwrap();
                     Ok::<_, std::convert::Infallible>(resp)
@@ -596,7 +602,7 @@ async fn forwards_method_path_headers_and_body_and_returns_the_answer_unchanged(
         "{out}"
     );
     assert!(
-        out.contains("\r\nx-zulu: 1\r\nx-alpha: 2\r\nwww-authenticate: Negotiate\r\nwww-authenticate: NTLM\r\n"),
+        out.contains("\r\nx-zulu: 1\r\nx-alpha: 2\r\nwww-authenticate: Negotiate\r\nwww-authenticate: NTLM\r\nx-upstream-peer: 127.0.0.1:"),
         "{out}"
     );
     let body = out.split("\r\n\r\n").nth(1).unwrap();
@@ -931,4 +937,132 @@ async fn bad_input_gets_a_clean_answer_and_the_network_carries_on() {
     )
     .await;
     assert!(out.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{out}");
+}
+
+#[tokio::test]
+async fn each_client_connection_has_its_own_server_connection() {
+    let (up, task) = echo_upstream().await;
+    let hosts = HostTable {
+        namespaces: vec!["mail.contoso.com".into()],
+        servers: vec![("EX1".into(), "ex1.contoso.com".into())],
+    };
+    let net = Network::new(
+        hosts,
+        Devices::default(),
+        format!("http://{up}"),
+        vec![("EX1".into(), format!("http://{up}"))],
+    );
+    let listener = Listener::start(net, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let open = || async {
+        let s = tokio::net::TcpStream::connect(listener.addr())
+            .await
+            .unwrap();
+        let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(s))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        sender
+    };
+    async fn upstream_peer(
+        sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+        host: &str,
+    ) -> String {
+        let req = Request::builder()
+            .uri("/mapi/emsmdb/")
+            .header("host", host)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        let peer = resp.headers()["x-upstream-peer"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let _ = resp.into_body().collect().await;
+        peer
+    }
+    let mut a = open().await;
+    let mut b = open().await;
+    let a1 = upstream_peer(&mut a, "mail.contoso.com").await;
+    let b1 = upstream_peer(&mut b, "mail.contoso.com").await;
+    let a2 = upstream_peer(&mut a, "ex1.contoso.com").await;
+    let b2 = upstream_peer(&mut b, "mail.contoso.com").await;
+    // One client connection, one server connection, for as long as both live...
+    assert_eq!(a1, a2);
+    assert_eq!(b1, b2);
+    // ...and never shared with another client connection.
+    assert_ne!(a1, b1);
+    // A new client connection gets a new server connection.
+    drop(a);
+    let mut c = open().await;
+    let c1 = upstream_peer(&mut c, "mail.contoso.com").await;
+    assert_ne!(c1, a1);
+    assert_ne!(c1, b1);
+    // The service closing its connection closes the client's: the relay does not outlive it.
+    let req = Request::builder()
+        .uri("/mapi/emsmdb/")
+        .header("host", "mail.contoso.com")
+        .header("x-close", "1")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let resp = c.send_request(req).await.unwrap();
+    assert_eq!(resp.headers()["connection"], "close");
+    let _ = resp.into_body().collect().await;
+    assert!(c.ready().await.is_err());
+    listener.shutdown().await;
+    task.abort();
+}
+
+#[tokio::test]
+async fn urls_the_services_hand_out_are_reachable_on_the_lab_network() {
+    let lab = contoso().await;
+    let port = lab.network_addr().port();
+    // The Bearer challenge's authorization_uri, followed over the plain network.
+    let resp = lab
+        .http_client()
+        .post(lab.url("mail.contoso.com", "/EWS/Exchange.asmx"))
+        .header("Authorization", "Bearer")
+        .send()
+        .await
+        .unwrap();
+    let bearer = challenges(&resp)
+        .into_iter()
+        .find(|c| c.starts_with("Bearer"))
+        .unwrap();
+    let uri = bearer
+        .split("authorization_uri=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap();
+    assert_eq!(uri, "https://login.windows.net/common/oauth2/authorize");
+    let reached = lab.reach(uri).unwrap();
+    assert_eq!(
+        reached,
+        format!("http://login.windows.net:{port}/common/oauth2/authorize")
+    );
+    let resp = lab
+        .http_client()
+        .get(format!(
+            "{reached}?client_id={OFFICE}&response_type=code&resource=https://mail.contoso.com/&redirect_uri=urn:ietf:wg:oauth:2.0:oob"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html")));
+
+    assert_eq!(
+        lab.reach("https://mail.corp.contoso.com/mapi/emsmdb/?MailboxId=x@contoso.com"),
+        Some(format!(
+            "http://mail.corp.contoso.com:{port}/mapi/emsmdb/?MailboxId=x@contoso.com"
+        ))
+    );
+    assert_eq!(lab.reach("https://www.fabrikam.com/"), None);
+    assert_eq!(lab.reach("urn:ietf:wg:oauth:2.0:oob?code=x"), None);
+    assert_eq!(lab.reach("not a url"), None);
 }
