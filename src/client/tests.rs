@@ -1156,3 +1156,29 @@ fn registry_and_defaults_are_set_like_reg_add_and_defaults_write() {
         .defaults_write("com.apple.mail", "DisableModernAuth", true)
         .is_err());
 }
+
+#[tokio::test]
+async fn a_rollback_reaches_outlook_only_after_iisreset() {
+    let lab = Lab::start().await;
+    // Set-OrganizationConfig -OAuth2ClientProfileEnabled $false, no iisreset yet.
+    lab.exchange
+        .state()
+        .org_mut()
+        .org_config
+        .oauth2_client_profile_enabled = false;
+    let s = lab
+        .outlook(Profile::Outlook2016, "GregT@contoso.com")
+        .connect()
+        .await;
+    assert_eq!(s.authn.as_deref(), Some("Bearer"), "settings are cached");
+    lab.exchange.state().iisreset();
+    let s = lab
+        .outlook(Profile::Outlook2016, "GregT@contoso.com")
+        .connect()
+        .await;
+    assert_eq!(s.authn.as_deref(), Some("NTLM"));
+    assert!(s.exchanges[0]
+        .x_ms_diagnostics
+        .as_deref()
+        .is_some_and(|d| d.starts_with("4000000;")));
+}
