@@ -207,3 +207,84 @@ pub trait Backend {
     fn set_adfs_extended_protection(&mut self, mode: ExtendedProtection) -> BResult<()>;
     fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()>;
 }
+
+/// A boxed or borrowed backend is a backend (so a lab can hold `Shell<Box<dyn Backend + Send>>`
+/// or lend its backend to a short-lived shell).
+macro_rules! forward {
+    ($($t:ty),*) => {$(
+        impl<B: Backend + ?Sized> Backend for $t {
+            fn exchange_servers(&mut self) -> BResult<Vec<Server>> {
+                (**self).exchange_servers()
+            }
+            fn set_vdir(
+                &mut self,
+                server: &str,
+                kind: mock_exchange::model::VdirKind,
+                change: &VdirChange,
+            ) -> BResult<()> {
+                (**self).set_vdir(server, kind, change)
+            }
+            fn organization(&mut self) -> BResult<OrgSummary> {
+                (**self).organization()
+            }
+            fn set_org_config(&mut self, change: &OrgConfigChange) -> BResult<()> {
+                (**self).set_org_config(change)
+            }
+            fn auth_servers(&mut self) -> BResult<Vec<AuthServer>> {
+                (**self).auth_servers()
+            }
+            fn new_auth_server(&mut self, new: &NewAuthServer) -> BResult<AuthServer> {
+                (**self).new_auth_server(new)
+            }
+            fn set_auth_server(&mut self, name: &str, change: &AuthServerChange) -> BResult<()> {
+                (**self).set_auth_server(name, change)
+            }
+            fn refresh_auth_metadata(&mut self, name: &str) -> BResult<()> {
+                (**self).refresh_auth_metadata(name)
+            }
+            fn mailboxes(&mut self) -> BResult<Vec<Mailbox>> {
+                (**self).mailboxes()
+            }
+            fn iisreset(&mut self, server: Option<&str>, noforce: bool) -> BResult<()> {
+                (**self).iisreset(server, noforce)
+            }
+            fn service_principals(&mut self) -> BResult<Vec<ServicePrincipal>> {
+                (**self).service_principals()
+            }
+            fn set_service_principal(
+                &mut self,
+                app_principal_id: Uuid,
+                change: &ServicePrincipalChange,
+            ) -> BResult<()> {
+                (**self).set_service_principal(app_principal_id, change)
+            }
+            fn set_user_password(
+                &mut self,
+                upn: &str,
+                new_password: Option<&str>,
+                force_change: bool,
+            ) -> BResult<String> {
+                (**self).set_user_password(upn, new_password, force_change)
+            }
+            fn revoke_user_sessions(&mut self, user: &str) -> BResult<()> {
+                (**self).revoke_user_sessions(user)
+            }
+            fn set_user_block_credential(&mut self, upn: &str, blocked: bool) -> BResult<()> {
+                (**self).set_user_block_credential(upn, blocked)
+            }
+            fn set_user_mfa(&mut self, upn: &str, state: MfaState) -> BResult<()> {
+                (**self).set_user_mfa(upn, state)
+            }
+            fn new_conditional_access_policy(&mut self, rule: &CaRule) -> BResult<()> {
+                (**self).new_conditional_access_policy(rule)
+            }
+            fn set_adfs_extended_protection(&mut self, mode: ExtendedProtection) -> BResult<()> {
+                (**self).set_adfs_extended_protection(mode)
+            }
+            fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()> {
+                (**self).set_client_setting(setting)
+            }
+        }
+    )*};
+}
+forward!(Box<B>, &mut B);

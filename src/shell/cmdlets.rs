@@ -229,13 +229,13 @@ const GET_VDIR: &[ParamSpec] = &[
     pos(piped(p("Identity", Ty::Str)), 0),
     p("Server", Ty::Str),
     p("ADPropertiesOnly", Ty::Switch),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     unmodeled(p("ShowMailboxVirtualDirectories", Ty::Switch)),
 ];
 const SET_MAPI: &[ParamSpec] = &[
     pos(req(piped(p("Identity", Ty::Str))), 0),
     unmodeled(p("ApplyDefaults", Ty::Bool)),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     unmodeled(p("ExtendedProtectionFlags", Ty::Strings)),
     unmodeled(p("ExtendedProtectionSPNList", Ty::Strings)),
     unmodeled(p("ExtendedProtectionTokenChecking", EP_TOKEN)),
@@ -248,7 +248,7 @@ const SET_EWS: &[ParamSpec] = &[
     p("BasicAuthentication", Ty::Bool),
     unmodeled(p("CertificateAuthentication", Ty::Bool)),
     p("DigestAuthentication", Ty::Bool),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     unmodeled(p("ExtendedProtectionFlags", Ty::Strings)),
     unmodeled(p("ExtendedProtectionSPNList", Ty::Strings)),
     unmodeled(p("ExtendedProtectionTokenChecking", EP_TOKEN)),
@@ -266,7 +266,7 @@ const SET_EWS: &[ParamSpec] = &[
 const SET_OAB: &[ParamSpec] = &[
     pos(req(piped(p("Identity", Ty::Str))), 0),
     p("BasicAuthentication", Ty::Bool),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     unmodeled(p("ExtendedProtectionFlags", Ty::Strings)),
     unmodeled(p("ExtendedProtectionSPNList", Ty::Strings)),
     unmodeled(p("ExtendedProtectionTokenChecking", EP_TOKEN)),
@@ -281,7 +281,7 @@ const SET_AUTODISCOVER: &[ParamSpec] = &[
     pos(req(piped(p("Identity", Ty::Str))), 0),
     p("BasicAuthentication", Ty::Bool),
     p("DigestAuthentication", Ty::Bool),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     unmodeled(p("ExtendedProtectionFlags", Ty::Strings)),
     unmodeled(p("ExtendedProtectionSPNList", Ty::Strings)),
     unmodeled(p("ExtendedProtectionTokenChecking", EP_TOKEN)),
@@ -297,7 +297,7 @@ const SET_EAS: &[ParamSpec] = &[
     p("BasicAuthEnabled", Ty::Bool),
     unmodeled(p("ClientCertAuth", Ty::Str)),
     unmodeled(p("CompressionEnabled", Ty::Bool)),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     unmodeled(p("ExtendedProtectionFlags", Ty::Strings)),
     unmodeled(p("ExtendedProtectionSPNList", Ty::Strings)),
     unmodeled(p("ExtendedProtectionTokenChecking", EP_TOKEN)),
@@ -313,7 +313,7 @@ const SET_OWA: &[ParamSpec] = &[
     p("AdfsAuthentication", Ty::Bool),
     p("BasicAuthentication", Ty::Bool),
     p("DigestAuthentication", Ty::Bool),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     unmodeled(p("ExtendedProtectionFlags", Ty::Strings)),
     unmodeled(p("ExtendedProtectionSPNList", Ty::Strings)),
     unmodeled(p("ExtendedProtectionTokenChecking", EP_TOKEN)),
@@ -332,12 +332,12 @@ const AUTH_SERVER_TYPE: Ty = Ty::Enum(
 
 const GET_AUTH_SERVER: &[ParamSpec] = &[
     pos(piped(p("Identity", Ty::Str)), 0),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
 ];
 const SET_AUTH_SERVER: &[ParamSpec] = &[
     pos(req(piped(p("Identity", Ty::Str))), 0),
     p("AuthMetadataUrl", Ty::Str),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     p("Enabled", Ty::Bool),
     p("IsDefaultAuthorizationEndpoint", Ty::Bool),
     unmodeled(p("Name", Ty::Str)),
@@ -347,7 +347,7 @@ const SET_AUTH_SERVER: &[ParamSpec] = &[
 const NEW_AUTH_SERVER: &[ParamSpec] = &[
     pos(req(p("Name", Ty::Str)), 0),
     req(p("AuthMetadataUrl", Ty::Str)),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     p("Enabled", Ty::Bool),
     p("IsDefaultAuthorizationEndpoint", Ty::Bool),
     unmodeled(p("TrustAnySSLCertificate", Ty::Switch)),
@@ -355,12 +355,12 @@ const NEW_AUTH_SERVER: &[ParamSpec] = &[
 ];
 const GET_ORG: &[ParamSpec] = &[
     pos(p("Identity", Ty::Str), 0),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
 ];
 const SET_ORG: &[ParamSpec] = &[
     unmodeled(p("ActivityBasedAuthenticationTimeoutEnabled", Ty::Bool)),
     unmodeled(p("ActivityBasedAuthenticationTimeoutInterval", Ty::Str)),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     unmodeled(p("EwsEnabled", Ty::Bool)),
     p("MapiHttpEnabled", Ty::Bool),
     p("OAuth2ClientProfileEnabled", Ty::Bool),
@@ -369,14 +369,14 @@ const SET_ORG: &[ParamSpec] = &[
 const GET_MAILBOX: &[ParamSpec] = &[
     pos(piped(p("Identity", Ty::Str)), 0),
     unmodeled(p("Database", Ty::Str)),
-    unmodeled(p("DomainController", Ty::Str)),
-    unmodeled(p("ResultSize", Ty::Str)),
+    p("DomainController", Ty::Str),
+    p("ResultSize", Ty::Str),
     p("Server", Ty::Str),
 ];
 const GET_EXCHANGE_SERVER: &[ParamSpec] = &[
     pos(piped(p("Identity", Ty::Str)), 0),
     unmodeled(p("Domain", Ty::Str)),
-    unmodeled(p("DomainController", Ty::Str)),
+    p("DomainController", Ty::Str),
     unmodeled(p("Status", Ty::Switch)),
 ];
 

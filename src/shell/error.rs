@@ -9,7 +9,8 @@
 use std::fmt;
 
 /// Where an error came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The line did not parse (`ParserError`).
     Parse,
@@ -17,7 +18,8 @@ pub enum ErrorKind {
     Runtime,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serializes as the admin API's `error` object (all fields, snake_case).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ShellError {
     pub kind: ErrorKind,
     /// PowerShell's message, e.g. `A parameter cannot be found that matches parameter name 'X'.`

@@ -31,6 +31,8 @@ pub struct Output {
     pub values: Vec<Value>,
     /// Notes about tolerated input (see `parser::TRAILING_GT_NOTE`).
     pub notes: Vec<String>,
+    /// Warnings the commands wrote (also printed in `text` as `WARNING: …`).
+    pub warnings: Vec<String>,
 }
 
 /// A shell session: variables plus a backend.
@@ -41,6 +43,7 @@ pub struct Shell<B: Backend> {
     /// How `Format-List` lays out names.
     pub style: ListStyle,
     line: String,
+    warnings: Vec<String>,
 }
 
 type R<T> = Result<T, ShellError>;
@@ -181,6 +184,7 @@ impl<B: Backend> Shell<B> {
             underscore: Vec::new(),
             style: ListStyle::default(),
             line: String::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -199,8 +203,15 @@ impl<B: Backend> Shell<B> {
         self.line = strip_prompt(line).to_string();
         let mut texts = Vec::new();
         let mut values = Vec::new();
+        let mut warnings = Vec::new();
+        self.warnings.clear();
         for st in &script.statements {
-            values = self.statement(st)?;
+            let result = self.statement(st);
+            for w in self.warnings.drain(..) {
+                texts.push(format!("WARNING: {w}"));
+                warnings.push(w);
+            }
+            values = result?;
             let t = format::default_output(&values, self.style);
             if !t.is_empty() {
                 texts.push(t);
@@ -210,6 +221,7 @@ impl<B: Backend> Shell<B> {
             text: texts.join("\n"),
             values,
             notes: script.notes,
+            warnings,
         })
     }
 
@@ -392,16 +404,8 @@ impl<B: Backend> Shell<B> {
             return self.collection(spec, &bound, items);
         }
         match input {
-            Some(items) if !items.is_empty() => {
-                if !spec.accepts_pipeline() {
-                    return Err(cmd_err(
-                        spec.name,
-                        "InvalidArgument",
-                        "ParameterBindingException",
-                        "InputObjectNotBound",
-                        "The input object cannot be bound to any parameters for the command either because the command does not take pipeline input or the input and its properties do not match any of the parameters that take pipeline input.",
-                    ));
-                }
+            // a command that takes pipeline input runs once per object (none: not at all)
+            Some(items) if spec.accepts_pipeline() => {
                 let mut out = Vec::new();
                 for item in items {
                     let b = cmdlets::bind_pipeline(spec, &bound, &item).unwrap_or_default();
@@ -411,12 +415,26 @@ impl<B: Backend> Shell<B> {
                 }
                 Ok(out)
             }
+            Some(items) if !items.is_empty() => Err(cmd_err(
+                spec.name,
+                "InvalidArgument",
+                "ParameterBindingException",
+                "InputObjectNotBound",
+                "The input object cannot be bound to any parameters for the command either because the command does not take pipeline input or the input and its properties do not match any of the parameters that take pipeline input.",
+            )),
             _ => {
                 cmdlets::check_mandatory(spec, &bound)?;
                 cmdlets::check_modeled(spec, &bound)?;
                 self.exec(spec, &bound)
             }
         }
+    }
+
+    /// Exchange's warning when a Set- cmdlet finds nothing to change (it then writes nothing).
+    fn not_modified(&mut self, identity: &str) {
+        self.warnings.push(format!(
+            "The command completed successfully but no settings of '{identity}' have been modified."
+        ));
     }
 
     fn dc(&mut self) -> String {
@@ -540,9 +558,13 @@ impl<B: Backend> Shell<B> {
                     return Ok(w);
                 }
                 let change = vdir_change(t, b, &vd);
-                self.backend
-                    .set_vdir(&server.name, t.kind(), &change)
-                    .map_err(be)?;
+                if vdir_changes_anything(&change, &vd) {
+                    self.backend
+                        .set_vdir(&server.name, t.kind(), &change)
+                        .map_err(be)?;
+                } else {
+                    self.not_modified(&target);
+                }
                 Ok(Vec::new())
             }
             Op::GetAuthServer => {
@@ -581,11 +603,22 @@ impl<B: Backend> Shell<B> {
                     is_default_authorization_endpoint: b.bool("IsDefaultAuthorizationEndpoint"),
                     enabled: b.bool("Enabled"),
                 };
-                if change != AuthServerChange::default() {
+                let differs = change
+                    .auth_metadata_url
+                    .as_ref()
+                    .is_some_and(|u| *u != a.auth_metadata_url)
+                    || change
+                        .is_default_authorization_endpoint
+                        .is_some_and(|d| d != a.is_default_authorization_endpoint)
+                    || change.enabled.is_some_and(|e| e != a.enabled);
+                if differs {
                     self.backend.set_auth_server(&name, &change).map_err(be)?;
                 }
                 if refresh {
                     self.backend.refresh_auth_metadata(&name).map_err(be)?;
+                }
+                if !differs && !refresh {
+                    self.not_modified(&name);
                 }
                 Ok(Vec::new())
             }
@@ -625,7 +658,18 @@ impl<B: Backend> Shell<B> {
                     oauth2_client_profile_enabled: b.bool("OAuth2ClientProfileEnabled"),
                     mapi_http_enabled: b.bool("MapiHttpEnabled"),
                 };
-                self.backend.set_org_config(&change).map_err(be)?;
+                let org = self.backend.organization().map_err(be)?;
+                let differs = change
+                    .oauth2_client_profile_enabled
+                    .is_some_and(|v| v != org.config.oauth2_client_profile_enabled)
+                    || change
+                        .mapi_http_enabled
+                        .is_some_and(|v| v != org.config.mapi_http_enabled);
+                if differs {
+                    self.backend.set_org_config(&change).map_err(be)?;
+                } else {
+                    self.not_modified(&org.name);
+                }
                 Ok(Vec::new())
             }
             Op::GetMailbox => {
@@ -1695,6 +1739,39 @@ pub fn registry_path(path: &str) -> Option<(&'static str, &'static str, &str)> {
         return None;
     }
     Some((short, long, rest))
+}
+
+/// Whether applying `c` to `v` would change anything.
+fn vdir_changes_anything(c: &VdirChange, v: &VirtualDirectory) -> bool {
+    fn differs<T: PartialEq>(want: &Option<T>, have: &T) -> bool {
+        want.as_ref().is_some_and(|w| w != have)
+    }
+    differs(&c.internal_url, &v.internal_url)
+        || differs(&c.external_url, &v.external_url)
+        || differs(&c.iis_authentication_methods, &v.iis_authentication_methods)
+        || differs(
+            &c.internal_authentication_methods,
+            &v.internal_authentication_methods,
+        )
+        || differs(
+            &c.external_authentication_methods,
+            &v.external_authentication_methods,
+        )
+        || differs(&c.basic_authentication, &v.basic_authentication)
+        || differs(&c.windows_authentication, &v.windows_authentication)
+        || differs(&c.oauth_authentication, &v.oauth_authentication)
+        || differs(&c.wssecurity_authentication, &v.wssecurity_authentication)
+        || differs(&c.digest_authentication, &v.digest_authentication)
+        || differs(&c.adfs_authentication, &v.adfs_authentication)
+        || differs(
+            &c.live_id_basic_authentication,
+            &v.live_id_basic_authentication,
+        )
+        || differs(
+            &c.live_id_negotiate_authentication,
+            &v.live_id_negotiate_authentication,
+        )
+        || differs(&c.forms_authentication, &v.forms_authentication)
 }
 
 /// The change a `Set-*VirtualDirectory` call asks for.

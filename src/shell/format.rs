@@ -235,9 +235,22 @@ pub fn default_output(values: &[Value], style: ListStyle) -> String {
                     j += 1;
                 }
                 let run = &flat[i..j];
-                parts.push(match default_view(&t) {
-                    View::Table(_) => format_table(run, None, true),
-                    View::List => format_list(run, None, style),
+                // objects without a view of their own (Select-Object output, custom objects)
+                // print as a table of all properties when they have at most four, else a list
+                let generic = t.starts_with("Selected.")
+                    || t == "System.Management.Automation.PSCustomObject";
+                parts.push(if generic {
+                    let names: Vec<String> = o.props.iter().map(|(n, _)| n.clone()).collect();
+                    if names.len() <= 4 {
+                        format_table(run, Some(&names), true)
+                    } else {
+                        format_list(run, None, style)
+                    }
+                } else {
+                    match default_view(&t) {
+                        View::Table(_) => format_table(run, None, true),
+                        View::List => format_list(run, None, style),
+                    }
                 });
                 i = j;
             }

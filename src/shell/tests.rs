@@ -347,6 +347,34 @@ fn run(sh: &mut Shell<Fake>, line: &str) -> String {
     }
 }
 
+fn run_any<B: Backend>(sh: &mut Shell<B>, line: &str) -> String {
+    match sh.run(line) {
+        Ok(o) => o.text,
+        Err(e) => panic!("{line}: {}", e.render()),
+    }
+}
+
+/// Every cmdlet of the table is documented in docs/shell.md.
+#[test]
+fn every_cmdlet_is_in_the_reference() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/shell.md"))
+        .unwrap_or_default();
+    let mut missing = Vec::new();
+    for name in super::cmdlets::command_names() {
+        if !doc.contains(name) {
+            missing.push(name.to_string());
+        }
+    }
+    for spec in super::cmdlets::all() {
+        for p in spec.params {
+            if !doc.contains(&format!("-{}", p.name)) {
+                missing.push(format!("{} -{}", spec.name, p.name));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in docs/shell.md: {missing:?}");
+}
+
 fn err(sh: &mut Shell<Fake>, line: &str) -> ShellError {
     match sh.run(line) {
         Ok(o) => panic!("{line}: expected an error, got {:?}", o.text),
@@ -420,7 +448,14 @@ fn every_seed_command_line_parses_and_runs() {
     let lines = seed_command_lines();
     // 27 lines in the guide (prompted repeats included); a change in extraction must show here.
     assert_eq!(lines.len(), 27, "{lines:#?}");
-    let mut sh = shell();
+    // before the guide's steps: /mapi without OAuth, EvoSts not default, OAuth2 client profile off
+    let mut fake = Fake::seed();
+    for v in &mut fake.servers[0].vdirs {
+        if v.kind == VdirKind::Mapi {
+            v.iis_authentication_methods = vec![Ntlm, Negotiate];
+        }
+    }
+    let mut sh = Shell::new(fake);
     for line in lines
         .iter()
         .map(String::as_str)
@@ -436,6 +471,8 @@ fn every_seed_command_line_parses_and_runs() {
         r#"set_vdir EX1 Mapi {"iis_authentication_methods":["Ntlm","OAuth","Negotiate"],"internal_authentication_methods":["Ntlm","OAuth","Negotiate"],"external_authentication_methods":["Ntlm","OAuth","Negotiate"]}"#
     ));
     assert!(calls.contains(r#"set_auth_server EvoSts {"is_default_authorization_endpoint":true}"#));
+    // the guide runs that line twice; the second time there is nothing to change
+    assert_eq!(calls.matches("set_auth_server").count(), 1);
     assert!(calls.contains(r#"set_org_config {"oauth2_client_profile_enabled":true}"#));
     assert!(calls.contains("set_adfs_extended_protection None"));
     assert!(calls.contains("set_adfs_extended_protection Allow"));
@@ -623,12 +660,16 @@ fn pipeline_input_binds_identity_on_every_server() {
         run(&mut sh, "Get-MapiVirtualDirectory | fl server,IIS*"),
         "Server : EX1\nIISAuthenticationMethods : {Ntlm, OAuth, Negotiate}\n\nServer : EX2\nIISAuthenticationMethods : {Ntlm, Negotiate}"
     );
-    run(
-        &mut sh,
-        "Get-MapiVirtualDirectory | Set-MapiVirtualDirectory -IISAuthenticationMethods Ntlm, OAuth, Negotiate",
+    // EX1 has the methods already: Exchange warns and writes nothing there
+    assert_eq!(
+        run(
+            &mut sh,
+            "Get-MapiVirtualDirectory | Set-MapiVirtualDirectory -IISAuthenticationMethods Ntlm, OAuth, Negotiate",
+        ),
+        "WARNING: The command completed successfully but no settings of 'EX1\\mapi (Default Web Site)' have been modified."
     );
-    assert_eq!(sh.backend.calls.len(), 2);
-    assert!(sh.backend.calls[1].starts_with(
+    assert_eq!(sh.backend.calls.len(), 1);
+    assert!(sh.backend.calls[0].starts_with(
         "set_vdir EX2 Mapi {\"iis_authentication_methods\":[\"Ntlm\",\"OAuth\",\"Negotiate\"]"
     ));
     assert_eq!(
@@ -640,7 +681,7 @@ fn pipeline_input_binds_identity_on_every_server() {
         &mut sh,
         "Set-WebServicesVirtualDirectory 'EX2\\EWS (Default Web Site)' -OAuthAuthentication $false",
     );
-    assert!(sh.backend.calls[2].starts_with("set_vdir EX2 Ews {\"oauth_authentication\":false"));
+    assert!(sh.backend.calls[1].starts_with("set_vdir EX2 Ews {\"oauth_authentication\":false"));
     let e = err(
         &mut sh,
         "Set-WebServicesVirtualDirectory 'EWS (Default Web Site)' -OAuthAuthentication $true",
@@ -760,6 +801,13 @@ fn binding_errors_are_powershells() {
     );
     assert_eq!(e.message, "Cannot process argument transformation on parameter 'IsDefaultAuthorizationEndpoint'. Cannot convert value \"System.String\" to type \"System.Boolean\". Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.");
     golden("error-bool-conversion.txt", &e.render());
+    let j = serde_json::to_value(&e).unwrap_or_default();
+    assert_eq!(j["kind"], "runtime");
+    assert_eq!(
+        j["error_id"],
+        "ParameterArgumentTransformationError,Set-AuthServer"
+    );
+    assert_eq!(j["column"], 23);
 
     let e = err(&mut sh, "Set-AuthServer EvoSts -E $true");
     assert_eq!(e.message, "Parameter cannot be processed because the parameter name 'E' is ambiguous. Possible matches include: -Enabled -ErrorAction -ErrorVariable.");
@@ -810,6 +858,16 @@ fn binding_errors_are_powershells() {
     assert!(e
         .message
         .starts_with("Resource 'nobody@contoso.com' does not exist"));
+    // no input objects: a pipeline-bound Set- cmdlet does not run (and does not complain)
+    let before = sh.backend.calls.len();
+    assert_eq!(
+        run(
+            &mut sh,
+            "Get-AuthServer | where {$_.Name -eq 'Nope'} | Set-AuthServer -Enabled $false"
+        ),
+        ""
+    );
+    assert_eq!(sh.backend.calls.len(), before);
     let e = err(&mut sh, "Get-Mailbox | Get-OrganizationConfig -Identity x");
     assert!(e
         .message
@@ -1074,9 +1132,42 @@ fn newlines_end_statements_except_where_an_operand_must_follow() {
 }
 
 #[test]
+fn set_cmdlets_that_change_nothing_warn_like_exchange() {
+    let mut sh = shell();
+    let out = sh
+        .run("Set-AuthServer EvoSts -Enabled $true; Set-OrganizationConfig -MapiHttpEnabled $true")
+        .unwrap_or_default();
+    assert_eq!(
+        out.text,
+        "WARNING: The command completed successfully but no settings of 'EvoSts' have been modified.\nWARNING: The command completed successfully but no settings of 'Contoso' have been modified."
+    );
+    assert_eq!(out.warnings.len(), 2);
+    assert!(sh.backend.calls.is_empty());
+    // a refresh always does something
+    assert_eq!(
+        run(&mut sh, "Set-AuthServer EvoSts -RefreshAuthMetadata"),
+        ""
+    );
+    assert_eq!(sh.backend.calls, vec!["refresh_auth_metadata EvoSts"]);
+}
+
+#[test]
 fn a_shell_can_live_in_shared_server_state() {
     fn send<T: Send + 'static>() {}
     send::<Shell<Fake>>();
+    send::<Shell<Box<dyn Backend + Send>>>();
+    // a boxed and a borrowed backend work the same
+    let mut sh: Shell<Box<dyn Backend + Send>> = Shell::new(Box::new(Fake::seed()));
+    assert_eq!(
+        run_any(&mut sh, "(Get-OrganizationConfig).MapiHttpEnabled"),
+        "True"
+    );
+    let mut fake = Fake::seed();
+    {
+        let mut sh = Shell::new(&mut fake);
+        run_any(&mut sh, "Set-OrganizationConfig -MapiHttpEnabled $false");
+    }
+    assert!(!fake.org.mapi_http_enabled);
     send::<super::Output>();
     send::<ShellError>();
 }

@@ -204,6 +204,32 @@ impl Value {
         }
     }
 
+    /// JSON for APIs and reports: objects keep their property order (`{"Name": …}`), collections
+    /// are arrays, dates RFC 3339, script blocks their text.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Str(s) => J::String(s.clone()),
+            Value::DateTime(t) => t
+                .format(&time::format_description::well_known::Rfc3339)
+                .map(J::String)
+                .unwrap_or(J::Null),
+            Value::Array(items) | Value::Multi(MultiValued { items }) => {
+                J::Array(items.iter().map(Value::to_json).collect())
+            }
+            Value::Object(o) => J::Object(
+                o.props
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+            Value::Script(sb) => J::String(sb.text.clone()),
+        }
+    }
+
     /// A short type name for error messages (`System.String`, `System.Boolean`, …).
     pub fn type_name(&self) -> String {
         match self {
@@ -262,6 +288,26 @@ mod tests {
         );
         let t = time::macros::datetime!(2017-11-16 20:27:45 UTC);
         assert_eq!(Value::DateTime(t).to_display(), "11/16/2017 8:27:45 PM");
+    }
+
+    #[test]
+    fn json_keeps_property_order() {
+        let o = Value::Object(
+            PsObject::new("T")
+                .with("Server", "EX1")
+                .with("IISAuthenticationMethods", Value::multi(["Ntlm", "OAuth"]))
+                .with("ExternalUrl", Value::Null)
+                .with("Enabled", true),
+        );
+        assert_eq!(
+            o.to_json().to_string(),
+            r#"{"Server":"EX1","IISAuthenticationMethods":["Ntlm","OAuth"],"ExternalUrl":null,"Enabled":true}"#
+        );
+        let t = time::macros::datetime!(2017-11-16 20:27:45 UTC);
+        assert_eq!(
+            Value::DateTime(t).to_json(),
+            serde_json::json!("2017-11-16T20:27:45Z")
+        );
     }
 
     #[test]
