@@ -38,8 +38,9 @@ clients:
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(CLIENTS)/requirements.txt
 	cd $(CLIENTS) && npm ci --no-audit --no-fund
 
+## Criterion benchmarks: token signing and issuance (mock-aad), Bearer on the serving path (mock-exchange).
 bench:
-	$(CARGO) bench --workspace
+	$(CARGO) bench -p mock-aad --bench token -p mock-exchange --bench bearer
 
 fmt:
 	$(CARGO) fmt --all

@@ -7,6 +7,8 @@ root = pathlib.Path(__file__).resolve().parent
 SECTIONS = [
     ("## Mock Azure AD (`mock-aad`)", ["aad-token.md", "aad-web.md", "aad-admin.md"]),
     ("## Mock Exchange (`mock-exchange`)", ["ex-core.md", "ex-surfaces.md", "ntlm.md"]),
+    ("## The lab, the cmdlet shell and the reference client (`hma-lab`)",
+     ["lab.md", "shell.md", "client.md", "engine.md", "scenarios.md"]),
 ]
 
 def shift(text, top_level):

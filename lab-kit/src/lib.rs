@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod labfile;
+pub mod wire;
 
 pub use clock::Clock;
 pub use labfile::{parse_yaml, FileError};

@@ -557,29 +557,6 @@ fn registered_redirect(s: &AppState, info: &RequestInfo) -> Option<String> {
     }
 }
 
-/// `HttpUtility.UrlEncode`: `+` for space, lowercase `%xx`, `-_.!*()` and alphanumerics kept
-/// (the field guide's `AADSTS50001%3a+The+application+named+https%3a%2f%2fmail…`).
-pub fn dotnet_url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3 / 2);
-    for b in s.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b'a'..=b'z'
-            | b'A'..=b'Z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'*'
-            | b'('
-            | b')' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02x}")),
-        }
-    }
-    out
-}
-
 /// Sends an authorize error back to the client: `error`, `error_description`, `error_uri`,
 /// `state` in the query (default for `code`), the fragment (default for implicit responses) or
 /// an auto-submitting form (`response_mode=form_post`).
@@ -615,39 +592,14 @@ fn authorize_error_redirect(
     let mut headers = HeaderMap::new();
     crate::error::set_aad_headers(&mut headers, ids.trace_id, now, None);
     if mode == "form_post" {
-        let esc = crate::util::html_escape;
-        let inputs: String = pairs
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "<input type=\"hidden\" name=\"{}\" value=\"{}\" />",
-                    esc(k),
-                    esc(v)
-                )
-            })
-            .collect();
-        let html = format!(
-            "<html><head><title>Working...</title></head><body><form method=\"POST\" name=\"hiddenform\" action=\"{}\">{inputs}<noscript><p>Script is disabled. Click Submit to continue.</p><input type=\"submit\" value=\"Submit\" /></noscript></form><script language=\"javascript\">document.forms[0].submit();</script></body></html>",
-            esc(target)
-        );
+        let html = crate::web::form_post_page(target, &pairs);
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
         return (StatusCode::OK, headers, html).into_response();
     }
-    let encoded: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", dotnet_url_encode(v)))
-        .collect();
-    let sep = if mode == "fragment" {
-        "#"
-    } else if target.contains('?') {
-        "&"
-    } else {
-        "?"
-    };
-    let location = format!("{target}{sep}{}", encoded.join("&"));
+    let location = crate::web::redirect_location(target, mode == "fragment", &pairs);
     match HeaderValue::from_str(&location) {
         Ok(v) => {
             headers.insert(header::LOCATION, v);

@@ -289,28 +289,7 @@ impl Ctx {
     }
 }
 
-/// `HttpUtility.UrlEncode`: alphanumerics and `-_.!*()` stay, space is `+`, the rest `%xx`
-/// with lowercase hex.
-pub fn dotnet_url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3 / 2);
-    for b in s.bytes() {
-        match b {
-            b'a'..=b'z'
-            | b'A'..=b'Z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'*'
-            | b'('
-            | b')' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02x}")),
-        }
-    }
-    out
-}
+pub use lab_kit::wire::dotnet_url_encode;
 
 fn page_headers(h: &mut HeaderMap, ctx: &Ctx, content_type: &'static str) {
     let s = HeaderValue::from_static;
@@ -388,6 +367,47 @@ fn error_page(ctx: &Ctx, e: &AadError) -> Response {
     html_response(ctx, "Sign in to your account", &body)
 }
 
+/// The auto-submitting page of `response_mode=form_post`, as Azure AD serves it.
+pub fn form_post_page(redirect_uri: &str, params: &[(&str, String)]) -> String {
+    let inputs: String = params
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\" />",
+                html_escape(k),
+                html_escape(v)
+            )
+        })
+        .collect();
+    format!(
+        concat!(
+            "<html><head><title>Working...</title></head><body>",
+            "<form method=\"POST\" name=\"hiddenform\" action=\"{}\">{}",
+            "<noscript><p>Script is disabled. Click Submit to continue.</p>",
+            "<input type=\"submit\" value=\"Submit\" /></noscript></form>",
+            "<script language=\"javascript\">document.forms[0].submit();</script>",
+            "</body></html>"
+        ),
+        html_escape(redirect_uri),
+        inputs
+    )
+}
+
+/// `redirect_uri` with `params` appended (.NET URL encoding) in the query or the fragment.
+pub fn redirect_location(redirect_uri: &str, fragment: bool, params: &[(&str, String)]) -> String {
+    let encoded = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", dotnet_url_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    if fragment {
+        format!("{redirect_uri}#{encoded}")
+    } else {
+        let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+        format!("{redirect_uri}{sep}{encoded}")
+    }
+}
+
 /// Sends `params` to the client per its response mode.
 fn deliver(
     ctx: &Ctx,
@@ -397,44 +417,12 @@ fn deliver(
     cookies: &[String],
 ) -> Response {
     if mode == ResponseMode::FormPost {
-        let inputs: String = params
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "<input type=\"hidden\" name=\"{}\" value=\"{}\" />",
-                    html_escape(k),
-                    html_escape(v)
-                )
-            })
-            .collect();
-        let doc = format!(
-            concat!(
-                "<html><head><title>Working...</title></head><body>",
-                "<form method=\"POST\" name=\"hiddenform\" action=\"{}\">{}",
-                "<noscript><p>Script is disabled. Click Submit to continue.</p>",
-                "<input type=\"submit\" value=\"Submit\" /></noscript></form>",
-                "<script language=\"javascript\">document.forms[0].submit();</script>",
-                "</body></html>"
-            ),
-            html_escape(redirect_uri),
-            inputs
-        );
+        let doc = form_post_page(redirect_uri, params);
         let mut resp = (StatusCode::OK, doc).into_response();
         page_headers(resp.headers_mut(), ctx, "text/html; charset=utf-8");
         return with_cookies(resp, cookies);
     }
-    let encoded = params
-        .iter()
-        .map(|(k, v)| format!("{k}={}", dotnet_url_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let location = match mode {
-        ResponseMode::Fragment => format!("{redirect_uri}#{encoded}"),
-        _ => {
-            let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-            format!("{redirect_uri}{sep}{encoded}")
-        }
-    };
+    let location = redirect_location(redirect_uri, mode == ResponseMode::Fragment, params);
     let Ok(loc) = HeaderValue::from_str(&location) else {
         return error_page(
             ctx,

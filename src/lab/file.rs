@@ -173,7 +173,10 @@ impl LabFile {
             ));
         }
         let directory = match p.aad {
-            Half::Inline(d) => d,
+            Half::Inline(d) => {
+                mock_aad::labfile::check(&d).map_err(|e| e.into_file_error(file, text))?;
+                d
+            }
             Half::Ref(Reference {
                 builtin: Some(b), ..
             }) => {

@@ -285,3 +285,92 @@ async fn the_scenario_library_passes() {
         failures.join("\n")
     );
 }
+
+/// The cmdlet backend changes the running lab through the admin APIs, and what it changed is
+/// what the next requests meet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cmdlets_change_the_running_lab() {
+    use hma_lab::scenario::format::LabRef;
+    use hma_lab::scenario::runner::Ctx;
+    let ctx = Ctx::start(&LabRef::Builtin("contoso".into()))
+        .await
+        .unwrap();
+    let run = |line: &'static str| {
+        let ctx = &ctx;
+        async move {
+            ctx.cmdlet(line)
+                .await
+                .unwrap_or_else(|e| panic!("{line}: {e}"))
+        }
+    };
+    // Exchange: org config, vdirs, AuthServers read back through the admin API.
+    assert_eq!(
+        run("(Get-OrganizationConfig).OAuth2ClientProfileEnabled")
+            .await
+            .trim(),
+        "True"
+    );
+    run("Set-OrganizationConfig -OAuth2ClientProfileEnabled $false").await;
+    assert_eq!(
+        run("(Get-OrganizationConfig).OAuth2ClientProfileEnabled")
+            .await
+            .trim(),
+        "False"
+    );
+    run("Get-MapiVirtualDirectory | Set-MapiVirtualDirectory -IISAuthenticationMethods Ntlm, Negotiate").await;
+    let mapi = run("Get-MapiVirtualDirectory | FL server,iisauth*").await;
+    assert!(
+        mapi.contains("IISAuthenticationMethods : {Ntlm, Negotiate}"),
+        "{mapi}"
+    );
+    assert!(!mapi.contains("OAuth"), "{mapi}");
+    run("Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $false").await;
+    assert_eq!(
+        run("(Get-AuthServer EvoSts).IsDefaultAuthorizationEndpoint")
+            .await
+            .trim(),
+        "False"
+    );
+    let reset = run("iisreset").await;
+    assert!(
+        reset.contains("Internet services successfully restarted"),
+        "{reset}"
+    );
+    // Azure AD: service principal names, read back and effective on the token endpoint.
+    run("$x = Get-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000").await;
+    run("$x.ServicePrincipalNames.Remove(\"https://mail.contoso.com/\")").await;
+    run("Set-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000 -ServicePrincipalNames $x.ServicePrincipalNames").await;
+    let spns = run("Get-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000 | select -ExpandProperty ServicePrincipalNames").await;
+    assert!(
+        !spns
+            .lines()
+            .any(|l| l.trim() == "https://mail.contoso.com/"),
+        "{spns}"
+    );
+    let form = [
+        ("grant_type", "password"),
+        ("client_id", hma_lab::scenario::runner::OFFICE_CLIENT_ID),
+        ("resource", "https://mail.contoso.com/"),
+        ("username", "GregT@contoso.com"),
+        ("password", "Contoso2017!"),
+    ];
+    let r = ctx
+        .lab
+        .http_client()
+        .post(
+            ctx.lab
+                .url("login.microsoftonline.com", "/contoso.com/oauth2/token"),
+        )
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.text().await.unwrap().contains("AADSTS50001"));
+    // A PowerShell error comes back as the error record.
+    let e = ctx
+        .cmdlet("Set-MsolUserPassword -UserPrincipalName nobody@contoso.com -NewPassword 'x'")
+        .await
+        .unwrap_err();
+    assert!(e.starts_with("Set-MsolUserPassword : "), "{e}");
+}

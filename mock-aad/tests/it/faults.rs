@@ -625,7 +625,7 @@ async fn authorize_faults_go_back_to_a_registered_redirect_uri() {
 #[test]
 fn dotnet_url_encoding() {
     assert_eq!(
-        faults::dotnet_url_encode("AADSTS50001: a/b c\r\n!*()-_.~'"),
+        lab_kit::wire::dotnet_url_encode("AADSTS50001: a/b c\r\n!*()-_.~'"),
         "AADSTS50001%3a+a%2fb+c%0d%0a!*()-_.%7e%27"
     );
 }

@@ -21,27 +21,7 @@ use crate::model::{Account, VdirKind};
 /// Lifetime of a forms sign-in (OWA's default private-computer session: 8 hours).
 pub const COOKIE_LIFETIME_SECS: i64 = 8 * 3600;
 
-/// .NET `HttpUtility.UrlEncode`: lowercase hex, space as `+`.
-fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'*'
-            | b'('
-            | b')' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02x}")),
-        }
-    }
-    out
-}
+use lab_kit::wire::dotnet_url_encode as url_encode;
 
 fn redirect(location: &str) -> Response {
     let mut r = with_type(StatusCode::FOUND, "text/html; charset=utf-8", "");
