@@ -560,9 +560,17 @@ async fn proxy_request(
         if !shared.network.hosts().knows(&host) {
             return Ok(forbidden(&shared, &host));
         }
+        // The tunnel outlives the proxy connection's task, so it takes a slot of its own.
+        let Ok(permit) = shared.slots.clone().try_acquire_owned() else {
+            return Ok(text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "503 Service Unavailable: the front door is at its connection limit.\n".into(),
+            ));
+        };
         let s = shared.clone();
         let on_upgrade = hyper::upgrade::on(req);
         shared.spawn(async move {
+            let _permit = permit;
             match on_upgrade.await {
                 Ok(up) => tunnel(s, TokioIo::new(up), peer).await,
                 Err(e) => tracing::debug!(error = %e, %peer, "front door proxy: upgrade failed"),

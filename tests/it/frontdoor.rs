@@ -489,7 +489,11 @@ async fn plain_http_inside_connect_is_served_as_msal_node_2_sends_it() {
 
 #[tokio::test]
 async fn garbage_and_silent_clients_are_closed_and_the_door_keeps_serving() {
-    let door = door_with(|o| o.handshake_timeout = Duration::from_millis(300)).await;
+    let door = door_with(|o| {
+        o.handshake_timeout = Duration::from_millis(300);
+        o.header_timeout = Duration::from_millis(300);
+    })
+    .await;
     // Not a ClientHello.
     let mut s = TcpStream::connect(door.https_addr()).await.unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nHost: mail.contoso.com\r\n\r\n")
@@ -510,6 +514,13 @@ async fn garbage_and_silent_clients_are_closed_and_the_door_keeps_serving() {
     let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut [0u8; 16]))
         .await
         .expect("the proxy closes a silent tunnel");
+    assert_eq!(n.unwrap_or(0), 0);
+    // A client that finishes the handshake and then idles is closed after the header timeout.
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let mut t = tls(&door, tcp, "mail.contoso.com").await.unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), t.read(&mut [0u8; 16]))
+        .await
+        .expect("the door closes an idle TLS connection");
     assert_eq!(n.unwrap_or(0), 0);
     // Garbage to the proxy.
     let mut s = TcpStream::connect(door.proxy_addr()).await.unwrap();
@@ -722,4 +733,28 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
     assert_ne!(ready2["admin_token"], ready["admin_token"]);
     assert_eq!(sigterm(&mut child), 0);
     let _ = std::fs::remove_dir_all(&state);
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_closed_on_accept() {
+    let door = door_with(|o| o.max_connections = 1).await;
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let held = tls(&door, tcp, "mail.contoso.com").await.unwrap();
+    let mut second = TcpStream::connect(door.https_addr()).await.unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), second.read(&mut [0u8; 16]))
+        .await
+        .expect("closed at once");
+    assert_eq!(n.unwrap_or(0), 0);
+    // The slot frees when the first connection ends.
+    drop(held);
+    let mut served = false;
+    for _ in 0..200 {
+        let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+        if tls(&door, tcp, "mail.contoso.com").await.is_ok() {
+            served = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(served);
 }
