@@ -626,7 +626,7 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(r["ok"], true, "{r}");
-    assert_eq!(r["output"].as_str().unwrap().trim(), "True");
+    assert_eq!(r["output"], "True");
     let r: Value = http
         .post(format!("{admin_url}/cmdlet"))
         .bearer_auth(&token)
