@@ -419,6 +419,38 @@ async fn certificate_faults_fail_the_handshake_like_a_bad_real_certificate() {
         ),
         "{got:?}"
     );
+    // The journal shows each failed handshake with the client's alert (recorded when the
+    // server reads it, just after the client gave up).
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while door.journal().entries().len() < 3 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("three failed handshakes journalled");
+    let failed: Vec<(String, String, u16, String)> = door
+        .journal()
+        .entries()
+        .into_iter()
+        .map(|e| (e.method, e.url, e.status, e.error.unwrap_or_default()))
+        .collect();
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    for (m, u, st, _) in &failed {
+        assert_eq!(
+            (m.as_str(), u.as_str(), *st),
+            ("TLS", "https://mail.contoso.com/", 0)
+        );
+    }
+    let mut alerts: Vec<&str> = failed.iter().map(|f| f.3.as_str()).collect();
+    alerts.sort();
+    assert_eq!(
+        alerts,
+        [
+            "TLS handshake failed: received fatal alert: BadCertificate",
+            "TLS handshake failed: received fatal alert: CertificateExpired",
+            "TLS handshake failed: received fatal alert: UnknownCA",
+        ]
+    );
     // Other names are unaffected; clearing the fault restores the host.
     let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
     tls(&door, tcp, "login.microsoftonline.com").await.unwrap();
