@@ -321,6 +321,45 @@ async fn hma_handshake_over_tls_and_the_journal_redacts_and_decodes() {
     assert_eq!(har_v["log"]["entries"].as_array().unwrap().len(), 3);
     assert_eq!(har_v["log"]["entries"][1]["request"]["method"], "POST");
     assert_eq!(har_v["log"]["entries"][1]["response"]["status"], 200);
+    // The fields HAR 1.2 requires of every entry.
+    for e in har_v["log"]["entries"].as_array().unwrap() {
+        assert!(e["startedDateTime"].as_str().unwrap().ends_with('Z'));
+        assert!(e["time"].as_f64().unwrap() >= 0.0);
+        for k in [
+            "method",
+            "url",
+            "httpVersion",
+            "cookies",
+            "headers",
+            "queryString",
+            "headersSize",
+            "bodySize",
+        ] {
+            assert!(!e["request"][k].is_null(), "request.{k}");
+        }
+        for k in [
+            "status",
+            "statusText",
+            "httpVersion",
+            "cookies",
+            "headers",
+            "redirectURL",
+            "headersSize",
+            "bodySize",
+        ] {
+            assert!(!e["response"][k].is_null(), "response.{k}");
+        }
+        assert!(e["response"]["content"]["size"].is_u64());
+        assert!(e["response"]["content"]["mimeType"].is_string());
+        assert!(e["cache"].is_object());
+        for k in ["send", "wait", "receive"] {
+            assert!(e["timings"][k].as_f64().unwrap() >= 0.0, "timings.{k}");
+        }
+    }
+    assert_eq!(
+        har_v["log"]["entries"][1]["request"]["postData"]["mimeType"],
+        "application/x-www-form-urlencoded"
+    );
     for text in [&json, &har] {
         assert!(!text.contains("Contoso2017"), "password leaked");
         let tok: Value = serde_json::from_str(&entries[1].response_body.text).unwrap();
@@ -707,6 +746,31 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
         r["devices"]["load_balancers"][0]["ssl_offload"], true,
         "{r}"
     );
+    let r = http
+        .post(format!("{admin_url}/network"))
+        .bearer_auth(&token)
+        .body(r#"{"client_segment":{"blocked":["login.microsoftonline.co"]}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(r["ok"], false);
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("did you mean `login.microsoftonline.com`?"),
+        "{r}"
+    );
+    let r = http
+        .post(format!("{admin_url}/certificates"))
+        .bearer_auth(&token)
+        .body(r#"{"host":"www.example.com","fault":"untrusted"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
 
     // `hma-lab env` reads serve.json.
     let env = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
