@@ -854,3 +854,66 @@ async fn connections_beyond_the_limit_are_closed_on_accept() {
     }
     assert!(served);
 }
+
+#[tokio::test]
+async fn a_blocked_client_segment_closes_tls_connections_unanswered_and_wap_translates() {
+    let door = door().await;
+    door.lab().block("login.microsoftonline.com").unwrap();
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let mut t = tls(&door, tcp, "login.microsoftonline.com").await.unwrap();
+    t.write_all(b"GET /contoso.com/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: login.microsoftonline.com\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = t.read_to_end(&mut out).await;
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    let e = &door.journal().entries()[0];
+    assert_eq!(e.status, 0);
+    assert_eq!(
+        e.error.as_deref(),
+        Some("connection closed: login.microsoftonline.com is unreachable from the client segment")
+    );
+
+    // WAP publishes autodiscover.contoso.com as mail.contoso.com: Exchange sees the new name,
+    // and a token for the published name meets the seed's audience mismatch.
+    let ropc = ROPC.replace("mail.contoso.com", "autodiscover.contoso.com");
+    let r = https(
+        &door,
+        "POST",
+        "login.windows.net",
+        "/contoso.com/oauth2/token",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &ropc,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let tok: Value = serde_json::from_str(&r.body).unwrap();
+    let bearer = format!("Bearer {}", tok["access_token"].as_str().unwrap());
+    door.lab()
+        .set_reverse_proxy("autodiscover.contoso.com", "mail.contoso.com")
+        .unwrap();
+    let r = https(
+        &door,
+        "POST",
+        "autodiscover.contoso.com",
+        "/autodiscover/autodiscover.xml",
+        &[("authorization", &bearer), ("content-type", "text/xml")],
+        POX,
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.headers["x-ms-diagnostics"], WAP_DIAG);
+    let challenges: Vec<&str> = r
+        .headers
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        challenges.contains(&"Basic realm=\"mail.contoso.com\""),
+        "{challenges:?}"
+    );
+}
+
+const WAP_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value 'https://autodiscover.contoso.com' is invalid\";error_category=\"invalid_resource\"";
+const POX: &str = "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>GregT@contoso.com</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>";
