@@ -7,9 +7,11 @@
 //! [`shell`] is the PowerShell subset administrators type in the field guide, run against the
 //! lab's state through a backend trait, so scenario files, the interactive shell and the admin API
 //! all accept the guide's lines verbatim; [`scenario`] plays scenario files (given / when / then /
-//! fix, with broken twins) against fresh labs and reports.
+//! fix, with broken twins) against fresh labs and reports; [`frontdoor`] puts a running lab behind
+//! real TLS, a forward proxy and an admin API for real clients (`hma-lab serve`).
 
 pub mod client;
+pub mod frontdoor;
 pub mod lab;
 pub mod scenario;
 pub mod shell;

@@ -63,6 +63,36 @@ enum Command {
         /// Scenario files or directories (default: scenarios/).
         paths: Vec<PathBuf>,
     },
+    /// Serve a lab to real clients: TLS front door, forward proxy, admin API (see docs/frontdoor.md).
+    Serve {
+        /// A shipped lab's name (contoso, contoso-pre-hma) or a lab file.
+        #[arg(long, value_name = "NAME|FILE")]
+        lab: Option<String>,
+        /// TLS listener serving every lab host by SNI/Host.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        https: SocketAddr,
+        /// Forward proxy (CONNECT and http://) for HTTPS_PROXY.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        proxy: SocketAddr,
+        /// Admin API listener (bearer-protected).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        admin: SocketAddr,
+        /// Where the lab CA and serve.json live (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Write the journal as HAR 1.2 to FILE on shutdown.
+        #[arg(long, value_name = "FILE")]
+        har: Option<PathBuf>,
+        /// Exchanges the journal keeps.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        journal_size: usize,
+    },
+    /// Print export lines pointing clients at a running `hma-lab serve`.
+    Env {
+        /// The state directory `serve` was given.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -90,6 +120,27 @@ async fn main() -> ExitCode {
             jobs,
         } => run(paths, format, out, filter, jobs).await,
         Command::Lint { paths } => lint(paths),
+        Command::Serve {
+            lab,
+            https,
+            proxy,
+            admin,
+            state_dir,
+            har,
+            journal_size,
+        } => {
+            hma_lab::frontdoor::serve::serve(hma_lab::frontdoor::serve::ServeArgs {
+                lab,
+                https,
+                proxy,
+                admin,
+                state_dir,
+                har,
+                journal_size,
+            })
+            .await
+        }
+        Command::Env { state_dir } => hma_lab::frontdoor::serve::env(state_dir),
         Command::Up {
             aad_lab,
             exchange_lab,
