@@ -124,3 +124,21 @@ pub fn explain_file(path: &Path) -> Result<Explanation, ExplainError> {
     }
     explain_text(&name, &text)
 }
+
+/// `hma-lab explain FILE`: prints the explanation; exit 0 when a cause was recognised, else 1.
+pub fn main(file: &Path) -> std::process::ExitCode {
+    use std::io::Write;
+    match explain_file(file) {
+        Ok(e) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out
+                .write_all(e.render().as_bytes())
+                .and_then(|_| out.flush());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "hma-lab explain: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
