@@ -112,10 +112,11 @@ impl Session {
         let mut words = trimmed.split_whitespace();
         match words.next() {
             None => return Reply::Ok(String::new()),
-            Some(w) if w.eq_ignore_ascii_case("exit") || w.eq_ignore_ascii_case("quit") => {
-                if words.next().is_none() {
-                    return Reply::Exit;
-                }
+            Some(w)
+                if (w.eq_ignore_ascii_case("exit") || w.eq_ignore_ascii_case("quit"))
+                    && trimmed.split_whitespace().nth(1).is_none() =>
+            {
+                return Reply::Exit;
             }
             Some(w) if w.eq_ignore_ascii_case("lab") => {
                 let args: Vec<&str> = words.collect();
