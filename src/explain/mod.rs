@@ -94,6 +94,7 @@ pub fn explain_text(name: &str, text: &str) -> Result<Explanation, ExplainError>
         text,
         client: None,
         final_authn: None,
+        client_modern_auth_off: false,
     };
     tree::explain(&ev).ok_or_else(|| ExplainError::Unrecognised {
         file: name.to_string(),

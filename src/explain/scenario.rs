@@ -39,12 +39,74 @@ fn header_of(h: &Json) -> Option<(String, String)> {
     let name = h.get("name")?.as_str()?.to_string();
     for k in ["equals", "starts_with", "contains"] {
         if let Some(v) = h.get(k).and_then(Json::as_str) {
+            // A fragment of a challenge (`authorization_uri="…"`) is a Bearer challenge's.
+            let scheme = v.split([' ', '=']).next().unwrap_or("");
+            let known = ["Bearer", "Basic", "NTLM", "Negotiate"]
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(scheme));
+            if name.eq_ignore_ascii_case("WWW-Authenticate") && !known {
+                return Some((name, format!("Bearer {v}")));
+            }
             return Some((name, v.to_string()));
         }
     }
     let nc = h.get("not_contains").and_then(Json::as_str)?;
     (name.eq_ignore_ascii_case("WWW-Authenticate") && nc.eq_ignore_ascii_case("Bearer"))
         .then(|| (name, "NTLM".to_string()))
+}
+
+/// Whether the scenario turns modern auth off on `client`: `given` lines (`reg add …
+/// EnableADAL … /d 0`, `defaults write … DisableModernAuth -bool YES`) or the `when` action's
+/// settings; Outlook 2013 is off unless `EnableADAL` is set to 1.
+fn modern_auth_off(doc: &Json, client: Option<ClientKind>) -> bool {
+    let mut enable_adal: Option<u64> = None;
+    let mut mac_off = false;
+    for st in doc
+        .get("given")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(line) = st.get("cmdlet").and_then(Json::as_str) else {
+            continue;
+        };
+        let lower = line.to_ascii_lowercase();
+        if lower.contains("enableadal") {
+            if let Some(v) = lower
+                .split_whitespace()
+                .skip_while(|w| *w != "/d")
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+            {
+                enable_adal = Some(v);
+            }
+        }
+        if lower.contains("disablemodernauth") {
+            mac_off = lower.contains("-bool yes") || lower.contains("-bool true");
+        }
+    }
+    for a in doc
+        .get("when")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(s) = a.get("settings") {
+            if let Some(v) = s.get("enable_adal").and_then(Json::as_u64) {
+                enable_adal = Some(v);
+            }
+            if let Some(v) = s.get("disable_modern_auth").and_then(Json::as_bool) {
+                mac_off = v;
+            }
+        }
+    }
+    match client {
+        Some(ClientKind::Outlook2010) => true,
+        Some(ClientKind::Outlook2013) => enable_adal != Some(1),
+        Some(ClientKind::Outlook2016) => enable_adal == Some(0),
+        Some(ClientKind::Mac) => mac_off,
+        _ => false,
+    }
 }
 
 /// The exchanges and facts a scenario's `then:` expects.
@@ -164,6 +226,7 @@ pub fn explain(path: &Path, text: &str) -> Result<Explanation, ExplainError> {
         text: &evidence_text,
         client,
         final_authn,
+        client_modern_auth_off: modern_auth_off(&doc, client),
     };
     tree::explain(&ev).ok_or(ExplainError::Unrecognised {
         file: name,

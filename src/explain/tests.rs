@@ -251,11 +251,23 @@ fn scenario_files_are_explained_from_their_expectations() {
         explain("scenarios/oauth-missing-on-ews.yaml").fix[1],
         "Get-WebServicesVirtualDirectory | Set-WebServicesVirtualDirectory -OAuthAuthentication $true"
     );
-    // The happy path has nothing to explain.
-    assert!(matches!(
-        explain_file(&fixture("scenarios/happy-path.yaml")),
-        Err(ExplainError::Unrecognised { .. })
-    ));
+    assert_eq!(
+        explain("scenarios/outlook-2016-enable-adal-disabled.yaml").fix,
+        vec![
+            r"reg add HKCU\SOFTWARE\Microsoft\Office\16.0\Common\Identity /v EnableADAL /t REG_DWORD /d 1 /f"
+        ]
+    );
+    // The happy path has nothing to explain; after a rollback Outlook 2016 is on NTLM, which is
+    // not a client failure (its registry was never touched).
+    for file in ["happy-path.yaml", "rollback.yaml"] {
+        assert!(
+            matches!(
+                explain_file(&fixture(&format!("scenarios/{file}"))),
+                Err(ExplainError::Unrecognised { .. })
+            ),
+            "{file}"
+        );
+    }
 }
 
 #[test]

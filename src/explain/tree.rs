@@ -47,6 +47,10 @@ pub struct Evidence<'a> {
     pub client: Option<ClientKind>,
     /// `client_status.authn` a scenario expects (NTLM/Basic means no Bearer was used).
     pub final_authn: Option<String>,
+    /// A scenario configured that client without modern auth (registry `EnableADAL` 0 or, for
+    /// Outlook 2013, not 1; `DisableModernAuth` YES). An Outlook that falls back to NTLM has
+    /// many server-side causes, so a scenario's Authn alone does not make a client failure.
+    pub client_modern_auth_off: bool,
 }
 
 fn fixes(lines: &[&str]) -> Vec<String> {
@@ -534,10 +538,11 @@ fn client_no_bearer(ev: &Evidence) -> Option<Explanation> {
     let server_offers =
         bearer_challenges(ev).any(|(_, c)| authorization_uri(&c).is_some_and(is_aad));
     let requests_seen = ev.exchanges.iter().any(|x| x.request_known);
-    let scenario_says = ev
-        .final_authn
-        .as_deref()
-        .is_some_and(|a| !a.eq_ignore_ascii_case("Bearer"));
+    let scenario_says = ev.client_modern_auth_off
+        && ev
+            .final_authn
+            .as_deref()
+            .is_some_and(|a| !a.eq_ignore_ascii_case("Bearer"));
     let client = ev.client.or_else(|| {
         ev.exchanges
             .iter()
