@@ -396,7 +396,7 @@ fn other_auth_server(ev: &Evidence) -> Option<Explanation> {
         evidence: vec![format!("WWW-Authenticate: {c}")],
         fix: fixes(&["Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true"]),
         advice: "Check which AuthServer is the default: Get-AuthServer | FL \
-                 Name,IsDefaultAuthorizationEndpoint"
+                 Name,IsDefaultAuthorizationEndpoint. Then iisreset (Exchange caches it)."
             .into(),
     })
 }
@@ -413,7 +413,9 @@ fn no_authorization_uri(ev: &Evidence) -> Option<Explanation> {
         section: "Auth_URI Failures",
         evidence: vec![format!("WWW-Authenticate: {c}")],
         fix: fixes(&["Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true"]),
-        advice: "Check it: Get-AuthServer | where {$_.Name -eq \"EvoSts\"}".into(),
+        advice: "Check it: Get-AuthServer | where {$_.Name -eq \"EvoSts\"}. Then iisreset \
+                 (Exchange caches it)."
+            .into(),
     })
 }
 
@@ -513,8 +515,8 @@ fn oauth_missing_on_vdir(ev: &Evidence) -> Option<Explanation> {
     Some(Explanation {
         id: "oauth-missing-on-vdir",
         cause: format!(
-            "HMA is enabled at the org level, but OAuth is not enabled on {name}{}: that \
-             virtual directory answers without a Bearer challenge.",
+            "OAuth is not enabled on {name}{}: that virtual directory answers without a \
+             Bearer challenge, so the client is never sent to Azure AD there.",
             server.map(|s| format!(" on {s}")).unwrap_or_default()
         ),
         section: "Auth_URI Failures",
@@ -522,7 +524,7 @@ fn oauth_missing_on_vdir(ev: &Evidence) -> Option<Explanation> {
         fix: vec![check.to_string(), fix.to_string()],
         advice: "Make sure OAuth is enabled on all virtual directories, on all servers (see \"How \
                  do I Enable HMA?\"); for /mapi list the methods explicitly as above, not with \
-                 -OAuthAuthentication."
+                 -OAuthAuthentication. Then iisreset (Exchange caches these settings)."
             .into(),
     })
 }
