@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use hma_lab::cli::shell::{needs_more, run_lines, Console, Reply, Session};
-use hma_lab::client::Profile;
+use hma_lab::client::{ConnectionStatus, Profile};
 use hma_lab::lab::{Lab, LabFile};
 use lab_kit::Clock;
 
@@ -69,8 +69,7 @@ fn shell_reads_stdin_prints_like_powershell_and_exits_0() {
 fn shell_prints_the_error_record_without_colour_and_exits_1() {
     let script = "Set-MapiVirtualDirectory -Identity 'EX1\\mapi (Default Web Site)' -OAuthAuthentication $true\n\
                   Set-OrganizationConfig -OAuth2ClientProfileEnabled $false\n\
-                  iisreset\n\
-                  lab status\n";
+                  (Get-OrganizationConfig).OAuth2ClientProfileEnabled\n";
     let (code, out, err) = hma_lab(&["shell"], script);
     assert_eq!(code, 1);
     assert_eq!(
@@ -84,11 +83,8 @@ fn shell_prints_the_error_record_without_colour_and_exits_1() {
          hma-lab hint: /mapi has no OAuth switch; list the methods explicitly: -IISAuthenticationMethods Ntlm, OAuth, Negotiate\n"
     );
     assert!(!err.contains('\x1b'));
-    // The lines after the failing one still ran: Outlook for Windows is refused OAuth now.
-    assert!(
-        out.ends_with("mail.contoso.com  Established  MAPI/HTTP  NTLM\n"),
-        "{out}"
-    );
+    // The lines after the failing one still ran.
+    assert_eq!(out, "False\n");
 }
 
 #[test]
@@ -191,11 +187,19 @@ async fn session_runs_lines_with_continuations_and_reports_failure() {
         .all(|l| l.starts_with("\x1b[91m") && l.ends_with("\x1b[0m")));
 }
 
+fn sent_bearer(s: &ConnectionStatus) -> bool {
+    s.exchanges.iter().any(|x| {
+        x.authorization
+            .as_deref()
+            .is_some_and(|a| a.starts_with("Bearer"))
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lab_status_follows_the_client_settings_the_shell_writes() {
-    let replies = with_session(|s| {
-        [
-            "lab status outlook-2013",
+    let (before, after, replies) = with_session(|s| {
+        let before = s.status(Profile::Outlook2013, "GregT@contoso.com");
+        let replies: Vec<Reply> = [
             r"reg add HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity /v EnableADAL /t REG_DWORD /d 1 /f",
             r"reg add HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity /v Version /t REG_DWORD /d 1 /f",
             "lab status outlook-2013 GregT@contoso.com",
@@ -204,26 +208,38 @@ async fn lab_status_follows_the_client_settings_the_shell_writes() {
         ]
         .iter()
         .map(|l| s.execute(l))
-        .collect::<Vec<_>>()
+        .collect();
+        let after = s.status(Profile::Outlook2013, "GregT@contoso.com");
+        (before, after, replies)
     })
     .await;
-    let row = |r: &Reply| match r {
-        Reply::Ok(t) => t.lines().nth(3).unwrap_or("").to_string(),
-        other => panic!("{other:?}"),
-    };
+    // Outlook 2013 without the keys never tries Bearer; with them it connects with Bearer.
+    assert!(!sent_bearer(&before), "{before:?}");
+    assert_ne!(before.authn.as_deref(), Some("Bearer"));
+    assert!(sent_bearer(&after));
     assert_eq!(
-        row(&replies[0]),
-        "mail.contoso.com  Established  MAPI/HTTP  NTLM"
+        (
+            after.status.as_str(),
+            after.protocol.as_str(),
+            after.authn.as_deref()
+        ),
+        ("Established", "MAPI/HTTP", Some("Bearer"))
     );
     assert_eq!(
-        row(&replies[3]),
-        "mail.contoso.com  Established  MAPI/HTTP  Bearer"
+        replies[2],
+        Reply::Ok(
+            "outlook-2013 as GregT@contoso.com\n\
+             Server name       Status       Protocol   Authn\n\
+             ----------------  -----------  ---------  ------\n\
+             mail.contoso.com  Established  MAPI/HTTP  Bearer"
+                .into()
+        )
     );
     assert!(
-        matches!(&replies[4], Reply::Err(e) if e.starts_with("lab status: 'outlook-2099' is neither a client profile"))
+        matches!(&replies[3], Reply::Err(e) if e.starts_with("lab status: 'outlook-2099' is neither a client profile"))
     );
     assert!(
-        matches!(&replies[5], Reply::Err(e) if e.starts_with("lab: unknown lab command 'rewind'."))
+        matches!(&replies[4], Reply::Err(e) if e.starts_with("lab: unknown lab command 'rewind'."))
     );
 }
 
