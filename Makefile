@@ -6,10 +6,14 @@ CARGO ?= cargo
 VENV := .venv
 CLIENTS := tests/clients
 
-.PHONY: run test test-clients clients bench fmt lint check
+.PHONY: run up test test-clients clients bench fmt lint check
+
+## Run the scenario library (every field guide failure, with its fix and broken twin); human report.
+run:
+	$(CARGO) run -p hma-lab -- run scenarios/
 
 ## Start the default lab (contoso): mock Azure AD + mock Exchange, and print how to reach them.
-run:
+up:
 	$(CARGO) run -p hma-lab -- up
 
 ## Unit, router and end-to-end tests of every crate, then the real-client tests.

@@ -1,12 +1,13 @@
-//! hma-lab as a library: what an integration suite drives in-process.
+//! hma-lab as a library: what the `hma-lab` binary and integration suites build on.
 //!
-//! [`lab`] starts a whole lab — mock Azure AD, mock Exchange and the network between them and
-//! the clients — from one lab file and hands back a handle to act on and assert against;
+//! The two mocks live in their own crates (`mock-aad`, `mock-exchange`); this crate holds what
+//! spans both. [`lab`] starts a whole lab — mock Azure AD, mock Exchange and the network between
+//! them and the clients — from one lab file and hands back a handle to act on and assert against;
 //! [`client`] is the reference Outlook client that connects through it the way Outlook does;
 //! [`shell`] is the PowerShell subset administrators type in the field guide, run against the
-//! lab's state through a backend trait; [`scenario`] plays scenario files (given / when /
-//! then / fix) against fresh labs and reports. The `hma-lab` binary is a thin command line over the
-//! same pieces.
+//! lab's state through a backend trait, so scenario files, the interactive shell and the admin API
+//! all accept the guide's lines verbatim; [`scenario`] plays scenario files (given / when / then /
+//! fix, with broken twins) against fresh labs and reports.
 
 pub mod cli;
 pub mod client;

@@ -151,8 +151,8 @@ async fn run(
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             Some(Arc::new(move |r: &hma_lab::scenario::ScenarioResult| {
-                bar.inc(1);
                 bar.set_message(format!("{} {}", if r.passed { "✓" } else { "✗" }, r.name));
+                bar.inc(1);
                 if bar.position() >= bar.length().unwrap_or(0) {
                     bar.finish_and_clear();
                 }

@@ -60,7 +60,18 @@ async fn check(ctx: &mut Ctx, e: &Expectation, outs: &[Outcome]) -> CheckResult 
                 format!("an error containing {want:?}"),
                 format!("no error; output {:?}", t.trim_end()),
             ),
-            (Err(err), None) => (false, expected_output(c), format!("error: {err}")),
+            (Err(err), None) => {
+                // A failing line's output is its error record; `output` may give the whole
+                // record or its first line (`Cmdlet : message`).
+                let rec = err.trim_end();
+                let first = rec.lines().next().unwrap_or_default();
+                let ok_out = c
+                    .output
+                    .as_ref()
+                    .is_some_and(|o| o.trim_end() == rec || o.trim_end() == first);
+                let ok_has = c.contains.as_ref().is_none_or(|s| rec.contains(s.as_str()));
+                (ok_out && ok_has, expected_output(c), format!("{rec:?}"))
+            }
             (Ok(t), None) => {
                 let t = t.trim_end();
                 let ok_out = c.output.as_ref().is_none_or(|o| o.trim_end() == t);

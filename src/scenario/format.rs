@@ -168,6 +168,9 @@ pub enum Action {
     Client(ClientAction),
     Request(RequestAction),
     Token(TokenAction),
+    /// A `cmdlet`, `network` or `clock` step between actions (e.g. connect, advance the clock,
+    /// reconnect). It counts in `step: N` and yields an outcome without an HTTP exchange.
+    Step(Step),
 }
 
 #[derive(Deserialize)]
@@ -180,16 +183,24 @@ struct RawAction {
     settings: Option<ClientSettings>,
     request: Option<RequestAction>,
     token: Option<TokenAction>,
+    cmdlet: Option<String>,
+    network: Option<NetworkChange>,
+    clock: Option<ClockChange>,
 }
 
 impl<'de> Deserialize<'de> for Action {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let r = RawAction::deserialize(d)?;
-        let n = r.client.is_some() as u8 + r.request.is_some() as u8 + r.token.is_some() as u8;
+        let n = r.client.is_some() as u8
+            + r.request.is_some() as u8
+            + r.token.is_some() as u8
+            + r.cmdlet.is_some() as u8
+            + r.network.is_some() as u8
+            + r.clock.is_some() as u8;
         if n != 1 {
             return Err(D::Error::custom(
-                "a `when` action has exactly one of `client`, `request`, `token`",
+                "a `when` action has exactly one of `client`, `request`, `token` (or a step: `cmdlet`, `network`, `clock`)",
             ));
         }
         if let Some(c) = r.client {
@@ -208,10 +219,18 @@ impl<'de> Deserialize<'de> for Action {
                 "`user`, `action` and `settings` belong to a `client` action",
             ));
         }
-        Ok(match (r.request, r.token) {
-            (Some(q), _) => Action::Request(q),
-            (_, Some(t)) => Action::Token(t),
-            _ => return Err(D::Error::custom("unreachable action shape")),
+        Ok(if let Some(q) = r.request {
+            Action::Request(q)
+        } else if let Some(t) = r.token {
+            Action::Token(t)
+        } else if let Some(c) = r.cmdlet {
+            Action::Step(Step::Cmdlet(c))
+        } else if let Some(n) = r.network {
+            Action::Step(Step::Network(n))
+        } else if let Some(c) = r.clock {
+            Action::Step(Step::Clock(c))
+        } else {
+            return Err(D::Error::custom("unreachable action shape"));
         })
     }
 }
@@ -645,13 +664,32 @@ pub fn parse(
     dir: Option<&Path>,
     stem: Option<&str>,
 ) -> Result<Loaded, FileError> {
-    let scenario: Scenario = lab_kit::parse_yaml(text, file)?;
+    let scenario: Scenario = lab_kit::parse_yaml(text, file).map_err(|e| place_value(e, text))?;
     let lab = validate(&scenario, text, file, dir, stem)?;
     Ok(Loaded {
         path: PathBuf::from(file),
         scenario,
         lab,
     })
+}
+
+/// serde places an error about a value (an unknown client profile, a bad duration) at the start
+/// of the map holding it; move it onto the value itself when it is found from that line on.
+fn place_value(mut e: FileError, text: &str) -> FileError {
+    let value = ["unknown variant `", "invalid duration `"]
+        .iter()
+        .find_map(|p| e.message.split_once(p).map(|(_, r)| r))
+        .and_then(|r| r.split('`').next())
+        .map(str::to_string);
+    if let Some(v) = value.filter(|v| !v.is_empty()) {
+        if e.line > 0 {
+            if let Some((l, c)) = locate_from(text, &v, e.line) {
+                e.line = l;
+                e.column = c;
+            }
+        }
+    }
+    e
 }
 
 /// The checks that need the whole file.
@@ -698,6 +736,11 @@ pub fn validate(
                 format!("lab: no lab file at {}", p.display()),
             ));
         }
+        // The lab file is checked too; its error names its own file and place.
+        crate::lab::LabFile::load(&p).map_err(|mut e| {
+            e.message = format!("lab of {file}: {}", e.message);
+            e
+        })?;
         LabRef::File(p)
     } else {
         crate::lab::LabFile::builtin(&s.lab).map_err(|e| {
@@ -709,28 +752,45 @@ pub fn validate(
     };
     // Cmdlet lines, in file order.
     let mut from_line = 0usize;
-    let mut cmdlets: Vec<&str> = Vec::new();
-    for steps in [Some(&s.given), s.fix.as_ref(), s.twin.as_ref()]
-        .into_iter()
-        .flatten()
-    {
+    // (line, full lint): set-up lines must name real cmdlets and parameters; a `cmdlet` check
+    // may assert PowerShell's own error, so its line only has to parse.
+    let mut cmdlets: Vec<(&str, bool)> = Vec::new();
+    fn step_lines<'a>(steps: &'a [Step], out: &mut Vec<(&'a str, bool)>) {
         for st in steps {
             if let Step::Cmdlet(c) = st {
-                cmdlets.push(c);
+                out.push((c.as_str(), true));
             }
         }
     }
-    for e in s.then.iter().chain(&s.after_fix) {
-        if let Check::Cmdlet(c) = &e.check {
-            cmdlets.push(&c.run);
+    fn check_lines<'a>(list: &'a [Expectation], out: &mut Vec<(&'a str, bool)>) {
+        for e in list {
+            if let Check::Cmdlet(c) = &e.check {
+                out.push((c.run.as_str(), false));
+            }
         }
     }
-    for line in cmdlets {
-        let here = locate_from(text, line, from_line);
+    // In the usual file order, so each is found after the one before.
+    step_lines(&s.given, &mut cmdlets);
+    for a in &s.when {
+        if let Action::Step(Step::Cmdlet(c)) = a {
+            cmdlets.push((c.as_str(), true));
+        }
+    }
+    check_lines(&s.then, &mut cmdlets);
+    step_lines(s.fix.as_deref().unwrap_or_default(), &mut cmdlets);
+    check_lines(&s.after_fix, &mut cmdlets);
+    step_lines(s.twin.as_deref().unwrap_or_default(), &mut cmdlets);
+    for (line, full) in cmdlets {
+        let here = locate_from(text, line, from_line).or_else(|| locate_from(text, line, 1));
         if let Some((l, _)) = here {
             from_line = l;
         }
-        if let Err(e) = crate::shell::lint(line) {
+        let checked = if full {
+            crate::shell::lint(line)
+        } else {
+            crate::shell::parser::parse_line(line).map(drop)
+        };
+        if let Err(e) = checked {
             let (l, c) = match here {
                 Some((l, c)) => {
                     let stripped_off = line.chars().count()
@@ -859,7 +919,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
                 continue;
             }
             walk(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+        } else if p.extension().is_some_and(|x| x == "yaml") {
             out.push(p);
         }
     }

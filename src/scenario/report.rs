@@ -46,6 +46,15 @@ impl Report {
             out.push_str(&human_scenario(s));
             out.push('\n');
         }
+        let failed: Vec<&str> = self
+            .scenarios
+            .iter()
+            .filter(|s| !s.passed)
+            .map(|s| s.name.as_str())
+            .collect();
+        if !failed.is_empty() {
+            out.push_str(&format!("failed: {}\n", failed.join(", ")));
+        }
         out.push_str(&format!(
             "{} scenario(s): {} passed, {} failed ({} ms)\n",
             self.total, self.passed, self.failed, self.duration_ms

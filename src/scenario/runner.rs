@@ -429,12 +429,28 @@ impl Ctx {
                 Action::Client(c) => self.client(c).await,
                 Action::Request(r) => self.request(r).await,
                 Action::Token(t) => self.token(t).await,
+                Action::Step(st) => {
+                    // A set-up step between actions: a failing one fails like in `given`.
+                    let mut r = self.steps("when", std::slice::from_ref(st)).await;
+                    let label = r.first().map(|x| x.text.clone()).unwrap_or_default();
+                    steps.append(&mut r);
+                    outs.push(Outcome {
+                        label,
+                        http: None,
+                        client: None,
+                        claims: self.claims.clone(),
+                        note: None,
+                    });
+                    continue;
+                }
             };
+            // An action's result — even "no response" — is an outcome for the expectations to
+            // judge, never a failed step.
             let detail = summary(&o);
             steps.push(StepResult {
                 section: "when".into(),
                 text: o.label.clone(),
-                ok: o.note.is_none(),
+                ok: true,
                 detail: Some(detail),
             });
             outs.push(o);

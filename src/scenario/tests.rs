@@ -1,1 +1,320 @@
+//! Unit tests of the scenario format and the expectation matchers.
 
+use super::expect::{header_match, text_match};
+use super::format::{parse, parse_duration, Action, Check, ConnectKind, LabRef, Step};
+use crate::client::Profile;
+
+fn err(text: &str) -> String {
+    match parse(text, "t.yaml", None, None) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const HEAD: &str = "version: 1\nname: t\nlab: contoso\n";
+
+#[test]
+fn a_full_scenario_parses_into_its_steps() {
+    let text = r#"version: 1
+name: ssl-offloading
+title: T
+guide: "SSL Offloading"
+lab: contoso
+given:
+  - cmdlet: Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $false
+  - network: { load_balancer: { host: mail.contoso.com, ssl_offload: true } }
+  - network: { client_segment: { blocked: [login.microsoftonline.com] } }
+  - clock: { advance: 2h }
+when:
+  - client: outlook-2013
+    user: GregT@contoso.com
+    action: reconnect
+    settings: { EnableADAL: 1, Version: 1, mfa_code: "654321" }
+  - request:
+      method: POST
+      url: https://mail.contoso.com/EWS/Exchange.asmx
+      headers: { Authorization: Bearer }
+  - token: { grant: refresh }
+then:
+  - status: 401
+  - { step: 0, client_status: { authn: Bearer } }
+  - header: { name: x-ms-diagnostics, starts_with: "2000003" }
+  - claim: { name: amr, contains: mfa }
+fix:
+  - network: { load_balancer: { host: mail.contoso.com, ssl_offload: false } }
+after_fix:
+  - header: { name: x-ms-diagnostics, absent: true }
+"#;
+    let l = parse(text, "ssl-offloading.yaml", None, Some("ssl-offloading")).unwrap();
+    let s = &l.scenario;
+    assert_eq!(l.lab, LabRef::Builtin("contoso".into()));
+    assert_eq!(s.given.len(), 4);
+    assert!(matches!(&s.given[0], Step::Cmdlet(c) if c.starts_with("Set-AuthServer EvoSts")));
+    assert!(matches!(&s.given[3], Step::Clock(c) if c.advance.0 == 7200));
+    match &s.when[0] {
+        Action::Client(c) => {
+            assert_eq!(c.client.0, Profile::Outlook2013);
+            assert_eq!(c.action, ConnectKind::Reconnect);
+            assert_eq!(c.settings.enable_adal, Some(1));
+            assert_eq!(c.settings.mfa_code.as_deref(), Some("654321"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(&s.when[1], Action::Request(r) if r.method == "POST" && r.headers["Authorization"] == "Bearer")
+    );
+    assert!(matches!(&s.then[0].check, Check::Status(401)));
+    assert_eq!(s.then[1].step, Some(0));
+    assert!(
+        matches!(&s.then[1].check, Check::ClientStatus(m) if m.authn.as_deref() == Some("Bearer"))
+    );
+}
+
+#[test]
+fn unknown_field_names_the_place_and_the_nearest_name() {
+    let text = format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: GregT@contoso.com\n    settngs: {{ EnableADAL: 1 }}\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    assert_eq!(
+        err(&text),
+        "t.yaml:7:5: when[0]: unknown field `settngs`, expected one of `client`, `user`, `action`, `settings`, `request`, `token`, `cmdlet`, `network`, `clock`; did you mean `settings`?"
+    );
+}
+
+#[test]
+fn unknown_client_profile_points_at_the_value() {
+    let text = format!(
+        "{HEAD}when:\n  - client: outlook-2106\n    user: GregT@contoso.com\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    assert_eq!(
+        err(&text),
+        "t.yaml:5:13: when[0]: unknown variant `outlook-2106`, expected one of `outlook-2010`, `outlook-2013`, `outlook-2016`, `outlook-2016-mac`, `eas`, `native-eas` (client profile); did you mean `outlook-2016`?"
+    );
+}
+
+#[test]
+fn unknown_expectation_kind_suggests_the_nearest() {
+    let text = format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - x_ms_diagnostic: 2000003\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    let e = err(&text);
+    assert!(
+        e.starts_with("t.yaml:8:5: then[0]: unknown field `x_ms_diagnostic`, expected one of `step`, `status`, `header`"),
+        "{e}"
+    );
+    let text = format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - statuss: 401\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    assert!(
+        err(&text).ends_with("did you mean `status`?"),
+        "{}",
+        err(&text)
+    );
+}
+
+#[test]
+fn a_cmdlet_that_does_not_parse_is_placed_at_its_line_and_char() {
+    let text = format!(
+        "{HEAD}given:\n  - cmdlet: iisreset\n  - cmdlet: Set-MapiVirtualDirectory -Identity 'EX1\\mapi (Default Web Site)' -OAuthAuthentication $true\nwhen:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    assert_eq!(
+        err(&text),
+        "t.yaml:6:78: cmdlet `Set-MapiVirtualDirectory -Identity 'EX1\\mapi (Default Web Site)' -OAuthAuthentication $true`: A parameter cannot be found that matches parameter name 'OAuthAuthentication'.; /mapi has no OAuth switch; list the methods explicitly: -IISAuthenticationMethods Ntlm, OAuth, Negotiate"
+    );
+    let text = format!(
+        "{HEAD}given:\n  - cmdlet: Get-MapiVirtualDirectry\nwhen:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    let e = err(&text);
+    assert!(e.starts_with("t.yaml:5:13: cmdlet `Get-MapiVirtualDirectry`: The term 'Get-MapiVirtualDirectry' is not recognized"), "{e}");
+    assert!(e.ends_with("did you mean Get-MapiVirtualDirectory?"), "{e}");
+    // A syntax error inside the line: the column is the cmdlet's start plus PowerShell's char.
+    let text = format!(
+        "{HEAD}given:\n  - cmdlet: \"(Get-OrganizationConfig\"\nwhen:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    let e = err(&text);
+    assert!(e.starts_with("t.yaml:5:"), "{e}");
+    assert!(e.contains("Missing closing ')'"), "{e}");
+}
+
+#[test]
+fn a_cmdlet_check_may_assert_a_binding_error_but_must_parse() {
+    let ok = format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - cmdlet: {{ run: \"Set-MapiVirtualDirectory -Identity x -OAuthAuthentication $true\", error: \"A parameter cannot be found\" }}\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    assert!(parse(&ok, "t.yaml", None, None).is_ok());
+    let bad = format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - cmdlet: {{ run: \"Get-Mailbox | \", output: x }}\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    assert!(
+        err(&bad).contains("An empty pipe element is not allowed."),
+        "{}",
+        err(&bad)
+    );
+}
+
+#[test]
+fn a_scenario_without_a_twin_is_refused() {
+    let text = format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\n"
+    );
+    assert_eq!(
+        err(&text),
+        "t.yaml:2:1: the scenario has no twin: add `fix` (the automatic twin runs given + fix + when) or an explicit `twin`, so it cannot pass vacuously"
+    );
+}
+
+#[test]
+fn structural_rules() {
+    // Two kinds in one step.
+    let e = err(&format!(
+        "{HEAD}given:\n  - {{ cmdlet: iisreset, clock: {{ advance: 1h }} }}\nwhen:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n"
+    ));
+    assert!(
+        e.contains("a step has exactly one of `cmdlet`, `network`, `clock`"),
+        "{e}"
+    );
+    // A client without a user.
+    let e = err(&format!(
+        "{HEAD}when:\n  - client: outlook-2016\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n"
+    ));
+    assert!(e.contains("a `client` action needs `user`"), "{e}");
+    // A step index past `when`.
+    let e = err(&format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - {{ step: 3, status: 401 }}\ntwin:\n  - cmdlet: iisreset\n"
+    ));
+    assert!(e.contains("`step: 3` but `when` has 1 action(s)"), "{e}");
+    // A header without a matcher.
+    let e = err(&format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - header: {{ name: x-ms-diagnostics }}\ntwin:\n  - cmdlet: iisreset\n"
+    ));
+    assert!(
+        e.contains("header `x-ms-diagnostics` needs a matcher"),
+        "{e}"
+    );
+    // fix without after_fix.
+    let e = err(&format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\nfix:\n  - cmdlet: iisreset\n"
+    ));
+    assert!(e.contains("needs `after_fix`"), "{e}");
+    // Unknown built-in lab.
+    let e = err("version: 1\nname: t\nlab: contosso\nwhen:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n");
+    assert_eq!(e, "t.yaml:3:1: lab: no built-in lab named 'contosso' (built-in labs: contoso, contoso-pre-hma); did you mean `contoso`?");
+    // The file stem must be the name.
+    let text = format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    let e = parse(&text, "other.yaml", None, Some("other"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "other.yaml:2:1: name: `t` differs from the file name `other`; name the file `t.yaml` or set `name: other`"
+    );
+    // Bad duration.
+    let e = err(&format!(
+        "{HEAD}given:\n  - clock: {{ advance: 2y }}\nwhen:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n"
+    ));
+    assert_eq!(
+        e,
+        "t.yaml:5:23: given[0].clock: invalid duration `2y`, expected a number of seconds or a number with s, m, h or d (e.g. `2h`)"
+    );
+}
+
+#[test]
+fn steps_may_sit_between_actions() {
+    let text = format!(
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\n  - clock: {{ advance: 2h }}\n  - cmdlet: Revoke-AzureADUserAllRefreshToken -ObjectId U@contoso.com\n  - client: outlook-2016\n    user: U@contoso.com\n    action: reconnect\nthen:\n  - {{ step: 3, status: 401 }}\ntwin:\n  - cmdlet: iisreset\n"
+    );
+    let l = parse(&text, "t.yaml", None, None).unwrap();
+    assert_eq!(l.scenario.when.len(), 4);
+    assert!(matches!(&l.scenario.when[1], Action::Step(Step::Clock(c)) if c.advance.0 == 7200));
+    assert!(matches!(&l.scenario.when[2], Action::Step(Step::Cmdlet(_))));
+    // Such a cmdlet is linted like a `given` one.
+    let bad = text.replace("-ObjectId", "-ObjectIdd");
+    assert!(err(&bad).starts_with("t.yaml:8:47: "), "{}", err(&bad));
+    assert!(
+        err(&bad).contains("A parameter cannot be found that matches parameter name 'ObjectIdd'.")
+    );
+}
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("90"), Some(90));
+    assert_eq!(parse_duration("30s"), Some(30));
+    assert_eq!(parse_duration("5m"), Some(300));
+    assert_eq!(parse_duration("2h"), Some(7200));
+    assert_eq!(parse_duration("91d"), Some(91 * 86_400));
+    assert_eq!(parse_duration("-1h"), None);
+    assert_eq!(parse_duration("h"), None);
+    assert_eq!(parse_duration("99999999999d"), None);
+}
+
+#[test]
+fn header_matchers_follow_the_contract() {
+    use super::format::HeaderMatch;
+    let m = |equals: Option<&str>,
+             contains: Option<&str>,
+             not_contains: Option<&str>,
+             starts: Option<&str>,
+             absent: Option<bool>| HeaderMatch {
+        name: "WWW-Authenticate".into(),
+        equals: equals.map(Into::into),
+        contains: contains.map(Into::into),
+        not_contains: not_contains.map(Into::into),
+        starts_with: starts.map(Into::into),
+        absent,
+    };
+    let values = ["Bearer authorization_uri=\"x\"", "NTLM"];
+    assert!(header_match(&m(Some("NTLM"), None, None, None, None), &values).0);
+    assert!(!header_match(&m(Some("NTL"), None, None, None, None), &values).0);
+    assert!(
+        header_match(
+            &m(None, Some("authorization_uri="), None, None, None),
+            &values
+        )
+        .0
+    );
+    assert!(
+        !header_match(
+            &m(None, None, Some("authorization_uri="), None, None),
+            &values
+        )
+        .0
+    );
+    assert!(header_match(&m(None, None, Some("Basic"), None, None), &values).0);
+    assert!(header_match(&m(None, None, Some("Basic"), None, None), &[]).0);
+    assert!(header_match(&m(None, None, None, Some("Bearer"), None), &values).0);
+    assert!(!header_match(&m(None, None, None, None, Some(true)), &values).0);
+    assert!(header_match(&m(None, None, None, None, Some(true)), &[]).0);
+    assert!(header_match(&m(None, None, None, None, Some(false)), &values).0);
+    let (_, expected, actual) = header_match(&m(None, Some("x"), None, None, None), &[]);
+    assert_eq!(expected, "WWW-Authenticate containing \"x\"");
+    assert_eq!(actual, "absent");
+}
+
+#[test]
+fn text_matchers_need_every_condition() {
+    use super::format::TextMatch;
+    let t = TextMatch {
+        starts_with: Some("urn:ietf:wg:oauth:2.0:oob?error=invalid_resource".into()),
+        contains: Some("AADSTS50001".into()),
+        ..TextMatch::default()
+    };
+    assert!(
+        text_match(
+            &t,
+            "urn:ietf:wg:oauth:2.0:oob?error=invalid_resource&error_description=AADSTS50001%3a"
+        )
+        .0
+    );
+    assert!(!text_match(&t, "urn:ietf:wg:oauth:2.0:oob?error=invalid_resource").0);
+}
+
+#[test]
+fn junit_text_is_escaped_and_control_characters_dropped() {
+    use super::report::xml;
+    assert_eq!(
+        xml("a<b & \"c\" 'd'>\u{1}\n"),
+        "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;\u{FFFD}\n"
+    );
+}
