@@ -160,7 +160,7 @@ impl Session {
                         ));
                     }
                 }
-                let status = self.status(profile, &user);
+                let status = self.status(profile, &user)?;
                 Ok(status_text(&status))
             }
             Some("clock") => match args.get(1) {
@@ -199,7 +199,7 @@ impl Session {
     /// Connects the reference client (one per profile and user, keeping its token cache, as
     /// Outlook does between connects) with the machine settings the shell's `reg`/`defaults`
     /// lines wrote.
-    pub fn status(&mut self, profile: Profile, user: &str) -> ConnectionStatus {
+    pub fn status(&mut self, profile: Profile, user: &str) -> Result<ConnectionStatus, String> {
         let machine = self
             .machine
             .lock()
@@ -209,13 +209,25 @@ impl Session {
         settings.registry.enable_adal = machine.enable_adal;
         settings.registry.version = machine.version;
         settings.mac_disable_modern_auth = machine.mac_disable_modern_auth.unwrap_or(false);
-        let transport = Transport::for_lab(&self.lab);
-        let outlook = self
-            .clients
-            .entry((profile.name(), user.to_ascii_lowercase()))
-            .or_insert_with(|| Outlook::new(profile, settings.clone(), transport));
+        let key = (profile.name(), user.to_ascii_lowercase());
+        let mut outlook = self.clients.remove(&key).unwrap_or_else(|| {
+            Outlook::new(profile, settings.clone(), Transport::for_lab(&self.lab))
+        });
         outlook.settings = settings;
-        self.rt.block_on(outlook.connect())
+        // The client runs as a task on the lab's runtime, as in a scenario run (a future
+        // driven from this blocking thread hands its pooled connections back too late for
+        // an NTLM handshake to stay on one connection).
+        let joined = self.rt.block_on(tokio::spawn(async move {
+            let status = outlook.connect().await;
+            (outlook, status)
+        }));
+        match joined {
+            Ok((outlook, status)) => {
+                self.clients.insert(key, outlook);
+                Ok(status)
+            }
+            Err(e) => Err(format!("lab status: the client task failed: {e}")),
+        }
     }
 }
 
