@@ -392,6 +392,38 @@ mod tests {
     }
 
     #[test]
+    fn curl_verbose_transcript() {
+        let t = "*   Trying 127.0.0.1:443...\n\
+                 > POST /EWS/Exchange.asmx HTTP/1.1\r\n\
+                 > Host: mail.contoso.com\r\n\
+                 > User-Agent: MacOutlook/16.9.0.180121 (Intelx64 Mac OS X Version 10.13.2)\r\n\
+                 > Authorization: NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==\r\n\
+                 >\r\n\
+                 < HTTP/1.1 401 Unauthorized\r\n\
+                 < WWW-Authenticate: Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", authorization_uri=\"https://login.windows.net/common/oauth2/authorize\"\r\n\
+                 < WWW-Authenticate: NTLM TlRMTVNTUAACAAAA\r\n\
+                 <\r\n\
+                 * Connection #0 to host mail.contoso.com left intact\n";
+        let x = parse(t);
+        assert_eq!(x.len(), 1);
+        assert_eq!(
+            x[0].url.as_deref(),
+            Some("https://mail.contoso.com/EWS/Exchange.asmx")
+        );
+        assert_eq!(x[0].method.as_deref(), Some("POST"));
+        assert!(x[0].request_known);
+        assert_eq!(x[0].status, Some(401));
+        assert_eq!(x[0].challenges().len(), 2);
+        assert_eq!(x[0].body, "");
+        let e = crate::explain::explain_text("mac", t).unwrap();
+        assert_eq!(e.id, "client-no-bearer");
+        assert_eq!(
+            e.fix,
+            vec!["defaults write com.microsoft.Outlook DisableModernAuth -bool NO".to_string()]
+        );
+    }
+
+    #[test]
     fn garbage_parses_to_nothing_without_panicking() {
         assert!(parse("").is_empty());
         assert!(parse("hello world\n\u{0}\u{7f}").is_empty());

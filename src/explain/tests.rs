@@ -301,3 +301,21 @@ fn render_prints_cause_section_and_fix_verbatim() {
     let e = explain("seed-user-not-synced-2000005.txt");
     assert!(e.render().contains("\nFix: no cmdlet fixes this.\n"));
 }
+
+#[test]
+fn truncated_and_mangled_captures_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explain");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        if !p.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        for (i, _) in text.char_indices().step_by(5) {
+            let _ = explain_text("cut", &text[..i]);
+            let _ = explain_text("tail", &text[i..]);
+        }
+        let _ = explain_text("crlf", &text.replace('\n', "\r\n"));
+        let _ = explain_text("quotes", &text.replace('"', ""));
+    }
+}
