@@ -10,8 +10,10 @@
 //! fix, with broken twins) against fresh labs and reports; [`frontdoor`] puts a running lab behind
 //! real TLS, a forward proxy and an admin API for real clients (`hma-lab serve`).
 
+pub mod cli;
 pub mod client;
 pub mod frontdoor;
+pub mod explain;
 pub mod lab;
 pub mod scenario;
 pub mod shell;

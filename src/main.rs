@@ -93,6 +93,20 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
+    /// Start a lab and the cmdlet shell on it; reads commands from stdin when it is not a terminal.
+    Shell {
+        /// A builtin lab (contoso, contoso-pre-hma) or a lab file.
+        #[arg(long, default_value = "contoso", value_name = "NAME|FILE")]
+        lab: String,
+        /// Print the prompt and each command before its output (when reading stdin).
+        #[arg(long)]
+        echo: bool,
+    },
+    /// Name the guide's cause and fix for a failing response (raw HTTP, curl -v, HAR) or scenario.
+    Explain {
+        /// The capture or scenario file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -141,6 +155,8 @@ async fn main() -> ExitCode {
             .await
         }
         Command::Env { state_dir } => hma_lab::frontdoor::serve::env(state_dir),
+        Command::Shell { lab, echo } => hma_lab::cli::shell::main(&lab, echo).await,
+        Command::Explain { file } => hma_lab::explain::main(&file),
         Command::Up {
             aad_lab,
             exchange_lab,
