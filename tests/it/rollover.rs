@@ -228,3 +228,58 @@ async fn a_key_published_ahead_is_learned_by_the_eight_hour_refresh() {
     assert_eq!(cmdlet(&ctx, "(Invoke-LabSigningKeyRollover).Kid").await, K2);
     assert_eq!(cmdlet(&ctx, "(Invoke-LabSigningKeyRollover).Kid").await, K3);
 }
+
+/// The two rollover scenarios pass, and each twin fails for the reason the scenario is about:
+/// in the picked-up twin the old token is refused after the refresh (the old key was retired);
+/// in the stale-metadata twin the old token is never refused (the old key stayed published).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rollover_scenarios_pass_and_their_twins_fail_on_the_old_token() {
+    use hma_lab::scenario::{report::human_scenario, run_paths, RunOptions};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let r = run_paths(
+        &[
+            dir.join("key-rollover-picked-up-by-metadata-refresh.yaml"),
+            dir.join("key-rollover-with-stale-metadata.yaml"),
+        ],
+        &RunOptions::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.total, 2);
+    for s in &r.scenarios {
+        assert!(s.passed, "{}", human_scenario(s));
+        assert_eq!(s.twins.len(), 1, "{}", s.name);
+        let twin = s.twins[0].phase.as_ref().unwrap();
+        let failed: Vec<(&str, &str)> = twin
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| (c.expectation.as_str(), c.actual.as_str()))
+            .collect();
+        let text = format!("{failed:#?}");
+        if s.name == "key-rollover-picked-up-by-metadata-refresh" {
+            // Step 5 (Greg's old token after the refresh) fell back to NTLM.
+            assert!(
+                failed
+                    .iter()
+                    .any(|(e, a)| e.contains("(step 5)") && a.contains("NTLM")),
+                "{text}"
+            );
+        } else {
+            // The 2000000 refusal never came; the old token kept working.
+            assert!(
+                failed
+                    .iter()
+                    .any(|(e, _)| e.contains("2000000") && e.contains("(step 6)")),
+                "{text}"
+            );
+            assert!(
+                failed
+                    .iter()
+                    .any(|(e, a)| e.contains("(step 6)") && a.contains("Bearer")),
+                "{text}"
+            );
+        }
+    }
+}
