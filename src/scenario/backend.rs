@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::shell::backend::{
     AuthServerChange, BResult, Backend, BackendError, ClientSetting, ExtendedProtection,
     NewAuthServer, OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange,
-    VdirChange,
+    SigningKeyInfo, VdirChange,
 };
 
 /// Client-machine settings written by cmdlets (registry, macOS defaults).
@@ -419,4 +419,38 @@ impl Backend for LabBackend {
         }
         Ok(())
     }
+
+    fn signing_keys(&mut self) -> BResult<Vec<SigningKeyInfo>> {
+        self.get(true, "/keys")
+    }
+
+    fn roll_signing_key(&mut self) -> BResult<String> {
+        let r = self.call(true, "POST", "/keys/roll", None)?;
+        kid_of(&r, "/keys/roll")
+    }
+
+    fn add_signing_key(&mut self) -> BResult<String> {
+        let r = self.call(true, "POST", "/keys/add", None)?;
+        kid_of(&r, "/keys/add")
+    }
+
+    fn retire_signing_key(&mut self, kid: &str) -> BResult<()> {
+        self.call(true, "POST", &format!("/keys/{}/retire", enc(kid)), None)
+            .map(drop)
+    }
+}
+
+/// The `kid` of a key admin answer (`{"kid":…,"keys":[…]}`).
+fn kid_of(answer: &Json, path: &str) -> BResult<String> {
+    answer
+        .get("kid")
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            BackendError::new(
+                "NotSpecified",
+                "LabAdminError",
+                format!("unexpected answer from the lab's admin API ({path}): no kid"),
+            )
+        })
 }

@@ -160,6 +160,25 @@ pub enum ExtendedProtection {
     None,
 }
 
+/// One of Azure AD's published token-signing keys (`Get-LabSigningKey`), as mock-aad's admin API
+/// `GET /_admin/keys` lists them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct SigningKeyInfo {
+    /// The JWT header `kid` (base64url SHA-1 of the certificate).
+    pub kid: String,
+    /// `active` (signs new tokens) or `published` (in the metadata, no longer or not yet signing).
+    pub state: String,
+}
+
+/// The error of a key cmdlet on a backend without Azure AD's signing keys.
+fn keys_not_supported() -> BackendError {
+    BackendError::new(
+        "NotImplemented",
+        "NotSupportedByBackend",
+        "Azure AD's signing keys are not supported by this backend.",
+    )
+}
+
 /// One method per cmdlet operation. Lookups by identity are the shell's job (it matches names
 /// and wildcards the way each cmdlet does); the backend lists and changes.
 pub trait Backend {
@@ -206,6 +225,26 @@ pub trait Backend {
     // --- ADFS and clients ---
     fn set_adfs_extended_protection(&mut self, mode: ExtendedProtection) -> BResult<()>;
     fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()>;
+
+    // --- Azure AD's token-signing keys (lab cmdlets; default: not supported) ---
+    /// `Get-LabSigningKey`: every published key, the active one first.
+    fn signing_keys(&mut self) -> BResult<Vec<SigningKeyInfo>> {
+        Err(keys_not_supported())
+    }
+    /// `Invoke-LabSigningKeyRollover`: the next key signs from now on, the old one stays
+    /// published. Returns the new active kid.
+    fn roll_signing_key(&mut self) -> BResult<String> {
+        Err(keys_not_supported())
+    }
+    /// `Add-LabSigningKey`: publishes the next key without signing with it. Returns its kid.
+    fn add_signing_key(&mut self) -> BResult<String> {
+        Err(keys_not_supported())
+    }
+    /// `Remove-LabSigningKey`: stops publishing a key that does not sign.
+    fn retire_signing_key(&mut self, kid: &str) -> BResult<()> {
+        let _ = kid;
+        Err(keys_not_supported())
+    }
 }
 
 /// A boxed or borrowed backend is a backend (so a lab can hold `Shell<Box<dyn Backend + Send>>`
@@ -283,6 +322,18 @@ macro_rules! forward {
             }
             fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()> {
                 (**self).set_client_setting(setting)
+            }
+            fn signing_keys(&mut self) -> BResult<Vec<SigningKeyInfo>> {
+                (**self).signing_keys()
+            }
+            fn roll_signing_key(&mut self) -> BResult<String> {
+                (**self).roll_signing_key()
+            }
+            fn add_signing_key(&mut self) -> BResult<String> {
+                (**self).add_signing_key()
+            }
+            fn retire_signing_key(&mut self, kid: &str) -> BResult<()> {
+                (**self).retire_signing_key(kid)
             }
         }
     )*};

@@ -126,6 +126,11 @@ pub enum Op {
     RevokeMg,
     SetLabUserMfa,
     NewLabCa,
+    /// Azure AD's token-signing keys (lab cmdlets over mock-aad's `/_admin/keys`).
+    GetLabSigningKey,
+    InvokeLabSigningKeyRollover,
+    AddLabSigningKey,
+    RemoveLabSigningKey,
     SetAdfsProperties,
     NewObject,
     NewItemProperty,
@@ -441,6 +446,10 @@ const NEW_LAB_CA: &[ParamSpec] = &[
     req(p("Action", CA_ACTION)),
     p("Disabled", Ty::Switch),
 ];
+const GET_LAB_KEY: &[ParamSpec] = &[pos(p("Kid", Ty::Str), 0)];
+const INVOKE_LAB_ROLL: &[ParamSpec] = &[p("RetireOld", Ty::Switch)];
+const ADD_LAB_KEY: &[ParamSpec] = &[];
+const REMOVE_LAB_KEY: &[ParamSpec] = &[pos(req(piped(p("Kid", Ty::Str))), 0)];
 const SET_ADFS: &[ParamSpec] = &[
     p(
         "ExtendedProtectionTokenCheck",
@@ -692,6 +701,30 @@ const OTHERS: &[CmdletSpec] = &[
         Op::NewLabCa,
         NEW_LAB_CA,
         Extra::None,
+    ),
+    c(
+        "Get-LabSigningKey",
+        Op::GetLabSigningKey,
+        GET_LAB_KEY,
+        Extra::None,
+    ),
+    c(
+        "Invoke-LabSigningKeyRollover",
+        Op::InvokeLabSigningKeyRollover,
+        INVOKE_LAB_ROLL,
+        Extra::ShouldProcess,
+    ),
+    c(
+        "Add-LabSigningKey",
+        Op::AddLabSigningKey,
+        ADD_LAB_KEY,
+        Extra::ShouldProcess,
+    ),
+    c(
+        "Remove-LabSigningKey",
+        Op::RemoveLabSigningKey,
+        REMOVE_LAB_KEY,
+        Extra::ShouldProcess,
     ),
     c(
         "Set-AdfsProperties",

@@ -110,6 +110,17 @@ fn param_set(cmd: &str) -> ShellError {
 }
 
 /// The identity string of a bound `-Identity` (a piped object gives its `Identity`).
+/// `Get-LabSigningKey -Kid X` when no published key matches.
+fn no_such_key(cmd: &str, kid: &str) -> ShellError {
+    cmd_err(
+        cmd,
+        "ObjectNotFound",
+        "KeyNotFoundException",
+        "KeyNotFound",
+        format!("No published signing key has the kid '{kid}'."),
+    )
+}
+
 fn identity_of(v: &Value) -> String {
     match v {
         Value::Object(o) => o
@@ -444,6 +455,19 @@ impl<B: Backend> Shell<B> {
             .map(|o| o.domain)
             .unwrap_or_else(|_| "contoso.com".into());
         format!("DC1.{domain}")
+    }
+
+    /// The key `kid` as `Get-LabSigningKey` shows it (the answer of the key cmdlets that make one).
+    fn signing_key_objects(&mut self, cmd: &str, kid: &str) -> R<Vec<Value>> {
+        let keys = self
+            .backend
+            .signing_keys()
+            .map_err(|e| backend_err(cmd, e))?;
+        Ok(keys
+            .iter()
+            .filter(|k| k.kid == kid)
+            .map(|k| Value::Object(objects::signing_key(k)))
+            .collect())
     }
 
     fn what_if(spec: &CmdletSpec, b: &Bound, target: &str) -> Option<Vec<Value>> {
@@ -879,6 +903,50 @@ impl<B: Backend> Shell<B> {
                 self.backend
                     .new_conditional_access_policy(&rule)
                     .map_err(be)?;
+                Ok(Vec::new())
+            }
+            Op::GetLabSigningKey => {
+                let mut keys = self.backend.signing_keys().map_err(be)?;
+                if let Some(kid) = b.str("Kid") {
+                    keys.retain(|k| wildcard_match(&kid, &k.kid));
+                    if keys.is_empty() {
+                        return Err(no_such_key(cmd, &kid));
+                    }
+                }
+                Ok(keys
+                    .iter()
+                    .map(|k| Value::Object(objects::signing_key(k)))
+                    .collect())
+            }
+            Op::InvokeLabSigningKeyRollover => {
+                if let Some(w) = Self::what_if(spec, b, "Azure AD token-signing keys") {
+                    return Ok(w);
+                }
+                let before = self.backend.signing_keys().map_err(be)?;
+                let new_kid = self.backend.roll_signing_key().map_err(be)?;
+                if b.switch("RetireOld") {
+                    // The key that signed until now (the active one before the rollover).
+                    if let Some(old) = before.iter().find(|k| k.state == "active") {
+                        if old.kid != new_kid {
+                            self.backend.retire_signing_key(&old.kid).map_err(be)?;
+                        }
+                    }
+                }
+                self.signing_key_objects(cmd, &new_kid)
+            }
+            Op::AddLabSigningKey => {
+                if let Some(w) = Self::what_if(spec, b, "Azure AD token-signing keys") {
+                    return Ok(w);
+                }
+                let kid = self.backend.add_signing_key().map_err(be)?;
+                self.signing_key_objects(cmd, &kid)
+            }
+            Op::RemoveLabSigningKey => {
+                let kid = b.get("Kid").map(identity_of).unwrap_or_default();
+                if let Some(w) = Self::what_if(spec, b, &kid) {
+                    return Ok(w);
+                }
+                self.backend.retire_signing_key(&kid).map_err(be)?;
                 Ok(Vec::new())
             }
             Op::SetAdfsProperties => {

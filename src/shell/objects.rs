@@ -54,6 +54,7 @@ pub fn default_view(type_name: &str) -> View {
             "Edition",
             "AdminDisplayVersion",
         ]),
+        SIGNING_KEY => View::Table(&["Kid", "State"]),
         _ => View::List,
     }
 }
@@ -314,4 +315,21 @@ pub fn strong_auth_requirement() -> PsObject {
         .with("RelyingParty", Value::Null)
         .with("RememberDevicesNotIssuedBefore", Value::Null)
         .with("State", Value::Null)
+}
+
+/// The type name of `Get-LabSigningKey` objects.
+pub const SIGNING_KEY: &str = "HmaLab.SigningKey";
+
+/// `Get-LabSigningKey`: one of Azure AD's published token-signing keys. `Identity` is the kid,
+/// so a key piped to `Remove-LabSigningKey` names itself.
+pub fn signing_key(k: &super::backend::SigningKeyInfo) -> PsObject {
+    let state = match k.state.as_str() {
+        "active" => "Active",
+        "published" => "Published",
+        other => other,
+    };
+    PsObject::new(SIGNING_KEY)
+        .with("Kid", k.kid.as_str())
+        .with("State", state)
+        .with("Identity", k.kid.as_str())
 }

@@ -5,4 +5,5 @@ mod cli;
 mod e2e;
 mod engine;
 mod frontdoor;
+mod rollover;
 mod shellcli;

@@ -1,0 +1,285 @@
+//! Azure AD signing-key rollover through the lab cmdlets, on a running lab: the cmdlets change
+//! mock-aad's key set over its admin API, new tokens carry the new `kid`, and what mock Exchange
+//! keeps of the AuthServer metadata (its admin API's `certificate_thumbprints`, which are kids)
+//! follows Azure AD only when it refreshes: on a token with an unknown kid, on
+//! `Set-AuthServer -RefreshAuthMetadata`, or every 8 hours of lab time.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hma_lab::scenario::format::LabRef;
+use hma_lab::scenario::runner::{Ctx, OFFICE_CLIENT_ID};
+use serde_json::Value;
+
+/// The first three keys shipped with mock-aad (the lab starts with the first active and the
+/// second published ahead).
+const K1: &str = "IbdMR9BsbJLn4DTq3zVemoJZ7fg";
+const K2: &str = "IMMFfQF8rr4Rs_aQnXQk5cKxVeI";
+const K3: &str = "X-K4F-4B4HPOFhDafEyirjPxYF4";
+
+async fn cmdlet(ctx: &Ctx, line: &str) -> String {
+    ctx.cmdlet(line)
+        .await
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+        .trim_end()
+        .to_string()
+}
+
+/// A password-grant access token for Greg and mail.contoso.com, and its header's `kid`.
+async fn token(ctx: &Ctx) -> (String, String) {
+    let form = [
+        ("grant_type", "password"),
+        ("client_id", OFFICE_CLIENT_ID),
+        ("resource", "https://mail.contoso.com/"),
+        ("username", "GregT@contoso.com"),
+        ("password", "Contoso2017!"),
+    ];
+    let r = ctx
+        .lab
+        .http_client()
+        .post(
+            ctx.lab
+                .url("login.microsoftonline.com", "/contoso.com/oauth2/token"),
+        )
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body: Value = r.json().await.unwrap();
+    let at = body["access_token"].as_str().unwrap().to_string();
+    let header = at.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    (at, header["kid"].as_str().unwrap().to_string())
+}
+
+/// EWS GetFolder with `Authorization: Bearer <at>`: status and `x-ms-diagnostics`.
+async fn ews(ctx: &Ctx, at: &str) -> (u16, String) {
+    let body = r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Body><m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder></soap:Body></soap:Envelope>"#;
+    let r = ctx
+        .lab
+        .http_client()
+        .post(ctx.lab.url("mail.contoso.com", "/EWS/Exchange.asmx"))
+        .header("content-type", "text/xml")
+        .bearer_auth(at)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let diag = r
+        .headers()
+        .get("x-ms-diagnostics")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (r.status().as_u16(), diag)
+}
+
+/// The kids mock Exchange holds for EvoSts (its cached metadata).
+async fn exchange_kids(ctx: &Ctx) -> Vec<String> {
+    let ex = ctx.lab.exchange();
+    let r: Value = reqwest::Client::new()
+        .get(format!("{}/_admin/auth-servers/EvoSts", ex.url()))
+        .bearer_auth(ex.admin_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["metadata"]["certificate_thumbprints"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no metadata thumbprints: {r}"))
+        .iter()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollover_is_picked_up_and_a_retired_key_is_refused_after_refresh() {
+    let ctx = Ctx::start(&LabRef::Builtin("contoso".into()))
+        .await
+        .unwrap();
+    // Like Azure AD, the lab publishes the next key ahead of the rollover.
+    assert_eq!(
+        cmdlet(&ctx, "Get-LabSigningKey | ft -HideTableHeaders").await,
+        format!("{K1} Active\n{K2} Published")
+    );
+    let (old_token, kid) = token(&ctx).await;
+    assert_eq!(kid, K1);
+    assert_eq!(ews(&ctx, &old_token).await, (200, String::new()));
+    assert_eq!(
+        sorted(exchange_kids(&ctx).await),
+        sorted(vec![K1.into(), K2.into()])
+    );
+
+    // Rollover: the key published ahead signs, the old one stays published.
+    assert_eq!(
+        cmdlet(&ctx, "Invoke-LabSigningKeyRollover | ft -HideTableHeaders").await,
+        format!("{K2} Active")
+    );
+    assert_eq!(
+        cmdlet(&ctx, "Get-LabSigningKey | ft -HideTableHeaders").await,
+        format!("{K2} Active\n{K1} Published")
+    );
+    // A second rollover brings a key Exchange's metadata does not list.
+    assert_eq!(cmdlet(&ctx, "(Invoke-LabSigningKeyRollover).Kid").await, K3);
+    assert_eq!(
+        sorted(exchange_kids(&ctx).await),
+        sorted(vec![K1.into(), K2.into()])
+    );
+    // A new token carries the new kid; its unknown kid makes Exchange refresh once and accept.
+    let (new_token, kid) = token(&ctx).await;
+    assert_eq!(kid, K3);
+    assert_eq!(ews(&ctx, &new_token).await, (200, String::new()));
+    assert_eq!(
+        sorted(exchange_kids(&ctx).await),
+        sorted(vec![K1.into(), K2.into(), K3.into()])
+    );
+
+    // The active key cannot be retired; an unknown kid is not found.
+    let e = ctx
+        .cmdlet(&format!("Remove-LabSigningKey -Kid {K3}"))
+        .await
+        .unwrap_err();
+    assert!(
+        e.starts_with(
+            "Remove-LabSigningKey : the active signing key cannot be retired; roll over first"
+        ),
+        "{e}"
+    );
+    let e = ctx.cmdlet("Remove-LabSigningKey nope").await.unwrap_err();
+    assert!(
+        e.starts_with("Remove-LabSigningKey : no key with kid 'nope'"),
+        "{e}"
+    );
+
+    // Retire the old key: Exchange's metadata is stale, the old token still verifies (after
+    // iisreset, so it is not merely the validated-token cache).
+    cmdlet(
+        &ctx,
+        &format!("Get-LabSigningKey {K1} | Remove-LabSigningKey"),
+    )
+    .await;
+    assert_eq!(
+        cmdlet(&ctx, "Get-LabSigningKey | ft -HideTableHeaders").await,
+        format!("{K3} Active\n{K2} Published")
+    );
+    cmdlet(&ctx, "iisreset").await;
+    assert_eq!(ews(&ctx, &old_token).await, (200, String::new()));
+    assert!(exchange_kids(&ctx).await.contains(&K1.to_string()));
+    // The refresh drops the retired key: the old token is refused, the new one still works.
+    cmdlet(&ctx, "Set-AuthServer EvoSts -RefreshAuthMetadata").await;
+    cmdlet(&ctx, "iisreset").await;
+    assert_eq!(
+        sorted(exchange_kids(&ctx).await),
+        sorted(vec![K2.into(), K3.into()])
+    );
+    assert_eq!(
+        ews(&ctx, &old_token).await,
+        (
+            401,
+            format!("2000000;reason=\"The token is signed with a certificate ('{K1}') that is not published by any trusted authorization server.\";error_category=\"invalid_signature\"")
+        )
+    );
+    assert_eq!(ews(&ctx, &new_token).await, (200, String::new()));
+}
+
+/// The 8-hour refresh of lab time also brings Exchange's metadata up to date: a key published
+/// ahead of a rollover (`Add-LabSigningKey`) is known to Exchange before it signs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_published_ahead_is_learned_by_the_eight_hour_refresh() {
+    let ctx = Ctx::start(&LabRef::Builtin("contoso".into()))
+        .await
+        .unwrap();
+    let (at, _) = token(&ctx).await;
+    assert_eq!(ews(&ctx, &at).await.0, 200);
+    assert_eq!(
+        sorted(exchange_kids(&ctx).await),
+        sorted(vec![K1.into(), K2.into()])
+    );
+    assert_eq!(
+        cmdlet(&ctx, "Add-LabSigningKey | ft -HideTableHeaders").await,
+        format!("{K3} Published")
+    );
+    // Seven and a half hours: still the cached document.
+    ctx.lab.clock().advance_secs(7 * 3600 + 1800);
+    let (at, kid) = token(&ctx).await;
+    assert_eq!(kid, K1, "an added key does not sign");
+    assert_eq!(ews(&ctx, &at).await.0, 200);
+    assert_eq!(
+        sorted(exchange_kids(&ctx).await),
+        sorted(vec![K1.into(), K2.into()])
+    );
+    // Past eight hours (the token is half an hour old): the next validation re-reads the
+    // metadata, which now lists the added key too.
+    ctx.lab.clock().advance_secs(1860);
+    cmdlet(&ctx, "iisreset").await;
+    assert_eq!(ews(&ctx, &at).await.0, 200);
+    assert_eq!(
+        sorted(exchange_kids(&ctx).await),
+        sorted(vec![K1.into(), K2.into(), K3.into()])
+    );
+    // Rollovers activate the keys published ahead, in order.
+    assert_eq!(cmdlet(&ctx, "(Invoke-LabSigningKeyRollover).Kid").await, K2);
+    assert_eq!(cmdlet(&ctx, "(Invoke-LabSigningKeyRollover).Kid").await, K3);
+}
+
+/// The two rollover scenarios pass, and each twin fails for the reason the scenario is about:
+/// in the picked-up twin the old token is refused after the refresh (the old key was retired);
+/// in the stale-metadata twin the old token is never refused (the old key stayed published).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rollover_scenarios_pass_and_their_twins_fail_on_the_old_token() {
+    use hma_lab::scenario::{report::human_scenario, run_paths, RunOptions};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let r = run_paths(
+        &[
+            dir.join("key-rollover-picked-up-by-metadata-refresh.yaml"),
+            dir.join("key-rollover-with-stale-metadata.yaml"),
+        ],
+        &RunOptions::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.total, 2);
+    for s in &r.scenarios {
+        assert!(s.passed, "{}", human_scenario(s));
+        assert_eq!(s.twins.len(), 1, "{}", s.name);
+        let twin = s.twins[0].phase.as_ref().unwrap();
+        let failed: Vec<(&str, &str)> = twin
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| (c.expectation.as_str(), c.actual.as_str()))
+            .collect();
+        let text = format!("{failed:#?}");
+        if s.name == "key-rollover-picked-up-by-metadata-refresh" {
+            // Step 5 (Greg's old token after the refresh) fell back to NTLM.
+            assert!(
+                failed
+                    .iter()
+                    .any(|(e, a)| e.contains("(step 5)") && a.contains("NTLM")),
+                "{text}"
+            );
+        } else {
+            // The 2000000 refusal never came; the old token kept working.
+            assert!(
+                failed
+                    .iter()
+                    .any(|(e, _)| e.contains("2000000") && e.contains("(step 6)")),
+                "{text}"
+            );
+            assert!(
+                failed
+                    .iter()
+                    .any(|(e, a)| e.contains("(step 6)") && a.contains("Bearer")),
+                "{text}"
+            );
+        }
+    }
+}
