@@ -1308,4 +1308,96 @@ mod tests {
         let s = parse_line("Set-AuthServer \u{201C}EvoSts\u{201D} -Enabled $true").unwrap();
         assert_eq!(s.statements.len(), 1);
     }
+
+    fn expr_of(line: &str) -> ExprKind {
+        match parse_line(line).unwrap().statements.remove(0) {
+            Statement::Pipeline(mut p) => match p.elements.remove(0) {
+                Element::Expr(e) => e.kind,
+                e => panic!("not an expression: {e:?}"),
+            },
+            s => panic!("not a pipeline: {s:?}"),
+        }
+    }
+
+    #[test]
+    fn positions_are_char_offsets_past_non_ascii_text() {
+        let c = cmd("Set-AuthServer \u{201C}EvoSts\u{201D} \u{2013}Enabled $true");
+        assert!(matches!(&c.args[1], Arg::Param { name, pos: 24, raw, .. }
+            if name == "Enabled" && raw == "\u{2013}Enabled"));
+        let e = parse_line("Set-X \u{00E9}t\u{00E9} \"abc").unwrap_err();
+        assert_eq!(e.message, "The string is missing the terminator: \".");
+        assert_eq!(e.column, 11);
+        assert_eq!(e.error_id, "TerminatorExpectedAtEndOfString");
+    }
+
+    #[test]
+    fn nesting_is_capped() {
+        let ok = "(".repeat(20) + "1" + &")".repeat(20);
+        parse_line(&ok).unwrap();
+        let deep = "(".repeat(40) + "1" + &")".repeat(40);
+        let e = parse_line(&deep).unwrap_err();
+        assert_eq!(e.error_id, "LabNestingTooDeep");
+        assert_eq!(e.column, MAX_NESTING + 1);
+        let e = parse_line(&"!".repeat(40)).unwrap_err();
+        assert_eq!(e.error_id, "LabNestingTooDeep");
+        let long = "a".repeat(MAX_SCRIPT_BYTES + 1);
+        assert_eq!(parse_line(&long).unwrap_err().error_id, "LabScriptTooLong");
+    }
+
+    #[test]
+    fn continuations_comments_and_statement_separators() {
+        let s = parse_line("Get-Mailbox `\n  -Identity x <# note #> | fl # tail\nGet-X; Get-Y")
+            .unwrap();
+        assert_eq!(s.statements.len(), 3);
+        match &s.statements[0] {
+            Statement::Pipeline(p) => {
+                assert_eq!(p.elements.len(), 2);
+                assert!(matches!(&p.elements[0], Element::Command(c) if c.args.len() == 2));
+            }
+            s => panic!("{s:?}"),
+        }
+        // an operator carries its operand over a newline; a bare newline ends the statement
+        assert!(matches!(
+            expr_of("$a -eq\n 1"),
+            ExprKind::Binary(BinOp::Eq, ..)
+        ));
+        assert_eq!(parse_line("$a\n-eq 1").unwrap().statements.len(), 2);
+    }
+
+    #[test]
+    fn strings_escapes_and_hash_literals() {
+        assert_eq!(
+            expr_of("\"a`tb`$x\"\"q\""),
+            ExprKind::Expandable("a\tb\u{E000}x\"q".into())
+        );
+        assert_eq!(expr_of("'it''s `n'"), ExprKind::Str("it's `n".into()));
+        assert_eq!(
+            expr_of("\u{2018}curly\u{2019}"),
+            ExprKind::Str("curly".into())
+        );
+        match expr_of("@{ Add = \"OAuth\"; 'Remove' = 'Basic' }") {
+            ExprKind::Hash(pairs) => {
+                let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+                assert_eq!(keys, ["Add", "Remove"]);
+            }
+            k => panic!("{k:?}"),
+        }
+        let e = parse_line("@{ Add }").unwrap_err();
+        assert_eq!(e.error_id, "MissingEqualsInHashLiteral");
+        assert_eq!(e.column, 8);
+        assert!(matches!(
+            expr_of("$a -ceq 'X'"),
+            ExprKind::Binary(BinOp::Eq, _, _, true)
+        ));
+        assert!(matches!(
+            expr_of("$a -contains 'X'"),
+            ExprKind::Binary(BinOp::Contains, _, _, false)
+        ));
+        let e = parse_line("$a -foo 1").unwrap_err();
+        assert_eq!(
+            e.message,
+            "Unexpected token '-foo' in expression or statement."
+        );
+        assert_eq!((e.column, e.width), (4, 4));
+    }
 }
