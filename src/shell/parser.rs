@@ -1,15 +1,19 @@
-//! A recursive-descent parser for the PowerShell subset administrators type in the field guide.
+//! The parser for the PowerShell subset administrators type in the field guide, written with
+//! [`winnow`] parser combinators: one function per grammar production below.
 //!
 //! PowerShell tokenizes in two modes, and so does this parser: in *argument mode* (after a
 //! command name) `server,*url*` is an array of two bare words and `HKCU\SOFTWARE\…` is one word;
 //! in *expression mode* (a statement starting with `$`, `(`, a quote or a number, and inside
-//! script blocks and parentheses) `-eq` is an operator and words must be quoted. The grammar:
+//! script blocks and parentheses) `-eq` is an operator and words must be quoted. The grammar
+//! (`ws` is blanks, `<# … #>` and `# …` comments and `` ` ``-newline continuations; a newline
+//! ends a statement except where an operand must still follow):
 //!
 //! ```text
-//! line       := prompt? statement (';' statement)* comment?
+//! line       := prompt? statements
+//! statements := ( ';' | newline | statement )*
 //! statement  := postfix '=' pipeline | pipeline
 //! pipeline   := element ('|' element)*
-//! element    := command | expr
+//! element    := command | expr              (an expr only as the first element)
 //! command    := word arg* redirect?
 //! arg        := '-' name (':' argvalue)? | argvalue
 //! argvalue   := argprim (',' argprim)*
@@ -21,13 +25,25 @@
 //! unary      := ('-not'|'!') unary | postfix
 //! postfix    := primary ( '.' name ( '(' args ')' )? | '[' expr ']' )*
 //! primary    := number | string | '$'var | '(' pipeline ')' | '$(' pipeline ')' | '@(' pipeline ')'
-//!             | '{' block '}'
+//!             | '@{' hash '}' | '{' block '}'
 //! ```
 //!
-//! Errors carry PowerShell's own message and error id (`MissingEndParenthesisInExpression`, …)
-//! and the column, rendered as `At line:1 char:N` by [`super::error`].
+//! The input is a [`LocatingSlice`] over the command text (so every node knows its offset)
+//! with the parse's [`Ctx`] as [`Stateful`] state (nesting depth, notes). Every failure is a
+//! cut ([`ErrMode::Cut`]) carrying a [`ContextError`] whose context is a [`Diag`]: PowerShell's
+//! own message and error id (`MissingEndParenthesisInExpression`, …) with the column and width
+//! of the `~` marker, turned into a [`ShellError`] rendered as `At line:1 char:N` by
+//! [`super::error`]. The grammar has no ambiguity that needs backtracking except the
+//! assignment target (`$x.Prop = …` against `$x.Prop -eq …`), which is tried and rewound.
 
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
+
+use winnow::combinator::{alt, opt, preceded, repeat};
+use winnow::error::{ContextError, ErrMode, ModalResult};
+use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
+use winnow::token::{any, none_of, one_of, take, take_while};
+use winnow::Parser;
 
 use super::ast::*;
 use super::error::ShellError;
@@ -35,6 +51,13 @@ use super::error::ShellError;
 /// What the parser notes when it drops a `>` that ends a line with nothing after it: the guide's
 /// `Get-OABVirtualDirectory | FL server,*url*>` carries one (a web page artefact).
 pub const TRAILING_GT_NOTE: &str = "ignored a trailing '>' with no file name (PowerShell itself would report \"Missing file specification after redirection operator.\")";
+
+/// The most command text parsed at once (a bound for hostile input; a session's lines are short).
+pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
+
+/// How deeply `(`, `{`, `$(` and `@(` may nest: the lab parses recursively and keeps the
+/// stack bounded for hostile input (PowerShell itself allows more).
+pub const MAX_NESTING: usize = 32;
 
 /// Parses one line (or several `;`-separated statements). A pasted prompt such as
 /// `[PS] C:\Windows\system32>` or `PS C:\>` in front of the command is stripped first.
@@ -49,18 +72,18 @@ pub fn parse_line(line: &str) -> Result<Script, ShellError> {
             format!("The lab accepts at most {MAX_SCRIPT_BYTES} bytes of commands at once."),
         ));
     }
-    let mut p = Parser {
-        s: text.chars().collect(),
-        i: 0,
-        depth: 0,
-        text: text.to_string(),
-        notes: Vec::new(),
+    let ctx = Ctx::new(text);
+    let mut input = In {
+        input: LocatingSlice::new(text),
+        state: &ctx,
     };
-    let statements = p.statements(None)?;
-    Ok(Script {
-        statements,
-        notes: p.notes,
-    })
+    match statements(&mut input, None) {
+        Ok(statements) => Ok(Script {
+            statements,
+            notes: ctx.notes.into_inner(),
+        }),
+        Err(e) => Err(to_shell_error(&ctx, &input, e)),
+    }
 }
 
 /// Removes a pasted prompt: `[PS] <anything up to '>'>` or `PS <drive>:<path>>`.
@@ -82,19 +105,134 @@ pub fn strip_prompt(line: &str) -> &str {
     t
 }
 
-/// The most command text parsed at once (a bound for hostile input; a session's lines are short).
-pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
+/// One parse's state: the text, a byte-to-char offset table (positions in the AST and in
+/// errors are char offsets), the bracket depth and the notes about tolerated input.
+#[derive(Debug)]
+struct Ctx<'a> {
+    text: &'a str,
+    /// `chars[b]` is the char offset of byte offset `b`; empty when the text is ASCII.
+    chars: Vec<usize>,
+    depth: Cell<usize>,
+    notes: RefCell<Vec<String>>,
+}
 
-/// How deeply `(`, `{`, `$(` and `@(` may nest: the lab parses recursively and keeps the
-/// stack bounded for hostile input (PowerShell itself allows more).
-pub const MAX_NESTING: usize = 32;
+impl<'a> Ctx<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut chars = Vec::new();
+        if !text.is_ascii() {
+            chars.resize(text.len() + 1, 0);
+            let mut n = 0;
+            for (b, c) in text.char_indices() {
+                for slot in &mut chars[b..b + c.len_utf8()] {
+                    *slot = n;
+                }
+                n += 1;
+            }
+            chars[text.len()] = n;
+        }
+        Ctx {
+            text,
+            chars,
+            depth: Cell::new(0),
+            notes: RefCell::new(Vec::new()),
+        }
+    }
 
-struct Parser {
-    s: Vec<char>,
-    i: usize,
-    depth: usize,
-    text: String,
-    notes: Vec<String>,
+    fn char_pos(&self, byte: usize) -> usize {
+        if self.chars.is_empty() {
+            byte
+        } else {
+            self.chars[byte.min(self.text.len())]
+        }
+    }
+}
+
+/// The parser's input: the located command text plus the parse state.
+type In<'a> = Stateful<LocatingSlice<&'a str>, &'a Ctx<'a>>;
+
+/// A PowerShell parse error as carried in winnow's [`ContextError`]: char offset, width of the
+/// `~` marker, `FullyQualifiedErrorId` and message.
+#[derive(Debug, Clone, PartialEq)]
+struct Diag {
+    pos: usize,
+    width: usize,
+    id: &'static str,
+    msg: String,
+}
+
+type PResult<T> = ModalResult<T, ContextError<Diag>>;
+
+/// Maps winnow's error onto the PowerShell error record. Every failure this grammar raises
+/// carries a [`Diag`]; a bare winnow error (none is expected) reads as an unexpected token at
+/// the point the input stopped.
+fn to_shell_error(ctx: &Ctx<'_>, input: &In<'_>, e: ErrMode<ContextError<Diag>>) -> ShellError {
+    let diag = match &e {
+        ErrMode::Cut(c) | ErrMode::Backtrack(c) => c.context().next().cloned(),
+        ErrMode::Incomplete(_) => None,
+    };
+    let diag = diag.unwrap_or_else(|| unexpected_diag(input));
+    ShellError::parse(ctx.text, diag.pos, diag.width, diag.id, diag.msg)
+}
+
+/// The current char offset.
+fn here(i: &In<'_>) -> usize {
+    i.state.char_pos(i.current_token_start())
+}
+
+/// The current byte offset into the command text.
+fn byte(i: &In<'_>) -> usize {
+    i.current_token_start()
+}
+
+fn peek_char(i: &In<'_>) -> Option<char> {
+    i.peek_token()
+}
+
+fn peek_nth(i: &In<'_>, k: usize) -> Option<char> {
+    i.chars().nth(k)
+}
+
+/// A fatal error at char offset `pos`.
+fn fail<T>(pos: usize, width: usize, id: &'static str, msg: impl Into<String>) -> PResult<T> {
+    let mut e = ContextError::new();
+    e.push(Diag {
+        pos,
+        width,
+        id,
+        msg: msg.into(),
+    });
+    Err(ErrMode::Cut(e))
+}
+
+/// PowerShell's `Unexpected token 'x'` for whatever stands at the cursor: the run of name
+/// characters there, or the one character that is not one.
+fn unexpected_diag(i: &In<'_>) -> Diag {
+    let rest: &str = i;
+    let mut end = 0;
+    for (b, c) in rest.char_indices() {
+        if c.is_whitespace() {
+            break;
+        }
+        end = b + c.len_utf8();
+        if !is_ident(c) {
+            break;
+        }
+    }
+    if end == 0 {
+        end = rest.chars().next().map_or(0, char::len_utf8);
+    }
+    let tok = &rest[..end];
+    Diag {
+        pos: here(i),
+        width: tok.chars().count().max(1),
+        id: "UnexpectedToken",
+        msg: format!("Unexpected token '{tok}' in expression or statement."),
+    }
+}
+
+fn unexpected<T>(i: &In<'_>) -> PResult<T> {
+    let d = unexpected_diag(i);
+    fail(d.pos, d.width, d.id, d.msg)
 }
 
 const CMP_OPS: &[(&str, BinOp)] = &[
@@ -126,943 +264,886 @@ fn is_dash(c: char) -> bool {
 fn is_ident(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
+fn is_newline(c: char) -> bool {
+    c == '\n' || c == '\r'
+}
 /// Characters that end a bare word in argument mode.
 fn ends_word(c: char) -> bool {
     c.is_whitespace() || matches!(c, '|' | ';' | ',' | '(' | ')' | '{' | '}' | '>' | '<')
 }
+/// What may not start an operand: the end, or a statement/pipeline/bracket terminator.
+fn no_operand(c: Option<char>) -> bool {
+    matches!(c, None | Some('|' | ';' | ')' | '}'))
+}
 
-impl Parser {
-    fn peek(&self) -> Option<char> {
-        self.s.get(self.i).copied()
-    }
-    fn peek_at(&self, k: usize) -> Option<char> {
-        self.s.get(self.i + k).copied()
-    }
-    /// Skips blanks and comments on the current line (a newline ends a statement).
-    fn ws(&mut self) {
-        self.skip(false)
-    }
+// ---------------------------------------------------------------------------------------------
+// Trivia: blanks, comments, line continuations.
+// ---------------------------------------------------------------------------------------------
 
-    /// Skips blanks, comments and newlines (where an operand must follow).
-    fn ws_nl(&mut self) {
-        self.skip(true)
-    }
+/// `<# … #>` (an unterminated one runs to the end).
+fn block_comment(i: &mut In<'_>) -> PResult<()> {
+    "<#".parse_next(i)?;
+    let rest: &str = i;
+    let len = rest.find("#>").map_or(rest.len(), |k| k + 2);
+    take(rest[..len].chars().count()).void().parse_next(i)
+}
 
-    fn skip(&mut self, newlines: bool) {
-        while let Some(c) = self.peek() {
-            if c == '\n' || c == '\r' {
-                if !newlines {
-                    break;
-                }
-                self.i += 1;
-            } else if c.is_whitespace() {
-                self.i += 1;
-            } else if c == '`' && self.peek_at(1).is_some_and(|c| c == '\n' || c == '\r') {
-                self.i += 2;
-                if self.peek() == Some('\n') {
-                    self.i += 1;
-                }
-            } else if c == '<' && self.peek_at(1) == Some('#') {
-                // block comment
-                let mut j = self.i + 2;
-                while j + 1 < self.s.len() && !(self.s[j] == '#' && self.s[j + 1] == '>') {
-                    j += 1;
-                }
-                self.i = (j + 2).min(self.s.len());
-            } else if c == '#' {
-                while self.peek().is_some_and(|c| c != '\n' && c != '\r') {
-                    self.i += 1;
-                }
-            } else {
-                break;
-            }
-        }
-    }
-    fn err(&self, pos: usize, width: usize, id: &str, msg: impl Into<String>) -> ShellError {
-        ShellError::parse(&self.text, pos, width, id, msg)
-    }
-    fn unexpected(&self) -> ShellError {
-        let start = self.i;
-        let mut j = self.i;
-        while j < self.s.len() && !self.s[j].is_whitespace() {
-            j += 1;
-            if j - start >= 1 && !is_ident(self.s[j - 1]) {
-                break;
-            }
-        }
-        let tok: String = self.s[start..j.max(start + 1).min(self.s.len())]
-            .iter()
-            .collect();
-        self.err(
-            start,
-            tok.chars().count().max(1),
-            "UnexpectedToken",
-            format!("Unexpected token '{tok}' in expression or statement."),
-        )
-    }
+/// `# …` up to the end of the line.
+fn line_comment(i: &mut In<'_>) -> PResult<()> {
+    ('#', take_while(0.., |c: char| !is_newline(c)))
+        .void()
+        .parse_next(i)
+}
 
-    /// Statements until the end, or until `close` (`)` or `}`), which is not consumed.
-    fn statements(&mut self, close: Option<char>) -> Result<Vec<Statement>, ShellError> {
-        let mut out = Vec::new();
-        loop {
-            self.ws_nl();
-            match self.peek() {
-                None => break,
-                Some(c) if Some(c) == close => break,
-                Some(';' | '\n' | '\r') => {
-                    self.i += 1;
-                    continue;
-                }
-                Some(c @ (')' | '}')) => {
-                    return Err(self.err(
-                        self.i,
-                        1,
-                        "UnexpectedToken",
-                        format!("Unexpected token '{c}' in expression or statement."),
-                    ))
-                }
-                _ => {}
-            }
-            out.push(self.statement()?);
-            self.ws();
-            match self.peek() {
-                None | Some(';' | '\n' | '\r') => {}
-                Some(c) if Some(c) == close => {}
-                _ => return Err(self.unexpected()),
-            }
-        }
-        Ok(out)
-    }
+/// `` ` `` at the end of a line joins the next line to it.
+fn continuation(i: &mut In<'_>) -> PResult<()> {
+    ('`', one_of(is_newline), opt('\n')).void().parse_next(i)
+}
 
-    fn statement(&mut self) -> Result<Statement, ShellError> {
-        if self.peek() == Some('$') {
-            let save = self.i;
-            let target = self.postfix()?;
-            self.ws();
-            if self.peek() == Some('=') && self.peek_at(1) != Some('=') {
-                self.i += 1;
-                self.ws_nl();
-                if matches!(self.peek(), None | Some(';' | '|')) {
-                    return Err(self.err(
-                        self.i,
-                        1,
-                        "ExpectedValueExpression",
-                        "You must provide a value expression following the '=' operator.",
-                    ));
-                }
-                let value = self.pipeline()?;
-                return Ok(Statement::Assign { target, value });
-            }
-            self.i = save;
-        }
-        Ok(Statement::Pipeline(self.pipeline()?))
-    }
+/// Blanks, comments and continuations on the current line (a newline ends a statement).
+fn ws(i: &mut In<'_>) -> PResult<()> {
+    repeat(
+        0..,
+        alt((
+            take_while(1.., |c: char| c.is_whitespace() && !is_newline(c)).void(),
+            continuation,
+            block_comment,
+            line_comment,
+        )),
+    )
+    .parse_next(i)
+}
 
-    fn pipeline(&mut self) -> Result<Pipeline, ShellError> {
-        let mut elements = vec![self.element(true)?];
-        loop {
-            self.ws();
-            if self.peek() == Some('|') && self.peek_at(1) != Some('|') {
-                let bar = self.i;
-                self.i += 1;
-                self.ws_nl();
-                if matches!(self.peek(), None | Some(';' | '|' | ')' | '}')) {
-                    return Err(self.err(
-                        bar + 1,
-                        1,
-                        "EmptyPipeElement",
-                        "An empty pipe element is not allowed.",
-                    ));
-                }
-                elements.push(self.element(false)?);
-            } else {
-                break;
-            }
-        }
-        Ok(Pipeline { elements })
-    }
+/// As [`ws`], and newlines too (where an operand must follow).
+fn ws_nl(i: &mut In<'_>) -> PResult<()> {
+    repeat(
+        0..,
+        alt((
+            take_while(1.., char::is_whitespace).void(),
+            continuation,
+            block_comment,
+            line_comment,
+        )),
+    )
+    .parse_next(i)
+}
 
-    fn starts_expression(&self) -> bool {
-        match self.peek() {
-            Some('$' | '(' | '@' | '!' | '{') => true,
-            Some(c) if is_single_quote(c) || is_double_quote(c) => true,
-            Some(c) if c.is_ascii_digit() => {
-                // a number only if the whole word is one
-                let mut j = self.i;
-                while j < self.s.len() && self.s[j].is_ascii_digit() {
-                    j += 1;
-                }
-                j >= self.s.len() || ends_word(self.s[j])
-            }
-            Some(c) if is_dash(c) => {
-                let word: String = self.s[self.i + 1..]
-                    .iter()
-                    .take_while(|c| c.is_alphabetic())
-                    .collect();
-                word.eq_ignore_ascii_case("not")
-            }
-            _ => false,
-        }
-    }
+// ---------------------------------------------------------------------------------------------
+// Statements and pipelines.
+// ---------------------------------------------------------------------------------------------
 
-    fn element(&mut self, first: bool) -> Result<Element, ShellError> {
-        if self.starts_expression() {
-            if !first {
-                return Err(self.err(
-                    self.i,
+/// `statements`: until the end, or until `close` (`)` or `}`), which is not consumed.
+fn statements(i: &mut In<'_>, close: Option<char>) -> PResult<Vec<Statement>> {
+    let mut out = Vec::new();
+    loop {
+        ws_nl(i)?;
+        match peek_char(i) {
+            None => break,
+            Some(c) if Some(c) == close => break,
+            Some(';' | '\n' | '\r') => {
+                any.void().parse_next(i)?;
+                continue;
+            }
+            Some(c @ (')' | '}')) => {
+                return fail(
+                    here(i),
                     1,
-                    "ExpressionsMustBeFirstInPipeline",
-                    "Expressions are only allowed as the first element of a pipeline.",
-                ));
-            }
-            return Ok(Element::Expr(self.expr()?));
-        }
-        let pos = self.i;
-        let name = self.word();
-        if name.is_empty() {
-            return Err(self.unexpected());
-        }
-        let mut args = Vec::new();
-        let mut redirect = None;
-        loop {
-            self.ws();
-            match self.peek() {
-                None | Some('|' | ';' | ')' | '}' | '\n' | '\r') => break,
-                Some('>') => {
-                    let gt = self.i;
-                    self.i += 1;
-                    if self.peek() == Some('>') {
-                        self.i += 1;
-                    }
-                    self.ws();
-                    if matches!(
-                        self.peek(),
-                        None | Some('|' | ';' | ')' | '}' | '\n' | '\r')
-                    ) {
-                        if self.peek().is_none() {
-                            self.notes.push(TRAILING_GT_NOTE.to_string());
-                            break;
-                        }
-                        return Err(self.err(
-                            gt,
-                            1,
-                            "MissingFileSpecification",
-                            "Missing file specification after redirection operator.",
-                        ));
-                    }
-                    redirect = Some(self.word());
-                }
-                Some('<') => {
-                    return Err(self.err(
-                        self.i,
-                        1,
-                        "RedirectionNotSupported",
-                        "The '<' operator is reserved for future use.",
-                    ))
-                }
-                Some(c)
-                    if is_dash(c)
-                        && self
-                            .peek_at(1)
-                            .is_some_and(|n| n.is_alphabetic() || n == '_' || n == '?') =>
-                {
-                    let ppos = self.i;
-                    self.i += 1;
-                    let mut name = String::new();
-                    while let Some(c) = self.peek() {
-                        if ends_word(c) || c == ':' {
-                            break;
-                        }
-                        name.push(c);
-                        self.i += 1;
-                    }
-                    let mut value = None;
-                    if self.peek() == Some(':') {
-                        self.i += 1;
-                        value = Some(self.arg_value()?);
-                    }
-                    let raw: String = self.s[ppos..self.i].iter().collect();
-                    args.push(Arg::Param {
-                        name,
-                        pos: ppos,
-                        value,
-                        raw,
-                    });
-                }
-                Some(_) => args.push(Arg::Value(self.arg_value()?)),
-            }
-        }
-        Ok(Element::Command(Command {
-            name,
-            pos,
-            args,
-            redirect,
-        }))
-    }
-
-    /// A bare word in argument mode.
-    fn word(&mut self) -> String {
-        let mut w = String::new();
-        while let Some(c) = self.peek() {
-            if ends_word(c) {
-                break;
-            }
-            if c == '`' {
-                if let Some(n) = self.peek_at(1) {
-                    w.push(n);
-                    self.i += 2;
-                    continue;
-                }
-            }
-            w.push(c);
-            self.i += 1;
-        }
-        w
-    }
-
-    fn arg_value(&mut self) -> Result<Expr, ShellError> {
-        let pos = self.i;
-        let first = self.arg_primary()?;
-        let mut items = vec![first];
-        loop {
-            let save = self.i;
-            self.ws();
-            if self.peek() == Some(',') {
-                self.i += 1;
-                self.ws_nl();
-                if matches!(self.peek(), None | Some('|' | ';' | ')' | '}')) {
-                    return Err(self.err(
-                        self.i.saturating_sub(1),
-                        1,
-                        "MissingExpression",
-                        "Missing argument in parameter list.",
-                    ));
-                }
-                items.push(self.arg_primary()?);
-            } else {
-                self.i = save;
-                break;
-            }
-        }
-        if items.len() == 1 {
-            Ok(items.remove(0))
-        } else {
-            Ok(Expr {
-                kind: ExprKind::Array(items),
-                pos,
-            })
-        }
-    }
-
-    fn arg_primary(&mut self) -> Result<Expr, ShellError> {
-        let pos = self.i;
-        match self.peek() {
-            Some(c) if c == '$' || c == '(' || c == '@' || c == '{' => self.postfix(),
-            Some(c) if is_single_quote(c) || is_double_quote(c) => self.postfix(),
-            Some(',') => Err(self.err(
-                pos,
-                1,
-                "MissingArgument",
-                "Missing argument in parameter list.",
-            )),
-            _ => {
-                let w = self.word();
-                if w.is_empty() {
-                    return Err(self.unexpected());
-                }
-                if let Ok(n) = w.parse::<i64>() {
-                    return Ok(Expr {
-                        kind: ExprKind::Int(n),
-                        pos,
-                    });
-                }
-                Ok(Expr {
-                    kind: ExprKind::Bare(w),
-                    pos,
-                })
-            }
-        }
-    }
-
-    /// `-name` operator keyword at the cursor (after whitespace), without consuming.
-    fn peek_operator(&self) -> Option<(String, usize)> {
-        let c = self.peek()?;
-        if !is_dash(c) {
-            return None;
-        }
-        let word: String = self.s[self.i + 1..]
-            .iter()
-            .take_while(|c| c.is_alphabetic())
-            .collect();
-        if word.is_empty() {
-            return None;
-        }
-        Some((word.to_ascii_lowercase(), word.chars().count() + 1))
-    }
-
-    fn expr(&mut self) -> Result<Expr, ShellError> {
-        let mut left = self.and_expr()?;
-        loop {
-            self.ws();
-            match self.peek_operator() {
-                Some((w, n)) if w == "or" || w == "xor" => {
-                    let op = if w == "or" { BinOp::Or } else { BinOp::Xor };
-                    let opos = self.i;
-                    self.i += n;
-                    self.ws_nl();
-                    let right = self.operand(opos, n, Self::and_expr)?;
-                    let pos = left.pos;
-                    left = Expr {
-                        kind: ExprKind::Binary(op, Box::new(left), Box::new(right), false),
-                        pos,
-                    };
-                }
-                _ => return Ok(left),
-            }
-        }
-    }
-
-    fn operand(
-        &mut self,
-        opos: usize,
-        n: usize,
-        f: fn(&mut Self) -> Result<Expr, ShellError>,
-    ) -> Result<Expr, ShellError> {
-        if matches!(self.peek(), None | Some('|' | ';' | ')' | '}')) {
-            let op: String = self.s[opos..opos + n].iter().collect();
-            return Err(self.err(
-                opos + n,
-                1,
-                "ExpectedValueExpression",
-                format!("You must provide a value expression following the '{op}' operator."),
-            ));
-        }
-        f(self)
-    }
-
-    fn and_expr(&mut self) -> Result<Expr, ShellError> {
-        let mut left = self.cmp_expr()?;
-        loop {
-            self.ws();
-            match self.peek_operator() {
-                Some((w, n)) if w == "and" => {
-                    let opos = self.i;
-                    self.i += n;
-                    self.ws_nl();
-                    let right = self.operand(opos, n, Self::cmp_expr)?;
-                    let pos = left.pos;
-                    left = Expr {
-                        kind: ExprKind::Binary(BinOp::And, Box::new(left), Box::new(right), false),
-                        pos,
-                    };
-                }
-                _ => return Ok(left),
-            }
-        }
-    }
-
-    fn cmp_expr(&mut self) -> Result<Expr, ShellError> {
-        let mut left = self.array_expr()?;
-        loop {
-            self.ws();
-            let Some((w, n)) = self.peek_operator() else {
-                return Ok(left);
-            };
-            let (case, base) = if let Some(b) = w.strip_prefix('c') {
-                (true, b.to_string())
-            } else if let Some(b) = w.strip_prefix('i') {
-                (false, b.to_string())
-            } else {
-                (false, w.clone())
-            };
-            let op = CMP_OPS
-                .iter()
-                .find(|(name, _)| *name == base || *name == w)
-                .map(|(_, op)| *op);
-            let Some(op) = op else {
-                if matches!(w.as_str(), "and" | "or" | "xor") {
-                    return Ok(left);
-                }
-                let tok: String = self.s[self.i..self.i + n].iter().collect();
-                return Err(self.err(
-                    self.i,
-                    n,
                     "UnexpectedToken",
-                    format!("Unexpected token '{tok}' in expression or statement."),
-                ));
-            };
-            // `-in`/`-contains` spelled in full take precedence over the c/i prefixes
-            let case = case && CMP_OPS.iter().all(|(name, _)| *name != w);
-            let opos = self.i;
-            self.i += n;
-            self.ws_nl();
-            let right = self.operand(opos, n, Self::array_expr)?;
-            let pos = left.pos;
-            left = Expr {
-                kind: ExprKind::Binary(op, Box::new(left), Box::new(right), case),
-                pos,
-            };
+                    format!("Unexpected token '{c}' in expression or statement."),
+                )
+            }
+            _ => {}
+        }
+        out.push(statement(i)?);
+        ws(i)?;
+        match peek_char(i) {
+            None | Some(';' | '\n' | '\r') => {}
+            Some(c) if Some(c) == close => {}
+            _ => return unexpected(i),
         }
     }
+    Ok(out)
+}
 
-    fn array_expr(&mut self) -> Result<Expr, ShellError> {
-        let pos = self.i;
-        let first = self.unary()?;
-        let mut items = vec![first];
-        loop {
-            let save = self.i;
-            self.ws();
-            if self.peek() == Some(',') {
-                let cpos = self.i;
-                self.i += 1;
-                self.ws_nl();
-                if matches!(self.peek(), None | Some('|' | ';' | ')' | '}')) {
-                    return Err(self.err(
-                        cpos,
-                        1,
-                        "MissingExpressionAfterToken",
-                        "Missing expression after ','.",
-                    ));
-                }
-                items.push(self.unary()?);
-            } else {
-                self.i = save;
-                break;
-            }
-        }
-        if items.len() == 1 {
-            Ok(items.remove(0))
-        } else {
-            Ok(Expr {
-                kind: ExprKind::Array(items),
-                pos,
-            })
-        }
-    }
-
-    fn unary(&mut self) -> Result<Expr, ShellError> {
-        let pos = self.i;
-        let not_len = match (self.peek(), self.peek_operator()) {
-            (Some('!'), _) => Some(1),
-            (_, Some((w, n))) if w == "not" => Some(n),
-            _ => None,
-        };
-        if let Some(n) = not_len {
-            if self.depth >= MAX_NESTING {
-                return Err(self.err(
-                    pos,
-                    n,
-                    "LabNestingTooDeep",
-                    format!("The lab parses at most {MAX_NESTING} nested brackets."),
-                ));
-            }
-            self.i += n;
-            self.ws_nl();
-            if matches!(self.peek(), None | Some('|' | ';' | ')' | '}')) {
-                let op: String = self.s[pos..pos + n].iter().collect();
-                return Err(self.err(
-                    pos + n,
+/// `statement := postfix '=' pipeline | pipeline`.
+fn statement(i: &mut In<'_>) -> PResult<Statement> {
+    if peek_char(i) == Some('$') {
+        let start = i.checkpoint();
+        let target = postfix(i)?;
+        ws(i)?;
+        if peek_char(i) == Some('=') && peek_nth(i, 1) != Some('=') {
+            '='.parse_next(i)?;
+            ws_nl(i)?;
+            if matches!(peek_char(i), None | Some(';' | '|')) {
+                return fail(
+                    here(i),
                     1,
-                    "MissingExpressionAfterOperator",
-                    format!("Missing expression after unary operator '{op}'."),
-                ));
+                    "ExpectedValueExpression",
+                    "You must provide a value expression following the '=' operator.",
+                );
             }
-            self.depth += 1;
-            let inner = self.unary();
-            self.depth -= 1;
-            let inner = inner?;
-            return Ok(Expr {
-                kind: ExprKind::Not(Box::new(inner)),
-                pos,
-            });
+            let value = pipeline(i)?;
+            return Ok(Statement::Assign { target, value });
         }
-        self.postfix()
+        i.reset(&start);
     }
+    Ok(Statement::Pipeline(pipeline(i)?))
+}
 
-    fn postfix(&mut self) -> Result<Expr, ShellError> {
-        let mut e = self.primary()?;
-        loop {
-            match self.peek() {
-                Some('.') if self.peek_at(1).is_some_and(is_ident) => {
-                    self.i += 1;
-                    let name = self.ident();
-                    if self.peek() == Some('(') {
-                        let open = self.i;
-                        self.i += 1;
-                        let mut args = Vec::new();
-                        self.ws_nl();
-                        if self.peek() == Some(')') {
-                            self.i += 1;
-                        } else {
-                            loop {
-                                self.ws_nl();
-                                args.push(self.cmp_no_array()?);
-                                self.ws_nl();
-                                match self.peek() {
-                                    Some(',') => self.i += 1,
-                                    Some(')') => {
-                                        self.i += 1;
-                                        break;
-                                    }
-                                    _ => {
-                                        return Err(self.err(
-                                            open,
-                                            1,
-                                            "MissingEndParenthesisInMethodCall",
-                                            "Missing closing ')' in expression.",
-                                        ))
-                                    }
-                                }
-                            }
-                        }
-                        let pos = e.pos;
-                        e = Expr {
-                            kind: ExprKind::Method(Box::new(e), name, args),
-                            pos,
-                        };
-                    } else {
-                        let pos = e.pos;
-                        e = Expr {
-                            kind: ExprKind::Member(Box::new(e), name),
-                            pos,
-                        };
-                    }
-                }
-                Some('[') => {
-                    let open = self.i;
-                    self.i += 1;
-                    self.ws_nl();
-                    let idx = self.expr()?;
-                    self.ws_nl();
-                    if self.peek() != Some(']') {
-                        return Err(self.err(
-                            open,
-                            1,
-                            "MissingEndSquareBracket",
-                            "Missing ']' after array index expression.",
-                        ));
-                    }
-                    self.i += 1;
-                    let pos = e.pos;
-                    e = Expr {
-                        kind: ExprKind::Index(Box::new(e), Box::new(idx)),
-                        pos,
-                    };
-                }
-                _ => return Ok(e),
+/// `pipeline := element ('|' element)*`.
+fn pipeline(i: &mut In<'_>) -> PResult<Pipeline> {
+    let mut elements = vec![element(i, true)?];
+    loop {
+        ws(i)?;
+        if peek_char(i) == Some('|') && peek_nth(i, 1) != Some('|') {
+            let bar = here(i);
+            '|'.parse_next(i)?;
+            ws_nl(i)?;
+            if no_operand(peek_char(i)) {
+                return fail(
+                    bar + 1,
+                    1,
+                    "EmptyPipeElement",
+                    "An empty pipe element is not allowed.",
+                );
             }
+            elements.push(element(i, false)?);
+        } else {
+            break;
         }
     }
+    Ok(Pipeline { elements })
+}
 
-    /// A method argument: a comparison without the array comma (the comma separates arguments).
-    fn cmp_no_array(&mut self) -> Result<Expr, ShellError> {
-        self.unary()
-    }
-
-    fn ident(&mut self) -> String {
-        let mut s = String::new();
-        while let Some(c) = self.peek() {
-            if is_ident(c) {
-                s.push(c);
-                self.i += 1;
-            } else {
-                break;
-            }
+/// Whether the element at the cursor is an expression rather than a command.
+fn starts_expression(i: &In<'_>) -> bool {
+    let rest: &str = i;
+    match peek_char(i) {
+        Some('$' | '(' | '@' | '!' | '{') => true,
+        Some(c) if is_single_quote(c) || is_double_quote(c) => true,
+        // a number only if the whole word is one
+        Some(c) if c.is_ascii_digit() => rest
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .chars()
+            .next()
+            .is_none_or(ends_word),
+        Some(c) if is_dash(c) => {
+            let after = &rest[c.len_utf8()..];
+            let word = after
+                .find(|c: char| !c.is_alphabetic())
+                .map_or(after, |k| &after[..k]);
+            word.eq_ignore_ascii_case("not")
         }
-        s
+        _ => false,
     }
+}
 
-    fn primary(&mut self) -> Result<Expr, ShellError> {
-        if self.depth >= MAX_NESTING {
-            return Err(self.err(
-                self.i,
+/// `element := command | expr`.
+fn element(i: &mut In<'_>, first: bool) -> PResult<Element> {
+    if starts_expression(i) {
+        if !first {
+            return fail(
+                here(i),
                 1,
-                "LabNestingTooDeep",
-                format!("The lab parses at most {MAX_NESTING} nested brackets."),
-            ));
+                "ExpressionsMustBeFirstInPipeline",
+                "Expressions are only allowed as the first element of a pipeline.",
+            );
         }
-        self.depth += 1;
-        let r = self.primary_inner();
-        self.depth -= 1;
-        r
+        return Ok(Element::Expr(expr(i)?));
     }
+    command(i).map(Element::Command)
+}
 
-    fn primary_inner(&mut self) -> Result<Expr, ShellError> {
-        let pos = self.i;
-        let Some(c) = self.peek() else {
-            return Err(self.err(
-                pos,
+/// `command := word arg* redirect?`.
+fn command(i: &mut In<'_>) -> PResult<Command> {
+    let pos = here(i);
+    let name = word(i)?;
+    if name.is_empty() {
+        return unexpected(i);
+    }
+    let mut args = Vec::new();
+    let mut redirect = None;
+    loop {
+        ws(i)?;
+        match peek_char(i) {
+            None | Some('|' | ';' | ')' | '}' | '\n' | '\r') => break,
+            Some('>') => match redirection(i)? {
+                Some(file) => redirect = Some(file),
+                None => break,
+            },
+            Some('<') => {
+                return fail(
+                    here(i),
+                    1,
+                    "RedirectionNotSupported",
+                    "The '<' operator is reserved for future use.",
+                )
+            }
+            Some(c)
+                if is_dash(c)
+                    && peek_nth(i, 1)
+                        .is_some_and(|n| n.is_alphabetic() || n == '_' || n == '?') =>
+            {
+                args.push(parameter(i)?)
+            }
+            Some(_) => args.push(Arg::Value(arg_value(i)?)),
+        }
+    }
+    Ok(Command {
+        name,
+        pos,
+        args,
+        redirect,
+    })
+}
+
+/// `redirect := ('>' | '>>') word`. A `>` that ends the text is noted and dropped (`None`).
+fn redirection(i: &mut In<'_>) -> PResult<Option<String>> {
+    let gt = here(i);
+    ('>', opt('>')).void().parse_next(i)?;
+    ws(i)?;
+    match peek_char(i) {
+        None => {
+            i.state
+                .notes
+                .borrow_mut()
+                .push(TRAILING_GT_NOTE.to_string());
+            Ok(None)
+        }
+        Some('|' | ';' | ')' | '}' | '\n' | '\r') => fail(
+            gt,
+            1,
+            "MissingFileSpecification",
+            "Missing file specification after redirection operator.",
+        ),
+        Some(_) => word(i).map(Some),
+    }
+}
+
+/// `arg := '-' name (':' argvalue)?` (the value of the colon form is kept with the name).
+fn parameter(i: &mut In<'_>) -> PResult<Arg> {
+    let pos = here(i);
+    let start = byte(i);
+    one_of(is_dash).parse_next(i)?;
+    let name: &str = take_while(0.., |c: char| !ends_word(c) && c != ':').parse_next(i)?;
+    let name = name.to_string();
+    let value = match opt(':').parse_next(i)? {
+        Some(_) => Some(arg_value(i)?),
+        None => None,
+    };
+    let raw = i.state.text[start..byte(i)].to_string();
+    Ok(Arg::Param {
+        name,
+        pos,
+        value,
+        raw,
+    })
+}
+
+/// A bare word in argument mode; `` ` `` escapes the next character.
+fn word(i: &mut In<'_>) -> PResult<String> {
+    repeat(0.., alt((preceded('`', any), none_of(ends_word))))
+        .fold(String::new, |mut w, c| {
+            w.push(c);
+            w
+        })
+        .parse_next(i)
+}
+
+/// `argvalue := argprim (',' argprim)*` (several make an array).
+fn arg_value(i: &mut In<'_>) -> PResult<Expr> {
+    let pos = here(i);
+    let mut items = vec![arg_primary(i)?];
+    loop {
+        let save = i.checkpoint();
+        ws(i)?;
+        if opt(',').parse_next(i)?.is_none() {
+            i.reset(&save);
+            break;
+        }
+        ws_nl(i)?;
+        if no_operand(peek_char(i)) {
+            return fail(
+                here(i).saturating_sub(1),
                 1,
-                "ExpectedExpression",
-                "An expression was expected after '('.",
-            ));
+                "MissingExpression",
+                "Missing argument in parameter list.",
+            );
+        }
+        items.push(arg_primary(i)?);
+    }
+    Ok(array_of(items, pos))
+}
+
+fn array_of(mut items: Vec<Expr>, pos: usize) -> Expr {
+    if items.len() == 1 {
+        items.remove(0)
+    } else {
+        Expr {
+            kind: ExprKind::Array(items),
+            pos,
+        }
+    }
+}
+
+/// `argprim`: an expression-mode value, or a bare word (a number if it reads as one).
+fn arg_primary(i: &mut In<'_>) -> PResult<Expr> {
+    let pos = here(i);
+    match peek_char(i) {
+        Some('$' | '(' | '@' | '{') => postfix(i),
+        Some(c) if is_single_quote(c) || is_double_quote(c) => postfix(i),
+        Some(',') => fail(
+            pos,
+            1,
+            "MissingArgument",
+            "Missing argument in parameter list.",
+        ),
+        _ => {
+            let w = word(i)?;
+            if w.is_empty() {
+                return unexpected(i);
+            }
+            let kind = match w.parse::<i64>() {
+                Ok(n) => ExprKind::Int(n),
+                Err(_) => ExprKind::Bare(w),
+            };
+            Ok(Expr { kind, pos })
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions.
+// ---------------------------------------------------------------------------------------------
+
+/// An operator keyword at the cursor, not consumed: `-name` → (lowercase name, char width).
+fn peek_operator(i: &In<'_>) -> Option<(String, usize)> {
+    let rest: &str = i;
+    let c = rest.chars().next()?;
+    if !is_dash(c) {
+        return None;
+    }
+    let after = &rest[c.len_utf8()..];
+    let word = after
+        .find(|c: char| !c.is_alphabetic())
+        .map_or(after, |k| &after[..k]);
+    if word.is_empty() {
+        return None;
+    }
+    Some((word.to_ascii_lowercase(), word.chars().count() + 1))
+}
+
+/// Consumes the operator of char width `n` and the blanks and newlines after it, then parses
+/// its right operand with `f` (PowerShell's error when there is none).
+fn operand(i: &mut In<'_>, n: usize, f: fn(&mut In<'_>) -> PResult<Expr>) -> PResult<Expr> {
+    let opos = here(i);
+    let op: &str = take(n).parse_next(i)?;
+    let op = op.to_string();
+    ws_nl(i)?;
+    if no_operand(peek_char(i)) {
+        return fail(
+            opos + n,
+            1,
+            "ExpectedValueExpression",
+            format!("You must provide a value expression following the '{op}' operator."),
+        );
+    }
+    f(i)
+}
+
+fn binary(op: BinOp, left: Expr, right: Expr, case: bool) -> Expr {
+    let pos = left.pos;
+    Expr {
+        kind: ExprKind::Binary(op, Box::new(left), Box::new(right), case),
+        pos,
+    }
+}
+
+/// `expr := and ( ('-or'|'-xor') and )*`.
+fn expr(i: &mut In<'_>) -> PResult<Expr> {
+    let mut left = and_expr(i)?;
+    loop {
+        ws(i)?;
+        let op = match peek_operator(i) {
+            Some((w, n)) if w == "or" => (BinOp::Or, n),
+            Some((w, n)) if w == "xor" => (BinOp::Xor, n),
+            _ => return Ok(left),
         };
-        let kind = if c == '$' {
-            self.i += 1;
-            match self.peek() {
-                Some('(') => {
-                    self.i += 1;
-                    ExprKind::Sub(Box::new(self.paren_body(pos)?))
-                }
-                Some('_') if !self.peek_at(1).is_some_and(is_ident) => {
-                    self.i += 1;
-                    ExprKind::Var("_".into())
-                }
-                Some('{') => {
-                    self.i += 1;
-                    let mut n = String::new();
-                    while let Some(c) = self.peek() {
-                        self.i += 1;
-                        if c == '}' {
-                            break;
-                        }
-                        n.push(c);
-                    }
-                    ExprKind::Var(n)
-                }
-                Some(c) if is_ident(c) || c == '?' => {
-                    let n = if c == '?' {
-                        self.i += 1;
-                        "?".to_string()
-                    } else {
-                        self.ident()
-                    };
-                    ExprKind::Var(n)
-                }
-                _ => ExprKind::Str("$".into()),
+        let right = operand(i, op.1, and_expr)?;
+        left = binary(op.0, left, right, false);
+    }
+}
+
+/// `and := cmp ( '-and' cmp )*`.
+fn and_expr(i: &mut In<'_>) -> PResult<Expr> {
+    let mut left = cmp_expr(i)?;
+    loop {
+        ws(i)?;
+        match peek_operator(i) {
+            Some((w, n)) if w == "and" => {
+                let right = operand(i, n, cmp_expr)?;
+                left = binary(BinOp::And, left, right, false);
             }
-        } else if c == '(' {
-            self.i += 1;
-            ExprKind::Sub(Box::new(self.paren_body(pos)?))
-        } else if c == '@' && self.peek_at(1) == Some('{') {
-            self.i += 2;
-            ExprKind::Hash(self.hash_body(pos)?)
-        } else if c == '@' && self.peek_at(1) == Some('(') {
-            self.i += 2;
-            self.ws_nl();
-            if self.peek() == Some(')') {
-                self.i += 1;
+            _ => return Ok(left),
+        }
+    }
+}
+
+/// `cmp := array ( cmpop array )*`; `-ceq` is case-sensitive, `-ieq` is `-eq`.
+fn cmp_expr(i: &mut In<'_>) -> PResult<Expr> {
+    let mut left = array_expr(i)?;
+    loop {
+        ws(i)?;
+        let Some((w, n)) = peek_operator(i) else {
+            return Ok(left);
+        };
+        let (case, base) = if let Some(b) = w.strip_prefix('c') {
+            (true, b)
+        } else if let Some(b) = w.strip_prefix('i') {
+            (false, b)
+        } else {
+            (false, w.as_str())
+        };
+        let op = CMP_OPS
+            .iter()
+            .find(|(name, _)| *name == base || *name == w)
+            .map(|(_, op)| *op);
+        let Some(op) = op else {
+            if matches!(w.as_str(), "and" | "or" | "xor") {
+                return Ok(left);
+            }
+            let rest: &str = i;
+            let tok: String = rest.chars().take(n).collect();
+            return fail(
+                here(i),
+                n,
+                "UnexpectedToken",
+                format!("Unexpected token '{tok}' in expression or statement."),
+            );
+        };
+        // `-in`/`-contains` spelled in full take precedence over the c/i prefixes
+        let case = case && CMP_OPS.iter().all(|(name, _)| *name != w);
+        let right = operand(i, n, array_expr)?;
+        left = binary(op, left, right, case);
+    }
+}
+
+/// `array := unary ( ',' unary )*`.
+fn array_expr(i: &mut In<'_>) -> PResult<Expr> {
+    let pos = here(i);
+    let mut items = vec![unary(i)?];
+    loop {
+        let save = i.checkpoint();
+        ws(i)?;
+        let cpos = here(i);
+        if opt(',').parse_next(i)?.is_none() {
+            i.reset(&save);
+            break;
+        }
+        ws_nl(i)?;
+        if no_operand(peek_char(i)) {
+            return fail(
+                cpos,
+                1,
+                "MissingExpressionAfterToken",
+                "Missing expression after ','.",
+            );
+        }
+        items.push(unary(i)?);
+    }
+    Ok(array_of(items, pos))
+}
+
+/// Runs `f` one bracket deeper, or fails at char offset `pos` past [`MAX_NESTING`].
+fn nested<T>(
+    i: &mut In<'_>,
+    pos: usize,
+    width: usize,
+    f: impl FnOnce(&mut In<'_>) -> PResult<T>,
+) -> PResult<T> {
+    let depth = &i.state.depth;
+    if depth.get() >= MAX_NESTING {
+        return fail(
+            pos,
+            width,
+            "LabNestingTooDeep",
+            format!("The lab parses at most {MAX_NESTING} nested brackets."),
+        );
+    }
+    depth.set(depth.get() + 1);
+    let r = f(i);
+    let depth = &i.state.depth;
+    depth.set(depth.get() - 1);
+    r
+}
+
+/// `unary := ('-not'|'!') unary | postfix`.
+fn unary(i: &mut In<'_>) -> PResult<Expr> {
+    let pos = here(i);
+    let not_len = match (peek_char(i), peek_operator(i)) {
+        (Some('!'), _) => Some(1),
+        (_, Some((w, n))) if w == "not" => Some(n),
+        _ => None,
+    };
+    let Some(n) = not_len else {
+        return postfix(i);
+    };
+    nested(i, pos, n, |i| {
+        let op: &str = take(n).parse_next(i)?;
+        let op = op.to_string();
+        ws_nl(i)?;
+        if no_operand(peek_char(i)) {
+            return fail(
+                pos + n,
+                1,
+                "MissingExpressionAfterOperator",
+                format!("Missing expression after unary operator '{op}'."),
+            );
+        }
+        let inner = unary(i)?;
+        Ok(Expr {
+            kind: ExprKind::Not(Box::new(inner)),
+            pos,
+        })
+    })
+}
+
+/// `postfix := primary ( '.' name ( '(' args ')' )? | '[' expr ']' )*`.
+fn postfix(i: &mut In<'_>) -> PResult<Expr> {
+    let mut e = primary(i)?;
+    loop {
+        let pos = e.pos;
+        let kind = match peek_char(i) {
+            Some('.') if peek_nth(i, 1).is_some_and(is_ident) => {
+                '.'.parse_next(i)?;
+                let name = ident(i)?;
+                if peek_char(i) == Some('(') {
+                    ExprKind::Method(Box::new(e), name, method_args(i)?)
+                } else {
+                    ExprKind::Member(Box::new(e), name)
+                }
+            }
+            Some('[') => ExprKind::Index(Box::new(e), Box::new(index(i)?)),
+            _ => return Ok(e),
+        };
+        e = Expr { kind, pos };
+    }
+}
+
+/// `'(' (unary (',' unary)*)? ')'` after a method name (the comma separates arguments).
+fn method_args(i: &mut In<'_>) -> PResult<Vec<Expr>> {
+    let open = here(i);
+    '('.parse_next(i)?;
+    let mut args = Vec::new();
+    ws_nl(i)?;
+    if opt(')').parse_next(i)?.is_some() {
+        return Ok(args);
+    }
+    loop {
+        ws_nl(i)?;
+        args.push(unary(i)?);
+        ws_nl(i)?;
+        match opt(one_of([',', ')'])).parse_next(i)? {
+            Some(',') => {}
+            Some(_) => return Ok(args),
+            None => {
+                return fail(
+                    open,
+                    1,
+                    "MissingEndParenthesisInMethodCall",
+                    "Missing closing ')' in expression.",
+                )
+            }
+        }
+    }
+}
+
+/// `'[' expr ']'`.
+fn index(i: &mut In<'_>) -> PResult<Expr> {
+    let open = here(i);
+    '['.parse_next(i)?;
+    ws_nl(i)?;
+    let idx = expr(i)?;
+    ws_nl(i)?;
+    if opt(']').parse_next(i)?.is_none() {
+        return fail(
+            open,
+            1,
+            "MissingEndSquareBracket",
+            "Missing ']' after array index expression.",
+        );
+    }
+    Ok(idx)
+}
+
+fn ident(i: &mut In<'_>) -> PResult<String> {
+    take_while(0.., is_ident).map(str::to_string).parse_next(i)
+}
+
+/// `primary`, one bracket deeper.
+fn primary(i: &mut In<'_>) -> PResult<Expr> {
+    let pos = here(i);
+    nested(i, pos, 1, primary_inner)
+}
+
+/// `primary := number | string | '$'var | '(' pipeline ')' | '$(' … ')' | '@(' … ')' | '@{' … '}'
+/// | '{' block '}'`.
+fn primary_inner(i: &mut In<'_>) -> PResult<Expr> {
+    let pos = here(i);
+    let Some(c) = peek_char(i) else {
+        return fail(
+            pos,
+            1,
+            "ExpectedExpression",
+            "An expression was expected after '('.",
+        );
+    };
+    let kind = match c {
+        '$' => variable(i, pos)?,
+        '(' => {
+            '('.parse_next(i)?;
+            ExprKind::Sub(Box::new(paren_body(i, pos)?))
+        }
+        '@' if peek_nth(i, 1) == Some('{') => {
+            "@{".parse_next(i)?;
+            ExprKind::Hash(hash_body(i, pos)?)
+        }
+        '@' if peek_nth(i, 1) == Some('(') => {
+            "@(".parse_next(i)?;
+            ws_nl(i)?;
+            if opt(')').parse_next(i)?.is_some() {
                 ExprKind::Array(Vec::new())
             } else {
-                ExprKind::Sub(Box::new(self.paren_body(pos)?))
+                ExprKind::Sub(Box::new(paren_body(i, pos)?))
             }
-        } else if c == '{' {
-            self.i += 1;
-            let start = self.i;
-            let statements = self.statements(Some('}'))?;
-            if self.peek() != Some('}') {
-                return Err(self.err(
-                    pos,
-                    1,
-                    "MissingEndCurlyBrace",
-                    "Missing closing '}' in statement block or type definition.",
-                ));
-            }
-            let body: String = self.s[start..self.i].iter().collect();
-            self.i += 1;
-            ExprKind::Script(Arc::new(ScriptBlock {
-                statements,
-                text: body,
-            }))
-        } else if is_single_quote(c) {
-            self.i += 1;
-            let mut s = String::new();
-            loop {
-                match self.peek() {
-                    None => {
-                        return Err(self.err(
-                            pos,
-                            1,
-                            "TerminatorExpectedAtEndOfString",
-                            "The string is missing the terminator: '.",
-                        ))
-                    }
-                    Some(q) if is_single_quote(q) => {
-                        if self.peek_at(1).is_some_and(is_single_quote) {
-                            s.push('\'');
-                            self.i += 2;
-                        } else {
-                            self.i += 1;
-                            break;
-                        }
-                    }
-                    Some(ch) => {
-                        s.push(ch);
-                        self.i += 1;
-                    }
-                }
-            }
-            ExprKind::Str(s)
-        } else if is_double_quote(c) {
-            self.i += 1;
-            let mut s = String::new();
-            loop {
-                match self.peek() {
-                    None => {
-                        return Err(self.err(
-                            pos,
-                            1,
-                            "TerminatorExpectedAtEndOfString",
-                            "The string is missing the terminator: \".",
-                        ))
-                    }
-                    Some('`') => {
-                        let n = self.peek_at(1).unwrap_or('`');
-                        s.push(match n {
-                            'n' => '\n',
-                            't' => '\t',
-                            'r' => '\r',
-                            '0' => '\0',
-                            // keep an escaped `$` from expanding
-                            '$' => '\u{E000}',
-                            o => o,
-                        });
-                        self.i += 2;
-                    }
-                    Some(q) if is_double_quote(q) => {
-                        if self.peek_at(1).is_some_and(is_double_quote) {
-                            s.push('"');
-                            self.i += 2;
-                        } else {
-                            self.i += 1;
-                            break;
-                        }
-                    }
-                    Some(ch) => {
-                        s.push(ch);
-                        self.i += 1;
-                    }
-                }
-            }
-            ExprKind::Expandable(s)
-        } else if c.is_ascii_digit() {
-            let mut w = String::new();
-            while let Some(d) = self.peek() {
-                if d.is_ascii_alphanumeric() || d == '.' {
-                    w.push(d);
-                    self.i += 1;
-                } else {
-                    break;
-                }
-            }
-            match w.parse::<i64>() {
-                Ok(n) => ExprKind::Int(n),
-                Err(_) => {
-                    return Err(self.err(
-                        pos,
-                        w.chars().count(),
-                        "BadNumericConstant",
-                        format!("The numeric constant {w} is not valid."),
-                    ))
-                }
-            }
-        } else {
-            return Err(self.unexpected());
-        };
-        Ok(Expr { kind, pos })
-    }
-
-    /// `key = value` pairs up to the closing `}` of a hash literal.
-    fn hash_body(&mut self, open: usize) -> Result<Vec<(String, Expr)>, ShellError> {
-        let mut pairs = Vec::new();
-        loop {
-            self.ws_nl();
-            while self.peek() == Some(';') {
-                self.i += 1;
-                self.ws_nl();
-            }
-            match self.peek() {
-                Some('}') => {
-                    self.i += 1;
-                    return Ok(pairs);
-                }
-                None => {
-                    return Err(self.err(
-                        open,
-                        2,
-                        "IncompleteHashLiteral",
-                        "The hash literal was incomplete.",
-                    ))
-                }
-                _ => {}
-            }
-            let kpos = self.i;
-            let key = match self.peek() {
-                Some(q) if is_single_quote(q) || is_double_quote(q) => {
-                    match self.primary_inner()?.kind {
-                        ExprKind::Str(k) | ExprKind::Expandable(k) => k,
-                        _ => String::new(),
-                    }
-                }
-                _ => self.ident(),
-            };
-            if key.is_empty() {
-                return Err(self.err(
-                    kpos,
-                    1,
-                    "MissingKeyInHashLiteral",
-                    "Missing key before '=' in hash literal.",
-                ));
-            }
-            self.ws_nl();
-            if self.peek() != Some('=') {
-                return Err(self.err(
-                    self.i,
-                    1,
-                    "MissingEqualsInHashLiteral",
-                    "Missing '=' operator after key in hash literal.",
-                ));
-            }
-            self.i += 1;
-            self.ws_nl();
-            if matches!(self.peek(), None | Some(';' | '}')) {
-                return Err(self.err(
-                    self.i,
-                    1,
-                    "MissingStatementInHashLiteral",
-                    "Missing statement after '=' in hash literal.",
-                ));
-            }
-            let value = self.expr()?;
-            pairs.push((key, value));
         }
-    }
+        '{' => script_block(i, pos)?,
+        c if is_single_quote(c) => ExprKind::Str(single_quoted(i, pos)?),
+        c if is_double_quote(c) => ExprKind::Expandable(double_quoted(i, pos)?),
+        c if c.is_ascii_digit() => ExprKind::Int(number(i, pos)?),
+        _ => return unexpected(i),
+    };
+    Ok(Expr { kind, pos })
+}
 
-    fn paren_body(&mut self, open: usize) -> Result<Pipeline, ShellError> {
-        self.ws_nl();
-        if self.peek() == Some(')') {
-            return Err(self.err(
-                self.i,
+/// `'$' ( '(' pipeline ')' | '{' name '}' | name | '?' )`; a lone `$` is the text `$`.
+fn variable(i: &mut In<'_>, pos: usize) -> PResult<ExprKind> {
+    '$'.parse_next(i)?;
+    Ok(match peek_char(i) {
+        Some('(') => {
+            '('.parse_next(i)?;
+            ExprKind::Sub(Box::new(paren_body(i, pos)?))
+        }
+        Some('_') if !peek_nth(i, 1).is_some_and(is_ident) => {
+            '_'.parse_next(i)?;
+            ExprKind::Var("_".into())
+        }
+        Some('{') => {
+            let name: &str = preceded('{', take_while(0.., |c| c != '}')).parse_next(i)?;
+            let name = name.to_string();
+            opt('}').parse_next(i)?;
+            ExprKind::Var(name)
+        }
+        Some('?') => {
+            '?'.parse_next(i)?;
+            ExprKind::Var("?".into())
+        }
+        Some(c) if is_ident(c) => ExprKind::Var(ident(i)?),
+        _ => ExprKind::Str("$".into()),
+    })
+}
+
+/// `'{' statements '}'`: the statements plus the text between the braces.
+fn script_block(i: &mut In<'_>, pos: usize) -> PResult<ExprKind> {
+    '{'.parse_next(i)?;
+    let start = byte(i);
+    let statements = statements(i, Some('}'))?;
+    let end = byte(i);
+    if opt('}').parse_next(i)?.is_none() {
+        return fail(
+            pos,
+            1,
+            "MissingEndCurlyBrace",
+            "Missing closing '}' in statement block or type definition.",
+        );
+    }
+    Ok(ExprKind::Script(Arc::new(ScriptBlock {
+        statements,
+        text: i.state.text[start..end].to_string(),
+    })))
+}
+
+/// `'…'` with `''` for a quote; any of the typographic single quotes counts as one.
+fn single_quoted(i: &mut In<'_>, pos: usize) -> PResult<String> {
+    one_of(is_single_quote).parse_next(i)?;
+    let s = repeat(
+        0..,
+        alt((
+            (one_of(is_single_quote), one_of(is_single_quote)).value('\''),
+            none_of(is_single_quote),
+        )),
+    )
+    .fold(String::new, |mut s, c| {
+        s.push(c);
+        s
+    })
+    .parse_next(i)?;
+    if opt(one_of(is_single_quote)).parse_next(i)?.is_none() {
+        return fail(
+            pos,
+            1,
+            "TerminatorExpectedAtEndOfString",
+            "The string is missing the terminator: '.",
+        );
+    }
+    Ok(s)
+}
+
+/// `"…"` with `""` for a quote and backtick escapes; `$name` stays in the text and is expanded
+/// at run time (an escaped `` `$ `` is kept apart as U+E000 so that it does not expand).
+fn double_quoted(i: &mut In<'_>, pos: usize) -> PResult<String> {
+    one_of(is_double_quote).parse_next(i)?;
+    let s = repeat(
+        0..,
+        alt((
+            preceded('`', opt(any)).map(|n| match n.unwrap_or('`') {
+                'n' => '\n',
+                't' => '\t',
+                'r' => '\r',
+                '0' => '\0',
+                '$' => '\u{E000}',
+                o => o,
+            }),
+            (one_of(is_double_quote), one_of(is_double_quote)).value('"'),
+            none_of(is_double_quote),
+        )),
+    )
+    .fold(String::new, |mut s, c| {
+        s.push(c);
+        s
+    })
+    .parse_next(i)?;
+    if opt(one_of(is_double_quote)).parse_next(i)?.is_none() {
+        return fail(
+            pos,
+            1,
+            "TerminatorExpectedAtEndOfString",
+            "The string is missing the terminator: \".",
+        );
+    }
+    Ok(s)
+}
+
+/// A number: the run of letters, digits and dots must read as an integer.
+fn number(i: &mut In<'_>, pos: usize) -> PResult<i64> {
+    let w: &str = take_while(1.., |c: char| c.is_ascii_alphanumeric() || c == '.').parse_next(i)?;
+    match w.parse::<i64>() {
+        Ok(n) => Ok(n),
+        Err(_) => fail(
+            pos,
+            w.chars().count(),
+            "BadNumericConstant",
+            format!("The numeric constant {w} is not valid."),
+        ),
+    }
+}
+
+/// `key = value` pairs (separated by `;` or newlines) up to the closing `}` of a hash literal.
+fn hash_body(i: &mut In<'_>, open: usize) -> PResult<Vec<(String, Expr)>> {
+    let mut pairs = Vec::new();
+    loop {
+        ws_nl(i)?;
+        while opt(';').parse_next(i)?.is_some() {
+            ws_nl(i)?;
+        }
+        match peek_char(i) {
+            Some('}') => {
+                '}'.parse_next(i)?;
+                return Ok(pairs);
+            }
+            None => {
+                return fail(
+                    open,
+                    2,
+                    "IncompleteHashLiteral",
+                    "The hash literal was incomplete.",
+                )
+            }
+            _ => {}
+        }
+        let kpos = here(i);
+        let key = match peek_char(i) {
+            Some(q) if is_single_quote(q) || is_double_quote(q) => match primary_inner(i)?.kind {
+                ExprKind::Str(k) | ExprKind::Expandable(k) => k,
+                _ => String::new(),
+            },
+            _ => ident(i)?,
+        };
+        if key.is_empty() {
+            return fail(
+                kpos,
                 1,
-                "ExpectedExpression",
-                "An expression was expected after '('.",
-            ));
+                "MissingKeyInHashLiteral",
+                "Missing key before '=' in hash literal.",
+            );
         }
-        let p = match self.statement()? {
-            Statement::Pipeline(p) => p,
-            Statement::Assign { .. } => {
-                return Err(self.err(
-                    open,
-                    1,
-                    "UnexpectedToken",
-                    "Assignments are not supported inside parentheses in the lab.",
-                ))
-            }
-        };
-        self.ws_nl();
-        if self.peek() != Some(')') {
-            if self.peek().is_none() {
-                return Err(self.err(
-                    open,
-                    1,
-                    "MissingEndParenthesisInExpression",
-                    "Missing closing ')' in expression.",
-                ));
-            }
-            return Err(self.unexpected());
+        ws_nl(i)?;
+        if opt('=').parse_next(i)?.is_none() {
+            return fail(
+                here(i),
+                1,
+                "MissingEqualsInHashLiteral",
+                "Missing '=' operator after key in hash literal.",
+            );
         }
-        self.i += 1;
-        Ok(p)
+        ws_nl(i)?;
+        if matches!(peek_char(i), None | Some(';' | '}')) {
+            return fail(
+                here(i),
+                1,
+                "MissingStatementInHashLiteral",
+                "Missing statement after '=' in hash literal.",
+            );
+        }
+        pairs.push((key, expr(i)?));
+    }
+}
+
+/// `pipeline ')'` after `(`, `$(` or `@(` opened at char offset `open`.
+fn paren_body(i: &mut In<'_>, open: usize) -> PResult<Pipeline> {
+    ws_nl(i)?;
+    if peek_char(i) == Some(')') {
+        return fail(
+            here(i),
+            1,
+            "ExpectedExpression",
+            "An expression was expected after '('.",
+        );
+    }
+    let p = match statement(i)? {
+        Statement::Pipeline(p) => p,
+        Statement::Assign { .. } => {
+            return fail(
+                open,
+                1,
+                "UnexpectedToken",
+                "Assignments are not supported inside parentheses in the lab.",
+            )
+        }
+    };
+    ws_nl(i)?;
+    match peek_char(i) {
+        Some(')') => {
+            ')'.parse_next(i)?;
+            Ok(p)
+        }
+        None => fail(
+            open,
+            1,
+            "MissingEndParenthesisInExpression",
+            "Missing closing ')' in expression.",
+        ),
+        Some(_) => unexpected(i),
     }
 }
 
@@ -1226,5 +1307,97 @@ mod tests {
     fn curly_quotes_pasted_from_the_web_are_quotes() {
         let s = parse_line("Set-AuthServer \u{201C}EvoSts\u{201D} -Enabled $true").unwrap();
         assert_eq!(s.statements.len(), 1);
+    }
+
+    fn expr_of(line: &str) -> ExprKind {
+        match parse_line(line).unwrap().statements.remove(0) {
+            Statement::Pipeline(mut p) => match p.elements.remove(0) {
+                Element::Expr(e) => e.kind,
+                e => panic!("not an expression: {e:?}"),
+            },
+            s => panic!("not a pipeline: {s:?}"),
+        }
+    }
+
+    #[test]
+    fn positions_are_char_offsets_past_non_ascii_text() {
+        let c = cmd("Set-AuthServer \u{201C}EvoSts\u{201D} \u{2013}Enabled $true");
+        assert!(matches!(&c.args[1], Arg::Param { name, pos: 24, raw, .. }
+            if name == "Enabled" && raw == "\u{2013}Enabled"));
+        let e = parse_line("Set-X \u{00E9}t\u{00E9} \"abc").unwrap_err();
+        assert_eq!(e.message, "The string is missing the terminator: \".");
+        assert_eq!(e.column, 11);
+        assert_eq!(e.error_id, "TerminatorExpectedAtEndOfString");
+    }
+
+    #[test]
+    fn nesting_is_capped() {
+        let ok = "(".repeat(20) + "1" + &")".repeat(20);
+        parse_line(&ok).unwrap();
+        let deep = "(".repeat(40) + "1" + &")".repeat(40);
+        let e = parse_line(&deep).unwrap_err();
+        assert_eq!(e.error_id, "LabNestingTooDeep");
+        assert_eq!(e.column, MAX_NESTING + 1);
+        let e = parse_line(&"!".repeat(40)).unwrap_err();
+        assert_eq!(e.error_id, "LabNestingTooDeep");
+        let long = "a".repeat(MAX_SCRIPT_BYTES + 1);
+        assert_eq!(parse_line(&long).unwrap_err().error_id, "LabScriptTooLong");
+    }
+
+    #[test]
+    fn continuations_comments_and_statement_separators() {
+        let s = parse_line("Get-Mailbox `\n  -Identity x <# note #> | fl # tail\nGet-X; Get-Y")
+            .unwrap();
+        assert_eq!(s.statements.len(), 3);
+        match &s.statements[0] {
+            Statement::Pipeline(p) => {
+                assert_eq!(p.elements.len(), 2);
+                assert!(matches!(&p.elements[0], Element::Command(c) if c.args.len() == 2));
+            }
+            s => panic!("{s:?}"),
+        }
+        // an operator carries its operand over a newline; a bare newline ends the statement
+        assert!(matches!(
+            expr_of("$a -eq\n 1"),
+            ExprKind::Binary(BinOp::Eq, ..)
+        ));
+        assert_eq!(parse_line("$a\n-eq 1").unwrap().statements.len(), 2);
+    }
+
+    #[test]
+    fn strings_escapes_and_hash_literals() {
+        assert_eq!(
+            expr_of("\"a`tb`$x\"\"q\""),
+            ExprKind::Expandable("a\tb\u{E000}x\"q".into())
+        );
+        assert_eq!(expr_of("'it''s `n'"), ExprKind::Str("it's `n".into()));
+        assert_eq!(
+            expr_of("\u{2018}curly\u{2019}"),
+            ExprKind::Str("curly".into())
+        );
+        match expr_of("@{ Add = \"OAuth\"; 'Remove' = 'Basic' }") {
+            ExprKind::Hash(pairs) => {
+                let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+                assert_eq!(keys, ["Add", "Remove"]);
+            }
+            k => panic!("{k:?}"),
+        }
+        let e = parse_line("@{ Add }").unwrap_err();
+        assert_eq!(e.error_id, "MissingEqualsInHashLiteral");
+        assert_eq!(e.column, 8);
+        assert!(matches!(
+            expr_of("$a -ceq 'X'"),
+            ExprKind::Binary(BinOp::Eq, _, _, true)
+        ));
+        assert!(matches!(
+            expr_of("$a -contains 'X'"),
+            ExprKind::Binary(BinOp::Contains, _, _, false)
+        ));
+        let e = parse_line("$a -foo 1").unwrap_err();
+        assert_eq!(
+            e.message,
+            "Unexpected token '-foo' in expression or statement."
+        );
+        assert_eq!((e.column, e.width), (4, 4));
     }
 }
