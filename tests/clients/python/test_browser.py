@@ -96,16 +96,25 @@ def test_auth_code_pkce_with_mfa_and_consent(lab, browser, callback_server):
         shots.append(path)
 
     def page_has(element_id):
-        return browser.find_elements(By.ID, element_id)
+        from selenium.common.exceptions import TimeoutException
+        from selenium.webdriver.support import expected_conditions as ec
+        from selenium.webdriver.support.ui import WebDriverWait
+        try:
+            WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.ID, element_id)))
+            return True
+        except TimeoutException:
+            return False
 
     app = msal.ConfidentialClientApplication(
         CONTOSO_WEB, client_credential="contoso-web-secret",
         authority=f"https://login.microsoftonline.com/{TENANT}")
+    # prompt=consent: the consent page every run, whatever an earlier run recorded.
     flow = app.initiate_auth_code_flow(["https://graph.microsoft.com/User.Read"],
-                                       redirect_uri=REDIRECT)
+                                       redirect_uri=REDIRECT, prompt="consent")
     assert "code_challenge=" in flow["auth_uri"] and "code_challenge_method=S256" in flow["auth_uri"]
 
     browser.get(flow["auth_uri"])
+    assert page_has("i0116"), browser.page_source[:2000]
     assert browser.current_url.startswith("https://login.microsoftonline.com/")
     shot("username")
     browser.find_element(By.ID, "i0116").send_keys(MEGAN)
@@ -119,12 +128,14 @@ def test_auth_code_pkce_with_mfa_and_consent(lab, browser, callback_server):
     # A wrong code first: the page says so and asks again.
     browser.find_element(By.ID, "idTxtBx_SAOTCC_OTC").send_keys("000000")
     browser.find_element(By.ID, "idSubmit_SAOTCC_Continue").click()
+    assert page_has("idSpan_SAOTCC_Error_OTC"), browser.page_source[:2000]
     err = browser.find_element(By.ID, "idSpan_SAOTCC_Error_OTC").text
     assert "You didn't enter the expected verification code." in err
     shot("mfa-wrong-code")
     browser.find_element(By.ID, "idTxtBx_SAOTCC_OTC").send_keys("123456")
     browser.find_element(By.ID, "idSubmit_SAOTCC_Continue").click()
-    assert "Permissions requested" in browser.page_source, browser.page_source[:2000]
+    assert page_has("idBtn_Back") and "Permissions requested" in browser.page_source, \
+        browser.page_source[:2000]
     assert "Contoso Web" in browser.page_source
     shot("consent")
     browser.find_element(By.ID, "idSIButton9").click()  # Accept
@@ -134,8 +145,9 @@ def test_auth_code_pkce_with_mfa_and_consent(lab, browser, callback_server):
     assert browser.current_url.startswith(REDIRECT), browser.current_url
     shot("callback")
 
-    assert len(callback_server) == 1, callback_server
-    query = urllib.parse.parse_qs(urllib.parse.urlsplit(callback_server[0]).query)
+    callbacks = [p for p in callback_server if p.startswith("/callback")]  # not /favicon.ico
+    assert len(callbacks) == 1, callback_server
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(callbacks[0]).query)
     auth_response = {k: v[0] for k, v in query.items()}
     assert auth_response["state"] == flow["state"]
     result = app.acquire_token_by_auth_code_flow(flow, auth_response)

@@ -24,7 +24,10 @@ def curl_v(lab, url, *args):
         ["curl", "-sv", "--proxy", lab.proxy, "--cacert", lab.ca, "-o", "/dev/null", *args, url],
         capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
     lines = [l[2:].rstrip("\r") for l in out.stderr.splitlines() if l.startswith("< ")]
-    assert lines, out.stderr
+    # The last response: the proxy's "200 Connection established" comes first.
+    starts = [i for i, l in enumerate(lines) if l.startswith("HTTP/")]
+    assert starts, out.stderr
+    lines = lines[starts[-1]:]
     status = int(lines[0].split()[1])
     headers = []
     for l in lines[1:]:
