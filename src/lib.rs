@@ -1,13 +1,16 @@
-//! hma-lab as a library: what the `hma-lab` binary and integration suites build on.
+//! hma-lab as a library: what an integration suite drives in-process.
 //!
-//! The two mocks live in their own crates (`mock-aad`, `mock-exchange`); this crate holds what
-//! spans both. [`lab`] starts a whole lab — mock Azure AD, mock Exchange and the network between
-//! them and the clients — from one lab file and hands back a handle to act on and assert against;
+//! [`lab`] starts a whole lab — mock Azure AD, mock Exchange and the network between them and
+//! the clients — from one lab file and hands back a handle to act on and assert against;
 //! [`client`] is the reference Outlook client that connects through it the way Outlook does;
 //! [`shell`] is the PowerShell subset administrators type in the field guide, run against the
-//! lab's state through a backend trait, so scenario files, the interactive shell and the admin API
-//! all accept the guide's lines verbatim.
+//! lab's state through a backend trait; [`scenario`] plays scenario files (given / when /
+//! then / fix) against fresh labs and reports; [`frontdoor`] puts a running lab behind real TLS,
+//! a forward proxy and an admin API for real clients (`hma-lab serve`). The `hma-lab` binary is a thin command line over the
+//! same pieces.
 
 pub mod client;
+pub mod frontdoor;
 pub mod lab;
+pub mod scenario;
 pub mod shell;

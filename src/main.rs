@@ -1,11 +1,14 @@
 //! The `hma-lab` command line.
 //!
-//! For now it starts the default lab's two services — mock Azure AD and mock Exchange — wired to
-//! each other over HTTP on loopback, and prints how to reach them. The scenario runner, the TLS
-//! front door and the cmdlet shell arrive as subcommands of this same binary.
+//! `up` starts the default lab's two services — mock Azure AD and mock Exchange — wired to each
+//! other over HTTP on loopback, and prints how to reach them. `run` plays scenario files against
+//! fresh labs and reports (human, JSON, JUnit; exit 0 iff every scenario and twin passes);
+//! `lint` only parses and validates them. Other front ends arrive as subcommands of this binary.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use lab_kit::Clock;
@@ -38,6 +41,65 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:0")]
         exchange_listen: SocketAddr,
     },
+    /// Run scenario files (default: scenarios/), each on fresh labs, with their broken twins.
+    Run {
+        /// Scenario files or directories (scanned for *.yaml; labs/ skipped).
+        paths: Vec<PathBuf>,
+        /// Report format on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Also write DIR/report.json and DIR/junit.xml.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Only scenarios whose name contains NAME.
+        #[arg(long, value_name = "NAME")]
+        filter: Option<String>,
+        /// Scenarios run at once (default: the number of cores).
+        #[arg(long, short = 'j', default_value_t = 0)]
+        jobs: usize,
+    },
+    /// Parse and validate scenario files without running them; exit 1 on errors.
+    Lint {
+        /// Scenario files or directories (default: scenarios/).
+        paths: Vec<PathBuf>,
+    },
+    /// Serve a lab to real clients: TLS front door, forward proxy, admin API (see docs/frontdoor.md).
+    Serve {
+        /// A shipped lab's name (contoso, contoso-pre-hma) or a lab file.
+        #[arg(long, value_name = "NAME|FILE")]
+        lab: Option<String>,
+        /// TLS listener serving every lab host by SNI/Host.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        https: SocketAddr,
+        /// Forward proxy (CONNECT and http://) for HTTPS_PROXY.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        proxy: SocketAddr,
+        /// Admin API listener (bearer-protected).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        admin: SocketAddr,
+        /// Where the lab CA and serve.json live (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Write the journal as HAR 1.2 to FILE on shutdown.
+        #[arg(long, value_name = "FILE")]
+        har: Option<PathBuf>,
+        /// Exchanges the journal keeps.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        journal_size: usize,
+    },
+    /// Print export lines pointing clients at a running `hma-lab serve`.
+    Env {
+        /// The state directory `serve` was given.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Junit,
 }
 
 #[tokio::main]
@@ -50,12 +112,153 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Run {
+            paths,
+            format,
+            out,
+            filter,
+            jobs,
+        } => run(paths, format, out, filter, jobs).await,
+        Command::Lint { paths } => lint(paths),
+        Command::Serve {
+            lab,
+            https,
+            proxy,
+            admin,
+            state_dir,
+            har,
+            journal_size,
+        } => {
+            hma_lab::frontdoor::serve::serve(hma_lab::frontdoor::serve::ServeArgs {
+                lab,
+                https,
+                proxy,
+                admin,
+                state_dir,
+                har,
+                journal_size,
+            })
+            .await
+        }
+        Command::Env { state_dir } => hma_lab::frontdoor::serve::env(state_dir),
         Command::Up {
             aad_lab,
             exchange_lab,
             aad_listen,
             exchange_listen,
         } => up(aad_lab, exchange_lab, aad_listen, exchange_listen).await,
+    }
+}
+
+fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("scenarios")]
+    } else {
+        paths
+    }
+}
+
+fn write_out(text: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .is_ok()
+}
+
+async fn run(
+    paths: Vec<PathBuf>,
+    format: Format,
+    out: Option<PathBuf>,
+    filter: Option<String>,
+    jobs: usize,
+) -> ExitCode {
+    use std::io::IsTerminal;
+    let paths = default_paths(paths);
+    let count = hma_lab::scenario::format::discover(&paths)
+        .map(|f| f.len())
+        .unwrap_or(0);
+    let progress: Option<hma_lab::scenario::Progress> =
+        if std::io::stderr().is_terminal() && count > 1 {
+            let bar = indicatif::ProgressBar::new(count as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            Some(Arc::new(move |r: &hma_lab::scenario::ScenarioResult| {
+                bar.inc(1);
+                bar.set_message(format!("{} {}", if r.passed { "✓" } else { "✗" }, r.name));
+                if bar.position() >= bar.length().unwrap_or(0) {
+                    bar.finish_and_clear();
+                }
+            }))
+        } else {
+            None
+        };
+    let opts = hma_lab::scenario::RunOptions { filter, jobs };
+    let report = match hma_lab::scenario::run_paths(&paths, &opts, progress).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("hma-lab run: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(dir) = out {
+        let written = std::fs::create_dir_all(&dir)
+            .and_then(|_| std::fs::write(dir.join("report.json"), report.json()))
+            .and_then(|_| std::fs::write(dir.join("junit.xml"), report.junit()));
+        if let Err(e) = written {
+            eprintln!(
+                "hma-lab run: cannot write reports to {}: {e}",
+                dir.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let text = match format {
+        Format::Human => report.human(),
+        Format::Json => report.json() + "\n",
+        Format::Junit => report.junit(),
+    };
+    if !write_out(&text) {
+        return ExitCode::FAILURE;
+    }
+    if report.total == 0 {
+        eprintln!("hma-lab run: no scenarios found");
+        return ExitCode::from(2);
+    }
+    if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn lint(paths: Vec<PathBuf>) -> ExitCode {
+    let paths = default_paths(paths);
+    match hma_lab::scenario::lint_paths(&paths) {
+        Err(e) => {
+            eprintln!("hma-lab lint: {e}");
+            ExitCode::from(2)
+        }
+        Ok((n, errors)) => {
+            let mut text = String::new();
+            for e in &errors {
+                text.push_str(&format!("{e}\n"));
+            }
+            text.push_str(&format!(
+                "{n} scenario file(s) checked, {} with errors\n",
+                errors.len()
+            ));
+            if !write_out(&text) {
+                return ExitCode::FAILURE;
+            }
+            if errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
     }
 }
 

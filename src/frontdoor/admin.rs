@@ -1,0 +1,252 @@
+//! The front door's admin API: the lab driven from outside while real clients use it.
+//!
+//! Its own loopback listener, every request carrying `Authorization: Bearer <admin_token>`.
+//! `POST /cmdlet` runs one PowerShell line in one long-lived shell session (so `$variables`
+//! persist between calls) whose backend is the scenario engine's `LabBackend` — the services'
+//! own admin APIs, as an administrator's change reaches the real products. The shell is
+//! synchronous and blocks on the runtime, so it runs on a blocking thread. The other endpoints
+//! act on the lab handle directly: the clock, the network devices, the certificate faults, the
+//! journal.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::HeaderValue;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+use tokio::net::TcpStream;
+
+use super::ca::CertFault;
+use super::{Certs, Journal};
+use crate::lab::{Device, Lab};
+use crate::scenario::backend::{LabBackend, Machine};
+use crate::shell::Shell;
+
+/// Largest admin request body.
+const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
+
+/// What the admin endpoints act on.
+pub struct AdminState {
+    lab: Arc<Lab>,
+    journal: Journal,
+    certs: Arc<Certs>,
+    token: String,
+    shell: Mutex<Option<Arc<Mutex<Shell<LabBackend>>>>>,
+}
+
+impl AdminState {
+    pub fn new(lab: Arc<Lab>, journal: Journal, certs: Arc<Certs>, token: String) -> AdminState {
+        AdminState {
+            lab,
+            journal,
+            certs,
+            token,
+            shell: Mutex::new(None),
+        }
+    }
+
+    /// The session, made on first use (it needs the runtime's handle).
+    fn shell(&self) -> Arc<Mutex<Shell<LabBackend>>> {
+        let mut slot = self.shell.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert_with(|| {
+            let backend = LabBackend::new(
+                &self.lab,
+                tokio::runtime::Handle::current(),
+                Arc::new(Mutex::new(Machine::default())),
+            );
+            Arc::new(Mutex::new(Shell::new(backend)))
+        })
+        .clone()
+    }
+}
+
+pub(super) async fn serve(state: Arc<AdminState>, stream: TcpStream, timeout: Duration) {
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let state = state.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+    if let Err(e) = served {
+        tracing::debug!(error = %e, "front door admin: connection closed");
+    }
+}
+
+fn json_resp(status: StatusCode, v: &Json) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(v.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn fail(status: StatusCode, msg: impl Into<String>) -> Response<Full<Bytes>> {
+    json_resp(status, &json!({ "ok": false, "error": msg.into() }))
+}
+
+/// Constant-time comparison of the presented token.
+fn authorized(state: &AdminState, req: &Request<Incoming>) -> bool {
+    let Some(v) = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let Some(t) = v
+        .strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))
+    else {
+        return false;
+    };
+    let (a, b) = (t.trim().as_bytes(), state.token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn query(req: &Request<Incoming>, key: &str) -> Option<String> {
+    form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertChange {
+    host: String,
+    /// `expired`, `wrong_name`, `untrusted`, or null/absent to clear.
+    #[serde(default)]
+    fault: Option<CertFault>,
+}
+
+async fn handle(state: &AdminState, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    if !authorized(state, &req) {
+        let mut r = fail(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong admin token (Authorization: Bearer <admin_token>)",
+        );
+        r.headers_mut().insert(
+            hyper::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer"),
+        );
+        return r;
+    }
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let format = query(&req, "format");
+    let seconds = query(&req, "seconds");
+    let body = match Limited::new(req.into_body(), ADMIN_BODY_LIMIT)
+        .collect()
+        .await
+    {
+        Ok(c) => c.to_bytes(),
+        Err(_) => {
+            return fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the admin API takes at most {ADMIN_BODY_LIMIT} bytes"),
+            )
+        }
+    };
+    match (method, path.as_str()) {
+        (Method::POST, "/cmdlet") => {
+            let Ok(line) = String::from_utf8(body.to_vec()) else {
+                return fail(StatusCode::BAD_REQUEST, "the cmdlet line is not UTF-8");
+            };
+            let shell = state.shell();
+            let res = tokio::task::spawn_blocking(move || {
+                let mut sh = shell.lock().unwrap_or_else(|p| p.into_inner());
+                sh.run(line.trim_end_matches(['\r', '\n']))
+                    .map(|o| o.text)
+                    .map_err(|e| e.render())
+            })
+            .await;
+            match res {
+                Ok(Ok(out)) => json_resp(StatusCode::OK, &json!({ "ok": true, "output": out })),
+                Ok(Err(e)) => json_resp(StatusCode::OK, &json!({ "ok": false, "error": e })),
+                Err(e) => fail(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the cmdlet task failed: {e}"),
+                ),
+            }
+        }
+        (Method::POST, "/clock/advance") => {
+            let Some(n) = seconds.and_then(|s| s.parse::<i64>().ok()) else {
+                return fail(
+                    StatusCode::BAD_REQUEST,
+                    "seconds=N (an integer) is required",
+                );
+            };
+            state.lab.clock().advance_secs(n);
+            json_resp(
+                StatusCode::OK,
+                &json!({ "ok": true, "now": state.lab.clock().unix(), "offset_secs": state.lab.clock().offset_secs() }),
+            )
+        }
+        (Method::GET, "/journal") => {
+            if format.as_deref() == Some("har") {
+                json_resp(StatusCode::OK, &state.journal.to_har())
+            } else {
+                json_resp(StatusCode::OK, &state.journal.to_json())
+            }
+        }
+        (Method::GET, "/network") => json_resp(
+            StatusCode::OK,
+            &json!({ "ok": true, "devices": state.lab.devices() }),
+        ),
+        (Method::POST, "/network") => {
+            let device: Device = match serde_json::from_slice(&body) {
+                Ok(d) => d,
+                Err(e) => {
+                    return fail(
+                        StatusCode::BAD_REQUEST,
+                        format!("not a device ({{\"load_balancer\":{{…}}}}, {{\"reverse_proxy\":{{…}}}}, {{\"client_segment\":{{…}}}}): {e}"),
+                    )
+                }
+            };
+            match state.lab.apply(device) {
+                Ok(()) => json_resp(
+                    StatusCode::OK,
+                    &json!({ "ok": true, "devices": state.lab.devices() }),
+                ),
+                Err(e) => fail(StatusCode::BAD_REQUEST, e.to_string()),
+            }
+        }
+        (Method::GET, "/certificates") => json_resp(StatusCode::OK, &certs_json(&state.certs)),
+        (Method::POST, "/certificates") => {
+            let change: CertChange = match serde_json::from_slice(&body) {
+                Ok(c) => c,
+                Err(e) => {
+                    return fail(
+                        StatusCode::BAD_REQUEST,
+                        format!("expected {{\"host\":\"…\",\"fault\":\"expired\"|\"wrong_name\"|\"untrusted\"|null}}: {e}"),
+                    )
+                }
+            };
+            match state.certs.set_fault(&change.host, change.fault) {
+                Ok(()) => json_resp(StatusCode::OK, &certs_json(&state.certs)),
+                Err(e) => fail(StatusCode::BAD_REQUEST, e),
+            }
+        }
+        (_, "/cmdlet" | "/clock/advance" | "/journal" | "/network" | "/certificates") => {
+            fail(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        }
+        _ => fail(StatusCode::NOT_FOUND, format!("no admin endpoint {path}")),
+    }
+}
+
+fn certs_json(certs: &Certs) -> Json {
+    let faults: serde_json::Map<String, Json> = certs
+        .faults()
+        .into_iter()
+        .map(|(h, f)| (h, Json::String(f.to_string())))
+        .collect();
+    json!({ "ok": true, "hosts": certs.hosts(), "faults": faults })
+}

@@ -1,0 +1,555 @@
+//! The journal: every exchange that passed the front door, kept in a bounded ring, with tokens
+//! decoded and credentials redacted, readable as JSON or as a HAR 1.2 log.
+//!
+//! This is the field guide's Fiddler trace, offline: what a user wants from it is the claims of
+//! each token (`aud`, `scp`, `upn`…) and the exact status and headers, never a credential that
+//! could be replayed. So redaction happens when an entry is recorded, before anything is stored:
+//! `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie` values; the form, query and
+//! JSON fields that carry passwords, client secrets and assertions, refresh tokens, codes and
+//! device codes; and the access and ID tokens themselves, whose JWT header and claims are kept,
+//! decoded, in the entry's `tokens` (the signature, which is what makes a token usable, is not).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use base64::Engine;
+use hyper::HeaderMap;
+use serde::Serialize;
+use serde_json::{json, Map, Value as Json};
+
+/// How much of a body an entry keeps.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Replaces a redacted value.
+pub const REDACTED: &str = "[redacted]";
+
+/// Form, query and JSON fields whose values are credentials.
+const SECRET_FIELDS: &[&str] = &[
+    "password",
+    "passwd",
+    "client_secret",
+    "client_assertion",
+    "assertion",
+    "refresh_token",
+    "code",
+    "device_code",
+    "code_verifier",
+    "access_token",
+    "id_token",
+    "new_password",
+    "newpassword",
+];
+
+/// Headers whose values are credentials.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// A decoded JWT: where it was found, its header and its claims.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DecodedToken {
+    /// `request.authorization`, `response.access_token`, `response.id_token`, …
+    pub source: String,
+    pub header: Json,
+    pub claims: Json,
+}
+
+/// One exchange.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub id: u64,
+    /// RFC 3339, real time.
+    pub started: String,
+    /// Milliseconds from the request head to the answer.
+    pub time_ms: f64,
+    /// `https` (TLS front door), `proxy-tls` (CONNECT, TLS inside), `proxy-plain` (plain HTTP
+    /// inside a CONNECT tunnel), `proxy-http` (absolute-form `http://` request to the proxy).
+    pub via: String,
+    pub client: String,
+    pub method: String,
+    pub url: String,
+    pub http_version: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Body,
+    /// 0: the connection was closed without an answer (`error` says why).
+    pub status: u16,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Body,
+    pub tokens: Vec<DecodedToken>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A body as kept: text (redacted) or base64, possibly truncated.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Body {
+    pub size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
+    pub truncated: bool,
+}
+
+/// What the front door knows about an exchange when it records it.
+pub struct Exchange<'a> {
+    pub started: SystemTime,
+    pub time_ms: f64,
+    pub via: &'a str,
+    pub client: String,
+    pub method: &'a str,
+    pub url: String,
+    pub http_version: &'a str,
+    pub request_headers: &'a HeaderMap,
+    pub request_body: &'a [u8],
+    pub status: u16,
+    pub response_headers: &'a HeaderMap,
+    pub response_body: &'a [u8],
+    pub error: Option<String>,
+}
+
+/// The bounded ring of entries; clones share it.
+#[derive(Clone)]
+pub struct Journal(Arc<Mutex<Ring>>);
+
+struct Ring {
+    cap: usize,
+    next_id: u64,
+    entries: VecDeque<Entry>,
+}
+
+impl Journal {
+    /// A journal keeping the latest `cap` entries (at least one).
+    pub fn new(cap: usize) -> Journal {
+        Journal(Arc::new(Mutex::new(Ring {
+            cap: cap.max(1),
+            next_id: 1,
+            entries: VecDeque::new(),
+        })))
+    }
+
+    /// Records an exchange, redacted, evicting the oldest entry when full.
+    pub fn record(&self, x: Exchange<'_>) {
+        let mut tokens = Vec::new();
+        let request_headers = redact_headers(x.request_headers, "request", &mut tokens);
+        let response_headers = redact_headers(x.response_headers, "response", &mut tokens);
+        let request_body = body(x.request_headers, x.request_body, "request", &mut tokens);
+        let response_body = body(x.response_headers, x.response_body, "response", &mut tokens);
+        let url = redact_url(&x.url);
+        let started = time::OffsetDateTime::from(x.started)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let mut ring = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let id = ring.next_id;
+        ring.next_id += 1;
+        let entry = Entry {
+            id,
+            started,
+            time_ms: x.time_ms,
+            via: x.via.to_string(),
+            client: x.client,
+            method: x.method.to_string(),
+            url,
+            http_version: x.http_version.to_string(),
+            request_headers,
+            request_body,
+            status: x.status,
+            response_headers,
+            response_body,
+            tokens,
+            error: x.error,
+        };
+        if ring.entries.len() >= ring.cap {
+            ring.entries.pop_front();
+        }
+        ring.entries.push_back(entry);
+    }
+
+    /// The entries, oldest first.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// `{"entries":[…]}`.
+    pub fn to_json(&self) -> Json {
+        json!({ "entries": self.entries() })
+    }
+
+    /// The journal as a HAR 1.2 log.
+    pub fn to_har(&self) -> Json {
+        let entries: Vec<Json> = self.entries().iter().map(har_entry).collect();
+        json!({
+            "log": {
+                "version": "1.2",
+                "creator": { "name": "hma-lab", "version": env!("CARGO_PKG_VERSION") },
+                "pages": [],
+                "entries": entries,
+            }
+        })
+    }
+}
+
+fn har_headers(h: &[(String, String)]) -> Vec<Json> {
+    h.iter()
+        .map(|(n, v)| json!({ "name": n, "value": v }))
+        .collect()
+}
+
+fn har_entry(e: &Entry) -> Json {
+    let query: Vec<Json> = url::Url::parse(&e.url)
+        .map(|u| {
+            u.query_pairs()
+                .map(|(n, v)| json!({ "name": n, "value": v }))
+                .collect()
+        })
+        .unwrap_or_default();
+    let header = |h: &[(String, String)], name: &str| {
+        h.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let mut request = json!({
+        "method": e.method,
+        "url": e.url,
+        "httpVersion": e.http_version,
+        "cookies": [],
+        "headers": har_headers(&e.request_headers),
+        "queryString": query,
+        "headersSize": -1,
+        "bodySize": e.request_body.size,
+    });
+    if e.request_body.size > 0 {
+        request["postData"] = json!({
+            "mimeType": e.request_body.mime_type.clone().unwrap_or_default(),
+            "text": e.request_body.text,
+        });
+    }
+    let mut content = json!({
+        "size": e.response_body.size,
+        "mimeType": e.response_body.mime_type.clone().unwrap_or_default(),
+        "text": e.response_body.text,
+    });
+    if let Some(enc) = e.response_body.encoding {
+        content["encoding"] = json!(enc);
+    }
+    let mut entry = json!({
+        "startedDateTime": e.started,
+        "time": e.time_ms,
+        "request": request,
+        "response": {
+            "status": e.status,
+            "statusText": hyper::StatusCode::from_u16(e.status).ok().and_then(|s| s.canonical_reason()).unwrap_or(""),
+            "httpVersion": e.http_version,
+            "cookies": [],
+            "headers": har_headers(&e.response_headers),
+            "content": content,
+            "redirectURL": header(&e.response_headers, "location").unwrap_or_default(),
+            "headersSize": -1,
+            "bodySize": e.response_body.size,
+        },
+        "cache": {},
+        "timings": { "send": 0, "wait": e.time_ms, "receive": 0 },
+        "_via": e.via,
+        "_tokens": e.tokens,
+    });
+    let mut comment = Vec::new();
+    if let Some(err) = &e.error {
+        comment.push(err.clone());
+    }
+    for t in &e.tokens {
+        comment.push(format!("{}: {}", t.source, t.claims));
+    }
+    if !comment.is_empty() {
+        entry["comment"] = json!(comment.join("\n"));
+    }
+    entry
+}
+
+/// Decodes a compact JWS's header and claims; `None` if it is not one.
+pub fn decode_jwt(token: &str) -> Option<(Json, Json)> {
+    let mut parts = token.trim().split('.');
+    let (h, c) = (parts.next()?, parts.next()?);
+    parts.next()?;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let dec = |s: &str| -> Option<Json> {
+        let bytes = b64.decode(s.trim_end_matches('=')).ok()?;
+        let v: Json = serde_json::from_slice(&bytes).ok()?;
+        v.is_object().then_some(v)
+    };
+    Some((dec(h)?, dec(c)?))
+}
+
+fn is_secret_field(name: &str) -> bool {
+    SECRET_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
+fn redact_headers(
+    h: &HeaderMap,
+    side: &str,
+    tokens: &mut Vec<DecodedToken>,
+) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(n, v)| {
+            let name = n.as_str().to_string();
+            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            if SECRET_HEADERS.contains(&n.as_str()) {
+                let mut it = value.splitn(2, ' ');
+                let scheme = it.next().unwrap_or_default();
+                let cred = it.next().unwrap_or_default().trim();
+                if n == hyper::header::AUTHORIZATION || n == "proxy-authorization" {
+                    if scheme.eq_ignore_ascii_case("bearer") {
+                        if let Some((header, claims)) = decode_jwt(cred) {
+                            tokens.push(DecodedToken {
+                                source: format!("{side}.{name}"),
+                                header,
+                                claims,
+                            });
+                        }
+                    }
+                    let shown = if cred.is_empty() {
+                        scheme.to_string()
+                    } else {
+                        format!("{scheme} {REDACTED}")
+                    };
+                    return (name, shown);
+                }
+                return (name, REDACTED.to_string());
+            }
+            if n == hyper::header::LOCATION {
+                return (name, redact_url(&value));
+            }
+            (name, value)
+        })
+        .collect()
+}
+
+/// Redacts secret query parameters (and a fragment's, as in `response_mode=fragment`).
+pub fn redact_url(raw: &str) -> String {
+    let (base, fragment) = match raw.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (raw, None),
+    };
+    let (path, query) = match base.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (base, None),
+    };
+    let mut out = path.to_string();
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(&redact_form(q));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(&redact_form(f));
+    }
+    out
+}
+
+/// Redacts secret fields of an `a=b&c=d` string, keeping the others byte for byte.
+fn redact_form(s: &str) -> String {
+    s.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if is_secret_field(&decode_component(k)) => format!("{k}={REDACTED}"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn decode_component(s: &str) -> String {
+    form_urlencoded::parse(s.as_bytes())
+        .next()
+        .map(|(k, _)| k.into_owned())
+        .unwrap_or_default()
+}
+
+fn redact_json(v: &mut Json, side: &str, tokens: &mut Vec<DecodedToken>) {
+    match v {
+        Json::Object(map) => redact_map(map, side, tokens),
+        Json::Array(a) => a.iter_mut().for_each(|x| redact_json(x, side, tokens)),
+        _ => {}
+    }
+}
+
+fn redact_map(map: &mut Map<String, Json>, side: &str, tokens: &mut Vec<DecodedToken>) {
+    for (k, val) in map.iter_mut() {
+        if is_secret_field(k) {
+            if let Some(s) = val.as_str() {
+                if let Some((header, claims)) = decode_jwt(s) {
+                    tokens.push(DecodedToken {
+                        source: format!("{side}.{k}"),
+                        header,
+                        claims,
+                    });
+                }
+            }
+            *val = Json::String(REDACTED.into());
+        } else {
+            redact_json(val, side, tokens);
+        }
+    }
+}
+
+fn body(headers: &HeaderMap, bytes: &[u8], side: &str, tokens: &mut Vec<DecodedToken>) -> Body {
+    let mime = headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let size = bytes.len();
+    if size == 0 {
+        return Body {
+            mime_type: mime,
+            ..Body::default()
+        };
+    }
+    let lower = mime.clone().unwrap_or_default().to_ascii_lowercase();
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        let kept = &bytes[..size.min(BODY_LIMIT)];
+        return Body {
+            size,
+            mime_type: mime,
+            text: base64::engine::general_purpose::STANDARD.encode(kept),
+            encoding: Some("base64"),
+            truncated: size > BODY_LIMIT,
+        };
+    };
+    // Redact the whole body first, so a cut never leaves half a secret behind.
+    let redacted = if lower.contains("x-www-form-urlencoded") {
+        redact_form(text)
+    } else if lower.contains("json") || text.trim_start().starts_with('{') {
+        match serde_json::from_str::<Json>(text) {
+            Ok(mut v) => {
+                redact_json(&mut v, side, tokens);
+                serde_json::to_string(&v).unwrap_or_default()
+            }
+            Err(_) => text.to_string(),
+        }
+    } else {
+        text.to_string()
+    };
+    let truncated = redacted.len() > BODY_LIMIT;
+    let mut cut = redacted.len().min(BODY_LIMIT);
+    while !redacted.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Body {
+        size,
+        mime_type: mime,
+        text: redacted[..cut].to_string(),
+        encoding: None,
+        truncated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::HeaderValue;
+
+    fn jwt(claims: Json) -> String {
+        let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.c2lnbmF0dXJl",
+            b.encode(br#"{"typ":"JWT","alg":"RS256"}"#),
+            b.encode(claims.to_string())
+        )
+    }
+
+    #[test]
+    fn redacts_credentials_and_decodes_tokens() {
+        let j = Journal::new(2);
+        let mut rq = HeaderMap::new();
+        rq.insert(
+            "content-type",
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        rq.insert("authorization", HeaderValue::from_static("Basic dTpw"));
+        let mut rs = HeaderMap::new();
+        rs.insert("content-type", HeaderValue::from_static("application/json"));
+        let at = jwt(json!({"aud": "https://mail.contoso.com/", "upn": "GregT@contoso.com"}));
+        let resp =
+            json!({"access_token": at, "refresh_token": "AQABsecret", "token_type": "Bearer"});
+        j.record(Exchange {
+            started: SystemTime::UNIX_EPOCH,
+            time_ms: 1.0,
+            via: "https",
+            client: "127.0.0.1:1".into(),
+            method: "POST",
+            url: "https://login.microsoftonline.com/common/oauth2/token?code=abc&x=1".into(),
+            http_version: "HTTP/1.1",
+            request_headers: &rq,
+            request_body: b"grant_type=password&username=GregT%40contoso.com&password=Contoso2017%21&client_secret=s3cr3t",
+            status: 200,
+            response_headers: &rs,
+            response_body: resp.to_string().as_bytes(),
+            error: None,
+        });
+        let all = serde_json::to_string(&j.to_json()).unwrap();
+        for secret in [
+            "Contoso2017",
+            "s3cr3t",
+            "AQABsecret",
+            "dTpw",
+            "code=abc",
+            "c2lnbmF0dXJl",
+        ] {
+            assert!(!all.contains(secret), "{secret} leaked: {all}");
+        }
+        let e = &j.entries()[0];
+        assert_eq!(
+            e.request_body.text,
+            "grant_type=password&username=GregT%40contoso.com&password=[redacted]&client_secret=[redacted]"
+        );
+        assert_eq!(
+            e.url,
+            "https://login.microsoftonline.com/common/oauth2/token?code=[redacted]&x=1"
+        );
+        assert_eq!(e.tokens.len(), 1);
+        assert_eq!(e.tokens[0].source, "response.access_token");
+        assert_eq!(e.tokens[0].claims["upn"], "GregT@contoso.com");
+        assert_eq!(e.started, "1970-01-01T00:00:00Z");
+        let har = j.to_har();
+        assert_eq!(har["log"]["version"], "1.2");
+        assert_eq!(har["log"]["entries"][0]["response"]["statusText"], "OK");
+    }
+
+    #[test]
+    fn the_ring_keeps_the_latest_entries() {
+        let j = Journal::new(2);
+        let h = HeaderMap::new();
+        for n in 0..3 {
+            j.record(Exchange {
+                started: SystemTime::UNIX_EPOCH,
+                time_ms: 0.0,
+                via: "https",
+                client: String::new(),
+                method: "GET",
+                url: format!("https://mail.contoso.com/{n}"),
+                http_version: "HTTP/1.1",
+                request_headers: &h,
+                request_body: b"",
+                status: 200,
+                response_headers: &h,
+                response_body: b"",
+                error: None,
+            });
+        }
+        let urls: Vec<String> = j.entries().into_iter().map(|e| e.url).collect();
+        assert_eq!(
+            urls,
+            vec!["https://mail.contoso.com/1", "https://mail.contoso.com/2"]
+        );
+        assert_eq!(j.entries()[1].id, 3);
+    }
+}

@@ -1,0 +1,670 @@
+//! The TLS front door: real clients reach a running [`Lab`] at the real host names over real
+//! TLS, changed only by configuration.
+//!
+//! Three listeners sit in front of the lab's [`Network`]. The HTTPS listener terminates TLS with
+//! a leaf chosen by SNI ([`ca::Certs`]) and hands each request to `Network::handle` with a
+//! connection whose scheme is `https`, so the devices apply exactly as for the in-process lab
+//! (an SSL-offloading load balancer makes Exchange see `http`, WAP translates names, the client
+//! segment closes connections). The forward proxy takes `CONNECT host[:port]` to a lab host,
+//! answers `200`, and looks at the tunnel's first byte: `0x16` is a TLS ClientHello and is
+//! terminated with the lab certificate; anything else is msal-node 2.x's plain HTTP inside the
+//! tunnel and is served as is. A CONNECT or absolute-form request for a host the lab does not
+//! have is refused with `403` naming the lab's hosts — the lab never reaches the internet. The
+//! admin listener ([`admin`]) is loopback-only and bearer-protected.
+//!
+//! Every exchange is recorded in the [`journal::Journal`]. Bad input closes only its own
+//! connection: handshakes and the tunnel's first byte are bounded by a timeout, request heads by
+//! hyper's header-read timeout, open connections by a semaphore, and every connection task lives
+//! in a `JoinSet` that shutdown aborts.
+
+pub mod admin;
+pub mod ca;
+pub mod journal;
+pub mod serve;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::HeaderValue;
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, Semaphore};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::lab::network::MAX_BODY;
+use crate::lab::{Conn, Lab, Network};
+pub use ca::{CertFault, Certs};
+pub use journal::Journal;
+
+/// Listen addresses, limits and timeouts of a front door.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub https: SocketAddr,
+    pub proxy: SocketAddr,
+    pub admin: SocketAddr,
+    /// Where the CA lives (created on first use).
+    pub state_dir: PathBuf,
+    pub journal_size: usize,
+    /// Time allowed for a TLS handshake, and for a tunnel's first byte.
+    pub handshake_timeout: Duration,
+    /// Time allowed for a request head (also the keep-alive idle limit).
+    pub header_timeout: Duration,
+    /// Open client connections across all listeners; more are closed on accept.
+    pub max_connections: usize,
+}
+
+impl Options {
+    /// Every listener on loopback port 0, CA in `state_dir`.
+    pub fn loopback(state_dir: impl Into<PathBuf>) -> Options {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Options {
+            https: any,
+            proxy: any,
+            admin: any,
+            state_dir: state_dir.into(),
+            journal_size: 1000,
+            handshake_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
+}
+
+/// Why a front door did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum FrontDoorError {
+    #[error(transparent)]
+    Ca(#[from] ca::CaError),
+    #[error("cannot listen on {addr} ({what}): {source}")]
+    Listen {
+        what: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// What every connection task shares.
+struct Shared {
+    network: Network,
+    journal: Journal,
+    certs: Arc<Certs>,
+    acceptor: TlsAcceptor,
+    opts: Options,
+    slots: Arc<Semaphore>,
+    tasks: Mutex<JoinSet<()>>,
+}
+
+impl Shared {
+    fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
+        let mut set = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        // Reap finished connections so the set stays as small as the open ones.
+        while set.try_join_next().is_some() {}
+        set.spawn(fut);
+    }
+}
+
+/// A running front door. Dropping it stops the listeners; [`FrontDoor::shutdown`] also waits.
+pub struct FrontDoor {
+    shared: Arc<Shared>,
+    https: SocketAddr,
+    proxy: SocketAddr,
+    admin: SocketAddr,
+    admin_token: String,
+    ca_path: PathBuf,
+    stop: Vec<oneshot::Sender<()>>,
+    loops: Vec<tokio::task::JoinHandle<()>>,
+    // Last: the lab stops after the listeners in front of it.
+    lab: Arc<Lab>,
+}
+
+async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, FrontDoorError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| FrontDoorError::Listen { what, addr, source })
+}
+
+impl FrontDoor {
+    /// Puts a front door in front of `lab`: loads or creates the CA, issues a leaf per lab host
+    /// name, binds the three listeners.
+    pub async fn start(lab: Lab, opts: Options) -> Result<FrontDoor, FrontDoorError> {
+        let (authority, _) = ca::Authority::load_or_create(&opts.state_dir)?;
+        let certs = Arc::new(Certs::new(authority, &lab.hosts())?);
+        let acceptor = TlsAcceptor::from(Arc::new(certs.server_config()?));
+        let https_l = bind("https", opts.https).await?;
+        let proxy_l = bind("proxy", opts.proxy).await?;
+        let admin_l = bind("admin", opts.admin).await?;
+        let local = |l: &TcpListener, what, addr| {
+            l.local_addr()
+                .map_err(|source| FrontDoorError::Listen { what, addr, source })
+        };
+        let https = local(&https_l, "https", opts.https)?;
+        let proxy = local(&proxy_l, "proxy", opts.proxy)?;
+        let admin = local(&admin_l, "admin", opts.admin)?;
+        let shared = Arc::new(Shared {
+            network: lab.network().clone(),
+            journal: Journal::new(opts.journal_size),
+            certs,
+            acceptor,
+            slots: Arc::new(Semaphore::new(opts.max_connections.max(1))),
+            opts: opts.clone(),
+            tasks: Mutex::new(JoinSet::new()),
+        });
+        let lab = Arc::new(lab);
+        let admin_token = random_token();
+        let admin_state = Arc::new(admin::AdminState::new(
+            lab.clone(),
+            shared.journal.clone(),
+            shared.certs.clone(),
+            admin_token.clone(),
+        ));
+        let mut stop = Vec::new();
+        let mut loops = Vec::new();
+        let (tx, rx) = oneshot::channel();
+        stop.push(tx);
+        loops.push(tokio::spawn(accept_loop(
+            https_l,
+            shared.clone(),
+            rx,
+            Kind::Https,
+        )));
+        let (tx, rx) = oneshot::channel();
+        stop.push(tx);
+        loops.push(tokio::spawn(accept_loop(
+            proxy_l,
+            shared.clone(),
+            rx,
+            Kind::Proxy,
+        )));
+        let (tx, rx) = oneshot::channel();
+        stop.push(tx);
+        loops.push(tokio::spawn(accept_loop(
+            admin_l,
+            shared.clone(),
+            rx,
+            Kind::Admin(admin_state),
+        )));
+        Ok(FrontDoor {
+            shared,
+            https,
+            proxy,
+            admin,
+            admin_token,
+            ca_path: opts.state_dir.join(ca::CA_FILE),
+            stop,
+            loops,
+            lab,
+        })
+    }
+
+    pub fn https_addr(&self) -> SocketAddr {
+        self.https
+    }
+    pub fn proxy_addr(&self) -> SocketAddr {
+        self.proxy
+    }
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin
+    }
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+    /// The lab CA certificate (PEM) clients must trust.
+    pub fn ca_path(&self) -> &Path {
+        &self.ca_path
+    }
+    pub fn ca_pem(&self) -> &str {
+        self.shared.certs.ca_pem()
+    }
+    pub fn certs(&self) -> &Certs {
+        &self.shared.certs
+    }
+    pub fn journal(&self) -> &Journal {
+        &self.shared.journal
+    }
+    pub fn lab(&self) -> &Lab {
+        &self.lab
+    }
+
+    /// The ready line's object.
+    pub fn ready(&self) -> serde_json::Value {
+        serde_json::json!({
+            "event": "ready",
+            "https": format!("https://{}", self.https),
+            "proxy": format!("http://{}", self.proxy),
+            "ca": self.ca_path.display().to_string(),
+            "admin": format!("http://{}", self.admin),
+            "admin_token": self.admin_token,
+        })
+    }
+
+    /// Stops the listeners, aborts open connections and waits for them.
+    pub async fn shutdown(mut self) {
+        for tx in self.stop.drain(..) {
+            let _ = tx.send(());
+        }
+        for l in self.loops.drain(..) {
+            let _ = l.await;
+        }
+        let mut set =
+            std::mem::take(&mut *self.shared.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        set.abort_all();
+        while set.join_next().await.is_some() {}
+    }
+}
+
+impl Drop for FrontDoor {
+    fn drop(&mut self) {
+        for tx in self.stop.drain(..) {
+            let _ = tx.send(());
+        }
+        self.shared
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .abort_all();
+    }
+}
+
+/// 32 random bytes, hex.
+fn random_token() -> String {
+    let a = uuid::Uuid::new_v4().simple().to_string();
+    let b = uuid::Uuid::new_v4().simple().to_string();
+    format!("{a}{b}")
+}
+
+#[derive(Clone)]
+enum Kind {
+    Https,
+    Proxy,
+    Admin(Arc<admin::AdminState>),
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: oneshot::Receiver<()>,
+    kind: Kind,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stop => break,
+            a = listener.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "front door: accept failed");
+                continue;
+            }
+        };
+        let Ok(permit) = shared.slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "front door: connection limit reached, closing");
+            drop(stream);
+            continue;
+        };
+        let s = shared.clone();
+        let kind = kind.clone();
+        shared.spawn(async move {
+            let _permit = permit;
+            match kind {
+                Kind::Https => serve_tls(s, stream, peer, "https").await,
+                Kind::Proxy => serve_proxy(s, stream, peer).await,
+                Kind::Admin(state) => admin::serve(state, stream, s.opts.header_timeout).await,
+            }
+        });
+    }
+}
+
+/// Terminates TLS on `io` and serves the lab over it.
+async fn serve_tls<S>(shared: Arc<Shared>, io: S, peer: SocketAddr, via: &'static str)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let accepted =
+        tokio::time::timeout(shared.opts.handshake_timeout, shared.acceptor.accept(io)).await;
+    let tls = match accepted {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, %peer, "front door: TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "front door: TLS handshake timed out");
+            return;
+        }
+    };
+    serve_http(shared, tls, peer, "https", via).await;
+}
+
+/// Serves HTTP/1.1 requests on `io` into the lab network.
+async fn serve_http<S>(
+    shared: Arc<Shared>,
+    io: S,
+    peer: SocketAddr,
+    scheme: &'static str,
+    via: &'static str,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = Arc::new(Conn::new(peer, scheme));
+    let timeout = shared.opts.header_timeout;
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let shared = shared.clone();
+        let conn = conn.clone();
+        async move { through(&shared, req, &conn, peer, scheme, via).await }
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout)
+        .serve_connection(TokioIo::new(io), service)
+        .await;
+    if let Err(e) = served {
+        tracing::debug!(error = %e, %peer, "front door: connection closed");
+    }
+}
+
+/// `https://host/path` for the journal, from the request's Host (or absolute target).
+fn full_url(scheme: &str, parts: &hyper::http::request::Parts) -> String {
+    if parts.uri.scheme().is_some() {
+        return parts.uri.to_string();
+    }
+    let host = parts
+        .headers
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    format!("{scheme}://{host}{pq}")
+}
+
+fn version_text(v: hyper::Version) -> &'static str {
+    match v {
+        hyper::Version::HTTP_10 => "HTTP/1.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// One request through the network, journalled. `Err` closes the connection unanswered.
+async fn through(
+    shared: &Shared,
+    req: Request<Incoming>,
+    conn: &Conn,
+    peer: SocketAddr,
+    scheme: &'static str,
+    via: &'static str,
+) -> Result<Response<Full<Bytes>>, crate::lab::network::Refused> {
+    let t0 = Instant::now();
+    let started = SystemTime::now();
+    let (parts, body) = req.into_parts();
+    let url = full_url(scheme, &parts);
+    let collected = tokio::time::timeout(
+        shared.opts.header_timeout * 2,
+        Limited::new(body, MAX_BODY).collect(),
+    )
+    .await;
+    let body = match collected {
+        Ok(Ok(c)) => c.to_bytes(),
+        Ok(Err(e)) => {
+            let too_big = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            return Ok(if too_big {
+                text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("413 Payload Too Large: the lab network forwards at most {MAX_BODY} bytes.\n"),
+                )
+            } else {
+                text(
+                    StatusCode::BAD_REQUEST,
+                    "400 Bad Request: the request body could not be read.\n".into(),
+                )
+            });
+        }
+        Err(_) => {
+            return Ok(text(
+                StatusCode::REQUEST_TIMEOUT,
+                "408 Request Timeout: the request body did not arrive in time.\n".into(),
+            ))
+        }
+    };
+    let method = parts.method.clone();
+    let version = parts.version;
+    let req_headers = parts.headers.clone();
+    let req = Request::from_parts(parts, Full::new(body.clone()));
+    let result = shared.network.handle(req, conn).await;
+    let empty = HeaderMap::new();
+    let (status, resp_headers, resp_body, error) = match &result {
+        Ok(r) => {
+            // `Full` yields its one chunk; this only reads it back for the journal.
+            let bytes = r
+                .body()
+                .clone()
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            (r.status().as_u16(), r.headers(), bytes, None)
+        }
+        Err(e) => (
+            0,
+            &empty,
+            Bytes::new(),
+            Some(format!("connection closed: {e}")),
+        ),
+    };
+    shared.journal.record(journal::Exchange {
+        started,
+        time_ms: t0.elapsed().as_secs_f64() * 1000.0,
+        via,
+        client: peer.to_string(),
+        method: method.as_str(),
+        url,
+        http_version: version_text(version),
+        request_headers: &req_headers,
+        request_body: &body,
+        status,
+        response_headers: resp_headers,
+        response_body: &resp_body,
+        error,
+    });
+    result
+}
+
+fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// `host[:port]` → lowercase host without the port or a trailing dot.
+fn host_of(authority: &str) -> String {
+    let a = authority.trim();
+    let host = if let Some(rest) = a.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        match a.rsplit_once(':') {
+            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+            _ => a,
+        }
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn forbidden(shared: &Shared, host: &str) -> Response<Full<Bytes>> {
+    text(
+        StatusCode::FORBIDDEN,
+        format!(
+            "403 Forbidden: '{host}' is not a host of the lab; the lab never reaches the internet.\nLab hosts: {}\n",
+            shared.network.hosts().all().join(", ")
+        ),
+    )
+}
+
+/// The forward proxy: CONNECT tunnels and absolute-form `http://` requests.
+async fn serve_proxy(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+    let timeout = shared.opts.header_timeout;
+    let s = shared.clone();
+    let conn = Arc::new(Conn::new(peer, "http"));
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let shared = s.clone();
+        let conn = conn.clone();
+        async move { proxy_request(shared, req, &conn, peer).await }
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades()
+        .await;
+    if let Err(e) = served {
+        tracing::debug!(error = %e, %peer, "front door proxy: connection closed");
+    }
+}
+
+async fn proxy_request(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+    conn: &Conn,
+    peer: SocketAddr,
+) -> Result<Response<Full<Bytes>>, crate::lab::network::Refused> {
+    if req.method() == Method::CONNECT {
+        let authority = req
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .or_else(|| {
+                req.headers()
+                    .get(hyper::header::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            })
+            .unwrap_or_default();
+        let host = host_of(&authority);
+        if !shared.network.hosts().knows(&host) {
+            return Ok(forbidden(&shared, &host));
+        }
+        let s = shared.clone();
+        let on_upgrade = hyper::upgrade::on(req);
+        shared.spawn(async move {
+            match on_upgrade.await {
+                Ok(up) => tunnel(s, TokioIo::new(up), peer).await,
+                Err(e) => tracing::debug!(error = %e, %peer, "front door proxy: upgrade failed"),
+            }
+        });
+        return Ok(Response::new(Full::new(Bytes::new())));
+    }
+    // Absolute-form `GET http://host/path`: served through the network over plain HTTP.
+    let host = req
+        .uri()
+        .host()
+        .map(str::to_string)
+        .or_else(|| {
+            req.headers()
+                .get(hyper::header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(host_of)
+        })
+        .unwrap_or_default();
+    let host = host_of(&host);
+    if !shared.network.hosts().knows(&host) {
+        return Ok(forbidden(&shared, &host));
+    }
+    through(&shared, req, conn, peer, "http", "proxy-http").await
+}
+
+/// Inside an established tunnel: TLS (first byte 0x16) or msal-node's plain HTTP.
+async fn tunnel<S>(shared: Arc<Shared>, mut io: S, peer: SocketAddr)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut first = [0u8; 1];
+    let read = tokio::time::timeout(shared.opts.handshake_timeout, io.read(&mut first)).await;
+    match read {
+        Ok(Ok(1)) => {}
+        _ => return,
+    }
+    let io = Prefixed {
+        first: Some(first[0]),
+        inner: io,
+    };
+    if first[0] == 0x16 {
+        serve_tls(shared, io, peer, "proxy-tls").await;
+    } else {
+        serve_http(shared, io, peer, "https", "proxy-plain").await;
+    }
+}
+
+/// A stream with one already-read byte put back in front.
+struct Prefixed<S> {
+    first: Option<u8>,
+    inner: S,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if let Some(b) = self.first {
+            if buf.remaining() > 0 {
+                buf.put_slice(&[b]);
+                self.first = None;
+                return Poll::Ready(Ok(()));
+            }
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_of_authorities() {
+        assert_eq!(
+            host_of("Login.MicrosoftOnline.com:443"),
+            "login.microsoftonline.com"
+        );
+        assert_eq!(
+            host_of("login.microsoftonline.com"),
+            "login.microsoftonline.com"
+        );
+        assert_eq!(host_of("mail.contoso.com."), "mail.contoso.com");
+        assert_eq!(host_of("[::1]:443"), "::1");
+    }
+}

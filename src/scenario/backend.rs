@@ -1,0 +1,422 @@
+//! The shell's [`Backend`] for a running lab: every cmdlet operation is a call to mock Azure
+//! AD's or mock Exchange's admin API over HTTP, as an administrator's change reaches the real
+//! services from outside.
+//!
+//! The shell is synchronous (one PowerShell line is one short exchange) while the lab runs on
+//! tokio, so the backend holds a runtime [`Handle`] and blocks on each async request; the runner
+//! calls the shell only from `spawn_blocking` threads, where blocking on the runtime is allowed.
+//! Client-machine settings (`reg add … EnableADAL`, `defaults write … DisableModernAuth`) have
+//! no service behind them: they land in [`Machine`], which the runner reads when it starts a
+//! client.
+
+use std::sync::{Arc, Mutex};
+
+use mock_aad::model::{CaRule, MfaState};
+use mock_exchange::model::{AuthServer, Mailbox, Organization, Server, VdirKind};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+use tokio::runtime::Handle;
+use uuid::Uuid;
+
+use crate::shell::backend::{
+    AuthServerChange, BResult, Backend, BackendError, ClientSetting, ExtendedProtection,
+    NewAuthServer, OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange,
+    VdirChange,
+};
+
+/// Client-machine settings written by cmdlets (registry, macOS defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Machine {
+    pub enable_adal: Option<u32>,
+    pub version: Option<u32>,
+    pub mac_disable_modern_auth: Option<bool>,
+}
+
+/// Admin API endpoints and credentials of one lab.
+#[derive(Clone)]
+pub struct LabBackend {
+    rt: Handle,
+    http: reqwest::Client,
+    aad: String,
+    aad_token: String,
+    exchange: String,
+    exchange_token: String,
+    tenant: Option<String>,
+    pub machine: Arc<Mutex<Machine>>,
+}
+
+impl LabBackend {
+    pub fn new(lab: &crate::lab::Lab, rt: Handle, machine: Arc<Mutex<Machine>>) -> LabBackend {
+        LabBackend {
+            rt,
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap_or_default(),
+            aad: format!("{}/_admin", lab.aad().url()),
+            aad_token: lab.aad().admin_token().to_string(),
+            exchange: format!("{}/_admin", lab.exchange().url()),
+            exchange_token: lab.exchange().admin_token().to_string(),
+            tenant: None,
+            machine,
+        }
+    }
+
+    fn call(&self, aad: bool, method: &str, path: &str, body: Option<Json>) -> BResult<Json> {
+        let (base, token) = if aad {
+            (&self.aad, &self.aad_token)
+        } else {
+            (&self.exchange, &self.exchange_token)
+        };
+        let url = format!("{base}{path}");
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|e| BackendError::new("NotSpecified", "LabAdminError", e.to_string()))?;
+        let mut req = self.http.request(method, &url).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.rt.block_on(async move {
+            let resp = req.send().await.map_err(|e| {
+                BackendError::new(
+                    "ConnectionError",
+                    "LabAdminUnreachable",
+                    format!("the lab's admin API did not answer: {e}"),
+                )
+            })?;
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            let json: Json = if text.trim().is_empty() {
+                Json::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Json::String(text))
+            };
+            if status.is_success() {
+                return Ok(json);
+            }
+            let message = json
+                .get("message")
+                .and_then(Json::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{status}"));
+            let category = match status.as_u16() {
+                404 => "ObjectNotFound",
+                409 => "InvalidOperation",
+                400 => "InvalidArgument",
+                _ => "NotSpecified",
+            };
+            let id = json
+                .get("error")
+                .and_then(Json::as_str)
+                .unwrap_or("LabAdminError")
+                .to_string();
+            Err(BackendError::new(category, &id, message))
+        })
+    }
+
+    fn get<T: DeserializeOwned>(&self, aad: bool, path: &str) -> BResult<T> {
+        let j = self.call(aad, "GET", path, None)?;
+        serde_json::from_value(j).map_err(|e| {
+            BackendError::new(
+                "NotSpecified",
+                "LabAdminError",
+                format!("unexpected answer from the lab's admin API ({path}): {e}"),
+            )
+        })
+    }
+
+    fn organization_doc(&self) -> BResult<Organization> {
+        self.get(false, "/organization")
+    }
+
+    /// The tenant every Azure AD call is about: the lab's first tenant.
+    fn tenant(&mut self) -> BResult<String> {
+        if let Some(t) = &self.tenant {
+            return Ok(t.clone());
+        }
+        let list: Vec<Json> = self.get(true, "/tenants")?;
+        let tid = list
+            .first()
+            .and_then(|t| t.get("tid"))
+            .and_then(Json::as_str)
+            .ok_or_else(|| {
+                BackendError::new("ObjectNotFound", "NoTenant", "The lab has no tenant.")
+            })?
+            .to_string();
+        self.tenant = Some(tid.clone());
+        Ok(tid)
+    }
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn kind_segment(kind: VdirKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SpJson {
+    object_id: Uuid,
+    app_principal_id: Uuid,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    account_enabled: bool,
+    #[serde(default)]
+    service_principal_names: Vec<String>,
+}
+
+impl Backend for LabBackend {
+    fn exchange_servers(&mut self) -> BResult<Vec<Server>> {
+        Ok(self.organization_doc()?.servers)
+    }
+
+    fn set_vdir(&mut self, server: &str, kind: VdirKind, change: &VdirChange) -> BResult<()> {
+        let body = serde_json::to_value(change).unwrap_or(Json::Null);
+        self.call(
+            false,
+            "PATCH",
+            &format!("/servers/{}/vdirs/{}", enc(server), kind_segment(kind)),
+            Some(body),
+        )
+        .map(drop)
+    }
+
+    fn organization(&mut self) -> BResult<OrgSummary> {
+        let o = self.organization_doc()?;
+        Ok(OrgSummary {
+            name: o.name,
+            domain: o.domain,
+            config: o.org_config,
+        })
+    }
+
+    fn set_org_config(&mut self, change: &OrgConfigChange) -> BResult<()> {
+        let body = serde_json::to_value(change).unwrap_or(Json::Null);
+        self.call(false, "PATCH", "/org-config", Some(body))
+            .map(drop)
+    }
+
+    fn auth_servers(&mut self) -> BResult<Vec<AuthServer>> {
+        Ok(self.organization_doc()?.auth_servers)
+    }
+
+    fn new_auth_server(&mut self, new: &NewAuthServer) -> BResult<AuthServer> {
+        let body = serde_json::to_value(new).unwrap_or(Json::Null);
+        self.call(false, "POST", "/auth-servers", Some(body))?;
+        self.auth_servers()?
+            .into_iter()
+            .find(|a| a.name.eq_ignore_ascii_case(&new.name))
+            .ok_or_else(|| {
+                BackendError::new(
+                    "ObjectNotFound",
+                    "LabAdminError",
+                    "the new AuthServer is missing",
+                )
+            })
+    }
+
+    fn set_auth_server(&mut self, name: &str, change: &AuthServerChange) -> BResult<()> {
+        let body = serde_json::to_value(change).unwrap_or(Json::Null);
+        self.call(
+            false,
+            "PATCH",
+            &format!("/auth-servers/{}", enc(name)),
+            Some(body),
+        )
+        .map(drop)
+    }
+
+    fn refresh_auth_metadata(&mut self, name: &str) -> BResult<()> {
+        self.call(
+            false,
+            "POST",
+            &format!("/auth-servers/{}/refresh-metadata", enc(name)),
+            None,
+        )
+        .map(drop)
+    }
+
+    fn mailboxes(&mut self) -> BResult<Vec<Mailbox>> {
+        Ok(self.organization_doc()?.mailboxes)
+    }
+
+    fn iisreset(&mut self, _server: Option<&str>, _noforce: bool) -> BResult<()> {
+        // mock-exchange's settings cache is organization-wide: a reset reloads every server.
+        self.call(false, "POST", "/iisreset", None).map(drop)
+    }
+
+    fn service_principals(&mut self) -> BResult<Vec<ServicePrincipal>> {
+        let t = self.tenant()?;
+        let list: Vec<SpJson> =
+            self.get(true, &format!("/tenants/{}/service-principals", enc(&t)))?;
+        Ok(list
+            .into_iter()
+            .map(|s| ServicePrincipal {
+                object_id: s.object_id,
+                app_principal_id: s.app_principal_id,
+                display_name: s.display_name,
+                account_enabled: s.account_enabled,
+                service_principal_names: s.service_principal_names,
+            })
+            .collect())
+    }
+
+    fn set_service_principal(
+        &mut self,
+        app_principal_id: Uuid,
+        change: &ServicePrincipalChange,
+    ) -> BResult<()> {
+        let t = self.tenant()?;
+        if let Some(names) = &change.service_principal_names {
+            self.call(
+                true,
+                "PUT",
+                &format!(
+                    "/tenants/{}/service-principals/{app_principal_id}/service-principal-names",
+                    enc(&t)
+                ),
+                Some(json!({ "ServicePrincipalNames": names })),
+            )?;
+        }
+        if let Some(dn) = &change.display_name {
+            self.call(
+                true,
+                "PATCH",
+                &format!("/tenants/{}/applications/{app_principal_id}", enc(&t)),
+                Some(json!({ "display_name": dn })),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn set_user_password(
+        &mut self,
+        upn: &str,
+        new_password: Option<&str>,
+        _force_change: bool,
+    ) -> BResult<String> {
+        let t = self.tenant()?;
+        let body = new_password.map(|p| json!({ "password": p }));
+        let r = self.call(
+            true,
+            "POST",
+            &format!("/tenants/{}/users/{}/password", enc(&t), enc(upn)),
+            body,
+        )?;
+        Ok(r.get("password")
+            .and_then(Json::as_str)
+            .or(new_password)
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    fn revoke_user_sessions(&mut self, user: &str) -> BResult<()> {
+        let t = self.tenant()?;
+        // An object id is looked up to its UPN first (the admin API addresses users by UPN).
+        let upn = if Uuid::parse_str(user).is_ok() {
+            let users: Vec<Json> = self.get(true, &format!("/tenants/{}/users", enc(&t)))?;
+            users
+                .iter()
+                .find(|u| u.get("oid").and_then(Json::as_str).is_some_and(|o| o.eq_ignore_ascii_case(user)))
+                .and_then(|u| u.get("upn").and_then(Json::as_str))
+                .map(str::to_string)
+                .ok_or_else(|| BackendError::new(
+                    "ObjectNotFound",
+                    "Request_ResourceNotFound",
+                    format!("Resource '{user}' does not exist or one of its queried reference-property objects are not present."),
+                ))?
+        } else {
+            user.to_string()
+        };
+        self.call(
+            true,
+            "POST",
+            &format!("/tenants/{}/users/{}/revoke", enc(&t), enc(&upn)),
+            None,
+        )
+        .map(drop)
+    }
+
+    fn set_user_block_credential(&mut self, upn: &str, blocked: bool) -> BResult<()> {
+        let t = self.tenant()?;
+        self.call(
+            true,
+            "PATCH",
+            &format!("/tenants/{}/users/{}", enc(&t), enc(upn)),
+            Some(json!({ "enabled": !blocked })),
+        )
+        .map(drop)
+    }
+
+    fn set_user_mfa(&mut self, upn: &str, state: MfaState) -> BResult<()> {
+        let t = self.tenant()?;
+        self.call(
+            true,
+            "PATCH",
+            &format!("/tenants/{}/users/{}", enc(&t), enc(upn)),
+            Some(json!({ "mfa": state })),
+        )
+        .map(drop)
+    }
+
+    fn new_conditional_access_policy(&mut self, rule: &CaRule) -> BResult<()> {
+        let t = self.tenant()?;
+        let body = serde_json::to_value(rule).unwrap_or(Json::Null);
+        self.call(
+            true,
+            "POST",
+            &format!("/tenants/{}/conditional-access", enc(&t)),
+            Some(body),
+        )
+        .map(drop)
+    }
+
+    fn set_adfs_extended_protection(&mut self, _mode: ExtendedProtection) -> BResult<()> {
+        Err(BackendError::new(
+            "NotImplemented",
+            "NoAdfsFarm",
+            "The lab has no ADFS farm: Set-AdfsProperties has nothing to change.",
+        ))
+    }
+
+    fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()> {
+        let mut m = self.machine.lock().unwrap_or_else(|e| e.into_inner());
+        match setting {
+            ClientSetting::Registry {
+                key, name, data, ..
+            } => {
+                let k = key.to_ascii_lowercase();
+                if k.contains("\\common\\identity") {
+                    let v: Option<u32> = data.trim().parse().ok().or_else(|| {
+                        data.trim()
+                            .strip_prefix("0x")
+                            .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    });
+                    if name.eq_ignore_ascii_case("EnableADAL") {
+                        m.enable_adal = v;
+                    } else if name.eq_ignore_ascii_case("Version") {
+                        m.version = v;
+                    }
+                }
+            }
+            ClientSetting::MacDefaults {
+                domain, key, value, ..
+            } => {
+                if domain.eq_ignore_ascii_case("com.microsoft.Outlook")
+                    && key.eq_ignore_ascii_case("DisableModernAuth")
+                {
+                    let v = value.to_ascii_lowercase();
+                    m.mac_disable_modern_auth = Some(matches!(v.as_str(), "yes" | "true" | "1"));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,110 @@
+//! The scenario engine: scenario files ([`format`]), the runner that plays them against fresh
+//! labs ([`runner`]) with the cmdlet backend that changes a running lab ([`backend`]), the
+//! expectations ([`expect`]) and the reports ([`report`]).
+//!
+//! [`run_paths`] is what `hma-lab run` does: find the files, load them (a file that does not
+//! load is a failed scenario with its file:line:col error), run them as tokio tasks bounded by
+//! the number of cores, and gather a [`report::Report`] in file order.
+
+pub mod backend;
+pub mod expect;
+pub mod format;
+pub mod report;
+pub mod runner;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub use format::{load, Loaded, Scenario};
+pub use report::Report;
+pub use runner::ScenarioResult;
+
+/// Told each scenario's result as it finishes (the progress bar).
+pub type Progress = Arc<dyn Fn(&ScenarioResult) + Send + Sync>;
+
+/// Options of a run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Only scenarios whose name contains this (case-insensitive).
+    pub filter: Option<String>,
+    /// Scenarios run at once; 0: the number of cores.
+    pub jobs: usize,
+}
+
+/// Loads and runs every scenario under `paths`; `progress` is told each finished scenario.
+pub async fn run_paths(
+    paths: &[PathBuf],
+    opts: &RunOptions,
+    progress: Option<Progress>,
+) -> Result<Report, String> {
+    let started = Instant::now();
+    let files = format::discover(paths)?;
+    let mut jobs: Vec<Result<Loaded, ScenarioResult>> = Vec::new();
+    for f in &files {
+        match format::load(f) {
+            Ok(l) => jobs.push(Ok(l)),
+            Err(e) => jobs.push(Err(ScenarioResult::load_error(
+                &f.display().to_string(),
+                e.to_string(),
+            ))),
+        }
+    }
+    if let Some(filter) = &opts.filter {
+        let f = filter.to_ascii_lowercase();
+        jobs.retain(|j| {
+            let name = match j {
+                Ok(l) => l.scenario.name.to_ascii_lowercase(),
+                Err(r) => r.name.to_ascii_lowercase(),
+            };
+            name.contains(&f)
+        });
+    }
+    let n = if opts.jobs == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        opts.jobs
+    };
+    let sem = Arc::new(tokio::sync::Semaphore::new(n.max(1)));
+    let mut handles = Vec::new();
+    for j in jobs {
+        let sem = sem.clone();
+        let progress = progress.clone();
+        handles.push(tokio::spawn(async move {
+            let r = match j {
+                Err(r) => r,
+                Ok(l) => {
+                    let _permit = sem.acquire_owned().await;
+                    runner::run(&l).await
+                }
+            };
+            if let Some(p) = &progress {
+                p(&r);
+            }
+            r
+        }));
+    }
+    let mut results = Vec::new();
+    for h in handles {
+        match h.await {
+            Ok(r) => results.push(r),
+            Err(e) => results.push(ScenarioResult::load_error(
+                "(task)",
+                format!("a scenario task failed: {e}"),
+            )),
+        }
+    }
+    Ok(Report::new(results, started.elapsed().as_millis()))
+}
+
+/// Parses and validates every scenario under `paths`: the errors, one per bad file.
+pub fn lint_paths(paths: &[PathBuf]) -> Result<(usize, Vec<lab_kit::FileError>), String> {
+    let files = format::discover(paths)?;
+    let errors: Vec<_> = files.iter().filter_map(|f| format::load(f).err()).collect();
+    Ok((files.len(), errors))
+}

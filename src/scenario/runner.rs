@@ -1,0 +1,812 @@
+//! Runs one scenario against fresh labs: the main run (`given`, `when`, `then`, then `fix`,
+//! `when` again, `after_fix`) and its broken twins (`given` + `fix` + `when`, and `given` +
+//! `twin` + `when`), each of which must make `then` fail.
+//!
+//! Every run gets its own [`Lab`] on a clock frozen at the field guide's capture time, so a
+//! result never depends on the wall clock or on another scenario running beside it. A run is
+//! one [`Ctx`]: the lab, one PowerShell session (variables carry from line to line, as in the
+//! guide's consoles), the client machine's settings, one reference client per (profile, user)
+//! so `reconnect` finds its cached tokens, and the last tokens obtained. Each `when` action
+//! yields an [`Outcome`] — the HTTP exchange (or the client's connection status and trace) —
+//! and expectations are checked against outcomes ([`super::expect`]).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use lab_kit::Clock;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::backend::{LabBackend, Machine};
+use super::expect::{check_all, CheckResult};
+use super::format::{
+    Action, BearerSpec, ClientAction, ConnectKind, Grant, LabRef, Loaded, NetworkChange,
+    RequestAction, Step, TokenAction,
+};
+use crate::client::{ConnectionStatus, Outlook, Settings, Transport};
+use crate::lab::{Device, Lab, LabFile};
+use crate::shell::Shell;
+
+/// 2017-11-16T20:36:16Z, the time of the field guide's captures.
+pub const LAB_EPOCH: i64 = 1_510_864_576;
+
+/// The Office client id (Outlook's, and the one `bearer:` and `token:` use by default).
+pub const OFFICE_CLIENT_ID: &str = crate::client::aad::OFFICE_CLIENT_ID;
+
+/// Largest response body kept for an outcome.
+const MAX_BODY: usize = 256 * 1024;
+
+/// One HTTP exchange made by a `request` or `token` action (or the last one of a client).
+#[derive(Debug, Clone, Serialize)]
+pub struct Http {
+    pub method: String,
+    /// The product URL as written (`https://mail.contoso.com/…`).
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    /// 0 when no response arrived.
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Http {
+    /// Values of response header `name` (case-insensitive), in order.
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// A trace of the exchange for reports (body cut to `limit` characters).
+    pub fn render(&self, limit: usize) -> String {
+        let mut s = format!("> {} {}\n", self.method, self.url);
+        for (k, v) in &self.request_headers {
+            s.push_str(&format!("> {k}: {v}\n"));
+        }
+        if self.status == 0 {
+            s.push_str("< (no response)\n");
+            return s;
+        }
+        s.push_str(&format!("< {}\n", self.status));
+        for (k, v) in &self.headers {
+            s.push_str(&format!("< {k}: {v}\n"));
+        }
+        if !self.body.is_empty() {
+            let excerpt: String = self.body.chars().take(limit).collect();
+            let more = if self.body.chars().count() > limit {
+                " …"
+            } else {
+                ""
+            };
+            s.push_str(&format!("< body: {}{more}\n", excerpt.trim_end()));
+        }
+        s
+    }
+}
+
+/// What one `when` action produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// What was done, e.g. `client outlook-2016 GregT@contoso.com connect`.
+    pub label: String,
+    /// The exchange of a `request`/`token` action; for a client, its last exchange.
+    pub http: Option<Http>,
+    pub client: Option<ConnectionStatus>,
+    /// Claims of the last access token obtained up to this action.
+    pub claims: Option<Json>,
+    /// Why the action could not be carried out (no token for `bearer:`, no refresh token, …).
+    pub note: Option<String>,
+}
+
+/// One step or action as run.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    /// `given`, `when`, `fix`, `twin`.
+    pub section: String,
+    pub text: String,
+    pub ok: bool,
+    /// Console output of a cmdlet, the error, or the action's result summary.
+    pub detail: Option<String>,
+}
+
+/// One phase: steps run and expectations checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseResult {
+    pub steps: Vec<StepResult>,
+    pub checks: Vec<CheckResult>,
+}
+
+impl PhaseResult {
+    pub fn steps_ok(&self) -> bool {
+        self.steps.iter().all(|s| s.ok)
+    }
+    pub fn checks_ok(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+    pub fn failed_checks(&self) -> usize {
+        self.checks.iter().filter(|c| !c.passed).count()
+    }
+}
+
+/// A broken twin's run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TwinResult {
+    /// `automatic` (given + fix + when) or `explicit` (given + twin + when).
+    pub kind: String,
+    /// The twin did what it must: its steps ran and at least one `then` expectation failed.
+    pub ok: bool,
+    pub summary: String,
+    pub phase: Option<PhaseResult>,
+    pub error: Option<String>,
+}
+
+/// A scenario's whole result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub title: String,
+    pub guide: String,
+    pub file: String,
+    pub passed: bool,
+    pub duration_ms: u128,
+    /// The scenario could not be loaded or its lab not started.
+    pub error: Option<String>,
+    /// given + when + then.
+    pub main: Option<PhaseResult>,
+    /// fix + when + after_fix.
+    pub after_fix: Option<PhaseResult>,
+    pub twins: Vec<TwinResult>,
+}
+
+impl ScenarioResult {
+    /// A scenario that did not load.
+    pub fn load_error(file: &str, error: String) -> ScenarioResult {
+        let name = std::path::Path::new(file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(file)
+            .to_string();
+        ScenarioResult {
+            name,
+            title: String::new(),
+            guide: String::new(),
+            file: file.to_string(),
+            passed: false,
+            duration_ms: 0,
+            error: Some(error),
+            main: None,
+            after_fix: None,
+            twins: Vec::new(),
+        }
+    }
+
+    /// One line per failure, for summaries.
+    pub fn failure_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(e) = &self.error {
+            out.push(e.clone());
+        }
+        for (label, ph) in [("then", &self.main), ("after_fix", &self.after_fix)] {
+            if let Some(p) = ph {
+                for s in p.steps.iter().filter(|s| !s.ok) {
+                    out.push(format!(
+                        "{} step failed: {}: {}",
+                        s.section,
+                        s.text,
+                        s.detail.as_deref().unwrap_or("")
+                    ));
+                }
+                for c in p.checks.iter().filter(|c| !c.passed) {
+                    out.push(format!(
+                        "{label}: {}: expected {}, actual {}",
+                        c.expectation, c.expected, c.actual
+                    ));
+                }
+            }
+        }
+        for t in self.twins.iter().filter(|t| !t.ok) {
+            out.push(format!("twin ({}): {}", t.kind, t.summary));
+        }
+        out
+    }
+}
+
+/// Runs a loaded scenario: main run, after-fix, twins.
+pub async fn run(loaded: &Loaded) -> ScenarioResult {
+    let started = Instant::now();
+    let s = &loaded.scenario;
+    let mut result = ScenarioResult {
+        name: s.name.clone(),
+        title: s.title.clone(),
+        guide: s.guide.clone(),
+        file: loaded.path.display().to_string(),
+        passed: false,
+        duration_ms: 0,
+        error: None,
+        main: None,
+        after_fix: None,
+        twins: Vec::new(),
+    };
+    // Main run.
+    match Ctx::start(&loaded.lab).await {
+        Err(e) => result.error = Some(e),
+        Ok(mut ctx) => {
+            let mut steps = ctx.steps("given", &s.given).await;
+            let (outs, wsteps) = ctx.actions(&s.when).await;
+            steps.extend(wsteps);
+            let checks = check_all(&mut ctx, &s.then, &outs).await;
+            result.main = Some(PhaseResult { steps, checks });
+            if let Some(fix) = &s.fix {
+                let mut steps = ctx.steps("fix", fix).await;
+                let (outs, wsteps) = ctx.actions(&s.when).await;
+                steps.extend(wsteps);
+                let checks = check_all(&mut ctx, &s.after_fix, &outs).await;
+                result.after_fix = Some(PhaseResult { steps, checks });
+            }
+            ctx.lab.shutdown().await;
+        }
+    }
+    // Twins.
+    if let Some(fix) = &s.fix {
+        result
+            .twins
+            .push(run_twin(loaded, "automatic", "fix", fix).await);
+    }
+    if let Some(tw) = &s.twin {
+        result
+            .twins
+            .push(run_twin(loaded, "explicit", "twin", tw).await);
+    }
+    let main_ok = result
+        .main
+        .as_ref()
+        .is_some_and(|p| p.steps_ok() && p.checks_ok());
+    let fix_ok = match (&s.fix, &result.after_fix) {
+        (None, _) => true,
+        (Some(_), Some(p)) => p.steps_ok() && p.checks_ok(),
+        (Some(_), None) => false,
+    };
+    result.passed = result.error.is_none()
+        && main_ok
+        && fix_ok
+        && !result.twins.is_empty()
+        && result.twins.iter().all(|t| t.ok);
+    result.duration_ms = started.elapsed().as_millis();
+    result
+}
+
+async fn run_twin(loaded: &Loaded, kind: &str, section: &str, extra: &[Step]) -> TwinResult {
+    let s = &loaded.scenario;
+    let mut ctx = match Ctx::start(&loaded.lab).await {
+        Ok(c) => c,
+        Err(e) => {
+            return TwinResult {
+                kind: kind.into(),
+                ok: false,
+                summary: format!("the lab did not start: {e}"),
+                phase: None,
+                error: Some(e),
+            }
+        }
+    };
+    let mut steps = ctx.steps("given", &s.given).await;
+    steps.extend(ctx.steps(section, extra).await);
+    let (outs, wsteps) = ctx.actions(&s.when).await;
+    steps.extend(wsteps);
+    let checks = check_all(&mut ctx, &s.then, &outs).await;
+    ctx.lab.shutdown().await;
+    let phase = PhaseResult { steps, checks };
+    let failed = phase.failed_checks();
+    let total = phase.checks.len();
+    let (ok, summary) = if !phase.steps_ok() {
+        (
+            false,
+            "a step of the twin failed, so it proves nothing".to_string(),
+        )
+    } else if failed == 0 {
+        (
+            false,
+            format!(
+                "passes vacuously: with given + {section} every `then` expectation still holds ({total} of {total})"
+            ),
+        )
+    } else {
+        (
+            true,
+            format!("`then` fails as it must ({failed} of {total} expectations fail)"),
+        )
+    };
+    TwinResult {
+        kind: kind.into(),
+        ok,
+        summary,
+        phase: Some(phase),
+        error: None,
+    }
+}
+
+/// One run's state.
+pub struct Ctx {
+    pub lab: Lab,
+    shell: Arc<Mutex<Shell<LabBackend>>>,
+    machine: Arc<Mutex<Machine>>,
+    clients: BTreeMap<(String, String), Outlook>,
+    /// Latest refresh token obtained by a `token`/`bearer` action or a client.
+    refresh_token: Option<(String, String)>,
+    /// Claims of the latest access token.
+    claims: Option<Json>,
+}
+
+impl Ctx {
+    /// A fresh lab on the frozen lab clock.
+    pub async fn start(lab: &LabRef) -> Result<Ctx, String> {
+        let file = match lab {
+            LabRef::Builtin(n) => LabFile::builtin(n),
+            LabRef::File(p) => LabFile::load(p),
+        }
+        .map_err(|e| e.to_string())?;
+        let lab = Lab::start_file(file, Clock::frozen_at_unix(LAB_EPOCH))
+            .await
+            .map_err(|e| format!("the lab did not start: {e}"))?;
+        let machine = Arc::new(Mutex::new(Machine::default()));
+        let backend = LabBackend::new(&lab, tokio::runtime::Handle::current(), machine.clone());
+        Ok(Ctx {
+            lab,
+            shell: Arc::new(Mutex::new(Shell::new(backend))),
+            machine,
+            clients: BTreeMap::new(),
+            refresh_token: None,
+            claims: None,
+        })
+    }
+
+    /// Runs one PowerShell line in the run's session: console text, or the error record.
+    pub async fn cmdlet(&self, line: &str) -> Result<String, String> {
+        let shell = self.shell.clone();
+        let line = line.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut sh = shell.lock().unwrap_or_else(|e| e.into_inner());
+            match sh.run(&line) {
+                Ok(o) => Ok(o.text),
+                Err(e) => Err(e.render()),
+            }
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the cmdlet task failed: {e}")))
+    }
+
+    /// Runs set-up steps; every step is reported, a failing one does not stop the rest.
+    pub async fn steps(&mut self, section: &str, steps: &[Step]) -> Vec<StepResult> {
+        let mut out = Vec::new();
+        for st in steps {
+            let (text, res) = match st {
+                Step::Cmdlet(line) => (line.clone(), self.cmdlet(line).await),
+                Step::Network(n) => (network_text(n), self.network(n)),
+                Step::Clock(c) => {
+                    self.lab.clock().advance_secs(c.advance.0);
+                    (
+                        format!("clock: advance {}s", c.advance.0),
+                        Ok(String::new()),
+                    )
+                }
+            };
+            let (ok, detail) = match res {
+                Ok(t) if t.trim().is_empty() => (true, None),
+                Ok(t) => (true, Some(t.trim_end().to_string())),
+                Err(e) => (false, Some(e)),
+            };
+            out.push(StepResult {
+                section: section.into(),
+                text,
+                ok,
+                detail,
+            });
+        }
+        out
+    }
+
+    fn network(&self, n: &NetworkChange) -> Result<String, String> {
+        let device = match n.clone() {
+            NetworkChange::LoadBalancer(l) => Device::LoadBalancer(l),
+            NetworkChange::ReverseProxy(p) => Device::ReverseProxy(p),
+            NetworkChange::ClientSegment(c) => Device::ClientSegment(c),
+        };
+        self.lab
+            .apply(device)
+            .map(|_| String::new())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Runs the `when` actions; one outcome per action.
+    pub async fn actions(&mut self, actions: &[Action]) -> (Vec<Outcome>, Vec<StepResult>) {
+        let mut outs = Vec::new();
+        let mut steps = Vec::new();
+        for a in actions {
+            let o = match a {
+                Action::Client(c) => self.client(c).await,
+                Action::Request(r) => self.request(r).await,
+                Action::Token(t) => self.token(t).await,
+            };
+            let detail = summary(&o);
+            steps.push(StepResult {
+                section: "when".into(),
+                text: o.label.clone(),
+                ok: o.note.is_none(),
+                detail: Some(detail),
+            });
+            outs.push(o);
+        }
+        (outs, steps)
+    }
+
+    async fn client(&mut self, c: &ClientAction) -> Outcome {
+        let profile = c.client.0;
+        let machine = self
+            .machine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut settings = Settings::contoso(&c.user);
+        settings.registry.enable_adal = c.settings.enable_adal.or(machine.enable_adal);
+        settings.registry.version = c.settings.version.or(machine.version);
+        settings.mac_disable_modern_auth = c
+            .settings
+            .disable_modern_auth
+            .or(machine.mac_disable_modern_auth)
+            .unwrap_or(false);
+        if let Some(p) = &c.settings.password {
+            settings.password = p.clone();
+        }
+        if let Some(p) = &c.settings.onprem_password {
+            settings.onprem_password = Some(p.clone());
+        }
+        if let Some(m) = &c.settings.mfa_code {
+            settings.mfa_code = m.clone();
+        }
+        if let Some(k) = c.settings.kmsi {
+            settings.kmsi = k;
+        }
+        if let Some(x) = c.settings.cancel_password_prompt {
+            settings.cancel_password_prompt = x;
+        }
+        let key = (profile.name().to_string(), c.user.to_ascii_lowercase());
+        let transport = Transport::for_lab(&self.lab);
+        let outlook = self
+            .clients
+            .entry(key)
+            .or_insert_with(|| Outlook::new(profile, settings.clone(), transport));
+        outlook.settings = settings;
+        let status = match c.action {
+            ConnectKind::Connect => outlook.connect().await,
+            ConnectKind::Reconnect => outlook.reconnect().await,
+        };
+        let tokens = outlook.cached_tokens();
+        // The mailbox token (resource = the connection's host) is the one the client used.
+        let mailbox_token = tokens
+            .iter()
+            .find(|t| !status.server.is_empty() && t.resource.contains(&status.server))
+            .or_else(|| tokens.last());
+        if let Some(t) = mailbox_token {
+            self.claims = Some(t.claims.clone());
+            if let Some(rt) = &t.refresh_token {
+                self.refresh_token = Some((rt.clone(), t.authority.clone()));
+            }
+        }
+        let http = status.exchanges.last().map(|e| Http {
+            method: e.method.clone(),
+            url: e.url.clone(),
+            request_headers: e.request_headers.clone(),
+            status: e.status,
+            headers: e.response_headers.clone(),
+            body: String::new(),
+        });
+        let action = match c.action {
+            ConnectKind::Connect => "connect",
+            ConnectKind::Reconnect => "reconnect",
+        };
+        Outcome {
+            label: format!("client {} {} {action}", profile.name(), c.user),
+            http,
+            client: Some(status),
+            claims: self.claims.clone(),
+            note: None,
+        }
+    }
+
+    /// Sends one request through the lab network, to the product URL's host.
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Http {
+        let mut h = Http {
+            method: method.to_string(),
+            url: url.to_string(),
+            request_headers: headers
+                .iter()
+                .map(|(k, v)| (k.clone(), mask_auth(k, v)))
+                .collect(),
+            status: 0,
+            headers: Vec::new(),
+            body: String::new(),
+        };
+        let parsed = match url::Url::parse(url) {
+            Ok(u) => u,
+            Err(e) => {
+                h.body = format!("(bad URL: {e})");
+                return h;
+            }
+        };
+        let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+        let mut pq = parsed.path().to_string();
+        if let Some(q) = parsed.query() {
+            pq.push('?');
+            pq.push_str(q);
+        }
+        let target = self.lab.url(&host, &pq);
+        let Ok(m) = reqwest::Method::from_bytes(method.as_bytes()) else {
+            h.body = format!("(bad method {method})");
+            return h;
+        };
+        let mut req = self.lab.http_client().request(m, &target);
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        match req.send().await {
+            Ok(resp) => {
+                h.status = resp.status().as_u16();
+                h.headers = resp
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect();
+                let bytes = resp.bytes().await.unwrap_or_default();
+                let cut = &bytes[..bytes.len().min(MAX_BODY)];
+                h.body = String::from_utf8_lossy(cut).into_owned();
+            }
+            Err(e) => {
+                h.body = format!("(no response: {e})");
+            }
+        }
+        h
+    }
+
+    async fn request(&mut self, r: &RequestAction) -> Outcome {
+        let mut headers: Vec<(String, String)> = r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut label = format!("request {} {}", r.method, r.url);
+        if let Some(b) = &r.bearer {
+            label.push_str(&format!(" (bearer for {} → {})", b.user, b.resource));
+            match self.bearer(b).await {
+                Ok(at) => {
+                    headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+                    headers.push(("Authorization".into(), format!("Bearer {at}")));
+                }
+                Err(http) => {
+                    return Outcome {
+                        label,
+                        note: Some(format!(
+                            "no token for `bearer:`: Azure AD answered {}",
+                            http.status
+                        )),
+                        http: Some(http),
+                        client: None,
+                        claims: self.claims.clone(),
+                    }
+                }
+            }
+        }
+        let http = self
+            .send(
+                &r.method,
+                &r.url,
+                &headers,
+                r.body.as_ref().map(|b| b.as_bytes().to_vec()),
+            )
+            .await;
+        Outcome {
+            label,
+            note: (http.status == 0).then(|| http.body.clone()),
+            http: Some(http),
+            client: None,
+            claims: self.claims.clone(),
+        }
+    }
+
+    /// A v1 password-grant token for `bearer:`; `Err` carries Azure AD's answer.
+    async fn bearer(&mut self, b: &BearerSpec) -> Result<String, Http> {
+        let t = TokenAction {
+            grant: Grant::Password,
+            user: Some(b.user.clone()),
+            password: b.password.clone(),
+            resource: Some(b.resource.clone()),
+            scope: None,
+            client_id: None,
+            client_secret: None,
+            tenant: None,
+        };
+        let (http, at) = self.token_call(&t).await;
+        at.ok_or(http)
+    }
+
+    async fn token(&mut self, t: &TokenAction) -> Outcome {
+        let grant = match t.grant {
+            Grant::Password => "password",
+            Grant::Refresh => "refresh",
+            Grant::ClientCredentials => "client_credentials",
+        };
+        let mut label = format!("token {grant}");
+        if let Some(u) = &t.user {
+            label.push_str(&format!(" {u}"));
+        }
+        if let Some(r) = t.resource.as_ref().or(t.scope.as_ref()) {
+            label.push_str(&format!(" → {r}"));
+        }
+        if t.grant == Grant::Refresh && self.refresh_token.is_none() {
+            return Outcome {
+                label,
+                http: None,
+                client: None,
+                claims: self.claims.clone(),
+                note: Some("no refresh token has been obtained before this action".into()),
+            };
+        }
+        let (http, _) = self.token_call(t).await;
+        Outcome {
+            label,
+            note: (http.status == 0).then(|| http.body.clone()),
+            http: Some(http),
+            client: None,
+            claims: self.claims.clone(),
+        }
+    }
+
+    /// Calls the token endpoint; the access token when one was issued.
+    async fn token_call(&mut self, t: &TokenAction) -> (Http, Option<String>) {
+        let domain = t
+            .user
+            .as_deref()
+            .and_then(|u| u.rsplit_once('@'))
+            .map(|(_, d)| d.to_string());
+        let tenant = t
+            .tenant
+            .clone()
+            .or(domain)
+            .unwrap_or_else(|| "common".into());
+        let mut authority = format!("https://login.microsoftonline.com/{tenant}");
+        let mut form: Vec<(&str, String)> = Vec::new();
+        let client_id = t
+            .client_id
+            .clone()
+            .unwrap_or_else(|| OFFICE_CLIENT_ID.to_string());
+        form.push(("client_id", client_id));
+        match t.grant {
+            Grant::Password => {
+                form.push(("grant_type", "password".into()));
+                form.push(("username", t.user.clone().unwrap_or_default()));
+                form.push((
+                    "password",
+                    t.password.clone().unwrap_or_else(|| "Contoso2017!".into()),
+                ));
+            }
+            Grant::Refresh => {
+                form.push(("grant_type", "refresh_token".into()));
+                if let Some((rt, auth)) = &self.refresh_token {
+                    form.push(("refresh_token", rt.clone()));
+                    if t.tenant.is_none() && t.user.is_none() {
+                        authority = auth.clone();
+                    }
+                }
+            }
+            Grant::ClientCredentials => {
+                form.push(("grant_type", "client_credentials".into()));
+            }
+        }
+        if let Some(s) = &t.client_secret {
+            form.push(("client_secret", s.clone()));
+        }
+        let path = if let Some(scope) = &t.scope {
+            form.push(("scope", scope.clone()));
+            "/oauth2/v2.0/token"
+        } else {
+            if let Some(r) = &t.resource {
+                form.push(("resource", r.clone()));
+            }
+            "/oauth2/token"
+        };
+        let url = format!("{}{path}", authority.trim_end_matches('/'));
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str())))
+            .finish();
+        let headers = vec![(
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        )];
+        let mut http = self
+            .send("POST", &url, &headers, Some(body.into_bytes()))
+            .await;
+        let json: Json = serde_json::from_str(&http.body).unwrap_or(Json::Null);
+        let at = json
+            .get("access_token")
+            .and_then(Json::as_str)
+            .map(str::to_string);
+        if let Some(a) = &at {
+            self.claims = Some(crate::client::aad::decode_claims(a));
+        }
+        if let Some(rt) = json.get("refresh_token").and_then(Json::as_str) {
+            self.refresh_token = Some((rt.to_string(), authority.clone()));
+        }
+        // Token strings are not kept in reports.
+        if http.status == 200 {
+            if let Json::Object(mut o) = json {
+                for k in ["access_token", "refresh_token", "id_token"] {
+                    if o.contains_key(k) {
+                        o.insert(k.into(), Json::String("…".into()));
+                    }
+                }
+                http.body = Json::Object(o).to_string();
+            }
+        }
+        (http, at)
+    }
+}
+
+fn mask_auth(name: &str, value: &str) -> String {
+    if name.eq_ignore_ascii_case("authorization") {
+        match value.split_once(' ') {
+            Some((scheme, rest)) if !rest.trim().is_empty() => format!("{scheme} …"),
+            _ => value.to_string(),
+        }
+    } else {
+        value.to_string()
+    }
+}
+
+fn network_text(n: &NetworkChange) -> String {
+    let json = serde_json::to_string(n).unwrap_or_default();
+    format!("network: {json}")
+}
+
+/// A one-line summary of an outcome.
+pub fn summary(o: &Outcome) -> String {
+    if let Some(n) = &o.note {
+        return n.clone();
+    }
+    if let Some(c) = &o.client {
+        let mut s = format!(
+            "{} — server {}, protocol {}, authn {}",
+            c.status,
+            if c.server.is_empty() { "-" } else { &c.server },
+            if c.protocol.is_empty() {
+                "-"
+            } else {
+                &c.protocol
+            },
+            c.authn.as_deref().unwrap_or("-")
+        );
+        if let Some(d) = &c.detail {
+            s.push_str(&format!(" ({d})"));
+        }
+        return s;
+    }
+    match &o.http {
+        Some(h) => format!("{} ({} bytes)", h.status, h.body.len()),
+        None => "no exchange".into(),
+    }
+}

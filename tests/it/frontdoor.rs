@@ -1,0 +1,725 @@
+//! The TLS front door over real sockets: SNI certificates, the HMA handshake over TLS directly
+//! and through the forward proxy, devices on the TLS path, certificate faults failing the
+//! handshake, the proxy's refusals and msal-node's plain HTTP in a tunnel, the journal's
+//! redaction and HAR, bad input, and the `hma-lab serve` / `env` binary.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hma_lab::frontdoor::{CertFault, FrontDoor, Options};
+use hma_lab::lab::{Lab, LabFile};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{HeaderMap, Request};
+use hyper_util::rt::TokioIo;
+use lab_kit::Clock;
+use rustls_pki_types::ServerName;
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
+const GREG: &str = "GregT@contoso.com";
+const OFFLOAD_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value is invalid. Expected 'https://mail.contoso.com'. Actual 'http://mail.contoso.com'.\";error_category=\"invalid_resource\"";
+const FIND_INBOX: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
+  <soap:Header><t:RequestServerVersion Version="Exchange2016"/></soap:Header>
+  <soap:Body>
+    <m:FindItem Traversal="Shallow">
+      <m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>
+      <m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>
+    </m:FindItem>
+  </soap:Body>
+</soap:Envelope>"#;
+
+fn temp_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("hma-lab-fd-{}", uuid::Uuid::new_v4()))
+}
+
+async fn door_with(opts: impl FnOnce(&mut Options)) -> FrontDoor {
+    let lab = Lab::start_file(
+        LabFile::builtin("contoso").unwrap(),
+        Clock::frozen_at_unix(1_510_864_576),
+    )
+    .await
+    .unwrap();
+    let mut o = Options::loopback(temp_dir());
+    opts(&mut o);
+    FrontDoor::start(lab, o).await.unwrap()
+}
+
+async fn door() -> FrontDoor {
+    door_with(|_| {}).await
+}
+
+fn client_config(ca_pem: &str) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pki_types::pem::PemObject::pem_slice_iter(ca_pem.as_bytes()) {
+        let c: rustls_pki_types::CertificateDer<'static> = c.unwrap();
+        roots.add(c).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// A TLS handshake over `io` naming `sni`, trusting only the lab CA.
+async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
+    door: &FrontDoor,
+    io: S,
+    sni: &str,
+) -> std::io::Result<tokio_rustls::client::TlsStream<S>> {
+    let connector = tokio_rustls::TlsConnector::from(client_config(door.ca_pem()));
+    connector
+        .connect(ServerName::try_from(sni.to_string()).unwrap(), io)
+        .await
+}
+
+/// The rustls error a failed handshake carried.
+fn rustls_error(e: &std::io::Error) -> rustls::Error {
+    e.get_ref()
+        .and_then(|i| i.downcast_ref::<rustls::Error>())
+        .cloned()
+        .unwrap_or_else(|| panic!("not a rustls error: {e:?}"))
+}
+
+struct Resp {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+/// One HTTP/1.1 request on `io`.
+async fn send<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    io: S,
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Resp {
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .unwrap();
+    let driver = tokio::spawn(conn);
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", host);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = sender
+        .send_request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    drop(sender);
+    driver.abort();
+    Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// Opens a tunnel through the proxy; returns the stream after the `200` head.
+async fn connect_via(proxy: SocketAddr, target: &str) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(proxy).await.unwrap();
+    s.write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if s.read(&mut b).await.unwrap() == 0 {
+            break;
+        }
+        head.push(b[0]);
+    }
+    (s, String::from_utf8_lossy(&head).into_owned())
+}
+
+/// HTTPS to `host` through the `--https` listener (a client with `--resolve host:P:127.0.0.1`).
+async fn https(
+    door: &FrontDoor,
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Resp {
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let t = tls(door, tcp, host).await.unwrap();
+    send(t, method, host, path, headers, body).await
+}
+
+/// HTTPS to `host` through the proxy's CONNECT tunnel.
+async fn proxied(
+    door: &FrontDoor,
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Resp {
+    let (tcp, head) = connect_via(door.proxy_addr(), &format!("{host}:443")).await;
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    let t = tls(door, tcp, host).await.unwrap();
+    send(t, method, host, path, headers, body).await
+}
+
+const ROPC: &str = "grant_type=password&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&resource=https%3A%2F%2Fmail.contoso.com%2F&username=GregT%40contoso.com&password=Contoso2017%21";
+
+/// Empty Bearer → 401 naming Azure AD; token from login.microsoftonline.com; EWS → 200.
+async fn hma_handshake(door: &FrontDoor, via_proxy: bool) -> String {
+    let go = |m: &'static str,
+              h: &'static str,
+              p: &'static str,
+              hs: Vec<(&'static str, String)>,
+              b: String| async move {
+        let hs: Vec<(&str, &str)> = hs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if via_proxy {
+            proxied(door, m, h, p, &hs, &b).await
+        } else {
+            https(door, m, h, p, &hs, &b).await
+        }
+    };
+    let r = go(
+        "POST",
+        "mail.contoso.com",
+        "/EWS/Exchange.asmx",
+        vec![("authorization", "Bearer".into())],
+        String::new(),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let challenges: Vec<&str> = r
+        .headers
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        challenges.iter().any(|c| c.starts_with("Bearer ")
+            && c.contains(
+                "authorization_uri=\"https://login.windows.net/common/oauth2/authorize\""
+            )),
+        "{challenges:?}"
+    );
+    let r = go(
+        "POST",
+        "login.microsoftonline.com",
+        "/contoso.com/oauth2/token",
+        vec![("content-type", "application/x-www-form-urlencoded".into())],
+        ROPC.into(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let tok: Value = serde_json::from_str(&r.body).unwrap();
+    let at = tok["access_token"].as_str().unwrap().to_string();
+    let r = go(
+        "POST",
+        "mail.contoso.com",
+        "/EWS/Exchange.asmx",
+        vec![
+            ("authorization", format!("Bearer {at}")),
+            ("content-type", "text/xml; charset=utf-8".into()),
+            ("x-anchormailbox", GREG.into()),
+        ],
+        FIND_INBOX.into(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?} {}", r.headers, r.body);
+    assert_eq!(r.headers["x-feserver"], "EX1");
+    assert!(
+        r.body
+            .contains("FindItemResponseMessage ResponseClass=\"Success\""),
+        "{}",
+        r.body
+    );
+    at
+}
+
+#[tokio::test]
+async fn sni_picks_each_hosts_own_leaf_from_the_lab_ca() {
+    let door = door().await;
+    let mut seen = Vec::new();
+    for host in [
+        "login.microsoftonline.com",
+        "mail.contoso.com",
+        "ex1.contoso.com",
+    ] {
+        let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+        // Verification against the name is the client's: it succeeds only with a leaf for it.
+        let t = tls(&door, tcp, host).await.unwrap();
+        let (_, conn) = t.get_ref();
+        let leaf = conn.peer_certificates().unwrap()[0].to_vec();
+        let has = |n: &str| leaf.windows(n.len()).any(|w| w == n.as_bytes());
+        assert!(has(host), "{host}");
+        for other in &seen {
+            assert_ne!(&leaf, other);
+        }
+        seen.push(leaf);
+    }
+    assert!(!has_bytes(&seen[1], "login.microsoftonline.com"));
+}
+
+fn has_bytes(hay: &[u8], n: &str) -> bool {
+    hay.windows(n.len()).any(|w| w == n.as_bytes())
+}
+
+#[tokio::test]
+async fn hma_handshake_over_tls_and_the_journal_redacts_and_decodes() {
+    let door = door().await;
+    hma_handshake(&door, false).await;
+    let entries = door.journal().entries();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0].url, "https://mail.contoso.com/EWS/Exchange.asmx");
+    assert_eq!(entries[0].status, 401);
+    assert_eq!(entries[0].via, "https");
+    assert_eq!(
+        entries[1].url,
+        "https://login.microsoftonline.com/contoso.com/oauth2/token"
+    );
+    assert_eq!(
+        entries[1].request_body.text,
+        "grant_type=password&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&resource=https%3A%2F%2Fmail.contoso.com%2F&username=GregT%40contoso.com&password=[redacted]"
+    );
+    let at = entries[1]
+        .tokens
+        .iter()
+        .find(|t| t.source == "response.access_token")
+        .unwrap();
+    assert_eq!(at.claims["aud"], "https://mail.contoso.com/");
+    assert_eq!(at.claims["tid"], TID);
+    assert_eq!(at.header["alg"], "RS256");
+    assert_eq!(entries[2].tokens[0].source, "request.authorization");
+    assert_eq!(entries[2].tokens[0].claims["upn"], GREG);
+    let auth = entries[2]
+        .request_headers
+        .iter()
+        .find(|(n, _)| n == "authorization")
+        .unwrap();
+    assert_eq!(auth.1, "Bearer [redacted]");
+
+    let json = serde_json::to_string(&door.journal().to_json()).unwrap();
+    let har = serde_json::to_string(&door.journal().to_har()).unwrap();
+    let har_v: Value = serde_json::from_str(&har).unwrap();
+    assert_eq!(har_v["log"]["version"], "1.2");
+    assert_eq!(har_v["log"]["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(har_v["log"]["entries"][1]["request"]["method"], "POST");
+    assert_eq!(har_v["log"]["entries"][1]["response"]["status"], 200);
+    for text in [&json, &har] {
+        assert!(!text.contains("Contoso2017"), "password leaked");
+        let tok: Value = serde_json::from_str(&entries[1].response_body.text).unwrap();
+        assert_eq!(tok["refresh_token"], "[redacted]");
+        assert_eq!(tok["access_token"], "[redacted]");
+        assert!(text.contains("\"upn\":\"GregT@contoso.com\""));
+    }
+}
+
+#[tokio::test]
+async fn hma_handshake_through_the_proxy_with_connect() {
+    let door = door().await;
+    hma_handshake(&door, true).await;
+    let vias: Vec<String> = door
+        .journal()
+        .entries()
+        .into_iter()
+        .map(|e| e.via)
+        .collect();
+    assert_eq!(vias, vec!["proxy-tls"; 3]);
+}
+
+#[tokio::test]
+async fn ssl_offload_on_the_tls_path_still_yields_2000003_http() {
+    let door = door().await;
+    let at = hma_handshake(&door, false).await;
+    door.lab()
+        .set_ssl_offload("mail.contoso.com", true)
+        .unwrap();
+    let bearer = format!("Bearer {at}");
+    let r = https(
+        &door,
+        "POST",
+        "mail.contoso.com",
+        "/EWS/Exchange.asmx",
+        &[
+            ("authorization", &bearer),
+            ("content-type", "text/xml; charset=utf-8"),
+        ],
+        FIND_INBOX,
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.headers["x-ms-diagnostics"], OFFLOAD_DIAG);
+}
+
+#[tokio::test]
+async fn certificate_faults_fail_the_handshake_like_a_bad_real_certificate() {
+    let door = door().await;
+    let host = "mail.contoso.com";
+    let cases = [
+        (
+            CertFault::Expired,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Expired),
+        ),
+        (
+            CertFault::Untrusted,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        ),
+    ];
+    for (fault, _) in &cases {
+        door.certs().set_fault(host, Some(*fault)).unwrap();
+        let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+        let e = tls(&door, tcp, host).await.unwrap_err();
+        let got = rustls_error(&e);
+        match fault {
+            CertFault::Expired => assert!(
+                matches!(
+                    got,
+                    rustls::Error::InvalidCertificate(rustls::CertificateError::Expired)
+                        | rustls::Error::InvalidCertificate(
+                            rustls::CertificateError::ExpiredContext { .. }
+                        )
+                ),
+                "{got:?}"
+            ),
+            CertFault::Untrusted => assert_eq!(
+                got,
+                rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+            ),
+            CertFault::WrongName => unreachable!(),
+        }
+    }
+    door.certs()
+        .set_fault(host, Some(CertFault::WrongName))
+        .unwrap();
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let got = rustls_error(&tls(&door, tcp, host).await.unwrap_err());
+    assert!(
+        matches!(
+            got,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName)
+                | rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::NotValidForNameContext { .. }
+                )
+        ),
+        "{got:?}"
+    );
+    // Other names are unaffected; clearing the fault restores the host.
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    tls(&door, tcp, "login.microsoftonline.com").await.unwrap();
+    door.certs().set_fault(host, None).unwrap();
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    tls(&door, tcp, host).await.unwrap();
+}
+
+#[tokio::test]
+async fn connect_to_a_host_outside_the_lab_is_refused_with_403_naming_the_lab_hosts() {
+    let door = door().await;
+    let (mut s, head) = connect_via(door.proxy_addr(), "www.example.com:443").await;
+    assert!(head.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{head}");
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).await.unwrap();
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        "403 Forbidden: 'www.example.com' is not a host of the lab; the lab never reaches the internet.\nLab hosts: login.microsoftonline.com, login.windows.net, login.microsoft.com, sts.windows.net, mail.contoso.com, autodiscover.contoso.com, mail.corp.contoso.com, owa.contoso.com, ex1.contoso.com\n"
+    );
+    // Plain proxying of a non-lab URL too.
+    let mut s = TcpStream::connect(door.proxy_addr()).await.unwrap();
+    s.write_all(b"GET http://www.example.com/ HTTP/1.1\r\nHost: www.example.com\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{out}");
+}
+
+#[tokio::test]
+async fn plain_http_inside_connect_is_served_as_msal_node_2_sends_it() {
+    let door = door().await;
+    // msal-node 2.x: `CONNECT host` without a port, then a plaintext absolute-form request.
+    let (mut s, head) = connect_via(door.proxy_addr(), "login.microsoftonline.com").await;
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    s.write_all(b"GET https://login.microsoftonline.com/contoso.com/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: login.microsoftonline.com\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    let body = out.split_once("\r\n\r\n").unwrap().1;
+    let doc: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        doc["token_endpoint"],
+        format!("https://login.microsoftonline.com/{TID}/oauth2/v2.0/token")
+    );
+    let e = door.journal().entries();
+    assert_eq!(e[0].via, "proxy-plain");
+
+    // Plain `GET http://…` proxying reaches the lab as http.
+    let mut s = TcpStream::connect(door.proxy_addr()).await.unwrap();
+    s.write_all(b"GET http://login.microsoftonline.com/contoso.com/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: login.microsoftonline.com\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert_eq!(door.journal().entries()[1].via, "proxy-http");
+}
+
+#[tokio::test]
+async fn garbage_and_silent_clients_are_closed_and_the_door_keeps_serving() {
+    let door = door_with(|o| o.handshake_timeout = Duration::from_millis(300)).await;
+    // Not a ClientHello.
+    let mut s = TcpStream::connect(door.https_addr()).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: mail.contoso.com\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf).await;
+    assert!(!buf.starts_with(b"HTTP/1.1 200"), "{buf:?}");
+    // Connected, silent: closed after the handshake timeout.
+    let mut s = TcpStream::connect(door.https_addr()).await.unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut [0u8; 16]))
+        .await
+        .expect("the door closes a silent connection");
+    assert_eq!(n.unwrap_or(0), 0);
+    // A tunnel that never speaks is closed too.
+    let (mut s, head) = connect_via(door.proxy_addr(), "mail.contoso.com:443").await;
+    assert!(head.starts_with("HTTP/1.1 200"));
+    let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut [0u8; 16]))
+        .await
+        .expect("the proxy closes a silent tunnel");
+    assert_eq!(n.unwrap_or(0), 0);
+    // Garbage to the proxy.
+    let mut s = TcpStream::connect(door.proxy_addr()).await.unwrap();
+    s.write_all(b"\x16\x03\x01garbage\r\n\r\n").await.unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    assert!(
+        out.is_empty() || out.starts_with(b"HTTP/1.1 400"),
+        "{out:?}"
+    );
+    // Still serving.
+    let r = https(
+        &door,
+        "GET",
+        "login.microsoftonline.com",
+        "/contoso.com/v2.0/.well-known/openid-configuration",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    door.shutdown().await;
+}
+
+fn admin(ready: &Value) -> (String, String) {
+    (
+        ready["admin"].as_str().unwrap().to_string(),
+        ready["admin_token"].as_str().unwrap().to_string(),
+    )
+}
+
+fn start_serve(state: &std::path::Path, har: &std::path::Path) -> (std::process::Child, Value) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+        .args(["serve", "--state-dir"])
+        .arg(state)
+        .arg("--har")
+        .arg(har)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("hma-lab runs");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let ready: Value = serde_json::from_str(&line).expect("one JSON line");
+    let mut rest = String::new();
+    // Nothing else on stdout until exit (read after the process ends).
+    std::thread::spawn(move || {
+        let _ = std::io::Read::read_to_string(&mut out, &mut rest);
+        assert!(rest.is_empty(), "extra stdout: {rest}");
+    });
+    (child, ready)
+}
+
+fn sigterm(child: &mut std::process::Child) -> i32 {
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    child.wait().unwrap().code().unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
+    let state = temp_dir();
+    let har = state.join("out.har");
+    let (mut child, ready) = start_serve(&state, &har);
+    let keys: Vec<&String> = ready.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["event", "https", "proxy", "ca", "admin", "admin_token"]
+    );
+    assert_eq!(ready["event"], "ready");
+    assert_eq!(ready["ca"], state.join("ca.pem").display().to_string());
+    assert!(ready["https"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://127.0.0.1:"));
+    assert!(ready["proxy"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    let (admin_url, token) = admin(&ready);
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+
+    let r = http
+        .post(format!("{admin_url}/cmdlet"))
+        .body("(Get-OrganizationConfig).OAuth2ClientProfileEnabled")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r: Value = http
+        .post(format!("{admin_url}/cmdlet"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("(Get-OrganizationConfig).OAuth2ClientProfileEnabled")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["output"].as_str().unwrap().trim(), "True");
+    let r: Value = http
+        .post(format!("{admin_url}/cmdlet"))
+        .bearer_auth(&token)
+        .body("Get-Nothing")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["ok"], false);
+    assert!(r["error"].as_str().unwrap().contains("Get-Nothing"), "{r}");
+    let r: Value = http
+        .post(format!("{admin_url}/clock/advance?seconds=3600"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["ok"], true);
+    assert_eq!(r["offset_secs"], 3600);
+    let r: Value = http
+        .post(format!("{admin_url}/certificates"))
+        .bearer_auth(&token)
+        .body(r#"{"host":"mail.contoso.com","fault":"expired"}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["faults"]["mail.contoso.com"], "expired");
+    let r: Value = http
+        .post(format!("{admin_url}/network"))
+        .bearer_auth(&token)
+        .body(r#"{"load_balancer":{"host":"mail.contoso.com","ssl_offload":true}}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        r["devices"]["load_balancers"][0]["ssl_offload"], true,
+        "{r}"
+    );
+
+    // `hma-lab env` reads serve.json.
+    let env = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+        .args(["env", "--state-dir"])
+        .arg(&state)
+        .env("NO_PROXY", "localhost,.contoso.com")
+        .output()
+        .unwrap();
+    let env = String::from_utf8(env.stdout).unwrap();
+    let proxy = ready["proxy"].as_str().unwrap();
+    assert!(
+        env.contains(&format!("export HTTPS_PROXY='{proxy}'\n")),
+        "{env}"
+    );
+    assert!(env.contains(&format!(
+        "export REQUESTS_CA_BUNDLE='{}'\n",
+        state.join("ca.pem").display()
+    )));
+    assert!(env.contains("export NO_PROXY='localhost'\n"), "{env}");
+
+    // A request through the proxy lands in the journal; SIGTERM writes the HAR.
+    let proxy_addr: SocketAddr = proxy.trim_start_matches("http://").parse().unwrap();
+    let mut s = TcpStream::connect(proxy_addr).await.unwrap();
+    s.write_all(b"GET http://login.microsoftonline.com/contoso.com/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: login.microsoftonline.com\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"));
+    let j: Value = http
+        .get(format!("{admin_url}/journal?format=har"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(j["log"]["version"], "1.2");
+    assert_eq!(j["log"]["entries"].as_array().unwrap().len(), 1);
+
+    let ca_first = std::fs::read_to_string(state.join("ca.pem")).unwrap();
+    assert_eq!(sigterm(&mut child), 0);
+    let har_v: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    assert_eq!(har_v["log"]["version"], "1.2");
+    assert_eq!(
+        har_v["log"]["entries"][0]["request"]["url"],
+        "http://login.microsoftonline.com/contoso.com/v2.0/.well-known/openid-configuration"
+    );
+    assert!(!state.join("serve.json").exists());
+
+    // The same state dir: the same CA.
+    let (mut child, ready2) = start_serve(&state, &har);
+    assert_eq!(
+        std::fs::read_to_string(state.join("ca.pem")).unwrap(),
+        ca_first
+    );
+    assert_ne!(ready2["admin_token"], ready["admin_token"]);
+    assert_eq!(sigterm(&mut child), 0);
+    let _ = std::fs::remove_dir_all(&state);
+}
