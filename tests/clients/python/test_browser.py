@@ -58,9 +58,13 @@ def callback_server():
 
 
 @pytest.fixture
-def browser(lab):
+def browser(lab, monkeypatch):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
+    # Selenium talks to chromedriver on loopback; `hma-lab env` sends HTTP through the lab
+    # proxy, which (rightly) refuses hosts outside the lab.
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
 
     home = tempfile.mkdtemp(prefix="hma-chromium-")
     nssdb = os.path.join(home, ".pki", "nssdb")
