@@ -102,3 +102,10 @@ def lab():
     os.environ.pop("NO_PROXY", None)
     os.environ.pop("no_proxy", None)
     return lab
+
+
+def set_cert_fault(lab, host, fault):
+    """Sets (or with None clears) a certificate fault on one lab host name."""
+    r = lab._post("/certificates", json={"host": host, "fault": fault})
+    assert r.status_code == 200, r.text
+    return r.json()
