@@ -110,8 +110,17 @@ def test_soap_autodiscover_by_email_address(lab, monkeypatch):
     # the 401.
     monkeypatch.setattr(Autodiscovery, "_ensure_valid_hostname", lambda self, url: None)
     clear_cache()
+    before = max((e["id"] for e in lab.journal()["entries"]), default=-1)
     account = Account(GREG, credentials=Credentials(GREG, PASSWORD), autodiscover=True,
                       access_type=DELEGATE)
     assert account.protocol.service_endpoint == EWS_URL
     assert account.ad_response.autodiscover_smtp_address == GREG
     assert {i.subject for i in account.inbox.all()} >= SEEDED_SUBJECTS
+    # What went over the wire: GetUserSettings at autodiscover.contoso.com, answered 200 after
+    # the auth exchange exchangelib chose from the 401's challenges (it prefers NTLM to Basic).
+    ad = [e for e in lab.journal()["entries"]
+          if e["id"] > before and e["url"] == "https://autodiscover.contoso.com/autodiscover/autodiscover.svc"]
+    assert ad and ad[-1]["status"] == 200, [(e["status"], e["url"]) for e in ad]
+    schemes = {v.split()[0] for e in ad for k, v in e["request_headers"]
+               if k.lower() == "authorization"}
+    assert schemes == {"NTLM"}, schemes
