@@ -66,7 +66,7 @@ start_lab() { # $1 = suite name; sets LAB_PID and HMA_READY
 status=0
 for suite in "${suites[@]}"; do
   start_lab "$suite"
-  echo "run.sh: $suite suite against $HMA_READY"
+  echo "run.sh: $suite suite against ${HMA_READY%%,\"admin_token\"*}}"
   (
     # What a user does: trust the lab CA and use its proxy, by environment only.
     eval "$("$BIN" env --state-dir "$STATE")"
