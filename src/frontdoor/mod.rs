@@ -38,7 +38,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::LazyConfigAcceptor;
 
 use crate::lab::network::MAX_BODY;
 use crate::lab::{Conn, Lab, Network};
@@ -97,7 +97,7 @@ struct Shared {
     network: Network,
     journal: Journal,
     certs: Arc<Certs>,
-    acceptor: TlsAcceptor,
+    tls_config: Arc<rustls::ServerConfig>,
     opts: Options,
     slots: Arc<Semaphore>,
     tasks: Mutex<JoinSet<()>>,
@@ -138,7 +138,7 @@ impl FrontDoor {
     pub async fn start(lab: Lab, opts: Options) -> Result<FrontDoor, FrontDoorError> {
         let (authority, _) = ca::Authority::load_or_create(&opts.state_dir)?;
         let certs = Arc::new(Certs::new(authority, &lab.hosts())?);
-        let acceptor = TlsAcceptor::from(Arc::new(certs.server_config()?));
+        let tls_config = Arc::new(certs.server_config()?);
         let https_l = bind("https", opts.https).await?;
         let proxy_l = bind("proxy", opts.proxy).await?;
         let admin_l = bind("admin", opts.admin).await?;
@@ -153,7 +153,7 @@ impl FrontDoor {
             network: lab.network().clone(),
             journal: Journal::new(opts.journal_size),
             certs,
-            acceptor,
+            tls_config,
             slots: Arc::new(Semaphore::new(opts.max_connections.max(1))),
             opts: opts.clone(),
             tasks: Mutex::new(JoinSet::new()),
@@ -329,12 +329,40 @@ async fn serve_tls<S>(shared: Arc<Shared>, io: S, peer: SocketAddr, via: &'stati
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let accepted =
-        tokio::time::timeout(shared.opts.handshake_timeout, shared.acceptor.accept(io)).await;
-    let tls = match accepted {
+    let started = SystemTime::now();
+    let config = shared.tls_config.clone();
+    // The ClientHello first (for its SNI), then the handshake proper.
+    let handshake = async move {
+        let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), io)
+            .await
+            .map_err(|e| (None, e))?;
+        let sni = start.client_hello().server_name().map(str::to_string);
+        start.into_stream(config).await.map_err(|e| (sni, e))
+    };
+    let tls = match tokio::time::timeout(shared.opts.handshake_timeout, handshake).await {
         Ok(Ok(t)) => t,
-        Ok(Err(e)) => {
+        Ok(Err((sni, e))) => {
             tracing::debug!(error = %e, %peer, "front door: TLS handshake failed");
+            // A ClientHello that named a host: the journal shows the failed handshake (a
+            // client rejecting a faulty certificate answers with an alert naming why).
+            if let Some(sni) = sni {
+                let empty = HeaderMap::new();
+                shared.journal.record(journal::Exchange {
+                    started,
+                    time_ms: 0.0,
+                    via,
+                    client: peer.to_string(),
+                    method: "TLS",
+                    url: format!("https://{sni}/"),
+                    http_version: "HTTP/1.1",
+                    request_headers: &empty,
+                    request_body: b"",
+                    status: 0,
+                    response_headers: &empty,
+                    response_body: b"",
+                    error: Some(format!("TLS handshake failed: {e}")),
+                });
+            }
             return;
         }
         Err(_) => {
@@ -560,9 +588,17 @@ async fn proxy_request(
         if !shared.network.hosts().knows(&host) {
             return Ok(forbidden(&shared, &host));
         }
+        // The tunnel outlives the proxy connection's task, so it takes a slot of its own.
+        let Ok(permit) = shared.slots.clone().try_acquire_owned() else {
+            return Ok(text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "503 Service Unavailable: the front door is at its connection limit.\n".into(),
+            ));
+        };
         let s = shared.clone();
         let on_upgrade = hyper::upgrade::on(req);
         shared.spawn(async move {
+            let _permit = permit;
             match on_upgrade.await {
                 Ok(up) => tunnel(s, TokioIo::new(up), peer).await,
                 Err(e) => tracing::debug!(error = %e, %peer, "front door proxy: upgrade failed"),

@@ -321,6 +321,45 @@ async fn hma_handshake_over_tls_and_the_journal_redacts_and_decodes() {
     assert_eq!(har_v["log"]["entries"].as_array().unwrap().len(), 3);
     assert_eq!(har_v["log"]["entries"][1]["request"]["method"], "POST");
     assert_eq!(har_v["log"]["entries"][1]["response"]["status"], 200);
+    // The fields HAR 1.2 requires of every entry.
+    for e in har_v["log"]["entries"].as_array().unwrap() {
+        assert!(e["startedDateTime"].as_str().unwrap().ends_with('Z'));
+        assert!(e["time"].as_f64().unwrap() >= 0.0);
+        for k in [
+            "method",
+            "url",
+            "httpVersion",
+            "cookies",
+            "headers",
+            "queryString",
+            "headersSize",
+            "bodySize",
+        ] {
+            assert!(!e["request"][k].is_null(), "request.{k}");
+        }
+        for k in [
+            "status",
+            "statusText",
+            "httpVersion",
+            "cookies",
+            "headers",
+            "redirectURL",
+            "headersSize",
+            "bodySize",
+        ] {
+            assert!(!e["response"][k].is_null(), "response.{k}");
+        }
+        assert!(e["response"]["content"]["size"].is_u64());
+        assert!(e["response"]["content"]["mimeType"].is_string());
+        assert!(e["cache"].is_object());
+        for k in ["send", "wait", "receive"] {
+            assert!(e["timings"][k].as_f64().unwrap() >= 0.0, "timings.{k}");
+        }
+    }
+    assert_eq!(
+        har_v["log"]["entries"][1]["request"]["postData"]["mimeType"],
+        "application/x-www-form-urlencoded"
+    );
     for text in [&json, &har] {
         assert!(!text.contains("Contoso2017"), "password leaked");
         let tok: Value = serde_json::from_str(&entries[1].response_body.text).unwrap();
@@ -419,6 +458,38 @@ async fn certificate_faults_fail_the_handshake_like_a_bad_real_certificate() {
         ),
         "{got:?}"
     );
+    // The journal shows each failed handshake with the client's alert (recorded when the
+    // server reads it, just after the client gave up).
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while door.journal().entries().len() < 3 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("three failed handshakes journalled");
+    let failed: Vec<(String, String, u16, String)> = door
+        .journal()
+        .entries()
+        .into_iter()
+        .map(|e| (e.method, e.url, e.status, e.error.unwrap_or_default()))
+        .collect();
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    for (m, u, st, _) in &failed {
+        assert_eq!(
+            (m.as_str(), u.as_str(), *st),
+            ("TLS", "https://mail.contoso.com/", 0)
+        );
+    }
+    let mut alerts: Vec<&str> = failed.iter().map(|f| f.3.as_str()).collect();
+    alerts.sort();
+    assert_eq!(
+        alerts,
+        [
+            "TLS handshake failed: received fatal alert: BadCertificate",
+            "TLS handshake failed: received fatal alert: CertificateExpired",
+            "TLS handshake failed: received fatal alert: UnknownCA",
+        ]
+    );
     // Other names are unaffected; clearing the fault restores the host.
     let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
     tls(&door, tcp, "login.microsoftonline.com").await.unwrap();
@@ -489,7 +560,11 @@ async fn plain_http_inside_connect_is_served_as_msal_node_2_sends_it() {
 
 #[tokio::test]
 async fn garbage_and_silent_clients_are_closed_and_the_door_keeps_serving() {
-    let door = door_with(|o| o.handshake_timeout = Duration::from_millis(300)).await;
+    let door = door_with(|o| {
+        o.handshake_timeout = Duration::from_millis(300);
+        o.header_timeout = Duration::from_millis(300);
+    })
+    .await;
     // Not a ClientHello.
     let mut s = TcpStream::connect(door.https_addr()).await.unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nHost: mail.contoso.com\r\n\r\n")
@@ -510,6 +585,13 @@ async fn garbage_and_silent_clients_are_closed_and_the_door_keeps_serving() {
     let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut [0u8; 16]))
         .await
         .expect("the proxy closes a silent tunnel");
+    assert_eq!(n.unwrap_or(0), 0);
+    // A client that finishes the handshake and then idles is closed after the header timeout.
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let mut t = tls(&door, tcp, "mail.contoso.com").await.unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), t.read(&mut [0u8; 16]))
+        .await
+        .expect("the door closes an idle TLS connection");
     assert_eq!(n.unwrap_or(0), 0);
     // Garbage to the proxy.
     let mut s = TcpStream::connect(door.proxy_addr()).await.unwrap();
@@ -615,7 +697,7 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(r["ok"], true, "{r}");
-    assert_eq!(r["output"].as_str().unwrap().trim(), "True");
+    assert_eq!(r["output"], "True");
     let r: Value = http
         .post(format!("{admin_url}/cmdlet"))
         .bearer_auth(&token)
@@ -664,6 +746,31 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
         r["devices"]["load_balancers"][0]["ssl_offload"], true,
         "{r}"
     );
+    let r = http
+        .post(format!("{admin_url}/network"))
+        .bearer_auth(&token)
+        .body(r#"{"client_segment":{"blocked":["login.microsoftonline.co"]}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(r["ok"], false);
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("did you mean `login.microsoftonline.com`?"),
+        "{r}"
+    );
+    let r = http
+        .post(format!("{admin_url}/certificates"))
+        .bearer_auth(&token)
+        .body(r#"{"host":"www.example.com","fault":"untrusted"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
 
     // `hma-lab env` reads serve.json.
     let env = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
@@ -723,3 +830,90 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
     assert_eq!(sigterm(&mut child), 0);
     let _ = std::fs::remove_dir_all(&state);
 }
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_closed_on_accept() {
+    let door = door_with(|o| o.max_connections = 1).await;
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let held = tls(&door, tcp, "mail.contoso.com").await.unwrap();
+    let mut second = TcpStream::connect(door.https_addr()).await.unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), second.read(&mut [0u8; 16]))
+        .await
+        .expect("closed at once");
+    assert_eq!(n.unwrap_or(0), 0);
+    // The slot frees when the first connection ends.
+    drop(held);
+    let mut served = false;
+    for _ in 0..200 {
+        let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+        if tls(&door, tcp, "mail.contoso.com").await.is_ok() {
+            served = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(served);
+}
+
+#[tokio::test]
+async fn a_blocked_client_segment_closes_tls_connections_unanswered_and_wap_translates() {
+    let door = door().await;
+    door.lab().block("login.microsoftonline.com").unwrap();
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let mut t = tls(&door, tcp, "login.microsoftonline.com").await.unwrap();
+    t.write_all(b"GET /contoso.com/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: login.microsoftonline.com\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = t.read_to_end(&mut out).await;
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    let e = &door.journal().entries()[0];
+    assert_eq!(e.status, 0);
+    assert_eq!(
+        e.error.as_deref(),
+        Some("connection closed: login.microsoftonline.com is unreachable from the client segment")
+    );
+
+    // WAP publishes autodiscover.contoso.com as mail.contoso.com: Exchange sees the new name,
+    // and a token for the published name meets the seed's audience mismatch.
+    let ropc = ROPC.replace("mail.contoso.com", "autodiscover.contoso.com");
+    let r = https(
+        &door,
+        "POST",
+        "login.windows.net",
+        "/contoso.com/oauth2/token",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &ropc,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let tok: Value = serde_json::from_str(&r.body).unwrap();
+    let bearer = format!("Bearer {}", tok["access_token"].as_str().unwrap());
+    door.lab()
+        .set_reverse_proxy("autodiscover.contoso.com", "mail.contoso.com")
+        .unwrap();
+    let r = https(
+        &door,
+        "POST",
+        "autodiscover.contoso.com",
+        "/autodiscover/autodiscover.xml",
+        &[("authorization", &bearer), ("content-type", "text/xml")],
+        POX,
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.headers["x-ms-diagnostics"], WAP_DIAG);
+    let challenges: Vec<&str> = r
+        .headers
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        challenges.contains(&"Basic realm=\"mail.contoso.com\""),
+        "{challenges:?}"
+    );
+}
+
+const WAP_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value 'https://autodiscover.contoso.com' is invalid\";error_category=\"invalid_resource\"";
+const POX: &str = "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>GregT@contoso.com</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>";
