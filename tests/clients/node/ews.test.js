@@ -1,16 +1,13 @@
 // ews-javascript-api 0.15.3 with OAuthCredentials and a token from the lab's Azure AD (msal-node),
-// against the lab's Exchange by its real name: axios through an https-proxy-agent to the lab
-// proxy, the lab CA trusted through NODE_EXTRA_CA_CERTS.
+// against the lab's Exchange by its real name. Configuration only: axios (under @ewsjs/xhr)
+// takes HTTPS_PROXY itself and tunnels with CONNECT; Node trusts the lab CA through
+// NODE_EXTRA_CA_CERTS.
 "use strict";
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const msal = require("@azure/msal-node");
 const ews = require("ews-javascript-api");
-const { XhrApi } = require("@ewsjs/xhr");
-const { HttpsProxyAgent } = require("https-proxy-agent");
 const lab = require("./lab");
-
-ews.ConfigurationApi.ConfigureXHR(new XhrApi({ httpsAgent: new HttpsProxyAgent(lab.ready.proxy), proxy: false }));
 
 async function service() {
   const pca = new msal.PublicClientApplication({ auth: { clientId: lab.OFFICE, authority: `https://login.microsoftonline.com/${lab.TENANT}` } });
@@ -30,6 +27,10 @@ test("Folder.Bind and FindItems on Greg's inbox with a Bearer token", async () =
   assert.equal(found.TotalCount, 3);
   assert.deepEqual(found.Items.map((i) => i.Subject), [
     "Lunch?", "Re: SPNs for mail.corp.contoso.com", "Welcome to Hybrid Modern Authentication"]);
+  // Through the lab proxy with CONNECT and TLS inside, Bearer accepted.
+  const ews200 = (await lab.journal()).filter((e) => e.url === lab.EWS_URL && e.status === 200);
+  assert.ok(ews200.length >= 2, JSON.stringify(ews200.map((e) => [e.via, e.status])));
+  assert.deepEqual([...new Set(ews200.map((e) => e.via))], ["proxy-tls"]);
 });
 
 test("a token that is not the lab's is refused with 401", async () => {

@@ -2,8 +2,7 @@
 // arrives in HMA_READY from tests/clients/run.sh) and its admin API. Clients reach the lab by
 // configuration only: NODE_EXTRA_CA_CERTS (set by run.sh before node starts) trusts the lab
 // CA; Node's fetch, which msal-node 7 uses, goes through the lab proxy by undici's
-// EnvHttpProxyAgent reading HTTPS_PROXY; ews-javascript-api's axios through an
-// https-proxy-agent.
+// EnvHttpProxyAgent reading HTTPS_PROXY; ews-javascript-api's axios reads HTTPS_PROXY itself.
 "use strict";
 const assert = require("node:assert/strict");
 const { setGlobalDispatcher, EnvHttpProxyAgent, Agent, request } = require("undici");
@@ -36,6 +35,8 @@ async function cmdlet(line) {
   assert.equal(r.ok, true, `${line}: ${JSON.stringify(r)}`);
   return r.output;
 }
+
+const journal = async () => (await admin("GET", "/journal")).entries;
 
 const advance = (seconds) => admin("POST", `/clock/advance?seconds=${seconds}`);
 
@@ -78,7 +79,7 @@ async function completeDeviceCode(verificationUri, userCode, username, password)
 }
 
 module.exports = {
-  ready, cmdlet, advance, claims, completeDeviceCode,
+  ready, cmdlet, advance, journal, claims, completeDeviceCode,
   TENANT: "contoso.com",
   TID: "f31f3647-5d87-4b69-a0b6-73f62aeab14c",
   OFFICE: "d3590ed6-52b3-4102-aeff-aad2292ab01c",
