@@ -1,7 +1,7 @@
 # hma-lab — see README.md. `make run` and `make test` work on a fresh machine with only the Rust
 # toolchain; `make test` also drives real client libraries when they are installed
-# (`make clients` installs them: Python exchangelib in .venv, Node ews-javascript-api in
-# tests/clients/node_modules).
+# (`make clients` installs them: MSAL Python, exchangelib, selenium in .venv; msal-node and
+# ews-javascript-api in tests/clients/node_modules; Debian chromium for the browser test).
 CARGO ?= cargo
 VENV := .venv
 CLIENTS := tests/clients

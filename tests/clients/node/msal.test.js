@@ -49,6 +49,17 @@ test("ROPC with a wrong password is AADSTS50126", async () => {
   assert.match(e.errorMessage, /Description: AADSTS50126: Error validating credentials due to invalid username or password\./);
 });
 
+test("ROPC for a user with per-user MFA is AADSTS50076", async () => {
+  const e = await rejects(app().acquireTokenByUsernamePassword({ scopes: [lab.EWS_SCOPE], username: "MeganB@contoso.com", password: lab.PASSWORD }));
+  assert.equal(e.errorCode, "invalid_grant");
+  // The answer carries suberror and claims: msal-node makes it an InteractionRequiredAuthError
+  // whose message is the description as sent.
+  assert.ok(e instanceof msal.InteractionRequiredAuthError, e);
+  assert.equal(e.subError, "basic_action");
+  assert.match(e.claims, /"capolids"/);
+  assert.match(e.errorMessage, /^AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000002-0000-0ff1-ce00-000000000000'\./);
+});
+
 test("device code completed on the lab's device page", async () => {
   let shown;
   const r = await app().acquireTokenByDeviceCode({
