@@ -1,6 +1,6 @@
 """MSAL Python against the lab, configured only by environment (HTTPS_PROXY + REQUESTS_CA_BUNDLE):
 the real authority `https://login.microsoftonline.com/contoso.com`, so MSAL's user-realm call to
-port 443 and its instance discovery reach the lab through the proxy."""
+port 443 (and any other call to Microsoft's host) reaches the lab through the proxy."""
 
 import json
 
