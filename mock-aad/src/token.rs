@@ -424,6 +424,9 @@ fn token(c: &Ctx) -> Result<Value, AadError> {
         DEVICE_CODE_GRANT => grant_device(c, path, "device_code"),
         // ADAL's spelling on the v1 endpoint: `grant_type=device_code&code=…`.
         "device_code" if !c.v2 => grant_device(c, path, "code"),
+        // MSAL.js / msal-node (msal-common's `GrantType.DEVICE_CODE_GRANT`) poll the v2
+        // endpoint with the short name and the RFC's `device_code` parameter.
+        "device_code" => grant_device(c, path, "device_code"),
         "client_credentials" => grant_client_credentials(c, path),
         JWT_BEARER_GRANT => grant_on_behalf_of(c, path),
         other => Err(AadError::unsupported_grant_type(other)),

@@ -1616,8 +1616,8 @@ async fn v1_device_flow_is_redeemed_for_its_resource() {
         amr: vec!["pwd".into(), "mfa".into()],
         auth_time: GRANTED_AT,
     });
-    // ADAL polls the v1 endpoint with `grant_type=device_code&code=…`; the v2 endpoint knows
-    // only the RFC spelling.
+    // ADAL polls the v1 endpoint with `grant_type=device_code&code=…`; on the v2 endpoint the
+    // short grant name is msal-common's, which sends the code as `device_code`.
     let r = lab
         .post(
             &format!("/{TID}/oauth2/v2.0/token"),
@@ -1628,7 +1628,8 @@ async fn v1_device_flow_is_redeemed_for_its_resource() {
             ],
         )
         .await;
-    assert_eq!(r.json()["error"], "unsupported_grant_type");
+    assert_eq!(r.json()["error"], "invalid_request");
+    assert_eq!(r.json()["error_codes"], serde_json::json!([900144]));
     let r = lab
         .post(
             &format!("/{TID}/oauth2/token"),
@@ -1648,4 +1649,49 @@ async fn v1_device_flow_is_redeemed_for_its_resource() {
     assert_eq!(at["amr"], serde_json::json!(["pwd", "mfa"]));
     // The refresh token of a device sign-in works like any other.
     lab.refresh_v1(&r.field("refresh_token")).await.ok();
+}
+
+/// msal-node / MSAL.js poll the v2 endpoint with `grant_type=device_code` (msal-common's
+/// `GrantType.DEVICE_CODE_GRANT`) and the code in `device_code`, as the real client suite
+/// (`tests/clients/node/msal.test.js`) does against the lab.
+#[tokio::test]
+async fn v2_device_flow_accepts_msal_commons_short_grant_name() {
+    let lab = Lab::new();
+    let r = lab
+        .post(
+            "/contoso.com/oauth2/v2.0/devicecode",
+            &[
+                ("client_id", OFFICE),
+                ("scope", "https://mail.contoso.com/.default offline_access"),
+            ],
+        )
+        .await
+        .ok();
+    let dc = r.field("device_code");
+    let poll = |dc: String| {
+        let lab = &lab;
+        async move {
+            lab.post(
+                "/contoso.com/oauth2/v2.0/token",
+                &[
+                    ("grant_type", "device_code"),
+                    ("client_id", OFFICE),
+                    ("device_code", &dc),
+                ],
+            )
+            .await
+        }
+    };
+    assert_eq!(poll(dc.clone()).await.code(), 70016);
+    lab.state.grants().devices.get_mut(&dc).unwrap().state = DeviceState::Approved(AuthContext {
+        tid: Uuid::parse_str(TID).unwrap(),
+        user_oid: Uuid::parse_str(GREG_OID).unwrap(),
+        amr: vec!["pwd".into()],
+        auth_time: GRANTED_AT,
+    });
+    let r = poll(dc.clone()).await.ok();
+    let (_, at) = jwt(&r.field("access_token"));
+    assert_eq!(at["upn"], "GregT@contoso.com");
+    assert_eq!(at["aud"], "https://mail.contoso.com");
+    assert_eq!(poll(dc).await.code(), 70018);
 }
