@@ -8,7 +8,9 @@ SECTIONS = [
     ("## Mock Azure AD (`mock-aad`)", ["aad-token.md", "aad-web.md", "aad-admin.md"]),
     ("## Mock Exchange (`mock-exchange`)", ["ex-core.md", "ex-surfaces.md", "ntlm.md"]),
     ("## The lab, the cmdlet shell and the reference client (`hma-lab`)",
-     ["lab.md", "shell.md", "client.md", "engine.md", "scenarios.md"]),
+     ["lab.md", "shell.md", "parser.md", "shellcli.md", "client.md", "engine.md", "scenarios.md",
+      "rollover.md"]),
+    ("## Real clients over real TLS: `hma-lab serve`", ["frontdoor.md", "realclients.md"]),
 ]
 
 def shift(text, top_level):
