@@ -12,8 +12,8 @@
 
 pub mod cli;
 pub mod client;
-pub mod frontdoor;
 pub mod explain;
+pub mod frontdoor;
 pub mod lab;
 pub mod scenario;
 pub mod shell;
