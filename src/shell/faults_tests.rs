@@ -165,6 +165,10 @@ fn aad_faults_add_list_and_remove() {
             }
         )]
     );
+    assert_eq!(
+        run(&mut sh, "Get-LabAadFault"),
+        "Id Endpoint            Respond    Remaining Hits\n-- --------            -------    --------- ----\n1  federation_metadata status 503 Unlimited 0"
+    );
     // Enum names bind without case; the other matchers and -Times reach the rule.
     run(
         &mut sh,
