@@ -19,6 +19,7 @@ use serde_json::{json, Value as Json};
 use tokio::runtime::Handle;
 use uuid::Uuid;
 
+use crate::shell::backend::{AadFaultInfo, NewAadFault};
 use crate::shell::backend::{
     AuthServerChange, BResult, Backend, BackendError, ClientSetting, ExtendedProtection,
     NewAuthServer, OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange,
@@ -438,6 +439,26 @@ impl Backend for LabBackend {
         self.call(true, "POST", &format!("/keys/{}/retire", enc(kid)), None)
             .map(drop)
     }
+
+    fn aad_faults(&mut self) -> BResult<Vec<AadFaultInfo>> {
+        let list = self.call(true, "GET", "/faults", None)?;
+        list.as_array()
+            .map(|rules| rules.iter().map(|r| fault_of(r, "/faults")).collect())
+            .unwrap_or_else(|| Err(admin_answer("/faults", "not a list")))
+    }
+
+    fn add_aad_fault(&mut self, rule: &NewAadFault) -> BResult<AadFaultInfo> {
+        let r = self.call(true, "POST", "/faults", Some(fault_body(rule)))?;
+        fault_of(&r, "/faults")
+    }
+
+    fn remove_aad_fault(&mut self, id: Option<u64>) -> BResult<()> {
+        let path = match id {
+            Some(id) => format!("/faults/{id}"),
+            None => "/faults".to_string(),
+        };
+        self.call(true, "DELETE", &path, None).map(drop)
+    }
 }
 
 /// The `kid` of a key admin answer (`{"kid":…,"keys":[…]}`).
@@ -453,4 +474,63 @@ fn kid_of(answer: &Json, path: &str) -> BResult<String> {
                 format!("unexpected answer from the lab's admin API ({path}): no kid"),
             )
         })
+}
+
+/// mock-aad's `POST /_admin/faults` body for a rule: `match` with the fields that are set,
+/// `times` (`null`: until removed), `respond`.
+fn fault_body(rule: &NewAadFault) -> Json {
+    let mut m = serde_json::Map::new();
+    m.insert("endpoint".into(), json!(rule.endpoint));
+    for (k, v) in [
+        ("user", &rule.user),
+        ("client_id", &rule.client_id),
+        ("resource", &rule.resource),
+    ] {
+        if let Some(v) = v {
+            m.insert(k.into(), json!(v));
+        }
+    }
+    let mut respond = serde_json::Map::new();
+    if let Some(s) = rule.status {
+        respond.insert("status".into(), json!(s));
+    }
+    if let Some(c) = rule.aadsts {
+        respond.insert("aadsts".into(), json!(c));
+    }
+    if let Some(d) = rule.delay_ms {
+        respond.insert("delay_ms".into(), json!(d));
+    }
+    json!({ "match": m, "times": rule.times, "respond": respond })
+}
+
+fn admin_answer(path: &str, what: &str) -> BackendError {
+    BackendError::new(
+        "NotSpecified",
+        "LabAdminError",
+        format!("unexpected answer from the lab's admin API ({path}): {what}"),
+    )
+}
+
+/// A rule of mock-aad's fault API (`{"id","match":{…},"times","remaining","hits","respond":{…}}`).
+fn fault_of(r: &Json, path: &str) -> BResult<AadFaultInfo> {
+    let m = r.get("match").cloned().unwrap_or(Json::Null);
+    let resp = r.get("respond").cloned().unwrap_or(Json::Null);
+    let s = |v: &Json, k: &str| v.get(k).and_then(Json::as_str).map(str::to_string);
+    let n = |v: &Json, k: &str| v.get(k).and_then(Json::as_u64);
+    let id = n(r, "id").ok_or_else(|| admin_answer(path, "a rule without an id"))?;
+    Ok(AadFaultInfo {
+        id,
+        rule: NewAadFault {
+            endpoint: s(&m, "endpoint").unwrap_or_else(|| "any".into()),
+            user: s(&m, "user"),
+            client_id: s(&m, "client_id"),
+            resource: s(&m, "resource"),
+            times: n(r, "times"),
+            status: n(&resp, "status").and_then(|x| u16::try_from(x).ok()),
+            aadsts: n(&resp, "aadsts").and_then(|x| u32::try_from(x).ok()),
+            delay_ms: n(&resp, "delay_ms"),
+        },
+        remaining: n(r, "remaining"),
+        hits: n(r, "hits").unwrap_or(0),
+    })
 }

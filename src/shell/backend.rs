@@ -179,6 +179,46 @@ fn keys_not_supported() -> BackendError {
     )
 }
 
+/// A fault rule to add to Azure AD (`Add-LabAadFault`), as mock-aad's `POST /_admin/faults`
+/// takes it: which requests it catches and how it answers them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewAadFault {
+    /// `token`, `authorize`, `devicecode`, `discovery`, `keys`, `federation_metadata`,
+    /// `userrealm`, `instance` or `any`.
+    pub endpoint: String,
+    pub user: Option<String>,
+    pub client_id: Option<String>,
+    pub resource: Option<String>,
+    /// How many requests it catches (`None`: until removed).
+    pub times: Option<u64>,
+    /// A bare 5xx answer.
+    pub status: Option<u16>,
+    /// An Azure AD error (AADSTS code).
+    pub aadsts: Option<u32>,
+    /// A delay before the request goes on (or, with `status`/`aadsts`, before it fails).
+    pub delay_ms: Option<u64>,
+}
+
+/// A fault rule as Azure AD lists it (`Get-LabAadFault`, mock-aad's `GET /_admin/faults`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AadFaultInfo {
+    pub id: u64,
+    pub rule: NewAadFault,
+    /// Requests it will still catch (`None`: unlimited).
+    pub remaining: Option<u64>,
+    /// Requests it caught so far.
+    pub hits: u64,
+}
+
+/// The error of a fault cmdlet on a backend without Azure AD's fault rules.
+fn faults_not_supported() -> BackendError {
+    BackendError::new(
+        "NotImplemented",
+        "NotSupportedByBackend",
+        "Azure AD's fault rules are not supported by this backend.",
+    )
+}
+
 /// One method per cmdlet operation. Lookups by identity are the shell's job (it matches names
 /// and wildcards the way each cmdlet does); the backend lists and changes.
 pub trait Backend {
@@ -244,6 +284,22 @@ pub trait Backend {
     fn retire_signing_key(&mut self, kid: &str) -> BResult<()> {
         let _ = kid;
         Err(keys_not_supported())
+    }
+
+    // --- Azure AD's fault rules (lab cmdlets; default: not supported) ---
+    /// `Get-LabAadFault`: every rule, in the order they are tried.
+    fn aad_faults(&mut self) -> BResult<Vec<AadFaultInfo>> {
+        Err(faults_not_supported())
+    }
+    /// `Add-LabAadFault`: adds a rule; returns it as stored.
+    fn add_aad_fault(&mut self, rule: &NewAadFault) -> BResult<AadFaultInfo> {
+        let _ = rule;
+        Err(faults_not_supported())
+    }
+    /// `Remove-LabAadFault`: removes rule `id`, or every rule (`None`).
+    fn remove_aad_fault(&mut self, id: Option<u64>) -> BResult<()> {
+        let _ = id;
+        Err(faults_not_supported())
     }
 }
 
@@ -334,6 +390,15 @@ macro_rules! forward {
             }
             fn retire_signing_key(&mut self, kid: &str) -> BResult<()> {
                 (**self).retire_signing_key(kid)
+            }
+            fn aad_faults(&mut self) -> BResult<Vec<AadFaultInfo>> {
+                (**self).aad_faults()
+            }
+            fn add_aad_fault(&mut self, rule: &NewAadFault) -> BResult<AadFaultInfo> {
+                (**self).add_aad_fault(rule)
+            }
+            fn remove_aad_fault(&mut self, id: Option<u64>) -> BResult<()> {
+                (**self).remove_aad_fault(id)
             }
         }
     )*};

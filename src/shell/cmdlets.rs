@@ -131,6 +131,10 @@ pub enum Op {
     InvokeLabSigningKeyRollover,
     AddLabSigningKey,
     RemoveLabSigningKey,
+    /// Azure AD's fault rules (lab cmdlets over mock-aad's `/_admin/faults`).
+    AddLabAadFault,
+    GetLabAadFault,
+    RemoveLabAadFault,
     SetAdfsProperties,
     NewObject,
     NewItemProperty,
@@ -450,6 +454,32 @@ const GET_LAB_KEY: &[ParamSpec] = &[pos(p("Kid", Ty::Str), 0)];
 const INVOKE_LAB_ROLL: &[ParamSpec] = &[p("RetireOld", Ty::Switch)];
 const ADD_LAB_KEY: &[ParamSpec] = &[];
 const REMOVE_LAB_KEY: &[ParamSpec] = &[pos(req(piped(p("Kid", Ty::Str))), 0)];
+const AAD_ENDPOINT: Ty = Ty::Enum(
+    "HmaLab.AadEndpoint",
+    &[
+        "token",
+        "authorize",
+        "devicecode",
+        "discovery",
+        "keys",
+        "federation_metadata",
+        "userrealm",
+        "instance",
+        "any",
+    ],
+);
+const ADD_LAB_FAULT: &[ParamSpec] = &[
+    pos(req(p("Endpoint", AAD_ENDPOINT)), 0),
+    p("User", Ty::Str),
+    p("ClientId", Ty::Str),
+    p("Resource", Ty::Str),
+    p("Times", Ty::Int),
+    p("Status", Ty::Int),
+    p("Aadsts", Ty::Int),
+    p("DelayMs", Ty::Int),
+];
+const GET_LAB_FAULT: &[ParamSpec] = &[pos(p("Id", Ty::Int), 0)];
+const REMOVE_LAB_FAULT: &[ParamSpec] = &[pos(piped(p("Id", Ty::Str)), 0)];
 const SET_ADFS: &[ParamSpec] = &[
     p(
         "ExtendedProtectionTokenCheck",
@@ -724,6 +754,24 @@ const OTHERS: &[CmdletSpec] = &[
         "Remove-LabSigningKey",
         Op::RemoveLabSigningKey,
         REMOVE_LAB_KEY,
+        Extra::ShouldProcess,
+    ),
+    c(
+        "Add-LabAadFault",
+        Op::AddLabAadFault,
+        ADD_LAB_FAULT,
+        Extra::ShouldProcess,
+    ),
+    c(
+        "Get-LabAadFault",
+        Op::GetLabAadFault,
+        GET_LAB_FAULT,
+        Extra::None,
+    ),
+    c(
+        "Remove-LabAadFault",
+        Op::RemoveLabAadFault,
+        REMOVE_LAB_FAULT,
         Extra::ShouldProcess,
     ),
     c(

@@ -121,6 +121,51 @@ fn no_such_key(cmd: &str, kid: &str) -> ShellError {
     )
 }
 
+/// `Get-LabAadFault -Id N` / `Remove-LabAadFault -Id N` when Azure AD has no such rule.
+fn no_such_fault(cmd: &str, id: &str) -> ShellError {
+    cmd_err(
+        cmd,
+        "ObjectNotFound",
+        "FaultNotFoundException",
+        "FaultNotFound",
+        format!("No Azure AD fault rule has the id '{id}'."),
+    )
+}
+
+/// PowerShell's `ValidateRange` failure for an integer parameter of a lab cmdlet.
+fn in_range(cmd: &str, b: &Bound, name: &str, min: i64, max: i64) -> R<Option<i64>> {
+    let Some(v) = b.get(name) else {
+        return Ok(None);
+    };
+    let n = match v {
+        Value::Int(n) => *n,
+        other => other
+            .to_plain_string()
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(i64::MIN),
+    };
+    if n < min {
+        return Err(cmd_err(
+            cmd,
+            "InvalidData",
+            "ParameterBindingValidationException",
+            "ParameterArgumentValidationError",
+            format!("Cannot validate argument on parameter '{name}'. The {n} argument is less than the minimum allowed range of {min}. Supply an argument that is greater than or equal to {min} and then try the command again."),
+        ));
+    }
+    if n > max {
+        return Err(cmd_err(
+            cmd,
+            "InvalidData",
+            "ParameterBindingValidationException",
+            "ParameterArgumentValidationError",
+            format!("Cannot validate argument on parameter '{name}'. The {n} argument is greater than the maximum allowed range of {max}. Supply an argument that is less than or equal to {max} and then try the command again."),
+        ));
+    }
+    Ok(Some(n))
+}
+
 fn identity_of(v: &Value) -> String {
     match v {
         Value::Object(o) => o
@@ -947,6 +992,67 @@ impl<B: Backend> Shell<B> {
                     return Ok(w);
                 }
                 self.backend.retire_signing_key(&kid).map_err(be)?;
+                Ok(Vec::new())
+            }
+            Op::AddLabAadFault => {
+                let status = in_range(cmd, b, "Status", 500, 599)?;
+                let aadsts = in_range(cmd, b, "Aadsts", 1, i64::from(u32::MAX))?;
+                let delay_ms = in_range(cmd, b, "DelayMs", 0, 600_000)?;
+                let times = in_range(cmd, b, "Times", 1, i64::from(u32::MAX))?;
+                // One answer: a 5xx or an AADSTS error (either may wait first), or a delay alone.
+                if status.is_some() && aadsts.is_some()
+                    || status.is_none() && aadsts.is_none() && delay_ms.is_none()
+                {
+                    return Err(param_set(cmd));
+                }
+                let rule = NewAadFault {
+                    endpoint: b.str("Endpoint").unwrap_or_else(|| "any".into()),
+                    user: b.str("User"),
+                    client_id: b.str("ClientId"),
+                    resource: b.str("Resource"),
+                    times: times.and_then(|n| u64::try_from(n).ok()),
+                    status: status.and_then(|n| u16::try_from(n).ok()),
+                    aadsts: aadsts.and_then(|n| u32::try_from(n).ok()),
+                    delay_ms: delay_ms.and_then(|n| u64::try_from(n).ok()),
+                };
+                if let Some(w) = Self::what_if(spec, b, "Azure AD fault rules") {
+                    return Ok(w);
+                }
+                let added = self.backend.add_aad_fault(&rule).map_err(be)?;
+                Ok(vec![Value::Object(objects::aad_fault(&added))])
+            }
+            Op::GetLabAadFault => {
+                let mut rules = self.backend.aad_faults().map_err(be)?;
+                if let Some(v) = b.get("Id") {
+                    let id = v.to_plain_string();
+                    rules.retain(|r| r.id.to_string() == id.trim());
+                    if rules.is_empty() {
+                        return Err(no_such_fault(cmd, id.trim()));
+                    }
+                }
+                Ok(rules
+                    .iter()
+                    .map(|r| Value::Object(objects::aad_fault(r)))
+                    .collect())
+            }
+            Op::RemoveLabAadFault => {
+                let id = b.get("Id").map(identity_of);
+                let target = match &id {
+                    Some(i) => format!("Azure AD fault rule {i}"),
+                    None => "Azure AD fault rules".to_string(),
+                };
+                if let Some(w) = Self::what_if(spec, b, &target) {
+                    return Ok(w);
+                }
+                let id = match id {
+                    Some(i) => Some(
+                        i.trim()
+                            .parse::<u64>()
+                            .map_err(|_| no_such_fault(cmd, i.trim()))?,
+                    ),
+                    None => None,
+                };
+                self.backend.remove_aad_fault(id).map_err(be)?;
                 Ok(Vec::new())
             }
             Op::SetAdfsProperties => {

@@ -26,6 +26,8 @@ pub mod parser;
 pub mod value;
 
 #[cfg(test)]
+mod faults_tests;
+#[cfg(test)]
 mod keys_tests;
 #[cfg(test)]
 mod tests;

@@ -55,6 +55,7 @@ pub fn default_view(type_name: &str) -> View {
             "AdminDisplayVersion",
         ]),
         SIGNING_KEY => View::Table(&["Kid", "State"]),
+        AAD_FAULT => View::Table(&["Id", "Endpoint", "Respond", "Remaining", "Hits"]),
         _ => View::List,
     }
 }
@@ -332,4 +333,48 @@ pub fn signing_key(k: &super::backend::SigningKeyInfo) -> PsObject {
         .with("Kid", k.kid.as_str())
         .with("State", state)
         .with("Identity", k.kid.as_str())
+}
+
+pub const AAD_FAULT: &str = "HmaLab.AadFault";
+
+/// `Get-LabAadFault`: one of Azure AD's fault rules. `Identity` is its id, so a rule piped to
+/// `Remove-LabAadFault` names itself; `Respond` sums up the answer (`status 503`, `AADSTS50126`,
+/// `delay 1500 ms`) and `Remaining` is `Unlimited` for a rule that lasts until removed.
+pub fn aad_fault(f: &super::backend::AadFaultInfo) -> PsObject {
+    let r = &f.rule;
+    let mut respond = Vec::new();
+    if let Some(ms) = r.delay_ms {
+        respond.push(format!("delay {ms} ms"));
+    }
+    if let Some(s) = r.status {
+        respond.push(format!("status {s}"));
+    }
+    if let Some(c) = r.aadsts {
+        respond.push(format!("AADSTS{c}"));
+    }
+    let count = |n: Option<u64>| match n {
+        Some(n) => Value::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+        None => Value::Str("Unlimited".into()),
+    };
+    let int = |n: Option<i64>| n.map(Value::Int).unwrap_or(Value::Null);
+    PsObject::new(AAD_FAULT)
+        .with("Id", Value::Int(i64::try_from(f.id).unwrap_or(i64::MAX)))
+        .with("Endpoint", r.endpoint.as_str())
+        .with("User", r.user.clone())
+        .with("ClientId", r.client_id.clone())
+        .with("Resource", r.resource.clone())
+        .with("Respond", respond.join(", "))
+        .with("Status", int(r.status.map(i64::from)))
+        .with("Aadsts", int(r.aadsts.map(i64::from)))
+        .with(
+            "DelayMs",
+            int(r.delay_ms.and_then(|n| i64::try_from(n).ok())),
+        )
+        .with("Times", count(r.times))
+        .with("Remaining", count(f.remaining))
+        .with(
+            "Hits",
+            Value::Int(i64::try_from(f.hits).unwrap_or(i64::MAX)),
+        )
+        .with("Identity", f.id.to_string())
 }

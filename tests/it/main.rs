@@ -1,6 +1,7 @@
 //! hma-lab end-to-end tests: real listeners, both services, talking over HTTP as in the field.
 //! One test binary for the whole root crate.
 
+mod aadfaults;
 mod cli;
 mod e2e;
 mod engine;

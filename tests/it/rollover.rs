@@ -231,7 +231,7 @@ async fn a_key_published_ahead_is_learned_by_the_eight_hour_refresh() {
 
 /// The two rollover scenarios pass, and each twin fails for the reason the scenario is about:
 /// in the picked-up twin the old token is refused after the refresh (the old key was retired);
-/// in the stale-metadata twin the old token is never refused (the old key stayed published).
+/// in the retired-key twin the old token is never refused (the old key stayed published).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rollover_scenarios_pass_and_their_twins_fail_on_the_old_token() {
     use hma_lab::scenario::{report::human_scenario, run_paths, RunOptions};
@@ -239,7 +239,7 @@ async fn the_rollover_scenarios_pass_and_their_twins_fail_on_the_old_token() {
     let r = run_paths(
         &[
             dir.join("key-rollover-picked-up-by-metadata-refresh.yaml"),
-            dir.join("key-rollover-with-stale-metadata.yaml"),
+            dir.join("retired-key-accepted-until-metadata-refresh.yaml"),
         ],
         &RunOptions::default(),
         None,

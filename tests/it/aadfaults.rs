@@ -1,0 +1,212 @@
+//! Azure AD fault rules through the lab cmdlets (`Add-LabAadFault`, `Get-LabAadFault`,
+//! `Remove-LabAadFault`), on a running lab: the cmdlets write mock-aad's `/_admin/faults`, the
+//! rule changes what Azure AD answers on the wire, and a failing federation-metadata download
+//! leaves Exchange with stale metadata, so a new key's token is refused with 2000000 until the
+//! download works again and the metadata is refreshed.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hma_lab::scenario::format::LabRef;
+use hma_lab::scenario::runner::{Ctx, OFFICE_CLIENT_ID};
+use serde_json::{json, Value};
+
+const K3: &str = "X-K4F-4B4HPOFhDafEyirjPxYF4";
+
+async fn cmdlet(ctx: &Ctx, line: &str) -> String {
+    ctx.cmdlet(line)
+        .await
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+        .trim_end()
+        .to_string()
+}
+
+/// A password grant for Greg and mail.contoso.com: status and JSON body.
+async fn password_grant(ctx: &Ctx) -> (u16, Value) {
+    let form = [
+        ("grant_type", "password"),
+        ("client_id", OFFICE_CLIENT_ID),
+        ("resource", "https://mail.contoso.com/"),
+        ("username", "GregT@contoso.com"),
+        ("password", "Contoso2017!"),
+    ];
+    let r = ctx
+        .lab
+        .http_client()
+        .post(
+            ctx.lab
+                .url("login.microsoftonline.com", "/contoso.com/oauth2/token"),
+        )
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+/// Greg's access token and its header's `kid`.
+async fn token(ctx: &Ctx) -> (String, String) {
+    let (status, body) = password_grant(ctx).await;
+    assert_eq!(status, 200, "{body}");
+    let at = body["access_token"].as_str().unwrap().to_string();
+    let header = at.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    (at, header["kid"].as_str().unwrap().to_string())
+}
+
+/// EWS GetFolder with `Authorization: Bearer <at>`: status and `x-ms-diagnostics`.
+async fn ews(ctx: &Ctx, at: &str) -> (u16, String) {
+    let body = r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Body><m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder></soap:Body></soap:Envelope>"#;
+    let r = ctx
+        .lab
+        .http_client()
+        .post(ctx.lab.url("mail.contoso.com", "/EWS/Exchange.asmx"))
+        .header("content-type", "text/xml")
+        .bearer_auth(at)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let diag = r
+        .headers()
+        .get("x-ms-diagnostics")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (r.status().as_u16(), diag)
+}
+
+/// mock-aad's own list of fault rules (`GET /_admin/faults`).
+async fn admin_faults(ctx: &Ctx) -> Value {
+    let aad = ctx.lab.aad();
+    reqwest::Client::new()
+        .get(format!("{}/_admin/faults", aad.url()))
+        .bearer_auth(aad.admin_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_cmdlets_drive_mock_aads_fault_rules() {
+    let ctx = Ctx::start(&LabRef::Builtin("contoso".into()))
+        .await
+        .unwrap();
+    assert_eq!(cmdlet(&ctx, "Get-LabAadFault").await, "");
+
+    // One failed password grant for Greg, then the grant passes again.
+    assert_eq!(
+        cmdlet(
+            &ctx,
+            "Add-LabAadFault -Endpoint token -User GregT@contoso.com -Times 1 -Aadsts 50126 | ft -HideTableHeaders"
+        )
+        .await,
+        "1  token    AADSTS50126 1         0"
+    );
+    assert_eq!(
+        admin_faults(&ctx).await,
+        json!([{"id":1,"match":{"endpoint":"token","user":"GregT@contoso.com"},"times":1,"remaining":1,"hits":0,"respond":{"aadsts":50126}}])
+    );
+    let (status, body) = password_grant(&ctx).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("AADSTS50126: "),
+        "{body}"
+    );
+    assert_eq!(password_grant(&ctx).await.0, 200);
+    assert_eq!(
+        cmdlet(&ctx, "Get-LabAadFault | ft -HideTableHeaders").await,
+        "1  token    AADSTS50126 0         1"
+    );
+
+    // A rule until removed: every federation-metadata download fails.
+    assert_eq!(
+        cmdlet(
+            &ctx,
+            "(Add-LabAadFault -Endpoint federation_metadata -Status 503).Id"
+        )
+        .await,
+        "2"
+    );
+    assert_eq!(
+        admin_faults(&ctx).await[1],
+        json!({"id":2,"match":{"endpoint":"federation_metadata"},"times":null,"remaining":null,"hits":0,"respond":{"status":503}})
+    );
+    let r = ctx
+        .lab
+        .http_client()
+        .get(ctx.lab.url(
+            "login.windows.net",
+            "/contoso.com/federationmetadata/2007-06/federationmetadata.xml",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+
+    // Removing one rule by id (piped) leaves the other; no id removes all.
+    cmdlet(&ctx, "Get-LabAadFault 1 | Remove-LabAadFault").await;
+    assert_eq!(cmdlet(&ctx, "(Get-LabAadFault).Id").await, "2");
+    let e = ctx.cmdlet("Remove-LabAadFault 99").await.unwrap_err();
+    assert!(
+        e.starts_with("Remove-LabAadFault : no fault rule 99"),
+        "{e}"
+    );
+    let e = ctx
+        .cmdlet("Add-LabAadFault -Endpoint token -Aadsts 12345")
+        .await
+        .unwrap_err();
+    assert!(e.starts_with("Add-LabAadFault : "), "{e}");
+    cmdlet(&ctx, "Remove-LabAadFault").await;
+    assert_eq!(admin_faults(&ctx).await, json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_is_refused_while_the_metadata_download_fails() {
+    let ctx = Ctx::start(&LabRef::Builtin("contoso".into()))
+        .await
+        .unwrap();
+    // Exchange validates a first token and so reads the metadata (first key, next key).
+    let (at, _) = token(&ctx).await;
+    assert_eq!(ews(&ctx, &at).await, (200, String::new()));
+
+    cmdlet(
+        &ctx,
+        "Add-LabAadFault -Endpoint federation_metadata -Status 503",
+    )
+    .await;
+    cmdlet(&ctx, "Invoke-LabSigningKeyRollover").await;
+    cmdlet(&ctx, "Invoke-LabSigningKeyRollover").await;
+    let (new_token, kid) = token(&ctx).await;
+    assert_eq!(kid, K3);
+    // The unknown kid makes Exchange refresh; the download fails and it keeps the old document.
+    let refused = (
+        401,
+        format!("2000000;reason=\"The token is signed with a certificate ('{K3}') that is not published by any trusted authorization server.\";error_category=\"invalid_signature\""),
+    );
+    assert_eq!(ews(&ctx, &new_token).await, refused);
+    // An explicit refresh cannot download it either (the cmdlet prints nothing; mock Exchange
+    // keeps the last good document).
+    assert_eq!(
+        cmdlet(&ctx, "Set-AuthServer EvoSts -RefreshAuthMetadata").await,
+        ""
+    );
+    assert_eq!(ews(&ctx, &new_token).await, refused);
+    assert_eq!(
+        cmdlet(&ctx, "(Get-LabAadFault).Hits").await,
+        admin_faults(&ctx).await[0]["hits"].to_string()
+    );
+    assert!(admin_faults(&ctx).await[0]["hits"].as_u64().unwrap() >= 2);
+
+    // The metadata URL is reachable again and the metadata is refreshed: the token is accepted.
+    cmdlet(&ctx, "Remove-LabAadFault").await;
+    cmdlet(&ctx, "Set-AuthServer EvoSts -RefreshAuthMetadata").await;
+    assert_eq!(ews(&ctx, &new_token).await, (200, String::new()));
+}
