@@ -9,7 +9,7 @@ SECTIONS = [
     ("## Mock Exchange (`mock-exchange`)", ["ex-core.md", "ex-surfaces.md", "ntlm.md"]),
     ("## The lab, the cmdlet shell and the reference client (`hma-lab`)",
      ["lab.md", "shell.md", "parser.md", "shellcli.md", "client.md", "engine.md", "scenarios.md",
-      "rollover.md"]),
+      "rollover.md", "stale.md"]),
     ("## Real clients over real TLS: `hma-lab serve`", ["frontdoor.md", "realclients.md"]),
 ]
 
