@@ -26,6 +26,9 @@ pub mod parser;
 pub mod value;
 
 #[cfg(test)]
+#[macro_use]
+mod test_support;
+#[cfg(test)]
 mod faults_tests;
 #[cfg(test)]
 mod keys_tests;

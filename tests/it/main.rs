@@ -3,6 +3,7 @@
 
 mod aadfaults;
 mod cli;
+mod common;
 mod e2e;
 mod engine;
 mod frontdoor;

@@ -4,10 +4,10 @@
 //! follows Azure AD only when it refreshes: on a token with an unknown kid, on
 //! `Set-AuthServer -RefreshAuthMetadata`, or every 8 hours of lab time.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use hma_lab::scenario::format::LabRef;
-use hma_lab::scenario::runner::{Ctx, OFFICE_CLIENT_ID};
+use hma_lab::scenario::runner::Ctx;
+
+use crate::common::{cmdlet, ews, token};
 use serde_json::Value;
 
 /// The first three keys shipped with mock-aad (the lab starts with the first active and the
@@ -15,64 +15,6 @@ use serde_json::Value;
 const K1: &str = "IbdMR9BsbJLn4DTq3zVemoJZ7fg";
 const K2: &str = "IMMFfQF8rr4Rs_aQnXQk5cKxVeI";
 const K3: &str = "X-K4F-4B4HPOFhDafEyirjPxYF4";
-
-async fn cmdlet(ctx: &Ctx, line: &str) -> String {
-    ctx.cmdlet(line)
-        .await
-        .unwrap_or_else(|e| panic!("{line}: {e}"))
-        .trim_end()
-        .to_string()
-}
-
-/// A password-grant access token for Greg and mail.contoso.com, and its header's `kid`.
-async fn token(ctx: &Ctx) -> (String, String) {
-    let form = [
-        ("grant_type", "password"),
-        ("client_id", OFFICE_CLIENT_ID),
-        ("resource", "https://mail.contoso.com/"),
-        ("username", "GregT@contoso.com"),
-        ("password", "Contoso2017!"),
-    ];
-    let r = ctx
-        .lab
-        .http_client()
-        .post(
-            ctx.lab
-                .url("login.microsoftonline.com", "/contoso.com/oauth2/token"),
-        )
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    let body: Value = r.json().await.unwrap();
-    let at = body["access_token"].as_str().unwrap().to_string();
-    let header = at.split('.').next().unwrap();
-    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
-    (at, header["kid"].as_str().unwrap().to_string())
-}
-
-/// EWS GetFolder with `Authorization: Bearer <at>`: status and `x-ms-diagnostics`.
-async fn ews(ctx: &Ctx, at: &str) -> (u16, String) {
-    let body = r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Body><m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id="inbox"/></m:FolderIds></m:GetFolder></soap:Body></soap:Envelope>"#;
-    let r = ctx
-        .lab
-        .http_client()
-        .post(ctx.lab.url("mail.contoso.com", "/EWS/Exchange.asmx"))
-        .header("content-type", "text/xml")
-        .bearer_auth(at)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let diag = r
-        .headers()
-        .get("x-ms-diagnostics")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (r.status().as_u16(), diag)
-}
 
 /// The kids mock Exchange holds for EvoSts (its cached metadata).
 async fn exchange_kids(ctx: &Ctx) -> Vec<String> {
