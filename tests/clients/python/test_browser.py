@@ -146,6 +146,13 @@ def test_auth_code_pkce_with_mfa_and_consent(lab, browser, callback_server):
     assert page_has("KmsiCheckboxField"), browser.page_source[:2000]
     shot("stay-signed-in")
     browser.find_element(By.ID, "idSIButton9").click()  # Yes
+    # The click only starts the navigation: wait for the redirect to land on the callback.
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+    try:
+        WebDriverWait(browser, 15).until(lambda b: b.current_url.startswith(REDIRECT))
+    except TimeoutException:
+        pass
     assert browser.current_url.startswith(REDIRECT), browser.current_url
     shot("callback")
 
