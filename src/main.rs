@@ -284,6 +284,7 @@ async fn up(
     aad_listen: SocketAddr,
     exchange_listen: SocketAddr,
 ) -> ExitCode {
+    let stop = shutdown_signal();
     let clock = Clock::system();
     let mut aad_config = mock_aad::Config::contoso();
     if let Some(path) = aad_lab {
@@ -359,29 +360,37 @@ async fn up(
         ex = exchange.url()
     );
 
-    shutdown_signal().await;
+    stop.await;
     exchange.shutdown().await;
     aad.shutdown().await;
     ExitCode::SUCCESS
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the SIGINT/SIGTERM handlers now (before the ready line is printed, so a signal sent
+/// right after it is never lost) and returns the future that completes on the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let int = signal(SignalKind::interrupt()).ok();
+        let term = signal(SignalKind::terminate()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(int) => {},
+                _ = wait(term) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

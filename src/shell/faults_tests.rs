@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::backend::*;
 use super::Shell;
 
-use super::test_support::unused;
+use super::test_support::{fail, run, unused, Bare};
 
 /// Rules with mock-aad's bookkeeping; `calls` records every change that reached the backend.
 #[derive(Default)]
@@ -55,27 +55,6 @@ impl Backend for Faults {
         }
         self.calls.push(format!("remove {id:?}"));
         Ok(())
-    }
-}
-
-/// A backend that knows nothing of fault rules (the trait's defaults).
-struct NoFaults;
-
-impl Backend for NoFaults {
-    unused_backend_methods!();
-}
-
-fn run<B: Backend>(sh: &mut Shell<B>, line: &str) -> String {
-    match sh.run(line) {
-        Ok(o) => o.text,
-        Err(e) => panic!("{line}: {}", e.render()),
-    }
-}
-
-fn fail<B: Backend>(sh: &mut Shell<B>, line: &str) -> super::ShellError {
-    match sh.run(line) {
-        Ok(o) => panic!("{line}: expected an error, got {:?}", o.text),
-        Err(e) => e,
     }
 }
 
@@ -249,7 +228,7 @@ fn aad_fault_errors_are_error_records() {
 
 #[test]
 fn a_backend_without_faults_says_so() {
-    let mut sh = Shell::new(NoFaults);
+    let mut sh = Shell::new(Bare);
     for line in [
         "Get-LabAadFault",
         "Add-LabAadFault -Endpoint federation_metadata -Status 503",

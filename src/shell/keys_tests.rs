@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::backend::*;
 use super::Shell;
 
-use super::test_support::unused;
+use super::test_support::{fail, run, unused, Bare};
 
 /// A key set with mock-aad's rules; `calls` records every change.
 struct Keys {
@@ -92,27 +92,6 @@ impl Backend for Keys {
         }
         self.calls.push(format!("retire {kid}"));
         Ok(())
-    }
-}
-
-/// A backend that knows nothing of signing keys (the trait's defaults).
-struct NoKeys;
-
-impl Backend for NoKeys {
-    unused_backend_methods!();
-}
-
-fn run<B: Backend>(sh: &mut Shell<B>, line: &str) -> String {
-    match sh.run(line) {
-        Ok(o) => o.text,
-        Err(e) => panic!("{line}: {}", e.render()),
-    }
-}
-
-fn fail<B: Backend>(sh: &mut Shell<B>, line: &str) -> super::ShellError {
-    match sh.run(line) {
-        Ok(o) => panic!("{line}: expected an error, got {:?}", o.text),
-        Err(e) => e,
     }
 }
 
@@ -250,7 +229,7 @@ fn signing_key_errors_are_error_records() {
 
 #[test]
 fn a_backend_without_keys_says_so() {
-    let mut sh = Shell::new(NoKeys);
+    let mut sh = Shell::new(Bare);
     for line in [
         "Get-LabSigningKey",
         "Invoke-LabSigningKeyRollover",

@@ -65,6 +65,37 @@ macro_rules! unused_backend_methods {
     };
 }
 
-pub(super) fn unused() -> super::backend::BackendError {
-    super::backend::BackendError::new("NotSpecified", "Unused", "not used by this test")
+pub(super) fn unused() -> BackendError {
+    BackendError::new("NotSpecified", "Unused", "not used by this test")
+}
+
+use mock_aad::model::{CaRule, MfaState};
+use mock_exchange::model::{AuthServer, Mailbox, Server, VdirKind};
+use uuid::Uuid;
+
+use super::backend::*;
+use super::{Shell, ShellError};
+
+/// A backend that models nothing beyond the trait's defaults (the lab-only areas answer "not
+/// supported by this backend").
+pub(super) struct Bare;
+
+impl Backend for Bare {
+    unused_backend_methods!();
+}
+
+/// Runs a line that must succeed; its text output.
+pub(super) fn run<B: Backend>(sh: &mut Shell<B>, line: &str) -> String {
+    match sh.run(line) {
+        Ok(o) => o.text,
+        Err(e) => panic!("{line}: {}", e.render()),
+    }
+}
+
+/// Runs a line that must fail; its error record.
+pub(super) fn fail<B: Backend>(sh: &mut Shell<B>, line: &str) -> ShellError {
+    match sh.run(line) {
+        Ok(o) => panic!("{line}: expected an error, got {:?}", o.text),
+        Err(e) => e,
+    }
 }
