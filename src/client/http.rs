@@ -1,24 +1,25 @@
-//! The client's view of the network: one `reqwest::Client`, a name mapping, a cookie jar, and a
-//! journal of every HTTP exchange.
+//! The client's view of the network: where names lead (a [`Transport`]), its own kept-alive
+//! connections ([`dial`](super::dial)), a cookie jar, and a journal of every HTTP exchange.
 //!
 //! The client always speaks of the URLs the real products use (`https://autodiscover.contoso.com/…`,
-//! `https://login.windows.net/common/oauth2/authorize`); [`Transport::url_for`] turns host and
-//! path into the address actually dialled (in tests: `http://<host><path>` with the host resolved
-//! to a loopback listener by `reqwest::ClientBuilder::resolve`). Redirects are never followed by
-//! reqwest: the client follows them itself, as ADAL's web view does, so that the final
-//! `urn:ietf:wg:oauth:2.0:oob?code=…` can be caught and every hop lands in the journal.
-//! Cookies are kept per host by hand (only what Azure AD's sign-in session needs), so no cookie
-//! feature of reqwest is required.
+//! `https://login.windows.net/common/oauth2/authorize`); the transport says where a name's
+//! connections go (in a lab: every name to the lab network, or over real TLS to the front door)
+//! and the request carries the product's host name in `Host`, as on the real wire. Redirects are
+//! followed by the client itself, as ADAL's web view does, so that the final
+//! `urn:ietf:wg:oauth:2.0:oob?code=…` can be caught and every hop lands in the journal. Cookies
+//! are kept per host by hand (only what Azure AD's sign-in session needs).
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use lab_kit::Clock;
-use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
-/// Turns (host, path-and-query) of a product URL into the URL to dial.
-pub type UrlFor = Arc<dyn Fn(&str, &str) -> String + Send + Sync>;
+use super::dial::{self, Dialer, Pool, Resolve};
 
 /// Largest response body the client reads (Autodiscover, sign-in pages and tokens are far smaller).
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
@@ -26,43 +27,50 @@ pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// How the client reaches the lab.
 #[derive(Clone)]
 pub struct Transport {
-    /// Must be built with `redirect(Policy::none())`; the client follows redirects itself.
-    pub http: reqwest::Client,
-    pub url_for: UrlFor,
+    pub dialer: Dialer,
     /// The lab clock: token expiry is judged against it, never against the wall clock.
     pub clock: Clock,
 }
 
 impl Transport {
-    /// Plain `http://<host><path>`: the host is resolved by `http` (e.g. `.resolve(..)` to a
-    /// loopback listener). Exchange assumes https unless told otherwise, so audience checks hold.
-    pub fn plain_http(http: reqwest::Client, clock: Clock) -> Self {
+    /// Plain HTTP for every URL, to the address `resolve` gives a name. Exchange assumes https
+    /// unless told otherwise, so audience checks hold.
+    pub fn plain(
+        resolve: impl Fn(&str) -> Option<SocketAddr> + Send + Sync + 'static,
+        clock: Clock,
+    ) -> Self {
         Transport {
-            http,
-            url_for: Arc::new(|host: &str, path: &str| format!("http://{host}{path}")),
+            dialer: Dialer {
+                plain: Arc::new(resolve),
+                tls: None,
+            },
             clock,
         }
     }
 
-    /// A client on `lab`'s client segment: every name resolves to the lab's network (which adds
-    /// `X-Forwarded-Proto: https`, applies load balancers, reverse proxies and blocked
-    /// destinations), URLs are `http://<host>:<network port><path>`, and the lab's clock.
-    pub fn for_lab(lab: &crate::lab::Lab) -> Self {
-        let port = lab.network_addr().port();
-        Transport {
-            http: lab.http_client(),
-            url_for: Arc::new(move |host: &str, path: &str| format!("http://{host}:{port}{path}")),
-            clock: lab.clock().clone(),
-        }
+    /// Plain HTTP, every name to `addr`.
+    pub fn plain_to(addr: SocketAddr, clock: Clock) -> Self {
+        Transport::plain(move |_| Some(addr), clock)
     }
 
-    /// The same transport with another name mapping.
-    pub fn with_url_for(
-        mut self,
-        f: impl Fn(&str, &str) -> String + Send + Sync + 'static,
-    ) -> Self {
-        self.url_for = Arc::new(f);
-        self
+    /// A client on `lab`'s client segment over plain HTTP: every name leads to the lab's network
+    /// (which adds `X-Forwarded-Proto: https` and applies load balancers, reverse proxies and
+    /// blocked destinations), on the lab's clock.
+    pub fn for_lab(lab: &crate::lab::Lab) -> Self {
+        Transport::plain_to(lab.network_addr(), lab.clock().clone())
+    }
+
+    /// A client on `lab`'s client segment over real TLS: `https://` URLs go to the front door,
+    /// trusting only its CA, so certificate faults meet the client; `http://` ones to the lab's
+    /// plain network. A name the lab does not have does not resolve, as in a real DNS.
+    pub fn for_front_door(door: &crate::frontdoor::FrontDoor) -> Result<Self, String> {
+        let https = door.https_addr();
+        let config = dial::client_config(door.ca_pem())?;
+        let mut t = Transport::for_lab(door.lab());
+        let hosts = door.lab().network().hosts().clone();
+        let to_door: Resolve = Arc::new(move |host| hosts.knows(host).then_some(https));
+        t.dialer.tls = Some((to_door, config));
+        Ok(t)
     }
 }
 
@@ -165,9 +173,10 @@ impl Req {
     }
 }
 
-/// Sends requests, keeps cookies per host and journals every exchange.
+/// Sends requests, keeps connections and cookies per host, and journals every exchange.
 pub struct Wire {
     pub transport: Transport,
+    pool: Pool,
     cookies: BTreeMap<String, BTreeMap<String, String>>,
     pub journal: Vec<HttpExchange>,
 }
@@ -176,9 +185,15 @@ impl Wire {
     pub fn new(transport: Transport) -> Self {
         Wire {
             transport,
+            pool: Pool::default(),
             cookies: BTreeMap::new(),
             journal: Vec::new(),
         }
+    }
+
+    /// Closes every connection (the logons they carry go with them).
+    pub fn close_connections(&mut self) {
+        self.pool.clear();
     }
 
     /// Forgets every cookie (a fresh machine).
@@ -190,17 +205,25 @@ impl Wire {
     pub async fn send(&mut self, req: Req) -> Result<Resp, String> {
         let parsed = url::Url::parse(&req.url).map_err(|e| format!("bad URL {}: {e}", req.url))?;
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+        let https = parsed.scheme() == "https";
+        let authority = match parsed.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
         let mut pq = parsed.path().to_string();
         if let Some(q) = parsed.query() {
             pq.push('?');
             pq.push_str(q);
         }
-        let target = (self.transport.url_for)(&host, &pq);
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+        let method = hyper::Method::from_bytes(req.method.as_bytes())
             .map_err(|e| format!("bad method {}: {e}", req.method))?;
-        let mut rb = self.transport.http.request(method, &target);
+        let mut headers = HeaderMap::new();
         let mut authorization = None;
         let mut request_headers = Vec::new();
+        let value = |v: &str| {
+            HeaderValue::from_str(v).map_err(|e| format!("bad header value {v:?}: {e}"))
+        };
+        headers.insert(hyper::header::HOST, value(&authority)?);
         for (k, v) in &req.headers {
             let shown = if k.eq_ignore_ascii_case("authorization") {
                 let label = auth_label(v);
@@ -210,7 +233,9 @@ impl Wire {
                 v.clone()
             };
             request_headers.push((k.to_ascii_lowercase(), shown));
-            rb = rb.header(k.as_str(), v.as_str());
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|e| format!("bad header name {k:?}: {e}"))?;
+            headers.append(name, value(v)?);
         }
         if let Some(jar) = self.cookies.get(&host).filter(|j| !j.is_empty()) {
             let line = jar
@@ -218,13 +243,18 @@ impl Wire {
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
                 .join("; ");
-            rb = rb.header("cookie", line);
+            headers.insert(hyper::header::COOKIE, value(&line)?);
             let names: Vec<&str> = jar.keys().map(String::as_str).collect();
             request_headers.push(("cookie".into(), format!("{}=…", names.join("=…; "))));
         }
-        if let Some(b) = req.body.clone() {
-            rb = rb.body(b);
-        }
+        let body = Bytes::from(req.body.clone().unwrap_or_default());
+        let make = || {
+            let mut r = hyper::Request::new(Full::new(body.clone()));
+            *r.method_mut() = method.clone();
+            *r.uri_mut() = pq.parse().unwrap_or_else(|_| hyper::Uri::from_static("/"));
+            *r.headers_mut() = headers.clone();
+            r
+        };
         let mut entry = HttpExchange {
             step: req.step.to_string(),
             method: req.method.clone(),
@@ -239,21 +269,21 @@ impl Wire {
             request_headers,
             response_headers: Vec::new(),
         };
-        let resp = match rb.send().await {
+        let dialer = self.transport.dialer.clone();
+        let resp = match self.pool.send(&dialer, https, &host, make).await {
             Ok(r) => r,
-            Err(e) => {
-                let text = error_chain(&e);
+            Err(text) => {
                 entry.error = Some(text.clone());
                 self.journal.push(entry);
                 return Err(text);
             }
         };
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = read_limited(resp).await;
+        let (parts, incoming) = resp.into_parts();
+        let status = parts.status.as_u16();
+        let body = read_limited(incoming).await;
         let r = Resp {
             status,
-            headers,
+            headers: parts.headers,
             body,
         };
         self.keep_cookies(&host, &r);
@@ -315,20 +345,13 @@ fn auth_label(v: &str) -> String {
     }
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        src = s.source();
-    }
-    text
-}
-
-async fn read_limited(mut resp: reqwest::Response) -> Vec<u8> {
+/// The body, up to [`MAX_RESPONSE_BYTES`] (the rest is not read).
+async fn read_limited(mut body: hyper::body::Incoming) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
+    while let Some(Ok(frame)) = body.frame().await {
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
         if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
             break;
         }

@@ -14,6 +14,7 @@
 //! Outlook for Mac's `DisableModernAuth`) are plain data the shell can set.
 
 pub mod aad;
+pub mod dial;
 pub mod http;
 pub mod ntlm;
 
@@ -666,10 +667,14 @@ impl Outlook {
         if !authorization.is_empty() {
             r = r.header("authorization", authorization);
         }
-        self.wire
-            .send(r)
-            .await
-            .map_err(|e| Stop::Failed(format!("{} unreachable: {e}", host_of(&req.url))))
+        self.wire.send(r).await.map_err(|e| {
+            // The user answers Outlook's Security Alert with No: the connection is not made.
+            if e.starts_with("Security Alert: ") {
+                Stop::Failed(e)
+            } else {
+                Stop::Failed(format!("{} unreachable: {e}", host_of(&req.url)))
+            }
+        })
     }
 
     /// A cached access token for `resource`: valid → it; expired → refreshed silently (or an

@@ -39,15 +39,14 @@ impl Lab {
             .parse()
             .expect("exchange address");
         let aad_addr = self.aad.addr();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .resolve("mail.contoso.com", ex_addr)
-            .resolve("autodiscover.contoso.com", ex_addr)
-            .resolve("login.microsoftonline.com", aad_addr)
-            .resolve("login.windows.net", aad_addr)
-            .build()
-            .expect("client");
-        Transport::plain_http(http, self.clock.clone())
+        Transport::plain(
+            move |host| match host {
+                "mail.contoso.com" | "autodiscover.contoso.com" => Some(ex_addr),
+                "login.microsoftonline.com" | "login.windows.net" => Some(aad_addr),
+                _ => None,
+            },
+            self.clock.clone(),
+        )
     }
 
     fn outlook(&self, profile: Profile, user: &str) -> Outlook {
@@ -548,17 +547,17 @@ async fn azure_ad_unreachable_is_recorded_and_outlook_falls_back_to_ntlm() {
         .trim_start_matches("http://")
         .parse()
         .expect("addr");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve("mail.contoso.com", ex)
-        .resolve("autodiscover.contoso.com", ex)
-        .resolve("login.windows.net", closed)
-        .build()
-        .expect("client");
     let mut o = Outlook::new(
         Profile::Outlook2016,
         Settings::contoso("GregT@contoso.com"),
-        Transport::plain_http(http, lab.clock.clone()),
+        Transport::plain(
+            move |host| match host {
+                "mail.contoso.com" | "autodiscover.contoso.com" => Some(ex),
+                "login.windows.net" => Some(closed),
+                _ => None,
+            },
+            lab.clock.clone(),
+        ),
     );
     let s = o.connect().await;
     let aad = s
@@ -603,11 +602,10 @@ async fn status_serializes_without_token_strings() {
 #[test]
 fn connecting_is_send_so_scenarios_can_run_in_parallel() {
     fn is_send<T: Send>(_: &T) {}
-    let http = reqwest::Client::new();
     let mut o = Outlook::new(
         Profile::Outlook2016,
         Settings::contoso("GregT@contoso.com"),
-        Transport::plain_http(http, Clock::frozen_at_unix(0)),
+        Transport::plain(|_| None, Clock::frozen_at_unix(0)),
     );
     let fut = o.connect();
     is_send(&fut);
@@ -821,13 +819,6 @@ async fn garbage_answers_never_panic_the_client() {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .resolve("autodiscover.contoso.com", addr)
-            .resolve("mail.contoso.com", addr)
-            .resolve("login.windows.net", addr)
-            .build()
-            .expect("client");
         for profile in [
             Profile::Outlook2016,
             Profile::Outlook2010,
@@ -836,7 +827,7 @@ async fn garbage_answers_never_panic_the_client() {
             let mut o = Outlook::new(
                 profile,
                 Settings::contoso("GregT@contoso.com"),
-                Transport::plain_http(http.clone(), Clock::frozen_at_unix(1_510_920_000)),
+                Transport::plain_to(addr, Clock::frozen_at_unix(1_510_920_000)),
             );
             let s = o.connect().await;
             assert_eq!(s.status, "Disconnected", "{status} {profile:?}: {s:#?}");
@@ -1074,7 +1065,7 @@ fn registry_and_defaults_are_set_like_reg_add_and_defaults_write() {
     let mut o = Outlook::new(
         Profile::Outlook2013,
         Settings::contoso("GregT@contoso.com"),
-        Transport::plain_http(reqwest::Client::new(), Clock::frozen_at_unix(0)),
+        Transport::plain(|_| None, Clock::frozen_at_unix(0)),
     );
     assert!(!o.modern_auth());
     assert_eq!(
@@ -1139,7 +1130,7 @@ fn registry_and_defaults_are_set_like_reg_add_and_defaults_write() {
     let mut mac = Outlook::new(
         Profile::Outlook2016Mac,
         Settings::contoso("GregT@contoso.com"),
-        Transport::plain_http(reqwest::Client::new(), Clock::frozen_at_unix(0)),
+        Transport::plain(|_| None, Clock::frozen_at_unix(0)),
     );
     assert!(mac.modern_auth());
     assert_eq!(

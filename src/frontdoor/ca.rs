@@ -9,9 +9,12 @@
 //! well under a millisecond, so every lab host gets its own leaf at start and a fault's leaf is
 //! made when the fault is set; no RSA key is ever generated.
 //!
-//! [`Certs`] is the rustls [`ResolvesServerCert`]: the SNI name picks the leaf (a fault in force
-//! for that name picks the faulty one); a ClientHello without SNI (a client that dialled an IP
-//! address) gets a leaf naming every lab host plus `localhost` and `127.0.0.1`.
+//! [`Certs`] is the rustls [`ResolvesServerCert`]: the SNI name picks the leaf. Which certificate
+//! a name presents is lab state — a `certificate` device of the lab's [`Network`] (set from a lab
+//! file, a scenario step or the admin API) — read on every handshake, so a change applies to the
+//! next connection; a faulty leaf is made the first time it is needed and kept. A ClientHello
+//! without SNI (a client that dialled an IP address) gets a leaf naming every lab host plus
+//! `localhost` and `127.0.0.1`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -26,34 +29,17 @@ use rcgen::{
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use serde::{Deserialize, Serialize};
+
+use crate::lab::{CertState, Certificate, Device, Network};
 
 /// The CA certificate's file name in the state directory.
 pub const CA_FILE: &str = "ca.pem";
 /// The CA key's file name in the state directory (mode 0600).
 pub const CA_KEY_FILE: &str = "ca-key.pem";
 
-/// What is wrong with the certificate a host name presents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CertFault {
-    /// Validity ended a year ago.
-    Expired,
-    /// Issued by the lab CA for another name (`wrong-name.hma-lab.invalid`).
-    WrongName,
-    /// Issued for the right name by a second CA nobody trusts.
-    Untrusted,
-}
-
-impl fmt::Display for CertFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CertFault::Expired => "expired",
-            CertFault::WrongName => "wrong_name",
-            CertFault::Untrusted => "untrusted",
-        })
-    }
-}
+/// What is wrong with the certificate a host name presents: the lab network's device state
+/// ([`CertState`]), read on every handshake.
+pub use crate::lab::CertState as CertFault;
 
 /// The name a `wrong_name` leaf is issued for.
 pub const WRONG_NAME: &str = "wrong-name.hma-lab.invalid";
@@ -221,14 +207,17 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
-/// The certificates the front door presents, by SNI name, with the faults in force.
+/// The certificates the front door presents, by SNI name, with the lab network's certificate
+/// states.
 pub struct Certs {
     ca: Authority,
     rogue: Authority,
+    network: Network,
     hosts: Vec<String>,
     leafs: HashMap<String, Arc<CertifiedKey>>,
     fallback: Arc<CertifiedKey>,
-    faults: RwLock<HashMap<String, (CertFault, Arc<CertifiedKey>)>>,
+    /// Faulty leafs made so far, by (host, state).
+    faulty: RwLock<HashMap<(String, CertState), Arc<CertifiedKey>>>,
 }
 
 impl fmt::Debug for Certs {
@@ -238,11 +227,11 @@ impl fmt::Debug for Certs {
 }
 
 impl Certs {
-    /// A leaf for each of `hosts` (lowercase DNS names) signed by `ca`, plus the no-SNI leaf.
-    pub fn new(ca: Authority, hosts: &[String]) -> Result<Certs, CaError> {
+    /// A leaf for each host of `network` signed by `ca`, plus the no-SNI leaf.
+    pub fn new(ca: Authority, network: Network) -> Result<Certs, CaError> {
         let mut leafs = HashMap::new();
         let mut names: Vec<String> = Vec::new();
-        for h in hosts {
+        for h in network.hosts().all() {
             let h = h.to_ascii_lowercase();
             if leafs.contains_key(&h) {
                 continue;
@@ -257,10 +246,11 @@ impl Certs {
         Ok(Certs {
             ca,
             rogue: Authority::generate("hma-lab Untrusted CA")?,
+            network,
             hosts: names,
             leafs,
             fallback,
-            faults: RwLock::new(HashMap::new()),
+            faulty: RwLock::new(HashMap::new()),
         })
     }
 
@@ -273,7 +263,7 @@ impl Certs {
         &self.hosts
     }
 
-    /// Sets (`Some`) or clears (`None`) the fault `host` presents from the next handshake on.
+    /// Sets the certificate `host` presents from the next handshake on (`None`: a valid one).
     pub fn set_fault(&self, host: &str, fault: Option<CertFault>) -> Result<(), String> {
         let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
         if !self.leafs.contains_key(&host) {
@@ -282,62 +272,74 @@ impl Certs {
                 self.hosts.join(", ")
             ));
         }
-        let Some(fault) = fault else {
-            self.faults
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&host);
-            return Ok(());
-        };
-        let now = SystemTime::now();
-        let year = Duration::from_secs(365 * 86_400);
-        let leaf = match fault {
-            CertFault::Expired => {
-                self.ca
-                    .leaf(std::slice::from_ref(&host), now - 2 * year, now - year)
-            }
-            CertFault::WrongName => self.ca.current_leaf(&[WRONG_NAME.to_string()]),
-            CertFault::Untrusted => self.rogue.current_leaf(std::slice::from_ref(&host)),
-        }
-        .map_err(|e| e.to_string())?;
-        self.faults
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(host, (fault, leaf));
-        Ok(())
+        let state = fault.unwrap_or_default();
+        self.network
+            .update(|d| d.put(Device::Certificate(Certificate { host, state })))
+            .map_err(|e| e.to_string())
     }
 
     /// The faults in force, by host.
     pub fn faults(&self) -> Vec<(String, CertFault)> {
         let mut v: Vec<(String, CertFault)> = self
-            .faults
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(h, (f, _))| (h.clone(), *f))
+            .network
+            .devices()
+            .certificates
+            .into_iter()
+            .map(|c| (c.host, c.state))
             .collect();
         v.sort();
         v
     }
 
-    /// The leaf for an SNI name (`None`: no SNI).
-    pub fn pick(&self, sni: Option<&str>) -> Arc<CertifiedKey> {
-        let Some(name) = sni else {
-            return self.fallback.clone();
-        };
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
-        if let Some((_, leaf)) = self
-            .faults
+    /// A leaf presenting `state` for `host`, made on first use.
+    fn faulty_leaf(&self, host: &str, state: CertState) -> Result<Arc<CertifiedKey>, CaError> {
+        let key = (host.to_string(), state);
+        if let Some(l) = self
+            .faulty
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&name)
+            .get(&key)
         {
-            return leaf.clone();
+            return Ok(l.clone());
         }
-        self.leafs
-            .get(&name)
-            .cloned()
-            .unwrap_or_else(|| self.fallback.clone())
+        let now = SystemTime::now();
+        let year = Duration::from_secs(365 * 86_400);
+        let names = [host.to_string()];
+        let leaf = match state {
+            CertState::Valid => self.leafs.get(host).cloned().ok_or_else(|| {
+                CaError::Gen(format!("'{host}' has no leaf"))
+            })?,
+            CertState::Expired => self.ca.leaf(&names, now - 2 * year, now - year)?,
+            CertState::WrongName => self.ca.current_leaf(&[WRONG_NAME.to_string()])?,
+            CertState::Untrusted => self.rogue.current_leaf(&names)?,
+        };
+        self.faulty
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_insert(leaf.clone());
+        Ok(leaf)
+    }
+
+    /// The leaf for an SNI name (`None`: no SNI); `None` when a faulty leaf cannot be made.
+    pub fn pick(&self, sni: Option<&str>) -> Option<Arc<CertifiedKey>> {
+        let Some(name) = sni else {
+            return Some(self.fallback.clone());
+        };
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let Some(leaf) = self.leafs.get(&name) else {
+            return Some(self.fallback.clone());
+        };
+        match self.network.cert_state(&name) {
+            CertState::Valid => Some(leaf.clone()),
+            state => match self.faulty_leaf(&name, state) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    tracing::warn!(error = %e, host = %name, "front door: no {state} leaf");
+                    None
+                }
+            },
+        }
     }
 
     /// A rustls server configuration presenting these certificates (HTTP/1.1 only).
@@ -358,7 +360,7 @@ struct Resolver(Arc<Certs>);
 
 impl ResolvesServerCert for Resolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.0.pick(hello.server_name()))
+        self.0.pick(hello.server_name())
     }
 }
 
@@ -386,14 +388,21 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    #[test]
-    fn faults_apply_to_known_hosts_only() {
-        let certs = Certs::new(
-            Authority::generate(CA_NAME).unwrap(),
-            &["mail.contoso.com".to_string()],
+    fn contoso_network() -> Network {
+        let file = crate::lab::LabFile::builtin("contoso").unwrap();
+        Network::new(
+            file.host_table(),
+            file.devices(),
+            "http://127.0.0.1:1".into(),
+            Vec::new(),
         )
-        .unwrap();
-        let plain = certs.pick(Some("mail.contoso.com"));
+    }
+
+    #[test]
+    fn faults_are_network_state_and_apply_to_known_hosts_only() {
+        let network = contoso_network();
+        let certs = Certs::new(Authority::generate(CA_NAME).unwrap(), network.clone()).unwrap();
+        let plain = certs.pick(Some("mail.contoso.com")).unwrap();
         certs
             .set_fault("Mail.Contoso.com", Some(CertFault::Expired))
             .unwrap();
@@ -401,15 +410,39 @@ mod tests {
             certs.faults(),
             vec![("mail.contoso.com".to_string(), CertFault::Expired)]
         );
-        assert!(!Arc::ptr_eq(&plain, &certs.pick(Some("mail.contoso.com"))));
-        certs.set_fault("mail.contoso.com", None).unwrap();
-        assert!(Arc::ptr_eq(&plain, &certs.pick(Some("mail.contoso.com"))));
+        assert_eq!(network.cert_state("mail.contoso.com"), CertState::Expired);
+        let expired = certs.pick(Some("mail.contoso.com")).unwrap();
+        assert!(!Arc::ptr_eq(&plain, &expired));
+        // Made once, then reused.
+        assert!(Arc::ptr_eq(
+            &expired,
+            &certs.pick(Some("mail.contoso.com.")).unwrap()
+        ));
+        // A device change made elsewhere (lab file, scenario step) is what the next handshake sees.
+        network
+            .update(|d| {
+                d.put(Device::Certificate(Certificate {
+                    host: "mail.contoso.com".into(),
+                    state: CertState::Valid,
+                }))
+            })
+            .unwrap();
+        assert!(certs.faults().is_empty());
+        assert!(Arc::ptr_eq(
+            &plain,
+            &certs.pick(Some("mail.contoso.com")).unwrap()
+        ));
+        certs
+            .set_fault("autodiscover.contoso.com", Some(CertFault::WrongName))
+            .unwrap();
+        certs.set_fault("autodiscover.contoso.com", None).unwrap();
+        assert!(certs.faults().is_empty());
         let e = certs
             .set_fault("www.example.com", Some(CertFault::Untrusted))
             .unwrap_err();
-        assert_eq!(
-            e,
-            "'www.example.com' is not a host of the lab (mail.contoso.com)"
+        assert!(
+            e.starts_with("'www.example.com' is not a host of the lab (login.microsoftonline.com, "),
+            "{e}"
         );
     }
 }

@@ -133,11 +133,29 @@ async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, Front
 }
 
 impl FrontDoor {
-    /// Puts a front door in front of `lab`: loads or creates the CA, issues a leaf per lab host
-    /// name, binds the three listeners.
+    /// Puts a front door in front of `lab`: loads or creates the CA in the state directory,
+    /// issues a leaf per lab host name, binds the three listeners.
     pub async fn start(lab: Lab, opts: Options) -> Result<FrontDoor, FrontDoorError> {
         let (authority, _) = ca::Authority::load_or_create(&opts.state_dir)?;
-        let certs = Arc::new(Certs::new(authority, &lab.hosts())?);
+        let ca_path = opts.state_dir.join(ca::CA_FILE);
+        FrontDoor::start_with(Arc::new(lab), opts, authority, ca_path).await
+    }
+
+    /// A front door on loopback port 0 with a CA made in memory and written nowhere, for
+    /// in-process use (the scenario engine's client trusts it through [`FrontDoor::ca_pem`]).
+    /// The lab stays shared with the caller.
+    pub async fn start_in_memory(lab: Arc<Lab>) -> Result<FrontDoor, FrontDoorError> {
+        let authority = ca::Authority::generate(ca::CA_NAME)?;
+        FrontDoor::start_with(lab, Options::loopback(""), authority, PathBuf::new()).await
+    }
+
+    async fn start_with(
+        lab: Arc<Lab>,
+        opts: Options,
+        authority: ca::Authority,
+        ca_path: PathBuf,
+    ) -> Result<FrontDoor, FrontDoorError> {
+        let certs = Arc::new(Certs::new(authority, lab.network().clone())?);
         let tls_config = Arc::new(certs.server_config()?);
         let https_l = bind("https", opts.https).await?;
         let proxy_l = bind("proxy", opts.proxy).await?;
@@ -158,7 +176,6 @@ impl FrontDoor {
             opts: opts.clone(),
             tasks: Mutex::new(JoinSet::new()),
         });
-        let lab = Arc::new(lab);
         let admin_token = random_token();
         let admin_state = Arc::new(admin::AdminState::new(
             lab.clone(),
@@ -198,7 +215,7 @@ impl FrontDoor {
             proxy,
             admin,
             admin_token,
-            ca_path: opts.state_dir.join(ca::CA_FILE),
+            ca_path,
             stop,
             loops,
             lab,

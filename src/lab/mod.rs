@@ -22,7 +22,7 @@ use lab_kit::{Clock, FileError};
 
 pub use file::LabFile;
 pub use network::{
-    ClientSegment, Conn, Device, Devices, LoadBalancer, Network, NetworkError, NetworkSpec,
+    CertState, Certificate, ClientSegment, Conn, Device, Devices, LoadBalancer, Network, NetworkError, NetworkSpec,
     ReverseProxy, Route,
 };
 

@@ -79,6 +79,47 @@ pub struct ClientSegment {
     pub blocked: Vec<String>,
 }
 
+/// The state of the certificate a host name presents on TLS connections.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CertState {
+    /// Issued by the lab CA for the name, valid now.
+    #[default]
+    Valid,
+    /// Issued by the lab CA for the name; its validity ended a year ago.
+    Expired,
+    /// Issued by the lab CA for another name (`wrong-name.hma-lab.invalid`).
+    WrongName,
+    /// Issued for the name by a second CA nobody trusts (a TLS-inspecting proxy's, say).
+    Untrusted,
+}
+
+impl CertState {
+    pub const NAMES: [&'static str; 4] = ["valid", "expired", "wrong_name", "untrusted"];
+}
+
+impl fmt::Display for CertState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CertState::Valid => "valid",
+            CertState::Expired => "expired",
+            CertState::WrongName => "wrong_name",
+            CertState::Untrusted => "untrusted",
+        })
+    }
+}
+
+/// The certificate one lab host name presents (`- certificate: { host: …, state: expired }`).
+/// Applies wherever the lab speaks TLS: the front door, and the scenario engine's client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    pub host: String,
+    pub state: CertState,
+}
+
 /// One device on the path, as written in a lab file (`- load_balancer: { … }`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -86,6 +127,7 @@ pub enum Device {
     LoadBalancer(LoadBalancer),
     ReverseProxy(ReverseProxy),
     ClientSegment(ClientSegment),
+    Certificate(Certificate),
 }
 
 /// The lab file's `network:` section.
@@ -107,6 +149,8 @@ pub struct Devices {
     pub load_balancers: Vec<LoadBalancer>,
     pub reverse_proxies: Vec<ReverseProxy>,
     pub client_segment: ClientSegment,
+    /// Host names whose certificate is not valid (a `valid` entry is removed, not kept).
+    pub certificates: Vec<Certificate>,
 }
 
 /// What names exist in the lab and where they lead.
@@ -222,7 +266,27 @@ impl Devices {
                 self.reverse_proxies.push(rp);
             }
             Device::ClientSegment(cs) => self.client_segment = cs,
+            Device::Certificate(c) => {
+                self.certificates
+                    .retain(|x| !x.host.eq_ignore_ascii_case(&c.host));
+                if c.state != CertState::Valid {
+                    self.certificates.push(Certificate {
+                        host: c.host.trim_end_matches('.').to_ascii_lowercase(),
+                        state: c.state,
+                    });
+                }
+            }
         }
+    }
+
+    /// The certificate `host` presents now.
+    pub fn cert_state(&self, host: &str) -> CertState {
+        let host = host.trim_end_matches('.');
+        self.certificates
+            .iter()
+            .find(|c| c.host.eq_ignore_ascii_case(host))
+            .map(|c| c.state)
+            .unwrap_or_default()
     }
 
     pub fn load_balancer(&self, host: &str) -> Option<&LoadBalancer> {
@@ -295,6 +359,19 @@ impl Devices {
                     format!(
                         "reverse proxy for '{}' forwards to '{}', which is neither an Exchange namespace nor a server FQDN",
                         rp.host, rp.forward_to
+                    ),
+                    &all,
+                ));
+            }
+        }
+        for c in &self.certificates {
+            if !hosts.knows(c.host.trim_end_matches('.')) {
+                return Err(net_err(
+                    &c.host,
+                    format!(
+                        "certificate host '{}' is not a host of the lab ({})",
+                        c.host,
+                        all.join(", ")
                     ),
                     &all,
                 ));
@@ -543,6 +620,12 @@ impl Network {
         next.check(&self.0.hosts)?;
         *devices = next;
         Ok(())
+    }
+
+    /// The certificate `host` presents now (read on every TLS handshake).
+    pub fn cert_state(&self, host: &str) -> CertState {
+        let devices = self.0.devices.read().unwrap_or_else(|p| p.into_inner());
+        devices.cert_state(host)
     }
 
     /// Where `host_header` goes now.

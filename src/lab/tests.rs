@@ -1066,3 +1066,52 @@ async fn urls_the_services_hand_out_are_reachable_on_the_lab_network() {
     assert_eq!(lab.reach("urn:ietf:wg:oauth:2.0:oob?code=x"), None);
     assert_eq!(lab.reach("not a url"), None);
 }
+
+#[test]
+fn certificate_states_are_lab_file_devices_checked_against_the_lab_hosts() {
+    let text = contoso_with(
+        "    - client_segment: { blocked: [] }",
+        "    - client_segment: { blocked: [] }\n    - certificate: { host: Mail.Contoso.com, state: expired }\n    - certificate: { host: login.windows.net, state: untrusted }",
+    );
+    let lab = parse(&text).unwrap();
+    let d = lab.devices();
+    assert_eq!(d.cert_state("mail.contoso.com"), CertState::Expired);
+    assert_eq!(d.cert_state("LOGIN.WINDOWS.NET."), CertState::Untrusted);
+    assert_eq!(d.cert_state("autodiscover.contoso.com"), CertState::Valid);
+
+    // A host the lab does not have: placed at the value, with the nearest lab host.
+    let text = contoso_with(
+        "    - client_segment: { blocked: [] }",
+        "    - client_segment: { blocked: [] }\n    - certificate: { host: mail.contoso.con, state: expired }",
+    );
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "mail.contoso.con"));
+    assert!(
+        e.message
+            .starts_with("certificate host 'mail.contoso.con' is not a host of the lab ("),
+        "{e}"
+    );
+    assert_eq!(e.hint.as_deref(), Some("did you mean `mail.contoso.com`?"));
+
+    // A state that does not exist.
+    let text = contoso_with(
+        "    - client_segment: { blocked: [] }",
+        "    - client_segment: { blocked: [] }\n    - certificate: { host: mail.contoso.com, state: expird }",
+    );
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, line_of(&text, "expird"));
+    assert!(e.message.contains("unknown variant `expird`"), "{e}");
+    assert_eq!(e.hint.as_deref(), Some("did you mean `expired`?"));
+
+    // Setting `valid` removes the entry rather than keeping it.
+    let mut d = Devices::default();
+    d.put(Device::Certificate(Certificate {
+        host: "mail.contoso.com".into(),
+        state: CertState::WrongName,
+    }));
+    d.put(Device::Certificate(Certificate {
+        host: "MAIL.contoso.com".into(),
+        state: CertState::Valid,
+    }));
+    assert!(d.certificates.is_empty());
+}

@@ -392,6 +392,9 @@ fn exchange_match(m: &ExchangeMatch, x: &HttpExchange) -> bool {
                 .is_some_and(|g| g.eq_ignore_ascii_case(a))
         })
         && m.aadsts.is_none_or(|c| x.aadsts == Some(c))
+        && m.error_contains
+            .as_ref()
+            .is_none_or(|e| x.error.as_deref().is_some_and(|g| g.contains(e.as_str())))
         && m.header.as_ref().is_none_or(|h| {
             let values: Vec<&str> = x
                 .response_headers
@@ -425,6 +428,9 @@ fn exchange_desc(m: &ExchangeMatch) -> String {
     }
     if let Some(h) = &m.header {
         p.push(format!("header {}", header_match(h, &[]).1));
+    }
+    if let Some(e) = &m.error_contains {
+        p.push(format!("error containing {e:?}"));
     }
     p.join(", ")
 }
@@ -520,12 +526,16 @@ fn evidence(c: &Check, o: &Outcome) -> String {
         (Check::Exchange(_) | Check::Aadsts(_) | Check::ClientStatus(_), Some(cs)) => {
             for x in &cs.exchanges {
                 s.push_str(&format!(
-                    "  [{}] {} {} {} → {}{}{}\n",
+                    "  [{}] {} {} {} → {}{}{}{}\n",
                     x.step,
                     x.method,
                     x.url,
                     x.authorization.as_deref().unwrap_or("(no auth)"),
                     status_text(x.status),
+                    x.error
+                        .as_ref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default(),
                     x.x_ms_diagnostics
                         .as_ref()
                         .map(|d| format!(" x-ms-diagnostics: {d}"))

@@ -18,7 +18,7 @@ use lab_kit::FileError;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::client::Profile;
-use crate::lab::{ClientSegment, LoadBalancer, ReverseProxy};
+use crate::lab::{Certificate, ClientSegment, LoadBalancer, ReverseProxy};
 
 /// One scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -90,6 +90,7 @@ pub enum NetworkChange {
     LoadBalancer(LoadBalancer),
     ReverseProxy(ReverseProxy),
     ClientSegment(ClientSegment),
+    Certificate(Certificate),
 }
 
 #[derive(Deserialize)]
@@ -98,17 +99,24 @@ struct RawNetwork {
     load_balancer: Option<LoadBalancer>,
     reverse_proxy: Option<ReverseProxy>,
     client_segment: Option<ClientSegment>,
+    certificate: Option<Certificate>,
 }
 
 impl<'de> Deserialize<'de> for NetworkChange {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let r = RawNetwork::deserialize(d)?;
-        match (r.load_balancer, r.reverse_proxy, r.client_segment) {
-            (Some(l), None, None) => Ok(NetworkChange::LoadBalancer(l)),
-            (None, Some(p), None) => Ok(NetworkChange::ReverseProxy(p)),
-            (None, None, Some(c)) => Ok(NetworkChange::ClientSegment(c)),
+        match (
+            r.load_balancer,
+            r.reverse_proxy,
+            r.client_segment,
+            r.certificate,
+        ) {
+            (Some(l), None, None, None) => Ok(NetworkChange::LoadBalancer(l)),
+            (None, Some(p), None, None) => Ok(NetworkChange::ReverseProxy(p)),
+            (None, None, Some(c), None) => Ok(NetworkChange::ClientSegment(c)),
+            (None, None, None, Some(c)) => Ok(NetworkChange::Certificate(c)),
             _ => Err(serde::de::Error::custom(
-                "a network step has exactly one of `load_balancer`, `reverse_proxy`, `client_segment`",
+                "a network step has exactly one of `load_balancer`, `reverse_proxy`, `client_segment`, `certificate`",
             )),
         }
     }
@@ -583,6 +591,10 @@ pub struct ExchangeMatch {
     pub header: Option<HeaderMatch>,
     #[serde(default)]
     pub aadsts: Option<u32>,
+    /// Substring of the transport error when no response arrived (a refused connection, a
+    /// certificate the client rejected: `The security certificate has expired`).
+    #[serde(default)]
+    pub error_contains: Option<String>,
 }
 
 /// A claim of the last access token obtained.

@@ -26,6 +26,7 @@ use super::format::{
 };
 use crate::client::{ConnectionStatus, Outlook, Settings, Transport};
 use crate::lab::{Device, Lab, LabFile};
+use crate::frontdoor::FrontDoor;
 use crate::shell::Shell;
 
 /// 2017-11-16T20:36:16Z, the time of the field guide's captures.
@@ -246,7 +247,7 @@ pub async fn run(loaded: &Loaded) -> ScenarioResult {
                 let checks = check_all(&mut ctx, &s.after_fix, &outs).await;
                 result.after_fix = Some(PhaseResult { steps, checks });
             }
-            ctx.lab.shutdown().await;
+            ctx.shutdown().await;
         }
     }
     // Twins.
@@ -297,7 +298,7 @@ async fn run_twin(loaded: &Loaded, kind: &str, section: &str, extra: &[Step]) ->
     let (outs, wsteps) = ctx.actions(&s.when).await;
     steps.extend(wsteps);
     let checks = check_all(&mut ctx, &s.then, &outs).await;
-    ctx.lab.shutdown().await;
+    ctx.shutdown().await;
     let phase = PhaseResult { steps, checks };
     let failed = phase.failed_checks();
     let total = phase.checks.len();
@@ -330,7 +331,12 @@ async fn run_twin(loaded: &Loaded, kind: &str, section: &str, extra: &[Step]) ->
 
 /// One run's state.
 pub struct Ctx {
-    pub lab: Lab,
+    /// The lab's TLS front door (in-memory CA): the run's clients reach the lab through it, so
+    /// certificate faults and the network's devices meet them on real TLS.
+    door: FrontDoor,
+    /// The client transport to the front door, trusting only its CA.
+    tls: Transport,
+    pub lab: Arc<Lab>,
     shell: Arc<Mutex<Shell<LabBackend>>>,
     machine: Arc<Mutex<Machine>>,
     clients: BTreeMap<(String, String), Outlook>,
@@ -351,9 +357,16 @@ impl Ctx {
         let lab = Lab::start_file(file, Clock::frozen_at_unix(LAB_EPOCH))
             .await
             .map_err(|e| format!("the lab did not start: {e}"))?;
+        let lab = Arc::new(lab);
+        let door = FrontDoor::start_in_memory(lab.clone())
+            .await
+            .map_err(|e| format!("the lab's front door did not start: {e}"))?;
+        let tls = Transport::for_front_door(&door)?;
         let machine = Arc::new(Mutex::new(Machine::default()));
         let backend = LabBackend::new(&lab, tokio::runtime::Handle::current(), machine.clone());
         Ok(Ctx {
+            door,
+            tls,
             lab,
             shell: Arc::new(Mutex::new(Shell::new(backend))),
             machine,
@@ -361,6 +374,23 @@ impl Ctx {
             refresh_token: None,
             claims: None,
         })
+    }
+
+    /// Stops the front door, then the lab.
+    async fn shutdown(self) {
+        let Ctx {
+            door,
+            lab,
+            shell,
+            clients,
+            ..
+        } = self;
+        drop(clients);
+        door.shutdown().await;
+        drop(shell);
+        if let Ok(lab) = Arc::try_unwrap(lab) {
+            lab.shutdown().await;
+        }
     }
 
     /// Runs one PowerShell line in the run's session: console text, or the error record.
@@ -413,6 +443,7 @@ impl Ctx {
             NetworkChange::LoadBalancer(l) => Device::LoadBalancer(l),
             NetworkChange::ReverseProxy(p) => Device::ReverseProxy(p),
             NetworkChange::ClientSegment(c) => Device::ClientSegment(c),
+            NetworkChange::Certificate(c) => Device::Certificate(c),
         };
         self.lab
             .apply(device)
@@ -489,7 +520,7 @@ impl Ctx {
             settings.cancel_password_prompt = x;
         }
         let key = (profile.name().to_string(), c.user.to_ascii_lowercase());
-        let transport = Transport::for_lab(&self.lab);
+        let transport = self.tls.clone();
         let outlook = self
             .clients
             .entry(key)
