@@ -35,8 +35,10 @@ async function mark() {
 // The requests msal-node sent since `since`, each checked to have come to
 // login.microsoftonline.com through the proxy in plain HTTP (the 2.x/3.x quirk). The device
 // page (`/devicelogin`, visited by the test as the user, with fetch through undici: proxy-tls)
-// is left out. Token POSTs must carry the library's version in their form (the devicecode POST has
-// only client_id and scope: msal-node puts its x-client-* headers on the CONNECT). Returns
+// is left out. Inside the tunnel msal-node writes only Host, Connection: close and, for a POST,
+// Content-Type and Content-Length (its own headers, e.g. X-AnchorMailbox, went on the CONNECT).
+// Token POSTs carry the library's version in their form (the devicecode POST has only client_id
+// and scope). Returns
 // "<METHOD> <path> [grant_type] <status>" summaries.
 async function msalRequests(since, version) {
   const seen = (await lab.journal()).filter((e) => e.id > since);
@@ -46,6 +48,10 @@ async function msalRequests(since, version) {
     if (url.pathname === "/devicelogin") continue; // the device page, the user's side
     assert.equal(e.via, "proxy-plain", `${e.method} ${e.url} came via ${e.via}`);
     assert.equal(url.origin, "https://login.microsoftonline.com");
+    assert.deepEqual(e.request_headers, [
+      ["host", "login.microsoftonline.com"], ["connection", "close"],
+      ...(e.method === "POST" ? [["content-type", "application/x-www-form-urlencoded"], ["content-length", String(e.request_body.size)]] : []),
+    ]);
     let grant = "";
     if (e.method === "POST" && url.pathname.endsWith("/token")) {
       const form = new URLSearchParams(e.request_body.text);
