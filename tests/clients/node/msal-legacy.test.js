@@ -145,11 +145,12 @@ for (const pkg of LEGACY) {
       assert.equal(shown.message, `To sign in, use a web browser to open the page https://login.microsoftonline.com/devicelogin and enter the code ${shown.userCode} to authenticate.`);
       assertGreg(r);
       // msal-node derives the devicecode URL from the token URL, then polls with msal-common's
-      // short grant name until the code is approved.
+      // short grant name until the code is approved (its first poll goes out at once, so it
+      // normally meets authorization_pending; how many polls is a race with the sign-in).
       const sent = await msalRequests(since, version);
       assert.equal(sent[0], `POST ${DEVICE_PATH} 200`);
       assert.equal(sent[sent.length - 1], `POST ${TOKEN_PATH} device_code 200`);
-      assert.ok(sent.length >= 3, sent.join("\n"));
+      assert.ok(sent.length >= 2, sent.join("\n"));
       for (const s of sent.slice(1, -1)) assert.equal(s, `POST ${TOKEN_PATH} device_code 400`);
     });
 
