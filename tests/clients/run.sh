@@ -78,7 +78,7 @@ for suite in "${suites[@]}"; do
       node)
         cd "$CLIENTS"
         node --test --test-concurrency=1 --test-reporter=spec \
-          node/msal.test.js node/ews.test.js
+          node/msal.test.js node/msal-legacy.test.js node/ews.test.js
         ;;
       *) echo "run.sh: unknown suite $suite" >&2; exit 2 ;;
     esac
