@@ -10,7 +10,7 @@ SECTIONS = [
     ("## The lab, the cmdlet shell and the reference client (`hma-lab`)",
      ["lab.md", "shell.md", "parser.md", "shellcli.md", "client.md", "engine.md", "scenarios.md",
       "rollover.md", "stale.md"]),
-    ("## Real clients over real TLS: `hma-lab serve`", ["frontdoor.md", "realclients.md"]),
+    ("## Real clients over real TLS: `hma-lab serve`", ["frontdoor.md", "realclients.md", "msalnode2.md"]),
 ]
 
 def shift(text, top_level):
