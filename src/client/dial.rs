@@ -49,9 +49,10 @@ pub fn alert_for(e: &rustls::Error) -> Option<&'static str> {
     use rustls::CertificateError as C;
     match e {
         rustls::Error::InvalidCertificate(c) => Some(match c {
-            C::Expired | C::NotValidYet | C::ExpiredContext { .. } | C::NotValidYetContext { .. } => {
-                ALERT_DATE
-            }
+            C::Expired
+            | C::NotValidYet
+            | C::ExpiredContext { .. }
+            | C::NotValidYetContext { .. } => ALERT_DATE,
             C::NotValidForName | C::NotValidForNameContext { .. } => ALERT_NAME,
             _ => ALERT_UNTRUSTED,
         }),
@@ -138,7 +139,9 @@ impl Pool {
                 Ok(Err(e)) => return Err(error_chain(&e)),
             }
         }
-        Err(format!("{host}: the connection closed before the request was sent"))
+        Err(format!(
+            "{host}: the connection closed before the request was sent"
+        ))
     }
 
     async fn dial(

@@ -220,9 +220,8 @@ impl Wire {
         let mut headers = HeaderMap::new();
         let mut authorization = None;
         let mut request_headers = Vec::new();
-        let value = |v: &str| {
-            HeaderValue::from_str(v).map_err(|e| format!("bad header value {v:?}: {e}"))
-        };
+        let value =
+            |v: &str| HeaderValue::from_str(v).map_err(|e| format!("bad header value {v:?}: {e}"));
         headers.insert(hyper::header::HOST, value(&authority)?);
         for (k, v) in &req.headers {
             let shown = if k.eq_ignore_ascii_case("authorization") {

@@ -207,7 +207,7 @@ async fn handle(state: &AdminState, req: Request<Incoming>) -> Response<Full<Byt
                 Err(e) => {
                     return fail(
                         StatusCode::BAD_REQUEST,
-                        format!("not a device ({{\"load_balancer\":{{…}}}}, {{\"reverse_proxy\":{{…}}}}, {{\"client_segment\":{{…}}}}): {e}"),
+                        format!("not a device ({{\"load_balancer\":{{…}}}}, {{\"reverse_proxy\":{{…}}}}, {{\"client_segment\":{{…}}}}, {{\"certificate\":{{…}}}}): {e}"),
                     )
                 }
             };

@@ -306,9 +306,11 @@ impl Certs {
         let year = Duration::from_secs(365 * 86_400);
         let names = [host.to_string()];
         let leaf = match state {
-            CertState::Valid => self.leafs.get(host).cloned().ok_or_else(|| {
-                CaError::Gen(format!("'{host}' has no leaf"))
-            })?,
+            CertState::Valid => self
+                .leafs
+                .get(host)
+                .cloned()
+                .ok_or_else(|| CaError::Gen(format!("'{host}' has no leaf")))?,
             CertState::Expired => self.ca.leaf(&names, now - 2 * year, now - year)?,
             CertState::WrongName => self.ca.current_leaf(&[WRONG_NAME.to_string()])?,
             CertState::Untrusted => self.rogue.current_leaf(&names)?,
@@ -441,7 +443,9 @@ mod tests {
             .set_fault("www.example.com", Some(CertFault::Untrusted))
             .unwrap_err();
         assert!(
-            e.starts_with("'www.example.com' is not a host of the lab (login.microsoftonline.com, "),
+            e.starts_with(
+                "'www.example.com' is not a host of the lab (login.microsoftonline.com, "
+            ),
             "{e}"
         );
     }

@@ -22,8 +22,8 @@ use lab_kit::{Clock, FileError};
 
 pub use file::LabFile;
 pub use network::{
-    CertState, Certificate, ClientSegment, Conn, Device, Devices, LoadBalancer, Network, NetworkError, NetworkSpec,
-    ReverseProxy, Route,
+    CertState, Certificate, ClientSegment, Conn, Device, Devices, LoadBalancer, Network,
+    NetworkError, NetworkSpec, ReverseProxy, Route,
 };
 
 /// The client segment's DNS: every name is the network.

@@ -25,8 +25,8 @@ use super::format::{
     RequestAction, Step, TokenAction,
 };
 use crate::client::{ConnectionStatus, Outlook, Settings, Transport};
-use crate::lab::{Device, Lab, LabFile};
 use crate::frontdoor::FrontDoor;
+use crate::lab::{Device, Lab, LabFile};
 use crate::shell::Shell;
 
 /// 2017-11-16T20:36:16Z, the time of the field guide's captures.

@@ -917,3 +917,106 @@ async fn a_blocked_client_segment_closes_tls_connections_unanswered_and_wap_tran
 
 const WAP_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value 'https://autodiscover.contoso.com' is invalid\";error_category=\"invalid_resource\"";
 const POX: &str = "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>GregT@contoso.com</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>";
+
+#[tokio::test]
+async fn certificate_states_from_the_lab_file_and_the_network_api_meet_the_handshake() {
+    // The lab file says login.windows.net presents an untrusted certificate.
+    let text = hma_lab::lab::file::BUILTIN_LABS[0].1.replacen(
+        "    - client_segment: { blocked: [] }",
+        "    - client_segment: { blocked: [] }\n    - certificate: { host: login.windows.net, state: untrusted }",
+        1,
+    );
+    let file = LabFile::parse(&text, "lab.yaml", None).unwrap();
+    let lab = Lab::start_file(file, Clock::frozen_at_unix(1_510_864_576))
+        .await
+        .unwrap();
+    let door = FrontDoor::start(lab, Options::loopback(temp_dir()))
+        .await
+        .unwrap();
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let got = rustls_error(&tls(&door, tcp, "login.windows.net").await.unwrap_err());
+    assert_eq!(
+        got,
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+    );
+    assert_eq!(
+        door.certs().faults(),
+        vec![("login.windows.net".to_string(), CertFault::Untrusted)]
+    );
+    // Its other names are untouched.
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    tls(&door, tcp, "login.microsoftonline.com").await.unwrap();
+
+    // `POST /network` with a certificate device is the same state as `POST /certificates`.
+    let http = reqwest::Client::new();
+    let admin_url = format!("http://{}", door.admin_addr());
+    let r: Value = http
+        .post(format!("{admin_url}/network"))
+        .bearer_auth(door.admin_token())
+        .body(r#"{"certificate":{"host":"login.windows.net","state":"valid"}}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["devices"]["certificates"], serde_json::json!([]), "{r}");
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    tls(&door, tcp, "login.windows.net").await.unwrap();
+    let r: Value = http
+        .post(format!("{admin_url}/network"))
+        .bearer_auth(door.admin_token())
+        .body(r#"{"certificate":{"host":"mail.contoso.com","state":"wrong_name"}}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        r["devices"]["certificates"],
+        serde_json::json!([{"host": "mail.contoso.com", "state": "wrong_name"}])
+    );
+    let r: Value = http
+        .get(format!("{admin_url}/certificates"))
+        .bearer_auth(door.admin_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        r["faults"],
+        serde_json::json!({"mail.contoso.com": "wrong_name"})
+    );
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let got = rustls_error(&tls(&door, tcp, "mail.contoso.com").await.unwrap_err());
+    assert!(
+        matches!(
+            got,
+            rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName
+                    | rustls::CertificateError::NotValidForNameContext { .. }
+            )
+        ),
+        "{got:?}"
+    );
+    // A host the lab does not have is refused with the lab's hint.
+    let r = http
+        .post(format!("{admin_url}/network"))
+        .bearer_auth(door.admin_token())
+        .body(r#"{"certificate":{"host":"mail.contoso.co","state":"expired"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r: Value = r.json().await.unwrap();
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("did you mean `mail.contoso.com`?"),
+        "{r}"
+    );
+}
