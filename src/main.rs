@@ -48,7 +48,8 @@ enum Command {
         /// Report format on stdout.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
-        /// Also write DIR/report.json and DIR/junit.xml.
+        /// Also write DIR/report.json, DIR/junit.xml and DIR/har/<scenario>.har (each main run's
+        /// exchanges through the lab's front door, for a HAR viewer or `hma-lab explain`).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Only scenarios whose name contains NAME.
@@ -222,7 +223,18 @@ async fn run(
     if let Some(dir) = out {
         let written = std::fs::create_dir_all(&dir)
             .and_then(|_| std::fs::write(dir.join("report.json"), report.json()))
-            .and_then(|_| std::fs::write(dir.join("junit.xml"), report.junit()));
+            .and_then(|_| std::fs::write(dir.join("junit.xml"), report.junit()))
+            .and_then(|_| {
+                let hars = dir.join("har");
+                std::fs::create_dir_all(&hars)?;
+                for s in &report.scenarios {
+                    if let Some(h) = &s.har {
+                        let text = serde_json::to_string_pretty(h).unwrap_or_default();
+                        std::fs::write(hars.join(format!("{}.har", s.name)), text)?;
+                    }
+                }
+                Ok(())
+            });
         if let Err(e) = written {
             eprintln!(
                 "hma-lab run: cannot write reports to {}: {e}",

@@ -82,7 +82,15 @@ fn diagnostics<'a>(ev: &'a Evidence) -> impl Iterator<Item = (&'a Exchange, &'a 
 }
 
 fn certificate(ev: &Evidence) -> Option<Explanation> {
-    const SIGNS: [&str; 12] = [
+    const SIGNS: [&str; 18] = [
+        // What a client says (Outlook's Security Alert as the lab's client journals it, rustls).
+        "Security Alert: The security certificate",
+        "Security Alert: The name on the security certificate",
+        "invalid peer certificate",
+        // What the lab's front door journals when a client rejected its certificate.
+        "TLS handshake failed: received fatal alert: CertificateExpired",
+        "TLS handshake failed: received fatal alert: UnknownCA",
+        "TLS handshake failed: received fatal alert: BadCertificate",
         "SSL certificate problem",
         "certificate verify failed",
         "self signed certificate",

@@ -160,6 +160,10 @@ pub struct ScenarioResult {
     /// fix + when + after_fix.
     pub after_fix: Option<PhaseResult>,
     pub twins: Vec<TwinResult>,
+    /// Every exchange of the main run (given, when, fix, when) through the lab's front door, as
+    /// HAR 1.2 (`hma-lab run --out DIR` writes it to `DIR/har/<name>.har`).
+    #[serde(skip)]
+    pub har: Option<Json>,
 }
 
 impl ScenarioResult {
@@ -181,6 +185,7 @@ impl ScenarioResult {
             main: None,
             after_fix: None,
             twins: Vec::new(),
+            har: None,
         }
     }
 
@@ -230,6 +235,7 @@ pub async fn run(loaded: &Loaded) -> ScenarioResult {
         main: None,
         after_fix: None,
         twins: Vec::new(),
+        har: None,
     };
     // Main run.
     match Ctx::start(&loaded.lab).await {
@@ -247,6 +253,7 @@ pub async fn run(loaded: &Loaded) -> ScenarioResult {
                 let checks = check_all(&mut ctx, &s.after_fix, &outs).await;
                 result.after_fix = Some(PhaseResult { steps, checks });
             }
+            result.har = Some(ctx.door.journal().to_har());
             ctx.shutdown().await;
         }
     }

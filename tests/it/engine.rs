@@ -389,3 +389,70 @@ async fn cmdlets_change_the_running_lab() {
         .unwrap_err();
     assert!(e.starts_with("Set-MsolUserPassword : "), "{e}");
 }
+
+#[test]
+fn run_out_writes_each_main_runs_har_which_explain_reads() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let dir = std::env::temp_dir().join(format!("hma-lab-har-{}", std::process::id()));
+    let out = hma_lab(&[
+        "run",
+        root.join("certificate-wrong-name.yaml").to_str().unwrap(),
+        root.join("ssl-offloading.yaml").to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The main run's exchanges through the lab's TLS front door, with the failed handshake.
+    let har: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("har/certificate-wrong-name.har")).unwrap())
+            .unwrap();
+    assert_eq!(har["log"]["version"], "1.2");
+    let entries = har["log"]["entries"].as_array().unwrap();
+    let tls: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e["request"]["method"] == "TLS")
+        .collect();
+    assert!(!tls.is_empty(), "{har}");
+    assert_eq!(
+        tls[0]["request"]["url"],
+        "https://autodiscover.contoso.com/"
+    );
+    assert_eq!(
+        tls[0]["comment"],
+        "TLS handshake failed: received fatal alert: BadCertificate"
+    );
+    // After the fix, the same lab answered Autodiscover over TLS.
+    assert!(entries.iter().any(|e| {
+        e["request"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://autodiscover.contoso.com/autodiscover/autodiscover.xml")
+            && e["response"]["status"] == 200
+    }));
+    let explained = hma_lab(&[
+        "explain",
+        dir.join("har/certificate-wrong-name.har").to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&explained.stdout);
+    assert_eq!(explained.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("Cause: The client does not trust a certificate on the way"),
+        "{text}"
+    );
+    let explained = hma_lab(&[
+        "explain",
+        dir.join("har/ssl-offloading.har").to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&explained.stdout);
+    assert!(text.starts_with("Cause: SSL offloading:"), "{text}");
+    assert!(
+        text.contains("Expected 'https://mail.contoso.com'. Actual 'http://mail.contoso.com'."),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
