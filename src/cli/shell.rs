@@ -214,9 +214,8 @@ impl Session {
             Outlook::new(profile, settings.clone(), Transport::for_lab(&self.lab))
         });
         outlook.settings = settings;
-        // The client runs as a task on the lab's runtime, as in a scenario run (a future
-        // driven from this blocking thread hands its pooled connections back too late for
-        // an NTLM handshake to stay on one connection).
+        // The client runs as a task on the lab's runtime, as in a scenario run: its
+        // connections' tasks belong to that runtime and outlive this call.
         let joined = self.rt.block_on(tokio::spawn(async move {
             let status = outlook.connect().await;
             (outlook, status)

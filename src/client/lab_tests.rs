@@ -126,3 +126,33 @@ async fn tokens_expire_while_azure_ad_is_unreachable_then_ntlm() {
         "refreshed once AAD is back"
     );
 }
+
+/// The three legs of an NTLM handshake travel on one connection whoever drives the client: here
+/// a plain thread blocking on the runtime, the way that once let a pooled connection go back too
+/// late and the third leg leave on a fresh connection without the server's challenge state.
+#[test]
+fn ntlm_handshakes_stay_on_one_connection_from_a_blocking_thread() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let lab = rt.block_on(lab("contoso-pre-hma"));
+    let mut o = outlook(&lab, Profile::Outlook2016);
+    for i in 0..30 {
+        // A fresh machine each time: every connect makes its NTLM logons anew.
+        o.wire.close_connections();
+        let s = rt.block_on(o.connect());
+        assert_eq!(s.authn.as_deref(), Some("NTLM"), "run {i}: {s:#?}");
+        let legs: Vec<&str> = s
+            .exchanges
+            .iter()
+            .filter(|e| e.step == "mapi")
+            .map(|e| e.authorization.as_deref().unwrap_or("-"))
+            .collect();
+        // The empty Bearer of the HMA handshake, then negotiate and authenticate, once each.
+        assert_eq!(legs, ["Bearer (empty)", "NTLM", "NTLM"], "run {i}: {s:#?}");
+    }
+    drop(lab);
+    drop(o);
+}
