@@ -21,6 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::dial::{self, Dialer, Pool, Resolve};
 
+/// Time allowed for a response body once its head arrived.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Largest response body the client reads (Autodiscover, sign-in pages and tokens are far smaller).
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
@@ -279,7 +282,12 @@ impl Wire {
         };
         let (parts, incoming) = resp.into_parts();
         let status = parts.status.as_u16();
-        let body = read_limited(incoming).await;
+        let Ok(body) = tokio::time::timeout(BODY_TIMEOUT, read_limited(incoming)).await else {
+            let text = format!("{host}: the response body did not arrive in time");
+            entry.error = Some(text.clone());
+            self.journal.push(entry);
+            return Err(text);
+        };
         let r = Resp {
             status,
             headers: parts.headers,
