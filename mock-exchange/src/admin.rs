@@ -509,6 +509,8 @@ async fn auth_server_patch(
 }
 
 /// `Set-AuthServer <name> -RefreshAuthMetadata`: fetches now (no lock held during the fetch).
+/// A failed download is an error (502 `metadata_unavailable`) even though the last good document
+/// is kept and keeps validating tokens; see [`refresh_failure_message`].
 async fn refresh_metadata(State(s): State<AppState>, Path(name): Path<String>) -> Res {
     let a = s
         .org()
@@ -517,14 +519,33 @@ async fn refresh_metadata(State(s): State<AppState>, Path(name): Path<String>) -
         .find(|a| a.name.eq_ignore_ascii_case(&name))
         .cloned()
         .ok_or_else(|| not_found(format!("no AuthServer '{name}'")))?;
-    match s.metadata_for(&a, true).await {
+    match s.refresh_metadata_now(&a).await {
         Ok(_) => Ok(Json(auth_server_json(&s, &a))),
-        Err(e) => Err(AdminError(
+        Err(f) => Err(AdminError(
             StatusCode::BAD_GATEWAY,
             "metadata_unavailable",
-            e,
+            refresh_failure_message(&a, &f),
         )),
     }
+}
+
+/// What `Set-AuthServer -RefreshAuthMetadata` says when the download fails (inferred: no capture
+/// of the real text was found). It follows Exchange's wording for the federation-metadata download
+/// of `New-FederationTrust` (`Unable to access the Federation Metadata document from the federation
+/// partner. Detailed information: "Unable to connect to the remote server."`), names the
+/// configured `AuthMetadataUrl` (not the lab's mapped address) and gives the .NET `WebException`
+/// text as the detail.
+pub fn refresh_failure_message(a: &AuthServer, f: &crate::state::RefreshFailure) -> String {
+    let mut m = format!(
+        "Unable to access the authorization metadata document of the authorization server '{}' at '{}'. Detailed information: \"{}\"",
+        a.name,
+        a.auth_metadata_url,
+        f.error.web_exception_message()
+    );
+    if f.kept_last_good {
+        m.push_str(" The metadata that was read last is still used.");
+    }
+    m
 }
 
 async fn mailboxes(State(s): State<AppState>) -> Res {
