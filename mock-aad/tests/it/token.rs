@@ -183,6 +183,14 @@ impl Lab {
         .await
     }
 
+    /// Greg's refresh token from a v1 password grant for Autodiscover.
+    async fn greg_refresh_token(&self) -> String {
+        self.ropc_v1("GregT@contoso.com", AUTODISCOVER)
+            .await
+            .ok()
+            .field("refresh_token")
+    }
+
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(self.clock.unix()).unwrap()
     }
@@ -935,37 +943,30 @@ async fn the_50173_grant_instant_keeps_its_fraction_as_in_the_field_guide() {
 
 #[tokio::test]
 async fn a_grant_signed_in_within_the_password_change_second_survives_it() {
-    // Signed in at 20:27:45.296, password changed at 20:27:45.900: TokensValidFrom is
-    // 20:27:45.0000000Z, so the grant is not older than it (Azure AD stores whole seconds there).
-    let lab = Lab::at_instant(
-        std::time::UNIX_EPOCH + std::time::Duration::from_millis(VALID_FROM as u64 * 1000 + 296),
-    );
-    let rt = lab
-        .ropc_v1("GregT@contoso.com", AUTODISCOVER)
-        .await
-        .ok()
-        .field("refresh_token");
-    lab.clock.advance(std::time::Duration::from_millis(604));
-    lab.change_password("GregT@contoso.com");
-    lab.refresh_v1(&rt).await.ok();
-    // One second earlier it would not have.
-    let lab = Lab::at_instant(
-        std::time::UNIX_EPOCH + std::time::Duration::from_millis(VALID_FROM as u64 * 1000 - 704),
-    );
-    let rt = lab
-        .ropc_v1("GregT@contoso.com", AUTODISCOVER)
-        .await
-        .ok()
-        .field("refresh_token");
-    lab.clock.advance(std::time::Duration::from_millis(1604));
-    lab.change_password("GregT@contoso.com");
-    let r = lab.refresh_v1(&rt).await;
-    assert_eq!(r.code(), 50173);
-    assert!(
-        r.text.contains("issued on '2017-11-16T20:27:44.2960000Z' and the TokensValidFrom date for this user is '2017-11-16T20:27:45.0000000Z'"),
-        "{}",
-        r.text
-    );
+    // TokensValidFrom is whole seconds (20:27:45.0000000Z for a change at 20:27:45.900), so a
+    // sign-in at 20:27:45.296 is not older than it; one at 20:27:44.296 is.
+    let valid_from_ms = VALID_FROM * 1000;
+    for (signed_in_ms, survives) in [(valid_from_ms + 296, true), (valid_from_ms - 704, false)] {
+        let lab = Lab::at_instant(
+            std::time::UNIX_EPOCH + std::time::Duration::from_millis(signed_in_ms as u64),
+        );
+        let rt = lab.greg_refresh_token().await;
+        lab.clock.advance(std::time::Duration::from_millis(
+            (valid_from_ms + 900 - signed_in_ms) as u64,
+        ));
+        lab.change_password("GregT@contoso.com");
+        let r = lab.refresh_v1(&rt).await;
+        if survives {
+            r.ok();
+        } else {
+            assert_eq!(r.code(), 50173);
+            assert!(
+                r.text.contains("issued on '2017-11-16T20:27:44.2960000Z' and the TokensValidFrom date for this user is '2017-11-16T20:27:45.0000000Z'"),
+                "{}",
+                r.text
+            );
+        }
+    }
 }
 
 #[tokio::test]
@@ -974,11 +975,7 @@ async fn refresh_max_age_names_the_sign_in_instant_with_its_fraction() {
     lab.state.dir_mut().tenants[0]
         .token_lifetimes
         .refresh_token_max_age = Some(86_400);
-    let rt = lab
-        .ropc_v1("GregT@contoso.com", AUTODISCOVER)
-        .await
-        .ok()
-        .field("refresh_token");
+    let rt = lab.greg_refresh_token().await;
     lab.clock.advance_secs(86_401);
     let r = lab.refresh_v1(&rt).await;
     assert_eq!(r.code(), 700081);

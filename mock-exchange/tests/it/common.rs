@@ -128,6 +128,17 @@ impl MetaServer {
     }
 }
 
+/// `http://127.0.0.1:PORT` of a port nothing listens on (bound, then released).
+pub async fn dead_url() -> String {
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    format!(
+        "http://{}",
+        dead.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    )
+}
+
 /// A lab whose clock is frozen at [`T0`] and whose AuthServer metadata comes from `meta`.
 pub struct Lab {
     pub state: AppState,

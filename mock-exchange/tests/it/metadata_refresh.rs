@@ -266,15 +266,7 @@ async fn refresh_metadata_reports_a_failed_download_and_keeps_the_last_good_docu
 #[tokio::test]
 async fn refresh_metadata_from_an_unreachable_url_says_so() {
     // A port nothing listens on, and no document read before.
-    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let url = format!(
-        "http://{}",
-        dead.local_addr().unwrap_or_else(|e| panic!("{e}"))
-    );
-    drop(dead);
-    let lab = Lab::new(contoso(), Some(&url));
+    let lab = Lab::new(contoso(), Some(&dead_url().await));
     let r = refresh(&lab).await;
     assert_eq!(r.status, 502);
     assert_eq!(
