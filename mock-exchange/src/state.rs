@@ -58,6 +58,17 @@ pub(crate) struct KidRefresh {
     outcome: watch::Receiver<KidOutcome>,
 }
 
+/// What a download left: the new document, or why it failed and the last good document kept.
+type Download = Result<Metadata, (FetchError, Option<Metadata>)>;
+
+/// The document a download left in use, or why there is none.
+fn stored(d: Download) -> Result<Metadata, String> {
+    match d {
+        Ok(m) | Err((_, Some(m))) => Ok(m),
+        Err((e, None)) => Err(e.to_string()),
+    }
+}
+
 /// A download that failed, and whether a last good document is still in use.
 #[derive(Debug, Clone)]
 pub struct RefreshFailure {
@@ -224,7 +235,7 @@ impl Shared {
                 return cached;
             }
         }
-        self.download_metadata(auth_server).await.0
+        stored(self.download_metadata(auth_server).await)
     }
 
     /// The cached answer for `auth_server`, unless it is due for download: none cached, read for
@@ -248,22 +259,12 @@ impl Shared {
         &self,
         auth_server: &AuthServer,
     ) -> Result<Metadata, RefreshFailure> {
-        match self.download_metadata(auth_server).await {
-            (Ok(m), None) => Ok(m),
-            (kept, Some(error)) => Err(RefreshFailure {
+        self.download_metadata(auth_server)
+            .await
+            .map_err(|(error, kept)| RefreshFailure {
                 error,
-                kept_last_good: kept.is_ok(),
-            }),
-            // A download that did not fail and yielded no document does not happen; report
-            // it as the failure it would be.
-            (Err(e), None) => Err(RefreshFailure {
-                error: FetchError::Document {
-                    url: auth_server.auth_metadata_url.clone(),
-                    detail: e,
-                },
-                kept_last_good: false,
-            }),
-        }
+                kept_last_good: kept.is_some(),
+            })
     }
 
     /// The refresh a token whose `kid` no cached document lists asks for: at most one download
@@ -311,7 +312,7 @@ impl Shared {
         };
         match role {
             Role::Lead(tx) => {
-                let (result, _) = self.download_metadata(auth_server).await;
+                let result = stored(self.download_metadata(auth_server).await);
                 tx.send_replace(Some(result.clone()));
                 result
             }
@@ -331,28 +332,22 @@ impl Shared {
     }
 
     /// Downloads the metadata of `auth_server` (no lock held meanwhile) and stores the outcome:
-    /// the document, or on failure the last good one read for the same URL. Returns what is now
-    /// stored and the download failure, if any.
-    async fn download_metadata(
-        &self,
-        auth_server: &AuthServer,
-    ) -> (Result<Metadata, String>, Option<FetchError>) {
+    /// the document, or on failure the last good one read for the same URL.
+    async fn download_metadata(&self, auth_server: &AuthServer) -> Download {
         let key = auth_server.name.to_ascii_lowercase();
         let now = self.clock.unix();
         let previous = self.metadata_slot(&key);
         let url = metadata::effective_url(&auth_server.auth_metadata_url, self.aad_url.as_deref());
         let fetched = metadata::fetch(&self.http, &url, now).await;
-        let (result, failure) = match (fetched, previous) {
-            (Ok(m), _) => (Ok(m), None),
-            (Err(e), Some(prev)) if prev.url == auth_server.auth_metadata_url => {
+        let download = fetched.map_err(|e| {
+            let kept = previous
+                .filter(|prev| prev.url == auth_server.auth_metadata_url)
+                .and_then(|prev| prev.result.ok());
+            if kept.is_some() {
                 tracing::warn!(auth_server = %auth_server.name, error = %e, "metadata refresh failed; keeping the last good document");
-                match prev.result {
-                    Ok(m) => (Ok(m), Some(e)),
-                    Err(_) => (Err(e.to_string()), Some(e)),
-                }
             }
-            (Err(e), _) => (Err(e.to_string()), Some(e)),
-        };
+            (e, kept)
+        });
         self.metadata
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -361,12 +356,12 @@ impl Shared {
                 MetaSlot {
                     url: auth_server.auth_metadata_url.clone(),
                     fetched_url: url,
-                    result: result.clone(),
+                    result: stored(download.clone()),
                     attempted_at: now,
                     attempted: std::time::Instant::now(),
                 },
             );
-        (result, failure)
+        download
     }
 
     /// The tenant id an AuthServer stands for: its configured realm, else its metadata's
