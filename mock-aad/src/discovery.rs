@@ -152,14 +152,12 @@ pub fn aad_error(state: &AppState, headers: &HeaderMap, e: AadError) -> Response
     e.into_response_with(&RequestIds::from_headers(headers), state.now())
 }
 
-/// A JSON document with the headers Azure AD's discovery endpoints send.
-fn json_doc(v: Value) -> Response {
-    let mut resp = (StatusCode::OK, v.to_string()).into_response();
+/// A discovery document with the headers Azure AD's discovery endpoints send: its content type,
+/// a day of private caching and any origin.
+fn discovery_doc(body: String, content_type: &'static str) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("max-age=86400, private"),
@@ -168,11 +166,30 @@ fn json_doc(v: Value) -> Response {
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
-    h.insert(
+    resp
+}
+
+/// A JSON discovery document (these also say `nosniff`).
+fn json_doc(v: Value) -> Response {
+    let mut resp = discovery_doc(v.to_string(), "application/json; charset=utf-8");
+    resp.headers_mut().insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
     resp
+}
+
+/// The JSON document `build` makes for the tenant a path segment names, or AADSTS90002.
+fn tenant_json(
+    state: &AppState,
+    headers: &HeaderMap,
+    segment: &str,
+    build: impl FnOnce(&TenantRef) -> Value,
+) -> Response {
+    match resolve_or_error(state, headers, segment) {
+        Ok(t) => json_doc(build(&t)),
+        Err(r) => r,
+    }
 }
 
 // ------------------------------------------------------------------------ OpenID configuration
@@ -226,18 +243,31 @@ fn region(t: &TenantRef) -> Value {
     }
 }
 
-/// The v2 OpenID configuration, keys in Azure AD's order.
-pub fn openid_v2(state: &AppState, base: &str, t: &TenantRef) -> Value {
+/// What differs between the v1 and v2 OpenID configurations; everything else, and the order of
+/// the keys around these, is the same in both.
+struct OpenIdFlavor {
+    /// The protocol endpoints' path under the tenant: `oauth2` or `oauth2/v2.0`.
+    oauth: &'static str,
+    jwks_uri: String,
+    response_types: &'static [&'static str],
+    scopes: &'static [&'static str],
+    issuer: String,
+    /// Keys between `issuer` and `authorization_endpoint`.
+    after_issuer: Vec<(&'static str, Value)>,
+    claims: &'static [&'static str],
+    /// Keys between `claims_supported` and `kerberos_endpoint`.
+    after_claims: Vec<(&'static str, Value)>,
+}
+
+/// An OpenID configuration, keys in Azure AD's order.
+fn openid(base: &str, t: &TenantRef, f: OpenIdFlavor) -> Value {
     let seg = t.segment();
-    let login = &state.config.hosts.login;
+    let endpoint = |name: &str| json!(format!("{base}/{seg}/{}/{name}", f.oauth));
     let mut m = Map::new();
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
-    put(
-        "token_endpoint",
-        json!(format!("{base}/{seg}/oauth2/v2.0/token")),
-    );
+    put("token_endpoint", endpoint("token"));
     put(
         "token_endpoint_auth_methods_supported",
         json!([
@@ -246,48 +276,28 @@ pub fn openid_v2(state: &AppState, base: &str, t: &TenantRef) -> Value {
             "client_secret_basic"
         ]),
     );
-    put(
-        "jwks_uri",
-        json!(format!("{base}/{seg}/discovery/v2.0/keys")),
-    );
+    put("jwks_uri", json!(f.jwks_uri));
     put(
         "response_modes_supported",
         json!(["query", "fragment", "form_post"]),
     );
     put("subject_types_supported", json!(["pairwise"]));
     put("id_token_signing_alg_values_supported", json!(["RS256"]));
-    put(
-        "response_types_supported",
-        json!(["code", "id_token", "code id_token", "id_token token"]),
-    );
-    put(
-        "scopes_supported",
-        json!(["openid", "profile", "email", "offline_access"]),
-    );
-    put(
-        "issuer",
-        json!(format!("https://{login}/{}/v2.0", t.issuer_tid())),
-    );
-    put("request_uri_parameter_supported", json!(false));
-    put(
-        "userinfo_endpoint",
-        json!("https://graph.microsoft.com/oidc/userinfo"),
-    );
-    put(
-        "authorization_endpoint",
-        json!(format!("{base}/{seg}/oauth2/v2.0/authorize")),
-    );
-    put(
-        "device_authorization_endpoint",
-        json!(format!("{base}/{seg}/oauth2/v2.0/devicecode")),
-    );
+    put("response_types_supported", json!(f.response_types));
+    put("scopes_supported", json!(f.scopes));
+    put("issuer", json!(f.issuer));
+    for (k, v) in f.after_issuer {
+        put(k, v);
+    }
+    put("authorization_endpoint", endpoint("authorize"));
+    put("device_authorization_endpoint", endpoint("devicecode"));
     put("http_logout_supported", json!(true));
     put("frontchannel_logout_supported", json!(true));
-    put(
-        "end_session_endpoint",
-        json!(format!("{base}/{seg}/oauth2/v2.0/logout")),
-    );
-    put("claims_supported", json!(CLAIMS_V2));
+    put("end_session_endpoint", endpoint("logout"));
+    put("claims_supported", json!(f.claims));
+    for (k, v) in f.after_claims {
+        put(k, v);
+    }
     put("kerberos_endpoint", json!(format!("{base}/{seg}/kerberos")));
     put("tenant_region_scope", region(t));
     put("cloud_instance_name", json!("microsoftonline.com"));
@@ -297,79 +307,67 @@ pub fn openid_v2(state: &AppState, base: &str, t: &TenantRef) -> Value {
     Value::Object(m)
 }
 
+/// The v2 OpenID configuration.
+pub fn openid_v2(state: &AppState, base: &str, t: &TenantRef) -> Value {
+    let seg = t.segment();
+    openid(
+        base,
+        t,
+        OpenIdFlavor {
+            oauth: "oauth2/v2.0",
+            jwks_uri: format!("{base}/{seg}/discovery/v2.0/keys"),
+            response_types: &["code", "id_token", "code id_token", "id_token token"],
+            scopes: &["openid", "profile", "email", "offline_access"],
+            issuer: format!(
+                "https://{}/{}/v2.0",
+                state.config.hosts.login,
+                t.issuer_tid()
+            ),
+            after_issuer: vec![
+                ("request_uri_parameter_supported", json!(false)),
+                (
+                    "userinfo_endpoint",
+                    json!("https://graph.microsoft.com/oidc/userinfo"),
+                ),
+            ],
+            claims: &CLAIMS_V2,
+            after_claims: Vec::new(),
+        },
+    )
+}
+
 /// The v1 OpenID configuration.
 pub fn openid_v1(state: &AppState, base: &str, t: &TenantRef) -> Value {
     let seg = t.segment();
-    let sts = &state.config.hosts.sts;
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Value| {
-        m.insert(k.to_string(), v);
-    };
-    put(
-        "token_endpoint",
-        json!(format!("{base}/{seg}/oauth2/token")),
-    );
-    put(
-        "token_endpoint_auth_methods_supported",
-        json!([
-            "client_secret_post",
-            "private_key_jwt",
-            "client_secret_basic"
-        ]),
-    );
-    put("jwks_uri", json!(format!("{base}/common/discovery/keys")));
-    put(
-        "response_modes_supported",
-        json!(["query", "fragment", "form_post"]),
-    );
-    put("subject_types_supported", json!(["pairwise"]));
-    put("id_token_signing_alg_values_supported", json!(["RS256"]));
-    put(
-        "response_types_supported",
-        json!([
-            "code",
-            "id_token",
-            "code id_token",
-            "token id_token",
-            "token"
-        ]),
-    );
-    put("scopes_supported", json!(["openid"]));
-    put(
-        "issuer",
-        json!(format!("https://{sts}/{}/", t.issuer_tid())),
-    );
-    put("microsoft_multi_refresh_token", json!(true));
-    put(
-        "authorization_endpoint",
-        json!(format!("{base}/{seg}/oauth2/authorize")),
-    );
-    put(
-        "device_authorization_endpoint",
-        json!(format!("{base}/{seg}/oauth2/devicecode")),
-    );
-    put("http_logout_supported", json!(true));
-    put("frontchannel_logout_supported", json!(true));
-    put(
-        "end_session_endpoint",
-        json!(format!("{base}/{seg}/oauth2/logout")),
-    );
-    put("claims_supported", json!(CLAIMS_V1));
-    put(
-        "check_session_iframe",
-        json!(format!("{base}/{seg}/oauth2/checksession")),
-    );
-    put(
-        "userinfo_endpoint",
-        json!(format!("{base}/{seg}/openid/userinfo")),
-    );
-    put("kerberos_endpoint", json!(format!("{base}/{seg}/kerberos")));
-    put("tenant_region_scope", region(t));
-    put("cloud_instance_name", json!("microsoftonline.com"));
-    put("cloud_graph_host_name", json!("graph.windows.net"));
-    put("msgraph_host", json!("graph.microsoft.com"));
-    put("rbac_url", json!("https://pas.windows.net"));
-    Value::Object(m)
+    openid(
+        base,
+        t,
+        OpenIdFlavor {
+            oauth: "oauth2",
+            jwks_uri: format!("{base}/common/discovery/keys"),
+            response_types: &[
+                "code",
+                "id_token",
+                "code id_token",
+                "token id_token",
+                "token",
+            ],
+            scopes: &["openid"],
+            issuer: format!("https://{}/{}/", state.config.hosts.sts, t.issuer_tid()),
+            after_issuer: vec![("microsoft_multi_refresh_token", json!(true))],
+            claims: &CLAIMS_V1,
+            after_claims: vec![
+                (
+                    "check_session_iframe",
+                    json!(format!("{base}/{seg}/oauth2/checksession")),
+                ),
+                (
+                    "userinfo_endpoint",
+                    json!(format!("{base}/{seg}/openid/userinfo")),
+                ),
+            ],
+        },
+    )
 }
 
 async fn discovery_openid_v2(
@@ -377,11 +375,9 @@ async fn discovery_openid_v2(
     Segment(tenant): Segment,
     headers: HeaderMap,
 ) -> Response {
-    let t = match resolve_or_error(&state, &headers, &tenant) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    json_doc(openid_v2(&state, &base_url(&state, &headers), &t))
+    tenant_json(&state, &headers, &tenant, |t| {
+        openid_v2(&state, &base_url(&state, &headers), t)
+    })
 }
 
 async fn discovery_openid_v1(
@@ -389,11 +385,9 @@ async fn discovery_openid_v1(
     Segment(tenant): Segment,
     headers: HeaderMap,
 ) -> Response {
-    let t = match resolve_or_error(&state, &headers, &tenant) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    json_doc(openid_v1(&state, &base_url(&state, &headers), &t))
+    tenant_json(&state, &headers, &tenant, |t| {
+        openid_v1(&state, &base_url(&state, &headers), t)
+    })
 }
 
 // ------------------------------------------------------------------------------------- JWKS
@@ -413,10 +407,7 @@ async fn discovery_keys_v1(
     Segment(tenant): Segment,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = resolve_or_error(&state, &headers, &tenant) {
-        return r;
-    }
-    json_doc(jwks(&state, None))
+    tenant_json(&state, &headers, &tenant, |_| jwks(&state, None))
 }
 
 async fn discovery_keys_v2(
@@ -424,16 +415,14 @@ async fn discovery_keys_v2(
     Segment(tenant): Segment,
     headers: HeaderMap,
 ) -> Response {
-    let t = match resolve_or_error(&state, &headers, &tenant) {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let issuer = format!(
-        "https://{}/{}/v2.0",
-        state.config.hosts.login,
-        t.issuer_tid()
-    );
-    json_doc(jwks(&state, Some(&issuer)))
+    tenant_json(&state, &headers, &tenant, |t| {
+        let issuer = format!(
+            "https://{}/{}/v2.0",
+            state.config.hosts.login,
+            t.issuer_tid()
+        );
+        jwks(&state, Some(&issuer))
+    })
 }
 
 // --------------------------------------------------------------------------- instance discovery
@@ -828,21 +817,7 @@ async fn discovery_federation_metadata(
         return r;
     };
     let body = federation_metadata(&state, &base_url(&state, &headers), &t);
-    let mut resp = (StatusCode::OK, body).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("max-age=86400, private"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    resp
+    discovery_doc(body, "application/xml")
 }
 
 #[cfg(test)]

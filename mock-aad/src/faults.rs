@@ -342,7 +342,7 @@ struct RequestInfo {
     /// The refresh token, authorization code or device code presented.
     grant: Option<GrantValue>,
     /// When the presented refresh token was issued (for 50173/700081/700082 texts).
-    grant_issued: Option<i64>,
+    grant_issued: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone)]
@@ -418,7 +418,8 @@ pub fn error_for_code(code: u32, ctx: &FaultContext) -> Option<AadError> {
     let e = match code {
         50001 => AadError::resource_not_found_v1(&resource, tenant),
         500011 => AadError::resource_not_found_v2(&resource, tenant),
-        50173 => AadError::grant_revoked(issued, now),
+        // TokensValidFrom is whole seconds, as the admin API sets it.
+        50173 => AadError::grant_revoked(issued, now.replace_nanosecond(0).unwrap_or(now)),
         70008 => AadError::code_expired(),
         700081 => AadError::refresh_max_age(issued, ctx.max_age.unwrap_or(86_400)),
         700082 => AadError::refresh_inactive(issued, ctx.max_inactive.unwrap_or(90 * 86_400)),
@@ -674,7 +675,7 @@ fn resolve_grant_user(s: &AppState, info: &mut RequestInfo) {
             GrantValue::Refresh(v) => grants
                 .refresh
                 .get(&v)
-                .map(|g| (g.auth.tid, g.auth.user_oid, Some(g.auth.auth_time))),
+                .map(|g| (g.auth.tid, g.auth.user_oid, Some(g.auth.auth_instant()))),
             GrantValue::Code(v) => grants
                 .codes
                 .get(&v)
@@ -732,9 +733,7 @@ fn context(s: &AppState, info: &RequestInfo) -> FaultContext {
         redirect_uri: info.redirect_uri.clone(),
         v1: info.v1,
         now: Some(s.now()),
-        grant_issued: info
-            .grant_issued
-            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()),
+        grant_issued: info.grant_issued,
         max_inactive: lifetimes.as_ref().map(|l| l.refresh_token_max_inactive),
         max_age: lifetimes.and_then(|l| l.refresh_token_max_age),
     }

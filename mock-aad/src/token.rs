@@ -109,6 +109,8 @@ struct Ctx<'a> {
     ip: Option<String>,
     /// Unix seconds.
     now: i64,
+    /// The same lab instant to the clock's resolution (a sign-in's instant is kept to the tick).
+    at: OffsetDateTime,
 }
 
 async fn endpoint(s: AppState, req: Request, v2: bool, kind: Kind) -> Response {
@@ -153,6 +155,7 @@ async fn endpoint(s: AppState, req: Request, v2: bool, kind: Kind) -> Response {
         headers,
         ip,
         now: now.unix_timestamp(),
+        at: now,
     };
     let result = match kind {
         Kind::Token => token(&ctx),
@@ -458,12 +461,7 @@ fn grant_password(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
     let client = c.client(&tenant, &tname, false)?;
     let target = c.target(&tenant, &tname, &client.app, None)?;
     let user = signin::authenticate(&tenant, username, password)?.clone();
-    let auth = AuthContext {
-        tid: tenant.tid,
-        user_oid: user.oid,
-        amr: vec!["pwd".to_string()],
-        auth_time: c.now,
-    };
+    let auth = AuthContext::signed_in(tenant.tid, user.oid, vec!["pwd".to_string()], c.at);
     c.second_factor(&tenant, &user, &client, &target, &auth)?;
     if !signin::has_consent(&tenant, &user, client.app.app_id) {
         return Err(AadError::consent_required(
@@ -590,16 +588,19 @@ fn grant_refresh(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
         .ok_or_else(AadError::malformed_grant)?
         .clone();
     let auth_time = grant.auth.auth_time;
+    // The grant's issue instant to the tick; TokensValidFrom is whole seconds (set so by the admin
+    // API), so comparing the instants is comparing the seconds.
+    let signed_in = grant.auth.auth_instant();
     if let Some(vf) = user.tokens_valid_from {
-        if auth_time < vf.unix_timestamp() {
-            return Err(AadError::grant_revoked(instant(auth_time), vf));
+        if signed_in < vf {
+            return Err(AadError::grant_revoked(signed_in, vf));
         }
     }
     if let Some(vf) = tenant.tokens_valid_from {
-        if auth_time < vf.unix_timestamp() {
+        if signed_in < vf {
             return Err(match tenant.revocation_response {
                 RevocationResponse::Unicorn => AadError::unicorn_rampage(vf),
-                RevocationResponse::Standard => AadError::grant_revoked(instant(auth_time), vf),
+                RevocationResponse::Standard => AadError::grant_revoked(signed_in, vf),
             });
         }
     }
@@ -612,7 +613,7 @@ fn grant_refresh(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
     }
     if let Some(max_age) = lifetimes.refresh_token_max_age {
         if c.now.saturating_sub(auth_time) > max_age {
-            return Err(AadError::refresh_max_age(instant(auth_time), max_age));
+            return Err(AadError::refresh_max_age(signed_in, max_age));
         }
     }
     if !user.enabled {
@@ -804,11 +805,13 @@ fn grant_on_behalf_of(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
                 .collect()
         })
         .unwrap_or_else(|| vec!["pwd".to_string()]);
+    // The assertion's `iat` is whole seconds: that is all the instant an on-behalf-of grant knows.
     let auth = AuthContext {
         tid,
         user_oid: user.oid,
         amr,
         auth_time: claims.get("iat").and_then(Value::as_i64).unwrap_or(c.now),
+        auth_ticks: 0,
     };
     let target = c.target(&tenant, &tname, &client.app, None)?;
     c.second_factor(&tenant, &user, &client, &target, &auth)?;

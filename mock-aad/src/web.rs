@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use crate::discovery::{base_url, Segment, TenantRef};
 use crate::error::{AadError, RequestIds};
-use crate::grants::{AuthCode, AuthContext, DeviceState};
+use crate::grants::{split_instant, AuthCode, AuthContext, DeviceState};
 use crate::model::{Application, Tenant};
 use crate::signin::{self, SecondFactor};
 use crate::state::AppState;
@@ -168,6 +168,8 @@ struct SsoSession {
     user_oid: Uuid,
     amr: Vec<String>,
     auth_time: i64,
+    /// 100 ns ticks past `auth_time` (see [`AuthContext::auth_ticks`]).
+    auth_ticks: u32,
     expires_at: i64,
     session_state: Uuid,
 }
@@ -233,6 +235,8 @@ struct Flow {
     user_oid: Option<Uuid>,
     amr: Vec<String>,
     auth_time: i64,
+    /// 100 ns ticks past `auth_time` (see [`AuthContext::auth_ticks`]).
+    auth_ticks: u32,
     step: Step,
     expires_at: i64,
     /// `prompt=consent`: show the consent page even when consent exists.
@@ -643,6 +647,7 @@ fn new_flow(ctx: &Ctx, purpose: Purpose, seg: &str, tid: Option<Uuid>, step: Ste
         user_oid: None,
         amr: Vec::new(),
         auth_time: 0,
+        auth_ticks: 0,
         step,
         expires_at: ctx.unix() + FLOW_TTL_SECS,
         force_consent: false,
@@ -1101,6 +1106,7 @@ fn resume_from_session(flow: &mut Flow, sid: &str, s: &SsoSession) {
     flow.user_oid = Some(s.user_oid);
     flow.amr = s.amr.clone();
     flow.auth_time = s.auth_time;
+    flow.auth_ticks = s.auth_ticks;
     flow.sso_id = Some(sid.to_string());
 }
 
@@ -1335,6 +1341,7 @@ fn finish_authorize(ctx: &Ctx, flow: Flow, persistent: bool) -> Response {
                         user_oid: oid,
                         amr: flow.amr.clone(),
                         auth_time: flow.auth_time,
+                        auth_ticks: flow.auth_ticks,
                         expires_at: now + ttl,
                         session_state: ss,
                     },
@@ -1356,6 +1363,7 @@ fn finish_authorize(ctx: &Ctx, flow: Flow, persistent: bool) -> Response {
                 user_oid: oid,
                 amr: flow.amr.clone(),
                 auth_time: flow.auth_time,
+                auth_ticks: flow.auth_ticks,
             },
             client_id: req.client_id,
             redirect_uri: req.redirect_uri.clone(),
@@ -1440,7 +1448,7 @@ fn submit_password(ctx: &Ctx, mut flow: Flow, password: &str) -> Response {
         Ok(oid) => {
             flow.user_oid = Some(oid);
             flow.amr = vec!["pwd".to_string()];
-            flow.auth_time = ctx.unix();
+            (flow.auth_time, flow.auth_ticks) = split_instant(ctx.now);
             flow.show_kmsi = true;
             advance(ctx, flow, false)
         }
@@ -1612,6 +1620,7 @@ fn step(ctx: &Ctx, flow: Flow, p: &Params) -> Response {
                                 user_oid: oid,
                                 amr: flow.amr.clone(),
                                 auth_time: flow.auth_time,
+                                auth_ticks: flow.auth_ticks,
                             }),
                         ),
                         _ => false,

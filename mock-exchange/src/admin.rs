@@ -124,6 +124,13 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
     next.run(req).await
 }
 
+/// Sets `field` when a patch gives a value for it (`Set-*` parameters left out change nothing).
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *field = v;
+    }
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
@@ -188,17 +195,21 @@ async fn vdirs_of_kind(State(s): State<AppState>, Path(kind): Path<String>) -> R
     )))
 }
 
+fn no_server(server: &str) -> AdminError {
+    not_found(format!("no server '{server}'"))
+}
+
+fn no_vdir(server: &str, kind: VdirKind) -> AdminError {
+    not_found(format!(
+        "server '{server}' has no {kind:?} virtual directory"
+    ))
+}
+
 async fn vdir_get(State(s): State<AppState>, Path((server, kind)): Path<(String, String)>) -> Res {
     let kind = parse_kind(&kind)?;
     let org = s.org();
-    let sv = org
-        .server(&server)
-        .ok_or_else(|| not_found(format!("no server '{server}'")))?;
-    let v = sv.vdir(kind).ok_or_else(|| {
-        not_found(format!(
-            "server '{server}' has no {kind:?} virtual directory"
-        ))
-    })?;
+    let sv = org.server(&server).ok_or_else(|| no_server(&server))?;
+    let v = sv.vdir(kind).ok_or_else(|| no_vdir(&server, kind))?;
     Ok(Json(vdir_json(&sv.name, v)))
 }
 
@@ -249,12 +260,8 @@ fn toggle(v: &mut VirtualDirectory, on: bool, ms: &[AuthMethod]) {
 
 /// Applies a patch; public so the cmdlet shell can reuse the exact semantics.
 pub fn apply_vdir_patch(v: &mut VirtualDirectory, p: VdirPatch) -> Result<(), AdminError> {
-    if let Some(u) = p.internal_url {
-        v.internal_url = u;
-    }
-    if let Some(u) = p.external_url {
-        v.external_url = u;
-    }
+    set(&mut v.internal_url, p.internal_url);
+    set(&mut v.external_url, p.external_url);
     if let Some(l) = &p.iis_authentication_methods {
         v.iis_authentication_methods = methods(l)?;
     }
@@ -264,51 +271,60 @@ pub fn apply_vdir_patch(v: &mut VirtualDirectory, p: VdirPatch) -> Result<(), Ad
     if let Some(l) = &p.external_authentication_methods {
         v.external_authentication_methods = methods(l)?;
     }
+    // The boolean parameters also add or remove their methods in both side lists, except on
+    // MAPI vdirs (whose lists are set only explicitly).
     let lists = v.kind != VdirKind::Mapi;
-    if let Some(b) = p.oauth_authentication {
-        v.oauth_authentication = b;
-        if lists {
-            toggle(v, b, &[AuthMethod::OAuth]);
+    type Flag = fn(&mut VirtualDirectory) -> &mut bool;
+    let switches: [(Option<bool>, Flag, &[AuthMethod]); 9] = [
+        (
+            p.oauth_authentication,
+            |v| &mut v.oauth_authentication,
+            &[AuthMethod::OAuth],
+        ),
+        (
+            p.basic_authentication,
+            |v| &mut v.basic_authentication,
+            &[AuthMethod::Basic],
+        ),
+        (
+            p.windows_authentication,
+            |v| &mut v.windows_authentication,
+            &[AuthMethod::Ntlm, AuthMethod::WindowsIntegrated],
+        ),
+        (
+            p.wssecurity_authentication,
+            |v| &mut v.wssecurity_authentication,
+            &[AuthMethod::WSSecurity],
+        ),
+        (
+            p.digest_authentication,
+            |v| &mut v.digest_authentication,
+            &[AuthMethod::Digest],
+        ),
+        (
+            p.adfs_authentication,
+            |v| &mut v.adfs_authentication,
+            &[AuthMethod::Adfs],
+        ),
+        (
+            p.live_id_basic_authentication,
+            |v| &mut v.live_id_basic_authentication,
+            &[],
+        ),
+        (
+            p.live_id_negotiate_authentication,
+            |v| &mut v.live_id_negotiate_authentication,
+            &[],
+        ),
+        (p.forms_authentication, |v| &mut v.forms_authentication, &[]),
+    ];
+    for (value, flag, ms) in switches {
+        if let Some(b) = value {
+            *flag(v) = b;
+            if lists {
+                toggle(v, b, ms);
+            }
         }
-    }
-    if let Some(b) = p.basic_authentication {
-        v.basic_authentication = b;
-        if lists {
-            toggle(v, b, &[AuthMethod::Basic]);
-        }
-    }
-    if let Some(b) = p.windows_authentication {
-        v.windows_authentication = b;
-        if lists {
-            toggle(v, b, &[AuthMethod::Ntlm, AuthMethod::WindowsIntegrated]);
-        }
-    }
-    if let Some(b) = p.wssecurity_authentication {
-        v.wssecurity_authentication = b;
-        if lists {
-            toggle(v, b, &[AuthMethod::WSSecurity]);
-        }
-    }
-    if let Some(b) = p.digest_authentication {
-        v.digest_authentication = b;
-        if lists {
-            toggle(v, b, &[AuthMethod::Digest]);
-        }
-    }
-    if let Some(b) = p.adfs_authentication {
-        v.adfs_authentication = b;
-        if lists {
-            toggle(v, b, &[AuthMethod::Adfs]);
-        }
-    }
-    if let Some(b) = p.live_id_basic_authentication {
-        v.live_id_basic_authentication = b;
-    }
-    if let Some(b) = p.live_id_negotiate_authentication {
-        v.live_id_negotiate_authentication = b;
-    }
-    if let Some(b) = p.forms_authentication {
-        v.forms_authentication = b;
     }
     Ok(())
 }
@@ -320,15 +336,9 @@ async fn vdir_patch(
 ) -> Res {
     let kind = parse_kind(&kind)?;
     let mut org = s.org_mut();
-    let sv = org
-        .server_mut(&server)
-        .ok_or_else(|| not_found(format!("no server '{server}'")))?;
+    let sv = org.server_mut(&server).ok_or_else(|| no_server(&server))?;
     let name = sv.name.clone();
-    let v = sv.vdir_mut(kind).ok_or_else(|| {
-        not_found(format!(
-            "server '{server}' has no {kind:?} virtual directory"
-        ))
-    })?;
+    let v = sv.vdir_mut(kind).ok_or_else(|| no_vdir(&server, kind))?;
     let mut copy = v.clone();
     apply_vdir_patch(&mut copy, p)?;
     *v = copy;
@@ -349,12 +359,11 @@ struct OrgConfigPatch {
 async fn org_config_patch(State(s): State<AppState>, Body(p): Body<OrgConfigPatch>) -> Res {
     let mut org = s.org_mut();
     let c: &mut OrgConfig = &mut org.org_config;
-    if let Some(b) = p.oauth2_client_profile_enabled {
-        c.oauth2_client_profile_enabled = b;
-    }
-    if let Some(b) = p.mapi_http_enabled {
-        c.mapi_http_enabled = b;
-    }
+    set(
+        &mut c.oauth2_client_profile_enabled,
+        p.oauth2_client_profile_enabled,
+    );
+    set(&mut c.mapi_http_enabled, p.mapi_http_enabled);
     Ok(Json(to_json(c)))
 }
 
@@ -385,14 +394,22 @@ async fn auth_servers_get(State(s): State<AppState>) -> Res {
     )))
 }
 
-async fn auth_server_get(State(s): State<AppState>, Path(name): Path<String>) -> Res {
-    let a = s
-        .org()
+fn no_auth_server(name: &str) -> AdminError {
+    not_found(format!("no AuthServer '{name}'"))
+}
+
+/// The AuthServer named `name` (any case), copied out of the organization.
+fn auth_server(s: &AppState, name: &str) -> Result<AuthServer, AdminError> {
+    s.org()
         .auth_servers
         .iter()
-        .find(|a| a.name.eq_ignore_ascii_case(&name))
+        .find(|a| a.name.eq_ignore_ascii_case(name))
         .cloned()
-        .ok_or_else(|| not_found(format!("no AuthServer '{name}'")))?;
+        .ok_or_else(|| no_auth_server(name))
+}
+
+async fn auth_server_get(State(s): State<AppState>, Path(name): Path<String>) -> Res {
+    let a = auth_server(&s, &name)?;
     Ok(Json(auth_server_json(&s, &a)))
 }
 
@@ -479,7 +496,7 @@ async fn auth_server_patch(
             .auth_servers
             .iter()
             .position(|a| a.name.eq_ignore_ascii_case(&name))
-            .ok_or_else(|| not_found(format!("no AuthServer '{name}'")))?;
+            .ok_or_else(|| no_auth_server(&name))?;
         if p.is_default_authorization_endpoint == Some(true) {
             for (i, o) in org.auth_servers.iter_mut().enumerate() {
                 if i != idx {
@@ -488,43 +505,51 @@ async fn auth_server_patch(
             }
         }
         let a = &mut org.auth_servers[idx];
-        if let Some(u) = p.auth_metadata_url {
-            a.auth_metadata_url = u;
-        }
-        if let Some(r) = p.realm {
-            a.realm = r;
-        }
-        if let Some(b) = p.is_default_authorization_endpoint {
-            a.is_default_authorization_endpoint = b;
-        }
-        if let Some(b) = p.enabled {
-            a.enabled = b;
-        }
-        if let Some(e) = p.authorization_endpoint {
-            a.authorization_endpoint = e;
-        }
+        set(&mut a.auth_metadata_url, p.auth_metadata_url);
+        set(&mut a.realm, p.realm);
+        set(
+            &mut a.is_default_authorization_endpoint,
+            p.is_default_authorization_endpoint,
+        );
+        set(&mut a.enabled, p.enabled);
+        set(&mut a.authorization_endpoint, p.authorization_endpoint);
         a.clone()
     };
     Ok(Json(auth_server_json(&s, &a)))
 }
 
 /// `Set-AuthServer <name> -RefreshAuthMetadata`: fetches now (no lock held during the fetch).
+/// A failed download is an error (502 `metadata_unavailable`) even though the last good document
+/// is kept and keeps validating tokens; see [`refresh_failure_message`].
 async fn refresh_metadata(State(s): State<AppState>, Path(name): Path<String>) -> Res {
-    let a = s
-        .org()
-        .auth_servers
-        .iter()
-        .find(|a| a.name.eq_ignore_ascii_case(&name))
-        .cloned()
-        .ok_or_else(|| not_found(format!("no AuthServer '{name}'")))?;
-    match s.metadata_for(&a, true).await {
+    let a = auth_server(&s, &name)?;
+    match s.refresh_metadata_now(&a).await {
         Ok(_) => Ok(Json(auth_server_json(&s, &a))),
-        Err(e) => Err(AdminError(
+        Err(f) => Err(AdminError(
             StatusCode::BAD_GATEWAY,
             "metadata_unavailable",
-            e,
+            refresh_failure_message(&a, &f),
         )),
     }
+}
+
+/// What `Set-AuthServer -RefreshAuthMetadata` says when the download fails (inferred: no capture
+/// of the real text was found). It follows Exchange's wording for the federation-metadata download
+/// of `New-FederationTrust` (`Unable to access the Federation Metadata document from the federation
+/// partner. Detailed information: "Unable to connect to the remote server."`), names the
+/// configured `AuthMetadataUrl` (not the lab's mapped address) and gives the .NET `WebException`
+/// text as the detail.
+pub fn refresh_failure_message(a: &AuthServer, f: &crate::state::RefreshFailure) -> String {
+    let mut m = format!(
+        "Unable to access the authorization metadata document of the authorization server '{}' at '{}'. Detailed information: \"{}\"",
+        a.name,
+        a.auth_metadata_url,
+        f.error.web_exception_message()
+    );
+    if f.kept_last_good {
+        m.push_str(" The metadata that was read last is still used.");
+    }
+    m
 }
 
 async fn mailboxes(State(s): State<AppState>) -> Res {
@@ -558,9 +583,14 @@ fn find_account(org: &crate::model::Organization, id: &str) -> Option<usize> {
     })
 }
 
+/// The index of the account `id` names (sam, UPN or SID), or 404.
+fn account_index(org: &crate::model::Organization, id: &str) -> Result<usize, AdminError> {
+    find_account(org, id).ok_or_else(|| not_found(format!("no account '{id}'")))
+}
+
 async fn account_get(State(s): State<AppState>, Path(id): Path<String>) -> Res {
     let org = s.org();
-    let i = find_account(&org, &id).ok_or_else(|| not_found(format!("no account '{id}'")))?;
+    let i = account_index(&org, &id)?;
     Ok(Json(to_json(&org.accounts[i])))
 }
 
@@ -595,26 +625,18 @@ async fn account_patch(
     Body(p): Body<AccountPatch>,
 ) -> Res {
     let mut org = s.org_mut();
-    let i = find_account(&org, &id).ok_or_else(|| not_found(format!("no account '{id}'")))?;
+    let i = account_index(&org, &id)?;
     let a = &mut org.accounts[i];
-    if let Some(v) = p.upn {
-        a.upn = v;
-    }
-    if let Some(v) = p.password {
-        a.password = v;
-    }
-    if let Some(v) = p.display_name {
-        a.display_name = v;
-    }
-    if let Some(v) = p.enabled {
-        a.enabled = v;
-    }
+    set(&mut a.upn, p.upn);
+    set(&mut a.password, p.password);
+    set(&mut a.display_name, p.display_name);
+    set(&mut a.enabled, p.enabled);
     Ok(Json(to_json(a)))
 }
 
 async fn account_delete(State(s): State<AppState>, Path(id): Path<String>) -> Res {
     let mut org = s.org_mut();
-    let i = find_account(&org, &id).ok_or_else(|| not_found(format!("no account '{id}'")))?;
+    let i = account_index(&org, &id)?;
     let a = org.accounts.remove(i);
     Ok(Json(json!({"deleted": a.sam})))
 }
@@ -626,10 +648,12 @@ async fn iisreset(State(s): State<AppState>) -> Res {
     ))
 }
 
+fn clock_json(s: &AppState) -> Json<Value> {
+    Json(json!({"unix": s.clock.unix(), "offset_secs": s.clock.offset_secs()}))
+}
+
 async fn clock(State(s): State<AppState>) -> Res {
-    Ok(Json(
-        json!({"unix": s.clock.unix(), "offset_secs": s.clock.offset_secs()}),
-    ))
+    Ok(clock_json(&s))
 }
 
 #[derive(Debug, Deserialize)]
@@ -646,7 +670,94 @@ async fn clock_advance(
         return Err(bad("seconds must be >= 0".into()));
     }
     s.clock.advance_secs(a.seconds);
-    Ok(Json(
-        json!({"unix": s.clock.unix(), "offset_secs": s.clock.offset_secs()}),
-    ))
+    Ok(clock_json(&s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vdir(kind: VdirKind) -> VirtualDirectory {
+        let org = crate::labfile::parse_str(crate::CONTOSO_LAB, "contoso.yaml")
+            .unwrap_or_else(|e| panic!("{e}"));
+        org.servers
+            .iter()
+            .find_map(|s| s.vdir(kind).cloned())
+            .unwrap_or_else(|| panic!("no {kind:?} vdir"))
+    }
+
+    fn every_switch(on: bool) -> VdirPatch {
+        VdirPatch {
+            basic_authentication: Some(on),
+            windows_authentication: Some(on),
+            oauth_authentication: Some(on),
+            wssecurity_authentication: Some(on),
+            digest_authentication: Some(on),
+            adfs_authentication: Some(on),
+            live_id_basic_authentication: Some(on),
+            live_id_negotiate_authentication: Some(on),
+            forms_authentication: Some(on),
+            ..Default::default()
+        }
+    }
+
+    fn flags(v: &VirtualDirectory) -> [bool; 9] {
+        [
+            v.basic_authentication,
+            v.windows_authentication,
+            v.oauth_authentication,
+            v.wssecurity_authentication,
+            v.digest_authentication,
+            v.adfs_authentication,
+            v.live_id_basic_authentication,
+            v.live_id_negotiate_authentication,
+            v.forms_authentication,
+        ]
+    }
+
+    const SWITCHED: [AuthMethod; 7] = [
+        AuthMethod::Basic,
+        AuthMethod::Ntlm,
+        AuthMethod::WindowsIntegrated,
+        AuthMethod::OAuth,
+        AuthMethod::WSSecurity,
+        AuthMethod::Digest,
+        AuthMethod::Adfs,
+    ];
+
+    #[test]
+    fn each_switch_sets_its_flag_and_its_methods_except_on_mapi() {
+        let mut v = vdir(VdirKind::Ews);
+        apply_vdir_patch(&mut v, every_switch(false)).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(flags(&v), [false; 9]);
+        for list in [
+            &v.internal_authentication_methods,
+            &v.external_authentication_methods,
+        ] {
+            assert!(SWITCHED.iter().all(|m| !list.contains(m)), "{list:?}");
+        }
+        apply_vdir_patch(&mut v, every_switch(true)).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(flags(&v), [true; 9]);
+        for list in [
+            &v.internal_authentication_methods,
+            &v.external_authentication_methods,
+        ] {
+            assert!(SWITCHED.iter().all(|m| list.contains(m)), "{list:?}");
+        }
+        // MAPI's lists are only ever set explicitly.
+        let mut m = vdir(VdirKind::Mapi);
+        let lists = (
+            m.internal_authentication_methods.clone(),
+            m.external_authentication_methods.clone(),
+        );
+        apply_vdir_patch(&mut m, every_switch(true)).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(flags(&m), [true; 9]);
+        assert_eq!(
+            (
+                m.internal_authentication_methods.clone(),
+                m.external_authentication_methods.clone()
+            ),
+            lists
+        );
+    }
 }

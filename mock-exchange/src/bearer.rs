@@ -110,7 +110,8 @@ pub async fn validate(
     resolve_user(org, &claims)
 }
 
-/// Steps 2–4: algorithm, key from metadata (one refresh on an unknown kid), signature, issuer.
+/// Steps 2–4: algorithm, key from metadata (one rate-limited refresh on an unknown kid),
+/// signature, issuer.
 async fn verify_signature_and_issuer(
     state: &Shared,
     org: &Organization,
@@ -128,6 +129,7 @@ async fn verify_signature_and_issuer(
         .to_string();
     let mut found = find_key(state, org, &kid, false).await?;
     if found.is_none() {
+        // Rate-limited per AuthServer (see `Shared::metadata_for_unknown_kid`).
         found = find_key(state, org, &kid, true).await?;
     }
     let Some((meta, key)) = found else {
@@ -161,18 +163,24 @@ async fn verify_signature_and_issuer(
     }
 }
 
-/// The metadata and key holding `kid` among the trusted AuthServers. Metadata that cannot be
-/// read at all is its own failure when no AuthServer could be read.
+/// The metadata and key holding `kid` among the trusted AuthServers, from the cached documents
+/// or, with `unknown_kid`, after the unknown-kid refresh. Metadata that cannot be read at all is
+/// its own failure when no AuthServer could be read.
 async fn find_key(
     state: &Shared,
     org: &Organization,
     kid: &str,
-    force: bool,
+    unknown_kid: bool,
 ) -> Result<Option<(Metadata, Vec<u8>)>, Diag> {
     let mut first_error = None;
     let mut any_ok = false;
     for a in trusted_auth_servers(org) {
-        match state.metadata_for(a, force).await {
+        let meta = if unknown_kid {
+            state.metadata_for_unknown_kid(a).await
+        } else {
+            state.metadata_for(a, false).await
+        };
+        match meta {
             Ok(m) => {
                 any_ok = true;
                 if let Some(c) = m.cert(kid) {

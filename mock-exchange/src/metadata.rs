@@ -23,6 +23,20 @@ pub const AAD_HOSTS: [&str; 4] = [
 /// Real Exchange refreshes AuthServer metadata every 8 hours.
 pub const REFRESH_SECONDS: i64 = 8 * 3600;
 
+/// The least lab time between two metadata downloads caused by tokens whose `kid` no cached
+/// document lists (per AuthServer), so a flood of forged tokens with random kids costs one
+/// download, not one each.
+///
+/// Microsoft.IdentityModel's `ConfigurationManager<T>` rate-limits the same refresh:
+/// `RequestRefresh()` (what a validator calls on an unknown signing key) only makes the next
+/// `GetConfigurationAsync()` download when it is the first request or `RefreshInterval` has passed,
+/// and `DefaultRefreshInterval` is 5 minutes ("5 minutes is the default time interval that must
+/// pass for RequestRefresh() to obtain a new configuration": ConfigurationManager.cs in
+/// AzureAD/azure-activedirectory-identitymodel-extensions-for-dotnet, and learn.microsoft.com,
+/// `ConfigurationManager<T>.DefaultRefreshInterval`). That Exchange's own token validation uses
+/// the same interval is inferred, not confirmed.
+pub const UNKNOWN_KID_REFRESH_SECONDS: i64 = 5 * 60;
+
 /// One trusted signing certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningCert {
@@ -230,26 +244,105 @@ pub fn effective_url(metadata_url: &str, aad_url: Option<&str>) -> String {
     out
 }
 
+/// Why a metadata download failed. `Display` is the lab's own wording (what
+/// `x-ms-diagnostics` and the admin API's `metadata.error` show);
+/// [`web_exception_message`](Self::web_exception_message) is how .NET's `WebException` words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// No HTTP answer: refused connection, unknown host, timeout.
+    Transport {
+        url: String,
+        detail: String,
+        timed_out: bool,
+    },
+    /// An HTTP answer that is not a success.
+    Status { url: String, status: u16 },
+    /// The body could not be read.
+    Body { url: String, detail: String },
+    /// The body is not a metadata document with signing keys.
+    Document { url: String, detail: String },
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::Transport { url, detail, .. } => write!(f, "GET {url}: {detail}"),
+            FetchError::Status { url, status } => write!(f, "GET {url}: HTTP {status}"),
+            FetchError::Body { url, detail } => write!(f, "GET {url}: reading body: {detail}"),
+            FetchError::Document { url, detail } => write!(f, "{url}: {detail}"),
+        }
+    }
+}
+
+impl FetchError {
+    /// The failure as .NET Framework's `WebException.Message` states it (`The remote server
+    /// returned an error: (503) Server Unavailable.`, `Unable to connect to the remote server`,
+    /// `The operation has timed out`); a document that is not metadata is described plainly.
+    pub fn web_exception_message(&self) -> String {
+        match self {
+            FetchError::Transport {
+                timed_out: true, ..
+            } => "The operation has timed out".into(),
+            FetchError::Transport { .. } => "Unable to connect to the remote server".into(),
+            FetchError::Status { status, .. } => {
+                format!(
+                    "The remote server returned an error: ({status}) {}.",
+                    dotnet_status_text(*status)
+                )
+            }
+            FetchError::Body { detail, .. } => {
+                format!("The underlying connection was closed: {detail}")
+            }
+            FetchError::Document { detail, .. } => {
+                format!("The metadata document is not valid: {detail}")
+            }
+        }
+    }
+}
+
+/// .NET Framework's `HttpStatusCode` descriptions where they differ from RFC 9110's reason
+/// phrases (`503 Server Unavailable`), else the standard phrase.
+fn dotnet_status_text(status: u16) -> String {
+    match status {
+        503 => "Server Unavailable".into(),
+        _ => reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("Unknown")
+            .to_string(),
+    }
+}
+
 /// Fetches and parses one metadata document (no lock may be held by the caller).
 pub async fn fetch(
     client: &reqwest::Client,
     url: &str,
     fetched_at: i64,
-) -> Result<Metadata, String> {
+) -> Result<Metadata, FetchError> {
     let resp = client
         .get(url)
         .send()
         .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .map_err(|e| FetchError::Transport {
+            url: url.to_string(),
+            detail: e.to_string(),
+            timed_out: e.is_timeout(),
+        })?;
     let status = resp.status();
     if !status.is_success() {
-        return Err(format!("GET {url}: HTTP {}", status.as_u16()));
+        return Err(FetchError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+        });
     }
-    let body = resp
-        .text()
-        .await
-        .map_err(|e| format!("GET {url}: reading body: {e}"))?;
-    parse(&body, fetched_at).map_err(|e| format!("{url}: {e}"))
+    let body = resp.text().await.map_err(|e| FetchError::Body {
+        url: url.to_string(),
+        detail: e.to_string(),
+    })?;
+    parse(&body, fetched_at).map_err(|detail| FetchError::Document {
+        url: url.to_string(),
+        detail,
+    })
 }
 
 /// A WS-Federation metadata document for the given tenant and certificates (DER). Used by tests
@@ -361,6 +454,59 @@ mod tests {
             parse(&render("t2", &ders), 0).map(|m| m.certs),
             Ok(m.certs.clone())
         );
+    }
+
+    #[test]
+    fn fetch_failures_are_worded_as_dotnet_words_them() {
+        let url = "http://127.0.0.1:9/x.xml".to_string();
+        let cases = [
+            (
+                FetchError::Status {
+                    url: url.clone(),
+                    status: 503,
+                },
+                "The remote server returned an error: (503) Server Unavailable.",
+                "GET http://127.0.0.1:9/x.xml: HTTP 503",
+            ),
+            (
+                FetchError::Status {
+                    url: url.clone(),
+                    status: 407,
+                },
+                "The remote server returned an error: (407) Proxy Authentication Required.",
+                "GET http://127.0.0.1:9/x.xml: HTTP 407",
+            ),
+            (
+                FetchError::Transport {
+                    url: url.clone(),
+                    detail: "connection refused".into(),
+                    timed_out: false,
+                },
+                "Unable to connect to the remote server",
+                "GET http://127.0.0.1:9/x.xml: connection refused",
+            ),
+            (
+                FetchError::Transport {
+                    url: url.clone(),
+                    detail: "timed out".into(),
+                    timed_out: true,
+                },
+                "The operation has timed out",
+                "GET http://127.0.0.1:9/x.xml: timed out",
+            ),
+            (
+                FetchError::Document {
+                    url,
+                    detail: "no EntityDescriptor entityID".into(),
+                },
+                "The metadata document is not valid: no EntityDescriptor entityID",
+                "http://127.0.0.1:9/x.xml: no EntityDescriptor entityID",
+            ),
+        ];
+        for (e, dotnet, lab) in cases {
+            assert_eq!(e.web_exception_message(), dotnet);
+            assert_eq!(e.to_string(), lab);
+        }
     }
 
     #[test]

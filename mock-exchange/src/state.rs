@@ -4,14 +4,22 @@
 //!
 //! All locks are `std::sync` and held only for a copy or a swap; every network call (metadata
 //! fetches, proxying) happens with no lock held.
+//!
+//! Metadata is downloaded on three paths: when none is cached or the cached document is older than
+//! 8 hours (the periodic refresh), on `Set-AuthServer -RefreshAuthMetadata` (the admin API), and
+//! when a token carries a `kid` no cached document lists. Only the last one can be driven by
+//! anyone holding a forged token, so only it is rate-limited: one download per AuthServer per
+//! [`metadata::UNKNOWN_KID_REFRESH_SECONDS`] of lab time. Requests that need it while it runs
+//! wait for its outcome (a `watch` channel) instead of downloading again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use lab_kit::Clock;
 use serde_json::{Map, Value};
+use tokio::sync::watch;
 
-use crate::metadata::{self, Metadata};
+use crate::metadata::{self, FetchError, Metadata};
 use crate::model::{AuthServer, AuthServerType, Organization};
 use crate::surfaces::MailStore;
 
@@ -38,6 +46,36 @@ pub struct MetaSlot {
     pub(crate) attempted: std::time::Instant,
 }
 
+/// What an unknown-kid refresh resolves to, published to the requests that wait for it.
+type KidOutcome = Option<Result<Metadata, String>>;
+
+/// The last unknown-kid refresh of one AuthServer.
+#[derive(Debug)]
+pub(crate) struct KidRefresh {
+    /// Lab time it started.
+    started_at: i64,
+    /// `None` while it downloads; the sender is gone if the request running it was dropped.
+    outcome: watch::Receiver<KidOutcome>,
+}
+
+/// What a download left: the new document, or why it failed and the last good document kept.
+type Download = Result<Metadata, (FetchError, Option<Metadata>)>;
+
+/// The document a download left in use, or why there is none.
+fn stored(d: Download) -> Result<Metadata, String> {
+    match d {
+        Ok(m) | Err((_, Some(m))) => Ok(m),
+        Err((e, None)) => Err(e.to_string()),
+    }
+}
+
+/// A download that failed, and whether a last good document is still in use.
+#[derive(Debug, Clone)]
+pub struct RefreshFailure {
+    pub error: FetchError,
+    pub kept_last_good: bool,
+}
+
 /// Claims of a token whose signature and issuer were verified, kept until `exp`.
 #[derive(Debug, Clone)]
 pub struct CachedToken {
@@ -50,6 +88,8 @@ pub struct Shared {
     org: RwLock<Organization>,
     effective: RwLock<Effective>,
     pub(crate) metadata: RwLock<HashMap<String, MetaSlot>>,
+    /// Unknown-kid refreshes by AuthServer name (lower case).
+    pub(crate) kid_refresh: Mutex<HashMap<String, KidRefresh>>,
     pub(crate) tokens: Mutex<HashMap<String, CachedToken>>,
     pub store: MailStore,
     pub admin_token: String,
@@ -98,6 +138,7 @@ impl AppState {
             org: RwLock::new(org),
             effective: RwLock::new(effective),
             metadata: RwLock::new(HashMap::new()),
+            kid_refresh: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             store,
             admin_token,
@@ -189,33 +230,124 @@ impl Shared {
         auth_server: &AuthServer,
         force: bool,
     ) -> Result<Metadata, String> {
+        if !force {
+            if let Some(cached) = self.cached_metadata(auth_server) {
+                return cached;
+            }
+        }
+        stored(self.download_metadata(auth_server).await)
+    }
+
+    /// The cached answer for `auth_server`, unless it is due for download: none cached, read for
+    /// another URL, older than 8 hours, or a failure older than one real second (a burst of
+    /// requests does not refetch a failure, whatever the lab clock does).
+    fn cached_metadata(&self, auth_server: &AuthServer) -> Option<Result<Metadata, String>> {
+        let slot = self.metadata_slot(&auth_server.name)?;
+        if slot.url != auth_server.auth_metadata_url {
+            return None;
+        }
+        match slot.result {
+            Ok(m) if self.clock.unix() - m.fetched_at < metadata::REFRESH_SECONDS => Some(Ok(m)),
+            Err(e) if slot.attempted.elapsed() < std::time::Duration::from_secs(1) => Some(Err(e)),
+            _ => None,
+        }
+    }
+
+    /// `Set-AuthServer -RefreshAuthMetadata`: downloads now. A failed download is reported even
+    /// when the last good document is kept (and keeps serving tokens).
+    pub async fn refresh_metadata_now(
+        &self,
+        auth_server: &AuthServer,
+    ) -> Result<Metadata, RefreshFailure> {
+        self.download_metadata(auth_server)
+            .await
+            .map_err(|(error, kept)| RefreshFailure {
+                error,
+                kept_last_good: kept.is_some(),
+            })
+    }
+
+    /// The refresh a token whose `kid` no cached document lists asks for: at most one download
+    /// per AuthServer per [`metadata::UNKNOWN_KID_REFRESH_SECONDS`] of lab time. A request that
+    /// comes while that download runs waits for it; one that comes later in the interval gets
+    /// the cached document (which the periodic refresh still renews when it is due).
+    pub async fn metadata_for_unknown_kid(
+        &self,
+        auth_server: &AuthServer,
+    ) -> Result<Metadata, String> {
+        enum Role {
+            Lead(watch::Sender<KidOutcome>),
+            Wait(watch::Receiver<KidOutcome>),
+            Limited,
+        }
+        let key = auth_server.name.to_ascii_lowercase();
+        let now = self.clock.unix();
+        let role = {
+            let mut map = self.kid_refresh.lock().unwrap_or_else(|p| p.into_inner());
+            match map.get(&key) {
+                // Within the interval (a clock moved back starts a new one).
+                Some(r)
+                    if (0..metadata::UNKNOWN_KID_REFRESH_SECONDS)
+                        .contains(&(now - r.started_at)) =>
+                {
+                    let running = r.outcome.borrow().is_none() && r.outcome.has_changed().is_ok();
+                    if running {
+                        Role::Wait(r.outcome.clone())
+                    } else {
+                        Role::Limited
+                    }
+                }
+                _ => {
+                    let (tx, rx) = watch::channel(None);
+                    map.insert(
+                        key,
+                        KidRefresh {
+                            started_at: now,
+                            outcome: rx,
+                        },
+                    );
+                    Role::Lead(tx)
+                }
+            }
+        };
+        match role {
+            Role::Lead(tx) => {
+                let result = stored(self.download_metadata(auth_server).await);
+                tx.send_replace(Some(result.clone()));
+                result
+            }
+            Role::Wait(mut rx) => {
+                let outcome = match rx.wait_for(Option::is_some).await {
+                    Ok(v) => v.clone(),
+                    // The request running the download was dropped before it finished.
+                    Err(_) => None,
+                };
+                match outcome {
+                    Some(result) => result,
+                    None => self.metadata_for(auth_server, false).await,
+                }
+            }
+            Role::Limited => self.metadata_for(auth_server, false).await,
+        }
+    }
+
+    /// Downloads the metadata of `auth_server` (no lock held meanwhile) and stores the outcome:
+    /// the document, or on failure the last good one read for the same URL.
+    async fn download_metadata(&self, auth_server: &AuthServer) -> Download {
         let key = auth_server.name.to_ascii_lowercase();
         let now = self.clock.unix();
         let previous = self.metadata_slot(&key);
-        if let Some(slot) = &previous {
-            if !force && slot.url == auth_server.auth_metadata_url {
-                match &slot.result {
-                    Ok(m) if now - m.fetched_at < metadata::REFRESH_SECONDS => return Ok(m.clone()),
-                    Err(e) if slot.attempted.elapsed() < std::time::Duration::from_secs(1) => {
-                        return Err(e.clone())
-                    }
-                    _ => {}
-                }
-            }
-        }
         let url = metadata::effective_url(&auth_server.auth_metadata_url, self.aad_url.as_deref());
         let fetched = metadata::fetch(&self.http, &url, now).await;
-        let result = match (fetched, previous) {
-            (Ok(m), _) => Ok(m),
-            (Err(e), Some(prev)) if prev.url == auth_server.auth_metadata_url => {
+        let download = fetched.map_err(|e| {
+            let kept = previous
+                .filter(|prev| prev.url == auth_server.auth_metadata_url)
+                .and_then(|prev| prev.result.ok());
+            if kept.is_some() {
                 tracing::warn!(auth_server = %auth_server.name, error = %e, "metadata refresh failed; keeping the last good document");
-                match prev.result {
-                    Ok(m) => Ok(m),
-                    Err(_) => Err(e),
-                }
             }
-            (Err(e), _) => Err(e),
-        };
+            (e, kept)
+        });
         self.metadata
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -224,12 +356,12 @@ impl Shared {
                 MetaSlot {
                     url: auth_server.auth_metadata_url.clone(),
                     fetched_url: url,
-                    result: result.clone(),
+                    result: stored(download.clone()),
                     attempted_at: now,
                     attempted: std::time::Instant::now(),
                 },
             );
-        result
+        download
     }
 
     /// The tenant id an AuthServer stands for: its configured realm, else its metadata's

@@ -128,11 +128,15 @@ async fn a_new_key_is_refused_while_the_metadata_download_fails() {
         format!("2000000;reason=\"The token is signed with a certificate ('{K3}') that is not published by any trusted authorization server.\";error_category=\"invalid_signature\""),
     );
     assert_eq!(ews(&ctx, &new_token).await, refused);
-    // An explicit refresh cannot download it either (the cmdlet prints nothing; mock Exchange
-    // keeps the last good document).
+    // An explicit refresh cannot download it either, and says so (mock Exchange keeps the last
+    // good document).
+    let e = ctx
+        .cmdlet("Set-AuthServer EvoSts -RefreshAuthMetadata")
+        .await
+        .unwrap_err();
     assert_eq!(
-        cmdlet(&ctx, "Set-AuthServer EvoSts -RefreshAuthMetadata").await,
-        ""
+        e,
+        "Set-AuthServer : Unable to access the authorization metadata document of the authorization server 'EvoSts' at 'https://login.windows.net/contoso.com/federationmetadata/2007-06/federationmetadata.xml'. Detailed information: \"The remote server returned an error: (503) Server Unavailable.\" The metadata that was read last is still used.\nAt line:1 char:1\n+ Set-AuthServer EvoSts -RefreshAuthMetadata\n+ ~~~~~~~~~~~~~~\n    + CategoryInfo          : NotSpecified: (:) [Set-AuthServer], metadata_unavailable\n    + FullyQualifiedErrorId : metadata_unavailable,Set-AuthServer\n"
     );
     assert_eq!(ews(&ctx, &new_token).await, refused);
     assert_eq!(

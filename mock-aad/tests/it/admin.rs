@@ -1135,6 +1135,7 @@ pub fn store_refresh(s: &AppState, token: &str, upn: &str, issued_at: i64) {
                 user_oid: oid,
                 amr: vec!["pwd".into()],
                 auth_time: issued_at,
+                auth_ticks: 0,
             },
             client_id: mock_aad::model::OFFICE_APP_ID,
             scope: "https://mail.contoso.com/".into(),

@@ -393,3 +393,50 @@ async fn discovery_over_a_real_socket() {
     assert_eq!(keys["keys"].as_array().unwrap().len(), 2);
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn discovery_documents_carry_azure_ads_headers_in_order() {
+    let s = lab();
+    let headers = |r: &Resp| -> Vec<(String, String)> {
+        r.headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
+            .filter(|(k, _)| k != "content-length")
+            .collect()
+    };
+    let pairs = |l: &[(&str, &str)]| -> Vec<(String, String)> {
+        l.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let json = pairs(&[
+        ("content-type", "application/json; charset=utf-8"),
+        ("cache-control", "max-age=86400, private"),
+        ("access-control-allow-origin", "*"),
+        ("x-content-type-options", "nosniff"),
+    ]);
+    for uri in [
+        "/common/.well-known/openid-configuration",
+        "/contoso.com/v2.0/.well-known/openid-configuration",
+        "/common/discovery/keys",
+        "/contoso.com/discovery/v2.0/keys",
+    ] {
+        let r = get(&s, uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert_eq!(headers(&r), json, "{uri}");
+    }
+    let r = get(
+        &s,
+        "/contoso.com/federationmetadata/2007-06/federationmetadata.xml",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        headers(&r),
+        pairs(&[
+            ("content-type", "application/xml"),
+            ("cache-control", "max-age=86400, private"),
+            ("access-control-allow-origin", "*"),
+        ])
+    );
+}

@@ -326,6 +326,25 @@ async fn client_id_from_basic_credentials_matches() {
 }
 
 #[tokio::test]
+async fn an_injected_50173_names_the_grant_instant_to_the_tick_and_valid_from_in_seconds() {
+    let s = lab();
+    store_refresh(&s, "rt-greg", "GregT@contoso.com", 1_509_211_213);
+    if let Some(g) = s.grants().refresh.get_mut("rt-greg") {
+        g.auth.auth_ticks = 2_960_000;
+    }
+    s.clock.advance_secs(-511); // 2017-11-16T20:27:45Z
+    s.clock.advance(std::time::Duration::from_millis(700));
+    add_rule(&s, json!({"match": {"endpoint": "token", "grant_type": "refresh_token"}, "respond": {"aadsts": 50173}})).await;
+    let (status, _, body) = faulted(&s, form(TOKEN_V1, &format!("grant_type=refresh_token&client_id={OFFICE}&refresh_token=rt-greg&resource=https%3A%2F%2Fmail.contoso.com%2F"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["error_description"].as_str().unwrap().split("\r\n").next().unwrap(),
+        "AADSTS50173: The provided grant has expired due to it being revoked. The user might have changed or reset their password. The grant was issued on '2017-10-28T17:20:13.2960000Z' and the TokensValidFrom date for this user is '2017-11-16T20:27:45.0000000Z'"
+    );
+}
+
+#[tokio::test]
 async fn a_refresh_token_is_matched_by_its_user_and_named_in_50173() {
     let s = lab();
     // Issued 2017-10-28T17:20:13Z, as in the field guide.

@@ -92,7 +92,12 @@ impl Lab {
     }
 
     fn at(unix: i64) -> Self {
-        let clock = Clock::frozen_at_unix(unix);
+        Self::at_instant(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix as u64))
+    }
+
+    /// A lab whose frozen clock reads `t`, fraction included.
+    fn at_instant(t: std::time::SystemTime) -> Self {
+        let clock = Clock::frozen(t);
         let state = mock_aad::state(Config {
             clock: clock.clone(),
             ..Config::contoso()
@@ -176,6 +181,14 @@ impl Lab {
             ],
         )
         .await
+    }
+
+    /// Greg's refresh token from a v1 password grant for Autodiscover.
+    async fn greg_refresh_token(&self) -> String {
+        self.ropc_v1("GregT@contoso.com", AUTODISCOVER)
+            .await
+            .ok()
+            .field("refresh_token")
     }
 
     fn now(&self) -> OffsetDateTime {
@@ -878,6 +891,101 @@ async fn refresh_after_password_change_is_50173_as_in_the_field_guide() {
     lab.refresh_v1(&r.field("refresh_token")).await.ok();
 }
 
+/// 2017-10-28T17:20:13.296Z: the field guide's grant instant, fraction included.
+fn seed_grant_instant() -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_millis(GRANTED_AT as u64 * 1000 + 296)
+}
+
+#[tokio::test]
+async fn the_50173_grant_instant_keeps_its_fraction_as_in_the_field_guide() {
+    let lab = Lab::at_instant(seed_grant_instant());
+    let r = lab.ropc_v1("GregT@contoso.com", AUTODISCOVER).await.ok();
+    // Token claims stay whole seconds (the floor of the instant, never rounded up).
+    let (_, claims) = jwt(&r.field("access_token"));
+    assert_eq!(claims["iat"], serde_json::json!(GRANTED_AT));
+    assert_eq!(claims["nbf"], serde_json::json!(GRANTED_AT));
+    let rt = r.field("refresh_token");
+    {
+        let grants = lab.state.grants();
+        let g = &grants.refresh[&rt];
+        assert_eq!(
+            (g.auth.auth_time, g.auth.auth_ticks),
+            (GRANTED_AT, 2_960_000)
+        );
+    }
+    // A redemption at another fraction rotates the token; the new one carries the original
+    // sign-in instant, not the redemption's.
+    lab.clock.advance_secs(3600);
+    lab.clock.advance(std::time::Duration::from_millis(250));
+    let rt2 = lab.refresh_v1(&rt).await.ok().field("refresh_token");
+    assert_ne!(rt2, rt);
+    // TokensValidFrom: whole seconds (the password change happens at 20:27:45.546).
+    lab.clock.advance_secs(VALID_FROM - GRANTED_AT - 3600);
+    lab.change_password("GregT@contoso.com");
+    lab.clock.advance_secs(REFUSED_AT - VALID_FROM);
+    let r = lab.refresh_v1(&rt2).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), 50173);
+    // The field guide's text, byte for byte, both instants included.
+    assert!(r.field("error_description").starts_with(
+        "AADSTS50173: The provided grant has expired due to it being revoked. The user might have changed or reset their password. The grant was issued on '2017-10-28T17:20:13.2960000Z' and the TokensValidFrom date for this user is '2017-11-16T20:27:45.0000000Z'\r\n"
+    ), "{}", r.text);
+    assert_eq!(r.field("timestamp"), "2017-11-16 20:36:16Z");
+    golden("50173_fractional_grant_instant", &r);
+    // The token redeemed first tells the same story.
+    let r = lab.refresh_v1(&rt).await;
+    assert!(
+        r.text.contains("issued on '2017-10-28T17:20:13.2960000Z'"),
+        "{}",
+        r.text
+    );
+}
+
+#[tokio::test]
+async fn a_grant_signed_in_within_the_password_change_second_survives_it() {
+    // TokensValidFrom is whole seconds (20:27:45.0000000Z for a change at 20:27:45.900), so a
+    // sign-in at 20:27:45.296 is not older than it; one at 20:27:44.296 is.
+    let valid_from_ms = VALID_FROM * 1000;
+    for (signed_in_ms, survives) in [(valid_from_ms + 296, true), (valid_from_ms - 704, false)] {
+        let lab = Lab::at_instant(
+            std::time::UNIX_EPOCH + std::time::Duration::from_millis(signed_in_ms as u64),
+        );
+        let rt = lab.greg_refresh_token().await;
+        lab.clock.advance(std::time::Duration::from_millis(
+            (valid_from_ms + 900 - signed_in_ms) as u64,
+        ));
+        lab.change_password("GregT@contoso.com");
+        let r = lab.refresh_v1(&rt).await;
+        if survives {
+            r.ok();
+        } else {
+            assert_eq!(r.code(), 50173);
+            assert!(
+                r.text.contains("issued on '2017-11-16T20:27:44.2960000Z' and the TokensValidFrom date for this user is '2017-11-16T20:27:45.0000000Z'"),
+                "{}",
+                r.text
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn refresh_max_age_names_the_sign_in_instant_with_its_fraction() {
+    let lab = Lab::at_instant(seed_grant_instant());
+    lab.state.dir_mut().tenants[0]
+        .token_lifetimes
+        .refresh_token_max_age = Some(86_400);
+    let rt = lab.greg_refresh_token().await;
+    lab.clock.advance_secs(86_401);
+    let r = lab.refresh_v1(&rt).await;
+    assert_eq!(r.code(), 700081);
+    assert!(
+        r.field("error_description").starts_with("AADSTS700081: The refresh token has expired due to maximum lifetime. The token was issued on 2017-10-28T17:20:13.2960000Z and the maximum allowed lifetime for this application is 1.00:00:00.\r\n"),
+        "{}",
+        r.text
+    );
+}
+
 #[tokio::test]
 async fn tenant_wide_revocation_standard_and_unicorn() {
     let lab = Lab::new();
@@ -1038,6 +1146,7 @@ fn insert_code(lab: &Lab, code: &str, scope: Option<&str>, resource: Option<&str
                 user_oid: Uuid::parse_str(GREG_OID).unwrap(),
                 amr: vec!["pwd".into(), "mfa".into()],
                 auth_time: lab.clock.unix(),
+                auth_ticks: 0,
             },
             client_id: Uuid::parse_str(OFFICE).unwrap(),
             redirect_uri: "http://localhost".into(),
@@ -1231,6 +1340,7 @@ async fn device_flow() {
             user_oid: Uuid::parse_str(GREG_OID).unwrap(),
             amr: vec!["pwd".into()],
             auth_time: GRANTED_AT,
+            auth_ticks: 0,
         });
     }
     let r = poll(dc.clone()).await.ok();
@@ -1615,6 +1725,7 @@ async fn v1_device_flow_is_redeemed_for_its_resource() {
         user_oid: Uuid::parse_str(GREG_OID).unwrap(),
         amr: vec!["pwd".into(), "mfa".into()],
         auth_time: GRANTED_AT,
+        auth_ticks: 0,
     });
     // ADAL polls the v1 endpoint with `grant_type=device_code&code=…`; on the v2 endpoint the
     // short grant name is msal-common's, which sends the code as `device_code`.
@@ -1688,6 +1799,7 @@ async fn v2_device_flow_accepts_msal_commons_short_grant_name() {
         user_oid: Uuid::parse_str(GREG_OID).unwrap(),
         amr: vec!["pwd".into()],
         auth_time: GRANTED_AT,
+        auth_ticks: 0,
     });
     let r = poll(dc.clone()).await.ok();
     let (_, at) = jwt(&r.field("access_token"));

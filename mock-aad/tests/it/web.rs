@@ -1114,6 +1114,32 @@ async fn mfa_proved_during_sso_is_remembered_by_the_session() {
 }
 
 #[tokio::test]
+async fn an_interactive_sign_in_keeps_its_instant_to_the_tick_through_sso() {
+    let mut c = Config::contoso();
+    c.clock = Clock::frozen(
+        std::time::UNIX_EPOCH + std::time::Duration::from_micros(T0 as u64 * 1_000_000 + 123_456),
+    );
+    let s = mock_aad::state(c);
+    let page = get(&s, &authorize_v1("https://mail.contoso.com/", ""), None).await;
+    let kmsi = sign_in(&s, &page, "gregt@contoso.com").await;
+    let done = submit(&s, &kmsi, &[("action", "No")]).await;
+    let code = query_pairs(&done.location())[0].1.clone();
+    let auth = s.grants().codes[&code].auth.clone();
+    assert_eq!((auth.auth_time, auth.auth_ticks), (T0, 1_234_560));
+    // A later SSO sign-in reuses the session's instant, fraction included.
+    s.clock.advance_secs(60);
+    let again = get(
+        &s,
+        &authorize_v1("https://mail.contoso.com/", ""),
+        Some(&done.session_cookie()),
+    )
+    .await;
+    let code = query_pairs(&again.location())[0].1.clone();
+    let auth = s.grants().codes[&code].auth.clone();
+    assert_eq!((auth.auth_time, auth.auth_ticks), (T0, 1_234_560));
+}
+
+#[tokio::test]
 async fn abandoned_flows_are_bounded() {
     let s = lab();
     *s.sessions() = mock_aad::web::Sessions::with_capacity(3);

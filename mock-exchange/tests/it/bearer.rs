@@ -244,16 +244,7 @@ async fn a_user_without_a_mailbox_does_not_exist_for_exchange() {
 
 #[tokio::test]
 async fn unreachable_metadata_is_its_own_failure() {
-    // A port nothing listens on.
-    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let url = format!(
-        "http://{}",
-        dead.local_addr().unwrap_or_else(|e| panic!("{e}"))
-    );
-    drop(dead);
-    let lab = Lab::new(contoso(), Some(&url));
+    let lab = Lab::new(contoso(), Some(&dead_url().await));
     let t = unpublished_key().sign_jwt(&claims("https://mail.contoso.com/", TID, T0), true);
     let r = lab.send("EX1", ews(&t)).await;
     assert_eq!(r.status, 401);

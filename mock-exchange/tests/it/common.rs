@@ -34,6 +34,13 @@ pub struct MetaServer {
     pub hits: Arc<AtomicUsize>,
     /// Tenant id put in `entityID`.
     pub tid: String,
+    /// When not 0, every request is answered with this status and no document.
+    pub fail_status: Arc<std::sync::atomic::AtomicU16>,
+    /// While set, each request waits for a permit of `gate` before it is answered, after
+    /// signalling `arrived` (tests that need a download in flight; nothing sleeps).
+    pub gated: Arc<std::sync::atomic::AtomicBool>,
+    pub gate: Arc<tokio::sync::Semaphore>,
+    pub arrived: Arc<tokio::sync::Notify>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -41,11 +48,34 @@ impl MetaServer {
     pub async fn start(tid: &str) -> MetaServer {
         let aad = mock_aad::state(mock_aad::Config::contoso());
         let hits = Arc::new(AtomicUsize::new(0));
+        let fail_status = Arc::new(std::sync::atomic::AtomicU16::new(0));
+        let gated = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let arrived = Arc::new(tokio::sync::Notify::new());
         let (h, a, t) = (hits.clone(), aad.clone(), tid.to_string());
+        let (fs, gd, gt, ar) = (
+            fail_status.clone(),
+            gated.clone(),
+            gate.clone(),
+            arrived.clone(),
+        );
         let router = Router::new().fallback(move |req: Request<Body>| {
             let (h, a, t) = (h.clone(), a.clone(), t.clone());
+            let (fs, gd, gt, ar) = (fs.clone(), gd.clone(), gt.clone(), ar.clone());
             async move {
                 h.fetch_add(1, Ordering::SeqCst);
+                if gd.load(Ordering::SeqCst) {
+                    ar.notify_one();
+                    if let Ok(p) = gt.acquire().await {
+                        p.forget();
+                    }
+                }
+                let fail = fs.load(Ordering::SeqCst);
+                if fail != 0 {
+                    let status =
+                        StatusCode::from_u16(fail).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                    return (status, String::new());
+                }
                 if !req
                     .uri()
                     .path()
@@ -81,6 +111,10 @@ impl MetaServer {
             aad,
             hits,
             tid: tid.to_string(),
+            fail_status,
+            gated,
+            gate,
+            arrived,
             _shutdown: tx,
         }
     }
@@ -92,6 +126,17 @@ impl MetaServer {
     pub fn active(&self) -> SigningKey {
         self.aad.keys().active().clone()
     }
+}
+
+/// `http://127.0.0.1:PORT` of a port nothing listens on (bound, then released).
+pub async fn dead_url() -> String {
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    format!(
+        "http://{}",
+        dead.local_addr().unwrap_or_else(|e| panic!("{e}"))
+    )
 }
 
 /// A lab whose clock is frozen at [`T0`] and whose AuthServer metadata comes from `meta`.

@@ -7,6 +7,7 @@ mod binary;
 mod cache;
 mod challenges;
 mod labfile;
+mod metadata_refresh;
 mod ntlm;
 mod proxy;
 mod seed;
