@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod respond;
 pub mod state;
 pub mod surfaces;
+pub mod wirecase;
 
 use std::net::SocketAddr;
 
@@ -92,7 +93,10 @@ pub fn app(state: AppState, server_name: &str) -> Router {
     if first {
         router = router.nest_service("/_admin", admin::routes(state));
     }
-    router.fallback(pipeline::handle).with_state(front)
+    router
+        .fallback(pipeline::handle)
+        .with_state(front)
+        .layer(axum::middleware::from_fn(wirecase::layer))
 }
 
 /// A running mock-exchange. Dropping it shuts every listener down.

@@ -538,7 +538,11 @@ async fn connect(base: &str) -> Result<SendRequest<Full<Bytes>>, String> {
     let stream = TcpStream::connect(authority)
         .await
         .map_err(|e| e.to_string())?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    // Header names keep the case the service wrote (IIS's `Www-Authenticate`, Exchange's
+    // `x-ms-diagnostics`): hyper records it in the response's extensions, which are passed on.
+    let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        .preserve_header_case(true)
+        .handshake(TokioIo::new(stream))
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(async move {
@@ -788,6 +792,7 @@ impl Network {
             });
         let mut out = Response::new(Full::new(bytes));
         *out.status_mut() = rparts.status;
+        *out.extensions_mut() = rparts.extensions;
         let h = out.headers_mut();
         for (name, value) in &rparts.headers {
             if HOP.contains(&name.as_str()) || (chunked && name == hyper::header::CONTENT_LENGTH) {

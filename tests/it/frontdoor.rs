@@ -1020,3 +1020,34 @@ async fn certificate_states_from_the_lab_file_and_the_network_api_meet_the_hands
         "{r}"
     );
 }
+
+/// What `curl -v` shows through the front door: Exchange's header names as IIS and Exchange
+/// spell them, carried through the lab network and the TLS listener.
+#[tokio::test]
+async fn header_names_keep_their_wire_spelling_over_tls() {
+    let door = door().await;
+    let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
+    let mut s = tls(&door, tcp, "mail.contoso.com").await.unwrap();
+    s.write_all(
+        b"POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: mail.contoso.com\r\nAuthorization: Bearer\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw).await;
+    let raw = String::from_utf8_lossy(&raw);
+    let head = raw.split("\r\n\r\n").next().unwrap_or_default();
+    assert!(head.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{head}");
+    for line in [
+        "\r\nServer: Microsoft-IIS/",
+        "\r\nrequest-id: ",
+        "\r\nWww-Authenticate: Negotiate\r\n",
+        "\r\nWww-Authenticate: NTLM\r\n",
+        "\r\nWWW-Authenticate: Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\"",
+        "\r\nX-FEServer: EX1\r\n",
+        "\r\nX-Powered-By: ASP.NET\r\n",
+        "\r\nDate: ",
+    ] {
+        assert!(head.contains(line), "{line:?} not in\n{head}");
+    }
+}

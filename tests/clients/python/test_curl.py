@@ -70,6 +70,14 @@ def test_flighting_capture(lab):
         assert values(headers, "proxy-support") == ["Session-Based-Authentication"]
         assert len(values(headers, "request-id")) == 1
         assert len(values(headers, "x-feserver")) == 1
+        # The names as the capture spells them (IIS 8.5's `Www-Authenticate`, Exchange's
+        # `WWW-Authenticate: Bearer`, lowercase `request-id` and `x-ms-diagnostics`).
+        received = [l[2:].split(":", 1)[0] for l in raw.splitlines() if l.startswith("< ") and ":" in l]
+        for name in ["Content-Length", "Server", "request-id", "Www-Authenticate", "WWW-Authenticate",
+                     "X-FEServer", "x-ms-diagnostics", "X-Powered-By", "Date", "Proxy-Support"]:
+            assert name in received, (name, received)
+        assert "< Www-Authenticate: Negotiate" in raw, raw
+        assert "< WWW-Authenticate: Bearer client_id=" in raw, raw
     finally:
         lab.cmdlet("Set-OrganizationConfig -OAuth2ClientProfileEnabled $true")
         lab.advance(SETTINGS_CACHE + 1)
