@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod labfile;
 pub mod wire;
+pub mod wirecase;
 
 pub use clock::Clock;
 pub use labfile::{parse_yaml, FileError};

@@ -24,6 +24,7 @@ pub mod timefmt;
 pub mod token;
 pub mod util;
 pub mod web;
+pub mod wirecase;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -123,6 +124,7 @@ pub fn app(state: AppState) -> Router {
             faults::inject,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .layer(axum::middleware::from_fn(wirecase::layer))
         .with_state(state)
 }
 

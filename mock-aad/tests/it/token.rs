@@ -1807,3 +1807,39 @@ async fn v2_device_flow_accepts_msal_commons_short_grant_name() {
     assert_eq!(at["aud"], "https://mail.contoso.com");
     assert_eq!(poll(dc).await.code(), 70018);
 }
+
+/// On a real socket the names are spelled as Azure AD spells them: Title-Case for the standard
+/// ones, lowercase `x-ms-request-id`.
+#[tokio::test]
+async fn an_error_answer_spells_its_header_names_as_azure_ad_does() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let handle = mock_aad::start(Config::contoso()).await.unwrap();
+    let addr = handle.url().trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let body = "grant_type=password&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&resource=https%3A%2F%2Fmail.contoso.com%2F&username=GregT%40contoso.com&password=nope";
+    s.write_all(
+        format!(
+            "POST /contoso.com/oauth2/token HTTP/1.1\r\nHost: login.microsoftonline.com\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let raw = String::from_utf8_lossy(&raw);
+    let head = raw.split("\r\n\r\n").next().unwrap_or_default();
+    assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{head}");
+    for line in [
+        "\r\nCache-Control: no-cache, no-store\r\n",
+        "\r\nPragma: no-cache\r\n",
+        "\r\nContent-Type: application/json; charset=utf-8\r\n",
+        "\r\nExpires: -1\r\n",
+        "\r\nx-ms-request-id: ",
+        "\r\nContent-Length: ",
+    ] {
+        assert!(head.contains(line), "{line:?} not in\n{head}");
+    }
+    handle.shutdown().await;
+}
