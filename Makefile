@@ -54,9 +54,10 @@ clients:
 	    chromium chromium-driver libnss3-tools curl >/dev/null; \
 	else echo "clients: chromium, chromium-driver, certutil (libnss3-tools) or curl missing and cannot apt-get (not root): the tests needing them are skipped"; fi
 
-## Criterion benchmarks: token signing and issuance (mock-aad), Bearer on the serving path (mock-exchange).
+## Criterion benchmarks: token signing and issuance (mock-aad), Bearer on the serving path (mock-exchange),
+## header-name spelling (lab-kit).
 bench:
-	$(CARGO) bench -p mock-aad --bench token -p mock-exchange --bench bearer
+	$(CARGO) bench -p mock-aad --bench token -p mock-exchange --bench bearer -p lab-kit --bench wirecase
 
 fmt:
 	$(CARGO) fmt --all
