@@ -239,15 +239,25 @@ impl Shared {
     }
 
     /// The cached answer for `auth_server`, unless it is due for download: none cached, read for
-    /// another URL, older than 8 hours, or a failure older than one real second (a burst of
-    /// requests does not refetch a failure, whatever the lab clock does).
+    /// another URL, older than 8 hours (and no download tried in the last refresh interval), or a
+    /// failure older than one real second (a burst of requests does not refetch a failure,
+    /// whatever the lab clock does).
     fn cached_metadata(&self, auth_server: &AuthServer) -> Option<Result<Metadata, String>> {
         let slot = self.metadata_slot(&auth_server.name)?;
         if slot.url != auth_server.auth_metadata_url {
             return None;
         }
+        let now = self.clock.unix();
         match slot.result {
-            Ok(m) if self.clock.unix() - m.fetched_at < metadata::REFRESH_SECONDS => Some(Ok(m)),
+            Ok(m) if now - m.fetched_at < metadata::REFRESH_SECONDS => Some(Ok(m)),
+            // A due refresh that failed (the last good document kept) is tried again only after
+            // the refresh interval, as IdentityModel's ConfigurationManager does after a failure.
+            Ok(m)
+                if (0..metadata::UNKNOWN_KID_REFRESH_SECONDS)
+                    .contains(&(now - slot.attempted_at)) =>
+            {
+                Some(Ok(m))
+            }
             Err(e) if slot.attempted.elapsed() < std::time::Duration::from_secs(1) => Some(Err(e)),
             _ => None,
         }
