@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use tokio::runtime::Handle;
 
 use crate::client::{ConnectionStatus, Outlook, Profile, Settings, Transport};
+use crate::frontdoor::FrontDoor;
 use crate::lab::{Lab, LabFile};
 use crate::scenario::backend::{LabBackend, Machine};
 use crate::shell::{format::ListStyle, parser::parse_line, Shell};
@@ -44,6 +45,11 @@ const LAB_HELP: &str = "Lab commands:
                                and print its Connection Status: server, protocol, Authn
                                (profiles: outlook-2010, outlook-2013, outlook-2016,
                                outlook-2016-mac, native-eas)
+  lab network                  print the network devices in force
+  lab network { DEVICE }       add or replace a device, written as in a lab file, e.g.
+                               lab network { certificate: { host: mail.contoso.com, state: expired } }
+                               lab network { load_balancer: { host: mail.contoso.com, ssl_offload: true } }
+                               lab network { client_segment: { blocked: [login.windows.net] } }
   lab clock                    print the lab's time
   lab clock +DURATION          move the lab's clock forward (90s, 30m, 1h, 2d)
   lab help                     this text
@@ -62,7 +68,12 @@ pub enum Reply {
 
 /// A shell on a running lab.
 pub struct Session {
-    lab: Lab,
+    lab: Arc<Lab>,
+    /// The lab's TLS front door (CA in memory): `lab status` connects through it, so the lab's
+    /// certificate states and network devices meet the reference client on real TLS.
+    door: Option<FrontDoor>,
+    /// The client transport to the front door (`None`: the door did not start; plain HTTP).
+    tls: Option<Transport>,
     shell: Shell<LabBackend>,
     machine: Arc<Mutex<Machine>>,
     rt: Handle,
@@ -87,8 +98,21 @@ impl Session {
         let backend = LabBackend::new(&lab, rt.clone(), machine.clone());
         let mut shell = Shell::new(backend);
         shell.style = ListStyle::Padded;
+        let lab = Arc::new(lab);
+        let door = match rt.block_on(FrontDoor::start_in_memory(lab.clone())) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                tracing::warn!(error = %e, "shell: no TLS front door; lab status uses plain HTTP");
+                None
+            }
+        };
+        let tls = door
+            .as_ref()
+            .and_then(|d| Transport::for_front_door(d).ok());
         Session {
             lab,
+            door,
+            tls,
             shell,
             machine,
             rt,
@@ -101,9 +125,34 @@ impl Session {
         &self.lab
     }
 
-    /// Gives the lab back.
-    pub fn into_lab(self) -> Lab {
-        self.lab
+    /// Stops the front door and gives the lab back (`None` only if something still shares it;
+    /// it then stops when the last holder lets go).
+    pub fn into_lab(self) -> Option<Lab> {
+        let Session {
+            mut lab,
+            door,
+            tls,
+            shell,
+            clients,
+            rt,
+            ..
+        } = self;
+        drop((tls, shell, clients));
+        if let Some(d) = door {
+            rt.block_on(d.shutdown());
+        }
+        // The door's tasks are gone once `shutdown` returns; the loop only guards against a
+        // runtime that has not yet dropped one of them.
+        for _ in 0..1000 {
+            match Arc::try_unwrap(lab) {
+                Ok(l) => return Some(l),
+                Err(shared) => {
+                    lab = shared;
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        }
+        None
     }
 
     /// Runs one complete entry: a lab meta-command, `exit`, or PowerShell text.
@@ -163,6 +212,23 @@ impl Session {
                 let status = self.status(profile, &user)?;
                 Ok(status_text(&status))
             }
+            Some("network") => {
+                if args.len() > 1 {
+                    let text = args[1..].join(" ");
+                    let change: crate::scenario::format::NetworkChange =
+                        lab_kit::parse_yaml(&text, "lab network").map_err(|e| {
+                            format!(
+                                "lab network: {}{}",
+                                e.message,
+                                e.hint.map(|h| format!("; {h}")).unwrap_or_default()
+                            )
+                        })?;
+                    self.lab
+                        .apply(change.into())
+                        .map_err(|e| format!("lab network: {e}"))?;
+                }
+                Ok(devices_text(&self.lab.devices()))
+            }
             Some("clock") => match args.get(1) {
                 None => Ok(self.clock_text()),
                 Some(d) => {
@@ -210,9 +276,14 @@ impl Session {
         settings.registry.version = machine.version;
         settings.mac_disable_modern_auth = machine.mac_disable_modern_auth.unwrap_or(false);
         let key = (profile.name(), user.to_ascii_lowercase());
-        let mut outlook = self.clients.remove(&key).unwrap_or_else(|| {
-            Outlook::new(profile, settings.clone(), Transport::for_lab(&self.lab))
-        });
+        let transport = self
+            .tls
+            .clone()
+            .unwrap_or_else(|| Transport::for_lab(&self.lab));
+        let mut outlook = self
+            .clients
+            .remove(&key)
+            .unwrap_or_else(|| Outlook::new(profile, settings.clone(), transport));
         outlook.settings = settings;
         // The client runs as a task on the lab's runtime, as in a scenario run: its
         // connections' tasks belong to that runtime and outlive this call.
@@ -228,6 +299,36 @@ impl Session {
             Err(e) => Err(format!("lab status: the client task failed: {e}")),
         }
     }
+}
+
+/// The devices in force, one line each, in the lab file's syntax.
+pub fn devices_text(d: &crate::lab::Devices) -> String {
+    let mut lines = Vec::new();
+    for lb in &d.load_balancers {
+        lines.push(format!(
+            "load_balancer: {{ host: {}, ssl_offload: {}, targets: [{}] }}",
+            lb.host,
+            lb.ssl_offload,
+            lb.targets.join(", ")
+        ));
+    }
+    for rp in &d.reverse_proxies {
+        lines.push(format!(
+            "reverse_proxy: {{ host: {}, forward_to: {} }}",
+            rp.host, rp.forward_to
+        ));
+    }
+    lines.push(format!(
+        "client_segment: {{ blocked: [{}] }}",
+        d.client_segment.blocked.join(", ")
+    ));
+    for c in &d.certificates {
+        lines.push(format!(
+            "certificate: {{ host: {}, state: {} }}",
+            c.host, c.state
+        ));
+    }
+    lines.join("\n")
 }
 
 /// Outlook's Connection Status row (Server name, Status, Protocol, Authn), plus why when
@@ -531,7 +632,9 @@ pub async fn main(lab: &str, echo: bool) -> ExitCode {
     .await;
     match joined {
         Ok((ok, lab)) => {
-            lab.shutdown().await;
+            if let Some(lab) = lab {
+                lab.shutdown().await;
+            }
             if ok {
                 ExitCode::SUCCESS
             } else {

@@ -93,6 +93,18 @@ pub enum NetworkChange {
     Certificate(Certificate),
 }
 
+impl From<NetworkChange> for crate::lab::Device {
+    fn from(n: NetworkChange) -> Self {
+        use crate::lab::Device;
+        match n {
+            NetworkChange::LoadBalancer(l) => Device::LoadBalancer(l),
+            NetworkChange::ReverseProxy(p) => Device::ReverseProxy(p),
+            NetworkChange::ClientSegment(c) => Device::ClientSegment(c),
+            NetworkChange::Certificate(c) => Device::Certificate(c),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawNetwork {

@@ -446,14 +446,8 @@ impl Ctx {
     }
 
     fn network(&self, n: &NetworkChange) -> Result<String, String> {
-        let device = match n.clone() {
-            NetworkChange::LoadBalancer(l) => Device::LoadBalancer(l),
-            NetworkChange::ReverseProxy(p) => Device::ReverseProxy(p),
-            NetworkChange::ClientSegment(c) => Device::ClientSegment(c),
-            NetworkChange::Certificate(c) => Device::Certificate(c),
-        };
         self.lab
-            .apply(device)
+            .apply(Device::from(n.clone()))
             .map(|_| String::new())
             .map_err(|e| e.to_string())
     }

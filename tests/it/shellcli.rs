@@ -154,7 +154,9 @@ async fn with_session<T: Send + 'static>(f: impl FnOnce(&mut Session) -> T + Sen
     })
     .await
     .unwrap();
-    lab.shutdown().await;
+    lab.expect("the session gives the lab back")
+        .shutdown()
+        .await;
     t
 }
 
@@ -381,7 +383,7 @@ async fn explain_reads_what_the_mocks_really_answer() {
             Reply::Ok(String::new())
         );
         s.execute("iisreset");
-        s.into_lab()
+        s.into_lab().expect("the session gives the lab back")
     })
     .await
     .unwrap();
@@ -399,7 +401,7 @@ async fn explain_reads_what_the_mocks_really_answer() {
         s.execute("Set-OrganizationConfig -OAuth2ClientProfileEnabled $true");
         s.execute("Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $false");
         s.execute("iisreset");
-        s.into_lab()
+        s.into_lab().expect("the session gives the lab back")
     })
     .await
     .unwrap();
@@ -411,4 +413,82 @@ async fn explain_reads_what_the_mocks_really_answer() {
         vec!["Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true"]
     );
     lab.shutdown().await;
+}
+
+/// A trainee breaks the lab's certificate with `lab network` and meets it the way Outlook does:
+/// `lab status` goes over real TLS through the lab's front door.
+#[tokio::test]
+async fn lab_network_changes_devices_and_lab_status_meets_them_over_tls() {
+    let (shown, expired, fixed, bad) = with_session(|s| {
+        let shown = s.execute("lab network");
+        let expired = [
+            s.execute("lab network { certificate: { host: mail.contoso.com, state: expired } }"),
+            s.execute("lab status"),
+        ];
+        let fixed = [
+            s.execute("lab network { certificate: { host: mail.contoso.com, state: valid } }"),
+            s.execute("lab status"),
+        ];
+        let bad = [
+            s.execute("lab network { certificate: { host: mail.contoso.co, state: expired } }"),
+            s.execute("lab network { certificat: { host: mail.contoso.com, state: expired } }"),
+        ];
+        (shown, expired, fixed, bad)
+    })
+    .await;
+    const LB: &str =
+        "load_balancer: { host: mail.contoso.com, ssl_offload: false, targets: [EX1] }";
+    assert_eq!(
+        shown,
+        Reply::Ok(format!("{LB}\nclient_segment: {{ blocked: [] }}"))
+    );
+    assert_eq!(
+        expired[0],
+        Reply::Ok(format!(
+            "{LB}\nclient_segment: {{ blocked: [] }}\ncertificate: {{ host: mail.contoso.com, state: expired }}"
+        ))
+    );
+    let Reply::Ok(status) = &expired[1] else {
+        panic!("{:?}", expired[1]);
+    };
+    assert!(
+        status.starts_with(
+            "outlook-2016 as GregT@contoso.com\n\
+             Server name       Status        Protocol   Authn\n\
+             ----------------  ------------  ---------  -----\n\
+             mail.contoso.com  Disconnected  MAPI/HTTP\n\
+             Detail: Security Alert: The security certificate has expired or is not yet valid. (mail.contoso.com: invalid peer certificate: certificate expired"
+        ),
+        "{status}"
+    );
+    assert_eq!(
+        fixed[0],
+        Reply::Ok(format!("{LB}\nclient_segment: {{ blocked: [] }}"))
+    );
+    assert_eq!(
+        fixed[1],
+        Reply::Ok(
+            "outlook-2016 as GregT@contoso.com\n\
+             Server name       Status       Protocol   Authn\n\
+             ----------------  -----------  ---------  ------\n\
+             mail.contoso.com  Established  MAPI/HTTP  Bearer"
+                .into()
+        )
+    );
+    let Reply::Err(e) = &bad[0] else {
+        panic!("{:?}", bad[0]);
+    };
+    assert!(
+        e.starts_with("lab network: certificate host 'mail.contoso.co' is not a host of the lab (")
+            && e.ends_with("; did you mean `mail.contoso.com`?"),
+        "{e}"
+    );
+    let Reply::Err(e) = &bad[1] else {
+        panic!("{:?}", bad[1]);
+    };
+    assert!(
+        e.starts_with("lab network: unknown field `certificat`"),
+        "{e}"
+    );
+    assert!(e.ends_with("; did you mean `certificate`?"), "{e}");
 }

@@ -148,7 +148,11 @@ async fn explicit_and_periodic_refreshes_are_not_limited() {
     // A failed download is tried again only after the refresh interval (as IdentityModel's
     // ConfigurationManager does after a failure): the periodic refresh, due now, waits.
     assert_accepted(&lab.send("EX1", ews(&genuine(&meta, 8 * 3600))).await);
-    assert_eq!(meta.hits(), 6, "no download within the interval after a failure");
+    assert_eq!(
+        meta.hits(),
+        6,
+        "no download within the interval after a failure"
+    );
     lab.clock.advance_secs(200);
     assert_accepted(&lab.send("EX1", ews(&genuine(&meta, 8 * 3600 + 200))).await);
     assert_eq!(meta.hits(), 7, "the periodic refresh");
