@@ -510,7 +510,7 @@ impl rustyline::completion::Completer for Helper {
         let word = &before[start..];
         let lower = before.trim_start().to_ascii_lowercase();
         if lower.starts_with("lab ") {
-            let opts = ["status", "clock", "help"];
+            let opts = ["status", "network", "clock", "help"];
             let list = opts
                 .iter()
                 .filter(|o| o.starts_with(&word.to_ascii_lowercase()))
