@@ -128,7 +128,10 @@ pub async fn interactive(
     let mut typed_code = false;
     for _ in 0..MAX_HOPS {
         let base = next.url.clone();
-        let r = wire.send(next).await.map_err(AadFailure::Unreachable)?;
+        let r = wire
+            .send(next)
+            .await
+            .map_err(|e| AadFailure::Unreachable(e.to_string()))?;
         if (300..400).contains(&r.status) {
             let loc = r.header("location").unwrap_or_default().to_string();
             if let Some(q) = loc.strip_prefix(OOB) {
@@ -246,7 +249,10 @@ async fn token_request(
         .header("content-type", "application/x-www-form-urlencoded")
         .header("client-request-id", Uuid::new_v4().to_string())
         .body(form.into_bytes());
-    let r = wire.send(req).await.map_err(AadFailure::Unreachable)?;
+    let r = wire
+        .send(req)
+        .await
+        .map_err(|e| AadFailure::Unreachable(e.to_string()))?;
     let json: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
     let s = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
     if r.status != 200 {

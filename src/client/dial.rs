@@ -30,6 +30,24 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsConnector;
 
+/// Why no response arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoResponse {
+    /// The client rejected the server's certificate: Outlook's Security Alert line and rustls'
+    /// reason (`Security Alert: … (host: reason)`); the user does not proceed.
+    Certificate(String),
+    /// Anything else: the name did not resolve, the connection was refused, closed or timed out.
+    Network(String),
+}
+
+impl std::fmt::Display for NoResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoResponse::Certificate(t) | NoResponse::Network(t) => f.write_str(t),
+        }
+    }
+}
+
 /// Turns a host name into the address to dial (`None`: the name does not resolve).
 pub type Resolve = Arc<dyn Fn(&str) -> Option<SocketAddr> + Send + Sync>;
 
@@ -115,7 +133,8 @@ impl Pool {
         https: bool,
         host: &str,
         make: impl Fn() -> Request<Full<Bytes>>,
-    ) -> Result<Response<Incoming>, String> {
+    ) -> Result<Response<Incoming>, NoResponse> {
+        let net = NoResponse::Network;
         let tls = if https { dialer.tls.as_ref() } else { None };
         let key = (tls.is_some(), host.to_ascii_lowercase());
         for attempt in 0..2 {
@@ -126,22 +145,22 @@ impl Pool {
             if sender.ready().await.is_err() {
                 // Closed while idle: dial again.
                 sender = self.dial(dialer, tls, host).await?;
-                sender.ready().await.map_err(|e| e.to_string())?;
+                sender.ready().await.map_err(|e| net(e.to_string()))?;
             }
             let sent = tokio::time::timeout(RESPONSE_TIMEOUT, sender.send_request(make())).await;
             match sent {
-                Err(_) => return Err(format!("{host} did not answer in time")),
+                Err(_) => return Err(net(format!("{host} did not answer in time"))),
                 Ok(Ok(resp)) => {
                     self.conns.insert(key, sender);
                     return Ok(resp);
                 }
                 Ok(Err(e)) if e.is_canceled() && attempt == 0 => continue,
-                Ok(Err(e)) => return Err(error_chain(&e)),
+                Ok(Err(e)) => return Err(net(error_chain(&e))),
             }
         }
-        Err(format!(
+        Err(net(format!(
             "{host}: the connection closed before the request was sent"
-        ))
+        )))
     }
 
     async fn dial(
@@ -149,36 +168,38 @@ impl Pool {
         dialer: &Dialer,
         tls: Option<&(Resolve, Arc<rustls::ClientConfig>)>,
         host: &str,
-    ) -> Result<SendRequest<Full<Bytes>>, String> {
+    ) -> Result<SendRequest<Full<Bytes>>, NoResponse> {
+        let net = NoResponse::Network;
         let resolve = tls.map(|(r, _)| r).unwrap_or(&dialer.plain);
-        let addr = resolve(host).ok_or_else(|| format!("the name {host} could not be resolved"))?;
+        let addr =
+            resolve(host).ok_or_else(|| net(format!("the name {host} could not be resolved")))?;
         let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
             .await
-            .map_err(|_| format!("connecting to {host} timed out"))?
-            .map_err(|e| format!("cannot connect to {host}: {e}"))?;
+            .map_err(|_| net(format!("connecting to {host} timed out")))?
+            .map_err(|e| net(format!("cannot connect to {host}: {e}")))?;
         let _ = tcp.set_nodelay(true);
         match tls {
             None => self.handshake(tcp).await,
             Some((_, config)) => {
                 let name = ServerName::try_from(host.to_string())
-                    .map_err(|e| format!("{host} is not a valid TLS server name: {e}"))?;
+                    .map_err(|e| net(format!("{host} is not a valid TLS server name: {e}")))?;
                 let connecting = TlsConnector::from(config.clone()).connect(name, tcp);
                 let stream = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
                     .await
-                    .map_err(|_| format!("the TLS handshake with {host} timed out"))?
+                    .map_err(|_| net(format!("the TLS handshake with {host} timed out")))?
                     .map_err(|e| tls_error(host, &e))?;
                 self.handshake(stream).await
             }
         }
     }
 
-    async fn handshake<S>(&mut self, io: S) -> Result<SendRequest<Full<Bytes>>, String>
+    async fn handshake<S>(&mut self, io: S) -> Result<SendRequest<Full<Bytes>>, NoResponse>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| NoResponse::Network(e.to_string()))?;
         // Reap finished connections so the set stays as small as the open ones.
         while self.tasks.try_join_next().is_some() {}
         self.tasks.spawn(async move {
@@ -189,13 +210,15 @@ impl Pool {
 }
 
 /// A failed handshake as the user meets it: the Security Alert for a rejected certificate.
-fn tls_error(host: &str, e: &std::io::Error) -> String {
+fn tls_error(host: &str, e: &std::io::Error) -> NoResponse {
     let rustls_error = e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>());
     match rustls_error.and_then(|r| alert_for(r).map(|a| (a, r))) {
-        Some((alert, r)) => format!("Security Alert: {alert} ({host}: {r})"),
-        None => format!("the TLS handshake with {host} failed: {e}"),
+        Some((alert, r)) => {
+            NoResponse::Certificate(format!("Security Alert: {alert} ({host}: {r})"))
+        }
+        None => NoResponse::Network(format!("the TLS handshake with {host} failed: {e}")),
     }
 }
 
@@ -238,7 +261,14 @@ mod tests {
         );
         assert_eq!(
             tls_error("mail.contoso.com", &io),
-            format!("Security Alert: {ALERT_DATE} (mail.contoso.com: invalid peer certificate: Expired)")
+            NoResponse::Certificate(format!(
+                "Security Alert: {ALERT_DATE} (mail.contoso.com: invalid peer certificate: Expired)"
+            ))
+        );
+        let other = std::io::Error::other("reset");
+        assert_eq!(
+            tls_error("mail.contoso.com", &other),
+            NoResponse::Network("the TLS handshake with mail.contoso.com failed: reset".into())
         );
     }
 

@@ -19,7 +19,7 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use lab_kit::Clock;
 use serde::{Deserialize, Serialize};
 
-use super::dial::{self, Dialer, Pool, Resolve};
+use super::dial::{self, Dialer, NoResponse, Pool, Resolve};
 
 /// Time allowed for a response body once its head arrived.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -205,8 +205,10 @@ impl Wire {
     }
 
     /// Sends `req`; `Err` when no response arrived (it is journalled either way).
-    pub async fn send(&mut self, req: Req) -> Result<Resp, String> {
-        let parsed = url::Url::parse(&req.url).map_err(|e| format!("bad URL {}: {e}", req.url))?;
+    pub async fn send(&mut self, req: Req) -> Result<Resp, NoResponse> {
+        let bad = NoResponse::Network;
+        let parsed =
+            url::Url::parse(&req.url).map_err(|e| bad(format!("bad URL {}: {e}", req.url)))?;
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
         let https = parsed.scheme() == "https";
         let authority = match parsed.port() {
@@ -219,12 +221,13 @@ impl Wire {
             pq.push_str(q);
         }
         let method = hyper::Method::from_bytes(req.method.as_bytes())
-            .map_err(|e| format!("bad method {}: {e}", req.method))?;
+            .map_err(|e| bad(format!("bad method {}: {e}", req.method)))?;
         let mut headers = HeaderMap::new();
         let mut authorization = None;
         let mut request_headers = Vec::new();
-        let value =
-            |v: &str| HeaderValue::from_str(v).map_err(|e| format!("bad header value {v:?}: {e}"));
+        let value = |v: &str| {
+            HeaderValue::from_str(v).map_err(|e| bad(format!("bad header value {v:?}: {e}")))
+        };
         headers.insert(hyper::header::HOST, value(&authority)?);
         for (k, v) in &req.headers {
             let shown = if k.eq_ignore_ascii_case("authorization") {
@@ -236,7 +239,7 @@ impl Wire {
             };
             request_headers.push((k.to_ascii_lowercase(), shown));
             let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|e| format!("bad header name {k:?}: {e}"))?;
+                .map_err(|e| bad(format!("bad header name {k:?}: {e}")))?;
             headers.append(name, value(v)?);
         }
         if let Some(jar) = self.cookies.get(&host).filter(|j| !j.is_empty()) {
@@ -274,10 +277,10 @@ impl Wire {
         let dialer = self.transport.dialer.clone();
         let resp = match self.pool.send(&dialer, https, &host, make).await {
             Ok(r) => r,
-            Err(text) => {
-                entry.error = Some(text.clone());
+            Err(e) => {
+                entry.error = Some(e.to_string());
                 self.journal.push(entry);
-                return Err(text);
+                return Err(e);
             }
         };
         let (parts, incoming) = resp.into_parts();
@@ -286,7 +289,7 @@ impl Wire {
             let text = format!("{host}: the response body did not arrive in time");
             entry.error = Some(text.clone());
             self.journal.push(entry);
-            return Err(text);
+            return Err(NoResponse::Network(text));
         };
         let r = Resp {
             status,

@@ -667,11 +667,10 @@ impl Outlook {
         if !authorization.is_empty() {
             r = r.header("authorization", authorization);
         }
-        self.wire.send(r).await.map_err(|e| {
+        self.wire.send(r).await.map_err(|e| match e {
             // The user answers Outlook's Security Alert with No: the connection is not made.
-            if e.starts_with("Security Alert: ") {
-                Stop::Failed(e)
-            } else {
+            dial::NoResponse::Certificate(alert) => Stop::Failed(alert),
+            dial::NoResponse::Network(e) => {
                 Stop::Failed(format!("{} unreachable: {e}", host_of(&req.url)))
             }
         })

@@ -918,6 +918,17 @@ async fn a_blocked_client_segment_closes_tls_connections_unanswered_and_wap_tran
 const WAP_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value 'https://autodiscover.contoso.com' is invalid\";error_category=\"invalid_resource\"";
 const POX: &str = "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006\"><Request><EMailAddress>GregT@contoso.com</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>";
 
+/// `POST {path}` on the door's admin API with its token.
+async fn admin_post(door: &FrontDoor, path: &str, body: &'static str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("http://{}{path}", door.admin_addr()))
+        .bearer_auth(door.admin_token())
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn certificate_states_from_the_lab_file_and_the_network_api_meet_the_handshake() {
     // The lab file says login.windows.net presents an untrusted certificate.
@@ -948,37 +959,33 @@ async fn certificate_states_from_the_lab_file_and_the_network_api_meet_the_hands
     tls(&door, tcp, "login.microsoftonline.com").await.unwrap();
 
     // `POST /network` with a certificate device is the same state as `POST /certificates`.
-    let http = reqwest::Client::new();
-    let admin_url = format!("http://{}", door.admin_addr());
-    let r: Value = http
-        .post(format!("{admin_url}/network"))
-        .bearer_auth(door.admin_token())
-        .body(r#"{"certificate":{"host":"login.windows.net","state":"valid"}}"#)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = admin_post(
+        &door,
+        "/network",
+        r#"{"certificate":{"host":"login.windows.net","state":"valid"}}"#,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(r["devices"]["certificates"], serde_json::json!([]), "{r}");
     let tcp = TcpStream::connect(door.https_addr()).await.unwrap();
     tls(&door, tcp, "login.windows.net").await.unwrap();
-    let r: Value = http
-        .post(format!("{admin_url}/network"))
-        .bearer_auth(door.admin_token())
-        .body(r#"{"certificate":{"host":"mail.contoso.com","state":"wrong_name"}}"#)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: Value = admin_post(
+        &door,
+        "/network",
+        r#"{"certificate":{"host":"mail.contoso.com","state":"wrong_name"}}"#,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(
         r["devices"]["certificates"],
         serde_json::json!([{"host": "mail.contoso.com", "state": "wrong_name"}])
     );
-    let r: Value = http
-        .get(format!("{admin_url}/certificates"))
+    let r: Value = reqwest::Client::new()
+        .get(format!("http://{}/certificates", door.admin_addr()))
         .bearer_auth(door.admin_token())
         .send()
         .await
@@ -1003,13 +1010,12 @@ async fn certificate_states_from_the_lab_file_and_the_network_api_meet_the_hands
         "{got:?}"
     );
     // A host the lab does not have is refused with the lab's hint.
-    let r = http
-        .post(format!("{admin_url}/network"))
-        .bearer_auth(door.admin_token())
-        .body(r#"{"certificate":{"host":"mail.contoso.co","state":"expired"}}"#)
-        .send()
-        .await
-        .unwrap();
+    let r = admin_post(
+        &door,
+        "/network",
+        r#"{"certificate":{"host":"mail.contoso.co","state":"expired"}}"#,
+    )
+    .await;
     assert_eq!(r.status(), 400);
     let r: Value = r.json().await.unwrap();
     assert!(
