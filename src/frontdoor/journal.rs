@@ -206,6 +206,31 @@ fn har_headers(h: &[(String, String)]) -> Vec<Json> {
         .collect()
 }
 
+/// Response headers as they went on the wire: each service's spelling of the names (what a
+/// Fiddler export shows), chosen by the host that answered.
+fn har_response_headers(h: &[(String, String)], url: &str) -> Vec<Json> {
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    let aad = crate::lab::network::is_aad_host(&host);
+    let server = h
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("server"))
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    h.iter()
+        .map(|(n, v)| {
+            let name = if aad {
+                mock_aad::wirecase::spelling(n)
+            } else {
+                mock_exchange::wirecase::spelling(n, v.as_bytes(), server)
+            };
+            json!({ "name": name, "value": v })
+        })
+        .collect()
+}
+
 fn har_entry(e: &Entry) -> Json {
     let query: Vec<Json> = url::Url::parse(&e.url)
         .map(|u| {
@@ -252,7 +277,7 @@ fn har_entry(e: &Entry) -> Json {
             "statusText": hyper::StatusCode::from_u16(e.status).ok().and_then(|s| s.canonical_reason()).unwrap_or(""),
             "httpVersion": e.http_version,
             "cookies": [],
-            "headers": har_headers(&e.response_headers),
+            "headers": har_response_headers(&e.response_headers, &e.url),
             "content": content,
             "redirectURL": header(&e.response_headers, "location").unwrap_or_default(),
             "headersSize": -1,

@@ -444,6 +444,38 @@ fn run_out_writes_each_main_runs_har_which_explain_reads() {
         text.starts_with("Cause: The client does not trust a certificate on the way"),
         "{text}"
     );
+    // Response header names as they went on the wire (each service's spelling).
+    let har: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("har/ssl-offloading.har")).unwrap())
+            .unwrap();
+    let names = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
+        let mut v: Vec<String> = har["log"]["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| pred(e["request"]["url"].as_str().unwrap()))
+            .flat_map(|e| e["response"]["headers"].as_array().unwrap().clone())
+            .map(|h| h["name"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let exchange = names(&|u| u.starts_with("https://mail.contoso.com/mapi/"));
+    for n in [
+        "WWW-Authenticate",
+        "Www-Authenticate",
+        "x-ms-diagnostics",
+        "request-id",
+        "X-FEServer",
+        "X-Powered-By",
+    ] {
+        assert!(exchange.contains(&n.to_string()), "{n} not in {exchange:?}");
+    }
+    let aad = names(&|u| u.starts_with("https://login.windows.net/common/oauth2/token"));
+    for n in ["Cache-Control", "Pragma", "x-ms-request-id", "P3P"] {
+        assert!(aad.contains(&n.to_string()), "{n} not in {aad:?}");
+    }
     let explained = hma_lab(&[
         "explain",
         dir.join("har/ssl-offloading.har").to_str().unwrap(),
