@@ -2,6 +2,7 @@
 //! with errors that name file, line, column and the fix ([`labfile`]). No shared *state* lives
 //! here — each service owns its own and exposes it through its admin API.
 
+pub mod catalogue;
 pub mod clock;
 pub mod labfile;
 pub mod wire;
