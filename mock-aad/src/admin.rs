@@ -1187,7 +1187,9 @@ async fn clock_advance(
             "seconds: {secs} is more than a century"
         )));
     }
-    s.clock.advance_secs(secs);
+    s.clock
+        .try_advance_secs(secs)
+        .map_err(|e| AdminError::bad_request(e.to_string()))?;
     Ok(Json(clock_json(&s)))
 }
 

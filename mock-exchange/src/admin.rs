@@ -669,7 +669,9 @@ async fn clock_advance(
     if a.seconds < 0 {
         return Err(bad("seconds must be >= 0".into()));
     }
-    s.clock.advance_secs(a.seconds);
+    s.clock
+        .try_advance_secs(a.seconds)
+        .map_err(|e| bad(e.to_string()))?;
     Ok(clock_json(&s))
 }
 

@@ -241,7 +241,10 @@ impl Session {
                                  or +2d"
                             )
                         })?;
-                    self.lab.clock().advance_secs(secs);
+                    self.lab
+                        .clock()
+                        .try_advance_secs(secs)
+                        .map_err(|e| format!("lab clock: {e}"))?;
                     Ok(self.clock_text())
                 }
             },

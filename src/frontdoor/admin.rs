@@ -184,7 +184,9 @@ async fn handle(state: &AdminState, req: Request<Incoming>) -> Response<Full<Byt
                     "seconds=N (an integer) is required",
                 );
             };
-            state.lab.clock().advance_secs(n);
+            if let Err(e) = state.lab.clock().try_advance_secs(n) {
+                return fail(StatusCode::BAD_REQUEST, e.to_string());
+            }
             json_resp(
                 StatusCode::OK,
                 &json!({ "ok": true, "now": state.lab.clock().unix(), "offset_secs": state.lab.clock().offset_secs() }),

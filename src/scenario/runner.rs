@@ -422,13 +422,14 @@ impl Ctx {
             let (text, res) = match st {
                 Step::Cmdlet(line) => (line.clone(), self.cmdlet(line).await),
                 Step::Network(n) => (network_text(n), self.network(n)),
-                Step::Clock(c) => {
-                    self.lab.clock().advance_secs(c.advance.0);
-                    (
-                        format!("clock: advance {}s", c.advance.0),
-                        Ok(String::new()),
-                    )
-                }
+                Step::Clock(c) => (
+                    format!("clock: advance {}s", c.advance.0),
+                    self.lab
+                        .clock()
+                        .try_advance_secs(c.advance.0)
+                        .map(|()| String::new())
+                        .map_err(|e| e.to_string()),
+                ),
             };
             let (ok, detail) = match res {
                 Ok(t) if t.trim().is_empty() => (true, None),

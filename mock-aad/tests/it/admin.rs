@@ -1288,3 +1288,50 @@ async fn domains_add_federate_and_remove() {
         err("not_found", "no domain 'fabrikam.com' in this tenant")
     );
 }
+
+/// A century at a time, the clock still stops at a century from its start: the second move is
+/// refused and the service keeps answering (an unbounded offset once made every later request
+/// panic on an overflowing date).
+#[tokio::test]
+async fn clock_moves_at_most_a_century_in_all() {
+    let s = lab();
+    let century = lab_kit::clock::MAX_OFFSET_SECS;
+    let (status, _) = admin(
+        &s,
+        "POST",
+        &format!("/_admin/clock/advance?seconds={century}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = admin(&s, "POST", "/_admin/clock/advance?seconds=86400", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        err(
+            "bad_request",
+            &format!(
+                "the lab clock moves at most a century ({century} s) from its start either way; \
+                 it stands at {century} s, so a move of 86400 s is refused"
+            )
+        )
+    );
+    assert_eq!(
+        s.unix(),
+        T0 + century,
+        "the refused move left the clock where it was"
+    );
+    let form = "grant_type=password&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&username=GregT%40contoso.com&password=Contoso2017!&resource=https%3A%2F%2Fmail.contoso.com%2F";
+    let req = Request::post("/common/oauth2/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    let (status, _, body) = send(&s, req).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let token = json_of(&body);
+    assert_eq!(
+        token["expires_on"],
+        json!((T0 + century + 3599).to_string()),
+        "{token}"
+    );
+}

@@ -399,3 +399,42 @@ async fn get_organization_golden() {
     let pretty = serde_json::to_string_pretty(&r.json()).unwrap_or_default();
     golden("admin-organization.json", &(pretty + "\n"));
 }
+
+/// `seconds=i64::MAX` is refused with the clock's bound; the server keeps answering (an
+/// unbounded offset once made every later request panic until a restart).
+#[tokio::test]
+async fn clock_advance_past_a_century_is_refused() {
+    let lab = Lab::new(contoso(), None);
+    let r = lab
+        .send(
+            "EX1",
+            call(
+                "POST",
+                "/_admin/clock/advance?seconds=9223372036854775807",
+                None,
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"], "bad_request");
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most a century"),
+        "{}",
+        r.json()
+    );
+    let c = lab
+        .send("EX1", call("GET", "/_admin/clock", None))
+        .await
+        .json();
+    assert_eq!(c["unix"], T0);
+    let r = lab
+        .send(
+            "EX1",
+            empty(req("POST", "mail.contoso.com", "/EWS/Exchange.asmx")),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+}
