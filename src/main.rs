@@ -229,8 +229,8 @@ async fn run(
                 std::fs::create_dir_all(&hars)?;
                 for s in &report.scenarios {
                     if let Some(h) = &s.har {
-                        let text = serde_json::to_string_pretty(h).unwrap_or_default();
-                        std::fs::write(hars.join(format!("{}.har", s.name)), text)?;
+                        let path = hars.join(format!("{}.har", s.name));
+                        hma_lab::frontdoor::journal::write_private(&path, h)?;
                     }
                 }
                 Ok(())

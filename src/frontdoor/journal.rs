@@ -301,6 +301,14 @@ fn har_entry(e: &Entry) -> Json {
     entry
 }
 
+/// Writes a HAR (or any journal export) readable by its owner only: even redacted, a journal
+/// shows who signed in to what, and a HAR file is often left lying in a shared folder. An
+/// existing file is narrowed to 0600 before it is overwritten.
+pub fn write_private(path: &std::path::Path, json: &Json) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(json).unwrap_or_default();
+    super::ca::write_private(path, text.as_bytes())
+}
+
 /// Decodes a compact JWS's header and claims; `None` if it is not one.
 pub fn decode_jwt(token: &str) -> Option<(Json, Json)> {
     let mut parts = token.trim().split('.');
@@ -383,20 +391,7 @@ pub fn redact_url(raw: &str) -> String {
 
 /// Redacts secret fields of an `a=b&c=d` string, keeping the others byte for byte.
 fn redact_form(s: &str) -> String {
-    s.split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if is_secret_field(&decode_component(k)) => format!("{k}={REDACTED}"),
-            _ => pair.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn decode_component(s: &str) -> String {
-    form_urlencoded::parse(s.as_bytes())
-        .next()
-        .map(|(k, _)| k.into_owned())
-        .unwrap_or_default()
+    String::from_utf8(redact_form_bytes(s.as_bytes())).unwrap_or_default()
 }
 
 fn redact_json(v: &mut Json, side: &str, tokens: &mut Vec<DecodedToken>) {
@@ -426,6 +421,99 @@ fn redact_map(map: &mut Map<String, Json>, side: &str, tokens: &mut Vec<DecodedT
     }
 }
 
+/// Redacts secret fields of an `a=b&c=d` byte string, whatever its declared type or encoding:
+/// a password grant sent as `text/plain`, with no `Content-Type`, or with a byte that is not
+/// UTF-8 is still a form to the service that reads it, so it is redacted as one. Pairs whose
+/// name is not a secret field keep their bytes.
+fn redact_form_bytes(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, pair) in bytes.split(|b| *b == b'&').enumerate() {
+        if i > 0 {
+            out.push(b'&');
+        }
+        match pair.iter().position(|b| *b == b'=') {
+            Some(eq) if is_secret_field(&decode_component_bytes(&pair[..eq])) => {
+                out.extend_from_slice(&pair[..=eq]);
+                out.extend_from_slice(REDACTED.as_bytes());
+            }
+            _ => out.extend_from_slice(pair),
+        }
+    }
+    out
+}
+
+fn decode_component_bytes(s: &[u8]) -> String {
+    form_urlencoded::parse(s)
+        .next()
+        .map(|(k, _)| k.into_owned())
+        .unwrap_or_default()
+}
+
+/// Redacts the values of secret hidden inputs in an HTML page: the `response_mode=form_post`
+/// page carries the authorization code and tokens as `<input type="hidden" name="code"
+/// value="…">`, and a journal that kept them would let anyone redeem the code.
+fn redact_html_inputs(html: &str, side: &str, tokens: &mut Vec<DecodedToken>) -> String {
+    use std::sync::OnceLock;
+    static INPUT: OnceLock<regex::Regex> = OnceLock::new();
+    static ATTR: OnceLock<regex::Regex> = OnceLock::new();
+    let input = INPUT.get_or_init(|| regex::Regex::new(r"(?i)<input\b[^>]*>").expect("regex"));
+    let attr = ATTR.get_or_init(|| {
+        regex::Regex::new(r#"(?i)\b(name|value)\s*=\s*("[^"]*"|'[^']*'|[^\s>"']+)"#).expect("regex")
+    });
+    input
+        .replace_all(html, |m: &regex::Captures<'_>| {
+            let tag = &m[0];
+            let name = attr
+                .captures_iter(tag)
+                .find(|c| c[1].eq_ignore_ascii_case("name"))
+                .map(|c| c[2].trim_matches(|q| q == '"' || q == '\'').to_string());
+            let Some(name) = name.filter(|n| is_secret_field(n)) else {
+                return tag.to_string();
+            };
+            attr.replace_all(tag, |c: &regex::Captures<'_>| {
+                if !c[1].eq_ignore_ascii_case("value") {
+                    return c[0].to_string();
+                }
+                let value = c[2].trim_matches(|q| q == '"' || q == '\'');
+                if let Some((header, claims)) = decode_jwt(value) {
+                    tokens.push(DecodedToken {
+                        source: format!("{side}.{name}"),
+                        header,
+                        claims,
+                    });
+                }
+                format!("{}=\"{REDACTED}\"", &c[1])
+            })
+            .into_owned()
+        })
+        .into_owned()
+}
+
+/// Redacts secret fields in text that is neither a form nor valid JSON: `"password": "…"` pairs of
+/// broken or truncated JSON, and `<Password>…</Password>` elements (WS-Trust, SOAP).
+fn redact_loose_fields(text: &str) -> String {
+    use std::sync::OnceLock;
+    static JSON_PAIR: OnceLock<regex::Regex> = OnceLock::new();
+    static XML_ELEM: OnceLock<regex::Regex> = OnceLock::new();
+    let pair = JSON_PAIR.get_or_init(|| {
+        regex::Regex::new(r#""([A-Za-z_]+)"(\s*:\s*)"(?:[^"\\]|\\.)*"?"#).expect("regex")
+    });
+    let elem = XML_ELEM.get_or_init(|| {
+        regex::Regex::new(r"(?i)(<(?:[\w.-]+:)?password\b[^>]*>)[^<]*").expect("regex")
+    });
+    let text = pair.replace_all(text, |c: &regex::Captures<'_>| {
+        if is_secret_field(&c[1]) {
+            format!("\"{}\"{}\"{REDACTED}\"", &c[1], &c[2])
+        } else {
+            c[0].to_string()
+        }
+    });
+    elem.replace_all(&text, |c: &regex::Captures<'_>| {
+        format!("{}{REDACTED}", &c[1])
+    })
+    .into_owned()
+}
+
 fn body(headers: &HeaderMap, bytes: &[u8], side: &str, tokens: &mut Vec<DecodedToken>) -> Body {
     let mime = headers
         .get(hyper::header::CONTENT_TYPE)
@@ -440,28 +528,31 @@ fn body(headers: &HeaderMap, bytes: &[u8], side: &str, tokens: &mut Vec<DecodedT
     }
     let lower = mime.clone().unwrap_or_default().to_ascii_lowercase();
     let Ok(text) = std::str::from_utf8(bytes) else {
-        let kept = &bytes[..size.min(BODY_LIMIT)];
+        // Not text: redacted as a form all the same (a secret field is found by its name,
+        // whatever bytes surround it), then kept as base64.
+        let redacted = redact_form_bytes(bytes);
+        let kept = &redacted[..redacted.len().min(BODY_LIMIT)];
         return Body {
             size,
             mime_type: mime,
             text: base64::engine::general_purpose::STANDARD.encode(kept),
             encoding: Some("base64"),
-            truncated: size > BODY_LIMIT,
+            truncated: redacted.len() > BODY_LIMIT,
         };
     };
     // Redact the whole body first, so a cut never leaves half a secret behind.
-    let redacted = if lower.contains("x-www-form-urlencoded") {
-        redact_form(text)
-    } else if lower.contains("json") || text.trim_start().starts_with('{') {
-        match serde_json::from_str::<Json>(text) {
-            Ok(mut v) => {
-                redact_json(&mut v, side, tokens);
-                serde_json::to_string(&v).unwrap_or_default()
-            }
-            Err(_) => text.to_string(),
-        }
+    let json = (lower.contains("json") || text.trim_start().starts_with('{'))
+        .then(|| serde_json::from_str::<Json>(text).ok())
+        .flatten();
+    let redacted = if let Some(mut v) = json {
+        redact_json(&mut v, side, tokens);
+        serde_json::to_string(&v).unwrap_or_default()
+    } else if lower.contains("html") || text.trim_start().starts_with('<') {
+        redact_loose_fields(&redact_html_inputs(text, side, tokens))
     } else {
-        text.to_string()
+        // Forms, and anything else: a body is redacted by field name, never by its label.
+        let form = String::from_utf8(redact_form_bytes(text.as_bytes())).unwrap_or_default();
+        redact_loose_fields(&form)
     };
     let truncated = redacted.len() > BODY_LIMIT;
     let mut cut = redacted.len().min(BODY_LIMIT);
@@ -547,6 +638,131 @@ mod tests {
         let har = j.to_har();
         assert_eq!(har["log"]["version"], "1.2");
         assert_eq!(har["log"]["entries"][0]["response"]["statusText"], "OK");
+    }
+
+    fn record_bodies(j: &Journal, content_type: Option<&str>, request: &[u8], response: &[u8]) {
+        let mut h = HeaderMap::new();
+        if let Some(ct) = content_type {
+            h.insert("content-type", HeaderValue::from_str(ct).unwrap());
+        }
+        j.record(Exchange {
+            started: SystemTime::UNIX_EPOCH,
+            time_ms: 0.0,
+            via: "https",
+            client: String::new(),
+            method: "POST",
+            url: "https://login.microsoftonline.com/common/oauth2/token".into(),
+            http_version: "HTTP/1.1",
+            request_headers: &h,
+            request_body: request,
+            status: 200,
+            response_headers: &h,
+            response_body: response,
+            error: None,
+        });
+    }
+
+    /// Every way a secret was once found in the journal: a form labelled as something else or
+    /// not labelled, a form with a byte that is not UTF-8 (kept as base64), the form_post page
+    /// with the authorization code, broken JSON, a WS-Trust password element. The journal and
+    /// its HAR are searched for each secret, base64 bodies decoded first.
+    #[test]
+    fn secrets_are_redacted_by_field_name_whatever_the_encoding() {
+        let id_token = jwt(json!({"upn": "GregT@contoso.com"}));
+        let page = format!(
+            "<html><body onload=\"document.forms[0].submit()\"><form method=\"POST\" \
+             action=\"https://app/cb\"><input type=\"hidden\" name=\"code\" \
+             value=\"0.AAAAcodeSECRET1\" /><input type='hidden' value='{id_token}' \
+             name='id_token'/><input type=\"hidden\" name=\"state\" value=\"s1\" /></form></body></html>"
+        );
+        let mut latin1 =
+            b"grant_type=password&username=GregT%40contoso.com&password=Pa\xe9SECRET2&x=1".to_vec();
+        latin1.push(b'\xff');
+        let cases: Vec<(Option<&str>, Vec<u8>, Vec<u8>)> = vec![
+            (Some("text/plain"), b"grant_type=password&password=SECRET3&client_secret=SECRET4".to_vec(), Vec::new()),
+            (None, b"grant_type=refresh_token&refresh_token=SECRET5".to_vec(), Vec::new()),
+            (Some("application/x-www-form-urlencoded"), latin1, Vec::new()),
+            (Some("text/html; charset=utf-8"), Vec::new(), page.into_bytes()),
+            (Some("application/json"), br#"{"refresh_token":"SECRET6","password":"SEC\"RET7"#.to_vec(), Vec::new()),
+            (Some("application/soap+xml"), b"<s:Envelope><o:UsernameToken><o:Username>GregT</o:Username><o:Password Type=\"x\">SECRET8</o:Password></o:UsernameToken></s:Envelope>".to_vec(), Vec::new()),
+        ];
+        let j = Journal::new(16);
+        for (ct, rq, rs) in &cases {
+            record_bodies(&j, *ct, rq, rs);
+        }
+        let mut seen = serde_json::to_string(&j.to_json()).unwrap();
+        seen.push_str(&serde_json::to_string(&j.to_har()).unwrap());
+        for e in j.entries() {
+            for b in [&e.request_body, &e.response_body] {
+                if b.encoding == Some("base64") {
+                    let raw = base64::engine::general_purpose::STANDARD
+                        .decode(&b.text)
+                        .unwrap();
+                    seen.push_str(&String::from_utf8_lossy(&raw));
+                }
+            }
+        }
+        for secret in [
+            "SECRET1",
+            "SECRET2",
+            "SECRET3",
+            "SECRET4",
+            "SECRET5",
+            "SECRET6",
+            "RET7",
+            "SECRET8",
+            "c2lnbmF0dXJl",
+        ] {
+            assert!(!seen.contains(secret), "{secret} leaked: {seen}");
+        }
+        let e = j.entries();
+        assert_eq!(
+            e[0].request_body.text,
+            "grant_type=password&password=[redacted]&client_secret=[redacted]"
+        );
+        assert_eq!(
+            e[1].request_body.text,
+            "grant_type=refresh_token&refresh_token=[redacted]"
+        );
+        assert_eq!(e[2].request_body.encoding, Some("base64"));
+        assert!(
+            e[3].response_body
+                .text
+                .contains(r#"name="state" value="s1""#),
+            "{}",
+            e[3].response_body.text
+        );
+        assert!(
+            e[3].response_body
+                .text
+                .contains(r#"name="code" value="[redacted]""#),
+            "{}",
+            e[3].response_body.text
+        );
+        assert_eq!(e[3].tokens.len(), 1, "the form_post id_token is decoded");
+        assert_eq!(e[3].tokens[0].source, "response.id_token");
+        assert!(e[5]
+            .request_body
+            .text
+            .contains("<o:Username>GregT</o:Username>"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exports_are_written_for_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("hma-journal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("lab.har");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, &Journal::new(1).to_har()).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("\"version\": \"1.2\""));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -121,8 +121,7 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
     door.shutdown().await;
     let _ = std::fs::remove_file(&serve_path);
     if let Some(path) = args.har {
-        let text = serde_json::to_string_pretty(&har).unwrap_or_default();
-        if let Err(e) = std::fs::write(&path, text) {
+        if let Err(e) = crate::frontdoor::journal::write_private(&path, &har) {
             eprintln!("{}: {e}", path.display());
             return ExitCode::FAILURE;
         }

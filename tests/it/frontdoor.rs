@@ -723,7 +723,9 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
     assert_eq!(r["offset_secs"], 3600);
     // One bound for every lab clock: a move past a century is refused and changes nothing.
     let r = http
-        .post(format!("{admin_url}/clock/advance?seconds=9223372036854775807"))
+        .post(format!(
+            "{admin_url}/clock/advance?seconds=9223372036854775807"
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -731,7 +733,10 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
     assert_eq!(r.status(), 400);
     let r: Value = r.json().await.unwrap();
     assert_eq!(r["ok"], false);
-    assert!(r["error"].as_str().unwrap().contains("at most a century"), "{r}");
+    assert!(
+        r["error"].as_str().unwrap().contains("at most a century"),
+        "{r}"
+    );
     let r: Value = http
         .post(format!("{admin_url}/certificates"))
         .bearer_auth(&token)
