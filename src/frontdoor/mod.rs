@@ -58,8 +58,11 @@ pub struct Options {
     pub handshake_timeout: Duration,
     /// Time allowed for a request head (also the keep-alive idle limit).
     pub header_timeout: Duration,
-    /// Open client connections across all listeners; more are closed on accept.
+    /// Open client connections across the HTTPS and proxy listeners; more are closed on accept.
     pub max_connections: usize,
+    /// Open connections to the admin listener, a budget of its own: a flood of idle client
+    /// connections must not lock the instructor (or the test harness) out of the lab.
+    pub admin_max_connections: usize,
 }
 
 impl Options {
@@ -75,6 +78,7 @@ impl Options {
             handshake_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(30),
             max_connections: 512,
+            admin_max_connections: 64,
         }
     }
 }
@@ -100,6 +104,8 @@ struct Shared {
     tls_config: Arc<rustls::ServerConfig>,
     opts: Options,
     slots: Arc<Semaphore>,
+    /// The admin listener's own connection budget.
+    admin_slots: Arc<Semaphore>,
     tasks: Mutex<JoinSet<()>>,
 }
 
@@ -173,6 +179,7 @@ impl FrontDoor {
             certs,
             tls_config,
             slots: Arc::new(Semaphore::new(opts.max_connections.max(1))),
+            admin_slots: Arc::new(Semaphore::new(opts.admin_max_connections.max(1))),
             opts: opts.clone(),
             tasks: Mutex::new(JoinSet::new()),
         });
@@ -323,7 +330,11 @@ async fn accept_loop(
                 continue;
             }
         };
-        let Ok(permit) = shared.slots.clone().try_acquire_owned() else {
+        let slots = match kind {
+            Kind::Admin(_) => &shared.admin_slots,
+            Kind::Https | Kind::Proxy => &shared.slots,
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
             tracing::warn!(%peer, "front door: connection limit reached, closing");
             drop(stream);
             continue;

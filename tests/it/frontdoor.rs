@@ -871,6 +871,41 @@ async fn connections_beyond_the_limit_are_closed_on_accept() {
     assert!(served);
 }
 
+/// Idle client connections that use up the front door's budget do not reach the admin
+/// listener: it has its own (520 idle proxy connections once reset the admin API for 30 s).
+#[tokio::test]
+async fn the_admin_listener_has_its_own_connection_budget() {
+    let door = door_with(|o| {
+        o.max_connections = 4;
+        o.admin_max_connections = 2;
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(TcpStream::connect(door.proxy_addr()).await.unwrap());
+    }
+    // The client budget is spent: a fifth proxy connection is closed on accept.
+    let mut fifth = TcpStream::connect(door.proxy_addr()).await.unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), fifth.read(&mut [0u8; 16]))
+        .await
+        .expect("closed at once");
+    assert_eq!(n.unwrap_or(0), 0);
+    let ask = format!(
+        "GET /journal HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        door.admin_token()
+    );
+    let mut admin = TcpStream::connect(door.admin_addr()).await.unwrap();
+    admin.write_all(ask.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), admin.read_to_end(&mut out))
+        .await
+        .expect("answered")
+        .unwrap();
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+    drop(idle);
+}
+
 #[tokio::test]
 async fn a_blocked_client_segment_closes_tls_connections_unanswered_and_wap_translates() {
     let door = door().await;
