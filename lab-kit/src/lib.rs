@@ -5,6 +5,7 @@
 pub mod catalogue;
 pub mod clock;
 pub mod labfile;
+pub mod serve;
 pub mod wire;
 pub mod wirecase;
 

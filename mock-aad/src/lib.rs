@@ -172,22 +172,24 @@ impl Drop for Handle {
 
 /// Starts the service on `config.listen`.
 pub async fn start(config: Config) -> std::io::Result<Handle> {
+    start_with_limits(config, lab_kit::serve::Limits::default()).await
+}
+
+/// [`start`] with other connection limits (a header timeout, a connection cap).
+pub async fn start_with_limits(
+    config: Config,
+    limits: lab_kit::serve::Limits,
+) -> std::io::Result<Handle> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let state = state(config);
     let router = app(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let serve = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        lab_kit::serve::serve(listener, router, limits, async move {
             let _ = rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "mock-aad server stopped");
-        }
+        })
+        .await;
     });
     Ok(Handle {
         addr,

@@ -157,6 +157,14 @@ impl Drop for Handle {
 
 /// Starts one listener per server of `config.organization`.
 pub async fn start(config: Config) -> std::io::Result<Handle> {
+    start_with_limits(config, lab_kit::serve::Limits::default()).await
+}
+
+/// [`start`] with other connection limits (a header timeout, a connection cap per server).
+pub async fn start_with_limits(
+    config: Config,
+    limits: lab_kit::serve::Limits,
+) -> std::io::Result<Handle> {
     let state = state(&config);
     let names: Vec<String> = state.org().servers.iter().map(|s| s.name.clone()).collect();
     let mut listeners = Vec::new();
@@ -186,16 +194,11 @@ pub async fn start(config: Config) -> std::io::Result<Handle> {
         let (tx, rx) = oneshot::channel::<()>();
         let (state_for_conn, name_for_conn) = (state.clone(), name.clone());
         let task = tokio::spawn(async move {
-            let serve = axum::serve(
-                ntlm::server::track(listener, state_for_conn, &name_for_conn),
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
+            let tracked = ntlm::server::track(listener, state_for_conn, &name_for_conn);
+            lab_kit::serve::serve(tracked, router, limits, async move {
                 let _ = rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "mock-exchange listener stopped");
-            }
+            })
+            .await;
         });
         handle.servers.push((name, addr));
         handle.shutdown.push(tx);

@@ -7,5 +7,6 @@ mod common;
 mod e2e;
 mod engine;
 mod frontdoor;
+mod limits;
 mod rollover;
 mod shellcli;

@@ -1,0 +1,233 @@
+//! Serving a service's router with the limits every lab listener needs.
+//!
+//! `axum::serve` has no header-read or idle timeout and no connection cap: an idle connection
+//! once stayed open 150 s, and 200 slowloris connections held a service for a minute. Every lab
+//! service (mock Azure AD, each mock Exchange server) is served here instead, on hyper's HTTP/1.1
+//! connection with a timer: a request head must arrive within [`Limits::header_timeout`] (which
+//! is also how long an idle keep-alive connection may wait for its next request), and at most
+//! [`Limits::max_connections`] connections are open at once — one more is closed on accept.
+//! The listener may be any `axum::serve::Listener` whose address is a `SocketAddr` (mock
+//! Exchange wraps its listener to follow NTLM's connection-bound state); each request carries
+//! `ConnectInfo<SocketAddr>` as with `into_make_service_with_connect_info`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::serve::Listener;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::Request;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+
+/// A listener's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections open at once; one more is closed as soon as it is accepted.
+    pub max_connections: usize,
+    /// Time allowed for a request head, and for an idle keep-alive connection's next request.
+    pub header_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 512,
+            header_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
+/// their current request and waits for them.
+pub async fn serve<L>(
+    mut listener: L,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send,
+) where
+    L: Listener<Addr = SocketAddr>,
+{
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        // Reap finished connections so the set stays as small as the open connections.
+        while tasks.try_join_next().is_some() {}
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "connection limit reached, closing");
+            drop(io);
+            continue;
+        };
+        let router = router.clone();
+        let mut stop = stop_rx.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(req)
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .serve_connection(TokioIo::new(io), service);
+            tokio::pin!(conn);
+            let served = tokio::select! {
+                r = conn.as_mut() => r,
+                _ = async { let _ = stop.wait_for(|s| *s).await; } => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = served {
+                tracing::debug!(error = %e, %peer, "connection closed");
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::oneshot;
+
+    async fn start(
+        limits: Limits,
+    ) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route(
+            "/",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+        );
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, router, limits, async move {
+            let _ = rx.await;
+        }));
+        (addr, tx, task)
+    }
+
+    /// Reads until the server closes; `None` if it is still open after `within`.
+    async fn closed_within(s: &mut TcpStream, within: Duration) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        tokio::time::timeout(within, s.read_to_end(&mut out))
+            .await
+            .ok()
+            .map(|_| out)
+    }
+
+    #[tokio::test]
+    async fn a_silent_connection_is_closed_after_the_header_timeout() {
+        let (addr, _stop, _) = start(Limits {
+            max_connections: 8,
+            header_timeout: Duration::from_millis(200),
+        })
+        .await;
+        let mut idle = TcpStream::connect(addr).await.unwrap();
+        assert!(closed_within(&mut idle, Duration::from_secs(10))
+            .await
+            .is_some());
+        // Half a request head is no better.
+        let mut slow = TcpStream::connect(addr).await.unwrap();
+        slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        assert!(closed_within(&mut slow, Duration::from_secs(10))
+            .await
+            .is_some());
+    }
+
+    #[tokio::test]
+    async fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+        let (addr, _stop, _) = start(Limits {
+            max_connections: 8,
+            header_timeout: Duration::from_millis(200),
+        })
+        .await;
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let local = s.local_addr().unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let out = closed_within(&mut s, Duration::from_secs(10))
+            .await
+            .unwrap();
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+        assert!(
+            out.ends_with(&local.to_string()),
+            "ConnectInfo is the peer: {out}"
+        );
+    }
+
+    #[tokio::test]
+    async fn connections_beyond_the_cap_are_closed_on_accept_until_one_ends() {
+        let (addr, _stop, _) = start(Limits {
+            max_connections: 2,
+            header_timeout: Duration::from_secs(60),
+        })
+        .await;
+        let a = TcpStream::connect(addr).await.unwrap();
+        let _b = TcpStream::connect(addr).await.unwrap();
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let out = closed_within(&mut c, Duration::from_secs(10)).await;
+        assert_eq!(
+            out,
+            Some(Vec::new()),
+            "closed unanswered, long before the header timeout"
+        );
+        drop(a);
+        let mut served = false;
+        for _ in 0..200 {
+            let mut d = TcpStream::connect(addr).await.unwrap();
+            d.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .await
+                .unwrap();
+            let out = closed_within(&mut d, Duration::from_secs(10))
+                .await
+                .unwrap();
+            if out.starts_with(b"HTTP/1.1 200 OK") {
+                served = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(served, "the freed slot serves again");
+    }
+
+    #[tokio::test]
+    async fn shutdown_stops_accepting_and_ends_idle_connections() {
+        let (addr, stop, task) = start(Limits::default()).await;
+        let mut idle = TcpStream::connect(addr).await.unwrap();
+        idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut head = [0u8; 15];
+        idle.read_exact(&mut head).await.unwrap();
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .expect("serve returns")
+            .unwrap();
+        assert!(closed_within(&mut idle, Duration::from_secs(10))
+            .await
+            .is_some());
+        assert!(TcpStream::connect(addr).await.is_err());
+    }
+}
