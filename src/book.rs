@@ -60,65 +60,80 @@ fn one_line(text: &str) -> String {
     text.replace('\r', "").replace('\n', " ")
 }
 
+/// A page's opening: the generated note, the title and its introduction.
+fn page(source: &str, title: &str, intro: &str) -> String {
+    format!("{}\n# {title}\n\n{intro}\n\n", generated_note(source))
+}
+
+/// A table of `rows` (cells already rendered), after a line counting them.
+fn table(out: &mut String, counted: &str, headers: &[&str], rows: Vec<Vec<String>>) {
+    let _ = writeln!(out, "{} {counted}.\n", rows.len());
+    let _ = writeln!(out, "| {} |", headers.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(headers.len()));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+}
+
 /// The AADSTS codes mock Azure AD answers with, sorted by code.
 pub fn render_aadsts(rows: &[AadstsDoc]) -> String {
     let mut rows: Vec<&AadstsDoc> = rows.iter().collect();
     rows.sort_by_key(|r| r.code);
-    let mut out = generated_note("`mock_aad::aadsts::docs()` (mock-aad/src/aadsts.rs)");
-    out.push_str(
-        "\n# AADSTS codes\n\n\
-         Every Azure AD error mock Azure AD can answer with, from its one catalogue \
+    let mut out = page(
+        "`mock_aad::aadsts::docs()` (mock-aad/src/aadsts.rs)",
+        "AADSTS codes",
+        "Every Azure AD error mock Azure AD can answer with, from its one catalogue \
          (`mock-aad/src/aadsts.rs`): the token endpoint, the sign-in pages and the fault \
          injector (`{\"respond\":{\"aadsts\":CODE}}`, `Add-LabAadFault -Aadsts`) all read it. \
          The message is what follows `AADSTS<code>: ` in `error_description`; `{name}` marks a \
          part filled from the request. *Source* says where the text comes from \
-         ([Fidelity notes](../internals/fidelity.md)).\n\n",
+         ([Fidelity notes](../internals/fidelity.md)).",
     );
-    let _ = writeln!(out, "{} code(s).\n", rows.len());
-    out.push_str(
-        "| Code | `error` | HTTP | Message | When | Source |\n|---|---|---|---|---|---|\n",
-    );
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "| AADSTS{} | {} | {} | {} | {} | {} |",
-            r.code,
-            code(&r.error),
-            r.status,
-            code(&r.message),
-            cell(&r.when),
-            r.source
-        );
-    }
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                format!("AADSTS{}", r.code),
+                code(&r.error),
+                r.status.to_string(),
+                code(&r.message),
+                cell(&r.when),
+                r.source.to_string(),
+            ]
+        })
+        .collect();
+    let headers = ["Code", "`error`", "HTTP", "Message", "When", "Source"];
+    table(&mut out, "code(s)", &headers, rows);
     out
 }
 
 /// The `x-ms-diagnostics` reasons of mock Exchange's bearer pipeline, in the catalogue's order
 /// (the order the pipeline checks them).
 pub fn render_diagnostics(rows: &[DiagDoc]) -> String {
-    let mut out = generated_note("`mock_exchange::diag::docs()` (mock-exchange/src/diag.rs)");
-    out.push_str(
-        "\n# x-ms-diagnostics\n\n\
-         Why mock Exchange refused a Bearer token (or OAuth for a client), from its one catalogue \
+    let mut out = page(
+        "`mock_exchange::diag::docs()` (mock-exchange/src/diag.rs)",
+        "x-ms-diagnostics",
+        "Why mock Exchange refused a Bearer token (or OAuth for a client), from its one catalogue \
          (`mock-exchange/src/diag.rs`), in the order the bearer pipeline checks. On the wire: \
          `x-ms-diagnostics: <code>;reason=\"<reason>\";error_category=\"<category>\"`. `{name}` \
          marks a part filled from the request or the token. *Source* says where the text comes \
          from ([Fidelity notes](../internals/fidelity.md)); the pipeline itself is described in \
-         [Mock Exchange: authentication](exchange-authentication.md).\n\n",
+         [Mock Exchange: authentication](exchange-authentication.md).",
     );
-    let _ = writeln!(out, "{} reason(s).\n", rows.len());
-    out.push_str("| Code | `error_category` | Reason | When | Source |\n|---|---|---|---|---|\n");
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} |",
-            r.code,
-            code(&r.category),
-            code(&r.reason),
-            cell(&r.when),
-            r.source
-        );
-    }
+    let rows = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.code.to_string(),
+                code(&r.category),
+                code(&r.reason),
+                cell(&r.when),
+                r.source.to_string(),
+            ]
+        })
+        .collect();
+    let headers = ["Code", "`error_category`", "Reason", "When", "Source"];
+    table(&mut out, "reason(s)", &headers, rows);
     out
 }
 
@@ -129,29 +144,33 @@ pub fn render_cmdlets(rows: &[CmdletDoc]) -> String {
         (a.family.as_str(), a.name.to_ascii_lowercase())
             .cmp(&(b.family.as_str(), b.name.to_ascii_lowercase()))
     });
-    let mut out = generated_note("`hma_lab::shell::cmdlets::docs()` (src/shell/cmdlets/)");
-    out.push_str(
-        "\n# Cmdlets\n\n\
-         Every cmdlet the lab's shell knows, with its parameter sets, from the cmdlets' own \
+    let mut out = page(
+        "`hma_lab::shell::cmdlets::docs()` (src/shell/cmdlets/)",
+        "Cmdlets",
+        "Every cmdlet the lab's shell knows, with its parameter sets, from the cmdlets' own \
          definitions: a cmdlet of family `F` lives in `src/shell/cmdlets/F.rs`. *Position* is \
          the index for positional binding; *Pipeline* means it takes pipeline input by value; a \
          parameter that is not *Modelled* is a real parameter the lab accepts but does not act on \
          (using it is an honest error). The common parameters (`-Verbose`, `-ErrorAction`, …) are \
          accepted everywhere and not listed. What each cmdlet does to the lab is in \
-         [What each cmdlet does](cmdlet-behaviour.md).\n\n",
+         [What each cmdlet does](cmdlet-behaviour.md).",
     );
-    let _ = writeln!(out, "{} cmdlet(s).\n", rows.len());
-    out.push_str("| Cmdlet | Family | What it does |\n|---|---|---|\n");
-    for r in &rows {
-        let _ = writeln!(
-            out,
-            "| [`{}`](#{}) | `{}` | {} |",
-            r.name,
-            r.name.to_ascii_lowercase(),
-            r.family,
-            cell(&r.synopsis)
-        );
-    }
+    let summary = rows
+        .iter()
+        .map(|r| {
+            vec![
+                format!("[`{}`](#{})", r.name, r.name.to_ascii_lowercase()),
+                format!("`{}`", r.family),
+                cell(&r.synopsis),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        "cmdlet(s)",
+        &["Cmdlet", "Family", "What it does"],
+        summary,
+    );
     for r in &rows {
         let _ = write!(
             out,
@@ -196,25 +215,20 @@ fn yes_no(b: bool) -> &'static str {
 pub fn render_scenarios(rows: &[ScenarioDoc]) -> String {
     let mut rows: Vec<&ScenarioDoc> = rows.iter().collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut out = generated_note("the files `scenarios/*.yaml`");
-    out.push_str(
-        "\n# Scenario library\n\n\
-         Every scenario of the library, from its file's `name`, `title` and `guide`. \
+    let mut out = page(
+        "the files `scenarios/*.yaml`",
+        "Scenario library",
+        "Every scenario of the library, from its file's `name`, `title` and `guide`. \
          `hma-lab run scenarios/` plays them all; `hma-lab run scenarios/NAME.yaml` plays one. \
          Which part of each guide section a scenario shows is in \
-         [Running scenarios](../guide/scenarios.md#field-guide-section--scenario).\n\n",
+         [Running scenarios](../guide/scenarios.md#field-guide-section--scenario).",
     );
-    let _ = writeln!(out, "{} scenario(s).\n", rows.len());
-    out.push_str("| Scenario | Title | Field guide section |\n|---|---|---|\n");
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} |",
-            r.name,
-            cell(&r.title),
-            cell(&r.guide)
-        );
-    }
+    let rows = rows
+        .into_iter()
+        .map(|r| vec![format!("`{}`", r.name), cell(&r.title), cell(&r.guide)])
+        .collect();
+    let headers = ["Scenario", "Title", "Field guide section"];
+    table(&mut out, "scenario(s)", &headers, rows);
     out
 }
 
