@@ -6,7 +6,12 @@ CARGO ?= cargo
 VENV := .venv
 CLIENTS := tests/clients
 
-.PHONY: run up test test-clients clients bench fmt lint check
+# mdBook builds the book in docs/; installed into .tools/ (project-local) on first use.
+MDBOOK_VERSION := 0.5.4
+TOOLS := $(CURDIR)/.tools
+MDBOOK := $(TOOLS)/bin/mdbook
+
+.PHONY: run up test test-clients clients bench fmt lint check docs
 
 ## Run the scenario library (every field guide failure, with its fix and broken twin); human report.
 run:
@@ -58,6 +63,15 @@ clients:
 ## header-name spelling (lab-kit).
 bench:
 	$(CARGO) bench -p mock-aad --bench token -p mock-exchange --bench bearer -p lab-kit --bench wirecase
+
+## Regenerate the book's generated pages (AADSTS, x-ms-diagnostics, cmdlets, scenarios, CLI) and
+## build the book into docs/book/ (open docs/book/index.html).
+docs: $(MDBOOK)
+	UPDATE_BOOK=1 $(CARGO) test -p hma-lab --test it book::generated_pages
+	$(MDBOOK) build docs
+
+$(MDBOOK):
+	$(CARGO) install mdbook --locked --version $(MDBOOK_VERSION) --no-default-features --features search --root $(TOOLS)
 
 fmt:
 	$(CARGO) fmt --all

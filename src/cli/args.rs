@@ -1,0 +1,114 @@
+//! The `hma-lab` command's arguments, as clap definitions.
+//!
+//! They live in the library rather than in `main.rs` so that the book's CLI reference
+//! (`hma_lab::book::render_cli`) is rendered from the very definitions the binary parses, and a
+//! test can check the page against them. `main.rs` only matches on [`Command`] and runs it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "hma-lab",
+    version,
+    about = "Offline lab for Exchange Hybrid Modern Authentication"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Start the default lab (mock Azure AD + mock Exchange, plain HTTP on loopback) until Ctrl-C.
+    Up {
+        /// mock-aad lab file (default: the shipped contoso directory).
+        #[arg(long)]
+        aad_lab: Option<std::path::PathBuf>,
+        /// mock-exchange lab file (default: the shipped contoso organization).
+        #[arg(long)]
+        exchange_lab: Option<std::path::PathBuf>,
+        /// Address for mock-aad.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        aad_listen: SocketAddr,
+        /// Address for mock-exchange's first server (others take free ports).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        exchange_listen: SocketAddr,
+    },
+    /// Run scenario files (default: scenarios/), each on fresh labs, with their broken twins.
+    Run {
+        /// Scenario files or directories (scanned for *.yaml; labs/ skipped).
+        paths: Vec<PathBuf>,
+        /// Report format on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Also write DIR/report.json, DIR/junit.xml and DIR/har/<scenario>.har (each main run's
+        /// exchanges through the lab's front door, for a HAR viewer or `hma-lab explain`).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Only scenarios whose name contains NAME.
+        #[arg(long, value_name = "NAME")]
+        filter: Option<String>,
+        /// Scenarios run at once (default: the number of cores).
+        #[arg(long, short = 'j', default_value_t = 0)]
+        jobs: usize,
+    },
+    /// Parse and validate scenario files without running them; exit 1 on errors.
+    Lint {
+        /// Scenario files or directories (default: scenarios/).
+        paths: Vec<PathBuf>,
+    },
+    /// Serve a lab to real clients: TLS front door, forward proxy, admin API (the book's "Serving real clients").
+    Serve {
+        /// A shipped lab's name (contoso, contoso-pre-hma) or a lab file.
+        #[arg(long, value_name = "NAME|FILE")]
+        lab: Option<String>,
+        /// TLS listener serving every lab host by SNI/Host.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        https: SocketAddr,
+        /// Forward proxy (CONNECT and http://) for HTTPS_PROXY.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        proxy: SocketAddr,
+        /// Admin API listener (bearer-protected).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        admin: SocketAddr,
+        /// Where the lab CA and serve.json live (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Write the journal as HAR 1.2 to FILE on shutdown.
+        #[arg(long, value_name = "FILE")]
+        har: Option<PathBuf>,
+        /// Exchanges the journal keeps.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        journal_size: usize,
+    },
+    /// Print export lines pointing clients at a running `hma-lab serve`.
+    Env {
+        /// The state directory `serve` was given.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Start a lab and the cmdlet shell on it; reads commands from stdin when it is not a terminal.
+    Shell {
+        /// A builtin lab (contoso, contoso-pre-hma) or a lab file.
+        #[arg(long, default_value = "contoso", value_name = "NAME|FILE")]
+        lab: String,
+        /// Print the prompt and each command before its output (when reading stdin).
+        #[arg(long)]
+        echo: bool,
+    },
+    /// Name the guide's cause and fix for a failing response (raw HTTP, curl -v, HAR) or scenario.
+    Explain {
+        /// The capture or scenario file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+}
