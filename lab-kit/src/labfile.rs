@@ -197,3 +197,42 @@ mod tests {
         assert_eq!(e.to_string(), "lab.yaml:2:10: duplicate upn");
     }
 }
+
+#[cfg(test)]
+mod hostile_tests {
+    //! Lab and scenario files come from users and trainees: a hostile one gets an error, in
+    //! time linear in its size, never a stack overflow or an exponential expansion.
+    use super::*;
+    use std::collections::BTreeMap;
+
+    type Any = BTreeMap<String, serde_yaml_ng::Value>;
+
+    #[test]
+    fn an_alias_bomb_is_refused() {
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            doc.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let e = parse_yaml::<Any>(&doc, "bomb.yaml").unwrap_err();
+        assert_eq!(e.file, "bomb.yaml");
+        assert!(e.message.contains("repetition limit"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        for (open, close) in [("[", "]"), ("{a: ", "}")] {
+            let doc = format!("k: {}1{}\n", open.repeat(1_000), close.repeat(1_000));
+            let e = parse_yaml::<Any>(&doc, "deep.yaml").unwrap_err();
+            assert!(e.message.contains("recursion limit"), "{e}");
+        }
+        // Block nesting, one more indent per level.
+        let doc: String = (0..300)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        let e = parse_yaml::<Any>(&doc, "deep.yaml").unwrap_err();
+        assert!(e.message.contains("recursion limit"), "{e}");
+    }
+}
