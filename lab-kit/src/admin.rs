@@ -240,6 +240,8 @@ mod tests {
         assert_eq!(admin_token_arg(" "), Err(BadAdminToken::NotVisibleAscii));
         assert_eq!(admin_token_arg("a b"), Err(BadAdminToken::NotVisibleAscii));
         assert_eq!(admin_token_arg("tök"), Err(BadAdminToken::NotVisibleAscii));
-        assert!(BadAdminToken::Empty.to_string().contains("must not be empty"));
+        assert!(BadAdminToken::Empty
+            .to_string()
+            .contains("must not be empty"));
     }
 }

@@ -34,10 +34,12 @@ impl BodyError {
     /// The lab network's plain-text answer, one line (`413 Payload Too Large: …\n`).
     pub fn text(self) -> String {
         match self {
-            BodyError::TooLarge { limit } => format!(
-                "413 Payload Too Large: the lab network forwards at most {limit} bytes.\n"
-            ),
-            BodyError::Unreadable => "400 Bad Request: the request body could not be read.\n".into(),
+            BodyError::TooLarge { limit } => {
+                format!("413 Payload Too Large: the lab network forwards at most {limit} bytes.\n")
+            }
+            BodyError::Unreadable => {
+                "400 Bad Request: the request body could not be read.\n".into()
+            }
             BodyError::TimedOut => {
                 "408 Request Timeout: the request body did not arrive in time.\n".into()
             }
@@ -72,15 +74,24 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_within_the_limit_arrives_whole() {
-        let b = read_body(Full::new(Bytes::from_static(b"hello")), 5, Duration::from_secs(1)).await;
+        let b = read_body(
+            Full::new(Bytes::from_static(b"hello")),
+            5,
+            Duration::from_secs(1),
+        )
+        .await;
         assert_eq!(b, Ok(Bytes::from_static(b"hello")));
     }
 
     #[tokio::test]
     async fn a_body_over_the_limit_is_413() {
-        let e = read_body(Full::new(Bytes::from_static(b"hello!")), 5, Duration::from_secs(1))
-            .await
-            .unwrap_err();
+        let e = read_body(
+            Full::new(Bytes::from_static(b"hello!")),
+            5,
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e, BodyError::TooLarge { limit: 5 });
         assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(

@@ -21,11 +21,11 @@ use std::sync::Arc;
 
 use lab_kit::{Clock, FileError};
 
-pub use file::LabFile;
 pub use devices::{
     CertState, Certificate, ClientSegment, Device, Devices, LoadBalancer, NetworkError,
     NetworkSpec, ReverseProxy, Route,
 };
+pub use file::LabFile;
 pub use network::{Conn, Network};
 
 /// The client segment's DNS: every name is the network.

@@ -415,11 +415,15 @@ async fn non_loopback_peers_are_refused() {
     assert_eq!(lab.send("EX1", r).await.status, 200);
     // IPv4-mapped loopback (a dual-stack listener's view of 127.0.0.1) is loopback too.
     let mut r = call("GET", "/_admin/organization", None);
-    let mapped: SocketAddr = "[::ffff:127.0.0.1]:50000".parse().unwrap_or_else(|e| panic!("{e}"));
+    let mapped: SocketAddr = "[::ffff:127.0.0.1]:50000"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
     r.extensions_mut().insert(ConnectInfo(mapped));
     assert_eq!(lab.send("EX1", r).await.status, 200);
     let mut r = call("GET", "/_admin/organization", None);
-    let mapped: SocketAddr = "[::ffff:10.0.0.5]:50000".parse().unwrap_or_else(|e| panic!("{e}"));
+    let mapped: SocketAddr = "[::ffff:10.0.0.5]:50000"
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
     r.extensions_mut().insert(ConnectInfo(mapped));
     assert_eq!(lab.send("EX1", r).await.status, 403);
 }
