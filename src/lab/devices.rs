@@ -4,7 +4,7 @@
 //!
 //! Everything here is plain data and pure functions — no sockets, no locks — so a lab file, the
 //! admin APIs and the unit tests below all use the same decisions, and the request path
-//! ([`super::network`]) only has to carry a request where [`Devices::route`] says.
+//! (`network.rs`) only has to carry a request where [`Devices::route`] says.
 
 use std::fmt;
 
