@@ -3,6 +3,7 @@
 //! of `upn`, `oid`, …; did you mean `password`?`.
 
 use std::fmt;
+use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
@@ -63,6 +64,17 @@ impl FileError {
         self.hint = Some(hint.into());
         self
     }
+}
+
+/// Reads a file whole; `kind` names it in the error (`cannot read the lab file: No such file…`).
+pub fn read_text(path: &Path, kind: &str) -> Result<String, FileError> {
+    std::fs::read_to_string(path).map_err(|e| FileError {
+        file: path.display().to_string(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the {kind}: {e}"),
+        hint: None,
+    })
 }
 
 /// 1-based line and column of the first occurrence of `needle`.

@@ -1,11 +1,17 @@
-//! What every hma-lab service shares, and nothing else: the lab [`Clock`] and lab-file parsing
-//! with errors that name file, line, column and the fix ([`labfile`]). No shared *state* lives
-//! here — each service owns its own and exposes it through its admin API.
+//! What every hma-lab service shares, and nothing else: the lab [`Clock`], lab-file parsing
+//! with errors that name file, line, column and the fix ([`labfile`]), the one guard in front of
+//! every admin API ([`admin`]), secret comparison ([`secret`]), request-body intake ([`body`])
+//! and what both products put on the wire ([`wire`], [`wirecase`]). Each helper is here because
+//! two or more crates had their own copy and the copies had begun to differ. No shared *state*
+//! lives here — each service owns its own and exposes it through its admin API.
 
+pub mod admin;
+pub mod body;
 pub mod catalogue;
 pub mod clock;
 pub mod labfile;
 pub mod serve;
+pub mod secret;
 pub mod wire;
 pub mod wirecase;
 

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -241,61 +241,19 @@ async fn method_not_allowed() -> AdminError {
 
 // ------------------------------------------------------------------ access control
 
-/// Whether a peer may use the admin API: loopback only. `None` (no socket, e.g. an in-process
-/// `oneshot` call) counts as local.
-pub fn is_local(peer: Option<SocketAddr>) -> bool {
-    match peer {
-        None => true,
-        Some(addr) => addr.ip().to_canonical().is_loopback(),
-    }
-}
-
-/// Whether the request carries `Authorization: Bearer <token>` (compared in constant time).
-pub fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some((scheme, given)) = value.trim().split_once(' ') else {
-        return false;
-    };
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return false;
-    }
-    let (a, b) = (given.trim().as_bytes(), token.as_bytes());
-    if a.len() != b.len() || b.is_empty() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Loopback check, then the bearer token, in front of every admin route.
+/// The one admin guard ([`lab_kit::admin`]) in front of every admin route.
 pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    if !is_local(peer) {
-        return AdminError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "the admin API answers loopback clients only",
-        )
-        .into_response();
-    }
-    if !bearer_matches(req.headers(), &s.admin_token) {
-        let mut resp = AdminError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing or wrong admin token: send Authorization: Bearer <admin_token>",
-        )
-        .into_response();
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"mock-aad admin\""),
-        );
+    if let Err(refusal) = lab_kit::admin::check(peer, req.headers(), &s.admin_token) {
+        let mut resp =
+            AdminError::new(refusal.status(), refusal.error(), refusal.message()).into_response();
+        if let Some(challenge) = refusal.challenge("mock-aad admin") {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
         return resp;
     }
     next.run(req).await
@@ -1276,52 +1234,6 @@ async fn fault_delete(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_loopback_peers_are_local() {
-        assert!(is_local(None));
-        assert!(is_local(Some("127.0.0.1:5000".parse().unwrap())));
-        assert!(is_local(Some("127.8.9.1:5000".parse().unwrap())));
-        assert!(is_local(Some("[::1]:5000".parse().unwrap())));
-        assert!(is_local(Some("[::ffff:127.0.0.1]:5000".parse().unwrap())));
-        assert!(!is_local(Some("10.0.0.5:5000".parse().unwrap())));
-        assert!(!is_local(Some("192.168.1.20:443".parse().unwrap())));
-        assert!(!is_local(Some("[::ffff:10.0.0.5]:5000".parse().unwrap())));
-        assert!(!is_local(Some("[2001:db8::1]:5000".parse().unwrap())));
-    }
-
-    #[test]
-    fn bearer_must_match_exactly() {
-        let mut h = HeaderMap::new();
-        assert!(!bearer_matches(&h, "secret"));
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer secret"),
-        );
-        assert!(bearer_matches(&h, "secret"));
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer secret"),
-        );
-        assert!(bearer_matches(&h, "secret"));
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer secreT"),
-        );
-        assert!(!bearer_matches(&h, "secret"));
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer secret2"),
-        );
-        assert!(!bearer_matches(&h, "secret"));
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Basic secret"),
-        );
-        assert!(!bearer_matches(&h, "secret"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
-        assert!(!bearer_matches(&h, ""));
-    }
 
     #[test]
     fn merge_patch_follows_rfc_7396() {

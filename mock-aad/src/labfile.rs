@@ -28,13 +28,7 @@ pub fn parse_str(text: &str, name: &str) -> Result<Directory, FileError> {
 pub fn load(path: impl AsRef<Path>) -> Result<Directory, FileError> {
     let path = path.as_ref();
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| FileError {
-        file: name.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read the lab file: {e}"),
-        hint: None,
-    })?;
+    let text = lab_kit::labfile::read_text(path, "lab file")?;
     parse_str(&text, &name)
 }
 

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// The Exchange first-party application (Office 365 Exchange Online).
-pub const EXCHANGE_APP_ID: Uuid = uuid::uuid!("00000002-0000-0ff1-ce00-000000000000");
+pub const EXCHANGE_APP_ID: Uuid = uuid::uuid!(lab_kit::wire::EXCHANGE_APP_ID);
 /// The Microsoft Office public client (Outlook and the other Office desktop apps).
 pub const OFFICE_APP_ID: Uuid = uuid::uuid!("d3590ed6-52b3-4102-aeff-aad2292ab01c");
 /// Azure AD's own principal id, as it appears in `trusted_issuers` (`00000001-…@tid`).

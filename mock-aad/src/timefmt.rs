@@ -8,7 +8,6 @@
 
 use std::time::SystemTime;
 
-use time::format_description::well_known::Rfc2822;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
@@ -51,18 +50,8 @@ pub fn dotnet_timespan(secs: i64) -> String {
     }
 }
 
-/// `Thu, 16 Nov 2017 20:36:16 GMT`.
-pub fn http_date(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    match t.format(&Rfc2822) {
-        // Rfc2822 gives "Thu, 16 Nov 2017 20:36:16 +0000".
-        Ok(s) => match s.strip_suffix(" +0000") {
-            Some(p) => format!("{p} GMT"),
-            None => s,
-        },
-        Err(_) => String::new(),
-    }
-}
+/// `Thu, 16 Nov 2017 20:36:16 GMT`: the one RFC 7231 date of the lab, shared with Exchange.
+pub use lab_kit::wire::http_date;
 
 #[cfg(test)]
 mod tests {

@@ -95,31 +95,20 @@ pub fn routes(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Loopback peers with the admin token only.
+/// The one admin guard ([`lab_kit::admin`]): loopback peers with the admin token only.
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
-        if !peer.ip().is_loopback() {
-            return AdminError(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the admin API answers loopback clients only".into(),
-            )
-            .into_response();
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    if let Err(refusal) = lab_kit::admin::check(peer, req.headers(), &state.admin_token) {
+        let mut resp =
+            AdminError(refusal.status(), refusal.error(), refusal.message().into()).into_response();
+        if let Some(challenge) = refusal.challenge("mock-exchange admin") {
+            resp.headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, challenge);
         }
-    }
-    let ok = req
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| t.trim() == state.admin_token);
-    if !ok {
-        return AdminError(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Authorization: Bearer <admin_token> required".into(),
-        )
-        .into_response();
+        return resp;
     }
     next.run(req).await
 }

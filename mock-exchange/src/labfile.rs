@@ -24,13 +24,7 @@ pub fn parse_str(text: &str, name: &str) -> Result<Organization, FileError> {
 /// Reads and parses a lab file.
 pub fn load(path: &Path) -> Result<Organization, FileError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| FileError {
-        file: name.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-        hint: None,
-    })?;
+    let text = lab_kit::labfile::read_text(path, "lab file")?;
     parse_str(&text, &name)
 }
 

@@ -169,9 +169,7 @@ pub fn filetime(t: time::OffsetDateTime) -> u64 {
         .saturating_add(u64::from(t.nanosecond() / 100))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+use lab_kit::secret::constant_time_eq;
 
 // ---------------------------------------------------------------------------------------------
 // Encoding helpers

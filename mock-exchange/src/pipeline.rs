@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use lab_kit::secret::constant_time_eq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -555,10 +556,6 @@ async fn back_end(
     let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;
     respond::stamp(&mut resp, st);
     resp
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The IIS detailed-error page shape (status and sub-status in the title).

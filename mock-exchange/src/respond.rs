@@ -16,7 +16,7 @@ use crate::diag::Diag;
 use crate::model::{AuthMethod, Organization, Server, VdirKind, VirtualDirectory};
 
 /// Exchange's resource application id (the `client_id` of the Bearer challenge).
-pub const EXCHANGE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
+pub use lab_kit::wire::EXCHANGE_APP_ID;
 /// Azure AD / ACS principal in `trusted_issuers`.
 pub const AAD_PRINCIPAL: &str = "00000001-0000-0000-c000-000000000000";
 
@@ -219,24 +219,8 @@ pub fn plain(status: StatusCode, content_type: &str, body: String, s: Stamp<'_>)
     resp
 }
 
-/// `Thu, 13 Jul 2017 18:22:13 GMT`.
-pub fn http_date(t: OffsetDateTime) -> String {
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        DAYS[t.weekday().number_days_from_monday() as usize],
-        t.day(),
-        MONTHS[t.month() as usize - 1],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+/// `Thu, 13 Jul 2017 18:22:13 GMT`: the one RFC 7231 date of the lab, shared with Azure AD.
+pub use lab_kit::wire::http_date;
 
 fn value(v: &str) -> HeaderValue {
     HeaderValue::from_str(v).unwrap_or_else(|_| {
@@ -251,16 +235,4 @@ pub(crate) fn put(h: &mut HeaderMap, name: &'static str, v: &str) {
 
 pub(crate) fn add(h: &mut HeaderMap, name: &'static str, v: &str) {
     h.append(HeaderName::from_static(name), value(v));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_date_matches_the_captures() {
-        let t = OffsetDateTime::from_unix_timestamp(1_499_970_133)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        assert_eq!(http_date(t), "Thu, 13 Jul 2017 18:22:13 GMT");
-    }
 }

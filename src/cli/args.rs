@@ -71,9 +71,12 @@ pub enum Command {
         /// Forward proxy (CONNECT and http://) for HTTPS_PROXY.
         #[arg(long, default_value = "127.0.0.1:0")]
         proxy: SocketAddr,
-        /// Admin API listener (bearer-protected).
+        /// Admin API listener (loopback clients with the bearer token only).
         #[arg(long, default_value = "127.0.0.1:0")]
         admin: SocketAddr,
+        /// Admin API bearer token; a random one when not given (an empty one is refused).
+        #[arg(long, value_name = "TOKEN", value_parser = lab_kit::admin::admin_token_arg)]
+        admin_token: Option<String>,
         /// Where the lab CA and serve.json live (default $XDG_STATE_HOME/hma-lab).
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,

@@ -11,7 +11,7 @@ use super::capture::Exchange;
 use super::Explanation;
 
 /// Exchange's first-party application id (the SPN owner in the guide's `$x` lines).
-const EXCHANGE_APP: &str = "00000002-0000-0ff1-ce00-000000000000";
+use lab_kit::wire::EXCHANGE_APP_ID as EXCHANGE_APP;
 
 /// Which client a capture came from, read off its User-Agent (or a scenario's profile).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

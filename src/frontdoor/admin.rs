@@ -1,6 +1,7 @@
 //! The front door's admin API: the lab driven from outside while real clients use it.
 //!
-//! Its own loopback listener, every request carrying `Authorization: Bearer <admin_token>`.
+//! Its own listener, answering loopback peers that carry `Authorization: Bearer <admin_token>`
+//! (the lab-wide guard, [`lab_kit::admin`]).
 //! `POST /cmdlet` runs one PowerShell line in one long-lived shell session (so `$variables`
 //! persist between calls) whose backend is the scenario engine's `LabBackend` — the services'
 //! own admin APIs, as an administrator's change reaches the real products. The shell is
@@ -8,14 +9,16 @@
 //! act on the lab handle directly: the clock, the network devices, the certificate faults, the
 //! journal.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::HeaderValue;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use lab_kit::body::{read_body, BodyError};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use tokio::net::TcpStream;
@@ -28,6 +31,8 @@ use crate::shell::Shell;
 
 /// Largest admin request body.
 const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
+/// How long an admin client may take to send its body.
+const ADMIN_BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What the admin endpoints act on.
 pub struct AdminState {
@@ -64,10 +69,15 @@ impl AdminState {
     }
 }
 
-pub(super) async fn serve(state: Arc<AdminState>, stream: TcpStream, timeout: Duration) {
+pub(super) async fn serve(
+    state: Arc<AdminState>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    timeout: Duration,
+) {
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let state = state.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+        async move { Ok::<_, std::convert::Infallible>(handle(&state, peer, req).await) }
     });
     let served = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -93,23 +103,16 @@ fn fail(status: StatusCode, msg: impl Into<String>) -> Response<Full<Bytes>> {
     json_resp(status, &json!({ "ok": false, "error": msg.into() }))
 }
 
-/// Constant-time comparison of the presented token.
-fn authorized(state: &AdminState, req: &Request<Incoming>) -> bool {
-    let Some(v) = req
-        .headers()
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some(t) = v
-        .strip_prefix("Bearer ")
-        .or_else(|| v.strip_prefix("bearer "))
-    else {
-        return false;
-    };
-    let (a, b) = (t.trim().as_bytes(), state.token.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// The lab-wide admin guard ([`lab_kit::admin`]): `None` admits the request, `Some` is the
+/// refusal to send (403 for a peer off loopback, 401 with a Bearer challenge for a bad token).
+fn refused(token: &str, peer: SocketAddr, headers: &HeaderMap) -> Option<Response<Full<Bytes>>> {
+    let refusal = lab_kit::admin::check(Some(peer), headers, token).err()?;
+    let mut r = fail(refusal.status(), refusal.message());
+    if let Some(challenge) = refusal.challenge("hma-lab admin") {
+        r.headers_mut()
+            .insert(hyper::header::WWW_AUTHENTICATE, challenge);
+    }
+    Some(r)
 }
 
 fn query(req: &Request<Incoming>, key: &str) -> Option<String> {
@@ -127,33 +130,27 @@ struct CertChange {
     fault: Option<CertFault>,
 }
 
-async fn handle(state: &AdminState, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    if !authorized(state, &req) {
-        let mut r = fail(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong admin token (Authorization: Bearer <admin_token>)",
-        );
-        r.headers_mut().insert(
-            hyper::header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer"),
-        );
+async fn handle(
+    state: &AdminState,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    if let Some(r) = refused(&state.token, peer, req.headers()) {
         return r;
     }
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let format = query(&req, "format");
     let seconds = query(&req, "seconds");
-    let body = match Limited::new(req.into_body(), ADMIN_BODY_LIMIT)
-        .collect()
-        .await
-    {
-        Ok(c) => c.to_bytes(),
-        Err(_) => {
+    let body = match read_body(req.into_body(), ADMIN_BODY_LIMIT, ADMIN_BODY_TIMEOUT).await {
+        Ok(b) => b,
+        Err(e @ BodyError::TooLarge { .. }) => {
             return fail(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                e.status(),
                 format!("the admin API takes at most {ADMIN_BODY_LIMIT} bytes"),
             )
         }
+        Err(e) => return fail(e.status(), e.text().trim_end()),
     };
     match (method, path.as_str()) {
         (Method::POST, "/cmdlet") => {
@@ -251,4 +248,47 @@ fn certs_json(certs: &Certs) -> Json {
         .map(|(h, f)| (h, Json::String(f.to_string())))
         .collect();
     json!({ "ok": true, "hosts": certs.hosts(), "faults": faults })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    fn auth(v: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(hyper::header::AUTHORIZATION, HeaderValue::from_static(v));
+        h
+    }
+
+    async fn json_of(r: Response<Full<Bytes>>) -> Json {
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_guard_answers_403_off_loopback_and_401_with_a_challenge() {
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:5000".parse().unwrap();
+        let remote: SocketAddr = "192.168.1.20:5000".parse().unwrap();
+        assert!(refused("t0k", local, &auth("Bearer t0k")).is_none());
+        assert!(refused("t0k", mapped, &auth("BEARER t0k")).is_none());
+
+        let r = refused("t0k", remote, &auth("Bearer t0k")).unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert!(r.headers().get(hyper::header::WWW_AUTHENTICATE).is_none());
+        assert_eq!(
+            json_of(r).await,
+            json!({"ok": false, "error": "the admin API answers loopback clients only"})
+        );
+
+        for h in [HeaderMap::new(), auth("Bearer t0K"), auth("Bearert0k")] {
+            let r = refused("t0k", local, &h).unwrap();
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                r.headers()[hyper::header::WWW_AUTHENTICATE],
+                "Bearer realm=\"hma-lab admin\""
+            );
+        }
+    }
 }

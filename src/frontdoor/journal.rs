@@ -213,7 +213,7 @@ fn har_response_headers(h: &[(String, String)], url: &str) -> Vec<Json> {
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
         .unwrap_or_default();
-    let aad = crate::lab::network::is_aad_host(&host);
+    let aad = crate::lab::devices::is_aad_host(&host);
     let server = h
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("server"))

@@ -29,11 +29,12 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use lab_kit::body::read_body;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Semaphore};
@@ -63,6 +64,8 @@ pub struct Options {
     /// Open connections to the admin listener, a budget of its own: a flood of idle client
     /// connections must not lock the instructor (or the test harness) out of the lab.
     pub admin_max_connections: usize,
+    /// The admin API's bearer token; a random one when `None`.
+    pub admin_token: Option<String>,
 }
 
 impl Options {
@@ -79,6 +82,7 @@ impl Options {
             header_timeout: Duration::from_secs(30),
             max_connections: 512,
             admin_max_connections: 64,
+            admin_token: None,
         }
     }
 }
@@ -88,6 +92,8 @@ impl Options {
 pub enum FrontDoorError {
     #[error(transparent)]
     Ca(#[from] ca::CaError),
+    #[error("{0}")]
+    AdminToken(#[from] lab_kit::admin::BadAdminToken),
     #[error("cannot listen on {addr} ({what}): {source}")]
     Listen {
         what: &'static str,
@@ -161,6 +167,10 @@ impl FrontDoor {
         authority: ca::Authority,
         ca_path: PathBuf,
     ) -> Result<FrontDoor, FrontDoorError> {
+        let admin_token = match &opts.admin_token {
+            Some(t) => lab_kit::admin::admin_token_arg(t)?,
+            None => random_token(),
+        };
         let certs = Arc::new(Certs::new(authority, lab.network().clone())?);
         let tls_config = Arc::new(certs.server_config()?);
         let https_l = bind("https", opts.https).await?;
@@ -183,7 +193,6 @@ impl FrontDoor {
             opts: opts.clone(),
             tasks: Mutex::new(JoinSet::new()),
         });
-        let admin_token = random_token();
         let admin_state = Arc::new(admin::AdminState::new(
             lab.clone(),
             shared.journal.clone(),
@@ -346,7 +355,9 @@ async fn accept_loop(
             match kind {
                 Kind::Https => serve_tls(s, stream, peer, "https").await,
                 Kind::Proxy => serve_proxy(s, stream, peer).await,
-                Kind::Admin(state) => admin::serve(state, stream, s.opts.header_timeout).await,
+                Kind::Admin(state) => {
+                    admin::serve(state, stream, peer, s.opts.header_timeout).await
+                }
             }
         });
     }
@@ -466,35 +477,9 @@ async fn through(
     let started = SystemTime::now();
     let (parts, body) = req.into_parts();
     let url = full_url(scheme, &parts);
-    let collected = tokio::time::timeout(
-        shared.opts.header_timeout * 2,
-        Limited::new(body, MAX_BODY).collect(),
-    )
-    .await;
-    let body = match collected {
-        Ok(Ok(c)) => c.to_bytes(),
-        Ok(Err(e)) => {
-            let too_big = e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some();
-            return Ok(if too_big {
-                text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("413 Payload Too Large: the lab network forwards at most {MAX_BODY} bytes.\n"),
-                )
-            } else {
-                text(
-                    StatusCode::BAD_REQUEST,
-                    "400 Bad Request: the request body could not be read.\n".into(),
-                )
-            });
-        }
-        Err(_) => {
-            return Ok(text(
-                StatusCode::REQUEST_TIMEOUT,
-                "408 Request Timeout: the request body did not arrive in time.\n".into(),
-            ))
-        }
+    let body = match read_body(body, MAX_BODY, shared.opts.header_timeout * 2).await {
+        Ok(b) => b,
+        Err(e) => return Ok(text(e.status(), e.text())),
     };
     let method = parts.method.clone();
     let version = parts.version;

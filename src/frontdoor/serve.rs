@@ -39,6 +39,8 @@ pub struct ServeArgs {
     pub https: SocketAddr,
     pub proxy: SocketAddr,
     pub admin: SocketAddr,
+    /// The admin API's bearer token; a random one when `None`.
+    pub admin_token: Option<String>,
     pub state_dir: Option<PathBuf>,
     pub har: Option<PathBuf>,
     pub journal_size: usize,
@@ -75,6 +77,7 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
         https: args.https,
         proxy: args.proxy,
         admin: args.admin,
+        admin_token: args.admin_token.clone(),
         journal_size: args.journal_size,
         ..Options::loopback(&state_dir)
     };

@@ -29,7 +29,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
-use super::network::{is_aad_host, Devices, HostTable, NetworkSpec};
+use super::devices::{is_aad_host, Devices, HostTable, NetworkSpec};
 
 /// The labs shipped with hma-lab (`Lab::builtin`).
 pub const BUILTIN_LABS: [(&str, &str); 2] = [
@@ -115,13 +115,7 @@ impl LabFile {
     /// Reads and checks a lab file; `file:` references are relative to its directory.
     pub fn load(path: &Path) -> Result<LabFile, FileError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| FileError {
-            file: name.clone(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read: {e}"),
-            hint: None,
-        })?;
+        let text = lab_kit::labfile::read_text(path, "lab file")?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         LabFile::parse(&text, &name, Some(&dir))
     }
@@ -361,7 +355,7 @@ pub fn check_wiring(lab: &LabFile, text: &str, file: &str) -> Result<(), FileErr
                 format!(
                     "AuthServer '{}' (AzureAD) reads its metadata from '{host}', which is not an Azure AD host ({})",
                     a.name,
-                    super::network::AAD_HOSTS.join(", ")
+                    super::devices::AAD_HOSTS.join(", ")
                 ),
             ));
         }

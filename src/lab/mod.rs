@@ -8,6 +8,7 @@
 //! number of labs run side by side in one process. Exchange reads Azure AD's metadata directly
 //! from mock-aad (`aad_url`), the server-to-server path a client segment does not affect.
 
+pub mod devices;
 pub mod file;
 pub mod network;
 
@@ -20,11 +21,12 @@ use std::sync::Arc;
 
 use lab_kit::{Clock, FileError};
 
-pub use file::LabFile;
-pub use network::{
-    CertState, Certificate, ClientSegment, Conn, Device, Devices, LoadBalancer, Network,
-    NetworkError, NetworkSpec, ReverseProxy, Route,
+pub use devices::{
+    CertState, Certificate, ClientSegment, Device, Devices, LoadBalancer, NetworkError,
+    NetworkSpec, ReverseProxy, Route,
 };
+pub use file::LabFile;
+pub use network::{Conn, Network};
 
 /// The client segment's DNS: every name is the network.
 struct LabDns(SocketAddr);

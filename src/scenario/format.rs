@@ -665,13 +665,7 @@ impl fmt::Display for LabRef {
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Loaded, FileError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| FileError {
-        file: name.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-        hint: None,
-    })?;
+    let text = lab_kit::labfile::read_text(path, "scenario file")?;
     parse(
         &text,
         &name,

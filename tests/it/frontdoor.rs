@@ -1108,3 +1108,55 @@ async fn header_names_keep_their_wire_spelling_over_tls() {
         assert!(head.contains(line), "{line:?} not in\n{head}");
     }
 }
+
+#[tokio::test]
+async fn the_admin_listener_wants_its_token_and_challenges_without_it() {
+    let door = door_with(|o| o.admin_token = Some("fixed-admin-token".into())).await;
+    assert_eq!(door.admin_token(), "fixed-admin-token");
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("http://{}/network", door.admin_addr());
+    for auth in [None, Some("Bearer wrong"), Some("Bearerfixed-admin-token")] {
+        let mut r = http.get(&url);
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 401, "{auth:?}");
+        assert_eq!(
+            r.headers()["www-authenticate"],
+            "Bearer realm=\"hma-lab admin\"",
+            "{auth:?}"
+        );
+    }
+    let r = http
+        .get(&url)
+        .header("authorization", "BEARER fixed-admin-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    door.shutdown().await;
+
+    let lab = Lab::start_file(LabFile::builtin("contoso").unwrap(), Clock::system())
+        .await
+        .unwrap();
+    let mut o = Options::loopback(temp_dir());
+    o.admin_token = Some(String::new());
+    let Err(e) = FrontDoor::start(lab, o).await else {
+        panic!("an empty admin token must be refused");
+    };
+    assert!(e.to_string().contains("must not be empty"), "{e}");
+}
+
+#[test]
+fn serve_refuses_an_empty_admin_token() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+        .args(["serve", "--admin-token", ""])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no ready line");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--admin-token"), "{err}");
+    assert!(err.contains("the admin token must not be empty"), "{err}");
+}

@@ -23,8 +23,8 @@ struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     listen: SocketAddr,
-    /// Admin API bearer token; a random one when not given.
-    #[arg(long, value_name = "TOKEN")]
+    /// Admin API bearer token; a random one when not given (an empty one is refused).
+    #[arg(long, value_name = "TOKEN", value_parser = lab_kit::admin::admin_token_arg)]
     admin_token: Option<String>,
     /// Base URL for discovery documents and sign-in pages; default: from each request's Host.
     #[arg(long, value_name = "URL")]

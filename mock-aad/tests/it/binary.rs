@@ -175,3 +175,19 @@ async fn a_bad_lab_file_exits_2_with_file_line_column() {
         .unwrap()
         .starts_with(&format!("{path}: cannot read the lab file: ")));
 }
+
+#[tokio::test]
+async fn an_empty_admin_token_is_refused() {
+    for token in ["", "two words"] {
+        let out = Command::new(BIN)
+            .args(["--admin-token", token])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{token:?}");
+        assert_eq!(out.stdout, b"", "no ready line");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("--admin-token"), "{err}");
+        assert!(err.contains("the admin token must"), "{err}");
+    }
+}

@@ -23,8 +23,8 @@ struct Args {
     /// mock-aad base URL; AuthServer metadata on Azure AD hosts is fetched from here.
     #[arg(long)]
     aad_url: Option<String>,
-    /// Admin API token (random when absent).
-    #[arg(long)]
+    /// Admin API token (random when absent; an empty one is refused).
+    #[arg(long, value_parser = lab_kit::admin::admin_token_arg)]
     admin_token: Option<String>,
 }
 

@@ -16,7 +16,6 @@
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::store::{sequence_value, MapiSession};
@@ -103,25 +102,6 @@ fn server_app(ctx: &SurfaceCtx) -> String {
     format!("Exchange/{}", long_build(ctx.server.version))
 }
 
-/// `Thu, 01 Mar 2018 10:00:00 GMT`.
-pub fn rfc1123(t: OffsetDateTime) -> String {
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        DAYS[t.weekday().number_days_from_monday() as usize],
-        t.day(),
-        MONTHS[t.month() as usize - 1],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 /// The HTML error page (HTTP 200, `X-ResponseCode: N`).
 pub fn error_page(ctx: &SurfaceCtx, code: ResponseCode) -> Response {
     let body = format!(
@@ -187,7 +167,7 @@ fn success(ctx: &SurfaceCtx, req: &Req<'_>, binary: Vec<u8>, cookies: &[String])
     let now = ctx.now();
     let mut body = format!(
         "PROCESSING\r\nDONE\r\nX-ElapsedTime: 0\r\nX-StartTime: {}\r\n\r\n",
-        rfc1123(now)
+        lab_kit::wire::http_date(now)
     )
     .into_bytes();
     body.extend_from_slice(&binary);
@@ -471,12 +451,6 @@ mod tests {
             .map(|v| v.split(';').next().unwrap_or_default().to_string())
             .collect::<Vec<_>>()
             .join("; ")
-    }
-
-    #[test]
-    fn rfc1123_format() {
-        let t = OffsetDateTime::from_unix_timestamp(NOW).unwrap();
-        assert_eq!(rfc1123(t), "Thu, 01 Mar 2018 10:00:00 GMT");
     }
 
     #[tokio::test]

@@ -27,6 +27,10 @@ async fn the_admin_token_is_required() {
         .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["error"], "unauthorized");
+    assert_eq!(
+        r.all("www-authenticate"),
+        ["Bearer realm=\"mock-exchange admin\""]
+    );
     let r = lab
         .send(
             "EX1",
@@ -37,6 +41,28 @@ async fn the_admin_token_is_required() {
         )
         .await;
     assert_eq!(r.status, 401);
+    assert_eq!(
+        r.all("www-authenticate"),
+        ["Bearer realm=\"mock-exchange admin\""]
+    );
+    // The scheme is compared without case; a glued or empty token is still refused.
+    for (auth, want) in [
+        ("BEARER admin-secret", 200),
+        ("bearer admin-secret", 200),
+        ("Beareradmin-secret", 401),
+        ("Bearer admin-secre", 401),
+        ("Bearer ", 401),
+    ] {
+        let r = lab
+            .send(
+                "EX1",
+                empty(
+                    req("GET", "127.0.0.1", "/_admin/organization").header("authorization", auth),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, want, "{auth}");
+    }
 }
 
 #[tokio::test]
@@ -387,6 +413,16 @@ async fn non_loopback_peers_are_refused() {
     r.extensions_mut()
         .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 50000))));
     assert_eq!(lab.send("EX1", r).await.status, 200);
+    // IPv4-mapped addresses (a dual-stack listener's view) count by the IPv4 address inside.
+    for (peer, want) in [
+        ("[::ffff:127.0.0.1]:50000", 200),
+        ("[::ffff:10.0.0.5]:50000", 403),
+    ] {
+        let mut r = call("GET", "/_admin/organization", None);
+        let peer: SocketAddr = peer.parse().unwrap_or_else(|e| panic!("{e}"));
+        r.extensions_mut().insert(ConnectInfo(peer));
+        assert_eq!(lab.send("EX1", r).await.status, want, "{peer}");
+    }
 }
 
 #[tokio::test]

@@ -57,3 +57,16 @@ fn a_bad_lab_exits_2_with_file_line_column() {
     assert!(err.contains("versoin"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_empty_admin_token_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-exchange"))
+        .args(["--admin-token", ""])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--admin-token"), "{err}");
+    assert!(err.contains("the admin token must not be empty"), "{err}");
+}
