@@ -3,6 +3,8 @@
 
 mod aadfaults;
 mod cli;
+mod client;
+mod client_lab;
 mod common;
 mod e2e;
 mod engine;
