@@ -9,5 +9,6 @@ mod common;
 mod e2e;
 mod engine;
 mod frontdoor;
+mod lab;
 mod rollover;
 mod shellcli;
