@@ -215,4 +215,3 @@ fn certificate_states_are_lab_file_devices_checked_against_the_lab_hosts() {
     }));
     assert!(d.certificates.is_empty());
 }
-

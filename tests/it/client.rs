@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use hma_lab::client::*;
-use uuid::Uuid;
 use lab_kit::testkit::Golden;
 use lab_kit::Clock;
+use uuid::Uuid;
 
 /// `tests/golden/client/` (`UPDATE_GOLDEN=1` rewrites).
 const GOLDEN: Golden = lab_kit::golden_dir!("tests/golden/client");
@@ -886,18 +886,18 @@ async fn golden_transcripts() {
         .outlook(Profile::Outlook2016, "GregT@contoso.com")
         .connect()
         .await;
-    GOLDEN.check("outlook2016-happy-path.txt", &transcript(&s));
+    GOLDEN.check("outlook2016-happy-path.txt", transcript(&s));
     let s = lab
         .outlook(Profile::Outlook2010, "GregT@contoso.com")
         .connect()
         .await;
-    GOLDEN.check("outlook2010-ntlm-rpc.txt", &transcript(&s));
+    GOLDEN.check("outlook2010-ntlm-rpc.txt", transcript(&s));
     lab.set_org(|o| o.org_config.oauth2_client_profile_enabled = false);
     let s = lab
         .outlook(Profile::Outlook2016, "GregT@contoso.com")
         .connect()
         .await;
-    GOLDEN.check("outlook2016-flighting-4000000.txt", &transcript(&s));
+    GOLDEN.check("outlook2016-flighting-4000000.txt", transcript(&s));
 }
 
 #[test]
@@ -1034,4 +1034,3 @@ async fn a_rollback_reaches_outlook_only_after_iisreset() {
         .as_deref()
         .is_some_and(|d| d.starts_with("4000000;")));
 }
-

@@ -36,7 +36,9 @@ pub async fn ropc(lab: &Lab, resource: &str) -> reqwest::Result<reqwest::Respons
 
 /// [`ropc`], which must get an answer.
 pub async fn token_for(lab: &Lab, resource: &str) -> reqwest::Response {
-    ropc(lab, resource).await.expect("the token endpoint answers")
+    ropc(lab, resource)
+        .await
+        .expect("the token endpoint answers")
 }
 
 /// Greg's access token for `resource` (the grant must succeed).

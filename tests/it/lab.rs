@@ -239,7 +239,13 @@ async fn wap_name_translation_gives_the_name_mismatch_diagnostic() {
 async fn a_blocked_segment_gets_no_answer_and_other_hosts_still_work() {
     let lab = contoso().await;
     // A kept-alive connection to the name exists before the block...
-    assert_eq!(ropc(&lab, "https://mail.contoso.com/").await.unwrap().status(), 200);
+    assert_eq!(
+        ropc(&lab, "https://mail.contoso.com/")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     lab.block("login.microsoftonline.com").unwrap();
 
     // ...and the next request on it still meets the block: a transport error, no HTTP response.

@@ -48,8 +48,7 @@ impl Golden {
         let actual = actual.as_ref();
         if updating() {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+                std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
             }
             std::fs::write(&path, actual).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             return;

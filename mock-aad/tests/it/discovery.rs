@@ -42,7 +42,6 @@ async fn get(state: &AppState, uri: &str) -> Resp {
     }
 }
 
-
 fn masked(r: &Resp) -> String {
     let trace = r.headers["x-ms-request-id"].to_str().unwrap().to_string();
     r.body
@@ -142,7 +141,7 @@ async fn unknown_tenant_is_aadsts90002() {
             r.headers[header::CONTENT_TYPE],
             "application/json; charset=utf-8"
         );
-        GOLDEN.check("openid-unknown-tenant.json", &masked(&r));
+        GOLDEN.check("openid-unknown-tenant.json", masked(&r));
     }
 }
 
@@ -209,7 +208,7 @@ async fn instance_discovery() {
 
     let bad = get(&s, "/common/discovery/instance?api-version=1.1&authorization_endpoint=https://login.evil.example/common/oauth2/authorize").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    GOLDEN.check("instance-discovery-invalid-instance.json", &masked(&bad));
+    GOLDEN.check("instance-discovery-invalid-instance.json", masked(&bad));
     let v: Value = serde_json::from_str(&bad.body).unwrap();
     assert_eq!(v["error"], "invalid_instance");
     assert_eq!(v["error_codes"][0], 50049);
@@ -329,7 +328,7 @@ async fn federation_metadata_carries_every_signing_certificate() {
     )
     .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    GOLDEN.check("federationmetadata-unknown-tenant.json", &masked(&unknown));
+    GOLDEN.check("federationmetadata-unknown-tenant.json", masked(&unknown));
 }
 
 #[tokio::test]

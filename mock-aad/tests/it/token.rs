@@ -7,7 +7,6 @@
 //! sends a fixed `client-request-id`, so error bodies are deterministic except for the trace id,
 //! which is masked after checking it equals `x-ms-request-id`.
 
-
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

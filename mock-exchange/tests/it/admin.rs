@@ -397,5 +397,5 @@ async fn get_organization_golden() {
         .await;
     assert_eq!(r.status, 200);
     let pretty = serde_json::to_string_pretty(&r.json()).unwrap_or_default();
-    GOLDEN.check("admin-organization.json", &(pretty + "\n"));
+    GOLDEN.check("admin-organization.json", pretty + "\n");
 }

@@ -11,12 +11,12 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
+use lab_kit::testkit::http::oneshot;
+use lab_kit::testkit::Golden;
 use mock_aad::keys::SigningKey;
 use mock_exchange::model::Organization;
 use mock_exchange::{AppState, Clock, Config};
 use serde_json::{json, Map, Value};
-use lab_kit::testkit::http::oneshot;
-use lab_kit::testkit::Golden;
 
 pub const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
 pub const GREG_SID: &str = "S-1-5-21-2366433183-230171048-1893555995-1654";
