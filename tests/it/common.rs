@@ -13,6 +13,18 @@ pub const OFFICE: &str = OFFICE_CLIENT_ID;
 pub const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
 pub const GREG: &str = "GregT@contoso.com";
 
+/// EWS FindItem on Greg's inbox, as an EWS client posts it.
+pub const FIND_INBOX: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
+  <soap:Header><t:RequestServerVersion Version="Exchange2016"/></soap:Header>
+  <soap:Body>
+    <m:FindItem Traversal="Shallow">
+      <m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>
+      <m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>
+    </m:FindItem>
+  </soap:Body>
+</soap:Envelope>"#;
+
 /// The shipped contoso lab on a real-time clock.
 pub async fn contoso() -> Lab {
     Lab::builtin("contoso").await.expect("contoso starts")

@@ -19,23 +19,14 @@ use lab_kit::testkit::process::Started;
 use lab_kit::Clock;
 use rustls_pki_types::ServerName;
 use serde_json::Value;
+
+use crate::common::FIND_INBOX;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
 const GREG: &str = "GregT@contoso.com";
 const OFFLOAD_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value is invalid. Expected 'https://mail.contoso.com'. Actual 'http://mail.contoso.com'.\";error_category=\"invalid_resource\"";
-const FIND_INBOX: &str = r#"<?xml version="1.0" encoding="utf-8"?>
-<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
-  <soap:Header><t:RequestServerVersion Version="Exchange2016"/></soap:Header>
-  <soap:Body>
-    <m:FindItem Traversal="Shallow">
-      <m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>
-      <m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>
-    </m:FindItem>
-  </soap:Body>
-</soap:Envelope>"#;
-
 fn temp_dir() -> PathBuf {
     std::env::temp_dir().join(format!("hma-lab-fd-{}", uuid::Uuid::new_v4()))
 }

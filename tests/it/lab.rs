@@ -15,7 +15,7 @@ use lab_kit::{Clock, FileError};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{access_token, contoso, ropc, token_for, GREG, OFFICE, TID};
+use crate::common::{access_token, contoso, ropc, token_for, FIND_INBOX, GREG, OFFICE, TID};
 
 /// The 2018-era instant the seed's captures come from; frozen so token lifetimes are exact.
 const SEED_TIME: i64 = 1_510_864_576;
@@ -56,17 +56,6 @@ fn challenges(resp: &reqwest::Response) -> Vec<String> {
         .map(|v| v.to_str().unwrap_or_default().to_string())
         .collect()
 }
-
-const FIND_INBOX: &str = r#"<?xml version="1.0" encoding="utf-8"?>
-<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
-  <soap:Header><t:RequestServerVersion Version="Exchange2016"/></soap:Header>
-  <soap:Body>
-    <m:FindItem Traversal="Shallow">
-      <m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>
-      <m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>
-    </m:FindItem>
-  </soap:Body>
-</soap:Envelope>"#;
 
 const OFFLOAD_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value is invalid. Expected 'https://mail.contoso.com'. Actual 'http://mail.contoso.com'.\";error_category=\"invalid_resource\"";
 const WAP_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value 'https://autodiscover.contoso.com' is invalid\";error_category=\"invalid_resource\"";
