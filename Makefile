@@ -3,6 +3,8 @@
 # (`make clients` installs them: MSAL Python, exchangelib, selenium in .venv; msal-node and
 # ews-javascript-api in tests/clients/node_modules; Debian chromium for the browser test).
 CARGO ?= cargo
+# test-clients reads PIPESTATUS.
+SHELL := /bin/bash
 VENV := .venv
 CLIENTS := tests/clients
 
@@ -26,26 +28,36 @@ test:
 	$(CARGO) test --workspace
 	$(MAKE) --no-print-directory test-clients
 
-## Real client libraries against the mocks (skipped, with a note, when not installed), then the
-## real-client suite against `hma-lab serve` (tests/clients/run.sh: MSAL Python, exchangelib,
-## curl, headless Chromium; msal-node, ews-javascript-api).
+## Real client libraries against the mocks, then the real-client suite against `hma-lab serve`
+## (tests/clients/run.sh: MSAL Python, exchangelib, curl, headless Chromium; msal-node,
+## ews-javascript-api). Every real-client test runs or prints `SKIPPED <test>: <why> (make clients)`;
+## with `CI` set, a missing client fails instead (CI runs `make clients` first). The last lines
+## list what ran and what was skipped.
 test-clients:
-	@if [ -x $(VENV)/bin/python ] && $(VENV)/bin/python -c 'import exchangelib' 2>/dev/null; then \
-	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HMA_EXCHANGELIB=1 \
-	    $(CARGO) test -p mock-exchange --lib -- --ignored real_exchangelib; \
-	else echo "test-clients: exchangelib not installed (make clients); skipped"; fi
-	@if [ -d $(CLIENTS)/node_modules/ews-javascript-api ] && command -v node >/dev/null; then \
-	  HMA_EWSJS_DIR="$(CURDIR)/$(CLIENTS)" \
-	    $(CARGO) test -p mock-exchange --lib -- --ignored real_ews_javascript_api; \
-	else echo "test-clients: ews-javascript-api not installed (make clients); skipped"; fi
-	@suites=""; \
+	@log="$$(mktemp)"; status=0; \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	  $(CARGO) test -p mock-exchange --lib -- --ignored real_ 2>&1 | tee "$$log"; \
+	[ "$${PIPESTATUS[0]}" = 0 ] || status=1; \
+	suites=""; \
 	if [ -x $(VENV)/bin/python ] && $(VENV)/bin/python -c 'import msal, exchangelib, pytest, selenium' 2>/dev/null; then \
 	  suites="python"; \
-	else echo "test-clients: Python clients (msal, exchangelib, pytest, selenium) not installed (make clients); Python suite skipped"; fi; \
+	else echo "SKIPPED python suite (tests/clients/python): msal, exchangelib, pytest or selenium not in $(VENV) (make clients)" | tee -a "$$log"; \
+	  [ -z "$$CI" ] || status=1; fi; \
 	if command -v node >/dev/null && [ -d $(CLIENTS)/node_modules/@azure/msal-node ] && [ -d $(CLIENTS)/node_modules/ews-javascript-api ]; then \
 	  suites="$$suites node"; \
-	else echo "test-clients: node or Node clients (msal-node, ews-javascript-api) not installed (make clients); Node suite skipped"; fi; \
-	if [ -n "$$suites" ]; then VENV="$(CURDIR)/$(VENV)" $(CLIENTS)/run.sh $$suites; fi
+	else echo "SKIPPED node suite (tests/clients/node): node, msal-node or ews-javascript-api missing (make clients)" | tee -a "$$log"; \
+	  [ -z "$$CI" ] || status=1; fi; \
+	if [ -n "$$suites" ]; then \
+	  VENV="$(CURDIR)/$(VENV)" $(CLIENTS)/run.sh $$suites 2>&1 | tee -a "$$log"; \
+	  [ "$${PIPESTATUS[0]}" = 0 ] || status=1; fi; \
+	for kind in ran skipped; do \
+	  if [ $$kind = ran ]; then pat='^REAL CLIENT |^run.sh: .* suite against'; else pat='^SKIPPED'; fi; \
+	  echo "== real-client tests: $$kind"; \
+	  if grep -qE "$$pat" "$$log"; then grep -E "$$pat" "$$log" | sed 's/^/   /'; else echo "   (none)"; fi; \
+	done; \
+	rm -f "$$log"; \
+	if [ $$status -ne 0 ] && [ -n "$$CI" ]; then echo "test-clients: failed (CI is set: a missing client is a failure)"; fi; \
+	exit $$status
 
 ## Install the real client libraries the tests drive (pinned versions), and Debian's chromium,
 ## chromium-driver and NSS tools for the browser test when missing (apt-get, root only).

@@ -3,15 +3,18 @@
 //! every admin API ([`admin`]), secret comparison ([`secret`]), request-body intake ([`body`])
 //! and what both products put on the wire ([`wire`], [`wirecase`]). Each helper is here because
 //! two or more crates had their own copy and the copies had begun to differ. No shared *state*
-//! lives here — each service owns its own and exposes it through its admin API.
+//! lives here — each service owns its own and exposes it through its admin API. With the
+//! `testkit` feature (tests only), [`testkit`] is the workspace's test kit.
 
 pub mod admin;
 pub mod body;
 pub mod catalogue;
 pub mod clock;
 pub mod labfile;
-pub mod serve;
 pub mod secret;
+pub mod serve;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod wire;
 pub mod wirecase;
 

@@ -376,6 +376,12 @@ impl Outlook {
         self.run().await
     }
 
+    /// Closes the client's open connections, and with them the NTLM logons they carry, as a
+    /// fresh machine would have none (tokens and cookies are [`Outlook::connect`]'s to drop).
+    pub fn close_connections(&mut self) {
+        self.wire.close_connections();
+    }
+
     async fn run(&mut self) -> ConnectionStatus {
         self.wire.journal.clear();
         self.bearer_rejections.clear();
@@ -857,7 +863,5 @@ fn ews_get_inbox() -> String {
     .to_string()
 }
 
-#[cfg(test)]
-mod lab_tests;
 #[cfg(test)]
 mod tests;

@@ -390,19 +390,10 @@ fn err(sh: &mut Shell<Fake>, line: &str) -> ShellError {
     }
 }
 
-/// Compares with (or, with `UPDATE_GOLDEN=1`, writes) `tests/golden/shell/<name>`.
+/// Compares with (or, with `UPDATE_GOLDEN=1`, writes) `tests/golden/shell/<name>`: the kit's.
 fn golden(name: &str, actual: &str) {
-    let path = format!("{}/tests/golden/shell/{name}", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1") {
-        if let Some(dir) = std::path::Path::new(&path).parent() {
-            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
-        }
-        std::fs::write(&path, actual).unwrap_or_else(|e| panic!("{e}"));
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (run with UPDATE_GOLDEN=1 to create it)"));
-    assert_eq!(actual, expected, "golden file {path} differs");
+    const GOLDEN: lab_kit::testkit::Golden = lab_kit::golden_dir!("tests/golden/shell");
+    GOLDEN.check(name, actual);
 }
 
 // ------------------------------------------------------------------ the seed's command lines

@@ -1,21 +1,17 @@
 //! The `hma-lab` binary: `hma-lab up` prints one ready line and serves both mocks until SIGTERM.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+
+use lab_kit::testkit::process::Started;
 
 #[tokio::test]
 async fn up_prints_a_ready_line_and_stops_on_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
-        .arg("up")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("hma-lab runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
+    let up = Started::spawn(
+        Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+            .arg("up")
+            .stderr(Stdio::null()),
+    );
+    let ready = &up.ready;
     assert_eq!(ready["event"], "ready");
     let aad = ready["aad"].as_str().unwrap();
     let exchange = ready["exchange"].as_str().unwrap();
@@ -45,11 +41,6 @@ async fn up_prints_a_ready_line_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap();
-    assert!(exit.success(), "{exit:?}");
+    let (exit, _) = up.sigterm();
+    assert_eq!(exit, Some(0));
 }

@@ -5,6 +5,8 @@
 use lab_kit::Clock;
 use serde_json::Value;
 
+use crate::common::FIND_INBOX;
+
 struct Lab {
     aad: mock_aad::Handle,
     exchange: mock_exchange::Handle,
@@ -55,17 +57,6 @@ async fn token_for(lab: &Lab, resource: &str) -> String {
     let body: Value = resp.json().await.unwrap();
     body["access_token"].as_str().unwrap().to_string()
 }
-
-const FIND_INBOX: &str = r#"<?xml version="1.0" encoding="utf-8"?>
-<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
-  <soap:Header><t:RequestServerVersion Version="Exchange2016"/></soap:Header>
-  <soap:Body>
-    <m:FindItem Traversal="Shallow">
-      <m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>
-      <m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>
-    </m:FindItem>
-  </soap:Body>
-</soap:Envelope>"#;
 
 #[tokio::test]
 async fn handshake_then_token_from_aad_then_inbox_through_ews() {

@@ -3,7 +3,6 @@
 //! handshake, the proxy's refusals and msal-node's plain HTTP in a tunnel, the journal's
 //! redaction and HAR, bad input, and the `hma-lab serve` / `env` binary.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -16,26 +15,18 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{HeaderMap, Request};
 use hyper_util::rt::TokioIo;
+use lab_kit::testkit::process::Started;
 use lab_kit::Clock;
 use rustls_pki_types::ServerName;
 use serde_json::Value;
+
+use crate::common::FIND_INBOX;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
 const GREG: &str = "GregT@contoso.com";
 const OFFLOAD_DIAG: &str = "2000003;reason=\"The hostname component of the audience claim value is invalid. Expected 'https://mail.contoso.com'. Actual 'http://mail.contoso.com'.\";error_category=\"invalid_resource\"";
-const FIND_INBOX: &str = r#"<?xml version="1.0" encoding="utf-8"?>
-<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">
-  <soap:Header><t:RequestServerVersion Version="Exchange2016"/></soap:Header>
-  <soap:Body>
-    <m:FindItem Traversal="Shallow">
-      <m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape>
-      <m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>
-    </m:FindItem>
-  </soap:Body>
-</soap:Envelope>"#;
-
 fn temp_dir() -> PathBuf {
     std::env::temp_dir().join(format!("hma-lab-fd-{}", uuid::Uuid::new_v4()))
 }
@@ -623,43 +614,31 @@ fn admin(ready: &Value) -> (String, String) {
     )
 }
 
-fn start_serve(state: &std::path::Path, har: &std::path::Path) -> (std::process::Child, Value) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
-        .args(["serve", "--state-dir"])
-        .arg(state)
-        .arg("--har")
-        .arg(har)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("hma-lab runs");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let ready: Value = serde_json::from_str(&line).expect("one JSON line");
-    let mut rest = String::new();
-    // Nothing else on stdout until exit (read after the process ends).
-    std::thread::spawn(move || {
-        let _ = std::io::Read::read_to_string(&mut out, &mut rest);
-        assert!(rest.is_empty(), "extra stdout: {rest}");
-    });
-    (child, ready)
+/// `hma-lab serve` on `state`, its ready line read; nothing else may reach stdout until it exits.
+fn start_serve(state: &std::path::Path, har: &std::path::Path) -> Started {
+    Started::spawn(
+        Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+            .args(["serve", "--state-dir"])
+            .arg(state)
+            .arg("--har")
+            .arg(har)
+            .stderr(Stdio::null()),
+    )
 }
 
-fn sigterm(child: &mut std::process::Child) -> i32 {
-    let st = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    child.wait().unwrap().code().unwrap_or(-1)
+/// SIGTERM: the exit code, and nothing on stdout after the ready line.
+fn sigterm(serve: Started) -> Option<i32> {
+    let (code, rest) = serve.sigterm();
+    assert!(rest.is_empty(), "extra stdout: {rest}");
+    code
 }
 
 #[tokio::test]
 async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
     let state = temp_dir();
     let har = state.join("out.har");
-    let (mut child, ready) = start_serve(&state, &har);
+    let serve = start_serve(&state, &har);
+    let ready = serve.ready.clone();
     let keys: Vec<&String> = ready.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
@@ -827,7 +806,7 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
     assert_eq!(j["log"]["entries"].as_array().unwrap().len(), 1);
 
     let ca_first = std::fs::read_to_string(state.join("ca.pem")).unwrap();
-    assert_eq!(sigterm(&mut child), 0);
+    assert_eq!(sigterm(serve), Some(0));
     let har_v: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
     assert_eq!(har_v["log"]["version"], "1.2");
     assert_eq!(
@@ -837,13 +816,14 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
     assert!(!state.join("serve.json").exists());
 
     // The same state dir: the same CA.
-    let (mut child, ready2) = start_serve(&state, &har);
+    let serve = start_serve(&state, &har);
+    let ready2 = serve.ready.clone();
     assert_eq!(
         std::fs::read_to_string(state.join("ca.pem")).unwrap(),
         ca_first
     );
     assert_ne!(ready2["admin_token"], ready["admin_token"]);
-    assert_eq!(sigterm(&mut child), 0);
+    assert_eq!(sigterm(serve), Some(0));
     let _ = std::fs::remove_dir_all(&state);
 }
 

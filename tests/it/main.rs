@@ -4,10 +4,13 @@
 mod aadfaults;
 mod book;
 mod cli;
+mod client;
+mod client_lab;
 mod common;
 mod e2e;
 mod engine;
 mod frontdoor;
+mod lab;
 mod limits;
 mod rollover;
 mod shellcli;

@@ -3,10 +3,8 @@
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode};
-use http_body_util::BodyExt;
-use mock_aad::{AppState, Clock, Config};
+use mock_aad::{AppState, Config};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 pub const TOKEN: &str = "test-admin-token";
 /// 2017-11-16T20:36:16Z, the field guide's capture time.
@@ -17,10 +15,10 @@ pub const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
 
 /// The contoso lab on a frozen clock with a known admin token.
 pub fn lab() -> AppState {
-    let mut c = Config::contoso();
-    c.clock = Clock::frozen_at_unix(T0);
-    c.admin_token = Some(TOKEN.into());
-    mock_aad::state(c)
+    mock_aad::state(Config {
+        admin_token: Some(TOKEN.into()),
+        ..super::common::config_at(T0)
+    })
 }
 
 /// How many users and applications the shipped contoso lab has (tests index past them).
@@ -34,11 +32,8 @@ pub fn counts(state: &AppState) -> (usize, usize) {
 
 /// Sends a request through the whole router.
 pub async fn send(state: &AppState, req: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
-    let resp = mock_aad::app(state.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, body)
+    let r = super::common::send(state, req).await;
+    (r.status, r.headers, r.body)
 }
 
 /// An authenticated admin call with an optional JSON body; the answer parsed as JSON (or Null).

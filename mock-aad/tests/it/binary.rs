@@ -2,11 +2,10 @@
 //! exit 0 on SIGTERM, exit 2 with `file:line:column: …` on stderr for a bad lab file.
 
 use std::process::Stdio;
-use std::time::Duration;
 
+use lab_kit::testkit::process::Started;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mock-aad");
 
@@ -15,46 +14,26 @@ fn fixture(name: &str) -> String {
 }
 
 /// Starts the binary and reads its ready line (bounded wait: a hung start fails the test).
-async fn start(args: &[&str]) -> (Child, Value, BufReader<ChildStdout>) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("binary starts");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    tokio::time::timeout(Duration::from_secs(60), out.read_line(&mut line))
-        .await
-        .expect("ready line in time")
-        .unwrap();
-    let ready: Value =
-        serde_json::from_str(line.trim_end()).unwrap_or_else(|e| panic!("{line:?}: {e}"));
-    (child, ready, out)
+fn start(args: &[&str]) -> Started {
+    Started::spawn(
+        std::process::Command::new(BIN)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stderr(Stdio::null()),
+    )
 }
 
-async fn terminate(mut child: Child, mut out: BufReader<ChildStdout>) {
-    let pid = child.id().unwrap().to_string();
-    let st = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
-        .await
-        .expect("exits in time")
-        .unwrap();
-    assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).await.unwrap();
+/// SIGTERM: exit 0 and nothing on stdout after the ready line.
+fn terminate(bin: Started) {
+    let (code, rest) = bin.sigterm();
+    assert_eq!(code, Some(0), "graceful shutdown exits 0");
     assert_eq!(rest, "", "exactly one line on stdout");
 }
 
 #[tokio::test]
 async fn ready_line_then_serves_then_exits_0_on_sigterm() {
-    let (child, ready, out) = start(&["--admin-token", "bin-test-token"]).await;
+    let bin = start(&["--admin-token", "bin-test-token"]);
+    let ready = &bin.ready;
     let keys: Vec<&str> = ready
         .as_object()
         .unwrap()
@@ -111,13 +90,13 @@ async fn ready_line_then_serves_then_exits_0_on_sigterm() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error_codes"], serde_json::json!([50053]));
 
-    terminate(child, out).await;
+    terminate(bin);
 }
 
 #[tokio::test]
 async fn a_lab_file_and_a_random_admin_token() {
-    let (child, ready, out) =
-        start(&["--lab", &fixture("valid.yaml"), "--listen", "127.0.0.1:0"]).await;
+    let bin = start(&["--lab", &fixture("valid.yaml"), "--listen", "127.0.0.1:0"]);
+    let ready = &bin.ready;
     let token = ready["admin_token"].as_str().unwrap();
     assert!(token.len() >= 32, "{token}");
     let url = ready["url"].as_str().unwrap();
@@ -129,7 +108,7 @@ async fn a_lab_file_and_a_random_admin_token() {
         .unwrap();
     let tenants: Value = resp.json().await.unwrap();
     assert_eq!(tenants[0]["display_name"], "Fabrikam");
-    terminate(child, out).await;
+    terminate(bin);
 }
 
 #[tokio::test]

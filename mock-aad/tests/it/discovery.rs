@@ -7,20 +7,18 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use http_body_util::BodyExt;
 use mock_aad::model::{Domain, DomainKind, Federation};
-use mock_aad::{AppState, Clock, Config};
+use mock_aad::{AppState, Config};
+
+use super::common::{config_at, contoso_at, send, GOLDEN};
 use serde_json::Value;
-use tower::ServiceExt;
 
 const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
 /// 2017-11-17 23:31:02Z, the seed's "Missing SPNs" timestamp.
 const T0: i64 = 1_510_961_462;
 
 fn lab() -> AppState {
-    let mut c = Config::contoso();
-    c.clock = Clock::frozen_at_unix(T0);
-    mock_aad::state(c)
+    contoso_at(T0)
 }
 
 struct Resp {
@@ -36,30 +34,12 @@ async fn get(state: &AppState, uri: &str) -> Resp {
         .header("client-request-id", "87a777b4-fb7b-4d22-a82b-b97fcc2c67d4")
         .body(Body::empty())
         .unwrap();
-    let resp = mock_aad::app(state.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let r = send(state, req).await;
     Resp {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
+        status: r.status,
+        body: r.text(),
+        headers: r.headers,
     }
-}
-
-/// Compares with (or, under `UPDATE_GOLDEN=1`, writes) `tests/golden/<name>`.
-pub fn golden(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing {}; run with UPDATE_GOLDEN=1", path.display()));
-    assert_eq!(actual, expected, "golden file {name} differs");
 }
 
 fn masked(r: &Resp) -> String {
@@ -82,7 +62,7 @@ async fn openid_configuration_v2_common_tenant_and_organizations() {
     let s = lab();
     let common = get(&s, "/common/v2.0/.well-known/openid-configuration").await;
     assert_json_doc(&common);
-    golden("openid-v2-common.json", &common.body);
+    GOLDEN.check("openid-v2-common.json", &common.body);
     let v: Value = serde_json::from_str(&common.body).unwrap();
     assert_eq!(
         v["issuer"],
@@ -92,7 +72,7 @@ async fn openid_configuration_v2_common_tenant_and_organizations() {
 
     let org = get(&s, "/organizations/v2.0/.well-known/openid-configuration").await;
     assert_json_doc(&org);
-    golden("openid-v2-organizations.json", &org.body);
+    GOLDEN.check("openid-v2-organizations.json", &org.body);
 
     let by_domain = get(&s, "/contoso.com/v2.0/.well-known/openid-configuration").await;
     let by_tid = get(&s, &format!("/{TID}/v2.0/.well-known/openid-configuration")).await;
@@ -101,7 +81,7 @@ async fn openid_configuration_v2_common_tenant_and_organizations() {
         by_domain.body, by_tid.body,
         "a domain path yields the tid everywhere"
     );
-    golden("openid-v2-tenant.json", &by_tid.body);
+    GOLDEN.check("openid-v2-tenant.json", &by_tid.body);
     let v: Value = serde_json::from_str(&by_tid.body).unwrap();
     assert_eq!(
         v["issuer"],
@@ -123,14 +103,14 @@ async fn openid_configuration_v1() {
     let s = lab();
     let common = get(&s, "/common/.well-known/openid-configuration").await;
     assert_json_doc(&common);
-    golden("openid-v1-common.json", &common.body);
+    GOLDEN.check("openid-v1-common.json", &common.body);
     let tenant = get(
         &s,
         "/contoso.onmicrosoft.com/.well-known/openid-configuration",
     )
     .await;
     assert_json_doc(&tenant);
-    golden("openid-v1-tenant.json", &tenant.body);
+    GOLDEN.check("openid-v1-tenant.json", &tenant.body);
     let v: Value = serde_json::from_str(&tenant.body).unwrap();
     assert_eq!(v["issuer"], format!("https://sts.windows.net/{TID}/"));
     assert_eq!(
@@ -161,7 +141,7 @@ async fn unknown_tenant_is_aadsts90002() {
             r.headers[header::CONTENT_TYPE],
             "application/json; charset=utf-8"
         );
-        golden("openid-unknown-tenant.json", &masked(&r));
+        GOLDEN.check("openid-unknown-tenant.json", masked(&r));
     }
 }
 
@@ -170,7 +150,7 @@ async fn jwks_v1_and_v2_list_every_published_key_active_first() {
     let s = lab();
     let v1 = get(&s, "/common/discovery/keys").await;
     assert_json_doc(&v1);
-    golden("jwks-v1.json", &v1.body);
+    GOLDEN.check("jwks-v1.json", &v1.body);
     let v1_tenant = get(&s, "/contoso.com/discovery/keys").await;
     assert_eq!(v1_tenant.body, v1.body);
     let doc: Value = serde_json::from_str(&v1.body).unwrap();
@@ -179,9 +159,9 @@ async fn jwks_v1_and_v2_list_every_published_key_active_first() {
 
     let v2 = get(&s, "/common/discovery/v2.0/keys").await;
     assert_json_doc(&v2);
-    golden("jwks-v2-common.json", &v2.body);
+    GOLDEN.check("jwks-v2-common.json", &v2.body);
     let v2t = get(&s, &format!("/{TID}/discovery/v2.0/keys")).await;
-    golden("jwks-v2-tenant.json", &v2t.body);
+    GOLDEN.check("jwks-v2-tenant.json", &v2t.body);
     let doc: Value = serde_json::from_str(&v2t.body).unwrap();
     assert_eq!(
         doc["keys"][1]["issuer"],
@@ -216,7 +196,7 @@ async fn instance_discovery() {
     let s = lab();
     let r = get(&s, "/common/discovery/instance?api-version=1.1&authorization_endpoint=https%3A%2F%2Flogin.microsoftonline.com%2Fcontoso.com%2Foauth2%2Fv2.0%2Fauthorize").await;
     assert_json_doc(&r);
-    golden("instance-discovery-1.1.json", &r.body);
+    GOLDEN.check("instance-discovery-1.1.json", &r.body);
     let r = get(&s, "/common/discovery/instance?api-version=1.0&authorization_endpoint=https://login.windows.net/common/oauth2/authorize").await;
     assert_json_doc(&r);
     let v: Value = serde_json::from_str(&r.body).unwrap();
@@ -228,7 +208,7 @@ async fn instance_discovery() {
 
     let bad = get(&s, "/common/discovery/instance?api-version=1.1&authorization_endpoint=https://login.evil.example/common/oauth2/authorize").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    golden("instance-discovery-invalid-instance.json", &masked(&bad));
+    GOLDEN.check("instance-discovery-invalid-instance.json", masked(&bad));
     let v: Value = serde_json::from_str(&bad.body).unwrap();
     assert_eq!(v["error"], "invalid_instance");
     assert_eq!(v["error_codes"][0], 50049);
@@ -271,11 +251,11 @@ async fn user_realm_managed_federated_unknown() {
         for ver in ["1.0", "2.0"] {
             let r = get(&s, &format!("/common/userrealm/{upn}?api-version={ver}")).await;
             assert_json_doc(&r);
-            golden(&format!("userrealm-{kind}-{ver}.json"), &r.body);
+            GOLDEN.check(&format!("userrealm-{kind}-{ver}.json"), &r.body);
         }
         let r = get(&s, &format!("/getuserrealm.srf?login={upn}")).await;
         assert_json_doc(&r);
-        golden(&format!("getuserrealm-{kind}.json"), &r.body);
+        GOLDEN.check(&format!("getuserrealm-{kind}.json"), &r.body);
     }
     let v: Value = serde_json::from_str(
         &get(&s, "/common/userrealm/bob@fabrikam.com?api-version=1.0")
@@ -300,7 +280,7 @@ async fn federation_metadata_carries_every_signing_certificate() {
     .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.headers[header::CONTENT_TYPE], "application/xml");
-    golden("federationmetadata-tenant.xml", &r.body);
+    GOLDEN.check("federationmetadata-tenant.xml", &r.body);
     let upper = get(
         &s,
         &format!("/{TID}/FederationMetadata/2007-06/FederationMetadata.xml"),
@@ -348,15 +328,15 @@ async fn federation_metadata_carries_every_signing_certificate() {
     )
     .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    golden("federationmetadata-unknown-tenant.json", &masked(&unknown));
+    GOLDEN.check("federationmetadata-unknown-tenant.json", masked(&unknown));
 }
 
 #[tokio::test]
 async fn base_url_follows_public_base_and_host() {
-    let mut c = Config::contoso();
-    c.clock = Clock::frozen_at_unix(T0);
-    c.public_base = Some("https://aad.lab.test/".into());
-    let s = mock_aad::state(c);
+    let s = mock_aad::state(Config {
+        public_base: Some("https://aad.lab.test/".into()),
+        ..config_at(T0)
+    });
     let r = get(&s, "/common/v2.0/.well-known/openid-configuration").await;
     let v: Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(
@@ -372,9 +352,7 @@ async fn base_url_follows_public_base_and_host() {
 
 #[tokio::test]
 async fn discovery_over_a_real_socket() {
-    let mut c = Config::contoso();
-    c.clock = Clock::frozen_at_unix(T0);
-    let h = mock_aad::start(c).await.unwrap();
+    let h = mock_aad::start(config_at(T0)).await.unwrap();
     let url = format!(
         "{}/contoso.com/v2.0/.well-known/openid-configuration",
         h.url()

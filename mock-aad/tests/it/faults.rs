@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use super::admin::{admin, lab, send, store_refresh, EXCHANGE, OFFICE, T0};
+use super::common::GOLDEN;
 
 const TOKEN_V2: &str = "/contoso.com/oauth2/v2.0/token";
 const TOKEN_V1: &str = "/contoso.com/oauth2/token";
@@ -46,18 +47,6 @@ async fn add_rule(s: &mock_aad::AppState, rule: Value) -> Value {
     let (status, body) = admin(s, "POST", "/_admin/faults", Some(rule)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body
-}
-
-/// Compares with `tests/golden/<name>`, or writes it when `UPDATE_GOLDEN=1`.
-fn golden(name: &str, actual: &str) {
-    let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1") {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (run with UPDATE_GOLDEN=1)"));
-    assert_eq!(actual, want, "golden file {name} differs");
 }
 
 /// Status, the trace id from `x-ms-request-id`, the body with that id masked.
@@ -100,7 +89,7 @@ async fn aadsts_fault_answers_like_the_token_endpoint_then_passes() {
     );
     assert_eq!(headers["date"], "Thu, 16 Nov 2017 20:36:16 GMT");
     assert!(headers["x-ms-request-id"].to_str().unwrap().ends_with("00"));
-    golden("fault_50126.json", &body);
+    GOLDEN.check("fault_50126.json", &body);
 
     // times defaulted to 1: the next identical request goes to the service.
     let (_, _, body) = faulted(&s, form(TOKEN_V2, &ropc("GregT@contoso.com", OFFICE))).await;
@@ -158,7 +147,7 @@ async fn status_fault_is_a_bare_5xx() {
         .await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(headers["content-type"], "application/json; charset=utf-8");
-        golden("fault_503.json", &body);
+        GOLDEN.check("fault_503.json", &body);
     }
     let (_, list) = admin(&s, "GET", "/_admin/faults", None).await;
     assert_eq!(

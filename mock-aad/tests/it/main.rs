@@ -2,6 +2,7 @@
 
 mod admin;
 mod binary;
+mod common;
 mod discovery;
 mod faults;
 mod labfile;

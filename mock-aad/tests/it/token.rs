@@ -7,8 +7,6 @@
 //! sends a fixed `client-request-id`, so error bodies are deterministic except for the trace id,
 //! which is masked after checking it equals `x-ms-request-id`.
 
-use std::path::PathBuf;
-
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -21,6 +19,8 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tower::ServiceExt;
 use uuid::Uuid;
+
+use super::common::{send, GOLDEN};
 
 const CORR: &str = "f3fc8b2f-7cf1-4ce8-b34d-5dd41aba0a02";
 const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
@@ -116,24 +116,12 @@ impl Lab {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let resp = mock_aad::app(self.state.clone())
-            .oneshot(req.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
-        let status = resp.status();
-        let reason = resp
-            .extensions()
-            .get::<hyper::ext::ReasonPhrase>()
-            .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
-        let headers = resp.headers().clone();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
+        let r = send(&self.state, req.body(Body::from(body)).unwrap()).await;
         Resp {
-            status,
-            reason,
-            headers,
-            text: String::from_utf8(bytes.to_vec()).unwrap(),
+            status: r.status,
+            text: r.text(),
+            reason: r.reason,
+            headers: r.headers,
         }
     }
 
@@ -204,14 +192,10 @@ impl Lab {
     }
 }
 
-fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/aad-token")
-}
-
 /// Renders status line, headers and body with the trace id and the random `esctx` cookie masked,
 /// and compares with `tests/golden/aad-token/<name>.txt` (`UPDATE_GOLDEN=1` rewrites it).
 #[track_caller]
-fn golden(name: &str, r: &Resp) {
+fn golden_answer(name: &str, r: &Resp) {
     let trace = r.headers["x-ms-request-id"].to_str().unwrap().to_string();
     assert!(trace.ends_with("00"), "trace id {trace}");
     let body = r.json();
@@ -235,14 +219,7 @@ fn golden(name: &str, r: &Resp) {
     out.push('\n');
     out.push_str(&r.text.replace(&trace, "<trace-id>"));
     out.push('\n');
-    let path = golden_dir().join(format!("{name}.txt"));
-    if std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1") {
-        std::fs::write(&path, &out).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    assert_eq!(out, want, "golden {name} differs");
+    GOLDEN.check(&format!("aad-token/{name}.txt"), out);
 }
 
 fn jwt(token: &str) -> (Map<String, Value>, Map<String, Value>) {
@@ -301,7 +278,7 @@ async fn v1_password_token_matches_the_field_guide_token() {
     assert_eq!(verified, claims);
 
     let seed: Map<String, Value> = serde_json::from_str(
-        &std::fs::read_to_string(golden_dir().join("seed_access_token.json")).unwrap(),
+        &std::fs::read_to_string(GOLDEN.path("aad-token/seed_access_token.json")).unwrap(),
     )
     .unwrap();
     // The seed's claim names appear in the same order; the only extras are iat, nbf, exp, rh, uti.
@@ -566,14 +543,14 @@ async fn password_grant_errors() {
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}");
         assert_eq!(r.code(), code, "{name}: {}", r.text);
-        golden(name, &r);
+        golden_answer(name, &r);
     }
     // v2 answers MFA with invalid_grant, v1 with interaction_required.
     let r = lab
         .ropc_v2("MeganB@contoso.com", "https://mail.contoso.com/.default")
         .await;
     assert_eq!(r.json()["error"], "invalid_grant");
-    golden("50076_mfa_v2", &r);
+    golden_answer("50076_mfa_v2", &r);
 }
 
 #[tokio::test]
@@ -590,7 +567,7 @@ async fn conditional_access_block_and_missing_consent() {
         });
     let r = lab.ropc_v1("GregT@contoso.com", AUTODISCOVER).await;
     assert_eq!(r.code(), 53003);
-    golden("53003_ca_block", &r);
+    golden_answer("53003_ca_block", &r);
 
     // Contoso Web has no admin consent and Alex never consented.
     let r = lab
@@ -607,7 +584,7 @@ async fn conditional_access_block_and_missing_consent() {
         )
         .await;
     assert_eq!(r.code(), 65001);
-    golden("65001_consent", &r);
+    golden_answer("65001_consent", &r);
     // Once consented, the same request succeeds with appidacr 1 (secret).
     lab.state.dir_mut().tenants[0]
         .user_mut("AlexW@contoso.com")
@@ -640,7 +617,7 @@ async fn request_and_resource_errors() {
         .ropc_v1("GregT@contoso.com", "https://mail.corp.contoso.com/")
         .await;
     assert_eq!(r.code(), 50001);
-    golden("50001_resource_v1", &r);
+    golden_answer("50001_resource_v1", &r);
     let r = lab
         .ropc_v2(
             "GregT@contoso.com",
@@ -648,12 +625,12 @@ async fn request_and_resource_errors() {
         )
         .await;
     assert_eq!(r.code(), 500011);
-    golden("500011_resource_v2", &r);
+    golden_answer("500011_resource_v2", &r);
     let r = lab
         .ropc_v2("GregT@contoso.com", "https://mail.contoso.com/Nope.Read")
         .await;
     assert_eq!(r.code(), 70011);
-    golden("70011_scope", &r);
+    golden_answer("70011_scope", &r);
     // Unknown tenant.
     let r = lab
         .post(
@@ -662,7 +639,7 @@ async fn request_and_resource_errors() {
         )
         .await;
     assert_eq!(r.code(), 90002);
-    golden("90002_tenant", &r);
+    golden_answer("90002_tenant", &r);
     // Unknown client.
     let r = lab
         .post(
@@ -677,7 +654,7 @@ async fn request_and_resource_errors() {
         )
         .await;
     assert_eq!(r.code(), 700016);
-    golden("700016_client", &r);
+    golden_answer("700016_client", &r);
     // grant_type only in the query string.
     let r = lab
         .post(
@@ -686,7 +663,7 @@ async fn request_and_resource_errors() {
         )
         .await;
     assert_eq!(r.code(), 900144);
-    golden("900144_grant_type_in_query", &r);
+    golden_answer("900144_grant_type_in_query", &r);
     // A repeated form key.
     let r = lab
         .send(
@@ -696,7 +673,7 @@ async fn request_and_resource_errors() {
         )
         .await;
     assert_eq!(r.json()["error"], "invalid_request");
-    golden("duplicate_parameter", &r);
+    golden_answer("duplicate_parameter", &r);
     // resource= on v2.
     let r = lab
         .post(
@@ -705,7 +682,7 @@ async fn request_and_resource_errors() {
         )
         .await;
     assert_eq!(r.code(), 901002);
-    golden("901002_resource_on_v2", &r);
+    golden_answer("901002_resource_on_v2", &r);
     let r = lab
         .post(
             "/contoso.com/oauth2/token",
@@ -713,7 +690,7 @@ async fn request_and_resource_errors() {
         )
         .await;
     assert_eq!(r.json()["error"], "unsupported_grant_type");
-    golden("unsupported_grant_type", &r);
+    golden_answer("unsupported_grant_type", &r);
     // A public client presenting a secret.
     let r = lab
         .post(
@@ -754,7 +731,7 @@ async fn get_on_the_token_endpoint_is_900561() {
         text: String::from_utf8(bytes.to_vec()).unwrap(),
     };
     assert_eq!(r.code(), 900561);
-    golden("900561_get", &r);
+    golden_answer("900561_get", &r);
 }
 
 #[tokio::test]
@@ -765,7 +742,7 @@ async fn oversized_body_is_an_aad_json_error() {
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.headers["content-type"], "application/json; charset=utf-8");
     assert_eq!(r.json()["error"], "invalid_request");
-    golden("body_too_large", &r);
+    golden_answer("body_too_large", &r);
 }
 
 #[tokio::test]
@@ -873,7 +850,7 @@ async fn refresh_after_password_change_is_50173_as_in_the_field_guide() {
     assert!(r.field("error_description").starts_with(
         "AADSTS50173: The provided grant has expired due to it being revoked. The user might have changed or reset their password. The grant was issued on '2017-10-28T17:20:13.0000000Z' and the TokensValidFrom date for this user is '2017-11-16T20:27:45.0000000Z'\r\n"
     ));
-    golden("50173_password_changed", &r);
+    golden_answer("50173_password_changed", &r);
     // A new sign-in with the new password works and its refresh token is good.
     let r = lab
         .post(
@@ -931,7 +908,7 @@ async fn the_50173_grant_instant_keeps_its_fraction_as_in_the_field_guide() {
         "AADSTS50173: The provided grant has expired due to it being revoked. The user might have changed or reset their password. The grant was issued on '2017-10-28T17:20:13.2960000Z' and the TokensValidFrom date for this user is '2017-11-16T20:27:45.0000000Z'\r\n"
     ), "{}", r.text);
     assert_eq!(r.field("timestamp"), "2017-11-16 20:36:16Z");
-    golden("50173_fractional_grant_instant", &r);
+    golden_answer("50173_fractional_grant_instant", &r);
     // The token redeemed first tells the same story.
     let r = lab.refresh_v1(&rt).await;
     assert!(
@@ -1009,7 +986,7 @@ async fn tenant_wide_revocation_standard_and_unicorn() {
         r.headers["cache-control"],
         "no-cache, no-store, not-bloody-safe"
     );
-    golden("unicorn_rampage", &r);
+    golden_answer("unicorn_rampage", &r);
 }
 
 #[tokio::test]
@@ -1026,7 +1003,7 @@ async fn refresh_inactivity_and_max_age() {
     lab.clock.advance_secs(91 * 86_400);
     let r = lab.refresh_v1(&rt2).await;
     assert_eq!(r.code(), 700082);
-    golden("700082_inactive", &r);
+    golden_answer("700082_inactive", &r);
 
     // Max age counts from the original sign-in, not from the rotated token.
     let lab = Lab::new();
@@ -1043,7 +1020,7 @@ async fn refresh_inactivity_and_max_age() {
     lab.clock.advance_secs(43_201);
     let r = lab.refresh_v1(&rt2).await;
     assert_eq!(r.code(), 700081);
-    golden("700081_max_age", &r);
+    golden_answer("700081_max_age", &r);
 }
 
 #[tokio::test]
@@ -1051,7 +1028,7 @@ async fn refresh_refusals() {
     let lab = Lab::new();
     let r = lab.refresh_v1("not-a-refresh-token").await;
     assert_eq!(r.code(), 9002313);
-    golden("9002313_garbage_refresh", &r);
+    golden_answer("9002313_garbage_refresh", &r);
 
     let rt = lab
         .ropc_v1("GregT@contoso.com", AUTODISCOVER)
@@ -1072,12 +1049,12 @@ async fn refresh_refusals() {
         )
         .await;
     assert_eq!(r.code(), 70000);
-    golden("70000_other_client", &r);
+    golden_answer("70000_other_client", &r);
     // The user was disabled after sign-in.
     lab.state.dir_mut().tenants[0].users[0].enabled = false;
     let r = lab.refresh_v1(&rt).await;
     assert_eq!(r.code(), 50057);
-    golden("50057_disabled_refresh", &r);
+    golden_answer("50057_disabled_refresh", &r);
     lab.state.dir_mut().tenants[0].users[0].enabled = true;
 
     // A conditional-access rule added after sign-in blocks the refresh.
@@ -1209,7 +1186,7 @@ async fn authorization_code_with_pkce() {
     )
     .await;
     assert_eq!(r.code(), 54005);
-    golden("54005_code_redeemed", &r);
+    golden_answer("54005_code_redeemed", &r);
 
     // v1 code, plain PKCE, redeemed for its resource.
     insert_code(&lab, "c2", None, Some(AUTODISCOVER), "plain");
@@ -1234,7 +1211,7 @@ async fn authorization_code_with_pkce() {
     )
     .await;
     assert_eq!(r.json()["error"], "invalid_grant");
-    golden("pkce_mismatch", &r);
+    golden_answer("pkce_mismatch", &r);
     let r = redeem(
         &lab,
         "/organizations/oauth2/v2.0/token",
@@ -1244,7 +1221,7 @@ async fn authorization_code_with_pkce() {
     )
     .await;
     assert_eq!(r.code(), 50011);
-    golden("50011_redirect_mismatch", &r);
+    golden_answer("50011_redirect_mismatch", &r);
 
     lab.clock.advance_secs(601);
     let r = redeem(
@@ -1256,7 +1233,7 @@ async fn authorization_code_with_pkce() {
     )
     .await;
     assert_eq!(r.code(), 70008);
-    golden("70008_code_expired", &r);
+    golden_answer("70008_code_expired", &r);
 
     let r = redeem(
         &lab,
@@ -1328,7 +1305,7 @@ async fn device_flow() {
     };
     let r = poll(dc.clone()).await;
     assert_eq!(r.code(), 70016);
-    golden("70016_authorization_pending", &r);
+    golden_answer("70016_authorization_pending", &r);
 
     {
         let mut g = lab.state.grants();
@@ -1354,7 +1331,7 @@ async fn device_flow() {
     assert_eq!(r.code(), 70018);
     let r = poll("unknown-device-code".into()).await;
     assert_eq!(r.code(), 70018);
-    golden("70018_bad_verification_code", &r);
+    golden_answer("70018_bad_verification_code", &r);
 
     // Declined, then expired.
     let r = lab
@@ -1371,11 +1348,11 @@ async fn device_flow() {
     lab.state.grants().devices.get_mut(&dc).unwrap().state = DeviceState::Declined;
     let r = poll(dc.clone()).await;
     assert_eq!(r.json()["error"], "authorization_declined");
-    golden("authorization_declined", &r);
+    golden_answer("authorization_declined", &r);
     lab.clock.advance_secs(900);
     let r = poll(dc).await;
     assert_eq!(r.code(), 70020);
-    golden("70020_expired_token", &r);
+    golden_answer("70020_expired_token", &r);
 
     // No tenant on /common.
     let r = lab
@@ -1385,7 +1362,7 @@ async fn device_flow() {
         )
         .await;
     assert_eq!(r.code(), 50059);
-    golden("50059_devicecode_common", &r);
+    golden_answer("50059_devicecode_common", &r);
 }
 
 #[tokio::test]
@@ -1509,14 +1486,14 @@ async fn client_credentials() {
     let r = cc(None, "/contoso.com/oauth2/v2.0/token").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.code(), 7000218);
-    golden("7000218_no_secret", &r);
+    golden_answer("7000218_no_secret", &r);
     let r = cc(Some("wrong"), "/contoso.com/oauth2/v2.0/token").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.code(), 7000215);
-    golden("7000215_wrong_secret", &r);
+    golden_answer("7000215_wrong_secret", &r);
     let r = cc(Some("contoso-daemon-secret"), "/common/oauth2/v2.0/token").await;
     assert_eq!(r.code(), 50059);
-    golden("50059_client_credentials_common", &r);
+    golden_answer("50059_client_credentials_common", &r);
     let r = lab
         .post(
             "/contoso.com/oauth2/v2.0/token",
@@ -1576,7 +1553,7 @@ async fn on_behalf_of() {
         .field("access_token");
     let r = obo(exo, "contoso-api-secret").await;
     assert_eq!(r.code(), 50013);
-    golden("50013_obo_audience", &r);
+    golden_answer("50013_obo_audience", &r);
     // Tampered signature.
     let mut parts: Vec<String> = assertion.split('.').map(String::from).collect();
     parts[2] = URL_SAFE_NO_PAD.encode([7u8; 256]);
@@ -1591,7 +1568,7 @@ async fn on_behalf_of() {
     lab.clock.advance_secs(3600);
     let r = obo(assertion, "contoso-api-secret").await;
     assert_eq!(r.code(), 500133);
-    golden("500133_obo_expired", &r);
+    golden_answer("500133_obo_expired", &r);
 }
 
 // ------------------------------------------------------------------------------ over a socket

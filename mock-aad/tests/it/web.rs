@@ -6,11 +6,9 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use http_body_util::BodyExt;
 use mock_aad::grants::{DeviceCode, DeviceState};
 use mock_aad::model::{CaAction, CaRule};
 use mock_aad::{AppState, Clock, Config};
-use tower::ServiceExt;
 use uuid::Uuid;
 
 const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
@@ -25,9 +23,7 @@ const T0: i64 = 1_510_961_462;
 const BASE: &str = "http://login.microsoftonline.com";
 
 fn lab() -> AppState {
-    let mut c = Config::contoso();
-    c.clock = Clock::frozen_at_unix(T0);
-    mock_aad::state(c)
+    super::common::contoso_at(T0)
 }
 
 #[derive(Debug)]
@@ -84,14 +80,11 @@ impl Resp {
 }
 
 async fn send(state: &AppState, req: Request<Body>) -> Resp {
-    let resp = mock_aad::app(state.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let r = super::common::send(state, req).await;
     Resp {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
+        status: r.status,
+        body: r.text(),
+        headers: r.headers,
     }
 }
 
@@ -926,9 +919,9 @@ fn masked_page(r: &Resp) -> String {
 
 #[tokio::test]
 async fn pages_match_golden_files() {
-    use super::discovery::golden;
+    use super::common::GOLDEN;
     let s = lab();
-    let check = |name: &str, r: &Resp| golden(&format!("page-{name}.html"), &masked_page(r));
+    let check = |name: &str, r: &Resp| GOLDEN.check(&format!("page-{name}.html"), masked_page(r));
 
     let username = get(
         &s,

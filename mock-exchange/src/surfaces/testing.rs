@@ -1,13 +1,15 @@
 //! Test fixtures for the surface modules: a small organization (EX1, Exchange 2016, vdirs on
 //! `mail.contoso.com`, GregT's mailbox with seeded inbox items, a second mailbox for delivery
 //! and access tests), a [`SurfaceCtx`] builder with a frozen clock, a one-call request helper,
-//! and the golden-file comparison (`UPDATE_GOLDEN=1` rewrites, otherwise byte-for-byte).
+//! and the golden-file comparison (a thin call into `lab_kit::testkit`: `UPDATE_GOLDEN=1`
+//! rewrites, otherwise byte-for-byte with a line diff on mismatch).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
+use lab_kit::testkit::http::Reply;
+use lab_kit::testkit::Golden;
 use lab_kit::Clock;
 use uuid::Uuid;
 
@@ -218,47 +220,21 @@ pub async fn call(
         b = b.header(*k, *v);
     }
     let (parts, ()) = b.body(()).unwrap().into_parts();
-    let r = dispatch(ctx.clone(), kind, parts, body.into()).await;
-    let status = r.status();
-    let headers = r.headers().clone();
-    let body = to_bytes(r.into_body(), usize::MAX).await.unwrap();
+    let r = Reply::read(dispatch(ctx.clone(), kind, parts, body.into()).await).await;
     Answer {
-        status,
-        headers,
-        body,
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
     }
 }
 
-/// Compares `actual` with `tests/golden/surfaces/<name>`; `UPDATE_GOLDEN=1` rewrites it.
+/// `mock-exchange/tests/golden/surfaces/` (the kit's golden files: `UPDATE_GOLDEN=1` rewrites).
+const GOLDEN: Golden = lab_kit::golden_dir!("tests/golden/surfaces");
+
+/// Compares `actual` with `tests/golden/surfaces/<name>`, byte for byte.
+#[track_caller]
 pub fn golden(name: &str, actual: &[u8]) {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "golden",
-        "surfaces",
-        name,
-    ]
-    .iter()
-    .collect();
-    if std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing golden file {} (run with UPDATE_GOLDEN=1)",
-            path.display()
-        )
-    });
-    if expected != actual {
-        panic!(
-            "golden mismatch for {}\n--- expected\n{}\n--- actual\n{}",
-            name,
-            String::from_utf8_lossy(&expected),
-            String::from_utf8_lossy(actual)
-        );
-    }
+    GOLDEN.check(name, actual);
 }
 
 /// Serves [`dispatch`] on a real socket (`127.0.0.1:0`) for `ctx`, routing by vdir path the

@@ -433,7 +433,7 @@ async fn get_organization_golden() {
         .await;
     assert_eq!(r.status, 200);
     let pretty = serde_json::to_string_pretty(&r.json()).unwrap_or_default();
-    golden("admin-organization.json", &(pretty + "\n"));
+    GOLDEN.check("admin-organization.json", pretty + "\n");
 }
 
 /// `seconds=i64::MAX` is refused with the clock's bound; the server keeps answering (an

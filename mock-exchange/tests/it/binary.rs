@@ -1,23 +1,18 @@
 //! The binary contract: one JSON ready line, SIGTERM → exit 0, a bad lab → exit 2 with the error.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+
+use lab_kit::testkit::process::Started;
+use lab_kit::testkit::temp_dir;
 
 #[test]
 fn ready_line_and_graceful_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-exchange"))
-        .args(["--admin-token", "t0k"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let v: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let bin = Started::spawn(
+        Command::new(env!("CARGO_BIN_EXE_mock-exchange"))
+            .args(["--admin-token", "t0k"])
+            .stderr(Stdio::null()),
+    );
+    let v = &bin.ready;
     let keys: Vec<&str> = v
         .as_object()
         .map(|o| o.keys().map(String::as_str).collect())
@@ -30,19 +25,13 @@ fn ready_line_and_graceful_sigterm() {
     assert!(v["url"]
         .as_str()
         .is_some_and(|u| u.starts_with("http://127.0.0.1:")));
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(status.success());
-    let exit = child.wait().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(exit.code(), Some(0));
+    let (code, _) = bin.sigterm();
+    assert_eq!(code, Some(0));
 }
 
 #[test]
 fn a_bad_lab_exits_2_with_file_line_column() {
-    let dir = std::env::temp_dir().join(format!("mock-exchange-bad-lab-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let dir = temp_dir("mock-exchange-bad-lab");
     let lab = dir.join("bad.yaml");
     std::fs::write(&lab, "version: 1\nname: X\ndomain: x.com\nservers:\n  - name: EX1\n    fqdn: ex1.x.com\n    versoin: \"2016\"\n    vdirs: []\n")
         .unwrap_or_else(|e| panic!("{e}"));

@@ -101,7 +101,7 @@ async fn challenge_sets_per_vdir_side_and_configuration() {
         &mut out,
     )
     .await;
-    golden("challenges.txt", &out);
+    GOLDEN.check("challenges.txt", &out);
 }
 
 #[tokio::test]

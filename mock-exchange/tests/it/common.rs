@@ -11,11 +11,12 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
+use lab_kit::testkit::http::oneshot;
+use lab_kit::testkit::Golden;
 use mock_aad::keys::SigningKey;
 use mock_exchange::model::Organization;
 use mock_exchange::{AppState, Clock, Config};
 use serde_json::{json, Map, Value};
-use tower::ServiceExt;
 
 pub const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
 pub const GREG_SID: &str = "S-1-5-21-2366433183-230171048-1893555995-1654";
@@ -199,10 +200,10 @@ impl Resp {
 }
 
 pub async fn send(app: Router, req: Request<Body>) -> Resp {
-    let resp = app.oneshot(req).await.unwrap_or_else(|e| match e {});
-    let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
+    let r = oneshot(app, req).await;
+    let status = r.status.as_u16();
+    let headers = r
+        .headers
         .iter()
         .map(|(n, v)| {
             (
@@ -211,13 +212,10 @@ pub async fn send(app: Router, req: Request<Body>) -> Resp {
             )
         })
         .collect();
-    let body = axum::body::to_bytes(resp.into_body(), 16 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
     Resp {
         status,
         headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body: String::from_utf8_lossy(&r.body).into_owned(),
     }
 }
 
@@ -275,19 +273,5 @@ pub fn unpublished_key() -> SigningKey {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Golden file check: `tests/golden/<name>`; `UPDATE_GOLDEN=1` rewrites it.
-pub fn golden(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, actual).unwrap_or_else(|e| panic!("{e}"));
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    assert_eq!(
-        actual, expected,
-        "golden {name} differs (UPDATE_GOLDEN=1 to accept)"
-    );
-}
+/// `mock-exchange/tests/golden/` (`UPDATE_GOLDEN=1` rewrites).
+pub const GOLDEN: Golden = lab_kit::golden_dir!("tests/golden");

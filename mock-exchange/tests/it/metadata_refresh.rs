@@ -240,7 +240,7 @@ async fn refresh_metadata_reports_a_failed_download_and_keeps_the_last_good_docu
         r.json()["message"],
         format!("Unable to access the authorization metadata document of the authorization server 'EvoSts' at '{CONFIGURED_URL}'. Detailed information: \"The remote server returned an error: (503) Server Unavailable.\" The metadata that was read last is still used.")
     );
-    golden("admin-refresh-metadata-503.json", &r.body);
+    GOLDEN.check("admin-refresh-metadata-503.json", &r.body);
     assert_eq!(meta.hits(), 2);
     // The last good document still validates tokens.
     assert_eq!(

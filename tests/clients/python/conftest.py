@@ -104,6 +104,17 @@ def lab():
     return lab
 
 
+def require(available, why):
+    """Gate for tests that need a tool outside the venv (curl, chromium): a skip with its reason
+    (run.sh passes `-rs`, so pytest lists it as SKIPPED) when the tool is missing, or a failure
+    when `CI` is set, because CI installs every client with `make clients` first."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{why}; CI is set, so a missing client is a failure (make clients)")
+    pytest.skip(f"{why} (make clients)")
+
+
 def set_cert_fault(lab, host, fault):
     """Sets (or with None clears) a certificate fault on one lab host name."""
     r = lab._post("/certificates", json={"host": host, "fault": fault})

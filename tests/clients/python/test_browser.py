@@ -16,7 +16,7 @@ import urllib.parse
 import msal
 import pytest
 
-from conftest import CONTOSO_WEB, PASSWORD, SCREENSHOTS, TENANT, TID, claims
+from conftest import CONTOSO_WEB, PASSWORD, SCREENSHOTS, TENANT, TID, claims, require
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -24,9 +24,10 @@ MEGAN = "MeganB@contoso.com"
 MEGAN_OID = "79085327-c7ae-42bd-864c-9b59f5ab3338"
 REDIRECT = "http://localhost:8400/callback"
 
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER) and shutil.which("certutil")),
-    reason="chromium, chromium-driver or certutil (libnss3-tools) not installed (make clients)")
+@pytest.fixture(autouse=True, scope="module")
+def _browser_installed():
+    require(os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER) and shutil.which("certutil"),
+            "chromium, chromium-driver or certutil (libnss3-tools) not installed")
 
 
 class _Callback(http.server.BaseHTTPRequestHandler):

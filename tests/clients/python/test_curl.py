@@ -7,9 +7,11 @@ import subprocess
 
 import pytest
 
-from conftest import GREG, OFFICE, PASSWORD, TENANT, TID
+from conftest import GREG, OFFICE, PASSWORD, TENANT, TID, require
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
+@pytest.fixture(autouse=True, scope="module")
+def _curl_installed():
+    require(shutil.which("curl") is not None, "curl not installed")
 
 BEARER = ('Bearer client_id="00000002-0000-0ff1-ce00-000000000000", '
           f'trusted_issuers="00000001-0000-0000-c000-000000000000@{TID}", '

@@ -1,9 +1,9 @@
-//! The reference client through a whole [`crate::lab::Lab`]: the shipped lab files and the lab's
+//! The reference client through a whole `hma_lab::lab::Lab`: the shipped lab files and the lab's
 //! network devices (SSL offloading, a name-translating reverse proxy, a client segment that
 //! cannot reach Azure AD) between the client and the services.
 
-use super::*;
-use crate::lab::{Lab, LabFile};
+use hma_lab::client::*;
+use hma_lab::lab::{Lab, LabFile};
 use lab_kit::Clock;
 
 async fn lab(name: &str) -> Lab {
@@ -141,7 +141,7 @@ fn ntlm_handshakes_stay_on_one_connection_from_a_blocking_thread() {
     let mut o = outlook(&lab, Profile::Outlook2016);
     for i in 0..30 {
         // A fresh machine each time: every connect makes its NTLM logons anew.
-        o.wire.close_connections();
+        o.close_connections();
         let s = rt.block_on(o.connect());
         assert_eq!(s.authn.as_deref(), Some("NTLM"), "run {i}: {s:#?}");
         let legs: Vec<&str> = s
