@@ -187,7 +187,7 @@ pub async fn start(config: Config) -> std::io::Result<Handle> {
         let (state_for_conn, name_for_conn) = (state.clone(), name.clone());
         let task = tokio::spawn(async move {
             let serve = axum::serve(
-                ntlm::server::track(listener, state_for_conn, &name_for_conn),
+                ntlm::track(listener, state_for_conn.ntlm.clone(), &name_for_conn),
                 router.into_make_service_with_connect_info::<SocketAddr>(),
             )
             .with_graceful_shutdown(async move {
