@@ -17,7 +17,8 @@
 use axum::http::request::Parts;
 use axum::response::Response;
 
-use super::{lower_path, not_found, set_header, SurfaceCtx};
+use super::common::{lower_path, not_found, set_header};
+use super::ctx::SurfaceCtx;
 use crate::model::{VdirKind, VirtualDirectory};
 
 mod facts;

@@ -21,8 +21,9 @@ use axum::http::request::Parts;
 use axum::http::Method;
 use axum::response::Response;
 
+use super::common::{ews_schemas, lower_path, method_not_allowed, not_found};
+use super::ctx::SurfaceCtx;
 use super::xml::{self, Element, NS_M, NS_SOAP, NS_T};
-use super::{ews_schemas, lower_path, method_not_allowed, not_found, SurfaceCtx};
 
 mod op;
 mod read;

@@ -3,7 +3,8 @@
 //! directories. POX, SOAP and JSON differ only in how they write these facts.
 
 use crate::model::{ExchangeVersion, Mailbox, Server, VdirKind};
-use crate::surfaces::{name_guid, SurfaceCtx};
+use crate::surfaces::common::name_guid;
+use crate::surfaces::ctx::SurfaceCtx;
 
 pub(super) const ADMIN_GROUP: &str = "Exchange Administrative Group (FYDIBOHF23SPDLT)";
 

@@ -7,7 +7,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
 use crate::model::VdirKind;
-use crate::surfaces::{query_param, with_type, SurfaceCtx};
+use crate::surfaces::common::{query_param, with_type};
+use crate::surfaces::ctx::SurfaceCtx;
 
 use super::facts::*;
 
@@ -24,7 +25,7 @@ fn json_body(v: serde_json::Value) -> Response {
 
 pub(super) fn json(ctx: &SurfaceCtx, parts: &Parts) -> Response {
     if parts.method != Method::GET {
-        return crate::surfaces::method_not_allowed("GET");
+        return crate::surfaces::common::method_not_allowed("GET");
     }
     let raw_path = parts.uri.path();
     let lower = raw_path.to_ascii_lowercase();

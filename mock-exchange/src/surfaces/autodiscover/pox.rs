@@ -8,8 +8,9 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
 use crate::model::{VdirKind, VirtualDirectory};
+use crate::surfaces::common::{header_str, name_guid, with_type};
+use crate::surfaces::ctx::SurfaceCtx;
 use crate::surfaces::xml::{self, esc, NS_POX_REQ};
-use crate::surfaces::{header_str, name_guid, with_type, SurfaceCtx};
 
 use super::facts::*;
 

@@ -7,8 +7,9 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
 use crate::model::{ExchangeVersion, VdirKind};
+use crate::surfaces::common::{ews_schemas, long_build, name_guid, with_type};
+use crate::surfaces::ctx::SurfaceCtx;
 use crate::surfaces::xml::{self, esc, Element, NS_AUTOD, NS_SOAP};
-use crate::surfaces::{ews_schemas, long_build, name_guid, with_type, SurfaceCtx};
 
 use super::facts::*;
 
@@ -219,7 +220,7 @@ fn gus_invalid_request(ctx: &SurfaceCtx) -> Response {
 
 pub(super) fn soap(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
     if parts.method != Method::POST {
-        return crate::surfaces::method_not_allowed("POST");
+        return crate::surfaces::common::method_not_allowed("POST");
     }
     let Ok(root) = xml::parse(body) else {
         return soap_fault();

@@ -4,9 +4,9 @@
 //! answers for an id that is malformed, unknown or another user's.
 
 use crate::model::Mailbox;
+use crate::surfaces::ctx::{AuthedUser, SurfaceCtx};
 use crate::surfaces::store::{EwsId, IdKind, MailboxData};
 use crate::surfaces::xml::{Element, NS_T};
-use crate::surfaces::{AuthedUser, SurfaceCtx};
 
 use super::soap::{Code, Fault};
 

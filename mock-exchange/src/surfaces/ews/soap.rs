@@ -9,8 +9,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::model::ExchangeVersion;
+use crate::surfaces::common::with_type;
+use crate::surfaces::ctx::SurfaceCtx;
 use crate::surfaces::xml::{esc, Element, NS_E, NS_M, NS_SOAP, NS_T};
-use crate::surfaces::{with_type, SurfaceCtx};
 
 /// ResponseMessage-level errors (HTTP 200, `ResponseClass="Error"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
