@@ -6,10 +6,11 @@
 //! is known, and wraps a random session key when KEY_EXCH was negotiated. [`Handshake`] keeps
 //! the state of one logon for HTTP use.
 
-use super::message::{encode_text, put_field};
-use super::{
-    av, av_timestamp, av_value, encode_av_pairs, filetime, flags, header_value, hmac_md5, ntowf_v2,
-    rc4, token_from_headers, utf16le, v2_temp, AvPair, Challenge, Error, MIC_OFFSET, SIGNATURE,
+use super::crypto::{filetime, hmac_md5, ntowf_v2, rc4};
+use super::http::{header_value, token_from_headers};
+use super::message::{
+    av, av_timestamp, av_value, encode_av_pairs, encode_text, flags, put_field, utf16le, v2_temp,
+    AvPair, Challenge, Error, MIC_OFFSET, SIGNATURE,
 };
 
 /// Windows 10's NEGOTIATE flags (`0xe2088297`).

@@ -4,7 +4,7 @@
 //! resulting message. One copy, so both sides test against the same vector.
 
 use super::client::Options;
-use super::Challenge;
+use super::message::Challenge;
 
 pub const USER: &str = "User";
 pub const DOMAIN: &str = "Domain";
