@@ -6,7 +6,7 @@
 //! and a logon is kept only for connections accepted through a [`TrackedListener`], whose close
 //! is observed (otherwise a later connection reusing the peer port would inherit it). It is plain
 //! data behind a mutex, shared through an `Arc` by the service state and the listeners; the logon
-//! steps ([`super::logon`]) read and write it.
+//! steps ([`super::logon`](mod@super::logon)) read and write it.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;

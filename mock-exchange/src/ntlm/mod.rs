@@ -2,7 +2,7 @@
 //! `WWW-Authenticate: NTLM` and for `Negotiate` carrying raw NTLMSSP (what Windows sends when it
 //! has no Kerberos ticket).
 //!
-//! Two parts, by role: [`logon`] decides — it builds the type 2 a member server sends, verifies
+//! Two parts, by role: [`logon`](mod@logon) decides — it builds the type 2 a member server sends, verifies
 //! a type 3 as NTLMv2 against the domain's accounts and runs one leg of the handshake, all on
 //! plain data; [`connections`] remembers — the challenge pending on each TCP connection, the
 //! logon that persists on it, and the listener wrapper that sees connections close. The
