@@ -194,7 +194,7 @@ pub async fn start_with_limits(
         let (tx, rx) = oneshot::channel::<()>();
         let (state_for_conn, name_for_conn) = (state.clone(), name.clone());
         let task = tokio::spawn(async move {
-            let tracked = ntlm::server::track(listener, state_for_conn, &name_for_conn);
+            let tracked = ntlm::track(listener, state_for_conn.ntlm.clone(), &name_for_conn);
             lab_kit::serve::serve(tracked, router, limits, async move {
                 let _ = rx.await;
             })

@@ -408,9 +408,7 @@ impl Organization {
     }
 
     pub fn account_by_sid(&self, sid: &str) -> Option<&Account> {
-        self.accounts
-            .iter()
-            .find(|a| a.sid.eq_ignore_ascii_case(sid))
+        account_by_sid(&self.accounts, sid)
     }
 
     pub fn account_by_upn(&self, upn: &str) -> Option<&Account> {
@@ -421,10 +419,7 @@ impl Organization {
 
     /// An account by `DOMAIN\sam`, `sam` or UPN (Basic/NTLM user names).
     pub fn account_by_logon(&self, logon: &str) -> Option<&Account> {
-        let sam = logon.rsplit_once('\\').map(|(_, s)| s).unwrap_or(logon);
-        self.accounts
-            .iter()
-            .find(|a| a.upn.eq_ignore_ascii_case(logon) || a.sam.eq_ignore_ascii_case(sam))
+        account_by_logon(&self.accounts, logon)
     }
 
     pub fn mailbox_of_sid(&self, sid: &str) -> Option<&Mailbox> {
@@ -484,6 +479,19 @@ impl Server {
             .as_deref()
             .unwrap_or_else(|| self.version.server_header())
     }
+}
+
+/// An account by SID (case-insensitive), among `accounts`.
+pub fn account_by_sid<'a>(accounts: &'a [Account], sid: &str) -> Option<&'a Account> {
+    accounts.iter().find(|a| a.sid.eq_ignore_ascii_case(sid))
+}
+
+/// An account by `DOMAIN\sam`, `sam` or UPN (Basic/NTLM user names), among `accounts`.
+pub fn account_by_logon<'a>(accounts: &'a [Account], logon: &str) -> Option<&'a Account> {
+    let sam = logon.rsplit_once('\\').map(|(_, s)| s).unwrap_or(logon);
+    accounts
+        .iter()
+        .find(|a| a.upn.eq_ignore_ascii_case(logon) || a.sam.eq_ignore_ascii_case(sam))
 }
 
 #[cfg(test)]

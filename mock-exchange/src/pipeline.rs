@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::bearer::{self, Arrival};
 use crate::diag::Diag;
-use crate::model::{AuthMethod, ExchangeVersion, Organization, Server, VdirKind};
+use crate::model::{Account, AuthMethod, ExchangeVersion, Organization, Server, VdirKind};
 use crate::ntlm;
 use crate::respond::{self, Challenge, Stamp};
 use crate::state::{trusted_auth_servers, AppState};
@@ -230,20 +230,30 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             Some(u) => u,
             None => return challenge(None, None).await,
         },
-        "ntlm" | "negotiate" | "" => match ntlm::server::logon(ntlm::server::LogonRequest {
-            store: &state.ntlm,
-            org: &org,
-            server: &server,
-            methods: &methods,
-            parts: &parts,
-            scheme_word: &scheme_word,
-            credentials: &credentials,
-            now,
-        }) {
-            ntlm::server::Logon::Continue(resp) => return resp,
-            ntlm::server::Logon::Done(user, authn) => (user, authn),
-            ntlm::server::Logon::Refused => return challenge(None, None).await,
-        },
+        "ntlm" | "negotiate" | "" => {
+            let domain = ntlm::Domain::of(&org);
+            let peer = parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0);
+            match ntlm::logon(ntlm::LogonRequest {
+                store: &state.ntlm,
+                domain: &domain,
+                server: &server,
+                methods: &methods,
+                peer,
+                scheme_word: &scheme_word,
+                credentials: &credentials,
+                now,
+                challenge: ntlm::logon::random_challenge,
+            }) {
+                ntlm::Logon::Continue(value) => {
+                    return respond::ntlm_challenge(&server, &value, now)
+                }
+                ntlm::Logon::Done(account, scheme) => ntlm_user(&org, account, scheme),
+                ntlm::Logon::Refused => return challenge(None, None).await,
+            }
+        }
         _ => return challenge(None, None).await,
     };
 
@@ -282,6 +292,24 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
     let routed = target.is_some().then_some(&back);
     respond::stamp(&mut resp, stamp_of(&server, routed, now));
     resp
+}
+
+/// The user an NTLM logon names: the account with its mailbox (none when the account has no
+/// mailbox), and how it authenticated.
+fn ntlm_user(
+    org: &Organization,
+    account: Account,
+    scheme: ntlm::Scheme,
+) -> (Option<AuthedUser>, Authn) {
+    let user = org.mailbox_of_sid(&account.sid).map(|m| AuthedUser {
+        mailbox: m.clone(),
+        account,
+    });
+    let authn = match scheme {
+        ntlm::Scheme::Ntlm => Authn::Ntlm,
+        ntlm::Scheme::Negotiate => Authn::Negotiate,
+    };
+    (user, authn)
 }
 
 /// Requests Exchange answers without authentication: Autodiscover v2 (JSON) and the OWA/ECP

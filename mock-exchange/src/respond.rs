@@ -156,6 +156,44 @@ pub fn unauthorized(c: Challenge<'_>) -> Response {
     resp
 }
 
+/// The 401 carrying an NTLM type 2: the headers of every 401 (Content-Length first, Server,
+/// request-id, then the one `WWW-Authenticate`, X-FEServer, X-Powered-By, Date).
+pub fn ntlm_challenge(server: &Server, www_authenticate: &str, now: OffsetDateTime) -> Response {
+    let mut resp = unauthorized(Challenge {
+        server,
+        methods: &[],
+        host: "",
+        bearer: None,
+        diag: None,
+        now,
+    });
+    let old = std::mem::take(resp.headers_mut());
+    let mut h = HeaderMap::new();
+    let mut last: Option<HeaderName> = None;
+    for (name, value) in old {
+        // `HeaderMap::into_iter` yields `None` names for further values of the same name.
+        let name = match name {
+            Some(n) => {
+                last = Some(n.clone());
+                n
+            }
+            None => match &last {
+                Some(n) => n.clone(),
+                None => continue,
+            },
+        };
+        let after = name.as_str() == "request-id";
+        h.append(name, value);
+        if after {
+            if let Ok(v) = HeaderValue::from_str(www_authenticate) {
+                h.append(HeaderName::from_static("www-authenticate"), v);
+            }
+        }
+    }
+    *resp.headers_mut() = h;
+    resp
+}
+
 /// An empty body hyper cannot see is empty before it writes the head. hyper writes the
 /// `Content-Length` of a body it knows to be finished *after* all other headers; with this body
 /// it keeps our `Content-Length: 0` where we put it — first, as in every capture.

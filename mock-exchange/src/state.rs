@@ -101,7 +101,7 @@ pub struct Shared {
     pub aad_url: Option<String>,
     pub(crate) http: reqwest::Client,
     /// NTLM per connection: challenges waiting for their AUTHENTICATE message, and logons.
-    pub ntlm: crate::ntlm::server::Connections,
+    pub ntlm: Arc<crate::ntlm::Connections>,
 }
 
 /// Cheap-to-clone handle on the shared state.

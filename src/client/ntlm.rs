@@ -1,11 +1,13 @@
 //! The NTLM half the client needs to fall back the way Outlook does: a type-1 (NEGOTIATE)
 //! message, then a type-3 (AUTHENTICATE) answer to the server's type-2 (CHALLENGE).
 //!
-//! The message code lives in mock-exchange (`mock_exchange::ntlm::client`), next to the server
-//! half it must agree with; this module only adapts it behind a small trait, so a test can also
-//! run the client with no NTLM at all (it then falls back to Basic where Basic is offered).
+//! The message code is the lab's shared NTLM codec (`lab_kit::ntlm::client`), the same one mock
+//! Exchange verifies logons with; this module only adapts it behind a small trait, so a test can
+//! also run the client with no NTLM at all (it then falls back to Basic where Basic is offered).
 
 use std::sync::Arc;
+
+use lab_kit::ntlm::client;
 
 /// Builds the client's NTLM messages.
 pub trait NtlmClient: Send + Sync {
@@ -21,14 +23,14 @@ pub trait NtlmClient: Send + Sync {
     ) -> Result<Vec<u8>, String>;
 }
 
-/// NTLMv2 as Windows 10 sends it, from `mock_exchange::ntlm::client` (a MIC is added because
+/// NTLMv2 as Windows 10 sends it, from `lab_kit::ntlm::client` (a MIC is added because
 /// the type 1 is known; the blob's timestamp is the server's `MsvAvTimestamp`, i.e. lab time).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WindowsNtlm;
 
 impl NtlmClient for WindowsNtlm {
     fn negotiate(&self) -> Vec<u8> {
-        mock_exchange::ntlm::client::negotiate_message()
+        client::negotiate_message()
     }
 
     fn authenticate(
@@ -38,11 +40,11 @@ impl NtlmClient for WindowsNtlm {
         domain: &str,
         password: &str,
     ) -> Result<Vec<u8>, String> {
-        let opts = mock_exchange::ntlm::client::Options {
+        let opts = client::Options {
             negotiate: Some(self.negotiate()),
             ..Default::default()
         };
-        mock_exchange::ntlm::client::authenticate_message(challenge, user, domain, password, &opts)
+        client::authenticate_message(challenge, user, domain, password, &opts)
             .map_err(|e| e.to_string())
     }
 }

@@ -13,7 +13,8 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 
-use super::{lower_path, not_found, query_param, set_header, with_type, SurfaceCtx};
+use super::common::{lower_path, not_found, query_param, set_header, with_type};
+use super::ctx::SurfaceCtx;
 use crate::model::ExchangeVersion;
 
 const COMMANDS: &str = "Sync,SendMail,SmartForward,SmartReply,GetAttachment,GetHierarchy,CreateCollection,DeleteCollection,MoveCollection,FolderSync,FolderCreate,FolderDelete,FolderUpdate,MoveItems,GetItemEstimate,MeetingResponse,Search,Settings,Ping,ItemOperations,Provision,ResolveRecipients,ValidateCert";
@@ -79,7 +80,7 @@ pub fn handle(ctx: &SurfaceCtx, parts: &Parts, _body: &[u8]) -> Response {
             }
         }
         Method::GET => empty(StatusCode::NOT_IMPLEMENTED),
-        _ => super::method_not_allowed("OPTIONS,POST"),
+        _ => super::common::method_not_allowed("OPTIONS,POST"),
     }
 }
 

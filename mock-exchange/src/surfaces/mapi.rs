@@ -18,8 +18,9 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use uuid::Uuid;
 
+use super::common::{header_str, long_build, lower_path, not_found, query_param, with_type};
+use super::ctx::SurfaceCtx;
 use super::store::{sequence_value, MapiSession};
-use super::{header_str, long_build, lower_path, not_found, query_param, with_type, SurfaceCtx};
 
 /// How long a session context lives without traffic (ms), sent as `X-ExpirationInfo`.
 pub const EXPIRATION_MS: i64 = 900_000;
@@ -293,7 +294,7 @@ pub fn handle(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
                 .utf16_z(&target.display_name)
                 .u32(0)
         } else {
-            let server_guid = super::name_guid(&format!("nspi:{}", ctx.server.fqdn));
+            let server_guid = super::common::name_guid(&format!("nspi:{}", ctx.server.fqdn));
             Bin::default()
                 .u32(0)
                 .u32(0)

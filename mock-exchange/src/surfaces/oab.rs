@@ -14,7 +14,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
 use super::autodiscover::default_oab_guid;
-use super::{method_not_allowed, not_found, with_type, SurfaceCtx};
+use super::common::{method_not_allowed, not_found, with_type};
+use super::ctx::SurfaceCtx;
 
 /// One OAB file: name, compressed bytes, uncompressed size.
 struct OabFile {
@@ -54,7 +55,7 @@ fn lzx(payload: &[u8]) -> Vec<u8> {
 
 fn files(ctx: &SurfaceCtx) -> Vec<OabFile> {
     let guid = default_oab_guid(&ctx.org.name);
-    let file_guid = super::name_guid(&format!("oabfile:{guid}"));
+    let file_guid = super::common::name_guid(&format!("oabfile:{guid}"));
     // OAB_HDR (version 0x20, serial 1, no records), OAB_META_DATA (no attributes), and the
     // header properties record (no properties).
     let full = [u32s(&[0x20, 1, 0]), u32s(&[12, 0, 0]), u32s(&[4])].concat();
@@ -129,7 +130,7 @@ pub fn handle(ctx: &SurfaceCtx, parts: &Parts, _body: &[u8]) -> Response {
     };
     if head {
         let mut r = with_type(StatusCode::OK, content_type, Vec::new());
-        super::set_header(&mut r, "content-length", &bytes.len().to_string());
+        super::common::set_header(&mut r, "content-length", &bytes.len().to_string());
         return r;
     }
     with_type(StatusCode::OK, content_type, bytes)

@@ -14,8 +14,9 @@ use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::response::Response;
 
+use super::common::{lower_path, not_found, set_header, with_type};
+use super::ctx::SurfaceCtx;
 use super::xml::esc;
-use super::{lower_path, not_found, set_header, with_type, SurfaceCtx};
 use crate::model::{Account, VdirKind};
 
 /// Lifetime of a forms sign-in (OWA's default private-computer session: 8 hours).
@@ -135,8 +136,8 @@ pub fn handle(ctx: &SurfaceCtx, kind: VdirKind, parts: &Parts, body: &[u8]) -> R
         if !forms {
             return not_found();
         }
-        let url = super::query_param(parts, "url").unwrap_or_default();
-        let reason = super::query_param(parts, "reason")
+        let url = super::common::query_param(parts, "url").unwrap_or_default();
+        let reason = super::common::query_param(parts, "reason")
             .and_then(|r| r.parse().ok())
             .unwrap_or(0);
         return logon_page(&safe_destination(ctx, &url), reason);

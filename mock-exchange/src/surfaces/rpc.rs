@@ -11,7 +11,8 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 
-use super::{lower_path, not_found, with_type, SurfaceCtx};
+use super::common::{lower_path, not_found, with_type};
+use super::ctx::SurfaceCtx;
 
 /// The RTS echo PDU: version 5.0, PTYPE rts (0x14), PFC_FIRST|PFC_LAST, NDR little-endian,
 /// frag_length 20, no auth, call_id 0, Flags RTS_FLAG_ECHO (0x40), no commands.
@@ -27,7 +28,7 @@ pub fn handle(_ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
     }
     let verb = parts.method.as_str();
     if verb != "RPC_IN_DATA" && verb != "RPC_OUT_DATA" {
-        return super::method_not_allowed("RPC_IN_DATA, RPC_OUT_DATA");
+        return super::common::method_not_allowed("RPC_IN_DATA, RPC_OUT_DATA");
     }
     let declared = parts
         .headers

@@ -549,7 +549,7 @@ impl MailStore {
         let n = s.next;
         let cookie = format!(
             "{:032X}",
-            super::name_guid(&format!(
+            super::common::name_guid(&format!(
                 "mapi:{}:{}:{n}",
                 session.endpoint, session.mailbox
             ))
@@ -592,7 +592,7 @@ impl MailStore {
 
 /// The `MapiSequence` cookie value after `n` requests on the context `cookie`.
 pub fn sequence_value(cookie: &str, n: u64) -> String {
-    let h = super::name_guid(&format!("seq:{cookie}:{n}")).as_u128() as u64;
+    let h = super::common::name_guid(&format!("seq:{cookie}:{n}")).as_u128() as u64;
     format!("{n}-{h:016X}")
 }
 

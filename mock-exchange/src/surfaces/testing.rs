@@ -13,7 +13,8 @@ use lab_kit::testkit::Golden;
 use lab_kit::Clock;
 use uuid::Uuid;
 
-use super::{dispatch, AuthedUser, Authn, MailStore, SurfaceCtx};
+use super::ctx::{AuthedUser, Authn, SurfaceCtx};
+use super::{dispatch, MailStore};
 use crate::model::*;
 
 /// 2018-03-01T10:00:00Z — the lab clock for every surface test.
@@ -252,7 +253,7 @@ pub async fn serve(ctx: SurfaceCtx) -> String {
                 .unwrap_or_default();
             match VdirKind::for_path(parts.uri.path()) {
                 Some(kind) => dispatch(ctx, kind, parts, body).await,
-                None => super::not_found(),
+                None => super::common::not_found(),
             }
         }
     });

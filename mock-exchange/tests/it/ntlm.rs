@@ -1,4 +1,5 @@
-//! NTLM and Negotiate(NTLMSSP) logon: the MS-NLMP §4.2.4 NTLMv2 test vectors, the CHALLENGE
+//! NTLM and Negotiate(NTLMSSP) logon: the server accepting the MS-NLMP §4.2.4 NTLMv2 example
+//! (whose bytes `lab_kit::ntlm` checks), the CHALLENGE
 //! message a Windows member server sends, full handshakes through the router (with a connection
 //! identity) and over a real kept-alive socket with reqwest, every refusal (wrong password,
 //! NTLMv1/LM, unknown domain, disabled account, other connection, expiry, tampered MIC, clock
@@ -13,10 +14,10 @@ use axum::extract::ConnectInfo;
 use axum::http::Request;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use lab_kit::ntlm::client::{self, Handshake, Options};
+use lab_kit::ntlm::{self, av, flags, vectors, Authenticate, AvPair, Challenge, Negotiate};
 use mock_exchange::model::{Account, AuthMethod, VdirKind};
-use mock_exchange::ntlm::client::{self, Handshake, Options};
-use mock_exchange::ntlm::server::{self, Pending, Reject, Scheme};
-use mock_exchange::ntlm::{self, av, flags, Authenticate, AvPair, Challenge, Negotiate};
+use mock_exchange::ntlm::{logon, Authed, Domain, Pending, Reject, Scheme, TrackedStream};
 use rand::{Rng, RngCore, SeedableRng};
 use time::OffsetDateTime;
 
@@ -30,91 +31,12 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or_else(|e| panic!("{e}")))
-        .collect()
-}
-
 fn t0() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(T0).unwrap_or_else(|e| panic!("{e}"))
 }
 
 // ---------------------------------------------------------------------------------------------
-// MS-NLMP §4.2.4 (NTLMv2) test vectors
-
-/// The §4.2.4 CHALLENGE_MESSAGE: flags 0xe28a8233, server challenge 0123456789abcdef, target
-/// name "Server", target info NbDomainName "Domain", NbComputerName "Server", EOL.
-fn vector_challenge() -> Vec<u8> {
-    Challenge {
-        flags: 0xe28a_8233,
-        server_challenge: [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef],
-        target_name: "Server".into(),
-        target_info: unhex(
-            "02000c0044006f006d00610069006e0001000c0053006500720076006500720000000000",
-        ),
-        version: Some((6, 0, 6000)),
-    }
-    .to_bytes()
-}
-
-fn vector_options() -> Options {
-    Options {
-        workstation: "COMPUTER".into(),
-        client_challenge: Some([0xaa; 8]),
-        session_key: Some([0x55; 16]),
-        timestamp: Some(0),
-        negotiate: None,
-        spn: None,
-    }
-}
-
-#[test]
-fn ms_nlmp_4_2_4_ntlmv2_test_vectors() {
-    assert_eq!(
-        hex(&ntlm::nt_hash("Password")),
-        "a4f49c406510bdcab6824ee7c30fd852"
-    );
-    let v2 = ntlm::ntowf_v2("Password", "User", "Domain");
-    assert_eq!(hex(&v2), "0c868a403bfd7a93a3001ef22ef02e3f");
-
-    let t3 = client::authenticate_message(
-        &vector_challenge(),
-        "User",
-        "Domain",
-        "Password",
-        &vector_options(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let a = Authenticate::parse(&t3).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        hex(&a.lm_response),
-        "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa",
-        "LMv2 response (§4.2.4.2.1)"
-    );
-    assert_eq!(
-        hex(&a.nt_response),
-        concat!(
-            "68cd0ab851e51c96aabc927bebef6a1c",
-            "01010000000000000000000000000000aaaaaaaaaaaaaaaa00000000",
-            "02000c0044006f006d00610069006e0001000c0053006500720076006500720000000000",
-            "00000000"
-        ),
-        "NTProofStr ‖ temp (§4.2.4.2.2)"
-    );
-    let session_base_key = ntlm::hmac_md5(&v2, &[&a.nt_response[..16]]);
-    assert_eq!(hex(&session_base_key), "8de40ccadbc14a82f15cb0ad0de95ca3");
-    assert_eq!(
-        hex(&a.encrypted_session_key),
-        "c5dad2544fc9799094ce1ce90bc9d03e",
-        "EncryptedRandomSessionKey (§4.2.4.2.3)"
-    );
-    assert_eq!(
-        (a.user.as_str(), a.domain.as_str(), a.workstation.as_str()),
-        ("User", "Domain", "COMPUTER")
-    );
-}
+// The MS-NLMP §4.2.4 (NTLMv2) example (its bytes are checked in lab_kit::ntlm)
 
 #[test]
 fn the_server_verifies_the_test_vector_message() {
@@ -128,31 +50,42 @@ fn the_server_verifies_the_test_vector_message() {
         display_name: "User".into(),
         enabled: true,
     });
-    let challenge = vector_challenge();
+    let challenge = vectors::challenge();
     let pending = Pending {
         scheme: Scheme::Ntlm,
         negotiate: client::negotiate_message(),
         challenge: challenge.clone(),
-        server_challenge: [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef],
+        server_challenge: vectors::SERVER_CHALLENGE,
         created: 0,
     };
-    let t3 =
-        client::authenticate_message(&challenge, "User", "Domain", "Password", &vector_options())
-            .unwrap_or_else(|e| panic!("{e}"));
+    let t3 = client::authenticate_message(
+        &challenge,
+        vectors::USER,
+        vectors::DOMAIN,
+        vectors::PASSWORD,
+        &vectors::client_options(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     // The vector's timestamp is FILETIME 0 (1601-01-01): the server's clock must be there too.
     let epoch_1601 =
         OffsetDateTime::from_unix_timestamp(-11_644_473_600).unwrap_or_else(|e| panic!("{e}"));
-    let ok = server::verify(&org, &pending, &t3, epoch_1601).unwrap_or_else(|e| panic!("{e:?}"));
+    let ok = logon::verify(&Domain::of(&org), &pending, &t3, epoch_1601)
+        .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(ok.sam, "User");
     assert_eq!(
-        server::verify(&org, &pending, &t3, t0()).map(|a| a.sam),
+        logon::verify(&Domain::of(&org), &pending, &t3, t0()).map(|a| a.sam),
         Err(Reject::ClockSkew)
     );
-    let wrong =
-        client::authenticate_message(&challenge, "User", "Domain", "Passw0rd", &vector_options())
-            .unwrap_or_else(|e| panic!("{e}"));
+    let wrong = client::authenticate_message(
+        &challenge,
+        vectors::USER,
+        vectors::DOMAIN,
+        "Passw0rd",
+        &vectors::client_options(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        server::verify(&org, &pending, &wrong, epoch_1601).map(|a| a.sam),
+        logon::verify(&Domain::of(&org), &pending, &wrong, epoch_1601).map(|a| a.sam),
         Err(Reject::WrongPassword)
     );
 }
@@ -298,7 +231,7 @@ async fn the_challenge_message_is_a_windows_member_servers() {
 #[tokio::test]
 async fn challenge_flags_follow_the_client() {
     // An OEM-only client without KEY_EXCH/SIGN: OEM, no Unicode, nothing it did not ask for.
-    let f = server::challenge_flags(flags::OEM | flags::NTLM | flags::REQUEST_TARGET);
+    let f = logon::challenge_flags(flags::OEM | flags::NTLM | flags::REQUEST_TARGET);
     assert_eq!(
         f,
         flags::OEM
@@ -311,7 +244,7 @@ async fn challenge_flags_follow_the_client() {
     assert_eq!(f & flags::LM_KEY, 0);
     // Its type 2 carries an OEM target name the client half reads back.
     let org = contoso();
-    let ch = server::challenge_for(&org, &org.servers[0], f, [7; 8], t0());
+    let ch = logon::challenge_for(&Domain::of(&org), &org.servers[0], f, [7; 8], t0());
     let parsed = Challenge::parse(&ch.to_bytes()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(parsed.target_name, "CONTOSO");
     assert_eq!(parsed, ch);
@@ -466,7 +399,7 @@ async fn ntlmv1_lm_only_and_anonymous_responses_are_refused() {
         server_challenge: [0; 8],
         created: T0,
     };
-    let why = |t3: Vec<u8>| server::verify(&org, &pending, &t3, t0()).map(|a| a.sam);
+    let why = |t3: Vec<u8>| logon::verify(&Domain::of(&org), &pending, &t3, t0()).map(|a| a.sam);
     assert_eq!(
         why(raw_type3(&[0x11; 24], &[0x22; 24], "GregT", "CONTOSO")),
         Err(Reject::NtlmV1)
@@ -637,7 +570,14 @@ fn random_token(rng: &mut rand::rngs::StdRng) -> Vec<u8> {
 fn parsers_survive_random_truncated_and_mutated_messages() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x4e544c4d);
     let org = contoso();
-    let ch = server::challenge_for(&org, &org.servers[0], 0xe208_8297, [9; 8], t0()).to_bytes();
+    let ch = logon::challenge_for(
+        &Domain::of(&org),
+        &org.servers[0],
+        0xe208_8297,
+        [9; 8],
+        t0(),
+    )
+    .to_bytes();
     let t3 = client::authenticate_message(
         &ch,
         "GregT",
@@ -658,7 +598,7 @@ fn parsers_survive_random_truncated_and_mutated_messages() {
         created: T0,
     };
     assert_eq!(
-        server::verify(&org, &pending, &t3, t0()).map(|a| a.sam),
+        logon::verify(&Domain::of(&org), &pending, &t3, t0()).map(|a| a.sam),
         Ok("GregT".to_string())
     );
     let mut inputs: Vec<Vec<u8>> = Vec::new();
@@ -692,7 +632,7 @@ fn parsers_survive_random_truncated_and_mutated_messages() {
         let _ = ntlm::V2Response::parse(b);
         let _ = ntlm::parse_av_pairs(b);
         let _ = client::authenticate_message(b, "GregT", "CONTOSO", PASSWORD, &Options::default());
-        if server::verify(&org, &pending, b, t0()).is_ok() {
+        if logon::verify(&Domain::of(&org), &pending, b, t0()).is_ok() {
             accepted += 1;
         }
     }
@@ -702,7 +642,7 @@ fn parsers_survive_random_truncated_and_mutated_messages() {
     assert!(accepted < 20, "{accepted} mutated messages accepted");
     for n in 0..t3.len() {
         assert!(
-            server::verify(&org, &pending, &t3[..n], t0()).is_err(),
+            logon::verify(&Domain::of(&org), &pending, &t3[..n], t0()).is_err(),
             "truncated at {n}"
         );
     }
@@ -740,7 +680,7 @@ async fn random_authorization_headers_get_401_never_a_panic() {
         assert_eq!(r.status, 401, "{value}");
     }
     // Oversized token.
-    let huge = format!("NTLM {}", "A".repeat(server::MAX_TOKEN + 4));
+    let huge = format!("NTLM {}", "A".repeat(logon::MAX_TOKEN + 4));
     assert_refused(&lab.send("EX1", on_conn(EWS, Some(&huge), 42000)).await);
 }
 
@@ -981,7 +921,7 @@ fn a_challenge_without_target_info_or_timestamp_still_gets_an_ntlmv2_answer() {
         created: T0,
     };
     assert_eq!(
-        server::verify(&org, &pending, &t3, t0()).map(|a| a.sam),
+        logon::verify(&Domain::of(&org), &pending, &t3, t0()).map(|a| a.sam),
         Ok("GregT".to_string())
     );
 }
@@ -997,7 +937,7 @@ async fn a_logon_persists_only_on_a_tracked_connection_and_ends_with_it() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let (accepted, peer) = listener.accept().await.unwrap_or_else(|e| panic!("{e}"));
-    let authed = server::Authed {
+    let authed = Authed {
         sid: GREG_SID.into(),
         scheme: Scheme::Ntlm,
     };
@@ -1006,7 +946,7 @@ async fn a_logon_persists_only_on_a_tracked_connection_and_ends_with_it() {
         .ntlm
         .remember(("EX1".into(), peer), authed.clone());
     assert_eq!(lab.state.ntlm.authenticated(), 0);
-    let tracked = server::TrackedStream::new(accepted, lab.state.clone(), "ex1")
+    let tracked = TrackedStream::new(accepted, lab.state.ntlm.clone(), "ex1")
         .unwrap_or_else(|e| panic!("{e}"));
     lab.state
         .ntlm

@@ -12,7 +12,7 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::Code;
+use super::soap::Code;
 use crate::surfaces::store::Item;
 use crate::surfaces::xml::{Element, NS_T};
 

@@ -3,10 +3,14 @@
 //! whitespace) and the way ews-javascript-api does (`soap`/`t`/`m` prefixes); answers are parsed
 //! back along the element paths those libraries walk, and pinned with golden files.
 
+use axum::http::StatusCode;
+
+use super::read::hex_decode;
 use super::*;
-use crate::model::VdirKind;
+use crate::model::{ExchangeVersion, VdirKind};
+use crate::surfaces::store::{EwsId, IdKind};
 use crate::surfaces::testing::*;
-use crate::surfaces::xml::parse;
+use crate::surfaces::xml::{parse, NS_E};
 use lab_kit::testkit::clients;
 
 const EWS: &str = "/EWS/Exchange.asmx";
