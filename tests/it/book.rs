@@ -23,8 +23,8 @@ fn repo() -> PathBuf {
 
 /// The code catalogues the reference tables are rendered from.
 fn catalogues() -> (Vec<AadstsDoc>, Vec<DiagDoc>, Vec<CmdletDoc>) {
-    // lead: wire mock_aad::aadsts::docs(), mock_exchange::diag::docs(), hma_lab::shell::cmdlets::docs()
-    (Vec::new(), Vec::new(), Vec::new())
+    // lead: wire mock_aad::aadsts::docs(), hma_lab::shell::cmdlets::docs()
+    (Vec::new(), mock_exchange::diag::docs(), Vec::new())
 }
 
 fn scenario_rows() -> Vec<ScenarioDoc> {
