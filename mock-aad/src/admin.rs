@@ -32,7 +32,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::faults::NewRule;
+use crate::fault_rules::NewRule;
 use crate::keys::KeyError;
 use crate::labfile::{self, Problem, ProblemKind};
 use crate::model::{

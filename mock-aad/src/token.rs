@@ -38,6 +38,7 @@ pub use scope::{Target, GRAPH_APP_ID};
 use crate::error::{set_aad_headers, AadError, RequestIds};
 use crate::grants::{AuthContext, DeviceCode, DeviceState, RefreshGrant};
 use crate::model::{Application, RevocationResponse, Tenant, User};
+use crate::resolve::base_url;
 use crate::signin::{self, SecondFactor};
 use crate::state::{AppState, Shared};
 use crate::util::{random_b64url, Params};
@@ -74,8 +75,6 @@ async fn not_post(State(s): State<AppState>, req: Request) -> Response {
     let ids = RequestIds::from_headers(req.headers());
     AadError::post_only(req.method().as_str()).into_response_with(&ids, s.now())
 }
-
-pub use crate::discovery::base_url;
 
 async fn token_v1(State(s): State<AppState>, req: Request) -> Response {
     endpoint(s, req, false, Kind::Token).await
@@ -741,30 +740,18 @@ fn grant_on_behalf_of(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
     let claims = match verified {
         Ok(cl) => cl,
         Err(JwtError::Malformed) => return Err(AadError::assertion_malformed()),
-        Err(JwtError::UnknownKey(kid)) => {
-            return Err(AadError::assertion_invalid(format!(
-                "Assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '{kid}']"
-            )))
-        }
-        Err(JwtError::BadSignature) => {
-            return Err(AadError::assertion_invalid(
-                "Assertion failed signature validation. [Reason - The provided signature value did not match the expected signature value.]",
-            ))
-        }
+        Err(JwtError::UnknownKey(kid)) => return Err(AadError::assertion_unknown_key(&kid)),
+        Err(JwtError::BadSignature) => return Err(AadError::assertion_bad_signature()),
     };
     let str_claim = |n: &str| claims.get(n).and_then(Value::as_str).map(str::to_string);
     let tid = str_claim("tid")
         .and_then(|t| Uuid::parse_str(&t).ok())
         .ok_or_else(AadError::assertion_malformed)?;
-    let tenant = c.grant_tenant(&path, tid, || {
-        AadError::assertion_invalid("Assertion contains an invalid issuer.")
-    })?;
+    let tenant = c.grant_tenant(&path, tid, AadError::assertion_bad_issuer)?;
     let hosts = &c.s.config.hosts;
     let iss = str_claim("iss").unwrap_or_default();
     if iss != v1_issuer(hosts, tid) && iss != v2_issuer(hosts, tid) {
-        return Err(AadError::assertion_invalid(
-            "Assertion contains an invalid issuer.",
-        ));
+        return Err(AadError::assertion_bad_issuer());
     }
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
     if c.now >= exp {
@@ -781,19 +768,16 @@ fn grant_on_behalf_of(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
             .any(|s| crate::model::normalize_spn(s) == crate::model::normalize_spn(&aud));
     if !aud_ok {
         let id = client.app.app_id;
-        return Err(AadError::assertion_invalid(format!(
-            "Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was '{aud}' and the expected audience is '{id}' or one of the Application Id URIs of this application with App ID {id}({}). The downstream client must request a token for the expected audience (the application that made the OBO request) and this application should use that token as the assertion.",
-            client.app.display_name
-        )));
+        return Err(AadError::assertion_wrong_audience(
+            &aud,
+            &id.to_string(),
+            &client.app.display_name,
+        ));
     }
     let oid = str_claim("oid").and_then(|o| Uuid::parse_str(&o).ok());
     let oid = match oid {
         Some(o) if str_claim("idtyp").as_deref() != Some("app") && claims.contains_key("scp") => o,
-        _ => {
-            return Err(AadError::assertion_invalid(
-                "Assertion is not a user token; on-behalf-of needs a delegated (user) token.",
-            ))
-        }
+        _ => return Err(AadError::assertion_not_user()),
     };
     let user = active_user(&tenant, oid)?;
     let amr: Vec<String> = claims
@@ -933,7 +917,7 @@ fn devicecode(c: &Ctx) -> Result<Value, AadError> {
     // Validates the resource/scope now, as Azure AD does, so a typo fails before the user types
     // a code.
     let target = c.target(&tenant, &tname, &app, None)?;
-    let base = base_url(c.s, &c.headers);
+    let base = base_url(&c.s.config, &c.headers);
     let verification = format!("{base}/devicelogin");
     let expires_in = tenant.token_lifetimes.device_code;
     let device_code = format!("DAQABAAEAAA{}", random_b64url(96));
