@@ -9,6 +9,14 @@
 //! Everything the service decides is a function of the [`model::Directory`], the
 //! [`grants::GrantStore`], the signing [`keys::KeySet`] and the lab [`Clock`]; the admin API and
 //! fault rules change that data, never the code path.
+//!
+//! Modules come in two layers, and the lower never uses the upper:
+//! - data: [`config`], [`model`], [`labfile`], [`grants`], [`keys`], [`sessions`] (sign-in flows
+//!   and SSO sessions), [`fault_rules`], [`resolve`] (base URL and `{tenant}` segment), the
+//!   [`aadsts`] catalogue (every AADSTS code, its text and constructor) with the error type it
+//!   fills ([`error`]), and [`state`], which holds them all;
+//! - handlers: [`discovery`], [`token`], [`web`] (sign-in pages), [`admin`], and the [`faults`]
+//!   middleware in front of them all.
 
 pub mod aadsts;
 pub mod admin;

@@ -8,11 +8,12 @@
 //! `passwd`/`i0118`, `idSIButton9`, `idBtn_Back`, `otc`/`idTxtBx_SAOTCC_OTC`, …).
 //!
 //! Where the flow stands is never taken from the page: every form carries only an opaque
-//! `flowToken` (also sent as `ctx`), the key of a server-side [`Flow`] record in [`Sessions`].
-//! A finished sign-in leaves an SSO session keyed by the `ESTSAUTH` cookie. Both maps are bounded
-//! (oldest evicted first) so a flood of abandoned flows cannot exhaust memory. Locks are taken
-//! briefly and never across an `.await`; the only await in a handler is reading the body, which
-//! happens before any lock.
+//! `flowToken` (also sent as `ctx`), the key of a server-side
+//! [`Flow`](crate::sessions::Flow) record in [`Sessions`](crate::sessions::Sessions). A finished
+//! sign-in leaves an SSO session keyed by the `ESTSAUTH` cookie. Both maps are bounded (oldest
+//! evicted first) so a flood of abandoned flows cannot exhaust memory. Locks are taken briefly
+//! and never across an `.await`; the only await in a handler is reading the body, which happens
+//! before any lock.
 //!
 //! Errors follow Azure AD: an unknown tenant, client or redirect URI gets the HTML error page
 //! ("Sorry, but we’re having trouble signing you in.", with the typographic apostrophe of the
@@ -20,9 +21,10 @@
 //! redirected to the client's `redirect_uri` with `error` and an `error_description` encoded the
 //! way .NET's `HttpUtility.UrlEncode` does (the seed's "Missing SPNs" capture, byte for byte).
 //!
-//! Where each part lives: [`authorize`] (the endpoint), `flow` (the pages' state machine),
-//! `pages` (the HTML), `logout`, [`reply`] (how an answer goes back to the client), and the
-//! flow records themselves in [`crate::sessions`].
+//! Where each part lives: `authorize` (the endpoint), `flow` (the pages' state machine),
+//! `pages` (the HTML), `logout`, `resource` (which resources a request names and whether the
+//! tenant has them), [`reply`] (how an answer goes back to the client), and the flow records
+//! themselves in [`crate::sessions`].
 
 mod authorize;
 mod ctx;
