@@ -14,7 +14,7 @@
 //! - data: [`config`], [`model`], [`labfile`], [`grants`], [`keys`], [`sessions`] (sign-in flows
 //!   and SSO sessions), [`fault_rules`], [`resolve`] (base URL and `{tenant}` segment), the
 //!   [`aadsts`] catalogue (every AADSTS code, its text and constructor) with the error type it
-//!   fills ([`error`]), and [`state`], which holds them all;
+//!   fills ([`error`]), and [`state`](mod@state), which holds them all;
 //! - handlers: [`discovery`], [`token`], [`web`] (sign-in pages), [`admin`], and the [`faults`]
 //!   middleware in front of them all.
 
