@@ -45,33 +45,21 @@ fn docs_and_the_fault_injector_list_the_same_codes() {
     let documented: Vec<u32> = docs().iter().map(|d| d.code).collect();
     assert_eq!(documented, KNOWN_CODES);
     let mut faults = Faults::default();
-    for &code in KNOWN_CODES {
-        let rule = NewRule {
+    let mut inject = |code: u32| {
+        faults.add(NewRule {
             matcher: Default::default(),
             times: Some(1),
             respond: Respond {
                 aadsts: Some(code),
                 ..Respond::default()
             },
-        };
-        assert!(
-            faults.add(rule).is_ok(),
-            "{code} refused by the fault injector"
-        );
+        })
+    };
+    for &code in KNOWN_CODES {
+        assert!(inject(code).is_ok(), "{code} refused by the fault injector");
     }
     for code in [0, 1, 12345, 90014, 50000] {
-        let rule = NewRule {
-            matcher: Default::default(),
-            times: Some(1),
-            respond: Respond {
-                aadsts: Some(code),
-                ..Respond::default()
-            },
-        };
-        assert!(
-            faults.add(rule).is_err(),
-            "{code} accepted but not documented"
-        );
+        assert!(inject(code).is_err(), "{code} accepted but not documented");
     }
 }
 
