@@ -8,23 +8,19 @@
 //! `sts.windows.net` / `login.microsoftonline.com` whichever alias the client used. JSON key order
 //! is Azure AD's (serde_json `preserve_order`), so golden files can compare bytes.
 
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
-use axum::http::request::Parts;
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use crate::error::{AadError, RequestIds};
-use crate::model::{Directory, DomainKind};
+use crate::model::DomainKind;
+use crate::resolve::{base_url, Segment, TenantRef};
 use crate::state::AppState;
 use crate::util::{html_escape, Params};
-
-/// Placeholder Azure AD keeps in multi-tenant issuers.
-pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
 
 /// Region Azure AD reports for a tenant (the lab's tenants all live in North America).
 const TENANT_REGION: &str = "NA";
@@ -55,88 +51,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 // ------------------------------------------------------------------------------------ helpers
-
-/// The single path parameter of a route (`{tenant}`, `{upn}`). A segment that does not decode to
-/// UTF-8 becomes empty, so it gets the service's "not found" answer instead of axum's plain-text
-/// rejection.
-pub struct Segment(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Segment {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Segment(
-            Path::<String>::from_request_parts(parts, state)
-                .await
-                .map(|p| p.0)
-                .unwrap_or_default(),
-        ))
-    }
-}
-
-/// The base URL documents and pages put in front of every endpoint: `public_base` when
-/// configured, else `{X-Forwarded-Proto or http}://{Host}`. A Host header with characters a host
-/// name cannot hold is replaced by `localhost`, so nothing from the request reaches a document
-/// unchecked.
-pub fn base_url(state: &crate::state::Shared, headers: &HeaderMap) -> String {
-    if let Some(b) = &state.config.public_base {
-        return b.trim_end_matches('/').to_string();
-    }
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .filter(|v| v == "http" || v == "https")
-        .unwrap_or_else(|| "http".to_string());
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]_".contains(c))
-        })
-        .unwrap_or("localhost");
-    format!("{proto}://{host}")
-}
-
-/// What a `{tenant}` path segment names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TenantRef {
-    /// `common` or `organizations`: the tenant is decided by the user.
-    Multi(String),
-    /// A tenant of the directory.
-    Tenant(Uuid),
-}
-
-impl TenantRef {
-    /// Resolves a path segment; `None` for a tenant the directory does not hold.
-    pub fn resolve(dir: &Directory, segment: &str) -> Option<TenantRef> {
-        let lower = segment.to_ascii_lowercase();
-        if lower == "common" || lower == "organizations" {
-            return Some(TenantRef::Multi(lower));
-        }
-        dir.tenant(segment).map(|t| TenantRef::Tenant(t.tid))
-    }
-
-    /// The path segment documents use: the multi-tenant alias, or the tid.
-    pub fn segment(&self) -> String {
-        match self {
-            TenantRef::Multi(s) => s.clone(),
-            TenantRef::Tenant(tid) => tid.to_string(),
-        }
-    }
-
-    /// The tid in issuers: the literal placeholder for multi-tenant paths.
-    pub fn issuer_tid(&self) -> String {
-        match self {
-            TenantRef::Multi(_) => TENANT_PLACEHOLDER.to_string(),
-            TenantRef::Tenant(tid) => tid.to_string(),
-        }
-    }
-}
 
 fn resolve_or_error(
     state: &AppState,
@@ -376,7 +290,7 @@ async fn discovery_openid_v2(
     headers: HeaderMap,
 ) -> Response {
     tenant_json(&state, &headers, &tenant, |t| {
-        openid_v2(&state, &base_url(&state, &headers), t)
+        openid_v2(&state, &base_url(&state.config, &headers), t)
     })
 }
 
@@ -386,7 +300,7 @@ async fn discovery_openid_v1(
     headers: HeaderMap,
 ) -> Response {
     tenant_json(&state, &headers, &tenant, |t| {
-        openid_v1(&state, &base_url(&state, &headers), t)
+        openid_v1(&state, &base_url(&state.config, &headers), t)
     })
 }
 
@@ -438,11 +352,6 @@ fn instance_metadata() -> Value {
     ])
 }
 
-/// AADSTS50049: the authority host is not an Azure AD instance.
-pub fn invalid_instance() -> AadError {
-    AadError::bad_request("invalid_instance", 50049, "Unknown or invalid instance.")
-}
-
 async fn discovery_instance(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -453,15 +362,7 @@ async fn discovery_instance(
         return aad_error(&state, &headers, AadError::missing_parameter("api-version"));
     };
     if version != "1.0" && version != "1.1" {
-        return aad_error(
-            &state,
-            &headers,
-            AadError::bad_request(
-                "invalid_request",
-                90021,
-                format!("The api-version '{version}' is not supported."),
-            ),
-        );
+        return aad_error(&state, &headers, AadError::api_version_unsupported(version));
     }
     let Some(authz) = p.get("authorization_endpoint") else {
         return aad_error(
@@ -470,9 +371,9 @@ async fn discovery_instance(
             AadError::missing_parameter("authorization_endpoint"),
         );
     };
-    let base = base_url(&state, &headers);
+    let base = base_url(&state.config, &headers);
     let Ok(url) = url::Url::parse(authz) else {
-        return aad_error(&state, &headers, invalid_instance());
+        return aad_error(&state, &headers, AadError::invalid_instance());
     };
     let host = url.host_str().unwrap_or("").to_ascii_lowercase();
     let base_host = url::Url::parse(&base)
@@ -492,7 +393,7 @@ async fn discovery_instance(
     .any(|h| h.eq_ignore_ascii_case(&host))
         || base_host.as_deref() == Some(host.as_str());
     if !known {
-        return aad_error(&state, &headers, invalid_instance());
+        return aad_error(&state, &headers, AadError::invalid_instance());
     }
     let tenant = url
         .path_segments()
@@ -673,15 +574,7 @@ async fn discovery_userrealm(
         Some("2.0") => true,
         Some("1.0") | None => false,
         Some(other) => {
-            return aad_error(
-                &state,
-                &headers,
-                AadError::bad_request(
-                    "invalid_request",
-                    90021,
-                    format!("The api-version '{other}' is not supported."),
-                ),
-            )
+            return aad_error(&state, &headers, AadError::api_version_unsupported(other))
         }
     };
     json_doc(userrealm(&state, &upn, v2))
@@ -816,50 +709,6 @@ async fn discovery_federation_metadata(
         *r.status_mut() = StatusCode::NOT_FOUND;
         return r;
     };
-    let body = federation_metadata(&state, &base_url(&state, &headers), &t);
+    let body = federation_metadata(&state, &base_url(&state.config, &headers), &t);
     discovery_doc(body, "application/xml")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn state() -> AppState {
-        let mut c = crate::Config::contoso();
-        c.public_base = None;
-        crate::state(c)
-    }
-
-    #[test]
-    fn base_url_prefers_config_then_forwarded_proto_and_host() {
-        let s = state();
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("login.windows.net"));
-        assert_eq!(base_url(&s, &h), "http://login.windows.net");
-        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        assert_eq!(base_url(&s, &h), "https://login.windows.net");
-        h.insert("x-forwarded-proto", HeaderValue::from_static("gopher"));
-        h.insert(header::HOST, HeaderValue::from_static("evil\"<host>"));
-        assert_eq!(base_url(&s, &h), "http://localhost");
-        let mut c = crate::Config::contoso();
-        c.public_base = Some("https://login.microsoftonline.com/".into());
-        let s2 = crate::state(c);
-        assert_eq!(base_url(&s2, &h), "https://login.microsoftonline.com");
-    }
-
-    #[test]
-    fn tenant_segments_resolve_to_tid_or_placeholder() {
-        let s = state();
-        let dir = s.dir();
-        let tid = uuid::uuid!("f31f3647-5d87-4b69-a0b6-73f62aeab14c");
-        assert_eq!(
-            TenantRef::resolve(&dir, "contoso.com"),
-            Some(TenantRef::Tenant(tid))
-        );
-        assert_eq!(
-            TenantRef::resolve(&dir, "Common").map(|t| t.issuer_tid()),
-            Some("{tenantid}".to_string())
-        );
-        assert_eq!(TenantRef::resolve(&dir, "fabrikam.com"), None);
-    }
 }

@@ -404,7 +404,7 @@ mod tests {
 
     #[test]
     fn the_shipped_lab_is_valid() {
-        let dir = parse_str(crate::CONTOSO_LAB, "contoso.yaml").unwrap();
+        let dir = parse_str(crate::config::CONTOSO_LAB, "contoso.yaml").unwrap();
         assert!(dir.tenants[0].user("GregT@contoso.com").is_some());
     }
 

@@ -9,15 +9,28 @@
 //! Everything the service decides is a function of the [`model::Directory`], the
 //! [`grants::GrantStore`], the signing [`keys::KeySet`] and the lab [`Clock`]; the admin API and
 //! fault rules change that data, never the code path.
+//!
+//! Modules come in two layers, and the lower never uses the upper:
+//! - data: [`config`], [`model`], [`labfile`], [`grants`], [`keys`], [`sessions`] (sign-in flows
+//!   and SSO sessions), [`fault_rules`], [`resolve`] (base URL and `{tenant}` segment), the
+//!   [`aadsts`] catalogue (every AADSTS code, its text and constructor) with the error type it
+//!   fills ([`error`]), and [`state`](mod@state), which holds them all;
+//! - handlers: [`discovery`], [`token`], [`web`] (sign-in pages), [`admin`], and the [`faults`]
+//!   middleware in front of them all.
 
+pub mod aadsts;
 pub mod admin;
+pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod fault_rules;
 pub mod faults;
 pub mod grants;
 pub mod keys;
 pub mod labfile;
 pub mod model;
+pub mod resolve;
+pub mod sessions;
 pub mod signin;
 pub mod state;
 pub mod timefmt;
@@ -27,89 +40,20 @@ pub mod web;
 pub mod wirecase;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
 pub use lab_kit::Clock;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use config::{Config, Hosts, CONTOSO_LAB};
 pub use error::AadError;
 pub use model::Directory;
 pub use state::AppState;
 
-/// The default lab's directory (tenant contoso.com with the field guide's values).
-pub const CONTOSO_LAB: &str = include_str!("../labs/contoso.yaml");
-
-/// Host names Azure AD puts in issuers and authority URLs. Configuration, so a lab behind a
-/// different front door can rename them; the defaults are the real ones.
-#[derive(Debug, Clone)]
-pub struct Hosts {
-    /// `login.microsoftonline.com`: v2 issuer, `error_uri`, instance discovery.
-    pub login: String,
-    /// `sts.windows.net`: v1 issuer host.
-    pub sts: String,
-    /// `login.windows.net`: the authority Exchange advertises, cookie domain.
-    pub login_windows: String,
-}
-
-impl Default for Hosts {
-    fn default() -> Self {
-        Hosts {
-            login: "login.microsoftonline.com".into(),
-            sts: "sts.windows.net".into(),
-            login_windows: "login.windows.net".into(),
-        }
-    }
-}
-
-/// How to start the service.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Where to listen; `127.0.0.1:0` picks a free port.
-    pub listen: SocketAddr,
-    pub directory: Directory,
-    pub clock: Clock,
-    pub hosts: Hosts,
-    /// The admin API bearer token; a random one when `None`.
-    pub admin_token: Option<String>,
-    /// Base URL put in discovery documents and sign-in pages. When `None`, each document is built
-    /// from the request (`X-Forwarded-Proto` or `http`, and the `Host` header), so the service
-    /// answers correctly under any name it is reached by.
-    pub public_base: Option<String>,
-}
-
-impl Config {
-    /// The default lab (`contoso`) on a free loopback port with a real-time clock.
-    pub fn contoso() -> Self {
-        Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            directory: labfile::parse_str(CONTOSO_LAB, "contoso.yaml")
-                .expect("the shipped contoso lab parses"),
-            clock: Clock::system(),
-            hosts: Hosts::default(),
-            admin_token: None,
-            public_base: None,
-        }
-    }
-}
-
 /// Builds the shared state (no I/O).
 pub fn state(config: Config) -> AppState {
-    let admin_token = config
-        .admin_token
-        .clone()
-        .unwrap_or_else(|| util::random_b64url(24));
-    AppState(Arc::new(state::Shared {
-        clock: config.clock.clone(),
-        dir: RwLock::new(config.directory.clone()),
-        keys: RwLock::new(keys::KeySet::shipped()),
-        grants: Mutex::new(grants::GrantStore::default()),
-        faults: Mutex::new(faults::Faults::default()),
-        sessions: Mutex::new(web::Sessions::default()),
-        admin_token,
-        config,
-    }))
+    AppState::new(config)
 }
 
 /// The whole service as a router, for `oneshot` tests and for embedding.

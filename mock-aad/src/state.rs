@@ -1,20 +1,23 @@
-//! Shared service state: configuration, the clock, the directory, keys, grants and faults.
+//! Shared service state: configuration, the clock, the directory, keys, grants, fault rules and
+//! sign-in sessions.
 //!
 //! One `Clone` handle ([`AppState`]) wraps an `Arc<Shared>`. Each piece of mutable state sits
 //! behind its own `std::sync` lock, taken briefly inside a handler and never held across an
-//! `.await`.
+//! `.await`. This module depends on data modules only (never on a handler), so every handler can
+//! use it without a cycle.
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use lab_kit::Clock;
 use time::OffsetDateTime;
 
-use crate::faults::Faults;
+use crate::config::Config;
+use crate::fault_rules::Faults;
 use crate::grants::GrantStore;
 use crate::keys::KeySet;
 use crate::model::Directory;
-use crate::web::Sessions;
-use crate::Config;
+use crate::sessions::Sessions;
+use crate::util::random_b64url;
 
 /// Everything a handler can reach.
 pub struct Shared {
@@ -36,6 +39,26 @@ impl std::ops::Deref for AppState {
     type Target = Shared;
     fn deref(&self) -> &Shared {
         &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the shared state (no I/O); the admin token is random unless configured.
+    pub fn new(config: Config) -> AppState {
+        let admin_token = config
+            .admin_token
+            .clone()
+            .unwrap_or_else(|| random_b64url(24));
+        AppState(Arc::new(Shared {
+            clock: config.clock.clone(),
+            dir: RwLock::new(config.directory.clone()),
+            keys: RwLock::new(KeySet::shipped()),
+            grants: Mutex::new(GrantStore::default()),
+            faults: Mutex::new(Faults::default()),
+            sessions: Mutex::new(Sessions::default()),
+            admin_token,
+            config,
+        }))
     }
 }
 

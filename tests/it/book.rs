@@ -23,8 +23,12 @@ fn repo() -> PathBuf {
 
 /// The code catalogues the reference tables are rendered from.
 fn catalogues() -> (Vec<AadstsDoc>, Vec<DiagDoc>, Vec<CmdletDoc>) {
-    // lead: wire mock_aad::aadsts::docs(), hma_lab::shell::cmdlets::docs()
-    (Vec::new(), mock_exchange::diag::docs(), Vec::new())
+    // lead: wire hma_lab::shell::cmdlets::docs()
+    (
+        mock_aad::aadsts::docs(),
+        mock_exchange::diag::docs(),
+        Vec::new(),
+    )
 }
 
 fn scenario_rows() -> Vec<ScenarioDoc> {

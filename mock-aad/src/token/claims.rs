@@ -15,11 +15,11 @@ use rand::RngCore;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use crate::config::Hosts;
 use crate::grants::AuthContext;
 use crate::keys::KeySet;
 use crate::model::{Application, Tenant, User};
 use crate::util::random_b64url;
-use crate::Hosts;
 
 use super::scope::Target;
 

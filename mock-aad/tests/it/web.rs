@@ -1135,7 +1135,7 @@ async fn an_interactive_sign_in_keeps_its_instant_to_the_tick_through_sso() {
 #[tokio::test]
 async fn abandoned_flows_are_bounded() {
     let s = lab();
-    *s.sessions() = mock_aad::web::Sessions::with_capacity(3);
+    *s.sessions() = mock_aad::sessions::Sessions::with_capacity(3);
     let first = get(&s, &authorize_v1("https://mail.contoso.com/", ""), None).await;
     for _ in 0..5 {
         get(&s, &authorize_v1("https://mail.contoso.com/", ""), None).await;
