@@ -46,7 +46,7 @@ use winnow::token::{any, none_of, one_of, take, take_while};
 use winnow::Parser;
 
 use super::ast::*;
-use super::error::ShellError;
+use super::error::{catalogue, ShellError};
 
 /// What the parser notes when it drops a `>` that ends a line with nothing after it: the guide's
 /// `Get-OABVirtualDirectory | FL server,*url*>` carries one (a web page artefact).
@@ -64,7 +64,7 @@ pub const MAX_NESTING: usize = 32;
 pub fn parse_line(line: &str) -> Result<Script, ShellError> {
     let text = strip_prompt(line);
     if text.len() > MAX_SCRIPT_BYTES {
-        return Err(ShellError::parse(
+        return Err(catalogue::parse(
             "",
             0,
             1,
@@ -171,7 +171,7 @@ fn to_shell_error(ctx: &Ctx<'_>, input: &In<'_>, e: ErrMode<ContextError<Diag>>)
         ErrMode::Incomplete(_) => None,
     };
     let diag = diag.unwrap_or_else(|| unexpected_diag(input));
-    ShellError::parse(ctx.text, diag.pos, diag.width, diag.id, diag.msg)
+    catalogue::parse(ctx.text, diag.pos, diag.width, diag.id, diag.msg)
 }
 
 /// The current char offset.

@@ -115,6 +115,9 @@ impl From<PsObject> for Value {
 
 /// The Exchange Management Shell sets `$FormatEnumerationLimit = 16`: longer collections print
 /// their first 16 items followed by `...`.
+/// The type name of `@{…}` literals.
+pub const HASHTABLE: &str = "System.Collections.Hashtable";
+
 pub const FORMAT_ENUMERATION_LIMIT: usize = 16;
 
 impl Value {
@@ -154,6 +157,16 @@ impl Value {
             Value::Array(a) => a.clone(),
             Value::Multi(m) => m.items.clone(),
             v => vec![v.clone()],
+        }
+    }
+
+    /// [`Value::enumerate`] by value: the items the pipeline passes on (`$null` is nothing).
+    pub fn unroll(self) -> Vec<Value> {
+        match self {
+            Value::Null => Vec::new(),
+            Value::Array(a) => a,
+            Value::Multi(m) => m.items,
+            other => vec![other],
         }
     }
 
