@@ -20,7 +20,7 @@ use super::error::catalogue;
 use super::error::{nearest, ShellError};
 use super::format::{self, ListStyle};
 use super::parser::{parse_line, strip_prompt};
-use super::value::{MultiValued, PsObject, Value, HASHTABLE};
+use super::value::{MultiValued, PsObject, Value, HASHTABLE, MAX_VALUE_DEPTH};
 
 /// The result of one line.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -140,6 +140,9 @@ impl<B: Backend> Shell<B> {
     }
 
     fn assign(&mut self, target: &Expr, v: Value) -> R<()> {
+        if v.deeper_than(MAX_VALUE_DEPTH) {
+            return Err(catalogue::value_too_deep().at(&self.line, target.pos, 1));
+        }
         match &target.kind {
             ExprKind::Var(n) => {
                 let l = n.to_ascii_lowercase();

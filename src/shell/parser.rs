@@ -55,9 +55,20 @@ pub const TRAILING_GT_NOTE: &str = "ignored a trailing '>' with no file name (Po
 /// The most command text parsed at once (a bound for hostile input; a session's lines are short).
 pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
 
-/// How deeply `(`, `{`, `$(` and `@(` may nest: the lab parses recursively and keeps the
-/// stack bounded for hostile input (PowerShell itself allows more).
+/// How deeply expressions may nest: `(`, `{`, `$(` and `@(`, unary operators, and each
+/// operator, member access, index and method call of a chain (`$x.a.b`, `1 -eq 1 -eq 1`) add a
+/// level. The lab parses and evaluates recursively and keeps the stack bounded for hostile
+/// input (PowerShell itself allows more).
 pub const MAX_NESTING: usize = 32;
+
+/// What a chain level is, for the message of [`deeper`].
+#[derive(Clone, Copy)]
+enum Chain {
+    /// `.Name`, `[i]`, `.Method()`.
+    Postfix,
+    /// `-and`, `-or`, `-eq`, …
+    Operator,
+}
 
 /// Parses one line (or several `;`-separated statements). A pasted prompt such as
 /// `[PS] C:\Windows\system32>` or `PS C:\>` in front of the command is stripped first.
@@ -661,6 +672,10 @@ fn binary(op: BinOp, left: Expr, right: Expr, case: bool) -> Expr {
 
 /// `expr := and ( ('-or'|'-xor') and )*`.
 fn expr(i: &mut In<'_>) -> PResult<Expr> {
+    chain(i, or_chain)
+}
+
+fn or_chain(i: &mut In<'_>) -> PResult<Expr> {
     let mut left = and_expr(i)?;
     loop {
         ws(i)?;
@@ -669,6 +684,7 @@ fn expr(i: &mut In<'_>) -> PResult<Expr> {
             Some((w, n)) if w == "xor" => (BinOp::Xor, n),
             _ => return Ok(left),
         };
+        deeper(i, here(i), op.1, Chain::Operator)?;
         let right = operand(i, op.1, and_expr)?;
         left = binary(op.0, left, right, false);
     }
@@ -676,11 +692,16 @@ fn expr(i: &mut In<'_>) -> PResult<Expr> {
 
 /// `and := cmp ( '-and' cmp )*`.
 fn and_expr(i: &mut In<'_>) -> PResult<Expr> {
+    chain(i, and_chain)
+}
+
+fn and_chain(i: &mut In<'_>) -> PResult<Expr> {
     let mut left = cmp_expr(i)?;
     loop {
         ws(i)?;
         match peek_operator(i) {
             Some((w, n)) if w == "and" => {
+                deeper(i, here(i), n, Chain::Operator)?;
                 let right = operand(i, n, cmp_expr)?;
                 left = binary(BinOp::And, left, right, false);
             }
@@ -691,6 +712,10 @@ fn and_expr(i: &mut In<'_>) -> PResult<Expr> {
 
 /// `cmp := array ( cmpop array )*`; `-ceq` is case-sensitive, `-ieq` is `-eq`.
 fn cmp_expr(i: &mut In<'_>) -> PResult<Expr> {
+    chain(i, cmp_chain)
+}
+
+fn cmp_chain(i: &mut In<'_>) -> PResult<Expr> {
     let mut left = array_expr(i)?;
     loop {
         ws(i)?;
@@ -723,6 +748,7 @@ fn cmp_expr(i: &mut In<'_>) -> PResult<Expr> {
         };
         // `-in`/`-contains` spelled in full take precedence over the c/i prefixes
         let case = case && CMP_OPS.iter().all(|(name, _)| *name != w);
+        deeper(i, here(i), n, Chain::Operator)?;
         let right = operand(i, n, array_expr)?;
         left = binary(op, left, right, case);
     }
@@ -777,6 +803,35 @@ fn nested<T>(
     r
 }
 
+/// Runs a chain whose operators each take the expression one level deeper ([`deeper`]), and
+/// gives the levels back when the chain ends (or fails and is rewound).
+fn chain<T>(i: &mut In<'_>, f: impl FnOnce(&mut In<'_>) -> PResult<T>) -> PResult<T> {
+    let entry = i.state.depth.get();
+    let r = f(i);
+    i.state.depth.set(entry);
+    r
+}
+
+/// One more operator of a chain at char offset `pos`, or a failure past [`MAX_NESTING`]; an
+/// operator keeps a level free for its operand, so the failure names the chain, not a bracket.
+fn deeper(i: &In<'_>, pos: usize, width: usize, what: Chain) -> PResult<()> {
+    let depth = &i.state.depth;
+    if depth.get() + 1 >= MAX_NESTING {
+        let adds = match what {
+            Chain::Postfix => "'.Name', '[i]' and '.Method()' each add one",
+            Chain::Operator => "each operator in a row adds one",
+        };
+        return fail(
+            pos,
+            width,
+            "LabNestingTooDeep",
+            format!("The lab parses at most {MAX_NESTING} nested expressions ({adds})."),
+        );
+    }
+    depth.set(depth.get() + 1);
+    Ok(())
+}
+
 /// `unary := ('-not'|'!') unary | postfix`.
 fn unary(i: &mut In<'_>) -> PResult<Expr> {
     let pos = here(i);
@@ -810,11 +865,16 @@ fn unary(i: &mut In<'_>) -> PResult<Expr> {
 
 /// `postfix := primary ( '.' name ( '(' args ')' )? | '[' expr ']' )*`.
 fn postfix(i: &mut In<'_>) -> PResult<Expr> {
+    chain(i, postfix_chain)
+}
+
+fn postfix_chain(i: &mut In<'_>) -> PResult<Expr> {
     let mut e = primary(i)?;
     loop {
         let pos = e.pos;
         let kind = match peek_char(i) {
             Some('.') if peek_nth(i, 1).is_some_and(is_ident) => {
+                deeper(i, here(i), 1, Chain::Postfix)?;
                 '.'.parse_next(i)?;
                 let name = ident(i)?;
                 if peek_char(i) == Some('(') {
@@ -823,7 +883,10 @@ fn postfix(i: &mut In<'_>) -> PResult<Expr> {
                     ExprKind::Member(Box::new(e), name)
                 }
             }
-            Some('[') => ExprKind::Index(Box::new(e), Box::new(index(i)?)),
+            Some('[') => {
+                deeper(i, here(i), 1, Chain::Postfix)?;
+                ExprKind::Index(Box::new(e), Box::new(index(i)?))
+            }
             _ => return Ok(e),
         };
         e = Expr { kind, pos };

@@ -449,6 +449,18 @@ pub fn variable_not_writable(name: &str) -> ShellError {
     )
 }
 
+/// A value nested deeper than [`crate::shell::value::MAX_VALUE_DEPTH`] stored in a variable.
+pub fn value_too_deep() -> ShellError {
+    of_session(
+        "InvalidOperation: (:) [], RuntimeException",
+        "LabValueTooDeep",
+        format!(
+            "The lab keeps values at most {} levels deep (arrays and hashtables inside each other).",
+            crate::shell::value::MAX_VALUE_DEPTH
+        ),
+    )
+}
+
 /// `$x.Missing = …`.
 pub fn property_not_settable(name: &str) -> ShellError {
     of_session(
