@@ -46,7 +46,8 @@ use winnow::token::{any, none_of, one_of, take, take_while};
 use winnow::Parser;
 
 use super::ast::*;
-use super::error::{catalogue, ShellError};
+use super::error::catalogue::{self, ParseText};
+use super::error::ShellError;
 
 /// What the parser notes when it drops a `>` that ends a line with nothing after it: the guide's
 /// `Get-OABVirtualDirectory | FL server,*url*>` carries one (a web page artefact).
@@ -79,8 +80,7 @@ pub fn parse_line(line: &str) -> Result<Script, ShellError> {
             "",
             0,
             1,
-            "LabScriptTooLong",
-            format!("The lab accepts at most {MAX_SCRIPT_BYTES} bytes of commands at once."),
+            catalogue::script_too_long(MAX_SCRIPT_BYTES),
         ));
     }
     let ctx = Ctx::new(text);
@@ -167,8 +167,7 @@ type In<'a> = Stateful<LocatingSlice<&'a str>, &'a Ctx<'a>>;
 struct Diag {
     pos: usize,
     width: usize,
-    id: &'static str,
-    msg: String,
+    text: ParseText,
 }
 
 type PResult<T> = ModalResult<T, ContextError<Diag>>;
@@ -182,7 +181,7 @@ fn to_shell_error(ctx: &Ctx<'_>, input: &In<'_>, e: ErrMode<ContextError<Diag>>)
         ErrMode::Incomplete(_) => None,
     };
     let diag = diag.unwrap_or_else(|| unexpected_diag(input));
-    catalogue::parse(ctx.text, diag.pos, diag.width, diag.id, diag.msg)
+    catalogue::parse(ctx.text, diag.pos, diag.width, diag.text)
 }
 
 /// The current char offset.
@@ -204,14 +203,9 @@ fn peek_nth(i: &In<'_>, k: usize) -> Option<char> {
 }
 
 /// A fatal error at char offset `pos`.
-fn fail<T>(pos: usize, width: usize, id: &'static str, msg: impl Into<String>) -> PResult<T> {
+fn fail<T>(pos: usize, width: usize, text: ParseText) -> PResult<T> {
     let mut e = ContextError::new();
-    e.push(Diag {
-        pos,
-        width,
-        id,
-        msg: msg.into(),
-    });
+    e.push(Diag { pos, width, text });
     Err(ErrMode::Cut(e))
 }
 
@@ -236,14 +230,13 @@ fn unexpected_diag(i: &In<'_>) -> Diag {
     Diag {
         pos: here(i),
         width: tok.chars().count().max(1),
-        id: "UnexpectedToken",
-        msg: format!("Unexpected token '{tok}' in expression or statement."),
+        text: catalogue::unexpected_token(tok),
     }
 }
 
 fn unexpected<T>(i: &In<'_>) -> PResult<T> {
     let d = unexpected_diag(i);
-    fail(d.pos, d.width, d.id, d.msg)
+    fail(d.pos, d.width, d.text)
 }
 
 const CMP_OPS: &[(&str, BinOp)] = &[
@@ -356,12 +349,7 @@ fn statements(i: &mut In<'_>, close: Option<char>) -> PResult<Vec<Statement>> {
                 continue;
             }
             Some(c @ (')' | '}')) => {
-                return fail(
-                    here(i),
-                    1,
-                    "UnexpectedToken",
-                    format!("Unexpected token '{c}' in expression or statement."),
-                )
+                return fail(here(i), 1, catalogue::unexpected_token(&c.to_string()))
             }
             _ => {}
         }
@@ -386,12 +374,7 @@ fn statement(i: &mut In<'_>) -> PResult<Statement> {
             '='.parse_next(i)?;
             ws_nl(i)?;
             if matches!(peek_char(i), None | Some(';' | '|')) {
-                return fail(
-                    here(i),
-                    1,
-                    "ExpectedValueExpression",
-                    "You must provide a value expression following the '=' operator.",
-                );
+                return fail(here(i), 1, catalogue::missing_value_after_operator("="));
             }
             let value = pipeline(i)?;
             return Ok(Statement::Assign { target, value });
@@ -411,12 +394,7 @@ fn pipeline(i: &mut In<'_>) -> PResult<Pipeline> {
             '|'.parse_next(i)?;
             ws_nl(i)?;
             if no_operand(peek_char(i)) {
-                return fail(
-                    bar + 1,
-                    1,
-                    "EmptyPipeElement",
-                    "An empty pipe element is not allowed.",
-                );
+                return fail(bar + 1, 1, catalogue::empty_pipe_element());
             }
             elements.push(element(i, false)?);
         } else {
@@ -453,12 +431,7 @@ fn starts_expression(i: &In<'_>) -> bool {
 fn element(i: &mut In<'_>, first: bool) -> PResult<Element> {
     if starts_expression(i) {
         if !first {
-            return fail(
-                here(i),
-                1,
-                "ExpressionsMustBeFirstInPipeline",
-                "Expressions are only allowed as the first element of a pipeline.",
-            );
+            return fail(here(i), 1, catalogue::expression_after_first_pipe_element());
         }
         return Ok(Element::Expr(expr(i)?));
     }
@@ -482,14 +455,7 @@ fn command(i: &mut In<'_>) -> PResult<Command> {
                 Some(file) => redirect = Some(file),
                 None => break,
             },
-            Some('<') => {
-                return fail(
-                    here(i),
-                    1,
-                    "RedirectionNotSupported",
-                    "The '<' operator is reserved for future use.",
-                )
-            }
+            Some('<') => return fail(here(i), 1, catalogue::input_redirection_reserved()),
             Some(c)
                 if is_dash(c)
                     && peek_nth(i, 1)
@@ -521,12 +487,9 @@ fn redirection(i: &mut In<'_>) -> PResult<Option<String>> {
                 .push(TRAILING_GT_NOTE.to_string());
             Ok(None)
         }
-        Some('|' | ';' | ')' | '}' | '\n' | '\r') => fail(
-            gt,
-            1,
-            "MissingFileSpecification",
-            "Missing file specification after redirection operator.",
-        ),
+        Some('|' | ';' | ')' | '}' | '\n' | '\r') => {
+            fail(gt, 1, catalogue::missing_file_specification())
+        }
         Some(_) => word(i).map(Some),
     }
 }
@@ -577,8 +540,7 @@ fn arg_value(i: &mut In<'_>) -> PResult<Expr> {
             return fail(
                 here(i).saturating_sub(1),
                 1,
-                "MissingExpression",
-                "Missing argument in parameter list.",
+                catalogue::missing_expression_in_argument_list(),
             );
         }
         items.push(arg_primary(i)?);
@@ -603,12 +565,7 @@ fn arg_primary(i: &mut In<'_>) -> PResult<Expr> {
     match peek_char(i) {
         Some('$' | '(' | '@' | '{') => postfix(i),
         Some(c) if is_single_quote(c) || is_double_quote(c) => postfix(i),
-        Some(',') => fail(
-            pos,
-            1,
-            "MissingArgument",
-            "Missing argument in parameter list.",
-        ),
+        Some(',') => fail(pos, 1, catalogue::missing_argument_in_argument_list()),
         _ => {
             let w = word(i)?;
             if w.is_empty() {
@@ -652,12 +609,7 @@ fn operand(i: &mut In<'_>, n: usize, f: fn(&mut In<'_>) -> PResult<Expr>) -> PRe
     let op = op.to_string();
     ws_nl(i)?;
     if no_operand(peek_char(i)) {
-        return fail(
-            opos + n,
-            1,
-            "ExpectedValueExpression",
-            format!("You must provide a value expression following the '{op}' operator."),
-        );
+        return fail(opos + n, 1, catalogue::missing_value_after_operator(&op));
     }
     f(i)
 }
@@ -739,12 +691,7 @@ fn cmp_chain(i: &mut In<'_>) -> PResult<Expr> {
             }
             let rest: &str = i;
             let tok: String = rest.chars().take(n).collect();
-            return fail(
-                here(i),
-                n,
-                "UnexpectedToken",
-                format!("Unexpected token '{tok}' in expression or statement."),
-            );
+            return fail(here(i), n, catalogue::unexpected_token(&tok));
         };
         // `-in`/`-contains` spelled in full take precedence over the c/i prefixes
         let case = case && CMP_OPS.iter().all(|(name, _)| *name != w);
@@ -768,12 +715,7 @@ fn array_expr(i: &mut In<'_>) -> PResult<Expr> {
         }
         ws_nl(i)?;
         if no_operand(peek_char(i)) {
-            return fail(
-                cpos,
-                1,
-                "MissingExpressionAfterToken",
-                "Missing expression after ','.",
-            );
+            return fail(cpos, 1, catalogue::missing_expression_after_comma());
         }
         items.push(unary(i)?);
     }
@@ -789,12 +731,7 @@ fn nested<T>(
 ) -> PResult<T> {
     let depth = &i.state.depth;
     if depth.get() >= MAX_NESTING {
-        return fail(
-            pos,
-            width,
-            "LabNestingTooDeep",
-            format!("The lab parses at most {MAX_NESTING} nested brackets."),
-        );
+        return fail(pos, width, catalogue::brackets_too_deep(MAX_NESTING));
     }
     depth.set(depth.get() + 1);
     let r = f(i);
@@ -821,12 +758,7 @@ fn deeper(i: &In<'_>, pos: usize, width: usize, what: Chain) -> PResult<()> {
             Chain::Postfix => "'.Name', '[i]' and '.Method()' each add one",
             Chain::Operator => "each operator in a row adds one",
         };
-        return fail(
-            pos,
-            width,
-            "LabNestingTooDeep",
-            format!("The lab parses at most {MAX_NESTING} nested expressions ({adds})."),
-        );
+        return fail(pos, width, catalogue::chain_too_deep(MAX_NESTING, adds));
     }
     depth.set(depth.get() + 1);
     Ok(())
@@ -848,12 +780,7 @@ fn unary(i: &mut In<'_>) -> PResult<Expr> {
         let op = op.to_string();
         ws_nl(i)?;
         if no_operand(peek_char(i)) {
-            return fail(
-                pos + n,
-                1,
-                "MissingExpressionAfterOperator",
-                format!("Missing expression after unary operator '{op}'."),
-            );
+            return fail(pos + n, 1, catalogue::missing_expression_after_unary(&op));
         }
         let inner = unary(i)?;
         Ok(Expr {
@@ -909,14 +836,7 @@ fn method_args(i: &mut In<'_>) -> PResult<Vec<Expr>> {
         match opt(one_of([',', ')'])).parse_next(i)? {
             Some(',') => {}
             Some(_) => return Ok(args),
-            None => {
-                return fail(
-                    open,
-                    1,
-                    "MissingEndParenthesisInMethodCall",
-                    "Missing closing ')' in expression.",
-                )
-            }
+            None => return fail(open, 1, catalogue::missing_end_parenthesis_in_method_call()),
         }
     }
 }
@@ -929,12 +849,7 @@ fn index(i: &mut In<'_>) -> PResult<Expr> {
     let idx = expr(i)?;
     ws_nl(i)?;
     if opt(']').parse_next(i)?.is_none() {
-        return fail(
-            open,
-            1,
-            "MissingEndSquareBracket",
-            "Missing ']' after array index expression.",
-        );
+        return fail(open, 1, catalogue::missing_end_square_bracket());
     }
     Ok(idx)
 }
@@ -954,12 +869,7 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
 fn primary_inner(i: &mut In<'_>) -> PResult<Expr> {
     let pos = here(i);
     let Some(c) = peek_char(i) else {
-        return fail(
-            pos,
-            1,
-            "ExpectedExpression",
-            "An expression was expected after '('.",
-        );
+        return fail(pos, 1, catalogue::expected_expression());
     };
     let kind = match c {
         '$' => variable(i, pos)?,
@@ -1023,12 +933,7 @@ fn script_block(i: &mut In<'_>, pos: usize) -> PResult<ExprKind> {
     let statements = statements(i, Some('}'))?;
     let end = byte(i);
     if opt('}').parse_next(i)?.is_none() {
-        return fail(
-            pos,
-            1,
-            "MissingEndCurlyBrace",
-            "Missing closing '}' in statement block or type definition.",
-        );
+        return fail(pos, 1, catalogue::missing_end_curly_brace());
     }
     Ok(ExprKind::Script(Arc::new(ScriptBlock {
         statements,
@@ -1052,12 +957,7 @@ fn single_quoted(i: &mut In<'_>, pos: usize) -> PResult<String> {
     })
     .parse_next(i)?;
     if opt(one_of(is_single_quote)).parse_next(i)?.is_none() {
-        return fail(
-            pos,
-            1,
-            "TerminatorExpectedAtEndOfString",
-            "The string is missing the terminator: '.",
-        );
+        return fail(pos, 1, catalogue::missing_string_terminator('\''));
     }
     Ok(s)
 }
@@ -1087,12 +987,7 @@ fn double_quoted(i: &mut In<'_>, pos: usize) -> PResult<String> {
     })
     .parse_next(i)?;
     if opt(one_of(is_double_quote)).parse_next(i)?.is_none() {
-        return fail(
-            pos,
-            1,
-            "TerminatorExpectedAtEndOfString",
-            "The string is missing the terminator: \".",
-        );
+        return fail(pos, 1, catalogue::missing_string_terminator('"'));
     }
     Ok(s)
 }
@@ -1102,12 +997,7 @@ fn number(i: &mut In<'_>, pos: usize) -> PResult<i64> {
     let w: &str = take_while(1.., |c: char| c.is_ascii_alphanumeric() || c == '.').parse_next(i)?;
     match w.parse::<i64>() {
         Ok(n) => Ok(n),
-        Err(_) => fail(
-            pos,
-            w.chars().count(),
-            "BadNumericConstant",
-            format!("The numeric constant {w} is not valid."),
-        ),
+        Err(_) => fail(pos, w.chars().count(), catalogue::bad_numeric_constant(w)),
     }
 }
 
@@ -1124,14 +1014,7 @@ fn hash_body(i: &mut In<'_>, open: usize) -> PResult<Vec<(String, Expr)>> {
                 '}'.parse_next(i)?;
                 return Ok(pairs);
             }
-            None => {
-                return fail(
-                    open,
-                    2,
-                    "IncompleteHashLiteral",
-                    "The hash literal was incomplete.",
-                )
-            }
+            None => return fail(open, 2, catalogue::incomplete_hash_literal()),
             _ => {}
         }
         let kpos = here(i);
@@ -1143,30 +1026,15 @@ fn hash_body(i: &mut In<'_>, open: usize) -> PResult<Vec<(String, Expr)>> {
             _ => ident(i)?,
         };
         if key.is_empty() {
-            return fail(
-                kpos,
-                1,
-                "MissingKeyInHashLiteral",
-                "Missing key before '=' in hash literal.",
-            );
+            return fail(kpos, 1, catalogue::missing_key_in_hash_literal());
         }
         ws_nl(i)?;
         if opt('=').parse_next(i)?.is_none() {
-            return fail(
-                here(i),
-                1,
-                "MissingEqualsInHashLiteral",
-                "Missing '=' operator after key in hash literal.",
-            );
+            return fail(here(i), 1, catalogue::missing_equals_in_hash_literal());
         }
         ws_nl(i)?;
         if matches!(peek_char(i), None | Some(';' | '}')) {
-            return fail(
-                here(i),
-                1,
-                "MissingStatementInHashLiteral",
-                "Missing statement after '=' in hash literal.",
-            );
+            return fail(here(i), 1, catalogue::missing_statement_in_hash_literal());
         }
         pairs.push((key, expr(i)?));
     }
@@ -1176,23 +1044,11 @@ fn hash_body(i: &mut In<'_>, open: usize) -> PResult<Vec<(String, Expr)>> {
 fn paren_body(i: &mut In<'_>, open: usize) -> PResult<Pipeline> {
     ws_nl(i)?;
     if peek_char(i) == Some(')') {
-        return fail(
-            here(i),
-            1,
-            "ExpectedExpression",
-            "An expression was expected after '('.",
-        );
+        return fail(here(i), 1, catalogue::expected_expression());
     }
     let p = match statement(i)? {
         Statement::Pipeline(p) => p,
-        Statement::Assign { .. } => {
-            return fail(
-                open,
-                1,
-                "UnexpectedToken",
-                "Assignments are not supported inside parentheses in the lab.",
-            )
-        }
+        Statement::Assign { .. } => return fail(open, 1, catalogue::assignment_in_parentheses()),
     };
     ws_nl(i)?;
     match peek_char(i) {
@@ -1200,12 +1056,7 @@ fn paren_body(i: &mut In<'_>, open: usize) -> PResult<Pipeline> {
             ')'.parse_next(i)?;
             Ok(p)
         }
-        None => fail(
-            open,
-            1,
-            "MissingEndParenthesisInExpression",
-            "Missing closing ')' in expression.",
-        ),
+        None => fail(open, 1, catalogue::missing_end_parenthesis()),
         Some(_) => unexpected(i),
     }
 }

@@ -7,9 +7,10 @@
 //! module), so a text is written once and the book can point at one file. Position (`at`) and
 //! the lab's nearest-name hint are added by the caller, which knows the line and the names.
 //!
-//! Two shapes exist: an error of a command (`Cmd : message`, category
+//! Three shapes exist: a parse error (the parser picks a [`ParseText`] here and places it with
+//! [`parse`]), an error of a command (`Cmd : message`, category
 //! `Category: (:) [Cmd], Exception`, id `Id,Cmd`), and an error of the session itself (no
-//! command: parse errors and expression errors such as calling a method on `$null`).
+//! command: expression errors such as calling a method on `$null`).
 
 use super::ShellError;
 use crate::shell::backend::BackendError;
@@ -37,10 +38,212 @@ fn of_session(category: &str, id: &str, msg: impl Into<String>) -> ShellError {
 
 // ------------------------------------------------------------------------- parse
 
-/// A `ParserError` at char offset `pos` of `line` (the parser's ids and messages are
-/// PowerShell's own; see `parser.rs`).
-pub fn parse(line: &str, pos: usize, width: usize, id: &str, msg: impl Into<String>) -> ShellError {
-    ShellError::parse(line, pos, width, id, msg)
+/// A parse error's `FullyQualifiedErrorId` and message, before the parser knows where to put
+/// the `~` marker ([`parse`] makes the record).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseText {
+    pub id: &'static str,
+    pub message: String,
+}
+
+fn parse_text(id: &'static str, message: impl Into<String>) -> ParseText {
+    ParseText {
+        id,
+        message: message.into(),
+    }
+}
+
+/// A `ParserError` at char offset `pos` of `line`, `width` chars wide.
+pub fn parse(line: &str, pos: usize, width: usize, text: ParseText) -> ShellError {
+    ShellError::parse(line, pos, width, text.id, text.message)
+}
+
+/// A token that cannot stand where it stands.
+pub fn unexpected_token(tok: &str) -> ParseText {
+    parse_text(
+        "UnexpectedToken",
+        format!("Unexpected token '{tok}' in expression or statement."),
+    )
+}
+
+/// `$x =` or `1 -eq` with nothing after the operator.
+pub fn missing_value_after_operator(op: &str) -> ParseText {
+    parse_text(
+        "ExpectedValueExpression",
+        format!("You must provide a value expression following the '{op}' operator."),
+    )
+}
+
+/// `a | | b`, or a line ending in `|`.
+pub fn empty_pipe_element() -> ParseText {
+    parse_text("EmptyPipeElement", "An empty pipe element is not allowed.")
+}
+
+/// `Get-X | $y`.
+pub fn expression_after_first_pipe_element() -> ParseText {
+    parse_text(
+        "ExpressionsMustBeFirstInPipeline",
+        "Expressions are only allowed as the first element of a pipeline.",
+    )
+}
+
+/// `cmd < file`.
+pub fn input_redirection_reserved() -> ParseText {
+    parse_text(
+        "RedirectionNotSupported",
+        "The '<' operator is reserved for future use.",
+    )
+}
+
+/// `cmd >` followed by the end of the pipeline.
+pub fn missing_file_specification() -> ParseText {
+    parse_text(
+        "MissingFileSpecification",
+        "Missing file specification after redirection operator.",
+    )
+}
+
+/// `-Param:` with no value.
+pub fn missing_expression_in_argument_list() -> ParseText {
+    parse_text("MissingExpression", "Missing argument in parameter list.")
+}
+
+/// An argument that starts with `,`.
+pub fn missing_argument_in_argument_list() -> ParseText {
+    parse_text("MissingArgument", "Missing argument in parameter list.")
+}
+
+/// `1,` with nothing after the comma.
+pub fn missing_expression_after_comma() -> ParseText {
+    parse_text(
+        "MissingExpressionAfterToken",
+        "Missing expression after ','.",
+    )
+}
+
+/// Brackets nested deeper than the lab parses.
+pub fn brackets_too_deep(max: usize) -> ParseText {
+    parse_text(
+        "LabNestingTooDeep",
+        format!("The lab parses at most {max} nested brackets."),
+    )
+}
+
+/// A chain of operators or accesses deeper than the lab parses; `adds` says what counts.
+pub fn chain_too_deep(max: usize, adds: &str) -> ParseText {
+    parse_text(
+        "LabNestingTooDeep",
+        format!("The lab parses at most {max} nested expressions ({adds})."),
+    )
+}
+
+/// `-not` or `!` with nothing after it.
+pub fn missing_expression_after_unary(op: &str) -> ParseText {
+    parse_text(
+        "MissingExpressionAfterOperator",
+        format!("Missing expression after unary operator '{op}'."),
+    )
+}
+
+/// `$x.M(1` with no `)`.
+pub fn missing_end_parenthesis_in_method_call() -> ParseText {
+    parse_text(
+        "MissingEndParenthesisInMethodCall",
+        "Missing closing ')' in expression.",
+    )
+}
+
+/// `$x[0` with no `]`.
+pub fn missing_end_square_bracket() -> ParseText {
+    parse_text(
+        "MissingEndSquareBracket",
+        "Missing ']' after array index expression.",
+    )
+}
+
+/// `(` with no expression after it.
+pub fn expected_expression() -> ParseText {
+    parse_text(
+        "ExpectedExpression",
+        "An expression was expected after '('.",
+    )
+}
+
+/// `{` with no `}`.
+pub fn missing_end_curly_brace() -> ParseText {
+    parse_text(
+        "MissingEndCurlyBrace",
+        "Missing closing '}' in statement block or type definition.",
+    )
+}
+
+/// A string with no closing `quote`.
+pub fn missing_string_terminator(quote: char) -> ParseText {
+    parse_text(
+        "TerminatorExpectedAtEndOfString",
+        format!("The string is missing the terminator: {quote}."),
+    )
+}
+
+/// A number that does not parse (`12x`).
+pub fn bad_numeric_constant(w: &str) -> ParseText {
+    parse_text(
+        "BadNumericConstant",
+        format!("The numeric constant {w} is not valid."),
+    )
+}
+
+/// `@{` with no `}`.
+pub fn incomplete_hash_literal() -> ParseText {
+    parse_text("IncompleteHashLiteral", "The hash literal was incomplete.")
+}
+
+/// `@{=1}`.
+pub fn missing_key_in_hash_literal() -> ParseText {
+    parse_text(
+        "MissingKeyInHashLiteral",
+        "Missing key before '=' in hash literal.",
+    )
+}
+
+/// `@{a 1}`.
+pub fn missing_equals_in_hash_literal() -> ParseText {
+    parse_text(
+        "MissingEqualsInHashLiteral",
+        "Missing '=' operator after key in hash literal.",
+    )
+}
+
+/// `@{a=}`.
+pub fn missing_statement_in_hash_literal() -> ParseText {
+    parse_text(
+        "MissingStatementInHashLiteral",
+        "Missing statement after '=' in hash literal.",
+    )
+}
+
+/// `($x = 1)`: the lab's grammar has no assignment expression.
+pub fn assignment_in_parentheses() -> ParseText {
+    parse_text(
+        "UnexpectedToken",
+        "Assignments are not supported inside parentheses in the lab.",
+    )
+}
+
+/// `(1` with no `)`.
+pub fn missing_end_parenthesis() -> ParseText {
+    parse_text(
+        "MissingEndParenthesisInExpression",
+        "Missing closing ')' in expression.",
+    )
+}
+
+/// A command text longer than the lab parses at once.
+pub fn script_too_long(max: usize) -> ParseText {
+    parse_text(
+        "LabScriptTooLong",
+        format!("The lab accepts at most {max} bytes of commands at once."),
+    )
 }
 
 // ------------------------------------------------------------------ command lookup
