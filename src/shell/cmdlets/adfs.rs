@@ -1,7 +1,7 @@
 //! `Set-AdfsProperties`: the ADFS farm's Extended Protection setting (the lab has no ADFS farm,
 //! so the lab backend answers that there is nothing to change).
 
-use super::{cmdlet, sig, CmdletSpec, Cx, Run, R};
+use super::kit::{cmdlet, sig, CmdletSpec, Cx, Run, R};
 use crate::shell::backend::ExtendedProtection;
 use crate::shell::binder::{p, unmodeled, Bound, Extra, ParamSpec, Ty};
 use crate::shell::value::Value;

@@ -4,7 +4,7 @@
 
 use mock_exchange::model::AuthServerType;
 
-use super::{cmdlet, identity_of, not_found_near, sig, CmdletSpec, Cx, Run, R};
+use super::kit::{cmdlet, identity_of, not_found_near, sig, CmdletSpec, Cx, Run, R};
 use crate::shell::backend::{AuthServerChange, NewAuthServer};
 use crate::shell::binder::{p, piped, pos, req, unmodeled, Bound, Extra, ParamSpec, Ty};
 use crate::shell::error::catalogue;

@@ -1,7 +1,7 @@
 //! `iisreset`: restarts IIS on an Exchange server, which is when Exchange reloads the settings a
 //! `Set-` cmdlet changed (the lab's mock Exchange caches them until then).
 
-use super::{Cx, NativeSpec, R};
+use super::kit::{Cx, NativeSpec, R};
 use crate::shell::error::catalogue;
 use crate::shell::value::Value;
 

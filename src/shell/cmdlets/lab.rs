@@ -8,7 +8,7 @@
 
 use mock_aad::model::{CaAction, CaRule, MfaState};
 
-use super::{cmdlet, identity_of, sig, CmdletSpec, Cx, Run, R};
+use super::kit::{cmdlet, identity_of, sig, CmdletSpec, Cx, Run, R};
 use crate::shell::backend::NewAadFault;
 use crate::shell::binder::{p, piped, pos, req, Bound, Extra, ParamSpec, Ty};
 use crate::shell::error::catalogue;

@@ -1,6 +1,6 @@
 //! `Get-Mailbox`: the organization's mailboxes, by address, alias, display name or GUID.
 
-use super::{cmdlet, identity_of, sig, CmdletSpec, Cx, Run, R};
+use super::kit::{cmdlet, identity_of, sig, CmdletSpec, Cx, Run, R};
 use crate::shell::binder::{p, piped, pos, unmodeled, Bound, Extra, ParamSpec, Ty};
 use crate::shell::error::catalogue;
 use crate::shell::format::wildcard_match;

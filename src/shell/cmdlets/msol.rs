@@ -7,7 +7,7 @@
 use mock_aad::model::MfaState;
 use uuid::Uuid;
 
-use super::{cmdlet, identity_of, sig, CmdletSpec, Cx, Run, R};
+use super::kit::{cmdlet, identity_of, sig, CmdletSpec, Cx, Run, R};
 use crate::shell::backend::ServicePrincipalChange;
 use crate::shell::binder::{p, piped, pos, req, unmodeled, Bound, Extra, ParamSpec, Ty};
 use crate::shell::error::catalogue;

@@ -1,7 +1,7 @@
 //! `Get-OrganizationConfig` and `Set-OrganizationConfig`: the Exchange organization's switches
 //! (`OAuth2ClientProfileEnabled` turns modern authentication on for Outlook).
 
-use super::{cmdlet, sig, CmdletSpec, Cx, Run, R};
+use super::kit::{cmdlet, sig, CmdletSpec, Cx, Run, R};
 use crate::shell::backend::OrgConfigChange;
 use crate::shell::binder::{p, pos, unmodeled, Bound, Extra, ParamSpec, Ty};
 use crate::shell::objects;

@@ -3,7 +3,7 @@
 //! Windows, and `defaults write com.microsoft.Outlook …` on macOS (the Mac's registry).
 //! They have no service behind them; the backend keeps them for the client the lab starts.
 
-use super::{cmdlet, sig, CmdletSpec, Cx, NativeSpec, Run, R};
+use super::kit::{cmdlet, sig, CmdletSpec, Cx, NativeSpec, Run, R};
 use crate::shell::backend::ClientSetting;
 use crate::shell::binder::{alias, p, pos, req, Bound, Extra, ParamSpec, Ty};
 use crate::shell::error::catalogue;

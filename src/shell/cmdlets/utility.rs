@@ -1,9 +1,9 @@
 //! PowerShell's own cmdlets that the field guide's lines use around the Exchange and Azure AD
 //! ones: `Format-List`, `Format-Table`, `Select-Object`, `Where-Object`, `ForEach-Object`,
 //! `Write-Output`, `New-Object` and `Import-Module`. The pipeline cmdlets take the whole input
-//! collection ([`Run::Collection`]); script blocks run in the session ([`super::Session`]).
+//! collection ([`Run::Collection`]); script blocks run in the session ([`super::kit::Session`]).
 
-use super::{cmdlet, sig, CmdletSpec, Cx, Run, R};
+use super::kit::{cmdlet, sig, CmdletSpec, Cx, Run, R};
 use crate::shell::binder::{p, piped, pos, req, unmodeled, Bound, Extra, ParamSpec, Ty};
 use crate::shell::error::catalogue;
 use crate::shell::format::{self, wildcard_match};

@@ -8,7 +8,7 @@
 
 use mock_exchange::model::{AuthMethod, Server, VirtualDirectory};
 
-use super::{cmdlet, identity_of, not_found_near, CmdletSpec, Cx, Run, R};
+use super::kit::{cmdlet, identity_of, not_found_near, CmdletSpec, Cx, Run, R};
 use crate::shell::backend::VdirChange;
 use crate::shell::binder::{p, piped, pos, req, unmodeled, Bound, Extra, ParamSpec, Signature, Ty};
 use crate::shell::error::catalogue;
