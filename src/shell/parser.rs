@@ -29,24 +29,32 @@
 //! ```
 //!
 //! The input is a [`LocatingSlice`] over the command text (so every node knows its offset)
-//! with the parse's [`Ctx`] as [`Stateful`] state (nesting depth, notes). Every failure is a
-//! cut ([`ErrMode::Cut`]) carrying a [`ContextError`] whose context is a [`Diag`]: PowerShell's
-//! own message and error id (`MissingEndParenthesisInExpression`, …) with the column and width
-//! of the `~` marker, turned into a [`ShellError`] rendered as `At line:1 char:N` by
-//! [`super::error`]. The grammar has no ambiguity that needs backtracking except the
-//! assignment target (`$x.Prop = …` against `$x.Prop -eq …`), which is tried and rewound.
+//! with the parse's [`Ctx`] as `Stateful` state (nesting depth, notes). Every failure is a
+//! cut (`ErrMode::Cut`) carrying a `ContextError` whose context is a [`Diag`]: PowerShell's
+//! own message and error id (`MissingEndParenthesisInExpression`, …, from
+//! `error::catalogue`) with the column and width of the `~` marker, turned into a
+//! [`ShellError`] rendered as `At line:1 char:N` by [`super::error`]. The grammar has no
+//! ambiguity that needs backtracking except the assignment target (`$x.Prop = …` against
+//! `$x.Prop -eq …`), which is tried and rewound.
+//!
+//! This file is the grammar; the input, its state, failures and character classes are in
+//! `parser/input.rs`, and the trivia, words, strings and numbers in `parser/lexical.rs`.
 
-use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use winnow::combinator::{alt, opt, preceded, repeat};
-use winnow::error::{ContextError, ErrMode, ModalResult};
-use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
-use winnow::token::{any, none_of, one_of, take, take_while};
+use winnow::combinator::{opt, preceded};
+use winnow::stream::{LocatingSlice, Stream};
+use winnow::token::{any, one_of, take, take_while};
 use winnow::Parser;
 
+mod input;
+mod lexical;
+
+use input::*;
+use lexical::*;
+
 use super::ast::*;
-use super::error::catalogue::{self, ParseText};
+use super::error::catalogue;
 use super::error::ShellError;
 
 /// What the parser notes when it drops a `>` that ends a line with nothing after it: the guide's
@@ -116,129 +124,6 @@ pub fn strip_prompt(line: &str) -> &str {
     t
 }
 
-/// One parse's state: the text, a byte-to-char offset table (positions in the AST and in
-/// errors are char offsets), the bracket depth and the notes about tolerated input.
-#[derive(Debug)]
-struct Ctx<'a> {
-    text: &'a str,
-    /// `chars[b]` is the char offset of byte offset `b`; empty when the text is ASCII.
-    chars: Vec<usize>,
-    depth: Cell<usize>,
-    notes: RefCell<Vec<String>>,
-}
-
-impl<'a> Ctx<'a> {
-    fn new(text: &'a str) -> Self {
-        let mut chars = Vec::new();
-        if !text.is_ascii() {
-            chars.resize(text.len() + 1, 0);
-            let mut n = 0;
-            for (b, c) in text.char_indices() {
-                for slot in &mut chars[b..b + c.len_utf8()] {
-                    *slot = n;
-                }
-                n += 1;
-            }
-            chars[text.len()] = n;
-        }
-        Ctx {
-            text,
-            chars,
-            depth: Cell::new(0),
-            notes: RefCell::new(Vec::new()),
-        }
-    }
-
-    fn char_pos(&self, byte: usize) -> usize {
-        if self.chars.is_empty() {
-            byte
-        } else {
-            self.chars[byte.min(self.text.len())]
-        }
-    }
-}
-
-/// The parser's input: the located command text plus the parse state.
-type In<'a> = Stateful<LocatingSlice<&'a str>, &'a Ctx<'a>>;
-
-/// A PowerShell parse error as carried in winnow's [`ContextError`]: char offset, width of the
-/// `~` marker, `FullyQualifiedErrorId` and message.
-#[derive(Debug, Clone, PartialEq)]
-struct Diag {
-    pos: usize,
-    width: usize,
-    text: ParseText,
-}
-
-type PResult<T> = ModalResult<T, ContextError<Diag>>;
-
-/// Maps winnow's error onto the PowerShell error record. Every failure this grammar raises
-/// carries a [`Diag`]; a bare winnow error (none is expected) reads as an unexpected token at
-/// the point the input stopped.
-fn to_shell_error(ctx: &Ctx<'_>, input: &In<'_>, e: ErrMode<ContextError<Diag>>) -> ShellError {
-    let diag = match &e {
-        ErrMode::Cut(c) | ErrMode::Backtrack(c) => c.context().next().cloned(),
-        ErrMode::Incomplete(_) => None,
-    };
-    let diag = diag.unwrap_or_else(|| unexpected_diag(input));
-    catalogue::parse(ctx.text, diag.pos, diag.width, diag.text)
-}
-
-/// The current char offset.
-fn here(i: &In<'_>) -> usize {
-    i.state.char_pos(i.current_token_start())
-}
-
-/// The current byte offset into the command text.
-fn byte(i: &In<'_>) -> usize {
-    i.current_token_start()
-}
-
-fn peek_char(i: &In<'_>) -> Option<char> {
-    i.peek_token()
-}
-
-fn peek_nth(i: &In<'_>, k: usize) -> Option<char> {
-    i.chars().nth(k)
-}
-
-/// A fatal error at char offset `pos`.
-fn fail<T>(pos: usize, width: usize, text: ParseText) -> PResult<T> {
-    let mut e = ContextError::new();
-    e.push(Diag { pos, width, text });
-    Err(ErrMode::Cut(e))
-}
-
-/// PowerShell's `Unexpected token 'x'` for whatever stands at the cursor: the run of name
-/// characters there, or the one character that is not one.
-fn unexpected_diag(i: &In<'_>) -> Diag {
-    let rest: &str = i;
-    let mut end = 0;
-    for (b, c) in rest.char_indices() {
-        if c.is_whitespace() {
-            break;
-        }
-        end = b + c.len_utf8();
-        if !is_ident(c) {
-            break;
-        }
-    }
-    if end == 0 {
-        end = rest.chars().next().map_or(0, char::len_utf8);
-    }
-    let tok = &rest[..end];
-    Diag {
-        pos: here(i),
-        width: tok.chars().count().max(1),
-        text: catalogue::unexpected_token(tok),
-    }
-}
-
-fn unexpected<T>(i: &In<'_>) -> PResult<T> {
-    let d = unexpected_diag(i);
-    fail(d.pos, d.width, d.text)
-}
-
 const CMP_OPS: &[(&str, BinOp)] = &[
     ("eq", BinOp::Eq),
     ("ne", BinOp::Ne),
@@ -255,82 +140,6 @@ const CMP_OPS: &[(&str, BinOp)] = &[
     ("in", BinOp::In),
     ("notin", BinOp::NotIn),
 ];
-
-fn is_single_quote(c: char) -> bool {
-    matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}')
-}
-fn is_double_quote(c: char) -> bool {
-    matches!(c, '"' | '\u{201C}' | '\u{201D}' | '\u{201E}')
-}
-fn is_dash(c: char) -> bool {
-    matches!(c, '-' | '\u{2013}' | '\u{2014}' | '\u{2015}')
-}
-fn is_ident(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-fn is_newline(c: char) -> bool {
-    c == '\n' || c == '\r'
-}
-/// Characters that end a bare word in argument mode.
-fn ends_word(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '|' | ';' | ',' | '(' | ')' | '{' | '}' | '>' | '<')
-}
-/// What may not start an operand: the end, or a statement/pipeline/bracket terminator.
-fn no_operand(c: Option<char>) -> bool {
-    matches!(c, None | Some('|' | ';' | ')' | '}'))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Trivia: blanks, comments, line continuations.
-// ---------------------------------------------------------------------------------------------
-
-/// `<# … #>` (an unterminated one runs to the end).
-fn block_comment(i: &mut In<'_>) -> PResult<()> {
-    "<#".parse_next(i)?;
-    let rest: &str = i;
-    let len = rest.find("#>").map_or(rest.len(), |k| k + 2);
-    take(rest[..len].chars().count()).void().parse_next(i)
-}
-
-/// `# …` up to the end of the line.
-fn line_comment(i: &mut In<'_>) -> PResult<()> {
-    ('#', take_while(0.., |c: char| !is_newline(c)))
-        .void()
-        .parse_next(i)
-}
-
-/// `` ` `` at the end of a line joins the next line to it.
-fn continuation(i: &mut In<'_>) -> PResult<()> {
-    ('`', one_of(is_newline), opt('\n')).void().parse_next(i)
-}
-
-/// Blanks, comments and continuations on the current line (a newline ends a statement).
-fn ws(i: &mut In<'_>) -> PResult<()> {
-    repeat(
-        0..,
-        alt((
-            take_while(1.., |c: char| c.is_whitespace() && !is_newline(c)).void(),
-            continuation,
-            block_comment,
-            line_comment,
-        )),
-    )
-    .parse_next(i)
-}
-
-/// As [`ws`], and newlines too (where an operand must follow).
-fn ws_nl(i: &mut In<'_>) -> PResult<()> {
-    repeat(
-        0..,
-        alt((
-            take_while(1.., char::is_whitespace).void(),
-            continuation,
-            block_comment,
-            line_comment,
-        )),
-    )
-    .parse_next(i)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Statements and pipelines.
@@ -512,16 +321,6 @@ fn parameter(i: &mut In<'_>) -> PResult<Arg> {
         value,
         raw,
     })
-}
-
-/// A bare word in argument mode; `` ` `` escapes the next character.
-fn word(i: &mut In<'_>) -> PResult<String> {
-    repeat(0.., alt((preceded('`', any), none_of(ends_word))))
-        .fold(String::new, |mut w, c| {
-            w.push(c);
-            w
-        })
-        .parse_next(i)
 }
 
 /// `argvalue := argprim (',' argprim)*` (several make an array).
@@ -854,10 +653,6 @@ fn index(i: &mut In<'_>) -> PResult<Expr> {
     Ok(idx)
 }
 
-fn ident(i: &mut In<'_>) -> PResult<String> {
-    take_while(0.., is_ident).map(str::to_string).parse_next(i)
-}
-
 /// `primary`, one bracket deeper.
 fn primary(i: &mut In<'_>) -> PResult<Expr> {
     let pos = here(i);
@@ -941,66 +736,6 @@ fn script_block(i: &mut In<'_>, pos: usize) -> PResult<ExprKind> {
     })))
 }
 
-/// `'…'` with `''` for a quote; any of the typographic single quotes counts as one.
-fn single_quoted(i: &mut In<'_>, pos: usize) -> PResult<String> {
-    one_of(is_single_quote).parse_next(i)?;
-    let s = repeat(
-        0..,
-        alt((
-            (one_of(is_single_quote), one_of(is_single_quote)).value('\''),
-            none_of(is_single_quote),
-        )),
-    )
-    .fold(String::new, |mut s, c| {
-        s.push(c);
-        s
-    })
-    .parse_next(i)?;
-    if opt(one_of(is_single_quote)).parse_next(i)?.is_none() {
-        return fail(pos, 1, catalogue::missing_string_terminator('\''));
-    }
-    Ok(s)
-}
-
-/// `"…"` with `""` for a quote and backtick escapes; `$name` stays in the text and is expanded
-/// at run time (an escaped `` `$ `` is kept apart as U+E000 so that it does not expand).
-fn double_quoted(i: &mut In<'_>, pos: usize) -> PResult<String> {
-    one_of(is_double_quote).parse_next(i)?;
-    let s = repeat(
-        0..,
-        alt((
-            preceded('`', opt(any)).map(|n| match n.unwrap_or('`') {
-                'n' => '\n',
-                't' => '\t',
-                'r' => '\r',
-                '0' => '\0',
-                '$' => '\u{E000}',
-                o => o,
-            }),
-            (one_of(is_double_quote), one_of(is_double_quote)).value('"'),
-            none_of(is_double_quote),
-        )),
-    )
-    .fold(String::new, |mut s, c| {
-        s.push(c);
-        s
-    })
-    .parse_next(i)?;
-    if opt(one_of(is_double_quote)).parse_next(i)?.is_none() {
-        return fail(pos, 1, catalogue::missing_string_terminator('"'));
-    }
-    Ok(s)
-}
-
-/// A number: the run of letters, digits and dots must read as an integer.
-fn number(i: &mut In<'_>, pos: usize) -> PResult<i64> {
-    let w: &str = take_while(1.., |c: char| c.is_ascii_alphanumeric() || c == '.').parse_next(i)?;
-    match w.parse::<i64>() {
-        Ok(n) => Ok(n),
-        Err(_) => fail(pos, w.chars().count(), catalogue::bad_numeric_constant(w)),
-    }
-}
-
 /// `key = value` pairs (separated by `;` or newlines) up to the closing `}` of a hash literal.
 fn hash_body(i: &mut In<'_>, open: usize) -> PResult<Vec<(String, Expr)>> {
     let mut pairs = Vec::new();
@@ -1062,256 +797,4 @@ fn paren_body(i: &mut In<'_>, open: usize) -> PResult<Pipeline> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cmd(line: &str) -> Command {
-        let s = parse_line(line).unwrap();
-        match &s.statements[0] {
-            Statement::Pipeline(p) => match &p.elements[0] {
-                Element::Command(c) => c.clone(),
-                e => panic!("not a command: {e:?}"),
-            },
-            s => panic!("not a pipeline: {s:?}"),
-        }
-    }
-
-    #[test]
-    fn strips_pasted_prompts() {
-        assert_eq!(
-            strip_prompt("[PS] C:\\Windows\\system32>Get-Mailbox"),
-            "Get-Mailbox"
-        );
-        assert_eq!(
-            strip_prompt("[PS] C:WINDOWSsystem32> Get-Mailbox"),
-            "Get-Mailbox"
-        );
-        assert_eq!(strip_prompt("PS C:\\> iisreset"), "iisreset");
-        assert_eq!(strip_prompt("ps -x"), "ps -x");
-    }
-
-    #[test]
-    fn named_positional_and_array_arguments() {
-        let c = cmd("Set-AuthServer EvoSTS -IsDefaultAuthorizationEndpoint $true");
-        assert_eq!(c.name, "Set-AuthServer");
-        assert_eq!(c.args.len(), 3);
-        assert!(
-            matches!(&c.args[0], Arg::Value(Expr { kind: ExprKind::Bare(w), .. }) if w == "EvoSTS")
-        );
-        assert!(
-            matches!(&c.args[1], Arg::Param { name, pos: 22, .. } if name == "IsDefaultAuthorizationEndpoint")
-        );
-        let c = cmd("Set-MapiVirtualDirectory -IISAuthenticationMethods Ntlm, OAuth, Negotiate");
-        match &c.args[1] {
-            Arg::Value(Expr {
-                kind: ExprKind::Array(items),
-                ..
-            }) => assert_eq!(items.len(), 3),
-            a => panic!("{a:?}"),
-        }
-        let c = cmd("fl server,*url*,*auth*");
-        assert_eq!(c.args.len(), 1);
-    }
-
-    #[test]
-    fn colon_form_and_member_access_in_argument_mode() {
-        let c = cmd("Set-X -Enabled:$false -Names $x.ServicePrincipalNames");
-        assert!(matches!(&c.args[0], Arg::Param { value: Some(_), .. }));
-        assert!(matches!(
-            &c.args[2],
-            Arg::Value(Expr {
-                kind: ExprKind::Member(_, m),
-                ..
-            }) if m == "ServicePrincipalNames"
-        ));
-    }
-
-    #[test]
-    fn expressions_assignments_and_script_blocks() {
-        let s = parse_line(
-            "$x= Get-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000",
-        )
-        .unwrap();
-        assert!(matches!(s.statements[0], Statement::Assign { .. }));
-        let s = parse_line("$x.ServicePrincipalnames.Add(\"https://owa.contoso.com/\")").unwrap();
-        match &s.statements[0] {
-            Statement::Pipeline(p) => assert!(matches!(
-                &p.elements[0],
-                Element::Expr(Expr {
-                    kind: ExprKind::Method(_, m, a),
-                    ..
-                }) if m == "Add" && a.len() == 1
-            )),
-            s => panic!("{s:?}"),
-        }
-        let s = parse_line("Get-AuthServer | where {$_.Name -eq \"EvoSts\" -and -not $_.Enabled}")
-            .unwrap();
-        match &s.statements[0] {
-            Statement::Pipeline(p) => assert_eq!(p.elements.len(), 2),
-            s => panic!("{s:?}"),
-        }
-        parse_line("(Get-OrganizationConfig).OAuth2ClientProfileEnabled").unwrap();
-    }
-
-    #[test]
-    fn comments_and_native_lines() {
-        let c = cmd("iisreset /noforce # restart IIS");
-        assert_eq!(c.args.len(), 1);
-        let c = cmd("reg add HKCU\\SOFTWARE\\Microsoft\\Office\\15.0\\Common\\Identity /v EnableADAL /t REG_DWORD /d 1 /f");
-        assert_eq!(c.args.len(), 9);
-        let c = cmd("defaults write com.microsoft.Outlook DisableModernAuth -bool NO");
-        assert!(matches!(&c.args[3], Arg::Param { raw, .. } if raw == "-bool"));
-        assert!(parse_line("# only a comment")
-            .unwrap()
-            .statements
-            .is_empty());
-    }
-
-    #[test]
-    fn trailing_gt_is_noted_and_redirection_without_file_mid_line_fails() {
-        let s = parse_line("Get-OABVirtualDirectory | FL server,*url*>").unwrap();
-        assert_eq!(s.notes, vec![TRAILING_GT_NOTE.to_string()]);
-        let e = parse_line("Get-Mailbox > | fl").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Missing file specification after redirection operator."
-        );
-    }
-
-    #[test]
-    fn parse_errors_name_the_column() {
-        let e = parse_line("(Get-OrganizationConfig").unwrap_err();
-        assert_eq!(e.message, "Missing closing ')' in expression.");
-        assert_eq!(e.column, 1);
-        assert_eq!(e.error_id, "MissingEndParenthesisInExpression");
-        let e = parse_line("Get-AuthServer | where {$_.Name -eq \"EvoSts\"").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Missing closing '}' in statement block or type definition."
-        );
-        assert_eq!(e.column, 24);
-        let e = parse_line("Set-AuthServer EvoSts -Name 'x").unwrap_err();
-        assert_eq!(e.message, "The string is missing the terminator: '.");
-        let e = parse_line("Get-Mailbox |").unwrap_err();
-        assert_eq!(e.message, "An empty pipe element is not allowed.");
-        assert_eq!(e.column, 14);
-        let e = parse_line("$x = ").unwrap_err();
-        assert_eq!(
-            e.message,
-            "You must provide a value expression following the '=' operator."
-        );
-        let e = parse_line("$a -eq").unwrap_err();
-        assert_eq!(
-            e.message,
-            "You must provide a value expression following the '-eq' operator."
-        );
-        let e = parse_line("Get-Mailbox | $x").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Expressions are only allowed as the first element of a pipeline."
-        );
-        let e = parse_line("Get-Mailbox < in.txt").unwrap_err();
-        assert_eq!(e.message, "The '<' operator is reserved for future use.");
-        assert!(e
-            .render()
-            .starts_with("At line:1 char:13\n+ Get-Mailbox < in.txt\n+             ~\n"));
-    }
-
-    #[test]
-    fn curly_quotes_pasted_from_the_web_are_quotes() {
-        let s = parse_line("Set-AuthServer \u{201C}EvoSts\u{201D} -Enabled $true").unwrap();
-        assert_eq!(s.statements.len(), 1);
-    }
-
-    fn expr_of(line: &str) -> ExprKind {
-        match parse_line(line).unwrap().statements.remove(0) {
-            Statement::Pipeline(mut p) => match p.elements.remove(0) {
-                Element::Expr(e) => e.kind,
-                e => panic!("not an expression: {e:?}"),
-            },
-            s => panic!("not a pipeline: {s:?}"),
-        }
-    }
-
-    #[test]
-    fn positions_are_char_offsets_past_non_ascii_text() {
-        let c = cmd("Set-AuthServer \u{201C}EvoSts\u{201D} \u{2013}Enabled $true");
-        assert!(matches!(&c.args[1], Arg::Param { name, pos: 24, raw, .. }
-            if name == "Enabled" && raw == "\u{2013}Enabled"));
-        let e = parse_line("Set-X \u{00E9}t\u{00E9} \"abc").unwrap_err();
-        assert_eq!(e.message, "The string is missing the terminator: \".");
-        assert_eq!(e.column, 11);
-        assert_eq!(e.error_id, "TerminatorExpectedAtEndOfString");
-    }
-
-    #[test]
-    fn nesting_is_capped() {
-        let ok = "(".repeat(20) + "1" + &")".repeat(20);
-        parse_line(&ok).unwrap();
-        let deep = "(".repeat(40) + "1" + &")".repeat(40);
-        let e = parse_line(&deep).unwrap_err();
-        assert_eq!(e.error_id, "LabNestingTooDeep");
-        assert_eq!(e.column, MAX_NESTING + 1);
-        let e = parse_line(&"!".repeat(40)).unwrap_err();
-        assert_eq!(e.error_id, "LabNestingTooDeep");
-        let long = "a".repeat(MAX_SCRIPT_BYTES + 1);
-        assert_eq!(parse_line(&long).unwrap_err().error_id, "LabScriptTooLong");
-    }
-
-    #[test]
-    fn continuations_comments_and_statement_separators() {
-        let s = parse_line("Get-Mailbox `\n  -Identity x <# note #> | fl # tail\nGet-X; Get-Y")
-            .unwrap();
-        assert_eq!(s.statements.len(), 3);
-        match &s.statements[0] {
-            Statement::Pipeline(p) => {
-                assert_eq!(p.elements.len(), 2);
-                assert!(matches!(&p.elements[0], Element::Command(c) if c.args.len() == 2));
-            }
-            s => panic!("{s:?}"),
-        }
-        // an operator carries its operand over a newline; a bare newline ends the statement
-        assert!(matches!(
-            expr_of("$a -eq\n 1"),
-            ExprKind::Binary(BinOp::Eq, ..)
-        ));
-        assert_eq!(parse_line("$a\n-eq 1").unwrap().statements.len(), 2);
-    }
-
-    #[test]
-    fn strings_escapes_and_hash_literals() {
-        assert_eq!(
-            expr_of("\"a`tb`$x\"\"q\""),
-            ExprKind::Expandable("a\tb\u{E000}x\"q".into())
-        );
-        assert_eq!(expr_of("'it''s `n'"), ExprKind::Str("it's `n".into()));
-        assert_eq!(
-            expr_of("\u{2018}curly\u{2019}"),
-            ExprKind::Str("curly".into())
-        );
-        match expr_of("@{ Add = \"OAuth\"; 'Remove' = 'Basic' }") {
-            ExprKind::Hash(pairs) => {
-                let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-                assert_eq!(keys, ["Add", "Remove"]);
-            }
-            k => panic!("{k:?}"),
-        }
-        let e = parse_line("@{ Add }").unwrap_err();
-        assert_eq!(e.error_id, "MissingEqualsInHashLiteral");
-        assert_eq!(e.column, 8);
-        assert!(matches!(
-            expr_of("$a -ceq 'X'"),
-            ExprKind::Binary(BinOp::Eq, _, _, true)
-        ));
-        assert!(matches!(
-            expr_of("$a -contains 'X'"),
-            ExprKind::Binary(BinOp::Contains, _, _, false)
-        ));
-        let e = parse_line("$a -foo 1").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Unexpected token '-foo' in expression or statement."
-        );
-        assert_eq!((e.column, e.width), (4, 4));
-    }
-}
+mod tests;
