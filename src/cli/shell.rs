@@ -25,8 +25,8 @@ use tokio::runtime::Handle;
 
 use crate::client::{ConnectionStatus, Outlook, Profile, Settings, Transport};
 use crate::frontdoor::FrontDoor;
+use crate::lab::backend::{LabBackend, Machine};
 use crate::lab::{Lab, LabFile};
-use crate::scenario::backend::{LabBackend, Machine};
 use crate::shell::{format::ListStyle, parser::parse_line, Shell};
 
 /// The prompt of the Exchange Management Shell, as the guide prints it.

@@ -3,7 +3,7 @@
 //! Its own listener, answering loopback peers that carry `Authorization: Bearer <admin_token>`
 //! (the lab-wide guard, [`lab_kit::admin`]).
 //! `POST /cmdlet` runs one PowerShell line in one long-lived shell session (so `$variables`
-//! persist between calls) whose backend is the scenario engine's `LabBackend` — the services'
+//! persist between calls) whose backend is the lab's `LabBackend` (`crate::lab::backend`) — the services'
 //! own admin APIs, as an administrator's change reaches the real products. The shell is
 //! synchronous and blocks on the runtime, so it runs on a blocking thread. The other endpoints
 //! act on the lab handle directly: the clock, the network devices, the certificate faults, the
@@ -25,8 +25,8 @@ use tokio::net::TcpStream;
 
 use super::ca::CertFault;
 use super::{Certs, Journal};
+use crate::lab::backend::{LabBackend, Machine};
 use crate::lab::{Device, Lab};
-use crate::scenario::backend::{LabBackend, Machine};
 use crate::shell::Shell;
 
 /// Largest admin request body.

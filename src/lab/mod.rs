@@ -8,6 +8,7 @@
 //! number of labs run side by side in one process. Exchange reads Azure AD's metadata directly
 //! from mock-aad (`aad_url`), the server-to-server path a client segment does not affect.
 
+pub mod backend;
 pub mod devices;
 pub mod file;
 pub mod network;

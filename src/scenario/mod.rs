@@ -1,12 +1,11 @@
 //! The scenario engine: scenario files ([`format`]), the runner that plays them against fresh
-//! labs ([`runner`]) with the cmdlet backend that changes a running lab ([`backend`]), the
+//! labs ([`runner`]) with the cmdlet backend that changes a running lab (`crate::lab::backend`), the
 //! expectations ([`expect`]) and the reports ([`report`]).
 //!
 //! [`run_paths`] is what `hma-lab run` does: find the files, load them (a file that does not
 //! load is a failed scenario with its file:line:col error), run them as tokio tasks bounded by
 //! the number of cores, and gather a [`report::Report`] in file order.
 
-pub mod backend;
 pub mod expect;
 pub mod format;
 pub mod report;

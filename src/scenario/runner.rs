@@ -18,7 +18,6 @@ use lab_kit::Clock;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::backend::{LabBackend, Machine};
 use super::expect::{check_all, CheckResult};
 use super::format::{
     Action, BearerSpec, ClientAction, ConnectKind, Grant, LabRef, Loaded, NetworkChange,
@@ -26,6 +25,7 @@ use super::format::{
 };
 use crate::client::{ConnectionStatus, Outlook, Settings, Transport};
 use crate::frontdoor::FrontDoor;
+use crate::lab::backend::{LabBackend, Machine};
 use crate::lab::{Device, Lab, LabFile};
 use crate::shell::Shell;
 

@@ -1,11 +1,20 @@
-//! What the cmdlets read and change: the [`Backend`] trait.
+//! What the cmdlets read and change: one trait per service behind them, and the [`Backend`]
+//! that hands the shell whichever services a session has.
 //!
 //! The shell knows PowerShell (parsing, binding, formatting); the backend knows the lab's state.
 //! Each method is one cmdlet operation on the two mocks' data, in the mocks' own model types
 //! (`mock_exchange::model`, `mock_aad::model`), so the concrete backend that calls the admin APIs
-//! over HTTP is a thin mapping and a test backend is a few vectors. Change structs serialize to
-//! the admin API's PATCH bodies (absent fields unchanged, `null` clears). The trait is sync: a
-//! line of PowerShell is one short request/response exchange.
+//! over HTTP (`crate::lab::backend`) is a thin mapping and a test backend is a few vectors.
+//! Change structs serialize to the admin API's PATCH bodies (absent fields unchanged, `null`
+//! clears). The traits are sync: a line of PowerShell is one short request/response exchange.
+//!
+//! The services are split the way the cmdlets are: [`ExchangeAdmin`] (the Exchange Management
+//! Shell's cmdlets), [`DirectoryAdmin`] (MSOnline, AzureAD and Graph cmdlets, and the lab's user
+//! settings), [`SigningKeys`] and [`FaultRules`] (the lab's cmdlets over mock Azure AD's keys
+//! and fault rules) and [`Machines`] (ADFS and the client machines' settings). A backend offers
+//! each through an accessor of [`Backend`] that answers `None` by default, so a test fake
+//! implements only the service its test touches, and a cmdlet of a missing service answers
+//! `… are not supported by this backend.`
 
 use mock_aad::model::{CaRule, MfaState};
 use mock_exchange::model::{AuthMethod, AuthServer, AuthServerType, Mailbox, OrgConfig, Server};
@@ -88,7 +97,7 @@ pub struct OrgConfigChange {
     pub mapi_http_enabled: Option<bool>,
 }
 
-/// `Set-AuthServer` changes (`-RefreshAuthMetadata` is [`Backend::refresh_auth_metadata`]).
+/// `Set-AuthServer` changes (`-RefreshAuthMetadata` is [`ExchangeAdmin::refresh_auth_metadata`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AuthServerChange {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -170,15 +179,6 @@ pub struct SigningKeyInfo {
     pub state: String,
 }
 
-/// The error of a key cmdlet on a backend without Azure AD's signing keys.
-fn keys_not_supported() -> BackendError {
-    BackendError::new(
-        "NotImplemented",
-        "NotSupportedByBackend",
-        "Azure AD's signing keys are not supported by this backend.",
-    )
-}
-
 /// A fault rule to add to Azure AD (`Add-LabAadFault`), as mock-aad's `POST /_admin/faults`
 /// takes it: which requests it catches and how it answers them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -210,19 +210,11 @@ pub struct AadFaultInfo {
     pub hits: u64,
 }
 
-/// The error of a fault cmdlet on a backend without Azure AD's fault rules.
-fn faults_not_supported() -> BackendError {
-    BackendError::new(
-        "NotImplemented",
-        "NotSupportedByBackend",
-        "Azure AD's fault rules are not supported by this backend.",
-    )
-}
-
-/// One method per cmdlet operation. Lookups by identity are the shell's job (it matches names
-/// and wildcards the way each cmdlet does); the backend lists and changes.
-pub trait Backend {
-    // --- Exchange ---
+/// Exchange's side: the organization, its servers, virtual directories, auth servers and
+/// mailboxes (Exchange Management Shell cmdlets and `iisreset`). Lookups by identity are the
+/// shell's job (it matches names and wildcards the way each cmdlet does); the backend lists and
+/// changes.
+pub trait ExchangeAdmin {
     /// Every server with its virtual directories (`Get-ExchangeServer`, `Get-*VirtualDirectory`).
     fn exchange_servers(&mut self) -> BResult<Vec<Server>>;
     fn set_vdir(
@@ -241,8 +233,11 @@ pub trait Backend {
     fn mailboxes(&mut self) -> BResult<Vec<Mailbox>>;
     /// `iisreset` on `server` (`None`: the server the shell session runs on).
     fn iisreset(&mut self, server: Option<&str>, noforce: bool) -> BResult<()>;
+}
 
-    // --- Azure AD ---
+/// Azure AD's directory: service principals and users (MSOnline, AzureAD and Graph cmdlets,
+/// `Set-LabUserMfa`, `New-LabConditionalAccessPolicy`).
+pub trait DirectoryAdmin {
     fn service_principals(&mut self) -> BResult<Vec<ServicePrincipal>>;
     fn set_service_principal(
         &mut self,
@@ -261,45 +256,54 @@ pub trait Backend {
     fn set_user_block_credential(&mut self, upn: &str, blocked: bool) -> BResult<()>;
     fn set_user_mfa(&mut self, upn: &str, state: MfaState) -> BResult<()>;
     fn new_conditional_access_policy(&mut self, rule: &CaRule) -> BResult<()>;
+}
 
-    // --- ADFS and clients ---
-    fn set_adfs_extended_protection(&mut self, mode: ExtendedProtection) -> BResult<()>;
-    fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()>;
-
-    // --- Azure AD's token-signing keys (lab cmdlets; default: not supported) ---
+/// Azure AD's token-signing keys (the lab's key cmdlets over mock-aad's `/_admin/keys`).
+pub trait SigningKeys {
     /// `Get-LabSigningKey`: every published key, the active one first.
-    fn signing_keys(&mut self) -> BResult<Vec<SigningKeyInfo>> {
-        Err(keys_not_supported())
-    }
+    fn signing_keys(&mut self) -> BResult<Vec<SigningKeyInfo>>;
     /// `Invoke-LabSigningKeyRollover`: the next key signs from now on, the old one stays
     /// published. Returns the new active kid.
-    fn roll_signing_key(&mut self) -> BResult<String> {
-        Err(keys_not_supported())
-    }
+    fn roll_signing_key(&mut self) -> BResult<String>;
     /// `Add-LabSigningKey`: publishes the next key without signing with it. Returns its kid.
-    fn add_signing_key(&mut self) -> BResult<String> {
-        Err(keys_not_supported())
-    }
+    fn add_signing_key(&mut self) -> BResult<String>;
     /// `Remove-LabSigningKey`: stops publishing a key that does not sign.
-    fn retire_signing_key(&mut self, kid: &str) -> BResult<()> {
-        let _ = kid;
-        Err(keys_not_supported())
-    }
+    fn retire_signing_key(&mut self, kid: &str) -> BResult<()>;
+}
 
-    // --- Azure AD's fault rules (lab cmdlets; default: not supported) ---
+/// Azure AD's fault rules (the lab's fault cmdlets over mock-aad's `/_admin/faults`).
+pub trait FaultRules {
     /// `Get-LabAadFault`: every rule, in the order they are tried.
-    fn aad_faults(&mut self) -> BResult<Vec<AadFaultInfo>> {
-        Err(faults_not_supported())
-    }
+    fn aad_faults(&mut self) -> BResult<Vec<AadFaultInfo>>;
     /// `Add-LabAadFault`: adds a rule; returns it as stored.
-    fn add_aad_fault(&mut self, rule: &NewAadFault) -> BResult<AadFaultInfo> {
-        let _ = rule;
-        Err(faults_not_supported())
-    }
+    fn add_aad_fault(&mut self, rule: &NewAadFault) -> BResult<AadFaultInfo>;
     /// `Remove-LabAadFault`: removes rule `id`, or every rule (`None`).
-    fn remove_aad_fault(&mut self, id: Option<u64>) -> BResult<()> {
-        let _ = id;
-        Err(faults_not_supported())
+    fn remove_aad_fault(&mut self, id: Option<u64>) -> BResult<()>;
+}
+
+/// The machines around the services: the ADFS farm and the client machines' settings
+/// (`Set-AdfsProperties`, `*-ItemProperty`, `reg`, `defaults`).
+pub trait Machines {
+    fn set_adfs_extended_protection(&mut self, mode: ExtendedProtection) -> BResult<()>;
+    fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()>;
+}
+
+/// The services a session's backend offers; each answers `None` (not offered) by default.
+pub trait Backend {
+    fn exchange(&mut self) -> Option<&mut dyn ExchangeAdmin> {
+        None
+    }
+    fn directory(&mut self) -> Option<&mut dyn DirectoryAdmin> {
+        None
+    }
+    fn keys(&mut self) -> Option<&mut dyn SigningKeys> {
+        None
+    }
+    fn faults(&mut self) -> Option<&mut dyn FaultRules> {
+        None
+    }
+    fn machines(&mut self) -> Option<&mut dyn Machines> {
+        None
     }
 }
 
@@ -308,97 +312,20 @@ pub trait Backend {
 macro_rules! forward {
     ($($t:ty),*) => {$(
         impl<B: Backend + ?Sized> Backend for $t {
-            fn exchange_servers(&mut self) -> BResult<Vec<Server>> {
-                (**self).exchange_servers()
+            fn exchange(&mut self) -> Option<&mut dyn ExchangeAdmin> {
+                (**self).exchange()
             }
-            fn set_vdir(
-                &mut self,
-                server: &str,
-                kind: mock_exchange::model::VdirKind,
-                change: &VdirChange,
-            ) -> BResult<()> {
-                (**self).set_vdir(server, kind, change)
+            fn directory(&mut self) -> Option<&mut dyn DirectoryAdmin> {
+                (**self).directory()
             }
-            fn organization(&mut self) -> BResult<OrgSummary> {
-                (**self).organization()
+            fn keys(&mut self) -> Option<&mut dyn SigningKeys> {
+                (**self).keys()
             }
-            fn set_org_config(&mut self, change: &OrgConfigChange) -> BResult<()> {
-                (**self).set_org_config(change)
+            fn faults(&mut self) -> Option<&mut dyn FaultRules> {
+                (**self).faults()
             }
-            fn auth_servers(&mut self) -> BResult<Vec<AuthServer>> {
-                (**self).auth_servers()
-            }
-            fn new_auth_server(&mut self, new: &NewAuthServer) -> BResult<AuthServer> {
-                (**self).new_auth_server(new)
-            }
-            fn set_auth_server(&mut self, name: &str, change: &AuthServerChange) -> BResult<()> {
-                (**self).set_auth_server(name, change)
-            }
-            fn refresh_auth_metadata(&mut self, name: &str) -> BResult<()> {
-                (**self).refresh_auth_metadata(name)
-            }
-            fn mailboxes(&mut self) -> BResult<Vec<Mailbox>> {
-                (**self).mailboxes()
-            }
-            fn iisreset(&mut self, server: Option<&str>, noforce: bool) -> BResult<()> {
-                (**self).iisreset(server, noforce)
-            }
-            fn service_principals(&mut self) -> BResult<Vec<ServicePrincipal>> {
-                (**self).service_principals()
-            }
-            fn set_service_principal(
-                &mut self,
-                app_principal_id: Uuid,
-                change: &ServicePrincipalChange,
-            ) -> BResult<()> {
-                (**self).set_service_principal(app_principal_id, change)
-            }
-            fn set_user_password(
-                &mut self,
-                upn: &str,
-                new_password: Option<&str>,
-                force_change: bool,
-            ) -> BResult<String> {
-                (**self).set_user_password(upn, new_password, force_change)
-            }
-            fn revoke_user_sessions(&mut self, user: &str) -> BResult<()> {
-                (**self).revoke_user_sessions(user)
-            }
-            fn set_user_block_credential(&mut self, upn: &str, blocked: bool) -> BResult<()> {
-                (**self).set_user_block_credential(upn, blocked)
-            }
-            fn set_user_mfa(&mut self, upn: &str, state: MfaState) -> BResult<()> {
-                (**self).set_user_mfa(upn, state)
-            }
-            fn new_conditional_access_policy(&mut self, rule: &CaRule) -> BResult<()> {
-                (**self).new_conditional_access_policy(rule)
-            }
-            fn set_adfs_extended_protection(&mut self, mode: ExtendedProtection) -> BResult<()> {
-                (**self).set_adfs_extended_protection(mode)
-            }
-            fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()> {
-                (**self).set_client_setting(setting)
-            }
-            fn signing_keys(&mut self) -> BResult<Vec<SigningKeyInfo>> {
-                (**self).signing_keys()
-            }
-            fn roll_signing_key(&mut self) -> BResult<String> {
-                (**self).roll_signing_key()
-            }
-            fn add_signing_key(&mut self) -> BResult<String> {
-                (**self).add_signing_key()
-            }
-            fn retire_signing_key(&mut self, kid: &str) -> BResult<()> {
-                (**self).retire_signing_key(kid)
-            }
-            fn aad_faults(&mut self) -> BResult<Vec<AadFaultInfo>> {
-                (**self).aad_faults()
-            }
-            fn add_aad_fault(&mut self, rule: &NewAadFault) -> BResult<AadFaultInfo> {
-                (**self).add_aad_fault(rule)
-            }
-            fn remove_aad_fault(&mut self, id: Option<u64>) -> BResult<()> {
-                (**self).remove_aad_fault(id)
+            fn machines(&mut self) -> Option<&mut dyn Machines> {
+                (**self).machines()
             }
         }
     )*};

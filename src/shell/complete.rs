@@ -21,7 +21,7 @@ pub fn complete(line: &str) -> Vec<String> {
     if in_command_position {
         let lower = current.to_ascii_lowercase();
         for spec in cmdlets::all() {
-            for name in std::iter::once(spec.name).chain(spec.aliases.iter().copied()) {
+            for name in std::iter::once(spec.name()).chain(spec.aliases.iter().copied()) {
                 if name.to_ascii_lowercase().starts_with(&lower) {
                     out.push(name.to_string());
                 }
@@ -35,7 +35,7 @@ pub fn complete(line: &str) -> Vec<String> {
     } else if let Some(prefix) = current.strip_prefix('-') {
         if let Some(Resolved::Cmdlet(spec)) = words.first().and_then(|w| cmdlets::resolve(w)) {
             let lower = prefix.to_ascii_lowercase();
-            for p in spec.all_params() {
+            for p in spec.sig.all_params() {
                 if p.name.to_ascii_lowercase().starts_with(&lower) {
                     out.push(format!("-{}", p.name));
                 }

@@ -5,8 +5,11 @@
 //! marker under the offending token, then `CategoryInfo` and `FullyQualifiedErrorId`. Scenario
 //! files and tests compare the bare [`ShellError::message`]; [`ShellError::render`] gives the
 //! whole record as a console would show it, plus the lab's own hint line (nearest valid name).
+//! Every record is built by [`catalogue`], the one list of the errors the shell writes.
 
 use std::fmt;
+
+pub mod catalogue;
 
 /// Where an error came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -44,7 +47,7 @@ pub struct ShellError {
 
 impl ShellError {
     /// A `ParserError` at the 0-based char offset `pos` of `line`.
-    pub fn parse(line: &str, pos: usize, width: usize, id: &str, msg: impl Into<String>) -> Self {
+    fn parse(line: &str, pos: usize, width: usize, id: &str, msg: impl Into<String>) -> Self {
         ShellError {
             kind: ErrorKind::Parse,
             message: msg.into(),
@@ -61,7 +64,7 @@ impl ShellError {
     }
 
     /// A runtime error of `command`, positioned by the caller with [`ShellError::at`].
-    pub fn runtime(
+    fn runtime(
         command: Option<&str>,
         category: impl Into<String>,
         id: &str,

@@ -4,14 +4,10 @@
 //! unknown ids are 404), and of the default "not supported" answer of a backend without fault
 //! rules. Kept apart from `tests.rs` and `keys_tests.rs` so each fake stays small.
 
-use mock_aad::model::{CaRule, MfaState};
-use mock_exchange::model::{AuthServer, Mailbox, Server, VdirKind};
-use uuid::Uuid;
-
 use super::backend::*;
 use super::Shell;
 
-use super::test_support::{fail, run, unused, Bare};
+use super::test_support::{fail, run, Bare};
 
 /// Rules with mock-aad's bookkeeping; `calls` records every change that reached the backend.
 #[derive(Default)]
@@ -22,8 +18,12 @@ struct Faults {
 }
 
 impl Backend for Faults {
-    unused_backend_methods!();
+    fn faults(&mut self) -> Option<&mut dyn FaultRules> {
+        Some(self)
+    }
+}
 
+impl FaultRules for Faults {
     fn aad_faults(&mut self) -> BResult<Vec<AadFaultInfo>> {
         Ok(self.rules.clone())
     }

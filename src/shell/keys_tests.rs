@@ -4,14 +4,10 @@
 //! one; the active key cannot be retired), and of the default "not supported" answer of a
 //! backend without keys. Kept apart from `tests.rs` so the seed fake stays as it is.
 
-use mock_aad::model::{CaRule, MfaState};
-use mock_exchange::model::{AuthServer, Mailbox, Server, VdirKind};
-use uuid::Uuid;
-
 use super::backend::*;
 use super::Shell;
 
-use super::test_support::{fail, run, unused, Bare};
+use super::test_support::{fail, run, Bare};
 
 /// A key set with mock-aad's rules; `calls` records every change.
 struct Keys {
@@ -38,8 +34,12 @@ impl Keys {
 }
 
 impl Backend for Keys {
-    unused_backend_methods!();
+    fn keys(&mut self) -> Option<&mut dyn SigningKeys> {
+        Some(self)
+    }
+}
 
+impl SigningKeys for Keys {
     fn signing_keys(&mut self) -> BResult<Vec<SigningKeyInfo>> {
         let info = |k: &String, state: &str| SigningKeyInfo {
             kid: k.clone(),

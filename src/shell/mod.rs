@@ -2,11 +2,14 @@
 //!
 //! A line goes through [`parser`] (a real grammar with PowerShell's two tokenizing modes and its
 //! parse errors), then [`eval`] (variables, pipelines, script blocks, method calls) which binds
-//! each command's arguments against its schema in [`cmdlets`] (names, aliases, unique prefixes,
-//! types, positions, pipeline input, mandatory parameters) and calls the [`backend::Backend`]
-//! the lab plugs in. Objects are [`value::PsObject`]s with the real types' property order
+//! each command's arguments with [`binder`] (names, aliases, unique prefixes, types, positions,
+//! pipeline input, mandatory parameters) against the tables of [`cmdlets`] — one file per
+//! family, `cmdlets/vdir.rs` holding every `*-VirtualDirectory` cmdlet's parameters and
+//! behaviour — which call the services of the [`backend::Backend`] the lab plugs in
+//! (`crate::lab::backend`). Objects are [`value::PsObject`]s with the real types' property order
 //! ([`objects`]), printed by [`format`] the way the seed shows `Format-List` output. Errors are
-//! PowerShell's records ([`error`]), with a nearest-name hint from the lab.
+//! PowerShell's records ([`error`]), every one built in [`error::catalogue`], with a
+//! nearest-name hint from the lab. [`lint`] checks a line without running it.
 //!
 //! ```
 //! # use hma_lab::shell::parser::parse_line;
@@ -16,26 +19,30 @@
 
 pub mod ast;
 pub mod backend;
+pub mod binder;
 pub mod cmdlets;
 pub mod complete;
 pub mod error;
 pub mod eval;
 pub mod format;
+pub mod lint;
 pub mod objects;
 pub mod parser;
 pub mod value;
 
 #[cfg(test)]
-#[macro_use]
-mod test_support;
+mod depth_tests;
 #[cfg(test)]
 mod faults_tests;
 #[cfg(test)]
 mod keys_tests;
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;
 
 pub use backend::Backend;
 pub use complete::complete;
 pub use error::ShellError;
-pub use eval::{lint, Output, Shell};
+pub use eval::{Output, Shell};
+pub use lint::lint;

@@ -29,23 +29,32 @@
 //! ```
 //!
 //! The input is a [`LocatingSlice`] over the command text (so every node knows its offset)
-//! with the parse's [`Ctx`] as [`Stateful`] state (nesting depth, notes). Every failure is a
-//! cut ([`ErrMode::Cut`]) carrying a [`ContextError`] whose context is a [`Diag`]: PowerShell's
-//! own message and error id (`MissingEndParenthesisInExpression`, …) with the column and width
-//! of the `~` marker, turned into a [`ShellError`] rendered as `At line:1 char:N` by
-//! [`super::error`]. The grammar has no ambiguity that needs backtracking except the
-//! assignment target (`$x.Prop = …` against `$x.Prop -eq …`), which is tried and rewound.
+//! with the parse's [`Ctx`] as `Stateful` state (nesting depth, notes). Every failure is a
+//! cut (`ErrMode::Cut`) carrying a `ContextError` whose context is a [`Diag`]: PowerShell's
+//! own message and error id (`MissingEndParenthesisInExpression`, …, from
+//! `error::catalogue`) with the column and width of the `~` marker, turned into a
+//! [`ShellError`] rendered as `At line:1 char:N` by [`super::error`]. The grammar has no
+//! ambiguity that needs backtracking except the assignment target (`$x.Prop = …` against
+//! `$x.Prop -eq …`), which is tried and rewound.
+//!
+//! This file is the grammar; the input, its state, failures and character classes are in
+//! `parser/input.rs`, and the trivia, words, strings and numbers in `parser/lexical.rs`.
 
-use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use winnow::combinator::{alt, opt, preceded, repeat};
-use winnow::error::{ContextError, ErrMode, ModalResult};
-use winnow::stream::{LocatingSlice, Location, Stateful, Stream};
-use winnow::token::{any, none_of, one_of, take, take_while};
+use winnow::combinator::{opt, preceded};
+use winnow::stream::{LocatingSlice, Stream};
+use winnow::token::{any, one_of, take, take_while};
 use winnow::Parser;
 
+mod input;
+mod lexical;
+
+use input::*;
+use lexical::*;
+
 use super::ast::*;
+use super::error::catalogue;
 use super::error::ShellError;
 
 /// What the parser notes when it drops a `>` that ends a line with nothing after it: the guide's
@@ -55,21 +64,31 @@ pub const TRAILING_GT_NOTE: &str = "ignored a trailing '>' with no file name (Po
 /// The most command text parsed at once (a bound for hostile input; a session's lines are short).
 pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
 
-/// How deeply `(`, `{`, `$(` and `@(` may nest: the lab parses recursively and keeps the
-/// stack bounded for hostile input (PowerShell itself allows more).
+/// How deeply expressions may nest: `(`, `{`, `$(` and `@(`, unary operators, and each
+/// operator, member access, index and method call of a chain (`$x.a.b`, `1 -eq 1 -eq 1`) add a
+/// level. The lab parses and evaluates recursively and keeps the stack bounded for hostile
+/// input (PowerShell itself allows more).
 pub const MAX_NESTING: usize = 32;
+
+/// What a chain level is, for the message of [`deeper`].
+#[derive(Clone, Copy)]
+enum Chain {
+    /// `.Name`, `[i]`, `.Method()`.
+    Postfix,
+    /// `-and`, `-or`, `-eq`, …
+    Operator,
+}
 
 /// Parses one line (or several `;`-separated statements). A pasted prompt such as
 /// `[PS] C:\Windows\system32>` or `PS C:\>` in front of the command is stripped first.
 pub fn parse_line(line: &str) -> Result<Script, ShellError> {
     let text = strip_prompt(line);
     if text.len() > MAX_SCRIPT_BYTES {
-        return Err(ShellError::parse(
+        return Err(catalogue::parse(
             "",
             0,
             1,
-            "LabScriptTooLong",
-            format!("The lab accepts at most {MAX_SCRIPT_BYTES} bytes of commands at once."),
+            catalogue::script_too_long(MAX_SCRIPT_BYTES),
         ));
     }
     let ctx = Ctx::new(text);
@@ -105,136 +124,6 @@ pub fn strip_prompt(line: &str) -> &str {
     t
 }
 
-/// One parse's state: the text, a byte-to-char offset table (positions in the AST and in
-/// errors are char offsets), the bracket depth and the notes about tolerated input.
-#[derive(Debug)]
-struct Ctx<'a> {
-    text: &'a str,
-    /// `chars[b]` is the char offset of byte offset `b`; empty when the text is ASCII.
-    chars: Vec<usize>,
-    depth: Cell<usize>,
-    notes: RefCell<Vec<String>>,
-}
-
-impl<'a> Ctx<'a> {
-    fn new(text: &'a str) -> Self {
-        let mut chars = Vec::new();
-        if !text.is_ascii() {
-            chars.resize(text.len() + 1, 0);
-            let mut n = 0;
-            for (b, c) in text.char_indices() {
-                for slot in &mut chars[b..b + c.len_utf8()] {
-                    *slot = n;
-                }
-                n += 1;
-            }
-            chars[text.len()] = n;
-        }
-        Ctx {
-            text,
-            chars,
-            depth: Cell::new(0),
-            notes: RefCell::new(Vec::new()),
-        }
-    }
-
-    fn char_pos(&self, byte: usize) -> usize {
-        if self.chars.is_empty() {
-            byte
-        } else {
-            self.chars[byte.min(self.text.len())]
-        }
-    }
-}
-
-/// The parser's input: the located command text plus the parse state.
-type In<'a> = Stateful<LocatingSlice<&'a str>, &'a Ctx<'a>>;
-
-/// A PowerShell parse error as carried in winnow's [`ContextError`]: char offset, width of the
-/// `~` marker, `FullyQualifiedErrorId` and message.
-#[derive(Debug, Clone, PartialEq)]
-struct Diag {
-    pos: usize,
-    width: usize,
-    id: &'static str,
-    msg: String,
-}
-
-type PResult<T> = ModalResult<T, ContextError<Diag>>;
-
-/// Maps winnow's error onto the PowerShell error record. Every failure this grammar raises
-/// carries a [`Diag`]; a bare winnow error (none is expected) reads as an unexpected token at
-/// the point the input stopped.
-fn to_shell_error(ctx: &Ctx<'_>, input: &In<'_>, e: ErrMode<ContextError<Diag>>) -> ShellError {
-    let diag = match &e {
-        ErrMode::Cut(c) | ErrMode::Backtrack(c) => c.context().next().cloned(),
-        ErrMode::Incomplete(_) => None,
-    };
-    let diag = diag.unwrap_or_else(|| unexpected_diag(input));
-    ShellError::parse(ctx.text, diag.pos, diag.width, diag.id, diag.msg)
-}
-
-/// The current char offset.
-fn here(i: &In<'_>) -> usize {
-    i.state.char_pos(i.current_token_start())
-}
-
-/// The current byte offset into the command text.
-fn byte(i: &In<'_>) -> usize {
-    i.current_token_start()
-}
-
-fn peek_char(i: &In<'_>) -> Option<char> {
-    i.peek_token()
-}
-
-fn peek_nth(i: &In<'_>, k: usize) -> Option<char> {
-    i.chars().nth(k)
-}
-
-/// A fatal error at char offset `pos`.
-fn fail<T>(pos: usize, width: usize, id: &'static str, msg: impl Into<String>) -> PResult<T> {
-    let mut e = ContextError::new();
-    e.push(Diag {
-        pos,
-        width,
-        id,
-        msg: msg.into(),
-    });
-    Err(ErrMode::Cut(e))
-}
-
-/// PowerShell's `Unexpected token 'x'` for whatever stands at the cursor: the run of name
-/// characters there, or the one character that is not one.
-fn unexpected_diag(i: &In<'_>) -> Diag {
-    let rest: &str = i;
-    let mut end = 0;
-    for (b, c) in rest.char_indices() {
-        if c.is_whitespace() {
-            break;
-        }
-        end = b + c.len_utf8();
-        if !is_ident(c) {
-            break;
-        }
-    }
-    if end == 0 {
-        end = rest.chars().next().map_or(0, char::len_utf8);
-    }
-    let tok = &rest[..end];
-    Diag {
-        pos: here(i),
-        width: tok.chars().count().max(1),
-        id: "UnexpectedToken",
-        msg: format!("Unexpected token '{tok}' in expression or statement."),
-    }
-}
-
-fn unexpected<T>(i: &In<'_>) -> PResult<T> {
-    let d = unexpected_diag(i);
-    fail(d.pos, d.width, d.id, d.msg)
-}
-
 const CMP_OPS: &[(&str, BinOp)] = &[
     ("eq", BinOp::Eq),
     ("ne", BinOp::Ne),
@@ -251,82 +140,6 @@ const CMP_OPS: &[(&str, BinOp)] = &[
     ("in", BinOp::In),
     ("notin", BinOp::NotIn),
 ];
-
-fn is_single_quote(c: char) -> bool {
-    matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}')
-}
-fn is_double_quote(c: char) -> bool {
-    matches!(c, '"' | '\u{201C}' | '\u{201D}' | '\u{201E}')
-}
-fn is_dash(c: char) -> bool {
-    matches!(c, '-' | '\u{2013}' | '\u{2014}' | '\u{2015}')
-}
-fn is_ident(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-fn is_newline(c: char) -> bool {
-    c == '\n' || c == '\r'
-}
-/// Characters that end a bare word in argument mode.
-fn ends_word(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '|' | ';' | ',' | '(' | ')' | '{' | '}' | '>' | '<')
-}
-/// What may not start an operand: the end, or a statement/pipeline/bracket terminator.
-fn no_operand(c: Option<char>) -> bool {
-    matches!(c, None | Some('|' | ';' | ')' | '}'))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Trivia: blanks, comments, line continuations.
-// ---------------------------------------------------------------------------------------------
-
-/// `<# … #>` (an unterminated one runs to the end).
-fn block_comment(i: &mut In<'_>) -> PResult<()> {
-    "<#".parse_next(i)?;
-    let rest: &str = i;
-    let len = rest.find("#>").map_or(rest.len(), |k| k + 2);
-    take(rest[..len].chars().count()).void().parse_next(i)
-}
-
-/// `# …` up to the end of the line.
-fn line_comment(i: &mut In<'_>) -> PResult<()> {
-    ('#', take_while(0.., |c: char| !is_newline(c)))
-        .void()
-        .parse_next(i)
-}
-
-/// `` ` `` at the end of a line joins the next line to it.
-fn continuation(i: &mut In<'_>) -> PResult<()> {
-    ('`', one_of(is_newline), opt('\n')).void().parse_next(i)
-}
-
-/// Blanks, comments and continuations on the current line (a newline ends a statement).
-fn ws(i: &mut In<'_>) -> PResult<()> {
-    repeat(
-        0..,
-        alt((
-            take_while(1.., |c: char| c.is_whitespace() && !is_newline(c)).void(),
-            continuation,
-            block_comment,
-            line_comment,
-        )),
-    )
-    .parse_next(i)
-}
-
-/// As [`ws`], and newlines too (where an operand must follow).
-fn ws_nl(i: &mut In<'_>) -> PResult<()> {
-    repeat(
-        0..,
-        alt((
-            take_while(1.., char::is_whitespace).void(),
-            continuation,
-            block_comment,
-            line_comment,
-        )),
-    )
-    .parse_next(i)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Statements and pipelines.
@@ -345,12 +158,7 @@ fn statements(i: &mut In<'_>, close: Option<char>) -> PResult<Vec<Statement>> {
                 continue;
             }
             Some(c @ (')' | '}')) => {
-                return fail(
-                    here(i),
-                    1,
-                    "UnexpectedToken",
-                    format!("Unexpected token '{c}' in expression or statement."),
-                )
+                return fail(here(i), 1, catalogue::unexpected_token(&c.to_string()))
             }
             _ => {}
         }
@@ -375,12 +183,7 @@ fn statement(i: &mut In<'_>) -> PResult<Statement> {
             '='.parse_next(i)?;
             ws_nl(i)?;
             if matches!(peek_char(i), None | Some(';' | '|')) {
-                return fail(
-                    here(i),
-                    1,
-                    "ExpectedValueExpression",
-                    "You must provide a value expression following the '=' operator.",
-                );
+                return fail(here(i), 1, catalogue::missing_value_after_operator("="));
             }
             let value = pipeline(i)?;
             return Ok(Statement::Assign { target, value });
@@ -400,12 +203,7 @@ fn pipeline(i: &mut In<'_>) -> PResult<Pipeline> {
             '|'.parse_next(i)?;
             ws_nl(i)?;
             if no_operand(peek_char(i)) {
-                return fail(
-                    bar + 1,
-                    1,
-                    "EmptyPipeElement",
-                    "An empty pipe element is not allowed.",
-                );
+                return fail(bar + 1, 1, catalogue::empty_pipe_element());
             }
             elements.push(element(i, false)?);
         } else {
@@ -442,12 +240,7 @@ fn starts_expression(i: &In<'_>) -> bool {
 fn element(i: &mut In<'_>, first: bool) -> PResult<Element> {
     if starts_expression(i) {
         if !first {
-            return fail(
-                here(i),
-                1,
-                "ExpressionsMustBeFirstInPipeline",
-                "Expressions are only allowed as the first element of a pipeline.",
-            );
+            return fail(here(i), 1, catalogue::expression_after_first_pipe_element());
         }
         return Ok(Element::Expr(expr(i)?));
     }
@@ -471,14 +264,7 @@ fn command(i: &mut In<'_>) -> PResult<Command> {
                 Some(file) => redirect = Some(file),
                 None => break,
             },
-            Some('<') => {
-                return fail(
-                    here(i),
-                    1,
-                    "RedirectionNotSupported",
-                    "The '<' operator is reserved for future use.",
-                )
-            }
+            Some('<') => return fail(here(i), 1, catalogue::input_redirection_reserved()),
             Some(c)
                 if is_dash(c)
                     && peek_nth(i, 1)
@@ -510,12 +296,9 @@ fn redirection(i: &mut In<'_>) -> PResult<Option<String>> {
                 .push(TRAILING_GT_NOTE.to_string());
             Ok(None)
         }
-        Some('|' | ';' | ')' | '}' | '\n' | '\r') => fail(
-            gt,
-            1,
-            "MissingFileSpecification",
-            "Missing file specification after redirection operator.",
-        ),
+        Some('|' | ';' | ')' | '}' | '\n' | '\r') => {
+            fail(gt, 1, catalogue::missing_file_specification())
+        }
         Some(_) => word(i).map(Some),
     }
 }
@@ -540,16 +323,6 @@ fn parameter(i: &mut In<'_>) -> PResult<Arg> {
     })
 }
 
-/// A bare word in argument mode; `` ` `` escapes the next character.
-fn word(i: &mut In<'_>) -> PResult<String> {
-    repeat(0.., alt((preceded('`', any), none_of(ends_word))))
-        .fold(String::new, |mut w, c| {
-            w.push(c);
-            w
-        })
-        .parse_next(i)
-}
-
 /// `argvalue := argprim (',' argprim)*` (several make an array).
 fn arg_value(i: &mut In<'_>) -> PResult<Expr> {
     let pos = here(i);
@@ -566,8 +339,7 @@ fn arg_value(i: &mut In<'_>) -> PResult<Expr> {
             return fail(
                 here(i).saturating_sub(1),
                 1,
-                "MissingExpression",
-                "Missing argument in parameter list.",
+                catalogue::missing_expression_in_argument_list(),
             );
         }
         items.push(arg_primary(i)?);
@@ -592,12 +364,7 @@ fn arg_primary(i: &mut In<'_>) -> PResult<Expr> {
     match peek_char(i) {
         Some('$' | '(' | '@' | '{') => postfix(i),
         Some(c) if is_single_quote(c) || is_double_quote(c) => postfix(i),
-        Some(',') => fail(
-            pos,
-            1,
-            "MissingArgument",
-            "Missing argument in parameter list.",
-        ),
+        Some(',') => fail(pos, 1, catalogue::missing_argument_in_argument_list()),
         _ => {
             let w = word(i)?;
             if w.is_empty() {
@@ -641,12 +408,7 @@ fn operand(i: &mut In<'_>, n: usize, f: fn(&mut In<'_>) -> PResult<Expr>) -> PRe
     let op = op.to_string();
     ws_nl(i)?;
     if no_operand(peek_char(i)) {
-        return fail(
-            opos + n,
-            1,
-            "ExpectedValueExpression",
-            format!("You must provide a value expression following the '{op}' operator."),
-        );
+        return fail(opos + n, 1, catalogue::missing_value_after_operator(&op));
     }
     f(i)
 }
@@ -661,6 +423,10 @@ fn binary(op: BinOp, left: Expr, right: Expr, case: bool) -> Expr {
 
 /// `expr := and ( ('-or'|'-xor') and )*`.
 fn expr(i: &mut In<'_>) -> PResult<Expr> {
+    chain(i, or_chain)
+}
+
+fn or_chain(i: &mut In<'_>) -> PResult<Expr> {
     let mut left = and_expr(i)?;
     loop {
         ws(i)?;
@@ -669,6 +435,7 @@ fn expr(i: &mut In<'_>) -> PResult<Expr> {
             Some((w, n)) if w == "xor" => (BinOp::Xor, n),
             _ => return Ok(left),
         };
+        deeper(i, here(i), op.1, Chain::Operator)?;
         let right = operand(i, op.1, and_expr)?;
         left = binary(op.0, left, right, false);
     }
@@ -676,11 +443,16 @@ fn expr(i: &mut In<'_>) -> PResult<Expr> {
 
 /// `and := cmp ( '-and' cmp )*`.
 fn and_expr(i: &mut In<'_>) -> PResult<Expr> {
+    chain(i, and_chain)
+}
+
+fn and_chain(i: &mut In<'_>) -> PResult<Expr> {
     let mut left = cmp_expr(i)?;
     loop {
         ws(i)?;
         match peek_operator(i) {
             Some((w, n)) if w == "and" => {
+                deeper(i, here(i), n, Chain::Operator)?;
                 let right = operand(i, n, cmp_expr)?;
                 left = binary(BinOp::And, left, right, false);
             }
@@ -691,6 +463,10 @@ fn and_expr(i: &mut In<'_>) -> PResult<Expr> {
 
 /// `cmp := array ( cmpop array )*`; `-ceq` is case-sensitive, `-ieq` is `-eq`.
 fn cmp_expr(i: &mut In<'_>) -> PResult<Expr> {
+    chain(i, cmp_chain)
+}
+
+fn cmp_chain(i: &mut In<'_>) -> PResult<Expr> {
     let mut left = array_expr(i)?;
     loop {
         ws(i)?;
@@ -714,15 +490,11 @@ fn cmp_expr(i: &mut In<'_>) -> PResult<Expr> {
             }
             let rest: &str = i;
             let tok: String = rest.chars().take(n).collect();
-            return fail(
-                here(i),
-                n,
-                "UnexpectedToken",
-                format!("Unexpected token '{tok}' in expression or statement."),
-            );
+            return fail(here(i), n, catalogue::unexpected_token(&tok));
         };
         // `-in`/`-contains` spelled in full take precedence over the c/i prefixes
         let case = case && CMP_OPS.iter().all(|(name, _)| *name != w);
+        deeper(i, here(i), n, Chain::Operator)?;
         let right = operand(i, n, array_expr)?;
         left = binary(op, left, right, case);
     }
@@ -742,12 +514,7 @@ fn array_expr(i: &mut In<'_>) -> PResult<Expr> {
         }
         ws_nl(i)?;
         if no_operand(peek_char(i)) {
-            return fail(
-                cpos,
-                1,
-                "MissingExpressionAfterToken",
-                "Missing expression after ','.",
-            );
+            return fail(cpos, 1, catalogue::missing_expression_after_comma());
         }
         items.push(unary(i)?);
     }
@@ -763,18 +530,37 @@ fn nested<T>(
 ) -> PResult<T> {
     let depth = &i.state.depth;
     if depth.get() >= MAX_NESTING {
-        return fail(
-            pos,
-            width,
-            "LabNestingTooDeep",
-            format!("The lab parses at most {MAX_NESTING} nested brackets."),
-        );
+        return fail(pos, width, catalogue::brackets_too_deep(MAX_NESTING));
     }
     depth.set(depth.get() + 1);
     let r = f(i);
     let depth = &i.state.depth;
     depth.set(depth.get() - 1);
     r
+}
+
+/// Runs a chain whose operators each take the expression one level deeper ([`deeper`]), and
+/// gives the levels back when the chain ends (or fails and is rewound).
+fn chain<T>(i: &mut In<'_>, f: impl FnOnce(&mut In<'_>) -> PResult<T>) -> PResult<T> {
+    let entry = i.state.depth.get();
+    let r = f(i);
+    i.state.depth.set(entry);
+    r
+}
+
+/// One more operator of a chain at char offset `pos`, or a failure past [`MAX_NESTING`]; an
+/// operator keeps a level free for its operand, so the failure names the chain, not a bracket.
+fn deeper(i: &In<'_>, pos: usize, width: usize, what: Chain) -> PResult<()> {
+    let depth = &i.state.depth;
+    if depth.get() + 1 >= MAX_NESTING {
+        let adds = match what {
+            Chain::Postfix => "'.Name', '[i]' and '.Method()' each add one",
+            Chain::Operator => "each operator in a row adds one",
+        };
+        return fail(pos, width, catalogue::chain_too_deep(MAX_NESTING, adds));
+    }
+    depth.set(depth.get() + 1);
+    Ok(())
 }
 
 /// `unary := ('-not'|'!') unary | postfix`.
@@ -793,12 +579,7 @@ fn unary(i: &mut In<'_>) -> PResult<Expr> {
         let op = op.to_string();
         ws_nl(i)?;
         if no_operand(peek_char(i)) {
-            return fail(
-                pos + n,
-                1,
-                "MissingExpressionAfterOperator",
-                format!("Missing expression after unary operator '{op}'."),
-            );
+            return fail(pos + n, 1, catalogue::missing_expression_after_unary(&op));
         }
         let inner = unary(i)?;
         Ok(Expr {
@@ -810,11 +591,16 @@ fn unary(i: &mut In<'_>) -> PResult<Expr> {
 
 /// `postfix := primary ( '.' name ( '(' args ')' )? | '[' expr ']' )*`.
 fn postfix(i: &mut In<'_>) -> PResult<Expr> {
+    chain(i, postfix_chain)
+}
+
+fn postfix_chain(i: &mut In<'_>) -> PResult<Expr> {
     let mut e = primary(i)?;
     loop {
         let pos = e.pos;
         let kind = match peek_char(i) {
             Some('.') if peek_nth(i, 1).is_some_and(is_ident) => {
+                deeper(i, here(i), 1, Chain::Postfix)?;
                 '.'.parse_next(i)?;
                 let name = ident(i)?;
                 if peek_char(i) == Some('(') {
@@ -823,7 +609,10 @@ fn postfix(i: &mut In<'_>) -> PResult<Expr> {
                     ExprKind::Member(Box::new(e), name)
                 }
             }
-            Some('[') => ExprKind::Index(Box::new(e), Box::new(index(i)?)),
+            Some('[') => {
+                deeper(i, here(i), 1, Chain::Postfix)?;
+                ExprKind::Index(Box::new(e), Box::new(index(i)?))
+            }
             _ => return Ok(e),
         };
         e = Expr { kind, pos };
@@ -846,14 +635,7 @@ fn method_args(i: &mut In<'_>) -> PResult<Vec<Expr>> {
         match opt(one_of([',', ')'])).parse_next(i)? {
             Some(',') => {}
             Some(_) => return Ok(args),
-            None => {
-                return fail(
-                    open,
-                    1,
-                    "MissingEndParenthesisInMethodCall",
-                    "Missing closing ')' in expression.",
-                )
-            }
+            None => return fail(open, 1, catalogue::missing_end_parenthesis_in_method_call()),
         }
     }
 }
@@ -866,18 +648,9 @@ fn index(i: &mut In<'_>) -> PResult<Expr> {
     let idx = expr(i)?;
     ws_nl(i)?;
     if opt(']').parse_next(i)?.is_none() {
-        return fail(
-            open,
-            1,
-            "MissingEndSquareBracket",
-            "Missing ']' after array index expression.",
-        );
+        return fail(open, 1, catalogue::missing_end_square_bracket());
     }
     Ok(idx)
-}
-
-fn ident(i: &mut In<'_>) -> PResult<String> {
-    take_while(0.., is_ident).map(str::to_string).parse_next(i)
 }
 
 /// `primary`, one bracket deeper.
@@ -891,12 +664,7 @@ fn primary(i: &mut In<'_>) -> PResult<Expr> {
 fn primary_inner(i: &mut In<'_>) -> PResult<Expr> {
     let pos = here(i);
     let Some(c) = peek_char(i) else {
-        return fail(
-            pos,
-            1,
-            "ExpectedExpression",
-            "An expression was expected after '('.",
-        );
+        return fail(pos, 1, catalogue::expected_expression());
     };
     let kind = match c {
         '$' => variable(i, pos)?,
@@ -960,92 +728,12 @@ fn script_block(i: &mut In<'_>, pos: usize) -> PResult<ExprKind> {
     let statements = statements(i, Some('}'))?;
     let end = byte(i);
     if opt('}').parse_next(i)?.is_none() {
-        return fail(
-            pos,
-            1,
-            "MissingEndCurlyBrace",
-            "Missing closing '}' in statement block or type definition.",
-        );
+        return fail(pos, 1, catalogue::missing_end_curly_brace());
     }
     Ok(ExprKind::Script(Arc::new(ScriptBlock {
         statements,
         text: i.state.text[start..end].to_string(),
     })))
-}
-
-/// `'…'` with `''` for a quote; any of the typographic single quotes counts as one.
-fn single_quoted(i: &mut In<'_>, pos: usize) -> PResult<String> {
-    one_of(is_single_quote).parse_next(i)?;
-    let s = repeat(
-        0..,
-        alt((
-            (one_of(is_single_quote), one_of(is_single_quote)).value('\''),
-            none_of(is_single_quote),
-        )),
-    )
-    .fold(String::new, |mut s, c| {
-        s.push(c);
-        s
-    })
-    .parse_next(i)?;
-    if opt(one_of(is_single_quote)).parse_next(i)?.is_none() {
-        return fail(
-            pos,
-            1,
-            "TerminatorExpectedAtEndOfString",
-            "The string is missing the terminator: '.",
-        );
-    }
-    Ok(s)
-}
-
-/// `"…"` with `""` for a quote and backtick escapes; `$name` stays in the text and is expanded
-/// at run time (an escaped `` `$ `` is kept apart as U+E000 so that it does not expand).
-fn double_quoted(i: &mut In<'_>, pos: usize) -> PResult<String> {
-    one_of(is_double_quote).parse_next(i)?;
-    let s = repeat(
-        0..,
-        alt((
-            preceded('`', opt(any)).map(|n| match n.unwrap_or('`') {
-                'n' => '\n',
-                't' => '\t',
-                'r' => '\r',
-                '0' => '\0',
-                '$' => '\u{E000}',
-                o => o,
-            }),
-            (one_of(is_double_quote), one_of(is_double_quote)).value('"'),
-            none_of(is_double_quote),
-        )),
-    )
-    .fold(String::new, |mut s, c| {
-        s.push(c);
-        s
-    })
-    .parse_next(i)?;
-    if opt(one_of(is_double_quote)).parse_next(i)?.is_none() {
-        return fail(
-            pos,
-            1,
-            "TerminatorExpectedAtEndOfString",
-            "The string is missing the terminator: \".",
-        );
-    }
-    Ok(s)
-}
-
-/// A number: the run of letters, digits and dots must read as an integer.
-fn number(i: &mut In<'_>, pos: usize) -> PResult<i64> {
-    let w: &str = take_while(1.., |c: char| c.is_ascii_alphanumeric() || c == '.').parse_next(i)?;
-    match w.parse::<i64>() {
-        Ok(n) => Ok(n),
-        Err(_) => fail(
-            pos,
-            w.chars().count(),
-            "BadNumericConstant",
-            format!("The numeric constant {w} is not valid."),
-        ),
-    }
 }
 
 /// `key = value` pairs (separated by `;` or newlines) up to the closing `}` of a hash literal.
@@ -1061,14 +749,7 @@ fn hash_body(i: &mut In<'_>, open: usize) -> PResult<Vec<(String, Expr)>> {
                 '}'.parse_next(i)?;
                 return Ok(pairs);
             }
-            None => {
-                return fail(
-                    open,
-                    2,
-                    "IncompleteHashLiteral",
-                    "The hash literal was incomplete.",
-                )
-            }
+            None => return fail(open, 2, catalogue::incomplete_hash_literal()),
             _ => {}
         }
         let kpos = here(i);
@@ -1080,30 +761,15 @@ fn hash_body(i: &mut In<'_>, open: usize) -> PResult<Vec<(String, Expr)>> {
             _ => ident(i)?,
         };
         if key.is_empty() {
-            return fail(
-                kpos,
-                1,
-                "MissingKeyInHashLiteral",
-                "Missing key before '=' in hash literal.",
-            );
+            return fail(kpos, 1, catalogue::missing_key_in_hash_literal());
         }
         ws_nl(i)?;
         if opt('=').parse_next(i)?.is_none() {
-            return fail(
-                here(i),
-                1,
-                "MissingEqualsInHashLiteral",
-                "Missing '=' operator after key in hash literal.",
-            );
+            return fail(here(i), 1, catalogue::missing_equals_in_hash_literal());
         }
         ws_nl(i)?;
         if matches!(peek_char(i), None | Some(';' | '}')) {
-            return fail(
-                here(i),
-                1,
-                "MissingStatementInHashLiteral",
-                "Missing statement after '=' in hash literal.",
-            );
+            return fail(here(i), 1, catalogue::missing_statement_in_hash_literal());
         }
         pairs.push((key, expr(i)?));
     }
@@ -1113,23 +779,11 @@ fn hash_body(i: &mut In<'_>, open: usize) -> PResult<Vec<(String, Expr)>> {
 fn paren_body(i: &mut In<'_>, open: usize) -> PResult<Pipeline> {
     ws_nl(i)?;
     if peek_char(i) == Some(')') {
-        return fail(
-            here(i),
-            1,
-            "ExpectedExpression",
-            "An expression was expected after '('.",
-        );
+        return fail(here(i), 1, catalogue::expected_expression());
     }
     let p = match statement(i)? {
         Statement::Pipeline(p) => p,
-        Statement::Assign { .. } => {
-            return fail(
-                open,
-                1,
-                "UnexpectedToken",
-                "Assignments are not supported inside parentheses in the lab.",
-            )
-        }
+        Statement::Assign { .. } => return fail(open, 1, catalogue::assignment_in_parentheses()),
     };
     ws_nl(i)?;
     match peek_char(i) {
@@ -1137,267 +791,10 @@ fn paren_body(i: &mut In<'_>, open: usize) -> PResult<Pipeline> {
             ')'.parse_next(i)?;
             Ok(p)
         }
-        None => fail(
-            open,
-            1,
-            "MissingEndParenthesisInExpression",
-            "Missing closing ')' in expression.",
-        ),
+        None => fail(open, 1, catalogue::missing_end_parenthesis()),
         Some(_) => unexpected(i),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cmd(line: &str) -> Command {
-        let s = parse_line(line).unwrap();
-        match &s.statements[0] {
-            Statement::Pipeline(p) => match &p.elements[0] {
-                Element::Command(c) => c.clone(),
-                e => panic!("not a command: {e:?}"),
-            },
-            s => panic!("not a pipeline: {s:?}"),
-        }
-    }
-
-    #[test]
-    fn strips_pasted_prompts() {
-        assert_eq!(
-            strip_prompt("[PS] C:\\Windows\\system32>Get-Mailbox"),
-            "Get-Mailbox"
-        );
-        assert_eq!(
-            strip_prompt("[PS] C:WINDOWSsystem32> Get-Mailbox"),
-            "Get-Mailbox"
-        );
-        assert_eq!(strip_prompt("PS C:\\> iisreset"), "iisreset");
-        assert_eq!(strip_prompt("ps -x"), "ps -x");
-    }
-
-    #[test]
-    fn named_positional_and_array_arguments() {
-        let c = cmd("Set-AuthServer EvoSTS -IsDefaultAuthorizationEndpoint $true");
-        assert_eq!(c.name, "Set-AuthServer");
-        assert_eq!(c.args.len(), 3);
-        assert!(
-            matches!(&c.args[0], Arg::Value(Expr { kind: ExprKind::Bare(w), .. }) if w == "EvoSTS")
-        );
-        assert!(
-            matches!(&c.args[1], Arg::Param { name, pos: 22, .. } if name == "IsDefaultAuthorizationEndpoint")
-        );
-        let c = cmd("Set-MapiVirtualDirectory -IISAuthenticationMethods Ntlm, OAuth, Negotiate");
-        match &c.args[1] {
-            Arg::Value(Expr {
-                kind: ExprKind::Array(items),
-                ..
-            }) => assert_eq!(items.len(), 3),
-            a => panic!("{a:?}"),
-        }
-        let c = cmd("fl server,*url*,*auth*");
-        assert_eq!(c.args.len(), 1);
-    }
-
-    #[test]
-    fn colon_form_and_member_access_in_argument_mode() {
-        let c = cmd("Set-X -Enabled:$false -Names $x.ServicePrincipalNames");
-        assert!(matches!(&c.args[0], Arg::Param { value: Some(_), .. }));
-        assert!(matches!(
-            &c.args[2],
-            Arg::Value(Expr {
-                kind: ExprKind::Member(_, m),
-                ..
-            }) if m == "ServicePrincipalNames"
-        ));
-    }
-
-    #[test]
-    fn expressions_assignments_and_script_blocks() {
-        let s = parse_line(
-            "$x= Get-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000",
-        )
-        .unwrap();
-        assert!(matches!(s.statements[0], Statement::Assign { .. }));
-        let s = parse_line("$x.ServicePrincipalnames.Add(\"https://owa.contoso.com/\")").unwrap();
-        match &s.statements[0] {
-            Statement::Pipeline(p) => assert!(matches!(
-                &p.elements[0],
-                Element::Expr(Expr {
-                    kind: ExprKind::Method(_, m, a),
-                    ..
-                }) if m == "Add" && a.len() == 1
-            )),
-            s => panic!("{s:?}"),
-        }
-        let s = parse_line("Get-AuthServer | where {$_.Name -eq \"EvoSts\" -and -not $_.Enabled}")
-            .unwrap();
-        match &s.statements[0] {
-            Statement::Pipeline(p) => assert_eq!(p.elements.len(), 2),
-            s => panic!("{s:?}"),
-        }
-        parse_line("(Get-OrganizationConfig).OAuth2ClientProfileEnabled").unwrap();
-    }
-
-    #[test]
-    fn comments_and_native_lines() {
-        let c = cmd("iisreset /noforce # restart IIS");
-        assert_eq!(c.args.len(), 1);
-        let c = cmd("reg add HKCU\\SOFTWARE\\Microsoft\\Office\\15.0\\Common\\Identity /v EnableADAL /t REG_DWORD /d 1 /f");
-        assert_eq!(c.args.len(), 9);
-        let c = cmd("defaults write com.microsoft.Outlook DisableModernAuth -bool NO");
-        assert!(matches!(&c.args[3], Arg::Param { raw, .. } if raw == "-bool"));
-        assert!(parse_line("# only a comment")
-            .unwrap()
-            .statements
-            .is_empty());
-    }
-
-    #[test]
-    fn trailing_gt_is_noted_and_redirection_without_file_mid_line_fails() {
-        let s = parse_line("Get-OABVirtualDirectory | FL server,*url*>").unwrap();
-        assert_eq!(s.notes, vec![TRAILING_GT_NOTE.to_string()]);
-        let e = parse_line("Get-Mailbox > | fl").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Missing file specification after redirection operator."
-        );
-    }
-
-    #[test]
-    fn parse_errors_name_the_column() {
-        let e = parse_line("(Get-OrganizationConfig").unwrap_err();
-        assert_eq!(e.message, "Missing closing ')' in expression.");
-        assert_eq!(e.column, 1);
-        assert_eq!(e.error_id, "MissingEndParenthesisInExpression");
-        let e = parse_line("Get-AuthServer | where {$_.Name -eq \"EvoSts\"").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Missing closing '}' in statement block or type definition."
-        );
-        assert_eq!(e.column, 24);
-        let e = parse_line("Set-AuthServer EvoSts -Name 'x").unwrap_err();
-        assert_eq!(e.message, "The string is missing the terminator: '.");
-        let e = parse_line("Get-Mailbox |").unwrap_err();
-        assert_eq!(e.message, "An empty pipe element is not allowed.");
-        assert_eq!(e.column, 14);
-        let e = parse_line("$x = ").unwrap_err();
-        assert_eq!(
-            e.message,
-            "You must provide a value expression following the '=' operator."
-        );
-        let e = parse_line("$a -eq").unwrap_err();
-        assert_eq!(
-            e.message,
-            "You must provide a value expression following the '-eq' operator."
-        );
-        let e = parse_line("Get-Mailbox | $x").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Expressions are only allowed as the first element of a pipeline."
-        );
-        let e = parse_line("Get-Mailbox < in.txt").unwrap_err();
-        assert_eq!(e.message, "The '<' operator is reserved for future use.");
-        assert!(e
-            .render()
-            .starts_with("At line:1 char:13\n+ Get-Mailbox < in.txt\n+             ~\n"));
-    }
-
-    #[test]
-    fn curly_quotes_pasted_from_the_web_are_quotes() {
-        let s = parse_line("Set-AuthServer \u{201C}EvoSts\u{201D} -Enabled $true").unwrap();
-        assert_eq!(s.statements.len(), 1);
-    }
-
-    fn expr_of(line: &str) -> ExprKind {
-        match parse_line(line).unwrap().statements.remove(0) {
-            Statement::Pipeline(mut p) => match p.elements.remove(0) {
-                Element::Expr(e) => e.kind,
-                e => panic!("not an expression: {e:?}"),
-            },
-            s => panic!("not a pipeline: {s:?}"),
-        }
-    }
-
-    #[test]
-    fn positions_are_char_offsets_past_non_ascii_text() {
-        let c = cmd("Set-AuthServer \u{201C}EvoSts\u{201D} \u{2013}Enabled $true");
-        assert!(matches!(&c.args[1], Arg::Param { name, pos: 24, raw, .. }
-            if name == "Enabled" && raw == "\u{2013}Enabled"));
-        let e = parse_line("Set-X \u{00E9}t\u{00E9} \"abc").unwrap_err();
-        assert_eq!(e.message, "The string is missing the terminator: \".");
-        assert_eq!(e.column, 11);
-        assert_eq!(e.error_id, "TerminatorExpectedAtEndOfString");
-    }
-
-    #[test]
-    fn nesting_is_capped() {
-        let ok = "(".repeat(20) + "1" + &")".repeat(20);
-        parse_line(&ok).unwrap();
-        let deep = "(".repeat(40) + "1" + &")".repeat(40);
-        let e = parse_line(&deep).unwrap_err();
-        assert_eq!(e.error_id, "LabNestingTooDeep");
-        assert_eq!(e.column, MAX_NESTING + 1);
-        let e = parse_line(&"!".repeat(40)).unwrap_err();
-        assert_eq!(e.error_id, "LabNestingTooDeep");
-        let long = "a".repeat(MAX_SCRIPT_BYTES + 1);
-        assert_eq!(parse_line(&long).unwrap_err().error_id, "LabScriptTooLong");
-    }
-
-    #[test]
-    fn continuations_comments_and_statement_separators() {
-        let s = parse_line("Get-Mailbox `\n  -Identity x <# note #> | fl # tail\nGet-X; Get-Y")
-            .unwrap();
-        assert_eq!(s.statements.len(), 3);
-        match &s.statements[0] {
-            Statement::Pipeline(p) => {
-                assert_eq!(p.elements.len(), 2);
-                assert!(matches!(&p.elements[0], Element::Command(c) if c.args.len() == 2));
-            }
-            s => panic!("{s:?}"),
-        }
-        // an operator carries its operand over a newline; a bare newline ends the statement
-        assert!(matches!(
-            expr_of("$a -eq\n 1"),
-            ExprKind::Binary(BinOp::Eq, ..)
-        ));
-        assert_eq!(parse_line("$a\n-eq 1").unwrap().statements.len(), 2);
-    }
-
-    #[test]
-    fn strings_escapes_and_hash_literals() {
-        assert_eq!(
-            expr_of("\"a`tb`$x\"\"q\""),
-            ExprKind::Expandable("a\tb\u{E000}x\"q".into())
-        );
-        assert_eq!(expr_of("'it''s `n'"), ExprKind::Str("it's `n".into()));
-        assert_eq!(
-            expr_of("\u{2018}curly\u{2019}"),
-            ExprKind::Str("curly".into())
-        );
-        match expr_of("@{ Add = \"OAuth\"; 'Remove' = 'Basic' }") {
-            ExprKind::Hash(pairs) => {
-                let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-                assert_eq!(keys, ["Add", "Remove"]);
-            }
-            k => panic!("{k:?}"),
-        }
-        let e = parse_line("@{ Add }").unwrap_err();
-        assert_eq!(e.error_id, "MissingEqualsInHashLiteral");
-        assert_eq!(e.column, 8);
-        assert!(matches!(
-            expr_of("$a -ceq 'X'"),
-            ExprKind::Binary(BinOp::Eq, _, _, true)
-        ));
-        assert!(matches!(
-            expr_of("$a -contains 'X'"),
-            ExprKind::Binary(BinOp::Contains, _, _, false)
-        ));
-        let e = parse_line("$a -foo 1").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Unexpected token '-foo' in expression or statement."
-        );
-        assert_eq!((e.column, e.width), (4, 4));
-    }
-}
+mod tests;

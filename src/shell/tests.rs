@@ -206,6 +206,18 @@ impl Fake {
 }
 
 impl Backend for Fake {
+    fn exchange(&mut self) -> Option<&mut dyn ExchangeAdmin> {
+        Some(self)
+    }
+    fn directory(&mut self) -> Option<&mut dyn DirectoryAdmin> {
+        Some(self)
+    }
+    fn machines(&mut self) -> Option<&mut dyn Machines> {
+        Some(self)
+    }
+}
+
+impl ExchangeAdmin for Fake {
     fn exchange_servers(&mut self) -> BResult<Vec<Server>> {
         Ok(self.servers.clone())
     }
@@ -289,6 +301,9 @@ impl Backend for Fake {
     fn iisreset(&mut self, server: Option<&str>, noforce: bool) -> BResult<()> {
         self.log(format!("iisreset {server:?} noforce={noforce}"))
     }
+}
+
+impl DirectoryAdmin for Fake {
     fn service_principals(&mut self) -> BResult<Vec<ServicePrincipal>> {
         Ok(self.sps.clone())
     }
@@ -325,6 +340,9 @@ impl Backend for Fake {
     fn new_conditional_access_policy(&mut self, rule: &CaRule) -> BResult<()> {
         self.log(format!("new_ca {rule:?}"))
     }
+}
+
+impl Machines for Fake {
     fn set_adfs_extended_protection(&mut self, mode: ExtendedProtection) -> BResult<()> {
         self.log(format!("set_adfs_extended_protection {mode:?}"))
     }
@@ -371,9 +389,9 @@ fn every_cmdlet_is_in_the_reference() {
         }
     }
     for spec in super::cmdlets::all() {
-        for p in spec.params {
+        for p in spec.sig.params {
             if !doc.contains(&format!("-{}", p.name)) {
-                missing.push(format!("{} -{}", spec.name, p.name));
+                missing.push(format!("{} -{}", spec.name(), p.name));
             }
         }
     }

@@ -115,6 +115,14 @@ impl From<PsObject> for Value {
 
 /// The Exchange Management Shell sets `$FormatEnumerationLimit = 16`: longer collections print
 /// their first 16 items followed by `...`.
+/// How deeply a variable's value may nest arrays and hashtables: the formatter, comparisons and
+/// copies walk values recursively, so a line that wraps a variable in itself statement after
+/// statement (`$x = $x, 1; …`) stops here instead of overflowing the stack.
+pub const MAX_VALUE_DEPTH: usize = 32;
+
+/// The type name of `@{…}` literals.
+pub const HASHTABLE: &str = "System.Collections.Hashtable";
+
 pub const FORMAT_ENUMERATION_LIMIT: usize = 16;
 
 impl Value {
@@ -154,6 +162,28 @@ impl Value {
             Value::Array(a) => a.clone(),
             Value::Multi(m) => m.items.clone(),
             v => vec![v.clone()],
+        }
+    }
+
+    /// Whether arrays and hashtables nest inside this value more than `levels` deep (looks no
+    /// deeper than that, so it is safe on any value).
+    pub fn deeper_than(&self, levels: usize) -> bool {
+        let children: Box<dyn Iterator<Item = &Value>> = match self {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Multi(m) => Box::new(m.items.iter()),
+            Value::Object(o) => Box::new(o.props.iter().map(|(_, v)| v)),
+            _ => return false,
+        };
+        levels == 0 || children.into_iter().any(|c| c.deeper_than(levels - 1))
+    }
+
+    /// [`Value::enumerate`] by value: the items the pipeline passes on (`$null` is nothing).
+    pub fn unroll(self) -> Vec<Value> {
+        match self {
+            Value::Null => Vec::new(),
+            Value::Array(a) => a,
+            Value::Multi(m) => m.items,
+            other => vec![other],
         }
     }
 

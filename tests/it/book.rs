@@ -23,11 +23,10 @@ fn repo() -> PathBuf {
 
 /// The code catalogues the reference tables are rendered from.
 fn catalogues() -> (Vec<AadstsDoc>, Vec<DiagDoc>, Vec<CmdletDoc>) {
-    // lead: wire hma_lab::shell::cmdlets::docs()
     (
         mock_aad::aadsts::docs(),
         mock_exchange::diag::docs(),
-        Vec::new(),
+        hma_lab::shell::cmdlets::docs(),
     )
 }
 

@@ -1,6 +1,8 @@
 //! The shell's [`Backend`] for a running lab: every cmdlet operation is a call to mock Azure
 //! AD's or mock Exchange's admin API over HTTP, as an administrator's change reaches the real
-//! services from outside.
+//! services from outside. It lives with the lab because it is the lab's admin surface for the
+//! shell: the scenario runner, `hma-lab shell` and the front door's `POST /cmdlet` all use it.
+//! It offers every service of the shell's backend traits, one `impl` each.
 //!
 //! The shell is synchronous (one PowerShell line is one short exchange) while the lab runs on
 //! tokio, so the backend holds a runtime [`Handle`] and blocks on each async request; the runner
@@ -19,11 +21,11 @@ use serde_json::{json, Value as Json};
 use tokio::runtime::Handle;
 use uuid::Uuid;
 
-use crate::shell::backend::{AadFaultInfo, NewAadFault};
 use crate::shell::backend::{
-    AuthServerChange, BResult, Backend, BackendError, ClientSetting, ExtendedProtection,
-    NewAuthServer, OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange,
-    SigningKeyInfo, VdirChange,
+    AadFaultInfo, AuthServerChange, BResult, Backend, BackendError, ClientSetting, DirectoryAdmin,
+    ExchangeAdmin, ExtendedProtection, FaultRules, Machines, NewAadFault, NewAuthServer,
+    OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange, SigningKeyInfo,
+    SigningKeys, VdirChange,
 };
 
 /// Client-machine settings written by cmdlets (registry, macOS defaults).
@@ -174,6 +176,24 @@ struct SpJson {
 }
 
 impl Backend for LabBackend {
+    fn exchange(&mut self) -> Option<&mut dyn ExchangeAdmin> {
+        Some(self)
+    }
+    fn directory(&mut self) -> Option<&mut dyn DirectoryAdmin> {
+        Some(self)
+    }
+    fn keys(&mut self) -> Option<&mut dyn SigningKeys> {
+        Some(self)
+    }
+    fn faults(&mut self) -> Option<&mut dyn FaultRules> {
+        Some(self)
+    }
+    fn machines(&mut self) -> Option<&mut dyn Machines> {
+        Some(self)
+    }
+}
+
+impl ExchangeAdmin for LabBackend {
     fn exchange_servers(&mut self) -> BResult<Vec<Server>> {
         Ok(self.organization_doc()?.servers)
     }
@@ -252,7 +272,9 @@ impl Backend for LabBackend {
         // mock-exchange's settings cache is organization-wide: a reset reloads every server.
         self.call(false, "POST", "/iisreset", None).map(drop)
     }
+}
 
+impl DirectoryAdmin for LabBackend {
     fn service_principals(&mut self) -> BResult<Vec<ServicePrincipal>> {
         let t = self.tenant()?;
         let list: Vec<SpJson> =
@@ -378,7 +400,9 @@ impl Backend for LabBackend {
         )
         .map(drop)
     }
+}
 
+impl Machines for LabBackend {
     fn set_adfs_extended_protection(&mut self, _mode: ExtendedProtection) -> BResult<()> {
         Err(BackendError::new(
             "NotImplemented",
@@ -420,7 +444,9 @@ impl Backend for LabBackend {
         }
         Ok(())
     }
+}
 
+impl SigningKeys for LabBackend {
     fn signing_keys(&mut self) -> BResult<Vec<SigningKeyInfo>> {
         self.get(true, "/keys")
     }
@@ -439,7 +465,9 @@ impl Backend for LabBackend {
         self.call(true, "POST", &format!("/keys/{}/retire", enc(kid)), None)
             .map(drop)
     }
+}
 
+impl FaultRules for LabBackend {
     fn aad_faults(&mut self) -> BResult<Vec<AadFaultInfo>> {
         let list = self.call(true, "GET", "/faults", None)?;
         list.as_array()
