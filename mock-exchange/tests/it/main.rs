@@ -2,6 +2,7 @@
 mod common;
 
 mod admin;
+mod attacks;
 mod bearer;
 mod binary;
 mod cache;
