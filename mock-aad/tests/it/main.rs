@@ -1,6 +1,7 @@
 //! mock-aad integration tests: one test binary, one module per area.
 
 mod admin;
+mod attacks;
 mod binary;
 mod discovery;
 mod faults;

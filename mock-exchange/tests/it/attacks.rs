@@ -270,7 +270,9 @@ fn with_segment(token: &str, i: usize, segment: &str) -> String {
 fn tampered(genuine: &str, edit: impl FnOnce(&mut Map<String, Value>)) -> String {
     let mut c = good_claims();
     edit(&mut c);
-    with_segment(genuine, 1, &b64(Value::Object(c).to_string()))
+    let t = with_segment(genuine, 1, &b64(Value::Object(c).to_string()));
+    assert_ne!(t, genuine, "the edit changed nothing");
+    t
 }
 
 /// A genuine token whose header was edited after signing.
