@@ -16,19 +16,17 @@
 //! the assertion holds. An on-behalf-of assertion may be used again while it is valid, as Azure AD
 //! allows; the corpus checks the second use gets a new token, not a refusal or a crash.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-use aws_lc_rs::hmac;
 use axum::body::Body;
 use axum::http::Request;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use mock_aad::keys::SigningKey;
 use mock_aad::state::AppState;
 use mock_aad::{Clock, Config};
 use serde_json::{json, Map, Value};
 use tower::ServiceExt;
+
+use crate::forge::*;
 
 const TID: &str = "f31f3647-5d87-4b69-a0b6-73f62aeab14c";
 const OFFICE: &str = "d3590ed6-52b3-4102-aeff-aad2292ab01c";
@@ -276,95 +274,7 @@ impl Fixture {
     }
 }
 
-/// A listener on 127.0.0.1 that counts every connection and never answers.
-struct Trap {
-    url: String,
-    hits: Arc<AtomicUsize>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Trap {
-    async fn start() -> Trap {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let url = match listener.local_addr() {
-            Ok(a) => format!("http://{a}"),
-            Err(e) => panic!("{e}"),
-        };
-        let hits = Arc::new(AtomicUsize::new(0));
-        let counter = hits.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                if listener.accept().await.is_err() {
-                    break;
-                }
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-        });
-        Trap { url, hits, task }
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Trap {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 // ------------------------------------------------------------------ token builders
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The claims of a compact JWT (no verification).
-fn claims_of(jwt: &str) -> Map<String, Value> {
-    let p = jwt.split('.').nth(1).unwrap_or_default();
-    match serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).unwrap_or_default()) {
-        Ok(Value::Object(m)) => m,
-        _ => panic!("not a JWT: {jwt}"),
-    }
-}
-
-fn jws(header: &Value, claims: &Map<String, Value>, sign: impl Fn(&[u8]) -> Vec<u8>) -> String {
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string()),
-        b64(Value::Object(claims.clone()).to_string())
-    );
-    let sig = sign(input.as_bytes());
-    format!("{input}.{}", b64(sig))
-}
-
-fn hmac_tag(alg: &str, secret: &[u8], msg: &[u8]) -> Vec<u8> {
-    let algorithm = match alg {
-        "HS256" => hmac::HMAC_SHA256,
-        "HS384" => hmac::HMAC_SHA384,
-        _ => hmac::HMAC_SHA512,
-    };
-    hmac::sign(&hmac::Key::new(algorithm, secret), msg)
-        .as_ref()
-        .to_vec()
-}
-
-fn with_segment(token: &str, i: usize, segment: &str) -> String {
-    let mut parts: Vec<&str> = token.split('.').collect();
-    parts[i] = segment;
-    parts.join(".")
-}
-
-fn attacker() -> SigningKey {
-    SigningKey::from_pem(
-        include_str!("../../keys/key3.pem"),
-        include_str!("../../keys/cert3.pem"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The flavours of forged JWT, each paired with what the on-behalf-of grant answers.
 fn forgeries(f: &Fixture, genuine: &str) -> Vec<(String, String, Refusal)> {
@@ -385,18 +295,7 @@ fn forgeries(f: &Fixture, genuine: &str) -> Vec<(String, String, Refusal)> {
         let signed = jws(&h, &c, |_| b"signature".to_vec());
         push(format!("alg {alg}, a signature"), signed, e_malformed());
     }
-    let pem = {
-        let body = STANDARD.encode(&real.cert_der);
-        let lines: Vec<String> = body
-            .as_bytes()
-            .chunks(64)
-            .map(|l| String::from_utf8_lossy(l).into_owned())
-            .collect();
-        format!(
-            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-            lines.join("\n")
-        )
-    };
+    let pem = pem(&real.cert_der);
     for alg in ["HS256", "HS384", "HS512"] {
         let h = json!({"typ": "JWT", "alg": alg, "kid": real.kid});
         for (what, secret) in [
@@ -408,7 +307,7 @@ fn forgeries(f: &Fixture, genuine: &str) -> Vec<(String, String, Refusal)> {
             push(format!("{alg} keyed with the {what}"), t, e_malformed());
         }
     }
-    let rs = |h: Value| jws(&h, &c, |m| evil.sign(m));
+    let rs = |h: Value| rs256(&evil, h, &c);
     push(
         "attacker key, real kid".into(),
         rs(json!({"typ": "JWT", "alg": "RS256", "kid": real.kid})),

@@ -5,6 +5,7 @@ mod attacks;
 mod binary;
 mod discovery;
 mod faults;
+mod forge;
 mod labfile;
 mod token;
 mod web;

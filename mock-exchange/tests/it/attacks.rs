@@ -10,10 +10,6 @@
 //! counts connections and must end every test at zero. Nothing here may be accepted and nothing may
 //! panic; the unknown-kid metadata refresh stays bounded (one document download, one refresh).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-use aws_lc_rs::hmac;
 use axum::body::Body;
 use axum::http::HeaderValue;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -22,6 +18,7 @@ use mock_aad::keys::SigningKey;
 use serde_json::{json, Map, Value};
 
 use crate::common::*;
+use crate::forge::*;
 
 const AUD: &str = "https://mail.contoso.com/";
 
@@ -172,98 +169,16 @@ impl Fixture {
     }
 }
 
-/// A listener on 127.0.0.1 that counts every connection and answers nothing.
-struct Trap {
-    url: String,
-    hits: Arc<AtomicUsize>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Trap {
-    async fn start() -> Trap {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let url = format!(
-            "http://{}",
-            listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
-        );
-        let hits = Arc::new(AtomicUsize::new(0));
-        let h = hits.clone();
-        let task = tokio::spawn(async move {
-            while listener.accept().await.is_ok() {
-                h.fetch_add(1, Ordering::SeqCst);
-            }
-        });
-        Trap { url, hits, task }
-    }
-
-    fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Trap {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 // ------------------------------------------------------------------ token builders
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 fn good_claims() -> Map<String, Value> {
     claims(AUD, TID, T0)
 }
 
-/// `header.claims` as compact JWS input.
-fn signing_input(header: &Value, claims: &Map<String, Value>) -> String {
-    format!(
-        "{}.{}",
-        b64(header.to_string()),
-        b64(Value::Object(claims.clone()).to_string())
-    )
-}
-
-/// RS256 by `key` under any header.
-fn rs256(key: &SigningKey, header: Value, claims: &Map<String, Value>) -> String {
-    let input = signing_input(&header, claims);
-    format!("{input}.{}", b64(key.sign(input.as_bytes())))
-}
-
-/// HMAC under `alg` with `secret` (the classic RS→HS confusion when the secret is public).
+/// HMAC under `alg` keyed with `secret`, the real kid in the header.
 fn hs(alg: &str, secret: &[u8], kid: &str) -> String {
-    let algorithm = match alg {
-        "HS256" => hmac::HMAC_SHA256,
-        "HS384" => hmac::HMAC_SHA384,
-        _ => hmac::HMAC_SHA512,
-    };
     let header = json!({"typ": "JWT", "alg": alg, "x5t": kid, "kid": kid});
-    let input = signing_input(&header, &good_claims());
-    let tag = hmac::sign(&hmac::Key::new(algorithm, secret), input.as_bytes());
-    format!("{input}.{}", b64(tag.as_ref()))
-}
-
-/// PEM text of a DER certificate, 64 columns, trailing newline (as a `.cer` file holds it).
-fn pem(der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
-    for line in body.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out
-}
-
-/// `token` with segment `i` replaced.
-fn with_segment(token: &str, i: usize, segment: &str) -> String {
-    let mut parts: Vec<&str> = token.split('.').collect();
-    parts[i] = segment;
-    parts.join(".")
+    jws(&header, &good_claims(), |m| hmac_tag(alg, secret, m))
 }
 
 /// A genuine token whose claims were edited after signing (signature kept).
@@ -288,29 +203,31 @@ async fn alg_none_in_every_casing_is_refused() {
     let kid = f.real().kid;
     let mut cases = Vec::new();
     for alg in ["none", "None", "NONE", "nOnE"] {
-        let input = signing_input(
-            &json!({"typ": "JWT", "alg": alg, "x5t": kid, "kid": kid}),
-            &good_claims(),
-        );
+        let h = json!({"typ": "JWT", "alg": alg, "x5t": kid, "kid": kid});
         cases.push(case(
             format!("alg {alg}, empty signature"),
-            &format!("{input}."),
+            &jws(&h, &good_claims(), |_| Vec::new()),
             d_alg(alg),
         ));
         cases.push(case(
             format!("alg {alg}, a signature segment"),
-            &format!("{input}.{}", b64(b"signature")),
+            &jws(&h, &good_claims(), |_| b"signature".to_vec()),
             d_alg(alg),
         ));
     }
     // No alg at all, and alg not a string.
-    let input = signing_input(&json!({"typ": "JWT", "kid": kid}), &good_claims());
-    cases.push(case("no alg", &format!("{input}."), d_alg("")));
-    let input = signing_input(
-        &json!({"typ": "JWT", "alg": null, "kid": kid}),
-        &good_claims(),
-    );
-    cases.push(case("alg null", &format!("{input}."), d_alg("")));
+    let h = json!({"typ": "JWT", "kid": kid});
+    cases.push(case(
+        "no alg",
+        &jws(&h, &good_claims(), |_| Vec::new()),
+        d_alg(""),
+    ));
+    let h = json!({"typ": "JWT", "alg": null, "kid": kid});
+    cases.push(case(
+        "alg null",
+        &jws(&h, &good_claims(), |_| Vec::new()),
+        d_alg(""),
+    ));
     // RS256 in another casing is another algorithm.
     let t = rs256(
         &f.real(),
