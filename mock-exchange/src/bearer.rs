@@ -45,10 +45,10 @@ pub fn parse(token: &str) -> Result<Jwt, Diag> {
     else {
         return Err(Diag::Unparsable);
     };
+    // Strict unpadded base64url, as Exchange's handler reads only
+    // `^[A-Za-z0-9-_]+\.[A-Za-z0-9-_]+\.[A-Za-z0-9-_]*$`: a padded copy of a token is not the token.
     let obj = |part: &str| -> Result<Map<String, Value>, Diag> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(part.trim_end_matches('='))
-            .map_err(|_| Diag::Unparsable)?;
+        let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| Diag::Unparsable)?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(m)) => Ok(m),
             _ => Err(Diag::Unparsable),
@@ -56,9 +56,7 @@ pub fn parse(token: &str) -> Result<Jwt, Diag> {
     };
     let header = obj(h)?;
     let claims = obj(p)?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(s.trim_end_matches('='))
-        .map_err(|_| Diag::Unparsable)?;
+    let signature = URL_SAFE_NO_PAD.decode(s).map_err(|_| Diag::Unparsable)?;
     Ok(Jwt {
         header,
         claims,
@@ -98,7 +96,7 @@ pub async fn validate(
                 token,
                 CachedToken {
                     claims: jwt.claims.clone(),
-                    exp: exp + SKEW_SECONDS,
+                    exp: exp.saturating_add(SKEW_SECONDS),
                 },
             );
             jwt.claims
@@ -207,11 +205,12 @@ async fn find_key(
 
 fn check_lifetime(claims: &Map<String, Value>, now: i64) -> Result<(), Diag> {
     let exp = num_claim(claims, "exp").ok_or(Diag::Unparsable)?;
-    if now > exp + SKEW_SECONDS {
+    // Saturating: a signed `exp` or `nbf` at the ends of the range must not overflow.
+    if now > exp.saturating_add(SKEW_SECONDS) {
         return Err(Diag::Expired);
     }
     if let Some(nbf) = num_claim(claims, "nbf") {
-        if nbf > now + SKEW_SECONDS {
+        if nbf > now.saturating_add(SKEW_SECONDS) {
             return Err(Diag::NotYetValid);
         }
     }
@@ -302,6 +301,9 @@ mod tests {
             "W10.e30.",
             "e30.W10.",
             "e30.e30.!!",
+            "e30=.e30.",
+            "e30.e30=.",
+            "e30.e30.AA==",
         ] {
             assert_eq!(parse(t).err(), Some(Diag::Unparsable), "{t}");
         }

@@ -1,10 +1,12 @@
 //! mock-aad integration tests: one test binary, one module per area.
 
 mod admin;
+mod attacks;
 mod binary;
 mod common;
 mod discovery;
 mod faults;
+mod forge;
 mod labfile;
 mod token;
 mod web;
