@@ -11,6 +11,14 @@
 //!
 //! The store is plain data behind one `Mutex` in [`crate::state::Shared`]; no lock is held
 //! across an `.await`.
+//!
+//! The store is bounded, because a lab runs for hours in other people's suites: a grant that can
+//! no longer be redeemed — its refresh token inactive or too old, revoked by TokensValidFrom or
+//! the admin API, a code past its lifetime, a device code expired — is kept [`DEAD_KEPT_FOR`]
+//! more (redeeming it meanwhile still gets its real error, e.g. AADSTS700082 or 50173) and then
+//! swept; and each map has a cap ([`MAX_REFRESH`], [`MAX_CODES`], [`MAX_DEVICES`]) past which the
+//! least recently used entries go first. A used refresh token is not invalidated by the new one it
+//! yields (Azure AD lets it be redeemed again until it expires), so it leaves by the same rules.
 
 use std::collections::HashMap;
 
@@ -124,6 +132,80 @@ pub struct DeviceCode {
     pub redeemed: bool,
 }
 
+/// How long, in lab seconds, a grant that can no longer be redeemed is remembered.
+pub const DEAD_KEPT_FOR: i64 = 7 * 86_400;
+/// Refresh grants kept at most; past it the least recently used go.
+pub const MAX_REFRESH: usize = 50_000;
+/// Authorization codes kept at most.
+pub const MAX_CODES: usize = 10_000;
+/// Device codes kept at most.
+pub const MAX_DEVICES: usize = 10_000;
+/// Sweeps run at most once per lab hour, unless a map is at its cap.
+const SWEEP_EVERY: i64 = 3600;
+
+/// When a refresh grant stopped being redeemable (Unix seconds), as the directory says.
+pub trait Liveness {
+    fn refresh_dead_since(&self, g: &RefreshGrant) -> Option<i64>;
+}
+
+/// When each refresh grant stopped being redeemable, read off the directory once per sweep: the
+/// tenant's lifetimes and TokensValidFrom, the user's TokensValidFrom.
+pub struct DirectoryLiveness {
+    tenants: HashMap<Uuid, (crate::model::TokenLifetimes, Option<i64>)>,
+    users: HashMap<Uuid, Option<i64>>,
+}
+
+impl DirectoryLiveness {
+    pub fn of(dir: &crate::model::Directory) -> Self {
+        let unix = |t: &Option<OffsetDateTime>| t.map(|t| t.unix_timestamp());
+        DirectoryLiveness {
+            tenants: dir
+                .tenants
+                .iter()
+                .map(|t| {
+                    (
+                        t.tid,
+                        (t.token_lifetimes.clone(), unix(&t.tokens_valid_from)),
+                    )
+                })
+                .collect(),
+            users: dir
+                .tenants
+                .iter()
+                .flat_map(|t| t.users.iter().map(|u| (u.oid, unix(&u.tokens_valid_from))))
+                .collect(),
+        }
+    }
+}
+
+impl Liveness for DirectoryLiveness {
+    fn refresh_dead_since(&self, g: &RefreshGrant) -> Option<i64> {
+        let (Some((lifetimes, tenant_vf)), Some(user_vf)) = (
+            self.tenants.get(&g.auth.tid),
+            self.users.get(&g.auth.user_oid),
+        ) else {
+            // Its tenant or user is gone: nothing can redeem it any more.
+            return Some(g.last_used);
+        };
+        let signed_in = g.auth.auth_time;
+        [
+            g.revoked.then_some(g.last_used),
+            Some(
+                g.last_used
+                    .saturating_add(lifetimes.refresh_token_max_inactive),
+            ),
+            lifetimes
+                .refresh_token_max_age
+                .map(|a| signed_in.saturating_add(a)),
+            user_vf.filter(|vf| signed_in < *vf),
+            tenant_vf.filter(|vf| signed_in < *vf),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+}
+
 /// All grants.
 #[derive(Debug, Default)]
 pub struct GrantStore {
@@ -131,9 +213,56 @@ pub struct GrantStore {
     pub codes: HashMap<String, AuthCode>,
     /// Keyed by device_code.
     pub devices: HashMap<String, DeviceCode>,
+    /// Lab time of the last sweep.
+    last_sweep: i64,
+}
+
+/// Removes the least recently used entries of `map` until it holds 90% of `cap`, so that the
+/// next eviction is a tenth of the cap away (amortised O(1) per insert).
+fn evict_oldest<V>(map: &mut HashMap<String, V>, cap: usize, age: impl Fn(&V) -> i64) {
+    if map.len() < cap {
+        return;
+    }
+    let keep = cap - cap / 10;
+    let mut ages: Vec<i64> = map.values().map(&age).collect();
+    let cut = map.len() - keep;
+    let (_, nth, _) = ages.select_nth_unstable(cut - 1);
+    let threshold = *nth;
+    let mut removed = 0;
+    map.retain(|_, v| {
+        if removed < cut && age(v) <= threshold {
+            removed += 1;
+            false
+        } else {
+            true
+        }
+    });
 }
 
 impl GrantStore {
+    /// Whether a sweep is due at lab time `now` (the caller then gathers what [`Self::sweep`]
+    /// needs from the directory without holding this store's lock).
+    pub fn sweep_due(&self, now: i64) -> bool {
+        now.saturating_sub(self.last_sweep) >= SWEEP_EVERY
+            || self.refresh.len() >= MAX_REFRESH
+            || self.codes.len() >= MAX_CODES
+            || self.devices.len() >= MAX_DEVICES
+    }
+
+    /// Drops every grant dead for longer than [`DEAD_KEPT_FOR`], then the least recently used of a
+    /// map still at its cap.
+    pub fn sweep(&mut self, now: i64, live: &impl Liveness) {
+        self.last_sweep = now;
+        let gone = |dead: Option<i64>| dead.is_some_and(|d| now.saturating_sub(d) > DEAD_KEPT_FOR);
+        self.refresh
+            .retain(|_, g| !gone(live.refresh_dead_since(g)));
+        self.codes.retain(|_, c| !gone(Some(c.expires_at)));
+        self.devices.retain(|_, d| !gone(Some(d.expires_at)));
+        evict_oldest(&mut self.refresh, MAX_REFRESH, |g| g.last_used);
+        evict_oldest(&mut self.codes, MAX_CODES, |c| c.expires_at);
+        evict_oldest(&mut self.devices, MAX_DEVICES, |d| d.expires_at);
+    }
+
     /// Finds a pending device code by the user code typed on the device page (case-insensitive).
     pub fn device_by_user_code_mut(&mut self, user_code: &str) -> Option<&mut DeviceCode> {
         let want = user_code.trim().to_ascii_uppercase();
@@ -167,6 +296,66 @@ impl GrantStore {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    /// Dead when unused for 90 days, or revoked.
+    struct Ninety;
+    impl Liveness for Ninety {
+        fn refresh_dead_since(&self, g: &RefreshGrant) -> Option<i64> {
+            if g.revoked {
+                return Some(g.last_used);
+            }
+            Some(g.last_used + 90 * 86_400)
+        }
+    }
+
+    fn grant(last_used: i64) -> RefreshGrant {
+        RefreshGrant {
+            auth: AuthContext::signed_in(
+                Uuid::nil(),
+                Uuid::nil(),
+                vec!["pwd".into()],
+                OffsetDateTime::UNIX_EPOCH,
+            ),
+            client_id: Uuid::nil(),
+            scope: String::new(),
+            issued_at: last_used,
+            last_used,
+            revoked: false,
+        }
+    }
+
+    #[test]
+    fn dead_grants_are_kept_a_week_then_swept() {
+        let mut g = GrantStore::default();
+        g.refresh.insert("old".into(), grant(0));
+        g.refresh.insert("new".into(), grant(50 * 86_400));
+        let mut revoked = grant(50 * 86_400);
+        revoked.revoked = true;
+        g.refresh.insert("revoked".into(), revoked);
+        // 91 days: "old" is dead but still answers with its expiry error for a week.
+        g.sweep(91 * 86_400, &Ninety);
+        assert!(g.refresh.contains_key("old"));
+        g.sweep(98 * 86_400, &Ninety);
+        assert!(!g.refresh.contains_key("old"));
+        assert!(g.refresh.contains_key("new"));
+        assert!(!g.refresh.contains_key("revoked"));
+        assert!(!g.sweep_due(98 * 86_400 + 10));
+        assert!(g.sweep_due(98 * 86_400 + 3600));
+    }
+
+    #[test]
+    fn a_full_store_drops_the_least_recently_used_first() {
+        let mut g = GrantStore::default();
+        for i in 0..MAX_REFRESH as i64 {
+            g.refresh.insert(format!("t{i}"), grant(i));
+        }
+        assert!(g.sweep_due(0));
+        g.sweep(MAX_REFRESH as i64, &Ninety);
+        assert_eq!(g.refresh.len(), MAX_REFRESH - MAX_REFRESH / 10);
+        assert!(!g.refresh.contains_key("t0"));
+        assert!(g.refresh.contains_key(&format!("t{}", MAX_REFRESH - 1)));
+        assert!(!g.sweep_due(MAX_REFRESH as i64));
+    }
 
     #[test]
     fn a_sign_in_instant_is_kept_to_the_100_ns_tick() {

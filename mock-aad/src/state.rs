@@ -88,6 +88,16 @@ impl Shared {
     pub fn sessions(&self) -> MutexGuard<'_, Sessions> {
         unpoison(self.sessions.lock())
     }
+    /// Sweeps the grant store when due (see [`crate::grants`]): call before adding a grant.
+    /// The directory is read first and the store locked after, never both at once.
+    pub fn sweep_grants(&self) {
+        let now = self.unix();
+        if !self.grants().sweep_due(now) {
+            return;
+        }
+        let live = crate::grants::DirectoryLiveness::of(&self.dir());
+        self.grants().sweep(now, &live);
+    }
     /// The lab time.
     pub fn now(&self) -> OffsetDateTime {
         OffsetDateTime::from(self.clock.now())

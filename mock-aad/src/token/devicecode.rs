@@ -43,10 +43,8 @@ pub(super) fn devicecode(c: &Ctx) -> Result<Value, AadError> {
     let expires_in = tenant.token_lifetimes.device_code;
     let device_code = format!("DAQABAAEAAA{}", random_b64url(96));
     let user_code = {
+        c.s.sweep_grants();
         let mut g = c.s.grants();
-        // Forget device codes a day past their expiry, so a long-running lab does not grow.
-        g.devices
-            .retain(|_, d| d.expires_at.saturating_add(86_400) > c.now);
         let code = loop {
             let candidate = new_user_code();
             if !g

@@ -461,6 +461,7 @@ fn issue_user(
         } else {
             target.requested.clone()
         };
+        c.s.sweep_grants();
         c.s.grants().refresh.insert(
             token.clone(),
             RefreshGrant {

@@ -246,6 +246,7 @@ fn finish_authorize(ctx: &Ctx, flow: Flow, persistent: bool) -> Response {
         }
     };
     let code = random_b64url(64);
+    ctx.state.sweep_grants();
     ctx.state.grants().codes.insert(
         code.clone(),
         AuthCode {

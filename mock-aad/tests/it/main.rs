@@ -7,6 +7,7 @@ mod common;
 mod discovery;
 mod faults;
 mod forge;
+mod grants;
 mod labfile;
 mod token;
 mod web;
