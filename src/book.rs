@@ -175,7 +175,10 @@ pub fn render_cmdlets(rows: &[CmdletDoc]) -> String {
         let _ = write!(
             out,
             "\n## {}\n\n{}\n\nFamily `{}` (`src/shell/cmdlets/{}.rs`).\n",
-            r.name, r.synopsis, r.family, r.family
+            r.name,
+            cell(&r.synopsis),
+            r.family,
+            r.family
         );
         for set in &r.sets {
             let _ = write!(
