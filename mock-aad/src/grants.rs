@@ -213,9 +213,23 @@ pub struct GrantStore {
     pub codes: HashMap<String, AuthCode>,
     /// Keyed by device_code.
     pub devices: HashMap<String, DeviceCode>,
+    /// How fast each device code is polled, keyed by device_code.
+    polls: HashMap<String, PollPace>,
     /// Lab time of the last sweep.
     last_sweep: i64,
 }
+
+/// The pace of one device code's polling.
+#[derive(Debug, Clone, Copy, Default)]
+struct PollPace {
+    /// Lab time of the last poll, in microseconds.
+    last_us: i64,
+    /// Polls in a row that came sooner than half the interval after the one before.
+    early: u32,
+}
+
+/// Early polls in a row Azure AD's loop detection lets through before it answers AADSTS50196.
+pub const EARLY_POLLS_TOLERATED: u32 = 10;
 
 /// Removes the least recently used entries of `map` until it holds 90% of `cap`, so that the
 /// next eviction is a tenth of the cap away (amortised O(1) per insert).
@@ -258,9 +272,27 @@ impl GrantStore {
             .retain(|_, g| !gone(live.refresh_dead_since(g)));
         self.codes.retain(|_, c| !gone(Some(c.expires_at)));
         self.devices.retain(|_, d| !gone(Some(d.expires_at)));
+        let devices = &self.devices;
+        self.polls.retain(|dc, _| devices.contains_key(dc));
         evict_oldest(&mut self.refresh, MAX_REFRESH, |g| g.last_used);
         evict_oldest(&mut self.codes, MAX_CODES, |c| c.expires_at);
         evict_oldest(&mut self.devices, MAX_DEVICES, |d| d.expires_at);
+    }
+
+    /// Records a poll of `device_code` at lab time `now_us`; `true` when it is one of more than
+    /// [`EARLY_POLLS_TOLERATED`] polls in a row that each came sooner than half of `interval`
+    /// seconds after the previous one (a client ignoring `interval`, as a loop would).
+    pub fn poll_too_fast(&mut self, device_code: &str, now_us: i64, interval: i64) -> bool {
+        let half = interval.saturating_mul(500_000);
+        let pace = self.polls.entry(device_code.to_string()).or_default();
+        let early = pace.last_us != 0 && now_us.saturating_sub(pace.last_us) < half;
+        pace.early = if early {
+            pace.early.saturating_add(1)
+        } else {
+            0
+        };
+        pace.last_us = now_us;
+        pace.early > EARLY_POLLS_TOLERATED
     }
 
     /// Finds a pending device code by the user code typed on the device page (case-insensitive).

@@ -142,6 +142,18 @@ pub const AADSTS70018: Entry = Entry {
     ..DEFAULTS
 };
 
+/// AADSTS50196: Azure AD's loop detection, met by a device-code client that polls far faster
+/// than the `interval` it was given (RFC 8628's `slow_down` is not what Azure AD answers).
+pub const AADSTS50196: Entry = Entry {
+    code: 50196,
+    error: "invalid_grant",
+    message: "The server terminated an operation because it encountered a client request loop. Please contact your app vendor.",
+    when: "a device code polled more than 10 times in a row sooner than half its `interval` after the previous poll (the threshold and the `error` value are the lab's; the message is Azure AD's)",
+    source: Fidelity::PublicCapture,
+    fault: |_| AadError::client_request_loop(),
+    ..DEFAULTS
+};
+
 /// This family's rows, in the order the catalogue lists them.
 pub const ROWS: &[Entry] = &[
     AADSTS50173,
@@ -153,6 +165,7 @@ pub const ROWS: &[Entry] = &[
     AADSTS9002313,
     AADSTS50148,
     AADSTS70016,
+    AADSTS50196,
     AADSTS70020,
     AADSTS70019,
     AADSTS70018,
@@ -226,6 +239,11 @@ impl AadError {
     /// AADSTS70016: device flow still pending.
     pub fn authorization_pending() -> Self {
         AADSTS70016.error(&[])
+    }
+
+    /// AADSTS50196: a client polling in a loop.
+    pub fn client_request_loop() -> Self {
+        AADSTS50196.error(&[])
     }
 
     /// AADSTS70020: device code expired.

@@ -12,7 +12,7 @@ use crate::token::request::{Ctx, PathTenant};
 use crate::util::random_b64url;
 
 /// Seconds a device-flow client waits between polls.
-const DEVICE_POLL_INTERVAL: i64 = 5;
+pub(crate) const DEVICE_POLL_INTERVAL: i64 = 5;
 /// Alphabet of device-flow user codes (upper case, no 0/O/1/I).
 const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 

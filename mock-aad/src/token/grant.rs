@@ -276,6 +276,13 @@ fn grant_device(c: &Ctx, path: PathTenant, param: &str) -> Result<Value, AadErro
     if c.now >= device.expires_at {
         return Err(AadError::device_code_expired());
     }
+    let now_us = c.s.clock.unix_micros();
+    if c.s
+        .grants()
+        .poll_too_fast(dc, now_us, super::devicecode::DEVICE_POLL_INTERVAL)
+    {
+        return Err(AadError::client_request_loop());
+    }
     let auth = match &device.state {
         DeviceState::Pending => return Err(AadError::authorization_pending()),
         DeviceState::Declined => return Err(AadError::authorization_declined()),

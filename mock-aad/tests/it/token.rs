@@ -1820,3 +1820,45 @@ async fn an_error_answer_spells_its_header_names_as_azure_ad_does() {
     }
     handle.shutdown().await;
 }
+
+/// A client that ignores `interval` meets Azure AD's loop detection: ten early polls in a row
+/// are still `authorization_pending`, the eleventh is AADSTS50196; one poll at the pace asked for
+/// resets it. (5,000 polls in 4 s were once all `authorization_pending`.)
+#[tokio::test]
+async fn polling_far_faster_than_the_interval_is_a_client_request_loop() {
+    let lab = Lab::new();
+    let r = lab
+        .post(
+            "/contoso.com/oauth2/v2.0/devicecode",
+            &[
+                ("client_id", OFFICE),
+                ("scope", "https://mail.contoso.com/.default"),
+            ],
+        )
+        .await
+        .ok();
+    let dc = r.field("device_code");
+    let form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("client_id", OFFICE),
+        ("device_code", dc.as_str()),
+    ];
+    let poll = || lab.post("/contoso.com/oauth2/v2.0/token", &form);
+    // The first poll and ten early ones.
+    for n in 0..11 {
+        assert_eq!(poll().await.code(), 70016, "poll {n}");
+    }
+    let r = poll().await;
+    assert_eq!(r.code(), 50196);
+    assert_eq!(r.json()["error"], "invalid_grant");
+    assert!(r.json()["error_description"]
+        .as_str()
+        .unwrap()
+        .starts_with("AADSTS50196: The server terminated an operation because it encountered a client request loop. Please contact your app vendor.\r\n"));
+    // Polling at the interval again is answered as before.
+    lab.clock.advance_secs(5);
+    assert_eq!(poll().await.code(), 70016);
+    // Three seconds is more than half the interval: still on time.
+    lab.clock.advance_secs(3);
+    assert_eq!(poll().await.code(), 70016);
+}
