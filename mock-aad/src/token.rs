@@ -114,11 +114,27 @@ async fn endpoint(s: AppState, req: Request, v2: bool, kind: Kind) -> Response {
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
         .or(peer);
+    // Azure AD reads the parameters of a form only: a body sent as `text/plain`, JSON or with no
+    // `Content-Type` is a request without parameters (AADSTS900144 for `grant_type`), never a
+    // token — even when its bytes look like a form.
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    let params = if is_form {
+        Params::parse(&bytes)
+    } else {
+        Params::parse(b"")
+    };
     let ctx = Ctx {
         s: &s,
         v2,
         seg,
-        params: Params::parse(&bytes),
+        params,
         headers,
         ip,
         now: now.unix_timestamp(),

@@ -1862,3 +1862,48 @@ async fn polling_far_faster_than_the_interval_is_a_client_request_loop() {
     lab.clock.advance_secs(3);
     assert_eq!(poll().await.code(), 70016);
 }
+
+/// A password grant whose body is a form but is not labelled as one (`text/plain`, JSON, no
+/// `Content-Type`) has no parameters to Azure AD: AADSTS900144, never a token.
+#[tokio::test]
+async fn a_form_not_labelled_as_one_is_a_request_without_parameters() {
+    let lab = Lab::new();
+    let form = format!(
+        "grant_type=password&client_id={OFFICE}&username=GregT%40contoso.com&password=Contoso2017!&resource=https%3A%2F%2Fmail.contoso.com%2F"
+    );
+    for ct in [
+        Some("text/plain"),
+        None,
+        Some("application/json"),
+        Some("multipart/form-data"),
+    ] {
+        let mut b = Request::post("/contoso.com/oauth2/token");
+        if let Some(ct) = ct {
+            b = b.header("content-type", ct);
+        }
+        let resp = mock_aad::app(lab.state.clone())
+            .oneshot(b.body(Body::from(form.clone())).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{ct:?}");
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error_codes"][0], 900144, "{ct:?}: {v}");
+    }
+    // The same bytes labelled as a form (parameters on the media type are fine) get a token.
+    let resp = mock_aad::app(lab.state.clone())
+        .oneshot(
+            Request::post("/contoso.com/oauth2/token")
+                .header(
+                    "content-type",
+                    "Application/X-WWW-Form-Urlencoded; charset=utf-8",
+                )
+                .body(Body::from(form))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
