@@ -607,7 +607,7 @@ const CLAIM_TYPES: [(&str, &str, &str); 9] = [
     ("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "Email", "Email address of the user."),
 ];
 
-/// The WS-Federation metadata document (unsigned; see `docs/aad-web.md`).
+/// The WS-Federation metadata document (unsigned; see the book's `reference/aad-sign-in.md`).
 ///
 /// `ID` is derived from the issuer and the published key ids, so the document is byte-stable
 /// while the key set is unchanged (Azure AD's is a fresh GUID per response; nothing reads it).

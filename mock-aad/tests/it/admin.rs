@@ -131,7 +131,7 @@ async fn missing_or_wrong_token_is_401_with_json() {
         body,
         err(
             "not_found",
-            "no such admin call; see docs/aad-admin.md for the list"
+            "no such admin call; see docs/src/reference/aad-admin-api.md for the list"
         )
     );
     let (status, body) = admin(&s, "DELETE", "/_admin/clock", None).await;
