@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 use super::capture::Exchange;
 use super::tree::{self, ClientKind, Evidence};
-use super::{ExplainError, Explanation};
+use super::explanation::{ExplainError, Explanation};
 
 /// A YAML file with top-level `when:` and `version:` keys.
 pub fn looks_like_scenario(path: &Path, text: &str) -> bool {

@@ -8,6 +8,7 @@
 
 pub mod expect;
 pub mod format;
+pub mod outcome;
 pub mod report;
 pub mod runner;
 
