@@ -11,7 +11,7 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::format::{
+use super::checks::{
     Check, ClaimMatch, CmdletCheck, ExchangeMatch, Expectation, HeaderMatch, TextMatch,
 };
 use super::outcome::{Http, Outcome};

@@ -18,12 +18,14 @@ use lab_kit::Clock;
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use super::checks::{Check, Expectation};
 use super::expect::{self, CheckResult};
-use super::format::{
-    Action, BearerSpec, Check, ClientAction, ConnectKind, Expectation, Grant, LabRef, Loaded,
-    NetworkChange, RequestAction, Step, TokenAction,
-};
+use super::format::{LabRef, Loaded};
 use super::outcome::{summary, Http, Outcome};
+use super::steps::{
+    Action, BearerSpec, ClientAction, ConnectKind, Grant, NetworkChange, RequestAction, Step,
+    TokenAction,
+};
 use crate::client::{Outlook, Settings, Transport};
 use crate::frontdoor::FrontDoor;
 use crate::lab::backend::{LabBackend, Machine};
