@@ -215,7 +215,7 @@ impl Session {
             Some("network") => {
                 if args.len() > 1 {
                     let text = args[1..].join(" ");
-                    let change: crate::scenario::format::NetworkChange =
+                    let change: crate::scenario::steps::NetworkChange =
                         lab_kit::parse_yaml(&text, "lab network").map_err(|e| {
                             format!(
                                 "lab network: {}{}",
@@ -234,7 +234,7 @@ impl Session {
                 Some(d) => {
                     let secs = d
                         .strip_prefix('+')
-                        .and_then(crate::scenario::format::parse_duration)
+                        .and_then(crate::scenario::steps::parse_duration)
                         .ok_or_else(|| {
                             format!(
                                 "lab clock: '{d}' is not a forward step; write +90s, +30m, +1h \

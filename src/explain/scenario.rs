@@ -10,8 +10,8 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use super::capture::Exchange;
+use super::explanation::{ExplainError, Explanation};
 use super::tree::{self, ClientKind, Evidence};
-use super::{ExplainError, Explanation};
 
 /// A YAML file with top-level `when:` and `version:` keys.
 pub fn looks_like_scenario(path: &Path, text: &str) -> bool {

@@ -8,7 +8,7 @@
 //! when the server side of the capture looks right.
 
 use super::capture::Exchange;
-use super::Explanation;
+use super::explanation::Explanation;
 
 /// Exchange's first-party application id (the SPN owner in the guide's `$x` lines).
 use lab_kit::wire::EXCHANGE_APP_ID as EXCHANGE_APP;

@@ -23,8 +23,8 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use tokio::net::TcpStream;
 
-use super::ca::CertFault;
-use super::{Certs, Journal};
+use super::ca::{CertFault, Certs};
+use super::journal::Journal;
 use crate::lab::backend::{LabBackend, Machine};
 use crate::lab::{Device, Lab};
 use crate::shell::Shell;

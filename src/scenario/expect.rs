@@ -11,8 +11,10 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::format::{Check, ClaimMatch, ExchangeMatch, Expectation, HeaderMatch, TextMatch};
-use super::runner::{Ctx, Http, Outcome};
+use super::checks::{
+    Check, ClaimMatch, CmdletCheck, ExchangeMatch, Expectation, HeaderMatch, TextMatch,
+};
+use super::outcome::{Http, Outcome};
 use crate::client::HttpExchange;
 
 /// Characters of a body shown in a failure.
@@ -30,63 +32,57 @@ pub struct CheckResult {
     pub evidence: Option<String>,
 }
 
-/// Checks every expectation, in order.
-pub async fn check_all(ctx: &mut Ctx, list: &[Expectation], outs: &[Outcome]) -> Vec<CheckResult> {
-    let mut out = Vec::new();
-    for e in list {
-        out.push(check(ctx, e, outs).await);
+/// The verdict of a `cmdlet` expectation on what its line gave when the runner ran it against
+/// the lab: the console text, or the error record.
+pub fn cmdlet_verdict(c: &CmdletCheck, got: &Result<String, String>) -> CheckResult {
+    let desc = format!("cmdlet `{}`", c.run);
+    let (passed, expected, actual) = match (got, &c.error) {
+        (Err(err), Some(want)) => (
+            err.contains(want.as_str()),
+            format!("an error containing {want:?}"),
+            err.clone(),
+        ),
+        (Ok(t), Some(want)) => (
+            false,
+            format!("an error containing {want:?}"),
+            format!("no error; output {:?}", t.trim_end()),
+        ),
+        (Err(err), None) => {
+            // A failing line's output is its error record; `output` may give the whole
+            // record or its first line (`Cmdlet : message`).
+            let rec = err.trim_end();
+            let first = rec.lines().next().unwrap_or_default();
+            let ok_out = c
+                .output
+                .as_ref()
+                .is_some_and(|o| o.trim_end() == rec || o.trim_end() == first);
+            let ok_has = c.contains.as_ref().is_none_or(|s| rec.contains(s.as_str()));
+            (ok_out && ok_has, expected_output(c), format!("{rec:?}"))
+        }
+        (Ok(t), None) => {
+            let t = t.trim_end();
+            let ok_out = c.output.as_ref().is_none_or(|o| o.trim_end() == t);
+            let ok_has = c.contains.as_ref().is_none_or(|s| t.contains(s.as_str()));
+            (ok_out && ok_has, expected_output(c), format!("{t:?}"))
+        }
+    };
+    CheckResult {
+        expectation: desc,
+        passed,
+        expected,
+        actual,
+        evidence: None,
     }
-    out
 }
 
-async fn check(ctx: &mut Ctx, e: &Expectation, outs: &[Outcome]) -> CheckResult {
+/// The verdict of any other expectation, on the outcome it names (`step: N`, else the last).
+pub fn check(e: &Expectation, outs: &[Outcome]) -> CheckResult {
     let step = e.step.unwrap_or(outs.len().saturating_sub(1));
     let at = if e.step.is_some() {
         format!(" (step {step})")
     } else {
         String::new()
     };
-    if let Check::Cmdlet(c) = &e.check {
-        let got = ctx.cmdlet(&c.run).await;
-        let desc = format!("cmdlet `{}`", c.run);
-        let (passed, expected, actual) = match (&got, &c.error) {
-            (Err(err), Some(want)) => (
-                err.contains(want.as_str()),
-                format!("an error containing {want:?}"),
-                err.clone(),
-            ),
-            (Ok(t), Some(want)) => (
-                false,
-                format!("an error containing {want:?}"),
-                format!("no error; output {:?}", t.trim_end()),
-            ),
-            (Err(err), None) => {
-                // A failing line's output is its error record; `output` may give the whole
-                // record or its first line (`Cmdlet : message`).
-                let rec = err.trim_end();
-                let first = rec.lines().next().unwrap_or_default();
-                let ok_out = c
-                    .output
-                    .as_ref()
-                    .is_some_and(|o| o.trim_end() == rec || o.trim_end() == first);
-                let ok_has = c.contains.as_ref().is_none_or(|s| rec.contains(s.as_str()));
-                (ok_out && ok_has, expected_output(c), format!("{rec:?}"))
-            }
-            (Ok(t), None) => {
-                let t = t.trim_end();
-                let ok_out = c.output.as_ref().is_none_or(|o| o.trim_end() == t);
-                let ok_has = c.contains.as_ref().is_none_or(|s| t.contains(s.as_str()));
-                (ok_out && ok_has, expected_output(c), format!("{t:?}"))
-            }
-        };
-        return CheckResult {
-            expectation: desc,
-            passed,
-            expected,
-            actual,
-            evidence: None,
-        };
-    }
     let Some(o) = outs.get(step) else {
         return CheckResult {
             expectation: describe(&e.check) + &at,
@@ -107,7 +103,7 @@ async fn check(ctx: &mut Ctx, e: &Expectation, outs: &[Outcome]) -> CheckResult 
     }
 }
 
-fn expected_output(c: &super::format::CmdletCheck) -> String {
+fn expected_output(c: &CmdletCheck) -> String {
     match (&c.output, &c.contains) {
         (Some(o), _) => format!("output {:?}", o.trim_end()),
         (None, Some(s)) => format!("output containing {s:?}"),

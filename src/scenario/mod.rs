@@ -1,15 +1,19 @@
-//! The scenario engine: scenario files ([`format`]), the runner that plays them against fresh
-//! labs ([`runner`]) with the cmdlet backend that changes a running lab (`crate::lab::backend`), the
-//! expectations ([`expect`]) and the reports ([`report`]).
+//! The scenario engine: scenario files ([`format`], with what their sections hold in [`steps`]
+//! and [`checks`]), the runner that plays them against fresh labs ([`runner`]) with the cmdlet
+//! backend that changes a running lab (`crate::lab::backend`), what each action produced
+//! ([`outcome`]), the judging of expectations on it ([`expect`]) and the reports ([`report`]).
 //!
 //! [`run_paths`] is what `hma-lab run` does: find the files, load them (a file that does not
 //! load is a failed scenario with its file:line:col error), run them as tokio tasks bounded by
 //! the number of cores, and gather a [`report::Report`] in file order.
 
+pub mod checks;
 pub mod expect;
 pub mod format;
+pub mod outcome;
 pub mod report;
 pub mod runner;
+pub mod steps;
 
 #[cfg(test)]
 mod tests;

@@ -18,12 +18,15 @@ use lab_kit::Clock;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::expect::{check_all, CheckResult};
-use super::format::{
-    Action, BearerSpec, ClientAction, ConnectKind, Grant, LabRef, Loaded, NetworkChange,
-    RequestAction, Step, TokenAction,
+use super::checks::{Check, Expectation};
+use super::expect::{self, CheckResult};
+use super::format::{LabRef, Loaded};
+use super::outcome::{summary, Http, Outcome};
+use super::steps::{
+    Action, BearerSpec, ClientAction, ConnectKind, Grant, NetworkChange, RequestAction, Step,
+    TokenAction,
 };
-use crate::client::{ConnectionStatus, Outlook, Settings, Transport};
+use crate::client::{Outlook, Settings, Transport};
 use crate::frontdoor::FrontDoor;
 use crate::lab::backend::{LabBackend, Machine};
 use crate::lab::{Device, Lab, LabFile};
@@ -37,70 +40,6 @@ pub const OFFICE_CLIENT_ID: &str = crate::client::aad::OFFICE_CLIENT_ID;
 
 /// Largest response body kept for an outcome.
 const MAX_BODY: usize = 256 * 1024;
-
-/// One HTTP exchange made by a `request` or `token` action (or the last one of a client).
-#[derive(Debug, Clone, Serialize)]
-pub struct Http {
-    pub method: String,
-    /// The product URL as written (`https://mail.contoso.com/…`).
-    pub url: String,
-    pub request_headers: Vec<(String, String)>,
-    /// 0 when no response arrived.
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl Http {
-    /// Values of response header `name` (case-insensitive), in order.
-    pub fn header_values(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// A trace of the exchange for reports (body cut to `limit` characters).
-    pub fn render(&self, limit: usize) -> String {
-        let mut s = format!("> {} {}\n", self.method, self.url);
-        for (k, v) in &self.request_headers {
-            s.push_str(&format!("> {k}: {v}\n"));
-        }
-        if self.status == 0 {
-            s.push_str("< (no response)\n");
-            return s;
-        }
-        s.push_str(&format!("< {}\n", self.status));
-        for (k, v) in &self.headers {
-            s.push_str(&format!("< {k}: {v}\n"));
-        }
-        if !self.body.is_empty() {
-            let excerpt: String = self.body.chars().take(limit).collect();
-            let more = if self.body.chars().count() > limit {
-                " …"
-            } else {
-                ""
-            };
-            s.push_str(&format!("< body: {}{more}\n", excerpt.trim_end()));
-        }
-        s
-    }
-}
-
-/// What one `when` action produced.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    /// What was done, e.g. `client outlook-2016 GregT@contoso.com connect`.
-    pub label: String,
-    /// The exchange of a `request`/`token` action; for a client, its last exchange.
-    pub http: Option<Http>,
-    pub client: Option<ConnectionStatus>,
-    /// Claims of the last access token obtained up to this action.
-    pub claims: Option<Json>,
-    /// Why the action could not be carried out (no token for `bearer:`, no refresh token, …).
-    pub note: Option<String>,
-}
 
 /// One step or action as run.
 #[derive(Debug, Clone, Serialize)]
@@ -334,6 +273,19 @@ async fn run_twin(loaded: &Loaded, kind: &str, section: &str, extra: &[Step]) ->
         phase: Some(phase),
         error: None,
     }
+}
+
+/// Checks every expectation, in order. A `cmdlet` expectation runs its line against the lab
+/// now (which is why the expectations themselves never see the run), the others read outcomes.
+async fn check_all(ctx: &mut Ctx, list: &[Expectation], outs: &[Outcome]) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    for e in list {
+        out.push(match &e.check {
+            Check::Cmdlet(c) => expect::cmdlet_verdict(c, &ctx.cmdlet(&c.run).await),
+            _ => expect::check(e, outs),
+        });
+    }
+    out
 }
 
 /// One run's state.
@@ -830,32 +782,4 @@ fn mask_auth(name: &str, value: &str) -> String {
 fn network_text(n: &NetworkChange) -> String {
     let json = serde_json::to_string(n).unwrap_or_default();
     format!("network: {json}")
-}
-
-/// A one-line summary of an outcome.
-pub fn summary(o: &Outcome) -> String {
-    if let Some(n) = &o.note {
-        return n.clone();
-    }
-    if let Some(c) = &o.client {
-        let mut s = format!(
-            "{} — server {}, protocol {}, authn {}",
-            c.status,
-            if c.server.is_empty() { "-" } else { &c.server },
-            if c.protocol.is_empty() {
-                "-"
-            } else {
-                &c.protocol
-            },
-            c.authn.as_deref().unwrap_or("-")
-        );
-        if let Some(d) = &c.detail {
-            s.push_str(&format!(" ({d})"));
-        }
-        return s;
-    }
-    match &o.http {
-        Some(h) => format!("{} ({} bytes)", h.status, h.body.len()),
-        None => "no exchange".into(),
-    }
 }

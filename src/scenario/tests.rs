@@ -1,7 +1,9 @@
 //! Unit tests of the scenario format and the expectation matchers.
 
+use super::checks::Check;
 use super::expect::{header_match, text_match};
-use super::format::{parse, parse_duration, Action, Check, ConnectKind, LabRef, Step};
+use super::format::{parse, LabRef};
+use super::steps::{parse_duration, Action, ConnectKind, Step};
 use crate::client::Profile;
 
 fn err(text: &str) -> String {
@@ -251,7 +253,7 @@ fn durations() {
 
 #[test]
 fn header_matchers_follow_the_contract() {
-    use super::format::HeaderMatch;
+    use super::checks::HeaderMatch;
     let m = |equals: Option<&str>,
              contains: Option<&str>,
              not_contains: Option<&str>,
@@ -294,7 +296,7 @@ fn header_matchers_follow_the_contract() {
 
 #[test]
 fn text_matchers_need_every_condition() {
-    use super::format::TextMatch;
+    use super::checks::TextMatch;
     let t = TextMatch {
         starts_with: Some("urn:ietf:wg:oauth:2.0:oob?error=invalid_resource".into()),
         contains: Some("AADSTS50001".into()),

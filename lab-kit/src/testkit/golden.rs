@@ -23,7 +23,7 @@ pub struct Golden {
 #[macro_export]
 macro_rules! golden_dir {
     ($sub:literal) => {
-        $crate::testkit::Golden::new(
+        $crate::testkit::golden::Golden::new(
             env!("CARGO_PKG_NAME"),
             concat!(env!("CARGO_MANIFEST_DIR"), "/", $sub),
         )
