@@ -143,7 +143,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AdminPa
 }
 
 pub(super) async fn no_such_call() -> AdminError {
-    AdminError::not_found("no such admin call; see docs/src/reference/aad-admin-api.md for the list")
+    AdminError::not_found(
+        "no such admin call; see docs/src/reference/aad-admin-api.md for the list",
+    )
 }
 
 pub(super) async fn method_not_allowed() -> AdminError {

@@ -45,19 +45,37 @@ pub(crate) mod testing;
 /// Largest request body a surface parses (bytes). Larger bodies get `413` before parsing.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// Bodies larger than this are parsed and answered on tokio's blocking pool, so that a client
+/// sending megabytes of XML never holds up the async workers every other client shares.
+pub const OFF_THE_WORKERS_BYTES: usize = 64 * 1024;
+
 /// Routes a request that passed the pipeline to the surface for `kind`.
 pub async fn dispatch(ctx: SurfaceCtx, kind: VdirKind, parts: Parts, body: Bytes) -> Response {
     if body.len() > MAX_BODY_BYTES {
         return common::too_large();
     }
+    if body.len() > OFF_THE_WORKERS_BYTES {
+        return tokio::task::spawn_blocking(move || route(&ctx, kind, &parts, &body))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "surface task failed");
+                axum::response::IntoResponse::into_response(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                )
+            });
+    }
+    route(&ctx, kind, &parts, &body)
+}
+
+fn route(ctx: &SurfaceCtx, kind: VdirKind, parts: &Parts, body: &Bytes) -> Response {
     match kind {
-        VdirKind::Autodiscover => autodiscover::handle(&ctx, &parts, &body),
-        VdirKind::Ews => ews::handle(&ctx, &parts, &body),
-        VdirKind::Mapi => mapi::handle(&ctx, &parts, &body),
-        VdirKind::Oab => oab::handle(&ctx, &parts, &body),
-        VdirKind::Eas => eas::handle(&ctx, &parts, &body),
-        VdirKind::Owa | VdirKind::Ecp => owa::handle(&ctx, kind, &parts, &body),
-        VdirKind::Rpc => rpc::handle(&ctx, &parts, &body),
+        VdirKind::Autodiscover => autodiscover::handle(ctx, parts, body),
+        VdirKind::Ews => ews::handle(ctx, parts, body),
+        VdirKind::Mapi => mapi::handle(ctx, parts, body),
+        VdirKind::Oab => oab::handle(ctx, parts, body),
+        VdirKind::Eas => eas::handle(ctx, parts, body),
+        VdirKind::Owa | VdirKind::Ecp => owa::handle(ctx, kind, parts, body),
+        VdirKind::Rpc => rpc::handle(ctx, parts, body),
     }
 }
 

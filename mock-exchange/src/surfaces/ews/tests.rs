@@ -798,3 +798,23 @@ async fn update_and_delete_items() {
     let a = post(&ctx, del("HardDelete")).await;
     assert_eq!(code(&messages(&a, "DeleteItem")[0]), "ErrorItemNotFound");
 }
+
+/// A body past `OFF_THE_WORKERS_BYTES` is answered on the blocking pool, exactly as it would be
+/// on the async workers: the same request padded with whitespace gets the same bytes back.
+#[tokio::test]
+async fn a_large_body_is_answered_off_the_workers_byte_for_byte() {
+    let ctx = greg();
+    let request = xl(
+        "Exchange2016",
+        "<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds><t:DistinguishedFolderId Id=\"inbox\"/></m:FolderIds></m:GetFolder>",
+    );
+    let padded = format!(
+        "{request}{}",
+        " ".repeat(crate::surfaces::OFF_THE_WORKERS_BYTES)
+    );
+    assert!(padded.len() > crate::surfaces::OFF_THE_WORKERS_BYTES);
+    let small = post(&ctx, request).await;
+    let large = post(&ctx, padded).await;
+    assert_eq!(small.status, 200);
+    assert_eq!((large.status, &large.body), (small.status, &small.body));
+}
