@@ -25,6 +25,25 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+/// The body of `GET /healthz`, which every lab service answers with `200` and
+/// `Content-Type: application/json`, without a token, for supervisors and CI service containers:
+/// `{"status":"ok","service":"mock-aad"}`.
+pub fn healthz_body(service: &str) -> String {
+    format!("{{\"status\":\"ok\",\"service\":\"{service}\"}}")
+}
+
+/// The `GET /healthz` route of a service's router.
+pub fn healthz<S: Clone + Send + Sync + 'static>(
+    service: &'static str,
+) -> axum::routing::MethodRouter<S> {
+    axum::routing::get(move || async move {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            healthz_body(service),
+        )
+    })
+}
+
 /// A listener's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

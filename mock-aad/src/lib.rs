@@ -63,6 +63,7 @@ pub fn app(state: AppState) -> Router {
         .merge(token::routes())
         .merge(web::routes())
         .nest("/_admin", admin::routes(state.clone()))
+        .route("/healthz", lab_kit::serve::healthz("mock-aad"))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             faults::inject,

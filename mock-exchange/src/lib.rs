@@ -94,6 +94,7 @@ pub fn app(state: AppState, server_name: &str) -> Router {
         router = router.nest_service("/_admin", admin::routes(state));
     }
     router
+        .route("/healthz", lab_kit::serve::healthz("mock-exchange"))
         .fallback(pipeline::handle)
         .with_state(front)
         .layer(axum::middleware::from_fn(wirecase::layer))

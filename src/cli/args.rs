@@ -9,10 +9,19 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// `0.1.0 (rev 1a2b3c4d5e6f)`: the package version and the git revision it was built from
+/// (`build.rs`; `unknown` outside a git checkout).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (rev ",
+    env!("HMA_LAB_GIT_REV"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "hma-lab",
-    version,
+    version = VERSION,
     about = "Offline lab for Exchange Hybrid Modern Authentication"
 )]
 pub struct Cli {
@@ -22,6 +31,13 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout: `hma-lab man > hma-lab.1`.
+    Man,
     /// Start the default lab (mock Azure AD + mock Exchange, plain HTTP on loopback) until Ctrl-C.
     Up {
         /// mock-aad lab file (default: the shipped contoso directory).

@@ -135,6 +135,23 @@ async fn handle(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
+    // Supervisors and CI service containers ask without a token (loopback peers only).
+    if req.method() == Method::GET && req.uri().path() == "/healthz" {
+        if !lab_kit::admin::is_local(Some(peer)) {
+            return fail(
+                StatusCode::FORBIDDEN,
+                "the admin API answers loopback clients only",
+            );
+        }
+        let mut r = Response::new(Full::new(Bytes::from(lab_kit::serve::healthz_body(
+            "hma-lab",
+        ))));
+        r.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return r;
+    }
     if let Some(r) = refused(&state.token, peer, req.headers()) {
         return r;
     }

@@ -44,3 +44,58 @@ async fn up_prints_a_ready_line_and_stops_on_sigterm() {
     let (exit, _) = up.sigterm();
     assert_eq!(exit, Some(0));
 }
+
+/// `--version` names the git revision the binary was built from; `completions` and `man` are
+/// generated from the clap definitions and name every subcommand.
+#[test]
+fn version_completions_and_man_page() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let version = run(&["--version"]);
+    assert_eq!(
+        version,
+        format!("hma-lab {}\n", hma_lab::cli::args::VERSION)
+    );
+    let rev = version
+        .trim_end()
+        .strip_suffix(')')
+        .and_then(|v| v.rsplit_once("(rev "))
+        .map(|(_, r)| r.to_string())
+        .unwrap();
+    assert!(
+        rev == "unknown" || (rev.len() == 12 && rev.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{version}"
+    );
+    let subcommands = [
+        "run",
+        "serve",
+        "shell",
+        "explain",
+        "lint",
+        "env",
+        "up",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = run(&["completions", shell]);
+        for sub in subcommands {
+            assert!(script.contains(sub), "{shell} completion lacks {sub}");
+        }
+    }
+    let man = run(&["man"]);
+    assert!(man.contains(".TH hma-lab 1"), "{man}");
+    for sub in subcommands {
+        assert!(man.contains(sub), "man page lacks {sub}");
+    }
+}

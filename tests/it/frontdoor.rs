@@ -1140,3 +1140,44 @@ fn serve_refuses_an_empty_admin_token() {
     assert!(err.contains("--admin-token"), "{err}");
     assert!(err.contains("the admin token must not be empty"), "{err}");
 }
+
+/// `GET /healthz` answers without a token on every service: mock-aad, every mock-exchange
+/// server, and `hma-lab serve`'s admin listener — for supervisors and CI service containers.
+#[tokio::test]
+async fn every_service_answers_healthz_without_a_token() {
+    let door = door().await;
+    let http = reqwest::Client::new();
+    let aad = mock_aad::start(mock_aad::Config::contoso()).await.unwrap();
+    let ex = mock_exchange::start(mock_exchange::Config::contoso())
+        .await
+        .unwrap();
+    let mut targets = vec![
+        (format!("{}/healthz", aad.url()), "mock-aad"),
+        (format!("http://{}/healthz", door.admin_addr()), "hma-lab"),
+    ];
+    for (_, url) in ex.server_urls() {
+        targets.push((format!("{url}/healthz"), "mock-exchange"));
+    }
+    for (url, service) in targets {
+        let r = http.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap(),
+            "application/json",
+            "{url}"
+        );
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"status": "ok", "service": service}),
+            "{url}"
+        );
+    }
+    // Everything else on the admin listener still needs the token.
+    let r = http
+        .get(format!("http://{}/journal", door.admin_addr()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
