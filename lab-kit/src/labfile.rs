@@ -86,6 +86,20 @@ pub fn locate(text: &str, needle: &str) -> Option<(usize, usize)> {
 
 /// Parses `text` (named `file` in errors) as YAML into `T`.
 pub fn parse_yaml<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, FileError> {
+    if let Some((line, column)) = too_deep(text) {
+        return Err(FileError {
+            file: file.to_string(),
+            line,
+            column,
+            message: format!(
+                "brackets nested deeper than {MAX_FLOW_DEPTH} levels (`[` and `{{` not closed)"
+            ),
+            hint: Some(
+                "no lab or scenario file needs that; close the brackets opened before this point"
+                    .into(),
+            ),
+        });
+    }
     serde_yaml_ng::from_str::<T>(text).map_err(|e| {
         let (line, column) = e
             .location()
@@ -105,6 +119,36 @@ pub fn parse_yaml<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, File
             hint,
         }
     })
+}
+
+/// Deepest `[`/`{` nesting a file may have. The YAML parser's time grows with the square of the
+/// nesting (16,000 levels, 32 KB, took over a second), so deeper files are refused before it
+/// sees them.
+pub const MAX_FLOW_DEPTH: usize = 64;
+
+/// Where the running count of open `[` and `{` first passes [`MAX_FLOW_DEPTH`], as 1-based
+/// line and column; one pass over the text. Brackets inside quoted scalars are counted too:
+/// that can only make the count higher, never hide a deep document.
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let (mut depth, mut line, mut col) = (0usize, 1usize, 0usize);
+    for ch in text.chars() {
+        col += 1;
+        match ch {
+            '\n' => {
+                line += 1;
+                col = 0;
+            }
+            '[' | '{' => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Some((line, col));
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// For "unknown field `x`, expected one of `a`, `b`" or "unknown variant `x`, expected …",
@@ -236,9 +280,23 @@ mod hostile_tests {
     #[test]
     fn deep_nesting_is_refused() {
         for (open, close) in [("[", "]"), ("{a: ", "}")] {
-            let doc = format!("k: {}1{}\n", open.repeat(1_000), close.repeat(1_000));
+            // Refused before the YAML parser sees it (its time grows with the square of the
+            // nesting), at the bracket that goes one level too deep.
+            let doc = format!("k: {}1{}\n", open.repeat(100_000), close.repeat(100_000));
             let e = parse_yaml::<Any>(&doc, "deep.yaml").unwrap_err();
-            assert!(e.message.contains("recursion limit"), "{e}");
+            assert_eq!((e.line, e.file.as_str()), (1, "deep.yaml"));
+            assert_eq!(e.column, 4 + MAX_FLOW_DEPTH * open.len(), "{e}");
+            assert!(e.message.contains("nested deeper than 64"), "{e}");
+            // Unclosed brackets count the same.
+            let doc = format!("k:\n  - {}\n", "[1, ".repeat(100_000));
+            assert!(parse_yaml::<Any>(&doc, "deep.yaml").is_err());
+            // Up to the limit the parser's own recursion limit still answers.
+            let doc = format!(
+                "k: {}1{}\n",
+                open.repeat(MAX_FLOW_DEPTH),
+                close.repeat(MAX_FLOW_DEPTH)
+            );
+            let _ = parse_yaml::<Any>(&doc, "deep.yaml");
         }
         // Block nesting, one more indent per level.
         let doc: String = (0..300)
