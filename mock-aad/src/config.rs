@@ -57,12 +57,22 @@ impl Config {
     pub fn contoso() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            directory: labfile::parse_str(CONTOSO_LAB, "contoso.yaml")
-                .expect("the shipped contoso lab parses"),
+            directory: contoso_directory(),
             clock: Clock::system(),
             hosts: Hosts::default(),
             admin_token: None,
             public_base: None,
         }
     }
+}
+
+/// The shipped `contoso` directory, parsed once per process and cloned for each caller: a
+/// service starts without parsing YAML (the scenario engine starts two labs per scenario).
+pub fn contoso_directory() -> Directory {
+    static PARSED: std::sync::OnceLock<Directory> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            labfile::parse_str(CONTOSO_LAB, "contoso.yaml").expect("the shipped contoso lab parses")
+        })
+        .clone()
 }

@@ -131,6 +131,12 @@ pub async fn start_with_limits(
     let router = app(state.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        // No Nagle: an answer written in pieces (head, then body) must not wait for the
+        // client's delayed ACK, 40 ms per exchange on Linux.
+        let listener =
+            axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                let _ = tcp.set_nodelay(true);
+            });
         lab_kit::serve::serve(listener, router, limits, async move {
             let _ = rx.await;
         })

@@ -54,13 +54,23 @@ impl Config {
     pub fn contoso() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            organization: labfile::parse_str(CONTOSO_LAB, "contoso.yaml")
-                .expect("the shipped contoso lab parses"),
+            organization: contoso_organization(),
             clock: Clock::system(),
             aad_url: None,
             admin_token: None,
         }
     }
+}
+
+/// The shipped `contoso` organization, parsed once per process and cloned for each caller: a
+/// service starts without parsing YAML (the scenario engine starts two labs per scenario).
+pub fn contoso_organization() -> Organization {
+    static PARSED: std::sync::OnceLock<Organization> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            labfile::parse_str(CONTOSO_LAB, "contoso.yaml").expect("the shipped contoso lab parses")
+        })
+        .clone()
 }
 
 /// Builds the shared state (no I/O).

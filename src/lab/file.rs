@@ -40,6 +40,39 @@ pub const BUILTIN_LABS: [(&str, &str); 2] = [
     ),
 ];
 
+/// Labs parsed so far, by (file name, text): the scenario engine starts two labs per scenario
+/// and checks each scenario's lab when loading it, all from the same few files, and parsing a
+/// lab (three YAML passes) costs more than starting one. Only self-contained texts are kept
+/// (see [`LabFile::parse`]); the memo is bounded and simply emptied when full.
+mod parsed {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use super::LabFile;
+
+    const MAX: usize = 64;
+
+    type Memo = Mutex<HashMap<(String, String), LabFile>>;
+
+    fn memo() -> &'static Memo {
+        static MEMO: OnceLock<Memo> = OnceLock::new();
+        MEMO.get_or_init(Memo::default)
+    }
+
+    pub(super) fn get(text: &str, file: &str) -> Option<LabFile> {
+        let m = memo().lock().unwrap_or_else(|p| p.into_inner());
+        m.get(&(file.to_string(), text.to_string())).cloned()
+    }
+
+    pub(super) fn put(text: &str, file: &str, lab: &LabFile) {
+        let mut m = memo().lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= MAX {
+            m.clear();
+        }
+        m.insert((file.to_string(), text.to_string()), lab.clone());
+    }
+}
+
 /// The halves each service ships (`{ builtin: contoso }`).
 const BUILTIN_HALVES: [&str; 1] = ["contoso"];
 
@@ -150,6 +183,9 @@ impl LabFile {
     /// Parses and checks lab file text named `file` in errors. `base_dir` resolves `file:`
     /// references; without it they are an error.
     pub fn parse(text: &str, file: &str, base_dir: Option<&Path>) -> Result<LabFile, FileError> {
+        if let Some(lab) = parsed::get(text, file) {
+            return Ok(lab);
+        }
         let raw: Doc<Value, Value> = lab_kit::parse_yaml(text, file)?;
         let p = match (is_reference(&raw.aad), is_reference(&raw.exchange)) {
             (true, true) => typed::<Reference, Reference>(text, file, Half::Ref, Half::Ref),
@@ -166,6 +202,10 @@ impl LabFile {
                 format!("unsupported lab file version {}; expected 1", p.version),
             ));
         }
+        // Only a lab whose halves are all in `text` (inline or built in) may be remembered: a
+        // `file:` half can change on disk between two parses.
+        let self_contained = !matches!(p.aad, Half::Ref(Reference { builtin: None, .. }))
+            && !matches!(p.exchange, Half::Ref(Reference { builtin: None, .. }));
         let directory = match p.aad {
             Half::Inline(d) => {
                 mock_aad::labfile::check(&d).map_err(|e| e.into_file_error(file, text))?;
@@ -175,7 +215,7 @@ impl LabFile {
                 builtin: Some(b), ..
             }) => {
                 builtin_half(&b, file, text)?;
-                mock_aad::labfile::parse_str(mock_aad::CONTOSO_LAB, "mock-aad/labs/contoso.yaml")?
+                mock_aad::config::contoso_directory()
             }
             Half::Ref(Reference { file: f, .. }) => {
                 let f = f.unwrap_or_default();
@@ -193,10 +233,7 @@ impl LabFile {
                 builtin: Some(b), ..
             }) => {
                 builtin_half(&b, file, text)?;
-                mock_exchange::labfile::parse_str(
-                    mock_exchange::CONTOSO_LAB,
-                    "mock-exchange/labs/contoso.yaml",
-                )?
+                mock_exchange::contoso_organization()
             }
             Half::Ref(Reference { file: f, .. }) => {
                 let f = f.unwrap_or_default();
@@ -213,6 +250,9 @@ impl LabFile {
             network: p.network,
         };
         check_wiring(&lab, text, file)?;
+        if self_contained {
+            parsed::put(text, file, &lab);
+        }
         Ok(lab)
     }
 

@@ -120,6 +120,8 @@ async fn connect(base: &str) -> Result<SendRequest<Full<Bytes>>, String> {
     let stream = TcpStream::connect(authority)
         .await
         .map_err(|e| e.to_string())?;
+    // No Nagle: a request written in pieces must not wait for the service's delayed ACK.
+    let _ = stream.set_nodelay(true);
     // Header names keep the case the service wrote (IIS's `Www-Authenticate`, Exchange's
     // `x-ms-diagnostics`): hyper records it in the response's extensions, which are passed on.
     let (sender, connection) = hyper::client::conn::http1::Builder::new()
@@ -462,6 +464,8 @@ async fn accept_loop(listener: TcpListener, network: Network, mut stop: oneshot:
                         continue;
                     }
                 };
+                // No Nagle: an answer written in pieces must not wait for the client's delayed ACK.
+                let _ = stream.set_nodelay(true);
                 let network = network.clone();
                 conns.spawn(async move {
                     let conn = Arc::new(Conn::new(peer, "https"));
