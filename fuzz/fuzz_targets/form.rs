@@ -62,7 +62,11 @@ fuzz_target!(|data: &[u8]| {
         error: None,
     });
     let entry = &journal.entries()[0];
-    assert!(!entry.url.contains(SECRET), "secret in journaled URL: {}", entry.url);
+    assert!(
+        !entry.url.contains(SECRET),
+        "secret in journaled URL: {}",
+        entry.url
+    );
     let text = if entry.request_body.encoding == Some("base64") {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(&entry.request_body.text)

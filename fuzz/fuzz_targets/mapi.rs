@@ -11,8 +11,18 @@ use libfuzzer_sys::fuzz_target;
 use mock_exchange::surfaces::mapi;
 
 const TYPES: &[&str] = &[
-    "Connect", "Execute", "Disconnect", "NotificationWait", "PING", "Bind", "Unbind",
-    "GetMailboxUrl", "GetAddressBookUrl", "QueryRows", "ResolveNames", "Bogus",
+    "Connect",
+    "Execute",
+    "Disconnect",
+    "NotificationWait",
+    "PING",
+    "Bind",
+    "Unbind",
+    "GetMailboxUrl",
+    "GetAddressBookUrl",
+    "QueryRows",
+    "ResolveNames",
+    "Bogus",
 ];
 
 fuzz_target!(|data: &[u8]| {
