@@ -13,7 +13,7 @@ MDBOOK_VERSION := 0.5.4
 TOOLS := $(CURDIR)/.tools
 MDBOOK := $(TOOLS)/bin/mdbook
 
-.PHONY: run up test test-clients clients bench fmt lint check docs
+.PHONY: run up test test-clients clients bench fuzz fmt lint check docs
 
 ## Run the scenario library (every field guide failure, with its fix and broken twin); human report.
 run:
@@ -75,6 +75,19 @@ clients:
 ## header-name spelling (lab-kit).
 bench:
 	$(CARGO) bench -p mock-aad --bench token -p mock-exchange --bench bearer -p lab-kit --bench wirecase
+
+## cargo fuzz targets (fuzz/, a crate of its own; nightly toolchain; cargo-fuzz installed when
+## missing): each runs FUZZ_SECS seconds (default 600), one after another, seeded from
+## fuzz/seeds/<target> and the repository's own labs, scenarios and golden XML. New corpus
+## entries go to fuzz/corpus/<target>, crashes and timeouts to fuzz/artifacts/<target>, logs to
+## fuzz/logs/; the last lines give runs and crashes per target. Not part of `make test`.
+## `make fuzz FUZZ_TARGETS=jwt FUZZ_SECS=60` runs one target for a minute.
+FUZZ_SECS ?= 600
+FUZZ_TARGETS ?= jwt xml soap mapi form cmdlet labfile scenario
+
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	FUZZ_SECS=$(FUZZ_SECS) fuzz/run.sh $(FUZZ_TARGETS)
 
 ## Regenerate the book's generated pages (AADSTS, x-ms-diagnostics, cmdlets, scenarios, CLI) and
 ## build the book into docs/book/ (open docs/book/index.html).

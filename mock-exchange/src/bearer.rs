@@ -102,10 +102,22 @@ pub async fn validate(
             jwt.claims
         }
     };
-    check_lifetime(&claims, now)?;
-    check_audience(&claims, at)?;
-    check_tenant(&claims)?;
-    resolve_user(org, &claims)
+    check_claims(org, &claims, now, at)
+}
+
+/// Steps 5–8, the checks every request runs on a verified (or cached) token's claims: lifetime,
+/// audience, tenant, user. Public for the fuzz targets (`fuzz/`), which cannot sign tokens.
+#[doc(hidden)]
+pub fn check_claims(
+    org: &Organization,
+    claims: &Map<String, Value>,
+    now: i64,
+    at: &Arrival,
+) -> Result<AuthedUser, Diag> {
+    check_lifetime(claims, now)?;
+    check_audience(claims, at)?;
+    check_tenant(claims)?;
+    resolve_user(org, claims)
 }
 
 /// Steps 2–4: algorithm, key from metadata (one rate-limited refresh on an unknown kid),
