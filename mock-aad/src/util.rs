@@ -30,13 +30,14 @@ impl Params {
     }
 
     /// The first parameter that occurs more than once.
+    /// The first parameter name that repeats an earlier one, in one pass (a form of n distinct
+    /// names once cost n² comparisons: 30,000 pairs fit in the token endpoint's 256 KiB).
     pub fn first_duplicate(&self) -> Option<&str> {
-        for (i, (k, _)) in self.pairs.iter().enumerate() {
-            if self.pairs[..i].iter().any(|(p, _)| p == k) {
-                return Some(k);
-            }
-        }
-        None
+        let mut seen = std::collections::HashSet::with_capacity(self.pairs.len());
+        self.pairs
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .find(|k| !seen.insert(*k))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -74,6 +75,18 @@ pub fn html_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_repeated_name_is_found_in_one_pass() {
+        let mut form: String = (0..30_000).map(|i| format!("p{i}=x&")).collect();
+        assert_eq!(Params::parse(form.as_bytes()).first_duplicate(), None);
+        form.push_str("p7=y&p3=z");
+        assert_eq!(Params::parse(form.as_bytes()).first_duplicate(), Some("p7"));
+        assert_eq!(
+            Params::parse(b"a=1&b=2&b=3&a=4").first_duplicate(),
+            Some("b")
+        );
+    }
 
     #[test]
     fn params_keep_duplicates_and_ignore_empty_values() {
