@@ -9,7 +9,7 @@ seconds (default 600) or SOAK_MAX_REQUESTS requests, whichever comes first, runs
   ROPC token, client-credentials token, refresh-token redemption, EWS GetFolder with the Bearer,
   MAPI/HTTP PING with the Bearer; keep-alive connections, each status checked;
 - an admin thread: a cmdlet through `POST /cmdlet` every second (an organization change and
-  reads), and every few seconds a clock advance of one lab day (between rounds: workers hold a
+  reads), and every five seconds a clock advance of 15 lab days (between rounds: workers hold a
   shared lock for a round, the advance takes it exclusively, so no token is aged mid-round);
 - a scenario thread: `hma-lab run` on one scenario every 20 seconds (exit status 0 expected);
 - a sampler: VmRSS of the serve process (/proc/PID/status) and `GET /stats` (journal entries,
@@ -25,6 +25,7 @@ as JSON, to SOAK_REPORT (default target/soak/last.json).
 import http.client
 import json
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -44,7 +45,7 @@ SCENARIO = os.environ.get(
 )
 REPORT = os.environ.get("SOAK_REPORT", os.path.join(ROOT, "target", "soak", "last.json"))
 ADMIN_TOKEN = "soak-admin-token"
-CLOCK_STEP = 86400
+CLOCK_STEP = 15 * 86400
 CLOCK_EVERY = 5.0
 CMDLET_EVERY = 1.0
 SCENARIO_EVERY = 20.0
@@ -53,6 +54,8 @@ SAMPLE_EVERY = 2.0
 OFFICE = "d3590ed6-52b3-4102-aeff-aad2292ab01c"
 DAEMON = "175cf0e3-733c-4a81-9b28-61f662f95c16"
 GREG = "GregT@contoso.com"
+# Greg's mailbox GUID in the contoso lab (MAPI/HTTP addresses mailboxes by GUID).
+GREG_MAILBOX = "3b5a9c6e-2f4d-4c1a-9e7b-8d6f5a4c3b21"
 AAD = "login.microsoftonline.com"
 MAIL = "mail.contoso.com"
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -212,7 +215,7 @@ def round_once(stats, aad, mail):
         "authorization": bearer, "content-type": "text/xml; charset=utf-8",
         "x-anchormailbox": GREG,
     }), 200, lambda r, d: b'GetFolderResponseMessage ResponseClass="Success"' in d)
-    expect(stats, "mapi PING", mail.request("POST", f"/mapi/emsmdb/?MailboxId={GREG}", b"", {
+    expect(stats, "mapi PING", mail.request("POST", f"/mapi/emsmdb/?MailboxId={GREG_MAILBOX}@contoso.com", b"", {
         "authorization": bearer, "content-type": "application/mapi-http",
         "x-requesttype": "PING", "x-requestid": "{E2EA6C1C-0000-4000-8000-000000000001}:1",
         "x-clientinfo": "{2EF33C39-0000-4000-8000-000000000001}",
@@ -348,6 +351,8 @@ def verdict(samples, stats, secs):
 def main():
     if not os.path.exists(BIN):
         sys.exit(f"soak: {BIN} missing (cargo build --release -p hma-lab)")
+    # SIGTERM unwinds like Ctrl-C, so the serve process is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     state = tempfile.mkdtemp(prefix="hma-lab-soak-")
     serve = subprocess.Popen(
         [BIN, "serve", "--admin-token", ADMIN_TOKEN, "--state-dir", state],
@@ -370,6 +375,7 @@ def main():
             threading.Thread(target=sampler, args=(serve.pid, ready, stats, stop, samples, started)),
         ]
         for t in threads:
+            t.daemon = True
             t.start()
         next_line = started + 30
         while not stop.wait(1):
