@@ -111,7 +111,7 @@ fn lab_yaml(n: usize) -> String {
     let base = include_str!("../scenarios/labs/contoso.yaml");
     let users: String = (0..n)
         .map(|i| {
-            format!("        - {{ upn: user{i}@contoso.com, oid: 00000000-0000-4000-8000-{i:012}, puid: 1003BFFD{i:08X}, password: Contoso2017! }}\n")
+            format!("        - {{ upn: user{i}@contoso.com, oid: 00000000-0000-4000-8000-{i:012}, puid: 1003BFFD{i:08X}, display_name: User {i}, password: Contoso2017! }}\n")
         })
         .collect();
     base.replacen("      users:\n", &format!("      users:\n{users}"), 1)
