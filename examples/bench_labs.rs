@@ -8,6 +8,9 @@
 // The JSON lines on stdout are this helper's whole output, read by bench/run.py.
 #![allow(clippy::print_stdout)]
 
+#[path = "common/ropc.rs"]
+mod ropc;
+
 use hma_lab::lab::Lab;
 
 fn vm_rss_kib() -> u64 {
@@ -38,13 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let status = last
         .http_client()
         .post(last.url("login.microsoftonline.com", "/contoso.com/oauth2/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", "d3590ed6-52b3-4102-aeff-aad2292ab01c"),
-            ("resource", "https://mail.contoso.com/"),
-            ("username", "GregT@contoso.com"),
-            ("password", "Contoso2017!"),
-        ])
+        .form(&ropc::GREG_FOR_EXCHANGE)
         .send()
         .await?
         .status();

@@ -9,6 +9,9 @@
 // The JSON lines on stdout are this helper's whole output, read by bench/run.py.
 #![allow(clippy::print_stdout)]
 
+#[path = "common/ropc.rs"]
+mod ropc;
+
 use axum::routing::post;
 use tokio::io::AsyncReadExt;
 
@@ -38,13 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let http = reqwest::Client::new();
     let tok: serde_json::Value = http
         .post(format!("{}/contoso.com/oauth2/token", aad.url()))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", "d3590ed6-52b3-4102-aeff-aad2292ab01c"),
-            ("resource", "https://mail.contoso.com/"),
-            ("username", "GregT@contoso.com"),
-            ("password", "Contoso2017!"),
-        ])
+        .form(&ropc::GREG_FOR_EXCHANGE)
         .send()
         .await?
         .json()
