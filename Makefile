@@ -13,7 +13,11 @@ MDBOOK_VERSION := 0.5.4
 TOOLS := $(CURDIR)/.tools
 MDBOOK := $(TOOLS)/bin/mdbook
 
-.PHONY: run up test test-clients clients bench fuzz fmt lint check docs
+# `make soak` runs this long (seconds); `make bench` compares against this oauth2-mock-server.
+SOAK_SECS ?= 600
+OAUTH2_MOCK_SERVER := 9.3.0
+
+.PHONY: run up test test-clients clients bench bench-tools soak fuzz fmt lint check docs
 
 ## Run the scenario library (every field guide failure, with its fix and broken twin); human report.
 run:
@@ -72,9 +76,32 @@ clients:
 	else echo "clients: chromium, chromium-driver, certutil (libnss3-tools) or curl missing and cannot apt-get (not root): the tests needing them are skipped"; fi
 
 ## Criterion benchmarks: token signing and issuance (mock-aad), Bearer on the serving path (mock-exchange),
-## header-name spelling (lab-kit).
-bench:
+## header-name spelling (lab-kit); then bench/run.py: the Speed figures (ratios measured side by side:
+## token issuance against oauth2-mock-server, Bearer EWS against a plain axum route, the scenario
+## library, serve's ready time, 100 labs' RSS, parser linearity), each with its target and
+## PASS/FAIL, written to BENCHMARKS.md. Release builds; wrk and oauth2-mock-server are installed
+## when missing (bench-tools).
+bench: bench-tools
 	$(CARGO) bench -p mock-aad --bench token -p mock-exchange --bench bearer -p lab-kit --bench wirecase
+	$(CARGO) build --release -p hma-lab -p mock-aad --bins
+	$(CARGO) build --release -p hma-lab --example bench_plain --example bench_labs --example bench_parsers
+	python3 bench/run.py
+
+## wrk (apt-get, root only) and oauth2-mock-server (npm, into bench/node_modules) for `make bench`.
+bench-tools:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  { echo "bench: wrk is missing and cannot be installed (apt-get install wrk as root)"; exit 1; }
+	@[ -d bench/node_modules/oauth2-mock-server ] || \
+	  npm install --prefix bench --no-save --no-audit --no-fund oauth2-mock-server@$(OAUTH2_MOCK_SERVER)
+
+## Mixed traffic against `hma-lab serve` on loopback for SOAK_SECS seconds (default 600): tokens,
+## refresh, EWS and MAPI with Bearer through the proxy and the HTTPS listener, admin cmdlets, clock
+## advances, scenario runs. Fails on any unexpected status, RSS growth of 10% or more after the
+## warm-up, or a journal or grant store that keeps growing (tests/soak/soak.py).
+soak:
+	$(CARGO) build --release -p hma-lab --bin hma-lab
+	SOAK_SECS=$(SOAK_SECS) python3 tests/soak/soak.py
 
 ## cargo fuzz targets (fuzz/, a crate of its own; nightly toolchain; cargo-fuzz installed when
 ## missing): each runs FUZZ_SECS seconds (default 600), one after another, seeded from

@@ -7,7 +7,8 @@
 //! own admin APIs, as an administrator's change reaches the real products. The shell is
 //! synchronous and blocks on the runtime, so it runs on a blocking thread. The other endpoints
 //! act on the lab handle directly: the clock, the network devices, the certificate faults, the
-//! journal.
+//! journal. `GET /stats` counts what the lab holds in memory (journal entries, mock-aad's grants),
+//! read-only, so a soak can check that nothing grows without bound.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -213,6 +214,7 @@ async fn handle(
                 json_resp(StatusCode::OK, &state.journal.to_json())
             }
         }
+        (Method::GET, "/stats") => json_resp(StatusCode::OK, &stats(state)),
         (Method::GET, "/network") => json_resp(
             StatusCode::OK,
             &json!({ "ok": true, "devices": state.lab.devices() }),
@@ -251,11 +253,27 @@ async fn handle(
                 Err(e) => fail(StatusCode::BAD_REQUEST, e),
             }
         }
-        (_, "/cmdlet" | "/clock/advance" | "/journal" | "/network" | "/certificates") => {
-            fail(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
-        }
+        (
+            _,
+            "/cmdlet" | "/clock/advance" | "/journal" | "/stats" | "/network" | "/certificates",
+        ) => fail(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         _ => fail(StatusCode::NOT_FOUND, format!("no admin endpoint {path}")),
     }
+}
+
+/// `{"ok":true,"journal":{"entries":n,"cap":n},"grants":{"refresh":n,"codes":n,"devices":n}}`.
+fn stats(state: &AdminState) -> Json {
+    let (entries, cap) = state.journal.counts();
+    let aad = state.lab.aad().state();
+    let (refresh, codes, devices) = {
+        let g = aad.grants();
+        (g.refresh.len(), g.codes.len(), g.devices.len())
+    };
+    json!({
+        "ok": true,
+        "journal": { "entries": entries, "cap": cap },
+        "grants": { "refresh": refresh, "codes": codes, "devices": devices },
+    })
 }
 
 fn certs_json(certs: &Certs) -> Json {

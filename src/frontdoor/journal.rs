@@ -181,6 +181,12 @@ impl Journal {
             .collect()
     }
 
+    /// How many entries are held, and the most it keeps.
+    pub fn counts(&self) -> (usize, usize) {
+        let ring = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        (ring.entries.len(), ring.cap)
+    }
+
     /// `{"entries":[…]}`.
     pub fn to_json(&self) -> Json {
         json!({ "entries": self.entries() })

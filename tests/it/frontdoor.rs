@@ -1181,3 +1181,33 @@ async fn every_service_answers_healthz_without_a_token() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+#[tokio::test]
+async fn admin_stats_count_the_journal_and_the_grant_store() {
+    let door = door().await;
+    let get = || async {
+        let r = reqwest::Client::new()
+            .get(format!("http://{}/stats", door.admin_addr()))
+            .bearer_auth(door.admin_token())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()
+    };
+    let before = get().await;
+    assert_eq!(
+        before,
+        serde_json::json!({"ok": true, "journal": {"entries": 0, "cap": 1000},
+                           "grants": {"refresh": 0, "codes": 0, "devices": 0}})
+    );
+    hma_handshake(&door, false).await;
+    let after = get().await;
+    assert_eq!(after["journal"]["entries"], door.journal().entries().len());
+    assert_eq!(after["journal"]["entries"], 3);
+    assert_eq!(after["grants"]["refresh"], 1, "{after}");
+    // Read-only: the journal does not record admin calls, and the method is checked.
+    let r = admin_post(&door, "/stats", "").await;
+    assert_eq!(r.status(), 405);
+    assert_eq!(get().await, after);
+}

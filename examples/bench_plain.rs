@@ -1,0 +1,76 @@
+//! `make bench` helper: mock Exchange's EWS with a Bearer token next to a plain axum route, in
+//! one process and one runtime, so a load generator can compare the two side by side.
+//!
+//! Starts mock-aad and mock-exchange (Exchange reads Azure AD's metadata over HTTP, as in a lab)
+//! and a one-route axum server that reads the body and answers a short XML document, gets a
+//! token for Greg by ROPC, checks that GetFolder answers 200 with it, prints one JSON line
+//! (`exchange`, `plain`, `token`) and serves until its standard input closes.
+
+// The JSON lines on stdout are this helper's whole output, read by bench/run.py.
+#![allow(clippy::print_stdout)]
+
+#[path = "common/ropc.rs"]
+mod ropc;
+
+use axum::routing::post;
+use tokio::io::AsyncReadExt;
+
+const GET_FOLDER: &str = include_str!("../bench/getfolder.xml");
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let aad = mock_aad::start(mock_aad::Config::contoso()).await?;
+    let exchange = mock_exchange::start(mock_exchange::Config {
+        aad_url: Some(aad.url()),
+        ..mock_exchange::Config::contoso()
+    })
+    .await?;
+    let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let plain_addr = plain.local_addr()?;
+    let app = axum::Router::new().route(
+        "/EWS/Exchange.asmx",
+        post(|body: axum::body::Bytes| async move {
+            (
+                [("content-type", "text/xml; charset=utf-8")],
+                format!("<ok bytes=\"{}\"/>", body.len()),
+            )
+        }),
+    );
+    tokio::spawn(async move { axum::serve(plain, app).await });
+
+    let http = reqwest::Client::new();
+    let tok: serde_json::Value = http
+        .post(format!("{}/contoso.com/oauth2/token", aad.url()))
+        .form(&ropc::GREG_FOR_EXCHANGE)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = tok["access_token"].as_str().ok_or("no access_token")?;
+    let r = http
+        .post(format!("{}/EWS/Exchange.asmx", exchange.url()))
+        .header("host", "mail.contoso.com")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "text/xml; charset=utf-8")
+        .body(GET_FOLDER)
+        .send()
+        .await?;
+    let status = r.status();
+    let text = r.text().await?;
+    if status != 200 || !text.contains("GetFolderResponseMessage ResponseClass=\"Success\"") {
+        return Err(format!("GetFolder answered {status}: {text}").into());
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "exchange": exchange.url(),
+            "plain": format!("http://{plain_addr}"),
+            "token": token,
+        })
+    );
+    let mut sink = Vec::new();
+    tokio::io::stdin().read_to_end(&mut sink).await?;
+    exchange.shutdown().await;
+    aad.shutdown().await;
+    Ok(())
+}
