@@ -76,6 +76,9 @@ pub struct RefreshFailure {
     pub kept_last_good: bool,
 }
 
+/// Validated tokens the serving path keeps at most.
+pub const MAX_CACHED_TOKENS: usize = 4096;
+
 /// Claims of a token whose signature and issuer were verified, kept until `exp`.
 #[derive(Debug, Clone)]
 pub struct CachedToken {
@@ -398,11 +401,28 @@ impl Shared {
         }
     }
 
+    /// Keeps a validated token until it expires. The cache is bounded: at
+    /// [`MAX_CACHED_TOKENS`] the expired ones go, then the soonest to expire until a tenth is
+    /// free, so the next sweep is a tenth of the cap away (an evicted token is simply validated
+    /// again on its next use; a soak once grew it without end).
     pub(crate) fn cache_token(&self, token: &str, cached: CachedToken) {
         let mut map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        let now = self.clock.unix();
-        if map.len() > 10_000 {
+        if map.len() >= MAX_CACHED_TOKENS {
+            let now = self.clock.unix();
             map.retain(|_, c| c.exp > now);
+            let keep = MAX_CACHED_TOKENS - MAX_CACHED_TOKENS / 10;
+            if map.len() > keep {
+                let mut exps: Vec<i64> = map.values().map(|c| c.exp).collect();
+                let cut = map.len() - keep;
+                let (_, nth, _) = exps.select_nth_unstable(cut - 1);
+                let threshold = *nth;
+                let mut removed = 0;
+                map.retain(|_, c| {
+                    let go = removed < cut && c.exp <= threshold;
+                    removed += usize::from(go);
+                    !go
+                });
+            }
         }
         map.insert(token.to_string(), cached);
     }
@@ -420,4 +440,40 @@ pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn the_token_cache_is_bounded_and_drops_the_expired_first() {
+        let s = crate::state(&crate::Config {
+            clock: Clock::frozen_at_unix(1_000_000),
+            ..crate::Config::contoso()
+        });
+        let cached = |exp| CachedToken {
+            claims: Map::new(),
+            exp,
+        };
+        // Expired ones, then live ones expiring later and later.
+        for i in 0..100 {
+            s.cache_token(&format!("old{i}"), cached(999_000));
+        }
+        for i in 0..(2 * MAX_CACHED_TOKENS) {
+            s.cache_token(&format!("t{i}"), cached(1_000_000 + 3600 + i as i64));
+        }
+        let len = s.tokens.lock().unwrap().len();
+        assert!(len <= MAX_CACHED_TOKENS, "{len}");
+        assert!(s.cached_token("old0", 1_000_000).is_none());
+        let last = format!("t{}", 2 * MAX_CACHED_TOKENS - 1);
+        assert!(
+            s.cached_token(&last, 1_000_000).is_some(),
+            "the newest stays"
+        );
+        assert!(
+            s.cached_token("t0", 1_000_000).is_none(),
+            "the soonest to expire went"
+        );
+    }
 }
