@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod body;
+pub mod bounded;
 pub mod catalogue;
 pub mod clock;
 pub mod labfile;

@@ -22,6 +22,8 @@
 
 use std::collections::HashMap;
 
+use lab_kit::bounded::evict_lowest;
+
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -231,28 +233,6 @@ struct PollPace {
 /// Early polls in a row Azure AD's loop detection lets through before it answers AADSTS50196.
 pub const EARLY_POLLS_TOLERATED: u32 = 10;
 
-/// Removes the least recently used entries of `map` until it holds 90% of `cap`, so that the
-/// next eviction is a tenth of the cap away (amortised O(1) per insert).
-fn evict_oldest<V>(map: &mut HashMap<String, V>, cap: usize, age: impl Fn(&V) -> i64) {
-    if map.len() < cap {
-        return;
-    }
-    let keep = cap - cap / 10;
-    let mut ages: Vec<i64> = map.values().map(&age).collect();
-    let cut = map.len() - keep;
-    let (_, nth, _) = ages.select_nth_unstable(cut - 1);
-    let threshold = *nth;
-    let mut removed = 0;
-    map.retain(|_, v| {
-        if removed < cut && age(v) <= threshold {
-            removed += 1;
-            false
-        } else {
-            true
-        }
-    });
-}
-
 impl GrantStore {
     /// Whether a sweep is due at lab time `now` (the caller then gathers what [`Self::sweep`]
     /// needs from the directory without holding this store's lock).
@@ -274,9 +254,9 @@ impl GrantStore {
         self.devices.retain(|_, d| !gone(Some(d.expires_at)));
         let devices = &self.devices;
         self.polls.retain(|dc, _| devices.contains_key(dc));
-        evict_oldest(&mut self.refresh, MAX_REFRESH, |g| g.last_used);
-        evict_oldest(&mut self.codes, MAX_CODES, |c| c.expires_at);
-        evict_oldest(&mut self.devices, MAX_DEVICES, |d| d.expires_at);
+        evict_lowest(&mut self.refresh, MAX_REFRESH, |g| g.last_used);
+        evict_lowest(&mut self.codes, MAX_CODES, |c| c.expires_at);
+        evict_lowest(&mut self.devices, MAX_DEVICES, |d| d.expires_at);
     }
 
     /// Records a poll of `device_code` at lab time `now_us`; `true` when it is one of more than

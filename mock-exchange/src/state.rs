@@ -410,19 +410,7 @@ impl Shared {
         if map.len() >= MAX_CACHED_TOKENS {
             let now = self.clock.unix();
             map.retain(|_, c| c.exp > now);
-            let keep = MAX_CACHED_TOKENS - MAX_CACHED_TOKENS / 10;
-            if map.len() > keep {
-                let mut exps: Vec<i64> = map.values().map(|c| c.exp).collect();
-                let cut = map.len() - keep;
-                let (_, nth, _) = exps.select_nth_unstable(cut - 1);
-                let threshold = *nth;
-                let mut removed = 0;
-                map.retain(|_, c| {
-                    let go = removed < cut && c.exp <= threshold;
-                    removed += usize::from(go);
-                    !go
-                });
-            }
+            lab_kit::bounded::evict_lowest(&mut map, MAX_CACHED_TOKENS, |c| c.exp);
         }
         map.insert(token.to_string(), cached);
     }
