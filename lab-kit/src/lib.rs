@@ -4,7 +4,8 @@
 //! and what both products put on the wire ([`wire`], [`wirecase`]). Each helper is here because
 //! two or more crates had their own copy and the copies had begun to differ; the NTLM
 //! message codec ([`ntlm`]) because mock Exchange and the reference Outlook client speak it
-//! from opposite ends. No shared *state*
+//! from opposite ends; SAML assertions and XML signatures ([`saml`]) because mock ADFS issues what
+//! mock Azure AD verifies. No shared *state*
 //! lives here — each service owns its own and exposes it through its admin API. With the
 //! `testkit` feature (tests only), [`testkit`] is the workspace's test kit.
 
@@ -15,6 +16,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod labfile;
 pub mod ntlm;
+pub mod saml;
 pub mod secret;
 pub mod serve;
 #[cfg(any(test, feature = "testkit"))]
