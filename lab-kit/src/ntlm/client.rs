@@ -60,6 +60,9 @@ pub struct Options {
     /// `HTTP/<host>`: sent as `MsvAvTargetName` with empty channel bindings, as Windows does
     /// over HTTP.
     pub spn: Option<String>,
+    /// `MsvAvChannelBindings` ([`super::binding::tls_server_end_point`] of the certificate the
+    /// client saw), as Windows sends over HTTPS; replaces the empty bindings `spn` implies.
+    pub channel_bindings: Option<[u8; 16]>,
 }
 
 /// Builds the AUTHENTICATE_MESSAGE answering `challenge` (a raw type 2).
@@ -97,11 +100,13 @@ pub fn authenticate_message(
             value: f.to_le_bytes().to_vec(),
         });
     }
-    if let Some(spn) = &opts.spn {
+    if opts.spn.is_some() || opts.channel_bindings.is_some() {
         pairs.push(AvPair {
             id: av::CHANNEL_BINDINGS,
-            value: vec![0; 16],
+            value: opts.channel_bindings.unwrap_or_default().to_vec(),
         });
+    }
+    if let Some(spn) = &opts.spn {
         pairs.push(AvPair {
             id: av::TARGET_NAME,
             value: utf16le(spn),

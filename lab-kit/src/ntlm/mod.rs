@@ -7,12 +7,14 @@
 //! specification's own split: the hashes and keys ([`crypto`], MS-NLMP 3.3.2), the three message
 //! types and their target information ([`message`], 2.2), and what a Windows client sends
 //! ([`client`]). The `Authorization`/`WWW-Authenticate` framing of a token ([`http`]) is here
-//! too, since both sides write and read it. This file only declares and re-exports.
+//! too, since both sides write and read it, and the channel binding of extended protection
+//! ([`binding`]), which a client computes and a server compares. This file only declares and re-exports.
 //!
 //! Hashes come from RustCrypto (`md4`, `md-5`, `hmac`); message parsing and building are by hand
 //! and bounds-checked: every length and offset read from the wire is checked before use, so
 //! garbage or truncated tokens are errors, never panics.
 
+pub mod binding;
 pub mod client;
 pub mod crypto;
 pub mod http;

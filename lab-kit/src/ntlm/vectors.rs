@@ -44,5 +44,6 @@ pub fn client_options() -> Options {
         timestamp: Some(0),
         negotiate: None,
         spn: None,
+        channel_bindings: None,
     }
 }
