@@ -68,11 +68,19 @@ pub fn assertion(s: &AppState, r: &Request<'_>) -> Result<Issued, DsigError> {
         claim(
             CORPNET_NS,
             "insidecorporatenetwork",
-            if r.inside_corporate_network { "true" } else { "false" },
+            if r.inside_corporate_network {
+                "true"
+            } else {
+                "false"
+            },
         ),
     ];
     if r.mfa {
-        attributes.push(claim(MS_CLAIMS_NS, "authnmethodsreferences", MULTIPLE_AUTHN));
+        attributes.push(claim(
+            MS_CLAIMS_NS,
+            "authnmethodsreferences",
+            MULTIPLE_AUTHN,
+        ));
     }
     let id = format!("_{}", uuid::Uuid::new_v4());
     let spec = AssertionSpec {

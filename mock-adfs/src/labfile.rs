@@ -50,7 +50,11 @@ fn unique<'a>(
 ) -> Result<(), Problem> {
     let mut seen = HashSet::new();
     for v in values {
-        let key = if fold { v.to_ascii_lowercase() } else { v.to_string() };
+        let key = if fold {
+            v.to_ascii_lowercase()
+        } else {
+            v.to_string()
+        };
         if !seen.insert(key) {
             return Err(Problem::new(format!("{what} `{v}` appears twice"), Some(v)));
         }
@@ -62,13 +66,19 @@ fn unique<'a>(
 pub fn check(farm: &Farm) -> Result<(), Problem> {
     if farm.version != 1 {
         return Err(Problem::new(
-            format!("version {} is not supported; write `version: 1`", farm.version),
+            format!(
+                "version {} is not supported; write `version: 1`",
+                farm.version
+            ),
             Some("version"),
         ));
     }
     if farm.host.is_empty() || farm.host.contains(['/', ' ', ':']) {
         return Err(Problem::new(
-            format!("host `{}` is not a host name (write e.g. `adfs.contoso.com`)", farm.host),
+            format!(
+                "host `{}` is not a host name (write e.g. `adfs.contoso.com`)",
+                farm.host
+            ),
             Some("host"),
         ));
     }
@@ -80,9 +90,21 @@ pub fn check(farm: &Farm) -> Result<(), Problem> {
             ));
         }
     }
-    unique("users: upn", farm.users.iter().map(|u| u.upn.as_str()), true)?;
-    unique("users: sam", farm.users.iter().map(|u| u.sam.as_str()), true)?;
-    let guids: Vec<String> = farm.users.iter().map(|u| u.object_guid.to_string()).collect();
+    unique(
+        "users: upn",
+        farm.users.iter().map(|u| u.upn.as_str()),
+        true,
+    )?;
+    unique(
+        "users: sam",
+        farm.users.iter().map(|u| u.sam.as_str()),
+        true,
+    )?;
+    let guids: Vec<String> = farm
+        .users
+        .iter()
+        .map(|u| u.object_guid.to_string())
+        .collect();
     unique("users: object_guid", guids.iter().map(String::as_str), true)?;
     unique(
         "relying_parties: identifier",

@@ -31,11 +31,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn xml(body: String) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
 }
 
 fn key_descriptors(certs: &[String]) -> String {
@@ -70,7 +66,12 @@ const CLAIM_TYPES: [(&str, &str); 4] = [
 pub fn metadata_document(s: &AppState) -> String {
     let farm = s.farm();
     let base = farm.base();
-    let certs: Vec<String> = s.certs().published().iter().map(|k| k.cert.base64()).collect();
+    let certs: Vec<String> = s
+        .certs()
+        .published()
+        .iter()
+        .map(|k| k.cert.base64())
+        .collect();
     let keys = key_descriptors(&certs);
     let claims: String = CLAIM_TYPES
         .iter()
@@ -159,9 +160,15 @@ const ENDPOINTS: [Endpoint; 4] = [
 
 fn policy(e: &Endpoint) -> String {
     let (sp, tokens) = if e.version == "13" {
-        ("http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702", "SignedEncryptedSupportingTokens")
+        (
+            "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702",
+            "SignedEncryptedSupportingTokens",
+        )
     } else {
-        ("http://schemas.xmlsoap.org/ws/2005/07/securitypolicy", "SignedSupportingTokens")
+        (
+            "http://schemas.xmlsoap.org/ws/2005/07/securitypolicy",
+            "SignedSupportingTokens",
+        )
     };
     let transport = if e.windows {
         "<sp:TransportToken><wsp:Policy><sp:HttpsToken/></wsp:Policy></sp:TransportToken>\

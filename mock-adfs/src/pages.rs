@@ -88,7 +88,12 @@ pub fn mfa(display_name: &str, action: &str, upn: &str, error: Option<&str>) -> 
 /// The page that posts the token to the relying party (`wa`, `wresult`, `wctx`).
 pub fn auto_post(endpoint: &str, wresult: &str, wctx: Option<&str>) -> String {
     let wctx = wctx
-        .map(|c| format!("<input type=\"hidden\" name=\"wctx\" value=\"{}\" />", esc(c)))
+        .map(|c| {
+            format!(
+                "<input type=\"hidden\" name=\"wctx\" value=\"{}\" />",
+                esc(c)
+            )
+        })
         .unwrap_or_default();
     format!(
         "<html><head><title>Working...</title></head><body><form method=\"POST\" \

@@ -201,7 +201,10 @@ async fn ls(State(s): State<AppState>, req: Request) -> Response {
                 let sess = s.session(&token);
                 let mut r = match sess {
                     Some(sess) => signed_in(&s, &sign_in, &rp, &user, &sess, corpnet),
-                    None => error_page(&s, "MSIS7012: An error occurred while processing the request."),
+                    None => error_page(
+                        &s,
+                        "MSIS7012: An error occurred while processing the request.",
+                    ),
                 };
                 set_cookie(&mut r, &token, false);
                 r
@@ -211,7 +214,12 @@ async fn ls(State(s): State<AppState>, req: Request) -> Response {
     let name = s.farm().display_name.clone();
     html(
         StatusCode::OK,
-        pages::sign_in(&name, &sign_in.here, sign_in.param("username").unwrap_or(""), None),
+        pages::sign_in(
+            &name,
+            &sign_in.here,
+            sign_in.param("username").unwrap_or(""),
+            None,
+        ),
     )
 }
 
@@ -259,7 +267,10 @@ fn forms_post<'a>(
     let user = match farm.user_by_logon(&user_name) {
         Some(u)
             if u.enabled
-                && lab_kit::secret::constant_time_eq(u.password.as_bytes(), password.as_bytes()) =>
+                && lab_kit::secret::constant_time_eq(
+                    u.password.as_bytes(),
+                    password.as_bytes(),
+                ) =>
         {
             u.clone()
         }
@@ -313,7 +324,10 @@ fn signed_in(
         ),
         Err(e) => {
             tracing::error!(error = %e, "cannot sign the assertion");
-            error_page(s, "MSIS7012: An error occurred while processing the request.")
+            error_page(
+                s,
+                "MSIS7012: An error occurred while processing the request.",
+            )
         }
     }
 }

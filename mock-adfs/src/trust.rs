@@ -103,8 +103,12 @@ fn soap(status: StatusCode, body: String) -> Response {
 /// The fault envelope.
 pub fn fault_document(fault: Fault, now_ms: i64) -> String {
     let subcode = match fault {
-        Fault::FailedAuthentication => format!("<s:Value xmlns:a=\"{WSSE_NS}\">a:FailedAuthentication</s:Value>"),
-        Fault::RequestFailed => format!("<s:Value xmlns:a=\"{WS_TRUST_13_NS}\">a:RequestFailed</s:Value>"),
+        Fault::FailedAuthentication => {
+            format!("<s:Value xmlns:a=\"{WSSE_NS}\">a:FailedAuthentication</s:Value>")
+        }
+        Fault::RequestFailed => {
+            format!("<s:Value xmlns:a=\"{WS_TRUST_13_NS}\">a:RequestFailed</s:Value>")
+        }
     };
     envelope(
         "http://www.w3.org/2005/08/addressing/soap/fault",
@@ -120,7 +124,10 @@ pub fn fault_document(fault: Fault, now_ms: i64) -> String {
 
 fn fault(s: &AppState, f: Fault, why: &str) -> Response {
     tracing::debug!(reason = why, "WS-Trust request refused");
-    soap(StatusCode::INTERNAL_SERVER_ERROR, fault_document(f, s.now_ms()))
+    soap(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        fault_document(f, s.now_ms()),
+    )
 }
 
 /// What an RST asks for.
@@ -151,7 +158,10 @@ fn read_rst(doc: &Element, v: TrustVersion) -> Result<Rst, &'static str> {
             a.child(WSA_NS, "EndpointReference")
                 .or_else(|| a.child(WSA_2004_NS, "EndpointReference"))
         })
-        .and_then(|e| e.child(WSA_NS, "Address").or_else(|| e.child(WSA_2004_NS, "Address")))
+        .and_then(|e| {
+            e.child(WSA_NS, "Address")
+                .or_else(|| e.child(WSA_2004_NS, "Address"))
+        })
         .map(|a| a.text().trim().to_string())
         .ok_or("no AppliesTo address")?;
     let version = match rst.child(v.ns(), "TokenType").map(|t| t.text()) {
@@ -226,7 +236,11 @@ async fn endpoint(
         return fault(&s, Fault::RequestFailed, "MSIS7007: unknown relying party");
     };
     if user.mfa == Mfa::Required || rp.require_mfa {
-        return fault(&s, Fault::RequestFailed, "MFA required; not possible over WS-Trust");
+        return fault(
+            &s,
+            Fault::RequestFailed,
+            "MFA required; not possible over WS-Trust",
+        );
     }
     let issued = issue::assertion(
         &s,
@@ -269,7 +283,8 @@ fn check_password(s: &AppState, creds: Option<&(String, String)>) -> Option<User
     let farm = s.farm();
     farm.user_by_logon(name)
         .filter(|u| {
-            u.enabled && lab_kit::secret::constant_time_eq(u.password.as_bytes(), password.as_bytes())
+            u.enabled
+                && lab_kit::secret::constant_time_eq(u.password.as_bytes(), password.as_bytes())
         })
         .cloned()
 }

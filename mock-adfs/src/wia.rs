@@ -75,7 +75,12 @@ pub fn binding_accepted(
 
 /// The CHALLENGE a Windows Server 2016 federation server sends for a NEGOTIATE with `client`
 /// flags: the requests it supports echoed, plus NTLM, TARGET_INFO, VERSION and a domain target.
-fn challenge_message(farm: &Farm, client: u32, server_challenge: [u8; 8], now_ms: i64) -> Challenge {
+fn challenge_message(
+    farm: &Farm,
+    client: u32,
+    server_challenge: [u8; 8],
+    now_ms: i64,
+) -> Challenge {
     let echoed = flags::UNICODE
         | flags::REQUEST_TARGET
         | flags::SIGN
@@ -130,13 +135,19 @@ pub fn verify(
     }
     let blob = V2Response::parse(&msg.nt_response).map_err(|_| Refusal::Malformed)?;
     if !farm.names_domain(&msg.domain) {
-        return Err(Refusal::UnknownUser(format!("{}\\{}", msg.domain, msg.user)));
+        return Err(Refusal::UnknownUser(format!(
+            "{}\\{}",
+            msg.domain, msg.user
+        )));
     }
     let user = farm
         .user_by_logon(&msg.user)
         .ok_or_else(|| Refusal::UnknownUser(msg.user.clone()))?;
     let key = ntowf_v2(&user.password, &msg.user, &msg.domain);
-    if !constant_time_eq(&hmac_md5(&key, &[server_challenge, blob.temp]), blob.nt_proof) {
+    if !constant_time_eq(
+        &hmac_md5(&key, &[server_challenge, blob.temp]),
+        blob.nt_proof,
+    ) {
         return Err(Refusal::WrongPassword);
     }
     let now = filetime(
@@ -255,7 +266,7 @@ pub fn offered(farm: &Farm, headers: &axum::http::HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ExtendedProtection::*;
+    use ExtendedProtection::{Allow, Require};
 
     #[test]
     fn extended_protection_modes() {
@@ -264,7 +275,7 @@ mod tests {
         let proxy = [9u8; 16];
         let zero = [0u8; 16];
         for sent in [None, Some(&zero[..]), Some(&good[..]), Some(&proxy[..])] {
-            assert!(binding_accepted(None, sent, e));
+            assert!(binding_accepted(ExtendedProtection::None, sent, e));
         }
         assert!(binding_accepted(Allow, Option::None, e));
         assert!(binding_accepted(Allow, Some(&zero), e));

@@ -304,13 +304,17 @@ pub fn read_element(el: &Element, trusted: &[Certificate]) -> Result<Assertion, 
     let ns = el.ns.as_str();
     let id = dsig::id_of(el).ok_or_else(|| missing("ID"))?.to_string();
     let cond = el.child(ns, "Conditions");
-    let time_attr = |e: Option<&Element>, a: &str| e.and_then(|e| e.attr(a)).and_then(parse_instant);
+    let time_attr =
+        |e: Option<&Element>, a: &str| e.and_then(|e| e.attr(a)).and_then(parse_instant);
     let mut attributes = Vec::new();
     let mut audiences = Vec::new();
     let (issuer, name_id, authn_method, authn_instant);
     match version {
         SamlVersion::V1_1 => {
-            issuer = el.attr("Issuer").ok_or_else(|| missing("Issuer"))?.to_string();
+            issuer = el
+                .attr("Issuer")
+                .ok_or_else(|| missing("Issuer"))?
+                .to_string();
             for r in cond
                 .into_iter()
                 .flat_map(|c| c.children_named(ns, "AudienceRestrictionCondition"))
@@ -321,11 +325,17 @@ pub fn read_element(el: &Element, trusted: &[Certificate]) -> Result<Assertion, 
             name_id = st
                 .and_then(|s| s.path(&[(ns, "Subject"), (ns, "NameIdentifier")]))
                 .map(Element::text);
-            for a in st.into_iter().flat_map(|s| s.children_named(ns, "Attribute")) {
+            for a in st
+                .into_iter()
+                .flat_map(|s| s.children_named(ns, "Attribute"))
+            {
                 attributes.push(Attribute {
                     namespace: a.attr("AttributeNamespace").unwrap_or("").to_string(),
                     name: a.attr("AttributeName").unwrap_or("").to_string(),
-                    values: a.children_named(ns, "AttributeValue").map(|v| v.text()).collect(),
+                    values: a
+                        .children_named(ns, "AttributeValue")
+                        .map(|v| v.text())
+                        .collect(),
                 });
             }
             let au = el.child(ns, "AuthenticationStatement");
@@ -335,14 +345,19 @@ pub fn read_element(el: &Element, trusted: &[Certificate]) -> Result<Assertion, 
             authn_instant = time_attr(au, "AuthenticationInstant");
         }
         SamlVersion::V2_0 => {
-            issuer = el.child(ns, "Issuer").ok_or_else(|| missing("Issuer"))?.text();
+            issuer = el
+                .child(ns, "Issuer")
+                .ok_or_else(|| missing("Issuer"))?
+                .text();
             for r in cond
                 .into_iter()
                 .flat_map(|c| c.children_named(ns, "AudienceRestriction"))
             {
                 audiences.extend(r.children_named(ns, "Audience").map(|a| a.text()));
             }
-            name_id = el.path(&[(ns, "Subject"), (ns, "NameID")]).map(Element::text);
+            name_id = el
+                .path(&[(ns, "Subject"), (ns, "NameID")])
+                .map(Element::text);
             for a in el
                 .children_named(ns, "AttributeStatement")
                 .flat_map(|s| s.children_named(ns, "Attribute"))
@@ -352,7 +367,10 @@ pub fn read_element(el: &Element, trusted: &[Certificate]) -> Result<Assertion, 
                 attributes.push(Attribute {
                     namespace: namespace.to_string(),
                     name: name.to_string(),
-                    values: a.children_named(ns, "AttributeValue").map(|v| v.text()).collect(),
+                    values: a
+                        .children_named(ns, "AttributeValue")
+                        .map(|v| v.text())
+                        .collect(),
                 });
             }
             let au = el.child(ns, "AuthnStatement");

@@ -61,9 +61,13 @@ fn tlv(b: &[u8]) -> Result<(u8, &[u8], &[u8]), CertError> {
         if n == 0 || n > 4 {
             return Err(bad("DER: unsupported length"));
         }
-        let bytes = b.get(2..2 + n).ok_or_else(|| bad("DER: truncated length"))?;
+        let bytes = b
+            .get(2..2 + n)
+            .ok_or_else(|| bad("DER: truncated length"))?;
         (
-            bytes.iter().fold(0usize, |acc, x| (acc << 8) | usize::from(*x)),
+            bytes
+                .iter()
+                .fold(0usize, |acc, x| (acc << 8) | usize::from(*x)),
             2 + n,
         )
     };
@@ -85,7 +89,9 @@ fn expect<'a>(b: &'a [u8], tag: u8, what: &str) -> Result<(&'a [u8], &'a [u8]), 
 /// `UTCTime` / `GeneralizedTime` (`…Z`) as unix seconds.
 fn der_time(tag: u8, v: &[u8]) -> Result<i64, CertError> {
     let s = std::str::from_utf8(v).map_err(|_| bad("DER: time is not text"))?;
-    let s = s.strip_suffix('Z').ok_or_else(|| bad("DER: time not in UTC"))?;
+    let s = s
+        .strip_suffix('Z')
+        .ok_or_else(|| bad("DER: time not in UTC"))?;
     let (year, rest) = match tag {
         0x17 if s.len() == 12 => {
             let yy: i32 = s[..2].parse().map_err(|_| bad("DER: bad year"))?;

@@ -60,7 +60,10 @@ impl fmt::Display for DsigError {
             DsigError::Unsupported(a) => write!(f, "unsupported algorithm `{a}`"),
             DsigError::DigestMismatch => f.write_str("the digest does not match the content"),
             DsigError::UntrustedKey { thumbprint } => {
-                write!(f, "signed with a certificate that is not trusted ({thumbprint})")
+                write!(
+                    f,
+                    "signed with a certificate that is not trusted ({thumbprint})"
+                )
             }
             DsigError::BadSignature => f.write_str("the signature value does not verify"),
             DsigError::Key(e) => write!(f, "{e}"),
@@ -80,8 +83,7 @@ pub enum SigAlg {
 /// RSASSA-PKCS1-v1_5 verification with `cert`'s key.
 pub fn rsa_verify(alg: SigAlg, cert: &Certificate, msg: &[u8], sig: &[u8]) -> bool {
     use aws_lc_rs::signature::{
-        UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-        RSA_PKCS1_2048_8192_SHA256,
+        UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY, RSA_PKCS1_2048_8192_SHA256,
     };
     let params = match alg {
         SigAlg::RsaSha256 => &RSA_PKCS1_2048_8192_SHA256,
@@ -233,7 +235,10 @@ pub fn verify_enveloped(el: &Element, trusted: &[Certificate]) -> Result<Verifie
     let si = sig
         .child(DS_NS, "SignedInfo")
         .ok_or_else(|| shape("no SignedInfo"))?;
-    let c14n = algorithm(si.child(DS_NS, "CanonicalizationMethod"), "CanonicalizationMethod")?;
+    let c14n = algorithm(
+        si.child(DS_NS, "CanonicalizationMethod"),
+        "CanonicalizationMethod",
+    )?;
     if c14n != EXC_C14N {
         return Err(DsigError::Unsupported(c14n.into()));
     }

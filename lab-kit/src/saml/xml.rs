@@ -357,7 +357,9 @@ pub fn parse(text: &str) -> Result<Document, XmlError> {
             }
             Event::DocType(_) => return Err(err("a document type declaration is not accepted")),
             Event::PI(_) if !stack.is_empty() => {
-                return Err(err("processing instructions inside the document are not accepted"))
+                return Err(err(
+                    "processing instructions inside the document are not accepted",
+                ))
             }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Eof => break,

@@ -1,0 +1,8 @@
+//! mock-adfs end to end: real listeners, real sockets, one test binary.
+
+mod admin;
+mod common;
+mod hostile;
+mod metadata;
+mod passive;
+mod trust;
