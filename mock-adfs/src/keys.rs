@@ -36,20 +36,11 @@ pub fn shipped() -> &'static [SigningKey] {
     })
 }
 
-/// Which shipped key is primary and which (if any) secondary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which shipped key is primary and which (if any) secondary; the first signs by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TokenSigning {
     pub primary: usize,
     pub secondary: Option<usize>,
-}
-
-impl Default for TokenSigning {
-    fn default() -> Self {
-        TokenSigning {
-            primary: 0,
-            secondary: None,
-        }
-    }
 }
 
 impl TokenSigning {

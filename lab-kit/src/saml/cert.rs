@@ -201,6 +201,27 @@ impl Certificate {
     }
 }
 
+/// The signature algorithms accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigAlg {
+    RsaSha256,
+    RsaSha1,
+}
+
+/// RSASSA-PKCS1-v1_5 verification with `cert`'s key.
+pub fn rsa_verify(alg: SigAlg, cert: &Certificate, msg: &[u8], sig: &[u8]) -> bool {
+    use aws_lc_rs::signature::{
+        UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY, RSA_PKCS1_2048_8192_SHA256,
+    };
+    let params = match alg {
+        SigAlg::RsaSha256 => &RSA_PKCS1_2048_8192_SHA256,
+        SigAlg::RsaSha1 => &RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+    };
+    UnparsedPublicKey::new(params, &cert.rsa_public_key)
+        .verify(msg, sig)
+        .is_ok()
+}
+
 /// A token-signing key: the RSA key pair (parsed once) and its certificate.
 #[derive(Clone)]
 pub struct SigningKey {
@@ -229,7 +250,7 @@ impl SigningKey {
             cert,
         };
         let sig = key.sign_sha256(probe)?;
-        if !super::dsig::rsa_verify(super::dsig::SigAlg::RsaSha256, &key.cert, probe, &sig) {
+        if !rsa_verify(SigAlg::RsaSha256, &key.cert, probe, &sig) {
             return Err(bad("the private key does not match the certificate"));
         }
         Ok(key)

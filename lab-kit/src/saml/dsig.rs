@@ -19,6 +19,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::c14n::canonicalize;
+pub use super::cert::{rsa_verify, SigAlg};
 use super::cert::{CertError, Certificate, SigningKey};
 use super::xml::{self, Element};
 
@@ -72,27 +73,6 @@ impl fmt::Display for DsigError {
 }
 
 impl std::error::Error for DsigError {}
-
-/// The signature algorithms accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SigAlg {
-    RsaSha256,
-    RsaSha1,
-}
-
-/// RSASSA-PKCS1-v1_5 verification with `cert`'s key.
-pub fn rsa_verify(alg: SigAlg, cert: &Certificate, msg: &[u8], sig: &[u8]) -> bool {
-    use aws_lc_rs::signature::{
-        UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY, RSA_PKCS1_2048_8192_SHA256,
-    };
-    let params = match alg {
-        SigAlg::RsaSha256 => &RSA_PKCS1_2048_8192_SHA256,
-        SigAlg::RsaSha1 => &RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-    };
-    UnparsedPublicKey::new(params, &cert.rsa_public_key)
-        .verify(msg, sig)
-        .is_ok()
-}
 
 /// Where the `ds:Signature` goes in the signed element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

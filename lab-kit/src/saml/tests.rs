@@ -202,7 +202,7 @@ fn the_assertion_in_a_wresult_is_read_in_place() {
 #[test]
 fn deep_or_huge_documents_are_refused_not_recursed() {
     let deep = "<a>".repeat(10_000) + &"</a>".repeat(10_000);
-    assert!(matches!(xml::parse(&deep), Err(_)));
+    assert!(xml::parse(&deep).is_err());
     let wide = format!("<a>{}</a>", "<b/>".repeat(xml::MAX_NODES + 1));
-    assert!(matches!(xml::parse(&wide), Err(_)));
+    assert!(xml::parse(&wide).is_err());
 }
