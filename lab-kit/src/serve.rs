@@ -118,6 +118,87 @@ pub async fn serve<L>(
     while tasks.join_next().await.is_some() {}
 }
 
+/// A service served in the background on a bound listener: its address, and shutdown on drop
+/// (or awaited with [`Running::shutdown`]). What a service's `Handle` wraps.
+pub struct Running {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Serves `router` on `listener` (with `TCP_NODELAY` on every connection, so an answer
+    /// written in pieces never waits for a delayed ACK) until shut down.
+    pub fn spawn(
+        listener: tokio::net::TcpListener,
+        router: Router,
+        limits: Limits,
+    ) -> std::io::Result<Running> {
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let listener =
+                axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                    let _ = tcp.set_nodelay(true);
+                });
+            serve(listener, router, limits, async move {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        Ok(Running {
+            addr,
+            stop: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, finishes in-flight requests, and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Installs the SIGINT/SIGTERM handlers now (before a binary prints its ready line, so a signal
+/// sent right after it is never missed) and returns a future that resolves on either.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,7 +35,6 @@ use std::net::SocketAddr;
 use axum::Router;
 pub use lab_kit::Clock;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 pub use config::{Config, CONTOSO_LAB};
 pub use model::Farm;
@@ -63,19 +62,17 @@ pub fn app(state: AppState) -> Router {
 
 /// A running mock-adfs. Dropping it shuts the service down.
 pub struct Handle {
-    addr: SocketAddr,
+    running: lab_kit::serve::Running,
     state: AppState,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Handle {
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.running.addr())
     }
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.running.addr()
     }
     pub fn admin_token(&self) -> &str {
         &self.state.admin_token
@@ -85,21 +82,8 @@ impl Handle {
         &self.state
     }
     /// Stops accepting, finishes in-flight requests, and waits for the server task.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+    pub async fn shutdown(self) {
+        self.running.shutdown().await;
     }
 }
 
@@ -114,26 +98,9 @@ pub async fn start_with_limits(
     limits: lab_kit::serve::Limits,
 ) -> std::io::Result<Handle> {
     let listener = TcpListener::bind(config.listen).await?;
-    let addr = listener.local_addr()?;
     let state = state(config);
     // Parse the shipped keys now, not on the first sign-in.
     let _ = keys::shipped();
-    let router = app(state.clone());
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let listener =
-            axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-                let _ = tcp.set_nodelay(true);
-            });
-        lab_kit::serve::serve(listener, router, limits, async move {
-            let _ = rx.await;
-        })
-        .await;
-    });
-    Ok(Handle {
-        addr,
-        state,
-        shutdown: Some(tx),
-        task: Some(task),
-    })
+    let running = lab_kit::serve::Running::spawn(listener, app(state.clone()), limits)?;
+    Ok(Handle { running, state })
 }

@@ -76,7 +76,7 @@ async fn main() -> ExitCode {
         admin_token: args.admin_token,
         tls_certificate,
     };
-    let signal = match shutdown_signal() {
+    let signal = match lab_kit::serve::shutdown_signal() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("mock-adfs: cannot install signal handlers: {e}");
@@ -107,27 +107,4 @@ async fn main() -> ExitCode {
     tracing::info!("shutting down");
     handle.shutdown().await;
     ExitCode::SUCCESS
-}
-
-/// Installs the SIGINT/SIGTERM handlers now (before the ready line) and returns a future that
-/// resolves on either.
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        Ok(async move {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-    }
 }
