@@ -5,8 +5,13 @@
 //! `Set-AuthServer -RefreshAuthMetadata` → `/auth-servers/{name}/refresh-metadata`,
 //! `Get-ExchangeServer` → `/servers`, `Get-Mailbox` → `/mailboxes`, `iisreset` → `/iisreset`.
 //!
-//! Changes land in the configured organization at once (reads show them); the serving path sees
-//! them only after the settings cache expires or `iisreset` — `GET /effective` shows that view.
+//! Changes land in the configured organization at once (reads show them); each server's serving
+//! path sees them only after its settings cache expires or `iisreset` on it — `GET /effective`
+//! shows that view. The server lifecycle (the Hybrid Configuration Wizard's OAuth step, Edge
+//! subscriptions, cumulative updates, `iisreset`) is in [`servers`].
+
+mod servers;
+pub use servers::EVOSTS;
 
 use std::net::SocketAddr;
 
@@ -59,7 +64,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
 pub fn routes(state: AppState) -> Router {
     Router::new()
         .route("/organization", get(organization))
-        .route("/effective", get(effective))
+        .route("/effective", get(servers::effective))
         .route("/servers", get(servers))
         .route("/vdirs/{kind}", get(vdirs_of_kind))
         .route(
@@ -86,7 +91,17 @@ pub fn routes(state: AppState) -> Router {
             "/accounts/{id}",
             get(account_get).patch(account_patch).delete(account_delete),
         )
-        .route("/iisreset", post(iisreset))
+        .route("/iisreset", post(servers::iisreset))
+        .route("/hybrid-configuration", post(servers::hybrid_configuration))
+        .route("/edge-subscriptions", get(servers::edge_subscriptions))
+        .route(
+            "/edge-subscriptions/{name}",
+            axum::routing::delete(servers::edge_subscription_delete),
+        )
+        .route(
+            "/servers/{server}/cumulative-update",
+            post(servers::cumulative_update),
+        )
         .route("/clock", get(clock))
         .route("/clock/advance", post(clock_advance))
         .fallback(|| async { not_found("no such admin endpoint".into()) })
@@ -128,17 +143,6 @@ async fn organization(State(s): State<AppState>) -> Res {
     Ok(Json(to_json(&*s.org())))
 }
 
-async fn effective(State(s): State<AppState>) -> Res {
-    // Serving-path view: refresh exactly as a request would, then show it.
-    let org = s.effective();
-    let snap = s.effective_snapshot();
-    Ok(Json(json!({
-        "taken_at": snap.taken_at,
-        "settings_cache_seconds": org.settings_cache_seconds,
-        "organization": to_json(&*org),
-    })))
-}
-
 async fn servers(State(s): State<AppState>) -> Res {
     let org = s.org();
     let list: Vec<Value> = org
@@ -149,7 +153,9 @@ async fn servers(State(s): State<AppState>) -> Res {
                 "name": sv.name,
                 "fqdn": sv.fqdn,
                 "version": sv.version,
-                "admin_display_version": sv.version.admin_display_version(),
+                "admin_display_version": sv.admin_display_version(),
+                "cu": sv.cu(),
+                "os": sv.os(),
                 "url": s.listener(&sv.name),
             })
         })
@@ -628,13 +634,6 @@ async fn account_delete(State(s): State<AppState>, Path(id): Path<String>) -> Re
     let i = account_index(&org, &id)?;
     let a = org.accounts.remove(i);
     Ok(Json(json!({"deleted": a.sam})))
-}
-
-async fn iisreset(State(s): State<AppState>) -> Res {
-    s.iisreset();
-    Ok(Json(
-        json!({"iisreset": "ok", "taken_at": s.effective_snapshot().taken_at}),
-    ))
 }
 
 fn clock_json(s: &AppState) -> Json<Value> {
