@@ -9,7 +9,7 @@
 
 use super::aad::resource_of;
 use super::http::Req;
-use super::{tag_text, ConnectionStatus, Outlook, Stop};
+use super::{protocol_block, tag_text, ConnectionStatus, Outlook, Stop};
 
 /// What a started Outlook keeps until it is restarted.
 #[derive(Debug, Clone)]
@@ -114,12 +114,17 @@ impl Outlook {
         self.run().await
     }
 
-    /// Cached mode's offline address book: `oab.xml` under Autodiscover's `OABUrl`, authenticated
+    /// Cached mode's offline address book: `oab.xml` under Autodiscover's external `OABUrl`
+    /// (Outlook Anywhere's block; else the first one), authenticated
     /// as any other request (Bearer first when modern auth is on, then what the server offers).
     /// A failed download does not disconnect Outlook (it reports a send/receive error), so the
     /// outcome is only in the trace.
     pub(super) async fn download_oab(&mut self, pox: &str) {
-        let Some(base) = tag_text(pox, "OABUrl") else {
+        // The external URL (Outlook Anywhere's block), as for the mailbox connection.
+        let base = protocol_block(pox, "EXPR")
+            .and_then(|b| tag_text(&b, "OABUrl"))
+            .or_else(|| tag_text(pox, "OABUrl"));
+        let Some(base) = base else {
             return;
         };
         let url = format!("{}/oab.xml", base.trim_end_matches('/'));
