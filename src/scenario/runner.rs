@@ -506,13 +506,13 @@ impl Ctx {
             .rev()
             .find(|e| e.step != "oab")
             .map(|e| Http {
-            method: e.method.clone(),
-            url: e.url.clone(),
-            request_headers: e.request_headers.clone(),
-            status: e.status,
-            headers: e.response_headers.clone(),
-            body: String::new(),
-        });
+                method: e.method.clone(),
+                url: e.url.clone(),
+                request_headers: e.request_headers.clone(),
+                status: e.status,
+                headers: e.response_headers.clone(),
+                body: String::new(),
+            });
         let action = c.action.name();
         Outcome {
             label: format!("client {} {} {action}", profile.name(), c.user),
