@@ -66,9 +66,12 @@ pub enum ExchangeVersion {
     Ex2010,
 }
 
+/// `(major, minor, build, revision)`, e.g. `(15, 1, 1415, 2)`.
+pub type Build = (u16, u16, u16, u16);
+
 /// Cumulative updates the lab knows, with their builds (Microsoft's "Exchange Server build
 /// numbers and release dates" table): `(version, CU, (major, minor, build, revision))`.
-pub const CUMULATIVE_UPDATES: &[(ExchangeVersion, u16, (u16, u16, u16, u16))] = &[
+pub const CUMULATIVE_UPDATES: &[(ExchangeVersion, u16, Build)] = &[
     (ExchangeVersion::Ex2013, 17, (15, 0, 1320, 4)),
     (ExchangeVersion::Ex2013, 18, (15, 0, 1347, 2)),
     (ExchangeVersion::Ex2013, 19, (15, 0, 1365, 1)),

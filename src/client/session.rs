@@ -128,7 +128,9 @@ impl Outlook {
             return;
         };
         let url = format!("{}/oab.xml", base.trim_end_matches('/'));
-        let req = Req::new("oab", "GET", &url).header("user-agent", self.profile.user_agent());
+        let req = Req::new("oab", "GET", &url)
+            .header("user-agent", self.profile.user_agent())
+            .header("x-anchormailbox", self.settings.user.clone());
         if let Err(Stop::Failed(why)) = self.authenticated(req, true).await {
             tracing::debug!(%why, "offline address book not downloaded");
         }
