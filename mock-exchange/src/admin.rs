@@ -10,7 +10,10 @@
 //! shows that view. The server lifecycle (the Hybrid Configuration Wizard's OAuth step, Edge
 //! subscriptions, cumulative updates, `iisreset`) is in [`servers`].
 
+mod reply;
 mod servers;
+pub use reply::AdminError;
+use reply::{bad, no_server, not_found, to_json, Body, Res};
 pub use servers::EVOSTS;
 
 use std::net::SocketAddr;
@@ -26,40 +29,6 @@ use serde_json::{json, Value};
 
 use crate::model::{Account, AuthMethod, AuthServer, OrgConfig, VdirKind, VirtualDirectory};
 use crate::state::AppState;
-
-/// An admin error: status + `{"error": code, "message": text}`.
-#[derive(Debug)]
-pub struct AdminError(StatusCode, &'static str, String);
-
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({"error": self.1, "message": self.2}))).into_response()
-    }
-}
-
-fn not_found(what: String) -> AdminError {
-    AdminError(StatusCode::NOT_FOUND, "not_found", what)
-}
-fn bad(what: String) -> AdminError {
-    AdminError(StatusCode::BAD_REQUEST, "bad_request", what)
-}
-
-type Res = Result<Json<Value>, AdminError>;
-
-/// JSON bodies whose rejections use the admin error shape.
-pub struct Body<T>(T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
-    type Rejection = AdminError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| bad(format!("body: {e}")))?;
-        serde_json::from_slice(&bytes)
-            .map(Body)
-            .map_err(|e| bad(format!("body: {e}")))
-    }
-}
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
@@ -135,10 +104,6 @@ fn set<T>(field: &mut T, value: Option<T>) {
     }
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
 async fn organization(State(s): State<AppState>) -> Res {
     Ok(Json(to_json(&*s.org())))
 }
@@ -188,10 +153,6 @@ async fn vdirs_of_kind(State(s): State<AppState>, Path(kind): Path<String>) -> R
             .filter_map(|sv| sv.vdir(kind).map(|v| vdir_json(&sv.name, v)))
             .collect(),
     )))
-}
-
-fn no_server(server: &str) -> AdminError {
-    not_found(format!("no server '{server}'"))
 }
 
 fn no_vdir(server: &str, kind: VdirKind) -> AdminError {

@@ -240,6 +240,17 @@ enum Stop {
     Failed(String),
 }
 
+/// What a started Outlook keeps until it is restarted.
+#[derive(Debug, Clone)]
+struct Running {
+    /// The mailbox request it connected with (MAPI Connect, EWS, RPC, EAS).
+    mailbox: Req,
+    /// What it established: server, protocol and the authentication it chose.
+    server: String,
+    protocol: String,
+    authn: String,
+}
+
 /// One Outlook profile on one machine, with its token cache.
 pub struct Outlook {
     pub profile: Profile,
@@ -256,7 +267,7 @@ pub struct Outlook {
     aad_unreachable: Option<String>,
     /// The mailbox request of the last start and what it established: a running Outlook keeps
     /// both until it is restarted ([`Outlook::sync`]).
-    running: Option<session::Running>,
+    running: Option<Running>,
     /// The mailbox request of the current start, once Autodiscover gave one.
     mailbox_req: Option<Req>,
 }

@@ -9,18 +9,7 @@
 
 use super::aad::resource_of;
 use super::http::Req;
-use super::{protocol_block, tag_text, ConnectionStatus, Outlook, Stop};
-
-/// What a started Outlook keeps until it is restarted.
-#[derive(Debug, Clone)]
-pub(super) struct Running {
-    /// The mailbox request it connected with (MAPI Connect, EWS, RPC, EAS).
-    mailbox: Req,
-    /// What it established: server, protocol and the authentication it chose.
-    server: String,
-    protocol: String,
-    authn: String,
-}
+use super::{protocol_block, tag_text, ConnectionStatus, Outlook, Running, Stop};
 
 impl Outlook {
     /// Called when a start established a connection: Outlook now runs with it.

@@ -13,7 +13,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{bad, no_server, not_found, to_json, AdminError, Body, Res};
+use super::reply::{bad, no_server, not_found, to_json, AdminError, Body, Res};
 use crate::model::{AuthServer, AuthServerType};
 use crate::state::AppState;
 
