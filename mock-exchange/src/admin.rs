@@ -5,8 +5,16 @@
 //! `Set-AuthServer -RefreshAuthMetadata` → `/auth-servers/{name}/refresh-metadata`,
 //! `Get-ExchangeServer` → `/servers`, `Get-Mailbox` → `/mailboxes`, `iisreset` → `/iisreset`.
 //!
-//! Changes land in the configured organization at once (reads show them); the serving path sees
-//! them only after the settings cache expires or `iisreset` — `GET /effective` shows that view.
+//! Changes land in the configured organization at once (reads show them); each server's serving
+//! path sees them only after its settings cache expires or `iisreset` on it — `GET /effective`
+//! shows that view. The server lifecycle (the Hybrid Configuration Wizard's OAuth step, Edge
+//! subscriptions, cumulative updates, `iisreset`) is in [`servers`].
+
+mod reply;
+mod servers;
+pub use reply::AdminError;
+use reply::{bad, no_server, not_found, to_json, Body, Res};
+pub use servers::EVOSTS;
 
 use std::net::SocketAddr;
 
@@ -22,44 +30,10 @@ use serde_json::{json, Value};
 use crate::model::{Account, AuthMethod, AuthServer, OrgConfig, VdirKind, VirtualDirectory};
 use crate::state::AppState;
 
-/// An admin error: status + `{"error": code, "message": text}`.
-#[derive(Debug)]
-pub struct AdminError(StatusCode, &'static str, String);
-
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({"error": self.1, "message": self.2}))).into_response()
-    }
-}
-
-fn not_found(what: String) -> AdminError {
-    AdminError(StatusCode::NOT_FOUND, "not_found", what)
-}
-fn bad(what: String) -> AdminError {
-    AdminError(StatusCode::BAD_REQUEST, "bad_request", what)
-}
-
-type Res = Result<Json<Value>, AdminError>;
-
-/// JSON bodies whose rejections use the admin error shape.
-pub struct Body<T>(T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
-    type Rejection = AdminError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| bad(format!("body: {e}")))?;
-        serde_json::from_slice(&bytes)
-            .map(Body)
-            .map_err(|e| bad(format!("body: {e}")))
-    }
-}
-
 pub fn routes(state: AppState) -> Router {
     Router::new()
         .route("/organization", get(organization))
-        .route("/effective", get(effective))
+        .route("/effective", get(servers::effective))
         .route("/servers", get(servers))
         .route("/vdirs/{kind}", get(vdirs_of_kind))
         .route(
@@ -86,7 +60,17 @@ pub fn routes(state: AppState) -> Router {
             "/accounts/{id}",
             get(account_get).patch(account_patch).delete(account_delete),
         )
-        .route("/iisreset", post(iisreset))
+        .route("/iisreset", post(servers::iisreset))
+        .route("/hybrid-configuration", post(servers::hybrid_configuration))
+        .route("/edge-subscriptions", get(servers::edge_subscriptions))
+        .route(
+            "/edge-subscriptions/{name}",
+            axum::routing::delete(servers::edge_subscription_delete),
+        )
+        .route(
+            "/servers/{server}/cumulative-update",
+            post(servers::cumulative_update),
+        )
         .route("/clock", get(clock))
         .route("/clock/advance", post(clock_advance))
         .fallback(|| async { not_found("no such admin endpoint".into()) })
@@ -120,23 +104,8 @@ fn set<T>(field: &mut T, value: Option<T>) {
     }
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
 async fn organization(State(s): State<AppState>) -> Res {
     Ok(Json(to_json(&*s.org())))
-}
-
-async fn effective(State(s): State<AppState>) -> Res {
-    // Serving-path view: refresh exactly as a request would, then show it.
-    let org = s.effective();
-    let snap = s.effective_snapshot();
-    Ok(Json(json!({
-        "taken_at": snap.taken_at,
-        "settings_cache_seconds": org.settings_cache_seconds,
-        "organization": to_json(&*org),
-    })))
 }
 
 async fn servers(State(s): State<AppState>) -> Res {
@@ -149,7 +118,9 @@ async fn servers(State(s): State<AppState>) -> Res {
                 "name": sv.name,
                 "fqdn": sv.fqdn,
                 "version": sv.version,
-                "admin_display_version": sv.version.admin_display_version(),
+                "admin_display_version": sv.admin_display_version(),
+                "cu": sv.cu(),
+                "os": sv.os(),
                 "url": s.listener(&sv.name),
             })
         })
@@ -182,10 +153,6 @@ async fn vdirs_of_kind(State(s): State<AppState>, Path(kind): Path<String>) -> R
             .filter_map(|sv| sv.vdir(kind).map(|v| vdir_json(&sv.name, v)))
             .collect(),
     )))
-}
-
-fn no_server(server: &str) -> AdminError {
-    not_found(format!("no server '{server}'"))
 }
 
 fn no_vdir(server: &str, kind: VdirKind) -> AdminError {
@@ -628,13 +595,6 @@ async fn account_delete(State(s): State<AppState>, Path(id): Path<String>) -> Re
     let i = account_index(&org, &id)?;
     let a = org.accounts.remove(i);
     Ok(Json(json!({"deleted": a.sam})))
-}
-
-async fn iisreset(State(s): State<AppState>) -> Res {
-    s.iisreset();
-    Ok(Json(
-        json!({"iisreset": "ok", "taken_at": s.effective_snapshot().taken_at}),
-    ))
 }
 
 fn clock_json(s: &AppState) -> Json<Value> {

@@ -71,6 +71,28 @@ pub fn check(org: &Organization, text: &str, file: &str, force: bool) -> Result<
                 format!("duplicate server '{}'", s.name),
             ));
         }
+        if let Some(cu) = s.cu {
+            let known: Vec<u16> = s.version.known_cus().collect();
+            if !known.contains(&cu) {
+                let list = known
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let msg = if known.is_empty() {
+                    format!(
+                        "server '{}': Exchange 2010 has service packs, not cumulative updates; remove `cu`",
+                        s.name
+                    )
+                } else {
+                    format!(
+                        "server '{}': the lab knows no CU{cu} of this version (known CUs: {list})",
+                        s.name
+                    )
+                };
+                return Err(err(&format!("cu: {cu}"), msg));
+            }
+        }
         let mut kinds = HashSet::new();
         for v in &s.vdirs {
             if !kinds.insert(v.kind) {
@@ -88,6 +110,17 @@ pub fn check(org: &Organization, text: &str, file: &str, force: bool) -> Result<
                     ),
                 ));
             }
+        }
+    }
+    for e in &org.edge_servers {
+        if !names.insert(e.name.to_ascii_lowercase()) {
+            return Err(err(
+                &format!("name: {}", e.name),
+                format!(
+                    "duplicate server '{}' (an Edge server shares its name)",
+                    e.name
+                ),
+            ));
         }
     }
     let server_names: Vec<&str> = org.servers.iter().map(|s| s.name.as_str()).collect();

@@ -30,6 +30,9 @@ pub struct Organization {
     pub org_config: OrgConfig,
     #[serde(default)]
     pub auth_servers: Vec<AuthServer>,
+    /// Edge Transport servers subscribed to the organization.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edge_servers: Vec<EdgeServer>,
     /// Partner applications trusted besides the AuthServers (e.g. Skype for Business,
     /// `00000004-0000-0ff1-ce00-000000000000@contoso.com`), listed in `trusted_issuers`.
     #[serde(default)]
@@ -52,46 +55,163 @@ fn default_settings_cache() -> i64 {
 /// Exchange versions the lab knows.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum ExchangeVersion {
-    /// Exchange 2016 CU8, build 15.1.1415.2, Windows Server 2016 (IIS 10.0).
+    /// Exchange 2016 (default CU8, build 15.1.1415.2).
     #[serde(rename = "2016")]
     Ex2016,
-    /// Exchange 2013 CU19, build 15.0.1365.1, Windows Server 2012 R2 (IIS 8.5).
+    /// Exchange 2013 (default CU19, build 15.0.1365.1).
     #[serde(rename = "2013")]
     Ex2013,
-    /// Exchange 2010 SP3, build 14.3.123.4, Windows Server 2008 R2 (IIS 7.5). No OAuth.
+    /// Exchange 2010 SP3, build 14.3.123.4. No OAuth.
     #[serde(rename = "2010")]
     Ex2010,
 }
 
+/// `(major, minor, build, revision)`, e.g. `(15, 1, 1415, 2)`.
+pub type Build = (u16, u16, u16, u16);
+
+/// Cumulative updates the lab knows, with their builds (Microsoft's "Exchange Server build
+/// numbers and release dates" table): `(version, CU, (major, minor, build, revision))`.
+pub const CUMULATIVE_UPDATES: &[(ExchangeVersion, u16, Build)] = &[
+    (ExchangeVersion::Ex2013, 17, (15, 0, 1320, 4)),
+    (ExchangeVersion::Ex2013, 18, (15, 0, 1347, 2)),
+    (ExchangeVersion::Ex2013, 19, (15, 0, 1365, 1)),
+    (ExchangeVersion::Ex2013, 20, (15, 0, 1367, 3)),
+    (ExchangeVersion::Ex2013, 21, (15, 0, 1395, 4)),
+    (ExchangeVersion::Ex2013, 22, (15, 0, 1473, 3)),
+    (ExchangeVersion::Ex2013, 23, (15, 0, 1497, 2)),
+    (ExchangeVersion::Ex2016, 6, (15, 1, 1034, 26)),
+    (ExchangeVersion::Ex2016, 7, (15, 1, 1261, 35)),
+    (ExchangeVersion::Ex2016, 8, (15, 1, 1415, 2)),
+    (ExchangeVersion::Ex2016, 9, (15, 1, 1466, 3)),
+    (ExchangeVersion::Ex2016, 10, (15, 1, 1531, 3)),
+    (ExchangeVersion::Ex2016, 11, (15, 1, 1591, 10)),
+    (ExchangeVersion::Ex2016, 12, (15, 1, 1713, 5)),
+];
+
 impl ExchangeVersion {
-    /// `(major, minor, build, revision)`.
-    pub fn build(self) -> (u16, u16, u16, u16) {
+    /// The CU a server of this version has when its lab file names none: the first with Hybrid
+    /// Modern Authentication (2016 CU8, 2013 CU19); Exchange 2010 has service packs, not CUs.
+    pub fn default_cu(self) -> Option<u16> {
         match self {
-            ExchangeVersion::Ex2016 => (15, 1, 1415, 2),
-            ExchangeVersion::Ex2013 => (15, 0, 1365, 1),
-            ExchangeVersion::Ex2010 => (14, 3, 123, 4),
+            ExchangeVersion::Ex2016 => Some(8),
+            ExchangeVersion::Ex2013 => Some(19),
+            ExchangeVersion::Ex2010 => None,
         }
+    }
+
+    /// The first CU that supports Hybrid Modern Authentication ("All servers must be Exchange
+    /// 2013 (CU19+) and/or Exchange 2016 (CU8+)"); none for Exchange 2010.
+    pub fn first_hma_cu(self) -> Option<u16> {
+        self.default_cu()
+    }
+
+    /// The CUs of this version the lab knows.
+    pub fn known_cus(self) -> impl Iterator<Item = u16> {
+        CUMULATIVE_UPDATES
+            .iter()
+            .filter(move |(v, _, _)| *v == self)
+            .map(|(_, cu, _)| *cu)
+    }
+
+    /// `(major, minor, build, revision)` of `cu` (the default CU when `None`); Exchange 2010
+    /// SP3 has one build.
+    pub fn build_of(self, cu: Option<u16>) -> (u16, u16, u16, u16) {
+        if self == ExchangeVersion::Ex2010 {
+            return (14, 3, 123, 4);
+        }
+        let cu = cu.or(self.default_cu());
+        CUMULATIVE_UPDATES
+            .iter()
+            .find(|(v, c, _)| *v == self && Some(*c) == cu)
+            .map(|(_, _, b)| *b)
+            .unwrap_or(match self {
+                ExchangeVersion::Ex2016 => (15, 1, 1415, 2),
+                _ => (15, 0, 1365, 1),
+            })
+    }
+
+    /// `(major, minor, build, revision)` of the default CU.
+    pub fn build(self) -> (u16, u16, u16, u16) {
+        self.build_of(None)
     }
 
     /// `Version 15.1 (Build 1415.2)` as `Get-ExchangeServer` prints AdminDisplayVersion.
     pub fn admin_display_version(self) -> String {
-        let (a, b, c, d) = self.build();
-        format!("Version {a}.{b} (Build {c}.{d})")
+        display_version(self.build())
     }
 
-    /// The IIS `Server:` header of the Windows release this version usually runs on.
-    pub fn server_header(self) -> &'static str {
+    /// The Windows release this version runs on when the lab file names none: the guide's
+    /// Exchange 2016 answers `Server: Microsoft-IIS/8.5`, i.e. Windows Server 2012 R2.
+    pub fn default_os(self) -> WindowsVersion {
         match self {
-            ExchangeVersion::Ex2016 => "Microsoft-IIS/10.0 Microsoft-HTTPAPI/2.0",
-            ExchangeVersion::Ex2013 => "Microsoft-IIS/8.5 Microsoft-HTTPAPI/2.0",
-            ExchangeVersion::Ex2010 => "Microsoft-IIS/7.5",
+            ExchangeVersion::Ex2016 | ExchangeVersion::Ex2013 => WindowsVersion::Ws2012R2,
+            ExchangeVersion::Ex2010 => WindowsVersion::Ws2008R2,
         }
     }
 
-    /// Whether this version can take OAuth from Azure AD at all (2013 CU19+ / 2016 CU8+).
+    /// Whether this version can take OAuth at all (Exchange 2010 cannot).
     pub fn supports_hma(self) -> bool {
         !matches!(self, ExchangeVersion::Ex2010)
     }
+}
+
+/// `Version 15.1 (Build 1415.2)`.
+fn display_version((a, b, c, d): (u16, u16, u16, u16)) -> String {
+    format!("Version {a}.{b} (Build {c}.{d})")
+}
+
+/// The Windows Server release a server runs on; IIS's version, and so the `Server:` header,
+/// follows it (not the Exchange version).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum WindowsVersion {
+    /// IIS 7.5.
+    #[serde(rename = "Windows Server 2008 R2")]
+    Ws2008R2,
+    /// IIS 8.0.
+    #[serde(rename = "Windows Server 2012")]
+    Ws2012,
+    /// IIS 8.5.
+    #[serde(rename = "Windows Server 2012 R2")]
+    Ws2012R2,
+    /// IIS 10.0.
+    #[serde(rename = "Windows Server 2016")]
+    Ws2016,
+}
+
+impl WindowsVersion {
+    /// The `Server:` header IIS on this release sends (Exchange's captures: `Microsoft-IIS/8.5
+    /// Microsoft-HTTPAPI/2.0` on 2012 R2, `Microsoft-IIS/7.5` on 2008 R2).
+    pub fn server_header(self) -> &'static str {
+        match self {
+            WindowsVersion::Ws2008R2 => "Microsoft-IIS/7.5",
+            WindowsVersion::Ws2012 => "Microsoft-IIS/8.0 Microsoft-HTTPAPI/2.0",
+            WindowsVersion::Ws2012R2 => "Microsoft-IIS/8.5 Microsoft-HTTPAPI/2.0",
+            WindowsVersion::Ws2016 => "Microsoft-IIS/10.0 Microsoft-HTTPAPI/2.0",
+        }
+    }
+
+    /// The name as the lab file writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            WindowsVersion::Ws2008R2 => "Windows Server 2008 R2",
+            WindowsVersion::Ws2012 => "Windows Server 2012",
+            WindowsVersion::Ws2012R2 => "Windows Server 2012 R2",
+            WindowsVersion::Ws2016 => "Windows Server 2016",
+        }
+    }
+}
+
+/// An Edge Transport server subscribed to the organization (`New-EdgeSubscription`). It serves
+/// no client, but it is an Exchange server of its version: an Exchange 2010 Edge makes the
+/// Hybrid Configuration Wizard skip EvoSts ("this includes Edge Transport servers").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeServer {
+    /// e.g. `EDGE2010`.
+    pub name: String,
+    /// e.g. `edge2010.contoso.com`.
+    pub fqdn: String,
+    pub version: ExchangeVersion,
 }
 
 /// One Exchange server (Client Access + Mailbox roles).
@@ -103,7 +223,15 @@ pub struct Server {
     /// e.g. `ex1.contoso.com` (shown in `X-CalculatedBETarget`).
     pub fqdn: String,
     pub version: ExchangeVersion,
-    /// Overrides the `Server:` header (otherwise from `version`).
+    /// The cumulative update (`19` = Exchange 2013 CU19); default: the version's first CU with
+    /// Hybrid Modern Authentication. Exchange 2010 takes none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cu: Option<u16>,
+    /// The Windows release (`Windows Server 2012 R2`); default per version
+    /// ([`ExchangeVersion::default_os`]). IIS's `Server:` header follows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<WindowsVersion>,
+    /// Overrides the `Server:` header (otherwise from `os`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_header: Option<String>,
     /// Host names this server answers as *internal* (e.g. `mail.corp.contoso.com`, `ex1.contoso.com`).
@@ -447,9 +575,22 @@ impl Organization {
 
     /// Whether any server runs Exchange 2010 (the Hybrid wizard then creates no EvoSts).
     pub fn has_exchange_2010(&self) -> bool {
-        self.servers
+        !self.exchange_2010_names().is_empty()
+    }
+
+    /// The Exchange 2010 servers of the organization, Edge Transport servers included.
+    pub fn exchange_2010_names(&self) -> Vec<String> {
+        let servers = self
+            .servers
             .iter()
-            .any(|s| s.version == ExchangeVersion::Ex2010)
+            .filter(|s| s.version == ExchangeVersion::Ex2010)
+            .map(|s| s.name.clone());
+        let edges = self
+            .edge_servers
+            .iter()
+            .filter(|e| e.version == ExchangeVersion::Ex2010)
+            .map(|e| e.name.clone());
+        servers.chain(edges).collect()
     }
 }
 
@@ -473,11 +614,40 @@ impl Server {
                 .any(|h| h.eq_ignore_ascii_case(host))
     }
 
-    /// The `Server:` header value.
+    /// The Windows release it runs on.
+    pub fn os(&self) -> WindowsVersion {
+        self.os.unwrap_or(self.version.default_os())
+    }
+
+    /// The `Server:` header value: IIS's, from the Windows release.
     pub fn server_header(&self) -> &str {
         self.server_header
             .as_deref()
-            .unwrap_or_else(|| self.version.server_header())
+            .unwrap_or_else(|| self.os().server_header())
+    }
+
+    /// The installed cumulative update (the version's default when the lab names none).
+    pub fn cu(&self) -> Option<u16> {
+        self.cu.or(self.version.default_cu())
+    }
+
+    /// `(major, minor, build, revision)` of the installed CU.
+    pub fn build(&self) -> (u16, u16, u16, u16) {
+        self.version.build_of(self.cu())
+    }
+
+    /// `Version 15.0 (Build 1347.2)`, as `Get-ExchangeServer` prints AdminDisplayVersion.
+    pub fn admin_display_version(&self) -> String {
+        display_version(self.build())
+    }
+
+    /// Whether the build has Hybrid Modern Authentication (2013 CU19+, 2016 CU8+): an older
+    /// build never advertises `authorization_uri` and has no `OAuth2ClientProfileEnabled`.
+    pub fn hma_build(&self) -> bool {
+        match (self.cu(), self.version.first_hma_cu()) {
+            (Some(cu), Some(first)) => cu >= first,
+            _ => false,
+        }
     }
 }
 
@@ -523,6 +693,56 @@ mod tests {
         assert_eq!(AuthMethod::parse(" OAuth"), Some(AuthMethod::OAuth));
         assert_eq!(AuthMethod::WSSecurity.as_str(), "WSSecurity");
         assert_eq!(AuthMethod::parse("Kerberos"), None);
+    }
+
+    #[test]
+    fn the_cu_decides_the_build_and_hma_and_the_os_decides_iis() {
+        let mut s = Server {
+            name: "EX2".into(),
+            fqdn: "ex2.contoso.com".into(),
+            version: ExchangeVersion::Ex2013,
+            cu: Some(18),
+            os: None,
+            server_header: None,
+            internal_hosts: vec![],
+            vdirs: vec![],
+        };
+        assert_eq!(s.admin_display_version(), "Version 15.0 (Build 1347.2)");
+        assert!(!s.hma_build());
+        assert_eq!(s.server_header(), "Microsoft-IIS/8.5 Microsoft-HTTPAPI/2.0");
+        s.cu = Some(19);
+        assert_eq!(s.admin_display_version(), "Version 15.0 (Build 1365.1)");
+        assert!(s.hma_build());
+        s.version = ExchangeVersion::Ex2016;
+        s.cu = Some(7);
+        assert_eq!(s.admin_display_version(), "Version 15.1 (Build 1261.35)");
+        assert!(!s.hma_build());
+        s.cu = None;
+        assert!(s.hma_build(), "default CU8");
+        // The guide's Exchange 2016 runs on Windows Server 2012 R2: IIS 8.5.
+        assert_eq!(s.server_header(), "Microsoft-IIS/8.5 Microsoft-HTTPAPI/2.0");
+        s.os = Some(WindowsVersion::Ws2016);
+        assert_eq!(
+            s.server_header(),
+            "Microsoft-IIS/10.0 Microsoft-HTTPAPI/2.0"
+        );
+        s.version = ExchangeVersion::Ex2010;
+        s.os = None;
+        assert_eq!(s.server_header(), "Microsoft-IIS/7.5");
+        assert!(!s.hma_build());
+    }
+
+    #[test]
+    fn an_edge_2010_counts_as_exchange_2010() {
+        let mut org: Organization =
+            serde_yaml_ng::from_str("name: Contoso\ndomain: contoso.com\nservers: []\n").unwrap();
+        assert!(!org.has_exchange_2010());
+        org.edge_servers.push(EdgeServer {
+            name: "EDGE2010".into(),
+            fqdn: "edge2010.contoso.com".into(),
+            version: ExchangeVersion::Ex2010,
+        });
+        assert_eq!(org.exchange_2010_names(), vec!["EDGE2010".to_string()]);
     }
 
     #[test]

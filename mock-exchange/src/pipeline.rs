@@ -119,7 +119,7 @@ fn flighting_user(headers: &HeaderMap, body: &[u8]) -> String {
 /// The catch-all handler of a server's listener.
 pub async fn handle(State(front): State<Front>, req: Request) -> Response {
     let state = front.state.clone();
-    let org = state.effective();
+    let org = state.effective_for(&front.server);
     let Some(server) = org.server(&front.server).cloned() else {
         let mut r = Response::new(Body::from("server removed from the organization"));
         *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
@@ -185,7 +185,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
                 Some(v) => Some(v),
                 None if offers_bearer => {
                     let rejected = diag.as_ref().is_some_and(Diag::token_rejected);
-                    Some(bearer_value(&state, &org, rejected).await)
+                    Some(bearer_value(&state, &org, &server, rejected).await)
                 }
                 None => None,
             };
@@ -211,7 +211,9 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
     let (user, authn) = match scheme_word.as_str() {
         "bearer" if offers_bearer => {
             if credentials.is_empty() {
-                let diag = (is_outlook_for_windows(&parts.headers)
+                // A build before HMA (2013 CU18, 2016 CU7) has no client profile to check.
+                let diag = (server.hma_build()
+                    && is_outlook_for_windows(&parts.headers)
                     && !org.org_config.oauth2_client_profile_enabled)
                     .then(|| Diag::Flighting {
                         user: flighting_user(&parts.headers, &body),
@@ -323,8 +325,13 @@ fn is_anonymous(kind: VdirKind, path: &str, vdir: &crate::model::VirtualDirector
     }
 }
 
-/// The Bearer challenge value for the effective organization.
-pub async fn bearer_value(state: &AppState, org: &Organization, rejected: bool) -> String {
+/// The Bearer challenge value `server` sends for the effective organization.
+pub async fn bearer_value(
+    state: &AppState,
+    org: &Organization,
+    server: &Server,
+    rejected: bool,
+) -> String {
     let mut tenants = Vec::new();
     for a in trusted_auth_servers(org) {
         if let Some(t) = state.tenant_of(a).await {
@@ -333,7 +340,7 @@ pub async fn bearer_value(state: &AppState, org: &Organization, rejected: bool) 
             }
         }
     }
-    respond::bearer_challenge(org, &tenants, rejected)
+    respond::bearer_challenge(org, server, &tenants, rejected)
 }
 
 /// `Authorization: Basic` against the on-premises accounts (`DOMAIN\sam`, `sam` or UPN).

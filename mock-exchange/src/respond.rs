@@ -66,8 +66,15 @@ pub fn offers_bearer(server: &Server, vdir: &VirtualDirectory, side: Side) -> bo
     server.version.supports_hma() && methods(vdir, side).contains(&AuthMethod::OAuth)
 }
 
-/// The Bearer challenge value. `issuers` are the AuthServer tenant ids already resolved.
-pub fn bearer_challenge(org: &Organization, aad_tenants: &[String], rejected: bool) -> String {
+/// The Bearer challenge value. `issuers` are the AuthServer tenant ids already resolved. A
+/// build before Hybrid Modern Authentication (2013 CU18, 2016 CU7) never advertises
+/// `authorization_uri`: it predates `IsDefaultAuthorizationEndpoint`'s use for clients.
+pub fn bearer_challenge(
+    org: &Organization,
+    server: &Server,
+    aad_tenants: &[String],
+    rejected: bool,
+) -> String {
     let mut issuers: Vec<String> = aad_tenants
         .iter()
         .map(|t| format!("{AAD_PRINCIPAL}@{t}"))
@@ -82,7 +89,7 @@ pub fn bearer_challenge(org: &Organization, aad_tenants: &[String], rejected: bo
         "Bearer client_id=\"{EXCHANGE_APP_ID}\", trusted_issuers=\"{}\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\"",
         issuers.join(",")
     );
-    if let Some(a) = org.default_auth_server() {
+    if let Some(a) = org.default_auth_server().filter(|_| server.hma_build()) {
         v.push_str(&format!(
             ", authorization_uri=\"{}\"",
             a.authorization_endpoint

@@ -1,6 +1,13 @@
 //! The service state: the configured organization (what the admin API reads and changes), the
-//! *effective* snapshot the serving path uses (the settings cache), AuthServer metadata, the
-//! validated-token cache, mailbox contents and the listeners' addresses.
+//! *effective* snapshot each server's serving path uses (its settings cache: what its IIS and
+//! worker process apply), AuthServer metadata, the validated-token cache, mailbox contents and
+//! the listeners' addresses.
+//!
+//! The configured organization is the directory (Active Directory, what `-ADPropertiesOnly`
+//! reads); each server takes its own snapshot of it and keeps it until its settings cache
+//! expires or it is reset (`iisreset` on that server). So a change reaches every server only
+//! after a reset on each — the guide's "You might need to run IISReset on Exchange more than
+//! once".
 //!
 //! All locks are `std::sync` and held only for a copy or a swap; every network call (metadata
 //! fetches, proxying) happens with no lock held.
@@ -89,7 +96,8 @@ pub struct CachedToken {
 pub struct Shared {
     pub clock: Clock,
     org: RwLock<Organization>,
-    effective: RwLock<Effective>,
+    /// Per server (upper-case name): the snapshot its serving path uses.
+    effective: RwLock<HashMap<String, Effective>>,
     pub(crate) metadata: RwLock<HashMap<String, MetaSlot>>,
     /// Unknown-kid refreshes by AuthServer name (lower case).
     pub(crate) kid_refresh: Mutex<HashMap<String, KidRefresh>>,
@@ -126,10 +134,15 @@ impl AppState {
         admin_token: String,
     ) -> Self {
         let store = MailStore::from_org(&org);
-        let effective = Effective {
+        let snapshot = Effective {
             org: Arc::new(org.clone()),
             taken_at: clock.unix(),
         };
+        let effective = org
+            .servers
+            .iter()
+            .map(|s| (s.name.to_ascii_uppercase(), snapshot.clone()))
+            .collect();
         // Redirects are relayed to the client when proxying (OWA's logon redirect), never followed.
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
@@ -164,42 +177,83 @@ impl Shared {
         self.org.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// What the serving path sees: the snapshot, refreshed from the configured organization once
-    /// `settings_cache_seconds` of lab time have passed since it was taken.
-    pub fn effective(&self) -> Arc<Organization> {
+    /// What `server`'s serving path sees: its snapshot, refreshed from the configured
+    /// organization once `settings_cache_seconds` of lab time have passed since it was taken.
+    pub fn effective_for(&self, server: &str) -> Arc<Organization> {
         let now = self.clock.unix();
+        let key = server.to_ascii_uppercase();
         {
-            let eff = self.effective.read().unwrap_or_else(|p| p.into_inner());
-            if now - eff.taken_at < eff.org.settings_cache_seconds.max(0) {
-                return eff.org.clone();
+            let map = self.effective.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(eff) = map.get(&key) {
+                if now - eff.taken_at < eff.org.settings_cache_seconds.max(0) {
+                    return eff.org.clone();
+                }
             }
         }
-        self.reload_effective(now)
+        self.reload_effective(&key, now)
     }
 
-    /// The snapshot as it is, without refreshing (for `GET /_admin/effective`).
-    pub fn effective_snapshot(&self) -> Effective {
+    /// The first server's view (the one `GET /_admin/effective` shows without `?server=`).
+    pub fn effective(&self) -> Arc<Organization> {
+        let first = self.first_server();
+        self.effective_for(&first)
+    }
+
+    /// The organization's first server (where the lab's Exchange Management Shell runs).
+    pub fn first_server(&self) -> String {
+        self.org()
+            .servers
+            .first()
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// `server`'s snapshot as it is, without refreshing.
+    pub fn effective_snapshot_of(&self, server: &str) -> Option<Effective> {
         self.effective
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .get(&server.to_ascii_uppercase())
+            .cloned()
     }
 
-    fn reload_effective(&self, now: i64) -> Arc<Organization> {
+    /// The first server's snapshot as it is, without refreshing.
+    pub fn effective_snapshot(&self) -> Effective {
+        let first = self.first_server();
+        self.effective_snapshot_of(&first)
+            .unwrap_or_else(|| Effective {
+                org: Arc::new(self.org().clone()),
+                taken_at: self.clock.unix(),
+            })
+    }
+
+    fn reload_effective(&self, key: &str, now: i64) -> Arc<Organization> {
         let org = Arc::new(self.org().clone());
-        let mut eff = self.effective.write().unwrap_or_else(|p| p.into_inner());
-        *eff = Effective {
-            org: org.clone(),
-            taken_at: now,
-        };
+        let mut map = self.effective.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(
+            key.to_string(),
+            Effective {
+                org: org.clone(),
+                taken_at: now,
+            },
+        );
         org
     }
 
-    /// `iisreset`: the worker process restarts — settings are re-read and in-memory caches
-    /// (validated tokens) are gone. AuthServer metadata lives in the directory, not the worker
-    /// process, so it survives.
+    /// `iisreset` on every server: see [`Shared::iisreset_server`].
     pub fn iisreset(&self) {
-        self.reload_effective(self.clock.unix());
+        let names: Vec<String> = self.org().servers.iter().map(|s| s.name.clone()).collect();
+        for n in names {
+            self.iisreset_server(&n);
+        }
+    }
+
+    /// `iisreset` on one server: its worker processes restart — it re-reads the settings, and
+    /// the in-memory caches (validated tokens, NTLM logons on open connections) are gone.
+    /// AuthServer metadata lives in the directory, not the worker process, so it survives.
+    /// Other servers keep their snapshots.
+    pub fn iisreset_server(&self, server: &str) {
+        self.reload_effective(&server.to_ascii_uppercase(), self.clock.unix());
         self.tokens
             .lock()
             .unwrap_or_else(|p| p.into_inner())

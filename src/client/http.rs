@@ -81,7 +81,7 @@ impl Transport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpExchange {
     /// What the client was doing: `autodiscover`, `aad-authorize`, `aad-signin`, `aad-token`,
-    /// `mapi`, `rpc`, `ews`, `eas`, `eas-autodiscover`.
+    /// `mapi`, `oab`, `rpc`, `ews`, `eas`, `eas-autodiscover`.
     pub step: String,
     pub method: String,
     /// The product URL (before the lab's name mapping).

@@ -17,6 +17,7 @@ pub mod aad;
 pub mod dial;
 pub mod http;
 pub mod ntlm;
+mod session;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -239,6 +240,17 @@ enum Stop {
     Failed(String),
 }
 
+/// What a started Outlook keeps until it is restarted.
+#[derive(Debug, Clone)]
+struct Running {
+    /// The mailbox request it connected with (MAPI Connect, EWS, RPC, EAS).
+    mailbox: Req,
+    /// What it established: server, protocol and the authentication it chose.
+    server: String,
+    protocol: String,
+    authn: String,
+}
+
 /// One Outlook profile on one machine, with its token cache.
 pub struct Outlook {
     pub profile: Profile,
@@ -253,6 +265,11 @@ pub struct Outlook {
     conn_auth: BTreeMap<String, String>,
     /// Set when Azure AD could not be reached during the current run.
     aad_unreachable: Option<String>,
+    /// The mailbox request of the last start and what it established: a running Outlook keeps
+    /// both until it is restarted ([`Outlook::sync`]).
+    running: Option<Running>,
+    /// The mailbox request of the current start, once Autodiscover gave one.
+    mailbox_req: Option<Req>,
 }
 
 impl Outlook {
@@ -267,6 +284,8 @@ impl Outlook {
             bearer_rejections: Vec::new(),
             conn_auth: BTreeMap::new(),
             aad_unreachable: None,
+            running: None,
+            mailbox_req: None,
         }
     }
 
@@ -398,6 +417,7 @@ impl Outlook {
             exchanges: Vec::new(),
             tokens: Vec::new(),
         };
+        self.running = None;
         let outcome = match self.profile {
             Profile::NativeEas => self.run_eas(&mut status).await,
             _ => self.run_outlook(&mut status).await,
@@ -406,8 +426,12 @@ impl Outlook {
             Ok(authn) => {
                 status.status = "Established".into();
                 status.authn = Some(authn);
+                self.remember_start(&status);
             }
-            Err(Stop::Failed(why)) => status.detail = Some(why),
+            Err(Stop::Failed(why)) => {
+                status.detail = Some(why);
+                self.mailbox_req = None;
+            }
         }
         status.bearer_rejections = self.bearer_rejections.clone();
         status.exchanges = self.wire.journal.clone();
@@ -460,6 +484,7 @@ impl Outlook {
                 .header("content-type", "text/xml; charset=utf-8")
                 .header("x-anchormailbox", self.settings.user.clone())
                 .body(ews_get_inbox().into_bytes());
+            self.mailbox_req = Some(req.clone());
             let (_, authn) = self.authenticated(req, true).await?;
             return Ok(authn);
         }
@@ -480,9 +505,14 @@ impl Outlook {
             if let Some(app) = self.profile.client_application() {
                 req = req.header("x-clientapplication", app);
             }
+            self.mailbox_req = Some(req.clone());
             let (resp, authn) = self.authenticated(req, true).await?;
             return match resp.header("x-responsecode") {
-                Some("0") => Ok(authn),
+                Some("0") => {
+                    // Cached mode: the offline address book follows the mailbox connection.
+                    self.download_oab(&pox).await;
+                    Ok(authn)
+                }
                 other => Err(Stop::Failed(format!(
                     "MAPI Connect answered X-ResponseCode {}",
                     other.unwrap_or("(none)")
@@ -505,6 +535,7 @@ impl Outlook {
         let req = Req::new("rpc", "RPC_IN_DATA", &url)
             .header("user-agent", "MSRPC")
             .body(Vec::new());
+        self.mailbox_req = Some(req.clone());
         let (_, authn) = self.authenticated(req, false).await?;
         Ok(authn)
     }
@@ -533,6 +564,7 @@ impl Outlook {
         let req = Req::new("eas", "OPTIONS", &eas)
             .header("user-agent", self.profile.user_agent())
             .header("ms-asprotocolversion", "14.1");
+        self.mailbox_req = Some(req.clone());
         let (_, authn) = self.authenticated(req, true).await?;
         Ok(authn)
     }

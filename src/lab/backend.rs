@@ -14,7 +14,7 @@
 use std::sync::{Arc, Mutex};
 
 use mock_aad::model::{CaRule, MfaState};
-use mock_exchange::model::{AuthServer, Mailbox, Organization, Server, VdirKind};
+use mock_exchange::model::{AuthServer, EdgeServer, Mailbox, Organization, Server, VdirKind};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -268,9 +268,76 @@ impl ExchangeAdmin for LabBackend {
         Ok(self.organization_doc()?.mailboxes)
     }
 
-    fn iisreset(&mut self, _server: Option<&str>, _noforce: bool) -> BResult<()> {
-        // mock-exchange's settings cache is organization-wide: a reset reloads every server.
-        self.call(false, "POST", "/iisreset", None).map(drop)
+    fn iisreset(&mut self, server: Option<&str>, _noforce: bool) -> BResult<()> {
+        // Each server has its own settings cache: a reset reloads the one it runs on (the
+        // shell's own server when no computer name is given: the organization's first).
+        let server = match server {
+            Some(s) => s.to_string(),
+            None => self
+                .organization_doc()?
+                .servers
+                .first()
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+        };
+        self.call(
+            false,
+            "POST",
+            &format!("/iisreset?server={}", enc(&server)),
+            None,
+        )
+        .map(drop)
+    }
+
+    fn applied_servers(&mut self) -> BResult<Vec<Server>> {
+        let names: Vec<String> = self
+            .organization_doc()?
+            .servers
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        let mut out = Vec::new();
+        for n in names {
+            let eff: Json = self.get(false, &format!("/effective?server={}", enc(&n)))?;
+            let org: Organization = serde_json::from_value(eff["organization"].clone())
+                .map_err(|e| BackendError::new("NotSpecified", "LabAdminError", e.to_string()))?;
+            if let Some(s) = org.servers.into_iter().find(|s| s.name == n) {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    fn edge_servers(&mut self) -> BResult<Vec<EdgeServer>> {
+        Ok(self.organization_doc()?.edge_servers)
+    }
+
+    fn remove_edge_subscription(&mut self, name: &str) -> BResult<()> {
+        self.call(
+            false,
+            "DELETE",
+            &format!("/edge-subscriptions/{}", enc(name)),
+            None,
+        )
+        .map(drop)
+    }
+
+    fn run_hybrid_configuration(&mut self) -> BResult<(AuthServer, bool)> {
+        let r = self.call(false, "POST", "/hybrid-configuration", None)?;
+        let created = r["created"].as_bool().unwrap_or(false);
+        let a: AuthServer = serde_json::from_value(r["auth_server"].clone())
+            .map_err(|e| BackendError::new("NotSpecified", "LabAdminError", e.to_string()))?;
+        Ok((a, created))
+    }
+
+    fn install_cumulative_update(&mut self, server: &str, cu: u16) -> BResult<()> {
+        self.call(
+            false,
+            "POST",
+            &format!("/servers/{}/cumulative-update", enc(server)),
+            Some(json!({ "cu": cu })),
+        )
+        .map(drop)
     }
 }
 

@@ -483,6 +483,8 @@ impl Ctx {
         let status = match c.action {
             ConnectKind::Connect => outlook.connect().await,
             ConnectKind::Reconnect => outlook.reconnect().await,
+            ConnectKind::Restart => outlook.restart().await,
+            ConnectKind::Sync => outlook.sync().await,
         };
         let tokens = outlook.cached_tokens();
         // The mailbox token (resource = the connection's host) is the one the client used.
@@ -496,18 +498,22 @@ impl Ctx {
                 self.refresh_token = Some((rt.clone(), t.authority.clone()));
             }
         }
-        let http = status.exchanges.last().map(|e| Http {
-            method: e.method.clone(),
-            url: e.url.clone(),
-            request_headers: e.request_headers.clone(),
-            status: e.status,
-            headers: e.response_headers.clone(),
-            body: String::new(),
-        });
-        let action = match c.action {
-            ConnectKind::Connect => "connect",
-            ConnectKind::Reconnect => "reconnect",
-        };
+        // The mailbox connection's last exchange (the offline address book download that
+        // follows it is in the trace, for `exchange:` expectations).
+        let http = status
+            .exchanges
+            .iter()
+            .rev()
+            .find(|e| e.step != "oab")
+            .map(|e| Http {
+                method: e.method.clone(),
+                url: e.url.clone(),
+                request_headers: e.request_headers.clone(),
+                status: e.status,
+                headers: e.response_headers.clone(),
+                body: String::new(),
+            });
+        let action = c.action.name();
         Outcome {
             label: format!("client {} {} {action}", profile.name(), c.user),
             http,

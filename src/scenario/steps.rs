@@ -265,13 +265,30 @@ impl<'de> Deserialize<'de> for ClientName {
     }
 }
 
-/// `connect` (a first start: no cached tokens) or `reconnect` (cached tokens, silent refresh).
+/// `connect` (a first start: no cached tokens), `reconnect` (cached tokens, silent refresh),
+/// `restart` (Outlook closed and started again: new connections, Autodiscover and handshake
+/// anew, cached tokens kept) or `sync` (Outlook still running: its mailbox request again with
+/// the authentication it started with).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectKind {
     #[default]
     Connect,
     Reconnect,
+    Restart,
+    Sync,
+}
+
+impl ConnectKind {
+    /// The name as a scenario file writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnectKind::Connect => "connect",
+            ConnectKind::Reconnect => "reconnect",
+            ConnectKind::Restart => "restart",
+            ConnectKind::Sync => "sync",
+        }
+    }
 }
 
 /// A client's settings for one action (machine settings set by cmdlets apply first).

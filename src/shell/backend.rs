@@ -17,7 +17,9 @@
 //! `… are not supported by this backend.`
 
 use mock_aad::model::{CaRule, MfaState};
-use mock_exchange::model::{AuthMethod, AuthServer, AuthServerType, Mailbox, OrgConfig, Server};
+use mock_exchange::model::{
+    AuthMethod, AuthServer, AuthServerType, EdgeServer, Mailbox, OrgConfig, Server,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -233,6 +235,41 @@ pub trait ExchangeAdmin {
     fn mailboxes(&mut self) -> BResult<Vec<Mailbox>>;
     /// `iisreset` on `server` (`None`: the server the shell session runs on).
     fn iisreset(&mut self, server: Option<&str>, noforce: bool) -> BResult<()>;
+    /// Every server as its IIS applies it right now (what `Get-*VirtualDirectory` without
+    /// `-ADPropertiesOnly` reads): a change not yet picked up by a server shows its old value.
+    /// Default: the directory's view (a backend without a settings cache).
+    fn applied_servers(&mut self) -> BResult<Vec<Server>> {
+        self.exchange_servers()
+    }
+    /// The Edge Transport servers subscribed to the organization (`Get-EdgeSubscription`).
+    fn edge_servers(&mut self) -> BResult<Vec<EdgeServer>> {
+        Ok(Vec::new())
+    }
+    /// `Remove-EdgeSubscription`.
+    fn remove_edge_subscription(&mut self, name: &str) -> BResult<()> {
+        Err(not_offered(&format!(
+            "removing the Edge subscription '{name}'"
+        )))
+    }
+    /// The Hybrid Configuration Wizard's OAuth step: creates EvoSts (or finds it); refuses
+    /// while Exchange 2010 (Edge included) is in the organization. Returns the AuthServer and
+    /// whether it was created now.
+    fn run_hybrid_configuration(&mut self) -> BResult<(AuthServer, bool)> {
+        Err(not_offered("the Hybrid Configuration Wizard"))
+    }
+    /// Setup `/Mode:Upgrade` of `server` to cumulative update `cu`.
+    fn install_cumulative_update(&mut self, server: &str, cu: u16) -> BResult<()> {
+        Err(not_offered(&format!("CU{cu} on {server}")))
+    }
+}
+
+/// What a backend without a lab action answers.
+fn not_offered(what: &str) -> BackendError {
+    BackendError::new(
+        "NotSpecified",
+        "NotSupported",
+        format!("This backend does not model {what}."),
+    )
 }
 
 /// Azure AD's directory: service principals and users (MSOnline, AzureAD and Graph cmdlets,

@@ -10,7 +10,7 @@
 //! the lab prints `LiveIdNegotiateAuthentication` as `True` only when it is enabled.
 
 use mock_exchange::model::{
-    AuthMethod, AuthServer, AuthServerType, ExchangeVersion, Mailbox, Server, VdirKind,
+    AuthMethod, AuthServer, AuthServerType, EdgeServer, ExchangeVersion, Mailbox, Server, VdirKind,
     VirtualDirectory,
 };
 
@@ -92,7 +92,7 @@ pub fn vdir_type_name(kind: VdirKind) -> &'static str {
 /// A virtual directory as `Get-*VirtualDirectory` returns it.
 pub fn vdir(server: &Server, v: &VirtualDirectory) -> PsObject {
     let o = PsObject::new(vdir_type_name(v.kind));
-    let ver = Value::from(server.version.admin_display_version());
+    let ver = Value::from(server.admin_display_version());
     let int = Value::from(v.internal_url.clone());
     let ext = Value::from(v.external_url.clone());
     let ia = methods(&v.internal_authentication_methods);
@@ -278,13 +278,44 @@ pub fn exchange_server(s: &Server, domain: &str) -> PsObject {
         .with("Name", s.name.as_str())
         .with("Fqdn", s.fqdn.as_str())
         .with("Edition", "Standard")
-        .with("AdminDisplayVersion", s.version.admin_display_version())
+        .with("AdminDisplayVersion", s.admin_display_version())
         .with("ServerRole", role)
         .with(
             "Site",
             format!("{domain}/Configuration/Sites/Default-First-Site-Name"),
         )
         .with("Identity", s.name.as_str())
+}
+
+/// An Edge Transport server as `Get-ExchangeServer` lists it (known through its subscription).
+pub fn edge_server(e: &EdgeServer, domain: &str) -> PsObject {
+    let (a, b, c, d) = e.version.build();
+    PsObject::new("Microsoft.Exchange.Data.Directory.Management.ExchangeServer")
+        .with("Name", e.name.as_str())
+        .with("Fqdn", e.fqdn.as_str())
+        .with("Edition", "Standard")
+        .with(
+            "AdminDisplayVersion",
+            format!("Version {a}.{b} (Build {c}.{d})"),
+        )
+        .with("ServerRole", "Edge")
+        .with(
+            "Site",
+            format!("{domain}/Configuration/Sites/Default-First-Site-Name"),
+        )
+        .with("Identity", e.name.as_str())
+}
+
+/// `Get-EdgeSubscription`.
+pub fn edge_subscription(e: &EdgeServer, domain: &str) -> PsObject {
+    PsObject::new("Microsoft.Exchange.Management.SystemConfigurationTasks.EdgeSubscription")
+        .with("Name", e.name.as_str())
+        .with(
+            "Site",
+            format!("{domain}/Configuration/Sites/Default-First-Site-Name"),
+        )
+        .with("Domain", domain)
+        .with("Identity", e.name.as_str())
 }
 
 /// `Get-MsolServicePrincipal`.

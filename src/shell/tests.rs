@@ -121,6 +121,8 @@ fn seed_server(name: &str) -> Server {
         name: name.into(),
         fqdn: format!("{}.contoso.com", name.to_ascii_lowercase()),
         version: ExchangeVersion::Ex2016,
+        cu: None,
+        os: None,
         server_header: None,
         internal_hosts: vec![],
         vdirs: vec![mapi, ews, oab, ad, eas, owa],

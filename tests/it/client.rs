@@ -113,6 +113,8 @@ async fn happy_path_outlook_2016_is_bearer_over_mapi_http() {
             row("mapi", "POST", Some("Bearer (empty)"), 401),
             row("aad-token", "POST", None, 200),
             row("mapi", "POST", Some("Bearer"), 200),
+            // Cached mode: the offline address book, with the MAPI connection's token.
+            row("oab", "GET", Some("Bearer"), 200),
         ]
     );
     // The handshake's challenge carries authorization_uri; the authorize request is Outlook's.
@@ -171,6 +173,7 @@ async fn outlook_2016_reconnect_uses_cached_tokens_without_azure_ad() {
         vec![
             row("autodiscover", "POST", Some("Bearer"), 200),
             row("mapi", "POST", Some("Bearer"), 200),
+            row("oab", "GET", Some("Bearer"), 200),
         ]
     );
     assert_eq!(s.authn.as_deref(), Some("Bearer"));
@@ -191,6 +194,8 @@ async fn expired_access_token_is_refreshed_silently() {
             row("autodiscover", "POST", Some("Bearer"), 200),
             row("aad-token", "POST", None, 200),
             row("mapi", "POST", Some("Bearer"), 200),
+            // Cached mode: the offline address book, with the MAPI connection's token.
+            row("oab", "GET", Some("Bearer"), 200),
         ]
     );
     assert_eq!(s.authn.as_deref(), Some("Bearer"));

@@ -333,12 +333,18 @@ async fn cmdlets_change_the_running_lab() {
         "False"
     );
     run("Get-MapiVirtualDirectory | Set-MapiVirtualDirectory -IISAuthenticationMethods Ntlm, Negotiate").await;
-    let mapi = run("Get-MapiVirtualDirectory | FL server,iisauth*").await;
+    // The directory has the change at once; IIS on EX1 applies it after its reset.
+    let mapi = run("Get-MapiVirtualDirectory -ADPropertiesOnly | FL server,iisauth*").await;
     assert!(
         mapi.contains("IISAuthenticationMethods : {Ntlm, Negotiate}"),
         "{mapi}"
     );
     assert!(!mapi.contains("OAuth"), "{mapi}");
+    let iis = run("Get-MapiVirtualDirectory | FL server,iisauth*").await;
+    assert!(
+        iis.contains("IISAuthenticationMethods : {Ntlm, OAuth, Negotiate}"),
+        "{iis}"
+    );
     run("Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $false").await;
     assert_eq!(
         run("(Get-AuthServer EvoSts).IsDefaultAuthorizationEndpoint")
@@ -350,6 +356,11 @@ async fn cmdlets_change_the_running_lab() {
     assert!(
         reset.contains("Internet services successfully restarted"),
         "{reset}"
+    );
+    let iis = run("Get-MapiVirtualDirectory | FL server,iisauth*").await;
+    assert!(
+        iis.contains("IISAuthenticationMethods : {Ntlm, Negotiate}"),
+        "{iis}"
     );
     // Azure AD: service principal names, read back and effective on the token endpoint.
     run("$x = Get-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000").await;

@@ -13,4 +13,5 @@ mod frontdoor;
 mod lab;
 mod limits;
 mod rollover;
+mod servers;
 mod shellcli;

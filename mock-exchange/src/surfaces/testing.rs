@@ -60,6 +60,8 @@ pub fn server(version: ExchangeVersion) -> Server {
         name: "EX1".into(),
         fqdn: "ex1.contoso.com".into(),
         version,
+        cu: None,
+        os: None,
         server_header: None,
         internal_hosts: vec!["mail.corp.contoso.com".into()],
         vdirs: vec![
@@ -91,6 +93,7 @@ pub fn org_with(version: ExchangeVersion) -> Organization {
         servers: vec![server(version)],
         org_config: OrgConfig::default(),
         auth_servers: vec![],
+        edge_servers: vec![],
         partner_applications: vec![],
         accounts: vec![
             Account {

@@ -306,9 +306,10 @@ async fn unknown_paths_and_oversized_bodies_get_iis_errors() {
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(r.header("x-feserver"), Some("EX1"));
+    // EX1 runs on Windows Server 2012 R2, as the guide's Exchange 2016 (its captures' IIS 8.5).
     assert_eq!(
         r.header("server"),
-        Some("Microsoft-IIS/10.0 Microsoft-HTTPAPI/2.0")
+        Some("Microsoft-IIS/8.5 Microsoft-HTTPAPI/2.0")
     );
     assert!(r.body.contains("HTTP Error 404.0 - Not Found"));
     let big = vec![b'a'; 4 * 1024 * 1024 + 1];

@@ -15,3 +15,4 @@ mod metadata_refresh;
 mod ntlm;
 mod proxy;
 mod seed;
+mod servers;

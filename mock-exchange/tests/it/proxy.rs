@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use mock_exchange::model::{ExchangeVersion, Organization, Server};
+use mock_exchange::model::{ExchangeVersion, Organization, Server, WindowsVersion};
 use mock_exchange::{Clock, Config};
 
 use crate::common::*;
@@ -20,11 +20,14 @@ fn three_versions() -> Organization {
     ex2.name = "EX2".into();
     ex2.fqdn = "EX2.contoso.com".into();
     ex2.version = ExchangeVersion::Ex2013;
+    // On another Windows release than the front end, so the `Server:` header shows whose it is.
+    ex2.os = Some(WindowsVersion::Ws2008R2);
     ex2.internal_hosts = vec![];
     let mut ex3: Server = ex1.clone();
     ex3.name = "EX2010".into();
     ex3.fqdn = "ex2010.contoso.com".into();
     ex3.version = ExchangeVersion::Ex2010;
+    ex3.os = Some(WindowsVersion::Ws2008R2);
     ex3.internal_hosts = vec![];
     org.servers.push(ex2);
     org.servers.push(ex3);
@@ -85,9 +88,10 @@ async fn ex2016_front_end_proxies_to_the_2013_back_end() {
     assert_eq!(h(&r, "x-calculatedbetarget"), Some("ex2.contoso.com"));
     assert_eq!(h(&r, "x-beserver"), Some("EX2"));
     assert_eq!(h(&r, "x-feserver"), Some("EX1"));
+    // The front end's IIS (Windows Server 2012 R2), not the back end's (2008 R2: IIS 7.5).
     assert_eq!(
         h(&r, "server"),
-        Some("Microsoft-IIS/10.0 Microsoft-HTTPAPI/2.0")
+        Some("Microsoft-IIS/8.5 Microsoft-HTTPAPI/2.0")
     );
     assert_eq!(r.headers().get_all("request-id").iter().count(), 1);
     // Bearer for Megan: validated by the front end, then proxied.

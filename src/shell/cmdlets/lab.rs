@@ -209,7 +209,7 @@ fn remove_key(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
 }
 
 /// PowerShell's `ValidateRange` for an integer parameter.
-fn in_range(cmd: &str, b: &Bound, name: &str, min: i64, max: i64) -> R<Option<i64>> {
+pub(super) fn in_range(cmd: &str, b: &Bound, name: &str, min: i64, max: i64) -> R<Option<i64>> {
     let Some(v) = b.get(name) else {
         return Ok(None);
     };

@@ -2,7 +2,8 @@
 //!
 //! Laid out like mini-redis's commands: `vdir.rs` is every `Get-`/`Set-*VirtualDirectory`,
 //! `auth_server.rs` the `*-AuthServer` cmdlets, `org.rs` `*-OrganizationConfig`, `mailbox.rs` and
-//! `exchange_server.rs` their `Get-` cmdlets, `msol.rs` the MSOnline, AzureAD and Graph cmdlets,
+//! `exchange_server.rs` their `Get-` cmdlets (and the Edge subscriptions), `hybrid.rs` the
+//! lab's Hybrid Configuration Wizard and cumulative updates, `msol.rs` the MSOnline, AzureAD and Graph cmdlets,
 //! `lab.rs` the lab's own cmdlets, `adfs.rs` `Set-AdfsProperties`, `utility.rs` PowerShell's own
 //! cmdlets (`Format-List`, `Where-Object`, …), `registry.rs` the client-machine settings
 //! (`New-ItemProperty`, `reg`, macOS `defaults`) and `iisreset.rs` the IIS restart. Each file
@@ -25,6 +26,7 @@ use super::value::Value;
 mod adfs;
 mod auth_server;
 mod exchange_server;
+mod hybrid;
 mod iisreset;
 mod kit;
 mod lab;
@@ -85,6 +87,11 @@ pub const FAMILIES: &[Family] = &[
     Family {
         stem: "lab",
         cmdlets: lab::CMDLETS,
+        natives: &[],
+    },
+    Family {
+        stem: "hybrid",
+        cmdlets: hybrid::CMDLETS,
         natives: &[],
     },
     Family {

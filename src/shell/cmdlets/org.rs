@@ -4,6 +4,7 @@
 use super::kit::{cmdlet, sig, CmdletSpec, Cx, Run, R};
 use crate::shell::backend::OrgConfigChange;
 use crate::shell::binder::{p, pos, unmodeled, Bound, Extra, ParamSpec, Ty};
+use crate::shell::error::catalogue;
 use crate::shell::objects;
 use crate::shell::value::Value;
 
@@ -40,8 +41,30 @@ fn get(cx: &mut Cx<'_>, _: &Bound) -> R<Vec<Value>> {
     Ok(vec![Value::Object(objects::org_config(&o))])
 }
 
+/// The shell runs on the organization's first server, whose build decides its cmdlets'
+/// parameters: `-OAuth2ClientProfileEnabled` came with Exchange 2013 CU19 / 2016 CU8, so on an
+/// older build it is PowerShell's parameter-binding error.
+fn check_build(cx: &mut Cx<'_>, b: &Bound) -> R<()> {
+    if !b.has("OAuth2ClientProfileEnabled") {
+        return Ok(());
+    }
+    let cmd = cx.cmd;
+    let be = cx.backend_error();
+    let servers = cx.exchange()?.exchange_servers().map_err(be)?;
+    match servers.first() {
+        Some(s) if !s.hma_build() => Err(catalogue::parameter_not_in_build(
+            cmd,
+            "OAuth2ClientProfileEnabled",
+            &s.name,
+            &s.admin_display_version(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn set(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
     let be = cx.backend_error();
+    check_build(cx, b)?;
     if let Some(w) = cx.what_if(b, "Organization") {
         return Ok(w);
     }

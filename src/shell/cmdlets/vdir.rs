@@ -5,6 +5,11 @@
 //! cmdlets differ (`/mapi` has `-IISAuthenticationMethods` and no `-OAuthAuthentication`, which
 //! is the field guide's classic mistake; ActiveSync says `-BasicAuthEnabled`). An identity is
 //! `EX1\mapi (Default Web Site)`, a vdir name or a server name, wildcards allowed.
+//!
+//! A vdir's settings live in two places: the directory (Active Directory, where `Set-` writes)
+//! and IIS on its server (what the server applies once it has picked the change up). `Get-`
+//! shows the authentication settings as IIS applies them; with `-ADPropertiesOnly` it shows
+//! the directory only — the guide's "little white lies" when a change has not reached IIS.
 
 use mock_exchange::model::{AuthMethod, Server, VirtualDirectory};
 
@@ -283,10 +288,55 @@ fn match_vdirs(list: Vec<(Server, VirtualDirectory)>, id: &str) -> Vec<(Server, 
         .collect()
 }
 
+/// The authentication settings IIS reads from its own configuration (the metabase), taken from
+/// the server's applied view; URLs and names stay the directory's.
+fn with_iis_auth(mut dir: VirtualDirectory, iis: &VirtualDirectory) -> VirtualDirectory {
+    dir.iis_authentication_methods = iis.iis_authentication_methods.clone();
+    dir.internal_authentication_methods = iis.internal_authentication_methods.clone();
+    dir.external_authentication_methods = iis.external_authentication_methods.clone();
+    dir.basic_authentication = iis.basic_authentication;
+    dir.windows_authentication = iis.windows_authentication;
+    dir.oauth_authentication = iis.oauth_authentication;
+    dir.wssecurity_authentication = iis.wssecurity_authentication;
+    dir.digest_authentication = iis.digest_authentication;
+    dir.adfs_authentication = iis.adfs_authentication;
+    dir.live_id_basic_authentication = iis.live_id_basic_authentication;
+    dir.live_id_negotiate_authentication = iis.live_id_negotiate_authentication;
+    dir.forms_authentication = iis.forms_authentication;
+    dir
+}
+
+/// Every vdir of type `t` as `Get-` shows it: the directory's with IIS's authentication
+/// settings, or the directory's alone with `-ADPropertiesOnly`.
+fn shown_vdirs(cx: &mut Cx<'_>, b: &Bound, t: VdirType) -> R<Vec<(Server, VirtualDirectory)>> {
+    let list = vdirs(cx, t)?;
+    if b.switch("ADPropertiesOnly") {
+        return Ok(list);
+    }
+    let be = cx.backend_error();
+    let applied = cx.exchange()?.applied_servers().map_err(be)?;
+    Ok(list
+        .into_iter()
+        .map(|(s, v)| {
+            let iis = applied
+                .iter()
+                .find(|a| a.name.eq_ignore_ascii_case(&s.name))
+                .and_then(|a| a.vdir(v.kind));
+            match iis {
+                Some(iis) => {
+                    let v = with_iis_auth(v, iis);
+                    (s, v)
+                }
+                None => (s, v),
+            }
+        })
+        .collect())
+}
+
 fn get(cx: &mut Cx<'_>, b: &Bound, t: VdirType) -> R<Vec<Value>> {
     let cmd = cx.cmd;
     let be = cx.backend_error();
-    let mut list = vdirs(cx, t)?;
+    let mut list = shown_vdirs(cx, b, t)?;
     if b.has("Identity") && b.has("Server") {
         return Err(catalogue::ambiguous_parameter_set(cmd));
     }

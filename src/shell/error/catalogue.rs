@@ -282,6 +282,15 @@ pub fn parameter_not_found(cmd: &str, typed: &str) -> ShellError {
     )
 }
 
+/// `-X` is a parameter of newer builds only: the session's server (`server`, at `version`)
+/// predates it, so PowerShell answers as for an unknown parameter. The lab's hint names the
+/// build (Hybrid Modern Authentication's parameters came with 2013 CU19 and 2016 CU8).
+pub fn parameter_not_in_build(cmd: &str, param: &str, server: &str, version: &str) -> ShellError {
+    parameter_not_found(cmd, param).with_hint(Some(format!(
+        "the shell runs on {server} ({version}); -{param} needs Exchange 2013 CU19+ or 2016 CU8+"
+    )))
+}
+
 /// `-X` is a prefix of several parameters (`matches` already written `-Name`).
 pub fn ambiguous_parameter(cmd: &str, typed: &str, matches: &[String]) -> ShellError {
     binding(
