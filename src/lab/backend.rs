@@ -268,6 +268,21 @@ impl ExchangeAdmin for LabBackend {
         Ok(self.organization_doc()?.mailboxes)
     }
 
+    fn uninstall_server(&mut self, server: &str) -> BResult<()> {
+        self.call(false, "DELETE", &format!("/servers/{}", enc(server)), None)
+            .map(drop)
+    }
+
+    fn move_mailbox(&mut self, smtp: &str, server: &str) -> BResult<()> {
+        self.call(
+            false,
+            "PATCH",
+            &format!("/mailboxes/{}", enc(smtp)),
+            Some(serde_json::json!({ "server": server })),
+        )
+        .map(drop)
+    }
+
     fn iisreset(&mut self, _server: Option<&str>, _noforce: bool) -> BResult<()> {
         // mock-exchange's settings cache is organization-wide: a reset reloads every server.
         self.call(false, "POST", "/iisreset", None).map(drop)
@@ -363,6 +378,18 @@ impl DirectoryAdmin for LabBackend {
             "POST",
             &format!("/tenants/{}/users/{}/revoke", enc(&t), enc(&upn)),
             None,
+        )
+        .map(drop)
+    }
+
+    fn revoke_tenant_sessions(&mut self, unicorn: bool) -> BResult<()> {
+        let t = self.tenant()?;
+        let response = if unicorn { "unicorn" } else { "standard" };
+        self.call(
+            true,
+            "POST",
+            &format!("/tenants/{}/revoke", enc(&t)),
+            Some(serde_json::json!({ "response": response })),
         )
         .map(drop)
     }

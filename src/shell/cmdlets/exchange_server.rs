@@ -1,7 +1,9 @@
-//! `Get-ExchangeServer`: the organization's servers, by name or FQDN.
+//! `Get-ExchangeServer`: the organization's servers, by name or FQDN; and
+//! `Uninstall-LabExchangeServer`, the lab's stand-in for running Setup `/mode:uninstall` on a
+//! server (refused, as Setup refuses, while its database holds mailboxes).
 
 use super::kit::{cmdlet, identity_of, sig, CmdletSpec, Cx, Run, R};
-use crate::shell::binder::{p, piped, pos, unmodeled, Bound, Extra, ParamSpec, Ty};
+use crate::shell::binder::{p, piped, pos, req, unmodeled, Bound, Extra, ParamSpec, Ty};
 use crate::shell::error::catalogue;
 use crate::shell::format::wildcard_match;
 use crate::shell::objects;
@@ -14,11 +16,30 @@ const GET_EXCHANGE_SERVER: &[ParamSpec] = &[
     unmodeled(p("Status", Ty::Switch)),
 ];
 
-pub(super) const CMDLETS: &[CmdletSpec] = &[cmdlet(
-    sig("Get-ExchangeServer", GET_EXCHANGE_SERVER, Extra::None),
-    "Lists the Exchange servers (name, version, roles).",
-    Run::Each(get),
-)];
+const UNINSTALL_LAB_SERVER: &[ParamSpec] = &[pos(req(piped(p("Identity", Ty::Str))), 0)];
+
+pub(super) const CMDLETS: &[CmdletSpec] = &[
+    cmdlet(
+        sig("Get-ExchangeServer", GET_EXCHANGE_SERVER, Extra::None),
+        "Lists the Exchange servers (name, version, roles).",
+        Run::Each(get),
+    ),
+    cmdlet(
+        sig("Uninstall-LabExchangeServer", UNINSTALL_LAB_SERVER, Extra::ShouldProcess),
+        "Uninstalls a server (Setup /mode:uninstall): it leaves the organization; refused while it holds mailboxes.",
+        Run::Each(uninstall),
+    ),
+];
+
+fn uninstall(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
+    let be = cx.backend_error();
+    let id = b.get("Identity").map(identity_of).unwrap_or_default();
+    if let Some(w) = cx.what_if(b, &id) {
+        return Ok(w);
+    }
+    cx.exchange()?.uninstall_server(&id).map_err(be)?;
+    Ok(Vec::new())
+}
 
 fn get(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
     let cmd = cx.cmd;

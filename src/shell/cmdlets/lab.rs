@@ -5,6 +5,8 @@
 //! `/_admin/keys`) and scripted failures (`Add-LabAadFault`, `Get-LabAadFault`,
 //! `Remove-LabAadFault`, over mock-aad's `/_admin/faults`). They follow PowerShell's
 //! conventions (`-WhatIf`, `ValidateRange` errors) so they read like the real ones.
+//! `Revoke-LabTenantRefreshToken` is the tenant-wide revocation the guide's "Unicorn Rampage?"
+//! follows (no single real cmdlet does it; an administrator would revoke user by user).
 
 use mock_aad::model::{CaAction, CaRule, MfaState};
 
@@ -29,6 +31,8 @@ const NEW_LAB_CA: &[ParamSpec] = &[
     req(p("Action", CA_ACTION)),
     p("Disabled", Ty::Switch),
 ];
+const REVOCATION_RESPONSE: Ty = Ty::Enum("HmaLab.RevocationResponse", &["Standard", "Unicorn"]);
+const REVOKE_LAB_TENANT: &[ParamSpec] = &[p("Response", REVOCATION_RESPONSE)];
 const GET_LAB_KEY: &[ParamSpec] = &[pos(p("Kid", Ty::Str), 0)];
 const INVOKE_LAB_ROLL: &[ParamSpec] = &[p("RetireOld", Ty::Switch)];
 const ADD_LAB_KEY: &[ParamSpec] = &[];
@@ -61,6 +65,11 @@ const GET_LAB_FAULT: &[ParamSpec] = &[pos(p("Id", Ty::Int), 0)];
 const REMOVE_LAB_FAULT: &[ParamSpec] = &[pos(piped(p("Id", Ty::Str)), 0)];
 
 pub(super) const CMDLETS: &[CmdletSpec] = &[
+    cmdlet(
+        sig("Revoke-LabTenantRefreshToken", REVOKE_LAB_TENANT, Extra::ShouldProcess),
+        "Revokes every refresh token of the tenant issued before now; -Response Unicorn answers with the guide's 400 Bad Unicorn.",
+        Run::Each(revoke_tenant),
+    ),
     cmdlet(
         sig("Set-LabUserMfa", SET_LAB_MFA, Extra::None),
         "Sets a user's MFA state: None, Enroll (registration asked at sign-in) or Required.",
@@ -111,6 +120,16 @@ pub(super) const CMDLETS: &[CmdletSpec] = &[
         Run::Each(remove_fault),
     ),
 ];
+
+fn revoke_tenant(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
+    let be = cx.backend_error();
+    let unicorn = b.str("Response").as_deref() == Some("Unicorn");
+    if let Some(w) = cx.what_if(b, "every refresh token of the tenant") {
+        return Ok(w);
+    }
+    cx.directory()?.revoke_tenant_sessions(unicorn).map_err(be)?;
+    Ok(Vec::new())
+}
 
 fn set_mfa(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
     let be = cx.backend_error();
