@@ -39,7 +39,6 @@ pub enum Check {
 struct RawExpectation {
     step: Option<usize>,
     status: Option<u16>,
-    reason: Option<String>,
     header: Option<HeaderMatch>,
     aadsts: Option<u32>,
     error: Option<String>,
@@ -50,6 +49,7 @@ struct RawExpectation {
     no_exchange: Option<ExchangeMatch>,
     claim: Option<ClaimMatch>,
     cmdlet: Option<CmdletCheck>,
+    reason: Option<String>,
 }
 
 /// The expectation kinds, for messages.
