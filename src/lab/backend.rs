@@ -151,8 +151,11 @@ impl LabBackend {
     }
 }
 
+/// One path segment, percent-encoded (a space is `%20`: `+` is only a space in a query).
 fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 fn kind_segment(kind: VdirKind) -> String {
@@ -412,6 +415,17 @@ impl DirectoryAdmin for LabBackend {
             "PATCH",
             &format!("/tenants/{}/users/{}", enc(&t), enc(upn)),
             Some(json!({ "mfa": state })),
+        )
+        .map(drop)
+    }
+
+    fn set_conditional_access_enabled(&mut self, name: &str, enabled: bool) -> BResult<()> {
+        let t = self.tenant()?;
+        self.call(
+            true,
+            "PATCH",
+            &format!("/tenants/{}/conditional-access/{}", enc(&t), enc(name)),
+            Some(serde_json::json!({ "enabled": enabled })),
         )
         .map(drop)
     }

@@ -261,6 +261,8 @@ pub trait DirectoryAdmin {
     fn set_user_block_credential(&mut self, upn: &str, blocked: bool) -> BResult<()>;
     fn set_user_mfa(&mut self, upn: &str, state: MfaState) -> BResult<()>;
     fn new_conditional_access_policy(&mut self, rule: &CaRule) -> BResult<()>;
+    /// Turns a conditional access rule on or off (by name).
+    fn set_conditional_access_enabled(&mut self, name: &str, enabled: bool) -> BResult<()>;
     /// Revokes every refresh token of the tenant issued before now; `unicorn` answers later
     /// redemptions with the field guide's "Unicorn Rampage?" capture instead of AADSTS50173.
     fn revoke_tenant_sessions(&mut self, unicorn: bool) -> BResult<()>;

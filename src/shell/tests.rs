@@ -327,6 +327,10 @@ impl DirectoryAdmin for Fake {
             .push(format!("set_user_password {upn} {pw:?} force={force}"));
         Ok(pw.unwrap_or("Generated1!").to_string())
     }
+    fn set_conditional_access_enabled(&mut self, name: &str, enabled: bool) -> BResult<()> {
+        self.log(format!("set_conditional_access_enabled {name} {enabled}"))
+    }
+
     fn revoke_tenant_sessions(&mut self, unicorn: bool) -> BResult<()> {
         self.log(format!("revoke_tenant_sessions unicorn={unicorn}"))
     }
