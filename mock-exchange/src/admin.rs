@@ -610,9 +610,7 @@ async fn mailbox_patch(
     let idx = org
         .mailboxes
         .iter()
-        .position(|m| {
-            m.primary_smtp_address.eq_ignore_ascii_case(&id) || m.guid.to_string() == id
-        })
+        .position(|m| m.primary_smtp_address.eq_ignore_ascii_case(&id) || m.guid.to_string() == id)
         .ok_or_else(|| not_found(format!("no mailbox '{id}'")))?;
     org.mailboxes[idx].server = server;
     Ok(Json(to_json(&org.mailboxes[idx])))

@@ -340,8 +340,14 @@ mod tests {
         let part = |t: &str, name, value| Diag::Unreadable {
             detail: crate::diag::unreadable_detail(t, Some((name, value))),
         };
-        assert_eq!(parse("W10.e30.").err(), Some(part("W10.e30.", "header", "W10")));
-        assert_eq!(parse("e30.W10.").err(), Some(part("e30.W10.", "payload", "W10")));
+        assert_eq!(
+            parse("W10.e30.").err(),
+            Some(part("W10.e30.", "header", "W10"))
+        );
+        assert_eq!(
+            parse("e30.W10.").err(),
+            Some(part("e30.W10.", "payload", "W10"))
+        );
         assert_eq!(parse("e30.e.").err(), Some(part("e30.e.", "payload", "e")));
         assert_eq!(parse("e30.e30.A").err(), Some(Diag::BadSignature));
         assert!(parse("e30.e30.").is_ok());

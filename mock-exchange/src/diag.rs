@@ -288,7 +288,7 @@ impl Diag {
         }
     }
 
-/// This diagnostic as a row of the book's table (its reason as rendered).
+    /// This diagnostic as a row of the book's table (its reason as rendered).
     pub fn doc(&self) -> DiagDoc {
         let (when, source) = self.about();
         DiagDoc {
@@ -341,7 +341,9 @@ mod tests {
     fn build_texts_render_byte_for_byte() {
         let sig = "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"";
         for d in [
-            Diag::UnsupportedAlgorithm { alg: "HS256".into() },
+            Diag::UnsupportedAlgorithm {
+                alg: "HS256".into(),
+            },
             Diag::UnknownSigningKey { kid: "k1".into() },
             Diag::BadSignature,
             Diag::MetadataUnavailable {
@@ -423,7 +425,8 @@ mod tests {
     fn every_variant_has_a_row() {
         let declared = declared_variants();
         assert!(
-            declared.iter().any(|v| v == "Flighting") && declared.iter().any(|v| v == "MailboxVersion"),
+            declared.iter().any(|v| v == "Flighting")
+                && declared.iter().any(|v| v == "MailboxVersion"),
             "the enum was read: {declared:?}"
         );
         let mut templated: Vec<String> = Diag::templates().iter().map(variant_name).collect();

@@ -106,7 +106,12 @@ pub fn is_outlook_for_windows(headers: &HeaderMap) -> bool {
 fn authorization_of(headers: &HeaderMap) -> String {
     headers
         .get(axum::http::header::AUTHORIZATION)
-        .map(|v| v.as_bytes().iter().map(|&b| char::from(b)).collect::<String>())
+        .map(|v| {
+            v.as_bytes()
+                .iter()
+                .map(|&b| char::from(b))
+                .collect::<String>()
+        })
         .unwrap_or_default()
         .trim_matches(|c: char| c == ' ' || c == '\t')
         .to_string()

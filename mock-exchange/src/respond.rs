@@ -185,7 +185,11 @@ pub fn back_end_unauthorized(c: Challenge<'_>, back: &Server) -> Response {
     put(&mut h, "cache-control", "private");
     put(&mut h, "server", c.server.server_header());
     put(&mut h, "request-id", &uuid::Uuid::new_v4().to_string());
-    put(&mut h, "x-calculatedbetarget", &back.fqdn.to_ascii_lowercase());
+    put(
+        &mut h,
+        "x-calculatedbetarget",
+        &back.fqdn.to_ascii_lowercase(),
+    );
     if let Some(b) = &c.bearer {
         add(&mut h, "www-authenticate", b);
     }

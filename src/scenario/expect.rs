@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::checks::{
-    Check, ClaimMatch, CmdletCheck, ExchangeMatch, Service, Expectation, HeaderMatch, TextMatch,
+    Check, ClaimMatch, CmdletCheck, ExchangeMatch, Expectation, HeaderMatch, Service, TextMatch,
 };
 use super::outcome::{Http, Outcome};
 use crate::client::HttpExchange;
@@ -243,8 +243,11 @@ pub fn evaluate(c: &Check, o: &Outcome) -> (bool, String, String) {
                 "not a client action".into(),
             ),
             Some(c) => {
-                let hits: Vec<&HttpExchange> =
-                    c.exchanges.iter().filter(|x| exchange_match(m, x)).collect();
+                let hits: Vec<&HttpExchange> = c
+                    .exchanges
+                    .iter()
+                    .filter(|x| exchange_match(m, x))
+                    .collect();
                 let actual = match hits.first() {
                     None => format!("none of {} exchanges matches", c.exchanges.len()),
                     Some(x) => format!(
@@ -416,10 +419,12 @@ fn exchange_match(m: &ExchangeMatch, x: &HttpExchange) -> bool {
                 .and_then(|a| a.split_whitespace().next())
                 .is_some_and(|w| w.eq_ignore_ascii_case(s))
         })
-        && m.reason.as_ref().is_none_or(|r| x.status != 0 && x.reason == *r)
+        && m.reason
+            .as_ref()
+            .is_none_or(|r| x.status != 0 && x.reason == *r)
         && m.url_contains
-        .as_ref()
-        .is_none_or(|u| x.url.to_ascii_lowercase().contains(&u.to_ascii_lowercase()))
+            .as_ref()
+            .is_none_or(|u| x.url.to_ascii_lowercase().contains(&u.to_ascii_lowercase()))
         && m.step
             .as_ref()
             .is_none_or(|s| x.step.eq_ignore_ascii_case(s))

@@ -347,7 +347,10 @@ fn reason_and_no_exchange_parse_and_an_empty_absence_is_refused_at_its_place() {
     );
     let e = err(&text);
     assert!(e.starts_with("t.yaml:10:"), "{e}");
-    assert!(e.contains("unknown field `shceme`") && e.ends_with("did you mean `scheme`?"), "{e}");
+    assert!(
+        e.contains("unknown field `shceme`") && e.ends_with("did you mean `scheme`?"),
+        "{e}"
+    );
     let text = format!(
         "{HEAD}twin:\n  - cmdlet: iisreset\nwhen:\n  - client: outlook-2010\n    user: U@contoso.com\nthen:\n  - no_exchange: {{ to: exchnage }}\n"
     );

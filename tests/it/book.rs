@@ -287,15 +287,15 @@ fn book_fidelity_table_lists_every_inferred_catalogue_row() {
     use lab_kit::catalogue::Fidelity;
     let page = std::fs::read_to_string(repo().join("docs/src/internals/fidelity.md"))
         .expect("fidelity page");
-    let start = page
-        .find("## Inferred:")
-        .expect("the inferred section");
+    let start = page.find("## Inferred:").expect("the inferred section");
     let table = &page[start..];
     let (aadsts, diags, _) = catalogues();
     for r in aadsts.iter().filter(|r| r.source == Fidelity::Inferred) {
         let code = r.code.to_string();
         assert!(
-            table.contains(&format!("AADSTS{code}")) || table.contains(&format!(", {code},")) || table.contains(&format!(", {code} ")),
+            table.contains(&format!("AADSTS{code}"))
+                || table.contains(&format!(", {code},"))
+                || table.contains(&format!(", {code} ")),
             "AADSTS{code} is marked inferred but is not in the fidelity table"
         );
     }
@@ -307,6 +307,8 @@ fn book_fidelity_table_lists_every_inferred_catalogue_row() {
         );
     }
     // 900561 has a public text now: it must not be listed as inferred.
-    assert!(aadsts.iter().any(|r| r.code == 900561 && r.source == Fidelity::PublicCapture));
+    assert!(aadsts
+        .iter()
+        .any(|r| r.code == 900561 && r.source == Fidelity::PublicCapture));
     assert!(!table.contains("900561"));
 }

@@ -37,7 +37,13 @@ fn echoed(s: &str) -> String {
     let mut out: String = s
         .chars()
         .take(16384)
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     if s.chars().count() > 16384 {
         out.push_str("...");
@@ -55,13 +61,16 @@ fn d_undecodable(token: &str, part: &str) -> String {
     format!("2000001;reason=\"Unable to read or process token, additional details: 'Jwt10113: Unable to decode the '{part}': '{}' as Base64url encoded string. jwtEncodedString: '{}'.'.\";error_category=\"invalid_token\"", echoed(value), echoed(token))
 }
 fn d_alg(_alg: &str) -> String {
-    "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"".into()
+    "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\""
+        .into()
 }
 fn d_unknown_kid(_kid: &str) -> String {
-    "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"".into()
+    "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\""
+        .into()
 }
 fn d_bad_signature() -> String {
-    "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"".into()
+    "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\""
+        .into()
 }
 fn d_untrusted(iss: &str) -> String {
     format!("2000001;reason=\"The issuer of the token is unknown. Issuer was '{iss}'.\";error_category=\"invalid_token\"")
@@ -595,17 +604,9 @@ async fn wrong_segment_counts_are_unparsable() {
             &g.replace('.', ""),
             not_compact(),
         ),
-        case(
-            "two segments",
-            &format!("{}.{}", p[0], p[1]),
-            not_compact(),
-        ),
+        case("two segments", &format!("{}.{}", p[0], p[1]), not_compact()),
         case("four segments", &format!("{g}.{}", p[2]), not_compact()),
-        case(
-            "four segments, empty last",
-            &format!("{g}."),
-            not_compact(),
-        ),
+        case("four segments, empty last", &format!("{g}."), not_compact()),
         case(
             "five segments (JWE shape)",
             &format!("{g}.{}.{}", p[1], p[2]),
@@ -682,7 +683,11 @@ async fn invalid_base64_and_json_are_unparsable() {
             &with_segment(&g, 0, "%7B%7D"),
             not_compact(),
         ),
-        case("header not JSON", &header_json("{\"alg\":"), undecodable("header")),
+        case(
+            "header not JSON",
+            &header_json("{\"alg\":"),
+            undecodable("header"),
+        ),
         case(
             "claims not JSON",
             &claims_json("{\"aud\":\"x\""),
@@ -693,14 +698,26 @@ async fn invalid_base64_and_json_are_unparsable() {
             &header_json("[{\"alg\":\"RS256\"}]"),
             undecodable("header"),
         ),
-        case("claims a JSON array", &claims_json("[]"), undecodable("payload")),
+        case(
+            "claims a JSON array",
+            &claims_json("[]"),
+            undecodable("payload"),
+        ),
         case(
             "header a JSON string",
             &header_json("\"RS256\""),
             undecodable("header"),
         ),
-        case("claims a JSON number", &claims_json("42"), undecodable("payload")),
-        case("claims JSON null", &claims_json("null"), undecodable("payload")),
+        case(
+            "claims a JSON number",
+            &claims_json("42"),
+            undecodable("payload"),
+        ),
+        case(
+            "claims JSON null",
+            &claims_json("null"),
+            undecodable("payload"),
+        ),
         case(
             "header JSON with trailing garbage",
             &header_json("{\"alg\":\"RS256\"} x"),

@@ -83,7 +83,12 @@ async fn upn_is_used_when_there_is_no_onprem_sid() {
 async fn malformed_tokens_get_2000001() {
     let (lab, _meta) = lab().await;
     // Not in compact form: the JWT library's Jwt10204, its newline written %0a.
-    for t in ["abc", "eyJ0eXAiOiJKV1QifQ.e30", "e30.e30.e30.e30", "%%%.%%%.%%%"] {
+    for t in [
+        "abc",
+        "eyJ0eXAiOiJKV1QifQ.e30",
+        "e30.e30.e30.e30",
+        "%%%.%%%.%%%",
+    ] {
         let d = format!("2000001;reason=\"Unable to read or process token, additional details: 'Jwt10204: 'System.IdentityModel.Tokens.JwtSecurityTokenHandler' cannot read this string: '{t}'.%0aThe string needs to be in compact JSON format, which is of the form: '<Base64UrlEncodedHeader>.<Base64UrlEndcodedPayload>.<OPTIONAL, Base64UrlEncodedSignature>'.'.\";error_category=\"invalid_token\"");
         assert_rejected(&lab.send("EX1", ews(t)).await, &d);
     }

@@ -32,10 +32,7 @@ const NEW_LAB_CA: &[ParamSpec] = &[
     req(p("Action", CA_ACTION)),
     p("Disabled", Ty::Switch),
 ];
-const SET_LAB_CA: &[ParamSpec] = &[
-    pos(req(p("Name", Ty::Str)), 0),
-    req(p("Enabled", Ty::Bool)),
-];
+const SET_LAB_CA: &[ParamSpec] = &[pos(req(p("Name", Ty::Str)), 0), req(p("Enabled", Ty::Bool))];
 const REVOCATION_RESPONSE: Ty = Ty::Enum("HmaLab.RevocationResponse", &["Standard", "Unicorn"]);
 const REVOKE_LAB_TENANT: &[ParamSpec] = &[p("Response", REVOCATION_RESPONSE)];
 const GET_LAB_KEY: &[ParamSpec] = &[pos(p("Kid", Ty::Str), 0)];
@@ -147,7 +144,9 @@ fn revoke_tenant(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
     if let Some(w) = cx.what_if(b, "every refresh token of the tenant") {
         return Ok(w);
     }
-    cx.directory()?.revoke_tenant_sessions(unicorn).map_err(be)?;
+    cx.directory()?
+        .revoke_tenant_sessions(unicorn)
+        .map_err(be)?;
     Ok(Vec::new())
 }
 
