@@ -22,7 +22,7 @@ use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -35,6 +35,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/organization", get(organization))
         .route("/effective", get(servers::effective))
         .route("/servers", get(servers))
+        .route("/servers/{server}", delete(server_delete))
         .route("/vdirs/{kind}", get(vdirs_of_kind))
         .route(
             "/servers/{server}/vdirs/{kind}",
@@ -54,7 +55,7 @@ pub fn routes(state: AppState) -> Router {
             post(refresh_metadata),
         )
         .route("/mailboxes", get(mailboxes))
-        .route("/mailboxes/{id}", get(mailbox))
+        .route("/mailboxes/{id}", get(mailbox).patch(mailbox_patch))
         .route("/accounts", get(accounts).post(account_post))
         .route(
             "/accounts/{id}",
@@ -106,6 +107,34 @@ fn set<T>(field: &mut T, value: Option<T>) {
 
 async fn organization(State(s): State<AppState>) -> Res {
     Ok(Json(to_json(&*s.org())))
+}
+
+/// `DELETE /servers/{name}`: the server is uninstalled (Setup `/mode:uninstall`). Like Setup, it
+/// refuses while a mailbox is still on the server's database.
+async fn server_delete(State(s): State<AppState>, Path(name): Path<String>) -> Res {
+    let mut org = s.org_mut();
+    let Some(idx) = org
+        .servers
+        .iter()
+        .position(|x| x.name.eq_ignore_ascii_case(&name))
+    else {
+        return Err(not_found(format!("no server '{name}'")));
+    };
+    let server = org.servers[idx].name.clone();
+    let left = org
+        .mailboxes
+        .iter()
+        .filter(|m| m.server.eq_ignore_ascii_case(&server))
+        .count();
+    if left > 0 {
+        return Err(AdminError(
+            StatusCode::CONFLICT,
+            "mailboxes_present",
+            format!("the database on {server} still holds {left} mailbox(es); move them first"),
+        ));
+    }
+    let removed = org.servers.remove(idx);
+    Ok(Json(json!({ "removed": removed.name })))
 }
 
 async fn servers(State(s): State<AppState>) -> Res {
@@ -525,6 +554,33 @@ async fn mailbox(State(s): State<AppState>, Path(id): Path<String>) -> Res {
         })
         .ok_or_else(|| not_found(format!("no mailbox '{id}'")))?;
     Ok(Json(to_json(m)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailboxPatch {
+    /// The server whose database now holds the mailbox (a move request, completed at once).
+    server: String,
+}
+
+/// `PATCH /mailboxes/{id} {"server":"EX1"}`: `New-MoveRequest`, completed at once (the lab has one
+/// database per server).
+async fn mailbox_patch(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Body(p): Body<MailboxPatch>,
+) -> Res {
+    let mut org = s.org_mut();
+    let Some(server) = org.server(&p.server).map(|x| x.name.clone()) else {
+        return Err(not_found(format!("no server '{}'", p.server)));
+    };
+    let idx = org
+        .mailboxes
+        .iter()
+        .position(|m| m.primary_smtp_address.eq_ignore_ascii_case(&id) || m.guid.to_string() == id)
+        .ok_or_else(|| not_found(format!("no mailbox '{id}'")))?;
+    org.mailboxes[idx].server = server;
+    Ok(Json(to_json(&org.mailboxes[idx])))
 }
 
 async fn accounts(State(s): State<AppState>) -> Res {

@@ -37,26 +37,39 @@ pub struct Jwt {
     pub signature: Vec<u8>,
 }
 
-/// Step 1: three base64url parts, JSON objects for header and payload.
+/// Step 1: the JWT library's `ReadToken`. A string not in compact form
+/// (`^[A-Za-z0-9-_]+\.[A-Za-z0-9-_]+\.[A-Za-z0-9-_]*$`, strict unpadded base64url: a padded copy
+/// of a token is not the token) is refused with `Jwt10204`; a compact string whose header or
+/// payload is not base64url JSON with `Jwt10113`. A signature that does not decode fails later,
+/// as a signature.
 pub fn parse(token: &str) -> Result<Jwt, Diag> {
-    let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Diag::Unparsable);
+    let unreadable = |part: Option<(&str, &str)>| Diag::Unreadable {
+        detail: crate::diag::unreadable_detail(token, part),
     };
-    // Strict unpadded base64url, as Exchange's handler reads only
-    // `^[A-Za-z0-9-_]+\.[A-Za-z0-9-_]+\.[A-Za-z0-9-_]*$`: a padded copy of a token is not the token.
-    let obj = |part: &str| -> Result<Map<String, Value>, Diag> {
-        let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| Diag::Unparsable)?;
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(m)) => Ok(m),
-            _ => Err(Diag::Unparsable),
+    let b64url = |p: &str| {
+        p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    let [h, p, s] = parts[..] else {
+        return Err(unreadable(None));
+    };
+    if h.is_empty() || p.is_empty() || !b64url(h) || !b64url(p) || !b64url(s) {
+        return Err(unreadable(None));
+    }
+    let obj = |name: &str, part: &str| -> Result<Map<String, Value>, Diag> {
+        let decoded = URL_SAFE_NO_PAD
+            .decode(part)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+        match decoded {
+            Some(Value::Object(m)) => Ok(m),
+            _ => Err(unreadable(Some((name, part)))),
         }
     };
-    let header = obj(h)?;
-    let claims = obj(p)?;
-    let signature = URL_SAFE_NO_PAD.decode(s).map_err(|_| Diag::Unparsable)?;
+    let header = obj("header", h)?;
+    let claims = obj("payload", p)?;
+    let signature = URL_SAFE_NO_PAD.decode(s).map_err(|_| Diag::BadSignature)?;
     Ok(Jwt {
         header,
         claims,
@@ -90,7 +103,7 @@ pub async fn validate(
         None => {
             let jwt = parse(token)?;
             verify_signature_and_issuer(state, org, &jwt).await?;
-            let exp = num_claim(&jwt.claims, "exp").ok_or(Diag::Unparsable)?;
+            let exp = num_claim(&jwt.claims, "exp").ok_or(Diag::Invalid)?;
             check_lifetime(&jwt.claims, now)?;
             state.cache_token(
                 token,
@@ -216,7 +229,7 @@ async fn find_key(
 }
 
 fn check_lifetime(claims: &Map<String, Value>, now: i64) -> Result<(), Diag> {
-    let exp = num_claim(claims, "exp").ok_or(Diag::Unparsable)?;
+    let exp = num_claim(claims, "exp").ok_or(Diag::Invalid)?;
     // Saturating: a signed `exp` or `nbf` at the ends of the range must not overflow.
     if now > exp.saturating_add(SKEW_SECONDS) {
         return Err(Diag::Expired);
@@ -272,13 +285,14 @@ fn check_tenant(claims: &Map<String, Value>) -> Result<(), Diag> {
     let iss_tid = str_claim(claims, "iss")
         .and_then(tenant_of_issuer)
         .unwrap_or_default();
-    let tid = str_claim(claims, "tid").unwrap_or_default();
+    let Some(tid) = str_claim(claims, "tid") else {
+        return Err(Diag::TenantMissing);
+    };
     if tid.eq_ignore_ascii_case(&iss_tid) {
         Ok(())
     } else {
         Err(Diag::Tenant {
             tid: tid.to_string(),
-            expected: iss_tid,
         })
     }
 }
@@ -302,7 +316,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn malformed_tokens_are_unparsable() {
+    fn malformed_tokens_are_unreadable_with_the_library_message() {
+        let not_compact = |t: &str| Diag::Unreadable {
+            detail: crate::diag::unreadable_detail(t, None),
+        };
         for t in [
             "",
             "a",
@@ -310,15 +327,29 @@ mod tests {
             "a.b.c.d",
             "!!.e30.e30",
             "e30.!!.e30",
-            "W10.e30.",
-            "e30.W10.",
             "e30.e30.!!",
             "e30=.e30.",
             "e30.e30=.",
             "e30.e30.AA==",
+            ".e30.",
+            "e30..",
+            "\u{e9}30.e30.",
         ] {
-            assert_eq!(parse(t).err(), Some(Diag::Unparsable), "{t}");
+            assert_eq!(parse(t).err(), Some(not_compact(t)), "{t}");
         }
+        let part = |t: &str, name, value| Diag::Unreadable {
+            detail: crate::diag::unreadable_detail(t, Some((name, value))),
+        };
+        assert_eq!(
+            parse("W10.e30.").err(),
+            Some(part("W10.e30.", "header", "W10"))
+        );
+        assert_eq!(
+            parse("e30.W10.").err(),
+            Some(part("e30.W10.", "payload", "W10"))
+        );
+        assert_eq!(parse("e30.e.").err(), Some(part("e30.e.", "payload", "e")));
+        assert_eq!(parse("e30.e30.A").err(), Some(Diag::BadSignature));
         assert!(parse("e30.e30.").is_ok());
     }
 

@@ -12,126 +12,185 @@
 use lab_kit::catalogue::{DiagDoc, Fidelity};
 
 /// A reason to refuse OAuth, with its numeric code and category. The word in brackets is the
-/// fidelity of today's text (see [`Diag::about`]).
+/// fidelity of today's text (see [`Diag::about`]); the texts with their sources are in
+/// `docs/src/internals/fidelity.md`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Diag {
     /// 4000000 (guide capture): Outlook for Windows while `OAuth2ClientProfileEnabled` is false.
     Flighting { user: String },
-    /// 2000001 (inferred): the token is not a JWT.
-    Unparsable,
-    /// 2000000 (inferred): `alg` is not RS256.
+    /// 2000001 (product build): the token cannot be read; `detail` is the JWT library's message
+    /// ([`unreadable_detail`]).
+    Unreadable { detail: String },
+    /// 2000000 (product build): `alg` is not RS256.
     UnsupportedAlgorithm { alg: String },
-    /// 2000000 (inferred): no trusted signing certificate has the token's `kid`/`x5t`.
+    /// 2000000 (product build): no trusted signing certificate has the token's `kid`/`x5t`.
     UnknownSigningKey { kid: String },
-    /// 2000000 (inferred): the signature does not verify.
+    /// 2000000 (product build): the signature does not verify.
     BadSignature,
-    /// 2000000 (inferred): the AuthServer metadata could not be read, so nothing can be verified.
+    /// 2000000 (product build): the AuthServer metadata could not be read, so no key is loaded.
     MetadataUnavailable { auth_server: String, detail: String },
-    /// 2000001 (inferred): `iss` is not the issuer of an enabled AzureAD AuthServer.
+    /// 2000001 (product build): validation failed on a value it cannot use (here: no `exp`); the
+    /// product writes no reason at all.
+    Invalid,
+    /// 2000001 (product build): `iss` is not the issuer of an enabled AzureAD AuthServer.
     UntrustedIssuer { issuer: String },
     /// 2000002 (product build): `exp` passed (with skew).
     Expired,
-    /// 2000002 (inferred): `nbf` in the future (with skew).
+    /// 2000002 (product build): `nbf` in the future (with skew); Exchange has no separate text.
     NotYetValid,
     /// 2000003 (guide capture): the audience host is not the host the request arrived on.
     AudienceHost { aud: String },
     /// 2000003 (guide capture): same host, another scheme (SSL offloading).
     AudienceScheme { expected: String, actual: String },
-    /// 2000004 (inferred): `tid` is not the tenant of the issuer.
-    Tenant { tid: String, expected: String },
-    /// 2000005 (guide capture): no on-premises account (or no mailbox) for the token's user.
+    /// 2000004 (product build): the token has no `tid`.
+    TenantMissing,
+    /// 2000004 (product build): `tid` is not the tenant of the issuer.
+    Tenant { tid: String },
+    /// 2000005 (guide capture): no on-premises account (or no mailbox) for the token's user;
+    /// decided by the back end.
     UnknownUser,
-    /// 2000007 (inferred): the front end will not proxy an OAuth request to Exchange 2010.
-    Legacy2010 { server: String },
+    /// 2000005 (product build): the mailbox is on Exchange 2010, which OAuth cannot reach.
+    MailboxVersion { server: String },
 }
+
+/// The JWT library's message for a token it cannot read, as Exchange quotes it after
+/// `additional details:`. A string that is not in compact form (`header.payload.signature`,
+/// base64url) gets `Jwt10204`, the text the product build names; a compact string whose header or
+/// payload does not decode gets the library's `Jwt10113` (`part` is `header` or `payload`).
+/// The library joins its two sentences with a newline, which ASP.NET's header encoding
+/// (`EnableHeaderChecking`) writes as `%0a`.
+///
+/// Two lab choices (inferred, listed in the fidelity table): characters outside printable ASCII
+/// in the echoed strings are written `?`, and an echoed string longer than [`MAX_ECHO`]
+/// characters is cut there and ends in `...`.
+pub fn unreadable_detail(token: &str, part: Option<(&str, &str)>) -> String {
+    let token = echo(token);
+    match part {
+        None => format!(
+            "Jwt10204: '{JWT_HANDLER}' cannot read this string: '{token}'.%0aThe string needs to be in compact JSON format, which is of the form: '<Base64UrlEncodedHeader>.<Base64UrlEndcodedPayload>.<OPTIONAL, Base64UrlEncodedSignature>'."
+        ),
+        Some((name, value)) => format!(
+            "Jwt10113: Unable to decode the '{name}': '{}' as Base64url encoded string. jwtEncodedString: '{token}'.",
+            echo(value)
+        ),
+    }
+}
+
+/// The longest string the lab echoes inside a diagnostic (HTTP.sys's default limit for one
+/// request header field, 16 KiB).
+pub const MAX_ECHO: usize = 16 * 1024;
+
+/// `s` for a header: printable ASCII kept, anything else `?`, cut at [`MAX_ECHO`] characters.
+fn echo(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(MAX_ECHO)
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect();
+    if s.chars().nth(MAX_ECHO).is_some() {
+        out.push_str("...");
+    }
+    out
+}
+
+/// The `'{0}'` of `Jwt10204`: the handler's type name (the JWT library 1.x that Exchange 2013/2016
+/// ships lives in `System.IdentityModel.Tokens`).
+pub const JWT_HANDLER: &str = "System.IdentityModel.Tokens.JwtSecurityTokenHandler";
+
+const INVALID_SIGNATURE: &str = "The token has an invalid signature.";
 
 impl Diag {
     pub fn code(&self) -> u32 {
         match self {
             Diag::Flighting { .. } => 4000000,
-            Diag::Unparsable | Diag::UntrustedIssuer { .. } => 2000001,
+            Diag::Unreadable { .. } | Diag::Invalid | Diag::UntrustedIssuer { .. } => 2000001,
             Diag::UnsupportedAlgorithm { .. }
             | Diag::UnknownSigningKey { .. }
             | Diag::BadSignature
             | Diag::MetadataUnavailable { .. } => 2000000,
             Diag::Expired | Diag::NotYetValid => 2000002,
             Diag::AudienceHost { .. } | Diag::AudienceScheme { .. } => 2000003,
-            Diag::Tenant { .. } => 2000004,
-            Diag::UnknownUser => 2000005,
-            Diag::Legacy2010 { .. } => 2000007,
+            Diag::TenantMissing | Diag::Tenant { .. } => 2000004,
+            Diag::UnknownUser | Diag::MailboxVersion { .. } => 2000005,
         }
     }
 
     pub fn category(&self) -> &'static str {
         match self {
             Diag::Flighting { .. } => "oauth_not_available",
-            Diag::Unparsable | Diag::UntrustedIssuer { .. } => "invalid_token",
+            Diag::Unreadable { .. } | Diag::Invalid | Diag::UntrustedIssuer { .. } => {
+                "invalid_token"
+            }
             Diag::UnsupportedAlgorithm { .. }
             | Diag::UnknownSigningKey { .. }
             | Diag::BadSignature
             | Diag::MetadataUnavailable { .. } => "invalid_signature",
             Diag::Expired | Diag::NotYetValid => "token_expired",
             Diag::AudienceHost { .. } | Diag::AudienceScheme { .. } => "invalid_resource",
-            Diag::Tenant { .. } => "invalid_tenant",
-            Diag::UnknownUser => "invalid_user",
-            Diag::Legacy2010 { .. } => "internal_error",
+            Diag::TenantMissing | Diag::Tenant { .. } => "invalid_tenant",
+            Diag::UnknownUser | Diag::MailboxVersion { .. } => "invalid_user",
         }
     }
 
     pub fn reason(&self) -> String {
         match self {
             Diag::Flighting { user } => format!("Flighting is not enabled for domain '{user}'."),
-            Diag::Unparsable => "OAuth token submitted with the request can not be parsed.".into(),
-            Diag::UnsupportedAlgorithm { alg } => {
-                format!("The signing algorithm '{alg}' of the token is not supported.")
+            Diag::Unreadable { detail } => {
+                format!("Unable to read or process token, additional details: '{detail}'.")
             }
-            Diag::UnknownSigningKey { kid } => format!(
-                "The token is signed with a certificate ('{kid}') that is not published by any trusted authorization server."
-            ),
-            Diag::BadSignature => "The signature of the token is invalid.".into(),
-            Diag::MetadataUnavailable {
-                auth_server,
-                detail,
-            } => format!(
-                "The signing certificates of the authorization server '{auth_server}' could not be retrieved from its metadata: {detail}"
-            ),
+            Diag::Invalid => String::new(),
+            Diag::UnsupportedAlgorithm { .. }
+            | Diag::UnknownSigningKey { .. }
+            | Diag::BadSignature
+            | Diag::MetadataUnavailable { .. } => INVALID_SIGNATURE.into(),
             Diag::UntrustedIssuer { issuer } => {
-                format!("The issuer '{issuer}' of the token is not a trusted authorization server.")
+                format!("The issuer of the token is unknown. Issuer was '{issuer}'.")
             }
-            Diag::Expired => "The token has expired.".into(),
-            Diag::NotYetValid => "The token is not yet valid.".into(),
+            Diag::Expired | Diag::NotYetValid => "The token has expired.".into(),
             Diag::AudienceHost { aud } => {
                 format!("The hostname component of the audience claim value '{aud}' is invalid")
             }
             Diag::AudienceScheme { expected, actual } => format!(
                 "The hostname component of the audience claim value is invalid. Expected '{expected}'. Actual '{actual}'."
             ),
-            Diag::Tenant { tid, expected } => format!(
-                "The tenant '{tid}' of the token does not match the realm '{expected}' of its issuer."
-            ),
+            Diag::TenantMissing => "The tid claim is missing.".into(),
+            Diag::Tenant { tid } => format!("The tenant for context-id '{tid}' does not exist."),
             Diag::UnknownUser => {
                 "The user specified by the user-context in the token does not exist.".into()
             }
-            Diag::Legacy2010 { server } => format!(
-                "The mailbox is on server '{server}' (Exchange 2010), which does not accept OAuth; the request cannot be proxied."
-            ),
+            Diag::MailboxVersion { .. } => {
+                "The user's mailbox version is not supported for access using OAuth.".into()
+            }
         }
     }
 
-    /// The `x-ms-diagnostics` header value. Quotes in the reason would break the header
-    /// grammar, so they are replaced (they only occur in lab-supplied names).
+    /// The `x-ms-diagnostics` header value; the `reason="…";` part is left out when the reason
+    /// is empty, as the product does. Quotes in the reason would break the header grammar, so
+    /// they are replaced (they only occur in lab-supplied names and echoed tokens).
     pub fn header_value(&self) -> String {
+        let reason = self.reason();
+        if reason.is_empty() {
+            return format!("{};error_category=\"{}\"", self.code(), self.category());
+        }
         format!(
             "{};reason=\"{}\";error_category=\"{}\"",
             self.code(),
-            self.reason().replace('"', "'"),
+            reason.replace('"', "'"),
             self.category()
         )
     }
 
-    /// Whether the Bearer challenge carries `error="invalid_token"` (a token was rejected).
+    /// Whether the Bearer challenge carries `error="invalid_token"` (a token was rejected by the
+    /// front end).
     pub fn token_rejected(&self) -> bool {
-        !matches!(self, Diag::Flighting { .. } | Diag::Legacy2010 { .. })
+        !matches!(self, Diag::Flighting { .. })
+    }
+
+    /// Whether the back end (the mailbox role, after the front end routed the request) decides
+    /// this refusal: its challenge carries only `client_id` and `trusted_issuers` (the guide's
+    /// "Who's This?" capture).
+    pub fn decided_by_back_end(&self) -> bool {
+        matches!(self, Diag::UnknownUser)
     }
 }
 
@@ -148,7 +207,10 @@ impl Diag {
                 auth_server: p("auth_server"),
                 detail: p("detail"),
             },
-            Diag::Unparsable,
+            Diag::Unreadable {
+                detail: p("detail"),
+            },
+            Diag::Invalid,
             Diag::UntrustedIssuer {
                 issuer: p("issuer"),
             },
@@ -159,12 +221,10 @@ impl Diag {
                 expected: p("expected"),
                 actual: p("actual"),
             },
-            Diag::Tenant {
-                tid: p("tid"),
-                expected: p("expected"),
-            },
+            Diag::TenantMissing,
+            Diag::Tenant { tid: p("tid") },
             Diag::UnknownUser,
-            Diag::Legacy2010 {
+            Diag::MailboxVersion {
                 server: p("server"),
             },
             Diag::Flighting { user: p("user") },
@@ -180,23 +240,33 @@ impl Diag {
                 "Outlook for Windows sends an empty Bearer while OAuth2ClientProfileEnabled is false",
                 GuideCapture,
             ),
-            Diag::Unparsable => ("the Bearer token is not a JWT (three base64url JSON parts)", Inferred),
-            Diag::UnsupportedAlgorithm { .. } => ("the token's `alg` is not RS256", Inferred),
+            Diag::Unreadable { .. } => (
+                "the Bearer token cannot be read as a JWT (not three base64url parts of JSON, or not ASCII); `{detail}` is the JWT library's message (Jwt10204, or Jwt10113 when a part does not decode)",
+                ProductBuild,
+            ),
+            Diag::Invalid => (
+                "the token has no `exp` (the product's answer to a value its validation cannot use: no reason at all)",
+                ProductBuild,
+            ),
+            Diag::UnsupportedAlgorithm { .. } => ("the token's `alg` is not RS256", ProductBuild),
             Diag::UnknownSigningKey { .. } => (
                 "no trusted AuthServer's metadata publishes the token's `kid`/`x5t`",
-                Inferred,
+                ProductBuild,
             ),
-            Diag::BadSignature => ("the token's signature does not verify", Inferred),
+            Diag::BadSignature => ("the token's signature does not verify", ProductBuild),
             Diag::MetadataUnavailable { .. } => (
-                "no AuthServer metadata could be read, so no signature can be checked",
-                Inferred,
+                "no AuthServer metadata could be read, so no key is loaded",
+                ProductBuild,
             ),
             Diag::UntrustedIssuer { .. } => (
                 "`iss` is not the issuer of an enabled AzureAD AuthServer",
-                Inferred,
+                ProductBuild,
             ),
             Diag::Expired => ("`exp` has passed (allowing for clock skew)", ProductBuild),
-            Diag::NotYetValid => ("`nbf` is in the future (allowing for clock skew)", Inferred),
+            Diag::NotYetValid => (
+                "`nbf` is in the future (allowing for clock skew): Exchange has no separate text",
+                ProductBuild,
+            ),
             Diag::AudienceHost { .. } => (
                 "the audience's host is not the host the request arrived on",
                 GuideCapture,
@@ -205,14 +275,15 @@ impl Diag {
                 "the audience has the right host but another scheme (SSL offloading)",
                 GuideCapture,
             ),
-            Diag::Tenant { .. } => ("`tid` is not the tenant of the token's issuer", Inferred),
+            Diag::TenantMissing => ("the token has no `tid` claim", ProductBuild),
+            Diag::Tenant { .. } => ("`tid` is not the tenant of the token's issuer", ProductBuild),
             Diag::UnknownUser => (
-                "no on-premises account, or no mailbox, for the token's user",
+                "no on-premises account, or no mailbox, for the token's user (decided by the back end: its Bearer challenge has only client_id and trusted_issuers)",
                 GuideCapture,
             ),
-            Diag::Legacy2010 { .. } => (
-                "the front end would have to proxy a Bearer request to an Exchange 2010 mailbox",
-                Inferred,
+            Diag::MailboxVersion { .. } => (
+                "the front end would have to proxy a Bearer request to a mailbox on Exchange 2010",
+                ProductBuild,
             ),
         }
     }
@@ -262,9 +333,59 @@ mod tests {
             Diag::UnknownUser.header_value(),
             "2000005;reason=\"The user specified by the user-context in the token does not exist.\";error_category=\"invalid_user\""
         );
+    }
+
+    /// Every text this catalogue takes from the product build (and the library it quotes), byte
+    /// for byte on the wire.
+    #[test]
+    fn build_texts_render_byte_for_byte() {
+        let sig = "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"";
+        for d in [
+            Diag::UnsupportedAlgorithm {
+                alg: "HS256".into(),
+            },
+            Diag::UnknownSigningKey { kid: "k1".into() },
+            Diag::BadSignature,
+            Diag::MetadataUnavailable {
+                auth_server: "EvoSts".into(),
+                detail: "503".into(),
+            },
+        ] {
+            assert_eq!(d.header_value(), sig, "{d:?}");
+        }
         assert_eq!(
-            Diag::Unparsable.header_value(),
-            "2000001;reason=\"OAuth token submitted with the request can not be parsed.\";error_category=\"invalid_token\""
+            Diag::Unreadable { detail: unreadable_detail("abc", None) }.header_value(),
+            "2000001;reason=\"Unable to read or process token, additional details: 'Jwt10204: 'System.IdentityModel.Tokens.JwtSecurityTokenHandler' cannot read this string: 'abc'.%0aThe string needs to be in compact JSON format, which is of the form: '<Base64UrlEncodedHeader>.<Base64UrlEndcodedPayload>.<OPTIONAL, Base64UrlEncodedSignature>'.'.\";error_category=\"invalid_token\""
+        );
+        assert_eq!(
+            Diag::Unreadable { detail: unreadable_detail("W10.e30.", Some(("header", "W10"))) }.header_value(),
+            "2000001;reason=\"Unable to read or process token, additional details: 'Jwt10113: Unable to decode the 'header': 'W10' as Base64url encoded string. jwtEncodedString: 'W10.e30.'.'.\";error_category=\"invalid_token\""
+        );
+        assert_eq!(
+            Diag::UntrustedIssuer { issuer: "https://sts.windows.net/x/".into() }.header_value(),
+            "2000001;reason=\"The issuer of the token is unknown. Issuer was 'https://sts.windows.net/x/'.\";error_category=\"invalid_token\""
+        );
+        for d in [Diag::Expired, Diag::NotYetValid] {
+            assert_eq!(
+                d.header_value(),
+                "2000002;reason=\"The token has expired.\";error_category=\"token_expired\""
+            );
+        }
+        assert_eq!(
+            Diag::Invalid.header_value(),
+            "2000001;error_category=\"invalid_token\""
+        );
+        assert_eq!(
+            Diag::TenantMissing.header_value(),
+            "2000004;reason=\"The tid claim is missing.\";error_category=\"invalid_tenant\""
+        );
+        assert_eq!(
+            Diag::Tenant { tid: "00000000-0000-0000-0000-000000000001".into() }.header_value(),
+            "2000004;reason=\"The tenant for context-id '00000000-0000-0000-0000-000000000001' does not exist.\";error_category=\"invalid_tenant\""
+        );
+        assert_eq!(
+            Diag::MailboxVersion { server: "EX2010".into() }.header_value(),
+            "2000005;reason=\"The user's mailbox version is not supported for access using OAuth.\";error_category=\"invalid_user\""
         );
     }
 
@@ -304,7 +425,8 @@ mod tests {
     fn every_variant_has_a_row() {
         let declared = declared_variants();
         assert!(
-            declared.iter().any(|v| v == "Flighting") && declared.iter().any(|v| v == "Legacy2010"),
+            declared.iter().any(|v| v == "Flighting")
+                && declared.iter().any(|v| v == "MailboxVersion"),
             "the enum was read: {declared:?}"
         );
         let mut templated: Vec<String> = Diag::templates().iter().map(variant_name).collect();

@@ -24,7 +24,7 @@ use crate::bearer::{self, Arrival};
 use crate::diag::Diag;
 use crate::model::{Account, AuthMethod, ExchangeVersion, Organization, Server, VdirKind};
 use crate::ntlm;
-use crate::respond::{self, Challenge, Stamp};
+use crate::respond::{self, BearerForm, Challenge, Stamp};
 use crate::state::{trusted_auth_servers, AppState};
 use crate::surfaces::{self, AuthedUser, Authn, SurfaceCtx};
 
@@ -98,6 +98,23 @@ pub fn is_outlook_for_windows(headers: &HeaderMap) -> bool {
         && ua.starts_with("Microsoft Office/1")
         && ua.contains("Windows NT")
         && (ua.contains("Microsoft Outlook") || ua.contains("MAPI"))
+}
+
+/// The `Authorization` header as the server reads it: bytes as ISO-8859-1 characters, trimmed.
+/// A header with non-ASCII bytes is still a credential (a Bearer token the JWT library cannot
+/// read), not an anonymous request.
+fn authorization_of(headers: &HeaderMap) -> String {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .map(|v| {
+            v.as_bytes()
+                .iter()
+                .map(|&b| char::from(b))
+                .collect::<String>()
+        })
+        .unwrap_or_default()
+        .trim_matches(|c: char| c == ' ' || c == '\t')
+        .to_string()
 }
 
 /// The user named in the `Flighting` diagnostic: `X-AnchorMailbox`, else the POX request's
@@ -181,31 +198,38 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
         let state = state.clone();
         let org = org.clone();
         async move {
+            let back_end = diag.as_ref().is_some_and(Diag::decided_by_back_end);
+            let form = match &diag {
+                _ if back_end => BearerForm::BackEnd,
+                Some(d) if d.token_rejected() => BearerForm::Rejected,
+                _ => BearerForm::Handshake,
+            };
             let value = match bearer {
                 Some(v) => Some(v),
-                None if offers_bearer => {
-                    let rejected = diag.as_ref().is_some_and(Diag::token_rejected);
-                    Some(bearer_value(&state, &org, &server, rejected).await)
-                }
+                None if offers_bearer => Some(bearer_value(&state, &org, &server, form).await),
                 None => None,
             };
-            respond::unauthorized(Challenge {
+            let c = Challenge {
                 server: &server,
                 methods: &methods,
                 host: &host,
                 bearer: value,
                 diag,
                 now: now_of(&state),
-            })
+            };
+            if back_end {
+                // No mailbox names a back end: the front end's own mailbox role answers.
+                respond::back_end_unauthorized(c, &server)
+            } else {
+                respond::unauthorized(c)
+            }
         }
     };
 
-    let authz = header_str(&parts.headers, "authorization")
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    let (scheme_word, credentials) = match authz.split_once(char::is_whitespace) {
-        Some((s, c)) => (s.to_ascii_lowercase(), c.trim().to_string()),
+    let authz = authorization_of(&parts.headers);
+    let space = |c: char| c == ' ' || c == '\t';
+    let (scheme_word, credentials) = match authz.split_once(space) {
+        Some((s, c)) => (s.to_ascii_lowercase(), c.trim_matches(space).to_string()),
         None => (authz.to_ascii_lowercase(), String::new()),
     };
     let (user, authn) = match scheme_word.as_str() {
@@ -271,7 +295,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             // E2010". The client gets a 401 it cannot satisfy with its token.
             return challenge(
                 None,
-                Some(Diag::Legacy2010 {
+                Some(Diag::MailboxVersion {
                     server: back.name.clone(),
                 }),
             )
@@ -330,7 +354,7 @@ pub async fn bearer_value(
     state: &AppState,
     org: &Organization,
     server: &Server,
-    rejected: bool,
+    form: BearerForm,
 ) -> String {
     let mut tenants = Vec::new();
     for a in trusted_auth_servers(org) {
@@ -340,7 +364,7 @@ pub async fn bearer_value(
             }
         }
     }
-    respond::bearer_challenge(org, server, &tenants, rejected)
+    respond::bearer_challenge(org, server, &tenants, form)
 }
 
 /// `Authorization: Basic` against the on-premises accounts (`DOMAIN\sam`, `sam` or UPN).

@@ -66,14 +66,27 @@ pub fn offers_bearer(server: &Server, vdir: &VirtualDirectory, side: Side) -> bo
     server.version.supports_hma() && methods(vdir, side).contains(&AuthMethod::OAuth)
 }
 
-/// The Bearer challenge value. `issuers` are the AuthServer tenant ids already resolved. A
+/// Which Bearer challenge: the three forms Exchange writes (product build and captures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerForm {
+    /// No token yet: client_id, trusted_issuers, token_types, authorization_uri when an
+    /// AuthServer is the default authorization endpoint.
+    Handshake,
+    /// A token the front end refused: the handshake plus `error="invalid_token"`.
+    Rejected,
+    /// A refusal decided by the back end (the guide's "Who's This?" capture): only client_id
+    /// and trusted_issuers.
+    BackEnd,
+}
+
+/// The Bearer challenge value. `aad_tenants` are the AuthServer tenant ids already resolved. A
 /// build before Hybrid Modern Authentication (2013 CU18, 2016 CU7) never advertises
 /// `authorization_uri`: it predates `IsDefaultAuthorizationEndpoint`'s use for clients.
 pub fn bearer_challenge(
     org: &Organization,
     server: &Server,
     aad_tenants: &[String],
-    rejected: bool,
+    form: BearerForm,
 ) -> String {
     let mut issuers: Vec<String> = aad_tenants
         .iter()
@@ -86,16 +99,20 @@ pub fn bearer_challenge(
             .map(|p| format!("{}@{}", p.application_identifier, p.realm)),
     );
     let mut v = format!(
-        "Bearer client_id=\"{EXCHANGE_APP_ID}\", trusted_issuers=\"{}\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\"",
+        "Bearer client_id=\"{EXCHANGE_APP_ID}\", trusted_issuers=\"{}\"",
         issuers.join(",")
     );
+    if form == BearerForm::BackEnd {
+        return v;
+    }
+    v.push_str(", token_types=\"app_asserted_user_v1 service_asserted_app_v1\"");
     if let Some(a) = org.default_auth_server().filter(|_| server.hma_build()) {
         v.push_str(&format!(
             ", authorization_uri=\"{}\"",
             a.authorization_endpoint
         ));
     }
-    if rejected {
+    if form == BearerForm::Rejected {
         v.push_str(", error=\"invalid_token\"");
     }
     v
@@ -157,6 +174,50 @@ pub fn unauthorized(c: Challenge<'_>) -> Response {
     if windows_offered && !rejected {
         put(&mut h, "proxy-support", "Session-Based-Authentication");
     }
+    let mut resp = Response::new(Body::new(HeadFirstEmpty));
+    *resp.status_mut() = StatusCode::UNAUTHORIZED;
+    *resp.headers_mut() = h;
+    resp
+}
+
+/// The 401 the back end (mailbox role) writes when it refuses the user a token names, in the
+/// order of the guide's "Who's This?" capture: Cache-Control, Server, request-id,
+/// X-CalculatedBETarget, WWW-Authenticate (Bearer with only client_id and trusted_issuers, then
+/// Basic, Negotiate, NTLM as the vdir offers them), x-ms-diagnostics, X-AspNet-Version,
+/// X-Powered-By, X-FEServer, Date, Content-Length. (The capture's `Set-Cookie: ClientId` is not
+/// sent.)
+pub fn back_end_unauthorized(c: Challenge<'_>, back: &Server) -> Response {
+    let has = |m: AuthMethod| c.methods.contains(&m);
+    let mut h = HeaderMap::new();
+    put(&mut h, "cache-control", "private");
+    put(&mut h, "server", c.server.server_header());
+    put(&mut h, "request-id", &uuid::Uuid::new_v4().to_string());
+    put(
+        &mut h,
+        "x-calculatedbetarget",
+        &back.fqdn.to_ascii_lowercase(),
+    );
+    if let Some(b) = &c.bearer {
+        add(&mut h, "www-authenticate", b);
+    }
+    if has(AuthMethod::Basic) {
+        let realm = format!("Basic realm=\"{}\"", c.host.replace('"', ""));
+        add(&mut h, "www-authenticate", &realm);
+    }
+    if has(AuthMethod::Negotiate) || has(AuthMethod::WindowsIntegrated) {
+        add(&mut h, "www-authenticate", "Negotiate");
+    }
+    if has(AuthMethod::Ntlm) || has(AuthMethod::WindowsIntegrated) {
+        add(&mut h, "www-authenticate", "NTLM");
+    }
+    if let Some(d) = &c.diag {
+        put(&mut h, "x-ms-diagnostics", &d.header_value());
+    }
+    put(&mut h, "x-aspnet-version", "4.0.30319");
+    put(&mut h, "x-powered-by", "ASP.NET");
+    put(&mut h, "x-feserver", &c.server.name);
+    put(&mut h, "date", &http_date(c.now));
+    put(&mut h, "content-length", "0");
     let mut resp = Response::new(Body::new(HeadFirstEmpty));
     *resp.status_mut() = StatusCode::UNAUTHORIZED;
     *resp.headers_mut() = h;

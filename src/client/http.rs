@@ -91,6 +91,8 @@ pub struct HttpExchange {
     pub authorization: Option<String>,
     /// 0 when no response arrived (see `error`).
     pub status: u16,
+    /// The status line's reason phrase as received (`Bad Unicorn`); empty without a response.
+    pub reason: String,
     pub www_authenticate: Vec<String>,
     pub x_ms_diagnostics: Option<String>,
     pub location: Option<String>,
@@ -119,6 +121,15 @@ impl HttpExchange {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The reason phrase of a received status line: hyper keeps a non-canonical one (`400 Bad
+/// Unicorn`) in the response's extensions; otherwise the line carried the canonical text.
+pub fn reason_phrase(status: hyper::StatusCode, extensions: &hyper::http::Extensions) -> String {
+    match extensions.get::<hyper::ext::ReasonPhrase>() {
+        Some(r) => String::from_utf8_lossy(r.as_bytes()).into_owned(),
+        None => status.canonical_reason().unwrap_or_default().to_string(),
     }
 }
 
@@ -266,6 +277,7 @@ impl Wire {
             url: req.url.clone(),
             authorization,
             status: 0,
+            reason: String::new(),
             www_authenticate: Vec::new(),
             x_ms_diagnostics: None,
             location: None,
@@ -285,6 +297,7 @@ impl Wire {
         };
         let (parts, incoming) = resp.into_parts();
         let status = parts.status.as_u16();
+        entry.reason = reason_phrase(parts.status, &parts.extensions);
         let Ok(body) = tokio::time::timeout(BODY_TIMEOUT, read_limited(incoming)).await else {
             let text = format!("{host}: the response body did not arrive in time");
             entry.error = Some(text.clone());

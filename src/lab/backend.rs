@@ -151,8 +151,11 @@ impl LabBackend {
     }
 }
 
+/// One path segment, percent-encoded (a space is `%20`: `+` is only a space in a query).
 fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 fn kind_segment(kind: VdirKind) -> String {
@@ -285,6 +288,21 @@ impl ExchangeAdmin for LabBackend {
             "POST",
             &format!("/iisreset?server={}", enc(&server)),
             None,
+        )
+        .map(drop)
+    }
+
+    fn uninstall_server(&mut self, server: &str) -> BResult<()> {
+        self.call(false, "DELETE", &format!("/servers/{}", enc(server)), None)
+            .map(drop)
+    }
+
+    fn move_mailbox(&mut self, smtp: &str, server: &str) -> BResult<()> {
+        self.call(
+            false,
+            "PATCH",
+            &format!("/mailboxes/{}", enc(smtp)),
+            Some(serde_json::json!({ "server": server })),
         )
         .map(drop)
     }
@@ -434,6 +452,18 @@ impl DirectoryAdmin for LabBackend {
         .map(drop)
     }
 
+    fn revoke_tenant_sessions(&mut self, unicorn: bool) -> BResult<()> {
+        let t = self.tenant()?;
+        let response = if unicorn { "unicorn" } else { "standard" };
+        self.call(
+            true,
+            "POST",
+            &format!("/tenants/{}/revoke", enc(&t)),
+            Some(serde_json::json!({ "response": response })),
+        )
+        .map(drop)
+    }
+
     fn set_user_block_credential(&mut self, upn: &str, blocked: bool) -> BResult<()> {
         let t = self.tenant()?;
         self.call(
@@ -452,6 +482,17 @@ impl DirectoryAdmin for LabBackend {
             "PATCH",
             &format!("/tenants/{}/users/{}", enc(&t), enc(upn)),
             Some(json!({ "mfa": state })),
+        )
+        .map(drop)
+    }
+
+    fn set_conditional_access_enabled(&mut self, name: &str, enabled: bool) -> BResult<()> {
+        let t = self.tenant()?;
+        self.call(
+            true,
+            "PATCH",
+            &format!("/tenants/{}/conditional-access/{}", enc(&t), enc(name)),
+            Some(serde_json::json!({ "enabled": enabled })),
         )
         .map(drop)
     }

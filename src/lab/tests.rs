@@ -32,8 +32,13 @@ fn the_shipped_labs_parse_with_their_differences() {
             .service_principal_names
             .clone()
     };
-    assert!(spns(&hma).contains(&"https://mail.corp.contoso.com/".to_string()));
-    assert!(!spns(&pre).contains(&"https://mail.corp.contoso.com/".to_string()));
+    // The default lab: the guide's second listing (added names without their trailing slash);
+    // before HMA: the first listing, without them in either spelling.
+    assert!(spns(&hma).contains(&"https://mail.corp.contoso.com".to_string()));
+    assert!(spns(&hma).contains(&"https://owa.contoso.com".to_string()));
+    assert!(!spns(&pre)
+        .iter()
+        .any(|s| s.trim_end_matches('/') == "https://mail.corp.contoso.com"));
     let org = |l: &LabFile| l.organization.clone();
     assert!(org(&hma).org_config.oauth2_client_profile_enabled);
     assert!(!org(&pre).org_config.oauth2_client_profile_enabled);

@@ -18,6 +18,8 @@ pub struct Expectation {
 #[serde(rename_all = "snake_case")]
 pub enum Check {
     Status(u16),
+    /// The status line's reason phrase (`Bad Unicorn`).
+    Reason(String),
     Header(HeaderMatch),
     Aadsts(u32),
     Error(String),
@@ -25,6 +27,9 @@ pub enum Check {
     Body(TextMatch),
     ClientStatus(ClientStatusMatch),
     Exchange(ExchangeMatch),
+    /// No exchange of the client's trace matches every condition (an absence: "no request to
+    /// Exchange carried `Authorization: Bearer`").
+    NoExchange(ExchangeMatch),
     Claim(ClaimMatch),
     Cmdlet(CmdletCheck),
 }
@@ -41,13 +46,16 @@ struct RawExpectation {
     body: Option<TextMatch>,
     client_status: Option<ClientStatusMatch>,
     exchange: Option<ExchangeMatch>,
+    no_exchange: Option<ExchangeMatch>,
     claim: Option<ClaimMatch>,
     cmdlet: Option<CmdletCheck>,
+    reason: Option<String>,
 }
 
 /// The expectation kinds, for messages.
-pub const EXPECTATION_KINDS: [&str; 10] = [
+pub const EXPECTATION_KINDS: [&str; 12] = [
     "status",
+    "reason",
     "header",
     "aadsts",
     "error",
@@ -55,6 +63,7 @@ pub const EXPECTATION_KINDS: [&str; 10] = [
     "body",
     "client_status",
     "exchange",
+    "no_exchange",
     "claim",
     "cmdlet",
 ];
@@ -65,6 +74,9 @@ impl<'de> Deserialize<'de> for Expectation {
         let mut checks = Vec::new();
         if let Some(v) = r.status {
             checks.push(Check::Status(v));
+        }
+        if let Some(v) = r.reason {
+            checks.push(Check::Reason(v));
         }
         if let Some(v) = r.header {
             checks.push(Check::Header(v));
@@ -86,6 +98,9 @@ impl<'de> Deserialize<'de> for Expectation {
         }
         if let Some(v) = r.exchange {
             checks.push(Check::Exchange(v));
+        }
+        if let Some(v) = r.no_exchange {
+            checks.push(Check::NoExchange(v));
         }
         if let Some(v) = r.claim {
             checks.push(Check::Claim(v));
@@ -187,6 +202,10 @@ pub struct ClientStatusMatch {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangeMatch {
+    /// Which service the request went to: `exchange` (any step that is not Azure AD's) or
+    /// `azure_ad` (the `aad-*` steps).
+    #[serde(default)]
+    pub to: Option<Service>,
     #[serde(default)]
     pub url_contains: Option<String>,
     /// The client's step name (`autodiscover`, `mapi`, `rpc`, `ews`, `eas`, `aad-authorize`, …).
@@ -196,9 +215,15 @@ pub struct ExchangeMatch {
     pub method: Option<String>,
     #[serde(default)]
     pub status: Option<u16>,
-    /// Authorization scheme sent (`Bearer`, `Bearer (empty)`, `NTLM`, `Negotiate`, `Basic`).
+    /// Authorization sent, exactly (`Bearer`, `Bearer (empty)`, `NTLM`, `Negotiate`, `Basic`).
     #[serde(default)]
     pub authorization: Option<String>,
+    /// The scheme word of the Authorization sent: `Bearer` matches a token and an empty Bearer.
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// The reason phrase of the answer's status line (`Bad Unicorn`).
+    #[serde(default)]
+    pub reason: Option<String>,
     #[serde(default)]
     pub header: Option<HeaderMatch>,
     #[serde(default)]
@@ -207,6 +232,31 @@ pub struct ExchangeMatch {
     /// certificate the client rejected: `The security certificate has expired`).
     #[serde(default)]
     pub error_contains: Option<String>,
+}
+
+/// The service an exchange of the client's trace went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    Exchange,
+    AzureAd,
+}
+
+impl ExchangeMatch {
+    /// Whether no condition is given (an absence of "any exchange" can never hold).
+    pub(super) fn is_empty(&self) -> bool {
+        self.to.is_none()
+            && self.url_contains.is_none()
+            && self.step.is_none()
+            && self.method.is_none()
+            && self.status.is_none()
+            && self.authorization.is_none()
+            && self.scheme.is_none()
+            && self.reason.is_none()
+            && self.header.is_none()
+            && self.aadsts.is_none()
+            && self.error_contains.is_none()
+    }
 }
 
 /// A claim of the last access token obtained.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::checks::{
-    Check, ClaimMatch, CmdletCheck, ExchangeMatch, Expectation, HeaderMatch, TextMatch,
+    Check, ClaimMatch, CmdletCheck, ExchangeMatch, Expectation, HeaderMatch, Service, TextMatch,
 };
 use super::outcome::{Http, Outcome};
 use crate::client::HttpExchange;
@@ -117,6 +117,10 @@ pub fn evaluate(c: &Check, o: &Outcome) -> (bool, String, String) {
     match c {
         Check::Status(want) => match &o.http {
             Some(h) => (h.status == *want, want.to_string(), status_text(h.status)),
+            None => no_http(),
+        },
+        Check::Reason(want) => match &o.http {
+            Some(h) => (h.reason == *want, want.clone(), h.reason.clone()),
             None => no_http(),
         },
         Check::Header(m) => match &o.http {
@@ -229,6 +233,37 @@ pub fn evaluate(c: &Check, o: &Outcome) -> (bool, String, String) {
                     hit,
                     format!("an exchange with {}", exchange_desc(m)),
                     format!("none of {} exchanges matches", c.exchanges.len()),
+                )
+            }
+        },
+        Check::NoExchange(m) => match &o.client {
+            None => (
+                false,
+                "a client outcome".into(),
+                "not a client action".into(),
+            ),
+            Some(c) => {
+                let hits: Vec<&HttpExchange> = c
+                    .exchanges
+                    .iter()
+                    .filter(|x| exchange_match(m, x))
+                    .collect();
+                let actual = match hits.first() {
+                    None => format!("none of {} exchanges matches", c.exchanges.len()),
+                    Some(x) => format!(
+                        "{} of {} match, the first [{}] {} {} {}",
+                        hits.len(),
+                        c.exchanges.len(),
+                        x.step,
+                        x.method,
+                        x.url,
+                        x.authorization.as_deref().unwrap_or("(no auth)")
+                    ),
+                };
+                (
+                    hits.is_empty(),
+                    format!("no exchange with {}", exchange_desc(m)),
+                    actual,
                 )
             }
         },
@@ -372,9 +407,24 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn exchange_match(m: &ExchangeMatch, x: &HttpExchange) -> bool {
-    m.url_contains
-        .as_ref()
-        .is_none_or(|u| x.url.to_ascii_lowercase().contains(&u.to_ascii_lowercase()))
+    let service = if x.step.starts_with("aad") {
+        Service::AzureAd
+    } else {
+        Service::Exchange
+    };
+    m.to.is_none_or(|t| t == service)
+        && m.scheme.as_ref().is_none_or(|s| {
+            x.authorization
+                .as_deref()
+                .and_then(|a| a.split_whitespace().next())
+                .is_some_and(|w| w.eq_ignore_ascii_case(s))
+        })
+        && m.reason
+            .as_ref()
+            .is_none_or(|r| x.status != 0 && x.reason == *r)
+        && m.url_contains
+            .as_ref()
+            .is_none_or(|u| x.url.to_ascii_lowercase().contains(&u.to_ascii_lowercase()))
         && m.step
             .as_ref()
             .is_none_or(|s| x.step.eq_ignore_ascii_case(s))
@@ -404,6 +454,17 @@ fn exchange_match(m: &ExchangeMatch, x: &HttpExchange) -> bool {
 
 fn exchange_desc(m: &ExchangeMatch) -> String {
     let mut p = Vec::new();
+    match m.to {
+        Some(Service::Exchange) => p.push("to Exchange".to_string()),
+        Some(Service::AzureAd) => p.push("to Azure AD".to_string()),
+        None => {}
+    }
+    if let Some(s) = &m.scheme {
+        p.push(format!("Authorization scheme {s}"));
+    }
+    if let Some(r) = &m.reason {
+        p.push(format!("reason phrase {r:?}"));
+    }
     if let Some(u) = &m.url_contains {
         p.push(format!("URL containing {u:?}"));
     }
@@ -474,6 +535,7 @@ fn claim_match(m: &ClaimMatch, claims: Option<&Json>) -> (bool, String, String) 
 pub fn describe(c: &Check) -> String {
     match c {
         Check::Status(s) => format!("status: {s}"),
+        Check::Reason(r) => format!("reason: {r}"),
         Check::Header(h) => format!("header: {}", header_match(h, &[]).1),
         Check::Aadsts(a) => format!("aadsts: {a}"),
         Check::Error(e) => format!("error: {e}"),
@@ -495,6 +557,7 @@ pub fn describe(c: &Check) -> String {
             format!("client_status: {{ {} }}", p.join(", "))
         }
         Check::Exchange(m) => format!("exchange: {}", exchange_desc(m)),
+        Check::NoExchange(m) => format!("no_exchange: {}", exchange_desc(m)),
         Check::Claim(m) => {
             let mut p = Vec::new();
             if let Some(w) = &m.equals {
@@ -519,7 +582,10 @@ fn evidence(c: &Check, o: &Outcome) -> String {
         s.push_str(&format!("note: {n}\n"));
     }
     match (c, &o.client) {
-        (Check::Exchange(_) | Check::Aadsts(_) | Check::ClientStatus(_), Some(cs)) => {
+        (
+            Check::Exchange(_) | Check::NoExchange(_) | Check::Aadsts(_) | Check::ClientStatus(_),
+            Some(cs),
+        ) => {
             for x in &cs.exchanges {
                 s.push_str(&format!(
                     "  [{}] {} {} {} → {}{}{}{}\n",

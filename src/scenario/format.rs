@@ -256,6 +256,11 @@ pub fn validate(
             let shape = match &e.check {
                 Check::Header(h) => h.check_shape(),
                 Check::Exchange(x) => x.header.as_ref().map_or(Ok(()), |h| h.check_shape()),
+                Check::NoExchange(x) if x.is_empty() => Err(
+                    "no_exchange needs at least one condition (to, scheme, url_contains, …): an absence of any exchange at all is not a check"
+                        .into(),
+                ),
+                Check::NoExchange(x) => x.header.as_ref().map_or(Ok(()), |h| h.check_shape()),
                 Check::Location(t) | Check::Body(t) if t.is_empty() => {
                     Err("a text matcher needs equals, contains, not_contains or starts_with".into())
                 }
@@ -278,7 +283,12 @@ pub fn validate(
                 _ => Ok(()),
             };
             if let Err(m) = shape {
-                return Err(err(Some(section), format!("{section}: {m}")));
+                // Placed on the expectation's own key when it can be found, else on the section.
+                let at = match &e.check {
+                    Check::NoExchange(_) => "no_exchange",
+                    _ => section,
+                };
+                return Err(err(Some(at), format!("{section}: {m}")));
             }
         }
     }

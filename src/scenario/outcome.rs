@@ -17,6 +17,9 @@ pub struct Http {
     pub request_headers: Vec<(String, String)>,
     /// 0 when no response arrived.
     pub status: u16,
+    /// The status line's reason phrase as received (`Bad Unicorn`); the canonical one when the
+    /// server sent the usual text, empty when no response arrived.
+    pub reason: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
@@ -41,7 +44,7 @@ impl Http {
             s.push_str("< (no response)\n");
             return s;
         }
-        s.push_str(&format!("< {}\n", self.status));
+        s.push_str(&format!("< {} {}\n", self.status, self.reason));
         for (k, v) in &self.headers {
             s.push_str(&format!("< {k}: {v}\n"));
         }

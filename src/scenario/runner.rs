@@ -510,6 +510,7 @@ impl Ctx {
                 url: e.url.clone(),
                 request_headers: e.request_headers.clone(),
                 status: e.status,
+                reason: e.reason.clone(),
                 headers: e.response_headers.clone(),
                 body: String::new(),
             });
@@ -539,6 +540,7 @@ impl Ctx {
                 .map(|(k, v)| (k.clone(), mask_auth(k, v)))
                 .collect(),
             status: 0,
+            reason: String::new(),
             headers: Vec::new(),
             body: String::new(),
         };
@@ -570,6 +572,7 @@ impl Ctx {
         match req.send().await {
             Ok(resp) => {
                 h.status = resp.status().as_u16();
+                h.reason = crate::client::http::reason_phrase(resp.status(), resp.extensions());
                 h.headers = resp
                     .headers()
                     .iter()

@@ -320,3 +320,41 @@ fn junit_text_is_escaped_and_control_characters_dropped() {
         "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;\u{FFFD}\n"
     );
 }
+
+#[test]
+fn reason_and_no_exchange_parse_and_an_empty_absence_is_refused_at_its_place() {
+    let text = format!(
+        "{HEAD}twin:\n  - cmdlet: iisreset\nwhen:\n  - client: outlook-2010\n    user: U@contoso.com\nthen:\n  - reason: Bad Unicorn\n  - no_exchange: {{ to: exchange, scheme: Bearer }}\n  - exchange: {{ to: azure_ad, reason: Bad Unicorn }}\n"
+    );
+    let l = parse(&text, "t.yaml", None, None).unwrap();
+    let t = &l.scenario.then;
+    assert!(matches!(&t[0].check, Check::Reason(r) if r == "Bad Unicorn"));
+    assert!(matches!(&t[1].check, Check::NoExchange(m)
+        if m.to == Some(super::checks::Service::Exchange) && m.scheme.as_deref() == Some("Bearer")));
+    assert!(matches!(&t[2].check, Check::Exchange(m)
+        if m.to == Some(super::checks::Service::AzureAd) && m.reason.as_deref() == Some("Bad Unicorn")));
+    // An absence of "any exchange at all" is refused, placed on its key.
+    let text = format!(
+        "{HEAD}twin:\n  - cmdlet: iisreset\nwhen:\n  - client: outlook-2010\n    user: U@contoso.com\nthen:\n  - no_exchange: {{}}\n"
+    );
+    assert_eq!(
+        err(&text),
+        "t.yaml:10:5: then: no_exchange needs at least one condition (to, scheme, url_contains, …): an absence of any exchange at all is not a check"
+    );
+    // A misspelt field inside it, and a service that does not exist, are placed too.
+    let text = format!(
+        "{HEAD}twin:\n  - cmdlet: iisreset\nwhen:\n  - client: outlook-2010\n    user: U@contoso.com\nthen:\n  - no_exchange: {{ to: exchange, shceme: Bearer }}\n"
+    );
+    let e = err(&text);
+    assert!(e.starts_with("t.yaml:10:"), "{e}");
+    assert!(
+        e.contains("unknown field `shceme`") && e.ends_with("did you mean `scheme`?"),
+        "{e}"
+    );
+    let text = format!(
+        "{HEAD}twin:\n  - cmdlet: iisreset\nwhen:\n  - client: outlook-2010\n    user: U@contoso.com\nthen:\n  - no_exchange: {{ to: exchnage }}\n"
+    );
+    let e = err(&text);
+    assert!(e.starts_with("t.yaml:10:"), "{e}");
+    assert!(e.contains("unknown variant `exchnage`"), "{e}");
+}

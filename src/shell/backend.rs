@@ -233,6 +233,11 @@ pub trait ExchangeAdmin {
     /// `Set-AuthServer -RefreshAuthMetadata`.
     fn refresh_auth_metadata(&mut self, name: &str) -> BResult<()>;
     fn mailboxes(&mut self) -> BResult<Vec<Mailbox>>;
+    /// Setup `/mode:uninstall` on `server`: it leaves the organization (refused while it holds
+    /// mailboxes).
+    fn uninstall_server(&mut self, server: &str) -> BResult<()>;
+    /// `New-MoveRequest`: the mailbox (by primary SMTP address) moves to `server`'s database.
+    fn move_mailbox(&mut self, smtp: &str, server: &str) -> BResult<()>;
     /// `iisreset` on `server` (`None`: the server the shell session runs on).
     fn iisreset(&mut self, server: Option<&str>, noforce: bool) -> BResult<()>;
     /// Every server as its IIS applies it right now (what `Get-*VirtualDirectory` without
@@ -293,6 +298,11 @@ pub trait DirectoryAdmin {
     fn set_user_block_credential(&mut self, upn: &str, blocked: bool) -> BResult<()>;
     fn set_user_mfa(&mut self, upn: &str, state: MfaState) -> BResult<()>;
     fn new_conditional_access_policy(&mut self, rule: &CaRule) -> BResult<()>;
+    /// Turns a conditional access rule on or off (by name).
+    fn set_conditional_access_enabled(&mut self, name: &str, enabled: bool) -> BResult<()>;
+    /// Revokes every refresh token of the tenant issued before now; `unicorn` answers later
+    /// redemptions with the field guide's "Unicorn Rampage?" capture instead of AADSTS50173.
+    fn revoke_tenant_sessions(&mut self, unicorn: bool) -> BResult<()>;
 }
 
 /// Azure AD's token-signing keys (the lab's key cmdlets over mock-aad's `/_admin/keys`).

@@ -300,6 +300,12 @@ impl ExchangeAdmin for Fake {
     fn mailboxes(&mut self) -> BResult<Vec<Mailbox>> {
         Ok(self.mailboxes.clone())
     }
+    fn uninstall_server(&mut self, server: &str) -> BResult<()> {
+        self.log(format!("uninstall_server {server}"))
+    }
+    fn move_mailbox(&mut self, smtp: &str, server: &str) -> BResult<()> {
+        self.log(format!("move_mailbox {smtp} {server}"))
+    }
     fn iisreset(&mut self, server: Option<&str>, noforce: bool) -> BResult<()> {
         self.log(format!("iisreset {server:?} noforce={noforce}"))
     }
@@ -323,6 +329,14 @@ impl DirectoryAdmin for Fake {
             .push(format!("set_user_password {upn} {pw:?} force={force}"));
         Ok(pw.unwrap_or("Generated1!").to_string())
     }
+    fn set_conditional_access_enabled(&mut self, name: &str, enabled: bool) -> BResult<()> {
+        self.log(format!("set_conditional_access_enabled {name} {enabled}"))
+    }
+
+    fn revoke_tenant_sessions(&mut self, unicorn: bool) -> BResult<()> {
+        self.log(format!("revoke_tenant_sessions unicorn={unicorn}"))
+    }
+
     fn revoke_user_sessions(&mut self, user: &str) -> BResult<()> {
         if user == "nobody@contoso.com" {
             return Err(BackendError::new(

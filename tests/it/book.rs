@@ -278,3 +278,37 @@ fn a_failing_or_hanging_block_fails_the_check() {
     run_block(&blocks[2].code, &dir, BLOCK_TIMEOUT).expect("hma-lab on PATH, links in place");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every catalogue row marked inferred is listed, by its code, in the one table of inferred texts
+/// (`docs/src/internals/fidelity.md`); and no row of that table names a code the catalogues mark
+/// otherwise.
+#[test]
+fn book_fidelity_table_lists_every_inferred_catalogue_row() {
+    use lab_kit::catalogue::Fidelity;
+    let page = std::fs::read_to_string(repo().join("docs/src/internals/fidelity.md"))
+        .expect("fidelity page");
+    let start = page.find("## Inferred:").expect("the inferred section");
+    let table = &page[start..];
+    let (aadsts, diags, _) = catalogues();
+    for r in aadsts.iter().filter(|r| r.source == Fidelity::Inferred) {
+        let code = r.code.to_string();
+        assert!(
+            table.contains(&format!("AADSTS{code}"))
+                || table.contains(&format!(", {code},"))
+                || table.contains(&format!(", {code} ")),
+            "AADSTS{code} is marked inferred but is not in the fidelity table"
+        );
+    }
+    for r in diags.iter().filter(|r| r.source == Fidelity::Inferred) {
+        assert!(
+            table.contains(&r.code.to_string()),
+            "x-ms-diagnostics {} is marked inferred but is not in the fidelity table",
+            r.code
+        );
+    }
+    // 900561 has a public text now: it must not be listed as inferred.
+    assert!(aadsts
+        .iter()
+        .any(|r| r.code == 900561 && r.source == Fidelity::PublicCapture));
+    assert!(!table.contains("900561"));
+}

@@ -76,7 +76,7 @@ async fn a_failing_scenario_reports_expected_actual_and_the_exchange() {
         "        | outcome of `request POST https://mail.contoso.com/EWS/Exchange.asmx (bearer for GregT@contoso.com → https://mail.contoso.com/)`\n",
         "        | > POST https://mail.contoso.com/EWS/Exchange.asmx\n",
         "        | > Authorization: Bearer …\n",
-        "        | < 401\n",
+        "        | < 401 Unauthorized\n",
     );
     assert!(text.contains(want), "{text}");
     assert!(text.contains("        | < x-ms-diagnostics: 2000003;reason=\"The hostname component of the audience claim value is invalid."), "{text}");

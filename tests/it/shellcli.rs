@@ -492,3 +492,77 @@ async fn lab_network_changes_devices_and_lab_status_meets_them_over_tls() {
     );
     assert!(e.ends_with("; did you mean `certificate`?"), "{e}");
 }
+
+/// The field guide's text (its two `Get-MsolServicePrincipal` listings).
+fn guide_text() -> String {
+    let file = "reference/000_ba63891cc771c263.txt";
+    [
+        format!("{}/../shared/{file}", env!("CARGO_MANIFEST_DIR")),
+        format!("{}/../../shared/{file}", env!("CARGO_MANIFEST_DIR")),
+        format!("/work/shared/{file}"),
+    ]
+    .iter()
+    .find_map(|p| std::fs::read_to_string(p).ok())
+    .unwrap_or_else(|| panic!("the field guide is not readable"))
+}
+
+/// The `n`th listing after the guide's `… | select -ExpandProperty ServicePrincipalNames` prompt:
+/// its lines up to the bare application id (the page merged the next paragraph onto it).
+fn guide_spn_listing(n: usize) -> Vec<String> {
+    let text = guide_text();
+    let lines: Vec<&str> = text.lines().collect();
+    let starts: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.starts_with("[PS]") && l.ends_with("| select -ExpandProperty ServicePrincipalNames")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut out = Vec::new();
+    for l in &lines[starts[n] + 1..] {
+        let spn = l.split(" - ").next().unwrap_or_default().trim().to_string();
+        let last = spn == "00000002-0000-0ff1-ce00-000000000000";
+        out.push(spn);
+        if last {
+            break;
+        }
+    }
+    out
+}
+
+/// The guide's SPN steps on the lab before HMA: the first listing, the two `.Add(…)` lines and
+/// `Set-MSOLServicePrincipal`, then the second listing — both exactly as the guide prints them
+/// (the added names after the other URLs, without their trailing slash).
+#[test]
+fn the_guide_spn_steps_list_the_names_as_the_guide_does() {
+    let list = "Get-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000 | select -ExpandProperty ServicePrincipalNames\n";
+    let script = format!(
+        "{list}$x= Get-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000\n\
+         $x.ServicePrincipalnames.Add(\"https://mail.corp.contoso.com/\")\n\
+         $x.ServicePrincipalnames.Add(\"https://owa.contoso.com/\")\n\
+         Set-MSOLServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000 -ServicePrincipalNames $x.ServicePrincipalNames\n\
+         {list}"
+    );
+    let (code, out, err) = hma_lab(&["shell", "--lab", "contoso-pre-hma"], &script);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let first = guide_spn_listing(0);
+    let second = guide_spn_listing(1);
+    assert_eq!(first.len(), 12);
+    assert_eq!(second.len(), 14);
+    assert!(second.contains(&"https://mail.corp.contoso.com".to_string()));
+    let want = format!("{}\n{}\n", first.join("\n"), second.join("\n"));
+    assert_eq!(out, want);
+}
+
+/// The default lab (HMA enabled, the guide's steps done) registers what the guide's second
+/// listing shows.
+#[test]
+fn the_default_lab_registers_the_guides_second_listing() {
+    let (code, out, _) = hma_lab(
+        &["shell", "--lab", "contoso"],
+        "Get-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000 | select -ExpandProperty ServicePrincipalNames\n",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out, format!("{}\n", guide_spn_listing(1).join("\n")));
+}

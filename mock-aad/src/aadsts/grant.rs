@@ -172,12 +172,16 @@ pub const ROWS: &[Entry] = &[
 ];
 
 impl AadError {
-    /// AADSTS50173: the grant predates the user's TokensValidFrom (the field guide's text).
+    /// AADSTS50173: the grant predates the user's TokensValidFrom, exactly as the field guide's
+    /// "Password Changed?" capture (2017): its wording and no `error_uri` (a 2021 capture has one
+    /// and longer wording; the lab keeps the guide's era for this answer).
     pub fn grant_revoked(issued: OffsetDateTime, valid_from: OffsetDateTime) -> Self {
-        AADSTS50173.error(&[
+        let mut e = AADSTS50173.error(&[
             ("issued", &timefmt::aad_instant(issued)),
             ("valid_from", &timefmt::aad_instant(valid_from)),
-        ])
+        ]);
+        e.with_error_uri = false;
+        e
     }
 
     /// AADSTS50173 as the field guide's "Unicorn Rampage" answer to a tenant-wide revocation:

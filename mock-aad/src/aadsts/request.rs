@@ -116,13 +116,14 @@ pub const AADSTS901002: Entry = Entry {
     ..DEFAULTS
 };
 
-/// AADSTS900561: a token or devicecode endpoint reached with another method than POST.
+/// AADSTS900561: a token or devicecode endpoint reached with another method than POST (the
+/// text of a public capture of Azure AD's error page for a GET).
 pub const AADSTS900561: Entry = Entry {
     code: 900561,
     error: "invalid_request",
-    message: "The endpoint only accepts POST, OPTIONS requests. Received a {method} request.",
+    message: "The endpoint only accepts POST requests. Received a {method} request.",
     when: "token or devicecode endpoint reached with GET (or another method)",
-    source: Fidelity::Inferred,
+    source: Fidelity::PublicCapture,
     fault: |_| AadError::post_only("GET"),
     ..DEFAULTS
 };

@@ -125,6 +125,26 @@ fn grant_revoked_matches_the_field_guide_text() {
     );
 }
 
+/// The whole body of the guide's "Password Changed?" capture, byte for byte (the page dropped
+/// the backslashes of `\r\n`; they are put back): same keys in the same order, no `error_uri`.
+#[test]
+fn grant_revoked_body_is_the_guide_capture() {
+    let e = AadError::grant_revoked(
+        datetime!(2017-10-28 17:20:13.296 UTC),
+        datetime!(2017-11-16 20:27:45 UTC),
+    );
+    let body = e.body(
+        uuid::uuid!("f840b3e7-8740-4698-b252-d759825e0300"),
+        uuid::uuid!("f3fc8b2f-7cf1-4ce8-b34d-5dd41aba0a02"),
+        datetime!(2017-11-16 20:36:16 UTC),
+    );
+    assert_eq!(
+        body.to_string(),
+        r#"{"error":"invalid_grant","error_description":"AADSTS50173: The provided grant has expired due to it being revoked. The user might have changed or reset their password. The grant was issued on '2017-10-28T17:20:13.2960000Z' and the TokensValidFrom date for this user is '2017-11-16T20:27:45.0000000Z'\r\nTrace ID: f840b3e7-8740-4698-b252-d759825e0300\r\nCorrelation ID: f3fc8b2f-7cf1-4ce8-b34d-5dd41aba0a02\r\nTimestamp: 2017-11-16 20:36:16Z","error_codes":[50173],"timestamp":"2017-11-16 20:36:16Z","trace_id":"f840b3e7-8740-4698-b252-d759825e0300","correlation_id":"f3fc8b2f-7cf1-4ce8-b34d-5dd41aba0a02"}"#
+    );
+    assert_eq!(body.to_string().len(), 605, "the capture's Content-Length");
+}
+
 #[test]
 fn resource_not_found_v1_matches_the_field_guide_text() {
     let e = AadError::resource_not_found_v1("https://mail.contoso.com/", "contoso.com");

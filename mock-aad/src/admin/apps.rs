@@ -98,6 +98,32 @@ pub(super) fn clean_spns(
     Ok(out)
 }
 
+/// The list Azure AD keeps after `Set-MsolServicePrincipal -ServicePrincipalNames`, as the field
+/// guide's second `Get-MsolServicePrincipal … | select -ExpandProperty ServicePrincipalNames`
+/// shows it after `$x.ServicePrincipalNames.Add("https://mail.corp.contoso.com/")`: a URL name
+/// that was not there before is kept without its trailing `/` (`https://mail.corp.contoso.com`),
+/// and the URL names come first, in order, then the others. Names already present keep their
+/// spelling. (The listing is the guide's capture; that the service normalises on write is the
+/// lab's reading of it.)
+fn as_listed(before: &[String], after: Vec<String>) -> Vec<String> {
+    let known = |v: &str| {
+        before
+            .iter()
+            .any(|b| crate::model::normalize_spn(b) == crate::model::normalize_spn(v))
+    };
+    let (urls, others): (Vec<String>, Vec<String>) = after
+        .into_iter()
+        .map(|v| {
+            if v.contains("://") && !known(&v) {
+                v.strip_suffix('/').map(str::to_string).unwrap_or(v)
+            } else {
+                v
+            }
+        })
+        .partition(|v| v.contains("://"));
+    urls.into_iter().chain(others).collect()
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SpnReplace {
@@ -113,8 +139,15 @@ pub(super) async fn spn_replace(
 ) -> AdminResult<Json<Value>> {
     let id = parse_app_id(&app)?;
     edit_tenant(&s, &t, |tenant| {
-        tenant.app(id).ok_or_else(|| no_app(id))?;
-        let spns = clean_spns(tenant, id, body.service_principal_names)?;
+        let before = tenant
+            .app(id)
+            .ok_or_else(|| no_app(id))?
+            .service_principal_names
+            .clone();
+        let spns = as_listed(
+            &before,
+            clean_spns(tenant, id, body.service_principal_names)?,
+        );
         let a = tenant.app_mut(id).ok_or_else(|| no_app(id))?;
         a.service_principal_names = spns;
         let a = a.clone();
@@ -147,11 +180,12 @@ pub(super) async fn spn_edit(
             .service_principal_names
             .clone();
         let mut list: Vec<String> = current
-            .into_iter()
+            .iter()
             .filter(|v| !body.remove.iter().any(|r| r.trim().eq_ignore_ascii_case(v)))
+            .cloned()
             .collect();
         list.extend(body.add);
-        let spns = clean_spns(tenant, id, list)?;
+        let spns = as_listed(&current, clean_spns(tenant, id, list)?);
         let a = tenant.app_mut(id).ok_or_else(|| no_app(id))?;
         a.service_principal_names = spns;
         let a = a.clone();

@@ -25,31 +25,61 @@ const AUD: &str = "https://mail.contoso.com/";
 /// The Bearer challenge after a refused token (then `Negotiate`, `NTLM`).
 const BEARER_REJECTED: &str = "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"00000001-0000-0000-c000-000000000000@f31f3647-5d87-4b69-a0b6-73f62aeab14c\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\", authorization_uri=\"https://login.windows.net/common/oauth2/authorize\", error=\"invalid_token\"";
 /// The Bearer challenge when no token was read at all (after `Negotiate`, `NTLM`).
+/// The back end's challenge: only client_id and trusted_issuers.
+const BEARER_BACK_END: &str = "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"00000001-0000-0000-c000-000000000000@f31f3647-5d87-4b69-a0b6-73f62aeab14c\"";
 const BEARER_OFFERED: &str = "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"00000001-0000-0000-c000-000000000000@f31f3647-5d87-4b69-a0b6-73f62aeab14c\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\", authorization_uri=\"https://login.windows.net/common/oauth2/authorize\"";
 
 // ------------------------------------------------------------------ today's diagnostic texts
 
-fn d_unparsable() -> String {
-    "2000001;reason=\"OAuth token submitted with the request can not be parsed.\";error_category=\"invalid_token\"".into()
+/// What a string echoed in a diagnostic looks like: printable ASCII kept, others `?`, cut at
+/// 16 KiB with `...`.
+fn echoed(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(16384)
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if s.chars().count() > 16384 {
+        out.push_str("...");
+    }
+    out
 }
-fn d_alg(alg: &str) -> String {
-    format!("2000000;reason=\"The signing algorithm '{alg}' of the token is not supported.\";error_category=\"invalid_signature\"")
+/// 2000001 for a string not in compact form: the JWT library's Jwt10204, its newline as `%0a`.
+fn d_not_compact(token: &str) -> String {
+    format!("2000001;reason=\"Unable to read or process token, additional details: 'Jwt10204: 'System.IdentityModel.Tokens.JwtSecurityTokenHandler' cannot read this string: '{}'.%0aThe string needs to be in compact JSON format, which is of the form: '<Base64UrlEncodedHeader>.<Base64UrlEndcodedPayload>.<OPTIONAL, Base64UrlEncodedSignature>'.'.\";error_category=\"invalid_token\"", echoed(token))
 }
-fn d_unknown_kid(kid: &str) -> String {
-    format!("2000000;reason=\"The token is signed with a certificate ('{kid}') that is not published by any trusted authorization server.\";error_category=\"invalid_signature\"")
+/// 2000001 for a compact string whose `part` (`header`/`payload`) does not decode: Jwt10113.
+fn d_undecodable(token: &str, part: &str) -> String {
+    let i = if part == "header" { 0 } else { 1 };
+    let value = token.split('.').nth(i).unwrap_or_default();
+    format!("2000001;reason=\"Unable to read or process token, additional details: 'Jwt10113: Unable to decode the '{part}': '{}' as Base64url encoded string. jwtEncodedString: '{}'.'.\";error_category=\"invalid_token\"", echoed(value), echoed(token))
+}
+fn d_alg(_alg: &str) -> String {
+    "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\""
+        .into()
+}
+fn d_unknown_kid(_kid: &str) -> String {
+    "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\""
+        .into()
 }
 fn d_bad_signature() -> String {
-    "2000000;reason=\"The signature of the token is invalid.\";error_category=\"invalid_signature\""
+    "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\""
         .into()
 }
 fn d_untrusted(iss: &str) -> String {
-    format!("2000001;reason=\"The issuer '{iss}' of the token is not a trusted authorization server.\";error_category=\"invalid_token\"")
+    format!("2000001;reason=\"The issuer of the token is unknown. Issuer was '{iss}'.\";error_category=\"invalid_token\"")
 }
 fn d_expired() -> String {
     "2000002;reason=\"The token has expired.\";error_category=\"token_expired\"".into()
 }
 fn d_not_yet_valid() -> String {
-    "2000002;reason=\"The token is not yet valid.\";error_category=\"token_expired\"".into()
+    "2000002;reason=\"The token has expired.\";error_category=\"token_expired\"".into()
 }
 fn d_audience_host(aud: &str) -> String {
     format!("2000003;reason=\"The hostname component of the audience claim value '{aud}' is invalid\";error_category=\"invalid_resource\"")
@@ -58,7 +88,12 @@ fn d_audience_scheme(expected: &str, actual: &str) -> String {
     format!("2000003;reason=\"The hostname component of the audience claim value is invalid. Expected '{expected}'. Actual '{actual}'.\";error_category=\"invalid_resource\"")
 }
 fn d_tenant(tid: &str) -> String {
-    format!("2000004;reason=\"The tenant '{tid}' of the token does not match the realm '{TID}' of its issuer.\";error_category=\"invalid_tenant\"")
+    format!("2000004;reason=\"The tenant for context-id '{tid}' does not exist.\";error_category=\"invalid_tenant\"")
+}
+/// 2000001 without a reason: what the product writes when validation meets a value it cannot
+/// use (here a missing or non-numeric `exp`).
+fn d_no_reason() -> String {
+    "2000001;error_category=\"invalid_token\"".into()
 }
 fn d_unknown_user() -> String {
     "2000005;reason=\"The user specified by the user-context in the token does not exist.\";error_category=\"invalid_user\"".into()
@@ -70,6 +105,9 @@ fn d_unknown_user() -> String {
 enum Want {
     /// 401, this `x-ms-diagnostics`, the rejected-token challenge set.
     Diag(String),
+    /// 401 from the back end ("Who's This?"): this diagnostic, the Bearer challenge with only
+    /// client_id and trusted_issuers.
+    BackEnd(String),
     /// 401 as for a request without a token: no diagnostic, the first-contact challenge set
     /// (`Negotiate`, `NTLM`, then Bearer without `error`).
     NoToken,
@@ -81,8 +119,22 @@ struct Case {
     want: Want,
 }
 
-/// `Bearer <token>` expecting `diag`.
+/// Markers for the diagnostics that echo the token: [`case`] fills the token in.
+fn not_compact() -> String {
+    "<not compact>".into()
+}
+fn undecodable(part: &str) -> String {
+    format!("<undecodable {part}>")
+}
+
+/// `Bearer <token>` expecting `diag` (a marker above is resolved with the token).
 fn case(name: impl Into<String>, token: &str, diag: String) -> Case {
+    let diag = match diag.as_str() {
+        "<not compact>" => d_not_compact(token),
+        "<undecodable header>" => d_undecodable(token, "header"),
+        "<undecodable payload>" => d_undecodable(token, "payload"),
+        _ => diag,
+    };
     raw_case(name, format!("Bearer {token}").as_bytes(), Want::Diag(diag))
 }
 
@@ -147,6 +199,14 @@ impl Fixture {
                     assert_eq!(
                         r.all("www-authenticate"),
                         [BEARER_REJECTED, "Negotiate", "NTLM"],
+                        "{name}"
+                    );
+                }
+                Want::BackEnd(d) => {
+                    assert_eq!(r.header("x-ms-diagnostics"), Some(d.as_str()), "{name}");
+                    assert_eq!(
+                        r.all("www-authenticate"),
+                        [BEARER_BACK_END, "Negotiate", "NTLM"],
                         "{name}"
                     );
                 }
@@ -538,45 +598,37 @@ async fn wrong_segment_counts_are_unparsable() {
     let g = f.genuine(&good_claims());
     let p: Vec<&str> = g.split('.').collect();
     let cases = vec![
-        case("one segment (header)", p[0], d_unparsable()),
+        case("one segment (header)", p[0], not_compact()),
         case(
             "one segment (whole, dots removed)",
             &g.replace('.', ""),
-            d_unparsable(),
+            not_compact(),
         ),
-        case(
-            "two segments",
-            &format!("{}.{}", p[0], p[1]),
-            d_unparsable(),
-        ),
-        case("four segments", &format!("{g}.{}", p[2]), d_unparsable()),
-        case(
-            "four segments, empty last",
-            &format!("{g}."),
-            d_unparsable(),
-        ),
+        case("two segments", &format!("{}.{}", p[0], p[1]), not_compact()),
+        case("four segments", &format!("{g}.{}", p[2]), not_compact()),
+        case("four segments, empty last", &format!("{g}."), not_compact()),
         case(
             "five segments (JWE shape)",
             &format!("{g}.{}.{}", p[1], p[2]),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "empty header",
             &format!(".{}.{}", p[1], p[2]),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "empty claims",
             &format!("{}..{}", p[0], p[2]),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "empty signature",
             &format!("{}.{}.", p[0], p[1]),
             d_bad_signature(),
         ),
-        case("only dots", "..", d_unparsable()),
-        case("only four dots", "....", d_unparsable()),
+        case("only dots", "..", not_compact()),
+        case("only four dots", "....", not_compact()),
     ];
     f.run(cases).await;
 }
@@ -595,13 +647,13 @@ async fn invalid_base64_and_json_are_unparsable() {
         case(
             "standard alphabet (+/) in the header",
             &format!("{}.{}.{}", std_header.trim_end_matches('='), p[1], p[2]),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "standard alphabet (+/) in the signature",
             &with_segment(&g, 2, &p[2].replace('-', "+").replace('_', "/")),
             if p[2].contains(['-', '_']) {
-                d_unparsable()
+                not_compact()
             } else {
                 d_bad_signature()
             },
@@ -609,61 +661,77 @@ async fn invalid_base64_and_json_are_unparsable() {
         case(
             "a space inside the header",
             &with_segment(&g, 0, &format!("{} {}", &p[0][..4], &p[0][4..])),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "a space inside the claims",
             &with_segment(&g, 1, &format!("{} {}", &p[1][..4], &p[1][4..])),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "a space inside the signature",
             &with_segment(&g, 2, &format!("{} {}", &p[2][..4], &p[2][4..])),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "padding in the middle of the header",
             &with_segment(&g, 0, &format!("{}=={}", &p[0][..4], &p[0][4..])),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "a percent-encoded header",
             &with_segment(&g, 0, "%7B%7D"),
-            d_unparsable(),
+            not_compact(),
         ),
-        case("header not JSON", &header_json("{\"alg\":"), d_unparsable()),
+        case(
+            "header not JSON",
+            &header_json("{\"alg\":"),
+            undecodable("header"),
+        ),
         case(
             "claims not JSON",
             &claims_json("{\"aud\":\"x\""),
-            d_unparsable(),
+            undecodable("payload"),
         ),
         case(
             "header a JSON array",
             &header_json("[{\"alg\":\"RS256\"}]"),
-            d_unparsable(),
+            undecodable("header"),
         ),
-        case("claims a JSON array", &claims_json("[]"), d_unparsable()),
+        case(
+            "claims a JSON array",
+            &claims_json("[]"),
+            undecodable("payload"),
+        ),
         case(
             "header a JSON string",
             &header_json("\"RS256\""),
-            d_unparsable(),
+            undecodable("header"),
         ),
-        case("claims a JSON number", &claims_json("42"), d_unparsable()),
-        case("claims JSON null", &claims_json("null"), d_unparsable()),
+        case(
+            "claims a JSON number",
+            &claims_json("42"),
+            undecodable("payload"),
+        ),
+        case(
+            "claims JSON null",
+            &claims_json("null"),
+            undecodable("payload"),
+        ),
         case(
             "header JSON with trailing garbage",
             &header_json("{\"alg\":\"RS256\"} x"),
-            d_unparsable(),
+            undecodable("header"),
         ),
         case(
             "claims with a BOM",
             &claims_json("\u{feff}{}"),
-            d_unparsable(),
+            undecodable("payload"),
         ),
         case(
             "claims Latin-1 bytes",
             &format!("{}.{}.{}", p[0], b64(b"{\"upn\":\"\xe9\"}"), p[2]),
-            d_unparsable(),
+            undecodable("payload"),
         ),
         case(
             "duplicate alg: none then RS256, tampered",
@@ -691,7 +759,10 @@ async fn invalid_base64_and_json_are_unparsable() {
 }
 
 #[tokio::test]
-async fn non_ascii_bytes_anywhere_in_the_header_read_as_no_token() {
+/// An Authorization header with non-ASCII bytes is a credential: `Bearer` and bytes the JWT
+/// library cannot read are an unreadable token (2000001, the bytes echoed as `?`), not an
+/// anonymous request. Only a scheme word that is not `Bearer` gets the first-contact challenge.
+async fn non_ascii_bytes_in_a_bearer_token_are_an_unreadable_token() {
     let f = Fixture::new().await;
     let g = f.genuine(&good_claims());
     let p: Vec<&str> = g.split('.').collect();
@@ -713,17 +784,18 @@ async fn non_ascii_bytes_anywhere_in_the_header_read_as_no_token() {
             }
             let mut header = b"Bearer ".to_vec();
             header.extend_from_slice(&token);
+            let latin1: String = token.iter().map(|&b| char::from(b)).collect();
             cases.push(raw_case(
                 format!("{what} in segment {i}"),
                 &header,
-                Want::NoToken,
+                Want::Diag(d_not_compact(&latin1)),
             ));
         }
     }
     cases.push(raw_case(
         "raw bytes only",
         b"Bearer \xff\xfe\xfd",
-        Want::NoToken,
+        Want::Diag(d_not_compact("???")),
     ));
     cases.push(raw_case(
         "a high byte in the scheme",
@@ -755,12 +827,12 @@ async fn a_600_kb_token_is_refused_without_trouble() {
             }),
             d_bad_signature(),
         ),
-        case("600 KB of base64", &"A".repeat(600 * 1024), d_unparsable()),
-        case("600 KB of dots", &".".repeat(600 * 1024), d_unparsable()),
+        case("600 KB of base64", &"A".repeat(600 * 1024), not_compact()),
+        case("600 KB of dots", &".".repeat(600 * 1024), not_compact()),
         case(
             "600 KB nested JSON arrays in the claims",
             &format!("{}.{}.", b64("{}"), b64("[".repeat(300 * 1024))),
-            d_unparsable(),
+            undecodable("payload"),
         ),
     ];
     f.run(cases).await;
@@ -900,24 +972,28 @@ async fn genuinely_signed_tokens_for_the_wrong_place_or_time_are_refused() {
             &with(&|c| {
                 c.remove("exp");
             }),
-            d_unparsable(),
+            d_no_reason(),
         ),
         case(
             "exp a word",
             &with(&|c| {
                 c.insert("exp".into(), json!("never"));
             }),
-            d_unparsable(),
+            d_no_reason(),
         ),
-        case(
+        raw_case(
             "a user Exchange does not know",
-            &with(&|c| {
-                c.insert(
-                    "onprem_sid".into(),
-                    json!("S-1-5-21-2366433183-230171048-1893555995-500"),
-                );
-            }),
-            d_unknown_user(),
+            format!(
+                "Bearer {}",
+                with(&|c| {
+                    c.insert(
+                        "onprem_sid".into(),
+                        json!("S-1-5-21-2366433183-230171048-1893555995-500"),
+                    );
+                })
+            )
+            .as_bytes(),
+            Want::BackEnd(d_unknown_user()),
         ),
     ];
     f.run(cases).await;
@@ -950,7 +1026,7 @@ async fn the_authorization_header_shape_does_not_open_a_way_in() {
     cases.push(raw_case(
         "two tokens",
         format!("Bearer {forged} {forged}").as_bytes(),
-        Want::Diag(d_unparsable()),
+        Want::Diag(d_not_compact(&format!("{forged} {forged}"))),
     ));
     cases.push(raw_case("Bearer and nothing", b"Bearer", Want::NoToken));
     cases.push(raw_case("Bearer and spaces", b"Bearer    ", Want::NoToken));
@@ -997,7 +1073,7 @@ async fn the_validated_token_cache_cannot_be_poisoned() {
         case(
             "cached token with a fourth segment",
             &format!("{g}.x"),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "cached token's claims with a forged signature",
@@ -1025,22 +1101,22 @@ async fn a_padded_copy_of_a_genuine_token_is_not_another_good_token() {
         case(
             "genuine, '=' after the signature",
             &format!("{g}="),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "genuine, '==' after the signature",
             &format!("{g}=="),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "genuine, '=' after the claims",
             &format!("{}.{}=.{}", p[0], p[1], p[2]),
-            d_unparsable(),
+            not_compact(),
         ),
         case(
             "genuine, '==' after the header",
             &format!("{}==.{}.{}", p[0], p[1], p[2]),
-            d_unparsable(),
+            not_compact(),
         ),
     ];
     f.run(cases).await;
@@ -1122,7 +1198,7 @@ async fn a_600_kb_token_over_a_real_socket_is_answered_and_the_listener_lives_on
             .map(str::to_string)
     };
     match r.status().as_u16() {
-        401 => assert_eq!(diag(&r), Some(d_unparsable())),
+        401 => assert_eq!(diag(&r), Some(d_not_compact(&"A".repeat(600 * 1024)))),
         431 => assert_eq!(diag(&r), None),
         s => panic!("600 KB token: {s}"),
     }
@@ -1131,5 +1207,5 @@ async fn a_600_kb_token_over_a_real_socket_is_answered_and_the_listener_lives_on
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), 401);
-    assert_eq!(diag(&r), Some(d_unparsable()));
+    assert_eq!(diag(&r), Some(d_not_compact("abc")));
 }

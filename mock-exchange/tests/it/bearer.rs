@@ -82,16 +82,44 @@ async fn upn_is_used_when_there_is_no_onprem_sid() {
 #[tokio::test]
 async fn malformed_tokens_get_2000001() {
     let (lab, _meta) = lab().await;
-    let d = "2000001;reason=\"OAuth token submitted with the request can not be parsed.\";error_category=\"invalid_token\"";
+    // Not in compact form: the JWT library's Jwt10204, its newline written %0a.
     for t in [
         "abc",
-        "a.b.c",
         "eyJ0eXAiOiJKV1QifQ.e30",
         "e30.e30.e30.e30",
         "%%%.%%%.%%%",
     ] {
-        assert_rejected(&lab.send("EX1", ews(t)).await, d);
+        let d = format!("2000001;reason=\"Unable to read or process token, additional details: 'Jwt10204: 'System.IdentityModel.Tokens.JwtSecurityTokenHandler' cannot read this string: '{t}'.%0aThe string needs to be in compact JSON format, which is of the form: '<Base64UrlEncodedHeader>.<Base64UrlEndcodedPayload>.<OPTIONAL, Base64UrlEncodedSignature>'.'.\";error_category=\"invalid_token\"");
+        assert_rejected(&lab.send("EX1", ews(t)).await, &d);
     }
+    // Compact, but the header is not base64url JSON: Jwt10113.
+    assert_rejected(
+        &lab.send("EX1", ews("a.b.c")).await,
+        "2000001;reason=\"Unable to read or process token, additional details: 'Jwt10113: Unable to decode the 'header': 'a' as Base64url encoded string. jwtEncodedString: 'a.b.c'.'.\";error_category=\"invalid_token\"",
+    );
+}
+
+/// An Authorization header with non-ASCII bytes is an unreadable token, not an anonymous
+/// request: 2000001 with the library's Jwt10204, the bytes echoed as `?`.
+#[tokio::test]
+async fn a_non_ascii_authorization_header_is_an_unreadable_token() {
+    let (lab, _meta) = lab().await;
+    let r = lab
+        .send(
+            "EX1",
+            empty(
+                req("POST", "mail.contoso.com", "/EWS/Exchange.asmx").header(
+                    "authorization",
+                    axum::http::HeaderValue::from_bytes(b"Bearer eyJ\xc3\xa9.e30.\xff")
+                        .unwrap_or_else(|e| panic!("{e}")),
+                ),
+            ),
+        )
+        .await;
+    assert_rejected(
+        &r,
+        "2000001;reason=\"Unable to read or process token, additional details: 'Jwt10204: 'System.IdentityModel.Tokens.JwtSecurityTokenHandler' cannot read this string: 'eyJ??.e30.?'.%0aThe string needs to be in compact JSON format, which is of the form: '<Base64UrlEncodedHeader>.<Base64UrlEndcodedPayload>.<OPTIONAL, Base64UrlEncodedSignature>'.'.\";error_category=\"invalid_token\"",
+    );
 }
 
 #[tokio::test]
@@ -103,7 +131,7 @@ async fn alg_none_and_hs256_are_rejected_as_signature_failures() {
         let t = unsigned(json!({"typ":"JWT","alg":alg,"kid":kid}), c.clone());
         assert_rejected(
             &lab.send("EX1", ews(&t)).await,
-            &format!("2000000;reason=\"The signing algorithm '{alg}' of the token is not supported.\";error_category=\"invalid_signature\""),
+            "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"",
         );
     }
 }
@@ -115,7 +143,7 @@ async fn an_unpublished_key_is_unknown_after_one_refresh() {
     let t = key.sign_jwt(&claims("https://mail.contoso.com/", TID, T0), true);
     assert_rejected(
         &lab.send("EX1", ews(&t)).await,
-        &format!("2000000;reason=\"The token is signed with a certificate ('{}') that is not published by any trusted authorization server.\";error_category=\"invalid_signature\"", key.kid),
+        "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"",
     );
     assert_eq!(
         meta.hits(),
@@ -136,7 +164,7 @@ async fn a_tampered_token_fails_the_signature() {
     parts[1] = URL_SAFE_NO_PAD.encode(Value::Object(c).to_string());
     assert_rejected(
         &lab.send("EX1", ews(&parts.join("."))).await,
-        "2000000;reason=\"The signature of the token is invalid.\";error_category=\"invalid_signature\"",
+        "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"",
     );
 }
 
@@ -150,7 +178,7 @@ async fn a_foreign_issuer_is_untrusted() {
     );
     assert_rejected(
         &lab.send("EX1", ews(&meta.active().sign_jwt(&c, true))).await,
-        "2000001;reason=\"The issuer 'https://sts.windows.net/11111111-2222-3333-4444-555555555555/' of the token is not a trusted authorization server.\";error_category=\"invalid_token\"",
+        "2000001;reason=\"The issuer of the token is unknown. Issuer was 'https://sts.windows.net/11111111-2222-3333-4444-555555555555/'.\";error_category=\"invalid_token\"",
     );
 }
 
@@ -170,7 +198,7 @@ async fn lifetime_is_checked_with_five_minutes_of_skew() {
     c.insert("nbf".into(), (T0 + 301).into());
     assert_rejected(
         &lab.send("EX1", ews(&key.sign_jwt(&c, true))).await,
-        "2000002;reason=\"The token is not yet valid.\";error_category=\"token_expired\"",
+        "2000002;reason=\"The token has expired.\";error_category=\"token_expired\"",
     );
 }
 
@@ -223,7 +251,7 @@ async fn tenant_claim_must_match_the_issuer() {
     c.insert("tid".into(), "99999999-2222-3333-4444-555555555555".into());
     assert_rejected(
         &lab.send("EX1", ews(&meta.active().sign_jwt(&c, true))).await,
-        "2000004;reason=\"The tenant '99999999-2222-3333-4444-555555555555' of the token does not match the realm 'f31f3647-5d87-4b69-a0b6-73f62aeab14c' of its issuer.\";error_category=\"invalid_tenant\"",
+        "2000004;reason=\"The tenant for context-id '99999999-2222-3333-4444-555555555555' does not exist.\";error_category=\"invalid_tenant\"",
     );
 }
 
@@ -236,9 +264,20 @@ async fn a_user_without_a_mailbox_does_not_exist_for_exchange() {
     let t = meta
         .active()
         .sign_jwt(&claims("https://mail.contoso.com/", TID, T0), true);
-    assert_rejected(
-        &lab.send("EX1", ews(&t)).await,
-        "2000005;reason=\"The user specified by the user-context in the token does not exist.\";error_category=\"invalid_user\"",
+    // Decided by the back end: its challenge has only client_id and trusted_issuers.
+    let r = lab.send("EX1", ews(&t)).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("x-ms-diagnostics"),
+        Some("2000005;reason=\"The user specified by the user-context in the token does not exist.\";error_category=\"invalid_user\"")
+    );
+    assert_eq!(
+        r.all("www-authenticate"),
+        [
+            "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"00000001-0000-0000-c000-000000000000@f31f3647-5d87-4b69-a0b6-73f62aeab14c\"",
+            "Negotiate",
+            "NTLM"
+        ]
     );
 }
 
@@ -248,12 +287,11 @@ async fn unreachable_metadata_is_its_own_failure() {
     let t = unpublished_key().sign_jwt(&claims("https://mail.contoso.com/", TID, T0), true);
     let r = lab.send("EX1", ews(&t)).await;
     assert_eq!(r.status, 401);
-    let d = r.header("x-ms-diagnostics").unwrap_or_default();
-    assert!(
-        d.starts_with("2000000;reason=\"The signing certificates of the authorization server 'EvoSts' could not be retrieved from its metadata: GET "),
-        "{d}"
+    // No key could be loaded: the one signature text (the product has no other).
+    assert_eq!(
+        r.header("x-ms-diagnostics"),
+        Some("2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"")
     );
-    assert!(d.ends_with(";error_category=\"invalid_signature\""), "{d}");
 }
 
 #[tokio::test]
@@ -384,7 +422,7 @@ async fn iisreset_drops_the_validated_token_cache() {
     let r = lab.send("EX1", ews(&t)).await;
     assert_rejected(
         &r,
-        &format!("2000000;reason=\"The token is signed with a certificate ('{}') that is not published by any trusted authorization server.\";error_category=\"invalid_signature\"", old.kid),
+        "2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"",
     );
 }
 

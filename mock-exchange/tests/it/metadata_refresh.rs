@@ -55,12 +55,13 @@ fn genuine(meta: &MetaServer, n: i64) -> String {
         .sign_jwt(&claims("https://mail.contoso.com/", TID, T0 + n), true)
 }
 
+/// Refused as a signature failure (the product's one text names no key).
 #[track_caller]
-fn assert_unknown_kid(r: &Resp, kid: &str) {
+fn assert_unknown_kid(r: &Resp) {
     assert_eq!(r.status, 401);
     assert_eq!(
         r.header("x-ms-diagnostics"),
-        Some(format!("2000000;reason=\"The token is signed with a certificate ('{kid}') that is not published by any trusted authorization server.\";error_category=\"invalid_signature\"").as_str())
+        Some("2000000;reason=\"The token has an invalid signature.\";error_category=\"invalid_signature\"")
     );
 }
 
@@ -92,19 +93,19 @@ async fn a_flood_of_unknown_kids_downloads_the_metadata_once_per_interval() {
     let (lab, meta) = primed().await;
     for _ in 0..25 {
         let kid = random_kid();
-        assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await, &kid);
+        assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await);
     }
     assert_eq!(meta.hits(), 2, "one refresh for 25 unknown kids");
     // One second before the interval ends: still limited.
     lab.clock.advance_secs(UNKNOWN_KID_REFRESH_SECONDS - 1);
     let kid = random_kid();
-    assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await, &kid);
+    assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await);
     assert_eq!(meta.hits(), 2);
     // Past it: one more download, then limited again.
     lab.clock.advance_secs(1);
     for _ in 0..5 {
         let kid = random_kid();
-        assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await, &kid);
+        assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await);
     }
     assert_eq!(meta.hits(), 3);
     // Known keys never download.
@@ -116,7 +117,7 @@ async fn a_flood_of_unknown_kids_downloads_the_metadata_once_per_interval() {
 async fn explicit_and_periodic_refreshes_are_not_limited() {
     let (lab, meta) = primed().await;
     let kid = random_kid();
-    assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await, &kid);
+    assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await);
     assert_eq!(meta.hits(), 2);
     // Set-AuthServer EvoSts -RefreshAuthMetadata, three times within the interval.
     for n in 3..=5 {
@@ -137,7 +138,7 @@ async fn explicit_and_periodic_refreshes_are_not_limited() {
     lab.clock.advance_secs(8 * 3600 - 100);
     meta.fail_status.store(503, Ordering::SeqCst);
     let kid = random_kid();
-    assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await, &kid);
+    assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await);
     assert_eq!(
         meta.hits(),
         6,
@@ -172,7 +173,7 @@ async fn a_rollover_is_picked_up_on_the_first_token_of_the_new_key() {
     assert_eq!(meta.hits(), 2, "exactly one refresh for the new key");
     // Forged kids after it change nothing.
     let kid = random_kid();
-    assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await, &kid);
+    assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await);
     assert_eq!(meta.hits(), 2);
 }
 
@@ -182,12 +183,12 @@ async fn a_rollover_right_after_a_flood_waits_for_the_interval() {
     // refresh, so the new key's tokens are refused until it ends, or until an explicit refresh.
     let (lab, meta) = primed().await;
     let kid = random_kid();
-    assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await, &kid);
+    assert_unknown_kid(&lab.send("EX1", ews(&forged(&kid))).await);
     lab.clock.advance_secs(10);
     meta.aad.keys_mut().roll().unwrap_or_else(|e| panic!("{e}"));
     meta.aad.keys_mut().roll().unwrap_or_else(|e| panic!("{e}"));
-    let new_kid = meta.active().kid.clone();
-    assert_unknown_kid(&lab.send("EX1", ews(&genuine(&meta, 10))).await, &new_kid);
+    // The new active key is not in the document Exchange holds yet.
+    assert_unknown_kid(&lab.send("EX1", ews(&genuine(&meta, 10))).await);
     assert_eq!(meta.hits(), 2);
     lab.clock.advance_secs(UNKNOWN_KID_REFRESH_SECONDS - 10);
     assert_accepted(&lab.send("EX1", ews(&genuine(&meta, 300))).await);

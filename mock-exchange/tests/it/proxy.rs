@@ -125,7 +125,7 @@ async fn oauth_is_not_proxied_to_exchange_2010() {
     assert_eq!(r.status().as_u16(), 401);
     assert_eq!(
         h(&r, "x-ms-diagnostics"),
-        Some("2000007;reason=\"The mailbox is on server 'EX2010' (Exchange 2010), which does not accept OAuth; the request cannot be proxied.\";error_category=\"internal_error\"")
+        Some("2000005;reason=\"The user's mailbox version is not supported for access using OAuth.\";error_category=\"invalid_user\"")
     );
     let challenges: Vec<&str> = r
         .headers()
@@ -133,8 +133,15 @@ async fn oauth_is_not_proxied_to_exchange_2010() {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
-    assert_eq!(challenges[0], "Negotiate");
-    assert!(challenges[2].starts_with("Bearer ") && !challenges[2].contains("error="));
+    // A token the front end refuses: the Bearer challenge first, with error="invalid_token".
+    assert_eq!(
+        challenges,
+        [
+            format!("Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"00000001-0000-0000-c000-000000000000@{TID}\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\", authorization_uri=\"https://login.windows.net/common/oauth2/authorize\", error=\"invalid_token\"").as_str(),
+            "Negotiate",
+            "NTLM"
+        ]
+    );
     // Basic still reaches the 2010 mailbox.
     let r = post(
         &handle.url(),

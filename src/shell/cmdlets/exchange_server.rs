@@ -1,7 +1,9 @@
 //! `Get-ExchangeServer` (the organization's servers, by name or FQDN, Edge Transport servers
-//! included) and the Edge subscription cmdlets (`Get-EdgeSubscription`,
-//! `Remove-EdgeSubscription`): an Exchange 2010 Edge counts as Exchange 2010 for the Hybrid
-//! Configuration Wizard, and removing its subscription is how it leaves the organization.
+//! included), the Edge subscription cmdlets (`Get-EdgeSubscription`, `Remove-EdgeSubscription`:
+//! an Exchange 2010 Edge counts as Exchange 2010 for the Hybrid Configuration Wizard, and
+//! removing its subscription is how it leaves the organization), and
+//! `Uninstall-LabExchangeServer`, the lab's stand-in for running Setup `/mode:uninstall` on a
+//! server (refused, as Setup refuses, while its database holds mailboxes).
 
 use super::kit::{cmdlet, identity_of, sig, CmdletSpec, Cx, Run, R};
 use crate::shell::binder::{p, piped, pos, req, unmodeled, Bound, Extra, ParamSpec, Ty};
@@ -26,6 +28,8 @@ const REMOVE_EDGE_SUBSCRIPTION: &[ParamSpec] = &[
     unmodeled(p("Force", Ty::Switch)),
 ];
 
+const UNINSTALL_LAB_SERVER: &[ParamSpec] = &[pos(req(piped(p("Identity", Ty::Str))), 0)];
+
 pub(super) const CMDLETS: &[CmdletSpec] = &[
     cmdlet(
         sig("Get-ExchangeServer", GET_EXCHANGE_SERVER, Extra::None),
@@ -46,6 +50,11 @@ pub(super) const CMDLETS: &[CmdletSpec] = &[
         "Removes an Edge subscription: the Edge Transport server leaves the organization.",
         Run::Each(remove_edge),
     ),
+    cmdlet(
+        sig("Uninstall-LabExchangeServer", UNINSTALL_LAB_SERVER, Extra::ShouldProcess),
+        "Uninstalls a server (Setup /mode:uninstall): it leaves the organization; refused while it holds mailboxes.",
+        Run::Each(uninstall),
+    ),
 ];
 
 fn domain(cx: &mut Cx<'_>) -> R<String> {
@@ -54,6 +63,17 @@ fn domain(cx: &mut Cx<'_>) -> R<String> {
         .organization()
         .map(|o| o.domain)
         .unwrap_or_default())
+
+}
+
+fn uninstall(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
+    let be = cx.backend_error();
+    let id = b.get("Identity").map(identity_of).unwrap_or_default();
+    if let Some(w) = cx.what_if(b, &id) {
+        return Ok(w);
+    }
+    cx.exchange()?.uninstall_server(&id).map_err(be)?;
+    Ok(Vec::new())
 }
 
 fn get(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {

@@ -5,6 +5,9 @@
 //! `/_admin/keys`) and scripted failures (`Add-LabAadFault`, `Get-LabAadFault`,
 //! `Remove-LabAadFault`, over mock-aad's `/_admin/faults`). They follow PowerShell's
 //! conventions (`-WhatIf`, `ValidateRange` errors) so they read like the real ones.
+//! `Set-LabConditionalAccessPolicy -Enabled` turns a rule on or off.
+//! `Revoke-LabTenantRefreshToken` is the tenant-wide revocation the guide's "Unicorn Rampage?"
+//! follows (no single real cmdlet does it; an administrator would revoke user by user).
 
 use mock_aad::model::{CaAction, CaRule, MfaState};
 
@@ -29,6 +32,9 @@ const NEW_LAB_CA: &[ParamSpec] = &[
     req(p("Action", CA_ACTION)),
     p("Disabled", Ty::Switch),
 ];
+const SET_LAB_CA: &[ParamSpec] = &[pos(req(p("Name", Ty::Str)), 0), req(p("Enabled", Ty::Bool))];
+const REVOCATION_RESPONSE: Ty = Ty::Enum("HmaLab.RevocationResponse", &["Standard", "Unicorn"]);
+const REVOKE_LAB_TENANT: &[ParamSpec] = &[p("Response", REVOCATION_RESPONSE)];
 const GET_LAB_KEY: &[ParamSpec] = &[pos(p("Kid", Ty::Str), 0)];
 const INVOKE_LAB_ROLL: &[ParamSpec] = &[p("RetireOld", Ty::Switch)];
 const ADD_LAB_KEY: &[ParamSpec] = &[];
@@ -61,6 +67,16 @@ const GET_LAB_FAULT: &[ParamSpec] = &[pos(p("Id", Ty::Int), 0)];
 const REMOVE_LAB_FAULT: &[ParamSpec] = &[pos(piped(p("Id", Ty::Str)), 0)];
 
 pub(super) const CMDLETS: &[CmdletSpec] = &[
+    cmdlet(
+        sig("Set-LabConditionalAccessPolicy", SET_LAB_CA, Extra::None),
+        "Turns a conditional access policy on or off (-Enabled $false).",
+        Run::Each(set_ca),
+    ),
+    cmdlet(
+        sig("Revoke-LabTenantRefreshToken", REVOKE_LAB_TENANT, Extra::ShouldProcess),
+        "Revokes every refresh token of the tenant issued before now; -Response Unicorn answers with the guide's 400 Bad Unicorn.",
+        Run::Each(revoke_tenant),
+    ),
     cmdlet(
         sig("Set-LabUserMfa", SET_LAB_MFA, Extra::None),
         "Sets a user's MFA state: None, Enroll (registration asked at sign-in) or Required.",
@@ -111,6 +127,28 @@ pub(super) const CMDLETS: &[CmdletSpec] = &[
         Run::Each(remove_fault),
     ),
 ];
+
+fn set_ca(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
+    let be = cx.backend_error();
+    let name = b.str("Name").unwrap_or_default();
+    let enabled = b.bool("Enabled").unwrap_or(true);
+    cx.directory()?
+        .set_conditional_access_enabled(&name, enabled)
+        .map_err(be)?;
+    Ok(Vec::new())
+}
+
+fn revoke_tenant(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
+    let be = cx.backend_error();
+    let unicorn = b.str("Response").as_deref() == Some("Unicorn");
+    if let Some(w) = cx.what_if(b, "every refresh token of the tenant") {
+        return Ok(w);
+    }
+    cx.directory()?
+        .revoke_tenant_sessions(unicorn)
+        .map_err(be)?;
+    Ok(Vec::new())
+}
 
 fn set_mfa(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
     let be = cx.backend_error();
