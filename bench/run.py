@@ -243,6 +243,39 @@ def soak_section():
     return lines + [""]
 
 
+def fuzz_section():
+    """The last `make fuzz` on this machine, read from libFuzzer's own logs (fuzz/logs/<target>.log):
+    runs and seconds from its `Done N runs in S second(s)` line, crashes and timeouts from
+    fuzz/artifacts/<target>/."""
+    logs = os.path.join(ROOT, "fuzz", "logs")
+    try:
+        names = sorted(n[:-4] for n in os.listdir(logs) if n.endswith(".log"))
+    except OSError:
+        return []
+    rows = []
+    for t in names:
+        path = os.path.join(logs, t + ".log")
+        when = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
+        runs = secs = None
+        with open(path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"Done (\d+) runs in (\d+) second", line)
+                if m:
+                    runs, secs = int(m.group(1)), int(m.group(2))
+        art = os.path.join(ROOT, "fuzz", "artifacts", t)
+        found = len(os.listdir(art)) if os.path.isdir(art) else 0
+        done = runs is not None
+        verdict = "PASS" if done and found == 0 and secs >= 600 else "**FAIL**"
+        rows.append(f"| {t} | {when:%Y-%m-%d %H:%M} | {secs if done else '(did not finish)'} | "
+                    f"{runs if done else '?'} | {found} | {verdict} |")
+    return ["## Last fuzz", "",
+            "`make fuzz` (libFuzzer through cargo-fuzz, each target for `FUZZ_SECS`; logs in `fuzz/logs/`). "
+            "A target passes when it ran at least 600 s and left no crash or timeout in "
+            "`fuzz/artifacts/<target>/`.", "",
+            "| target | finished (UTC) | seconds | runs | crashes + timeouts | |",
+            "|---|---|---|---|---|---|"] + rows + [""]
+
+
 def write_md(cpu, free, tools, started):
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
@@ -274,6 +307,7 @@ def write_md(cpu, free, tools, started):
     lines += ["", f"{len(failed)} of {len([f for f in figures if f[3] is not None])} figures "
               "with a target FAIL.", ""]
     lines += soak_section()
+    lines += fuzz_section()
     if notes:
         lines += ["Notes from the run:", ""] + [f"- {n}" for n in notes] + [""]
     lines += [
