@@ -115,7 +115,7 @@ pub enum AuthProtocol {
 /// A federated domain's settings, field for field `Get-MsolDomainFederationSettings` (ADFS or
 /// another STS). The old names (`passive_url`, `metadata_url`, `active_url`, `brand_name`) are
 /// still read.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Federation {
     /// The IdP's issuer (`http://adfs.contoso.com/adfs/services/trust`): an assertion's issuer
