@@ -17,8 +17,9 @@
 //!
 //! This file holds the routes and the access control; the calls live by what they change:
 //! `directory` (directory, tenants, domains, token lifetimes), `identity` (domain
-//! authentication, federation settings, the pass-through agent, synced users), `users`, `apps` (applications,
-//! service principals, conditional access), `service` (keys, clock, grants, faults), with
+//! authentication, federation settings, the pass-through agent, synced users), `users`, `apps`
+//! (applications, service principals, conditional access), `service` (keys, clock, grants,
+//! faults), with
 //! `errors` (the error body and extractors) and `edit` (checked edits of a tenant) under them.
 
 mod apps;

@@ -463,6 +463,21 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_lab_is_valid() {
+        for (name, text) in crate::config::SHIPPED_LABS {
+            let dir = parse_str(text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(dir.tenants[0].user("GregT@contoso.com").unwrap().immutable_id.as_deref(), Some("lDqpPb8kwEiZBjI1g9Tz4A=="));
+        }
+        let fed = parse_str(crate::config::CONTOSO_FEDERATED_LAB, "f").unwrap();
+        assert_eq!(
+            fed.tenants[0].domain("contoso.com").unwrap().kind,
+            crate::model::DomainKind::Federated
+        );
+        let pta = parse_str(crate::config::CONTOSO_PTA_LAB, "p").unwrap();
+        assert!(pta.tenants[0].domain("contoso.com").unwrap().pass_through);
+    }
+
+    #[test]
     fn locate_nth_counts_occurrences_without_case() {
         let text = "a: X\nb:\n  - a: x\n";
         assert_eq!(locate_nth(text, "a: x", 0), Some((1, 1)));

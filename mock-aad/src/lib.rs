@@ -48,7 +48,9 @@ pub use lab_kit::Clock;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use config::{Config, Hosts, CONTOSO_LAB};
+pub use config::{
+    Config, Hosts, CONTOSO_FEDERATED_LAB, CONTOSO_LAB, CONTOSO_PTA_LAB, SHIPPED_LABS,
+};
 pub use error::AadError;
 pub use model::Directory;
 pub use state::AppState;
