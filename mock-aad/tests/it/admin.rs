@@ -1268,7 +1268,14 @@ async fn domains_add_federate_and_remove() {
         mock_aad::model::DomainKind::Federated
     );
     let (_, got) = admin(&s, "GET", &format!("{base}/Fabrikam.com"), None).await;
-    assert_eq!(got["federation"]["brand_name"], "");
+    // The old field names are read; the settings come back under Get-MsolDomainFederationSettings'
+    // names, with their defaults.
+    assert_eq!(got["federation"]["federation_brand_name"], "");
+    assert_eq!(
+        got["federation"]["metadata_exchange_uri"],
+        "https://adfs.fabrikam.com/adfs/services/trust/mex"
+    );
+    assert_eq!(got["federation"]["supports_mfa"], false);
 
     // Remove-MsolDomain is refused while users are in the domain.
     let (status, body) = admin(&s, "DELETE", &format!("{base}/contoso.com"), None).await;

@@ -62,7 +62,7 @@ fn a_domain_in_two_tenants() {
 fn federated_domain_without_federation() {
     assert_eq!(
         error_of("federated-no-block.yaml"),
-        "federated-no-block.yaml:8:9: tenants[0].domains[2]: federated domain corp.fabrikam.com has no `federation` block; add `federation: { passive_url, metadata_url, active_url }`, or set `kind: managed`"
+        "federated-no-block.yaml:8:9: tenants[0].domains[2]: federated domain corp.fabrikam.com has no `federation` block; add `federation: { issuer_uri, passive_log_on_uri, signing_certificate }`, or set `kind: managed`"
     );
 }
 

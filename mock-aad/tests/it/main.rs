@@ -6,6 +6,7 @@ mod binary;
 mod common;
 mod discovery;
 mod faults;
+mod federation;
 mod forge;
 mod grants;
 mod labfile;
