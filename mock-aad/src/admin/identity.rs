@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::admin::directory::no_domain;
 use crate::admin::edit::{edit_tenant, no_user, patched, read_tenant};
-use crate::admin::errors::{AdminError, AdminJson, AdminPath, AdminResult};
+use crate::admin::errors::{from_value, AdminError, AdminJson, AdminPath, AdminResult};
 use crate::admin::users::{new_puid, rename_in_rules};
 use crate::model::{
     AgentState, AuthProtocol, Domain, DomainKind, Federation, OnPremises, Tenant, User,
@@ -142,17 +142,39 @@ impl FederationSettings {
     }
 }
 
+/// `-Authentication` of `Set-MsolDomainAuthentication`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub(super) enum Authentication {
+    Managed,
+    Federated,
+}
+
 /// `Set-MsolDomainAuthentication -Authentication Managed|Federated [federation settings]`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub(super) struct AuthenticationBody {
-    authentication: DomainKind,
+struct AuthenticationHead {
+    authentication: Authentication,
     /// Managed domains only: the tenant's pass-through agent checks synced users' passwords
     /// (Azure AD Connect's sign-in method; not a parameter of the cmdlet).
     #[serde(default)]
     pass_through: bool,
-    #[serde(flatten)]
-    settings: FederationSettings,
+}
+
+/// The body split in two: `Authentication` and `PassThrough`, and the federation settings
+/// (each part refusing fields it does not know).
+fn authentication_body(body: Value) -> AdminResult<(AuthenticationHead, FederationSettings)> {
+    let Value::Object(mut m) = body else {
+        return Err(AdminError::bad_request(
+            "the body must be an object with `Authentication`",
+        ));
+    };
+    let mut head = serde_json::Map::new();
+    for k in ["Authentication", "PassThrough"] {
+        if let Some(v) = m.remove(k) {
+            head.insert(k.to_string(), v);
+        }
+    }
+    Ok((from_value(Value::Object(head))?, from_value(Value::Object(m))?))
 }
 
 /// `PUT /tenants/{t}/domains/{d}/authentication` (`Set-MsolDomainAuthentication`): to
@@ -161,18 +183,19 @@ pub(super) struct AuthenticationBody {
 pub(super) async fn authentication_put(
     State(s): State<AppState>,
     AdminPath((t, name)): AdminPath<(String, String)>,
-    AdminJson(body): AdminJson<AuthenticationBody>,
+    AdminJson(body): AdminJson<Value>,
 ) -> AdminResult<Json<Value>> {
+    let (head, settings) = authentication_body(body)?;
     edit_tenant(&s, &t, |tenant| {
         let d = find_domain_mut(tenant, &name)?;
-        match body.authentication {
-            DomainKind::Managed => {
+        match head.authentication {
+            Authentication::Managed => {
                 d.kind = DomainKind::Managed;
                 d.federation = None;
-                d.pass_through = body.pass_through;
+                d.pass_through = head.pass_through;
             }
-            DomainKind::Federated => {
-                let st = &body.settings;
+            Authentication::Federated => {
+                let st = &settings;
                 let missing: Vec<&str> = [
                     ("IssuerUri", &st.issuer_uri),
                     ("PassiveLogOnUri", &st.passive_log_on_uri),
@@ -189,9 +212,9 @@ pub(super) async fn authentication_put(
                     )));
                 }
                 let mut f = d.federation.clone().unwrap_or_default();
-                body.settings.apply(&mut f);
+                settings.apply(&mut f);
                 d.kind = DomainKind::Federated;
-                d.pass_through = body.pass_through;
+                d.pass_through = head.pass_through;
                 d.federation = Some(f);
             }
         }

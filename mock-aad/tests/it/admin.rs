@@ -1201,7 +1201,7 @@ async fn unknown_fields_get_the_nearest_name() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, err("bad_request", "unknown field `lockd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `consented_apps`; did you mean `locked`?"));
+    assert_eq!(body, err("bad_request", "unknown field `lockd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `on_premises`, `consented_apps`; did you mean `locked`?"));
     let (status, body) = admin(
         &s,
         "POST",

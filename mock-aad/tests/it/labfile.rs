@@ -142,7 +142,7 @@ fn ca_rule_names_an_unknown_user() {
 fn unknown_field_gets_place_and_nearest_name() {
     assert_eq!(
         error_of("unknown-field.yaml"),
-        "unknown-field.yaml:13:9: tenants[0].users[0]: unknown field `passwrd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `consented_apps`; did you mean `password`?"
+        "unknown-field.yaml:13:9: tenants[0].users[0]: unknown field `passwrd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `on_premises`, `consented_apps`; did you mean `password`?"
     );
 }
 

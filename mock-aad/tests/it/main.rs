@@ -9,6 +9,7 @@ mod faults;
 mod federation;
 mod forge;
 mod grants;
+mod identity;
 mod labfile;
 mod token;
 mod web;
