@@ -522,8 +522,13 @@ pub fn userrealm(state: &AppState, login: &str, v2: bool) -> Value {
 
 fn passive_auth_url(f: &crate::model::Federation, login: &str) -> String {
     let user: String = url::form_urlencoded::byte_serialize(login.as_bytes()).collect();
+    let sep = if f.passive_log_on_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     format!(
-        "{}?username={user}&wa=wsignin1.0&wtrealm=urn%3afederation%3aMicrosoftOnline&wctx=",
+        "{}{sep}username={user}&wa=wsignin1.0&wtrealm=urn%3afederation%3aMicrosoftOnline&wctx=",
         f.passive_log_on_uri
     )
 }
