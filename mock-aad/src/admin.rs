@@ -49,8 +49,8 @@ use crate::admin::directory::{
 };
 use crate::admin::errors::{method_not_allowed, no_such_call};
 use crate::admin::identity::{
-    agent_get, agent_put, authentication_get, authentication_put, federation_get,
-    federation_patch, msol_domains, onprem_patch, synced_delete, synced_put,
+    agent_get, agent_put, authentication_get, authentication_put, federation_get, federation_patch,
+    msol_domains, onprem_patch, synced_delete, synced_put,
 };
 use crate::admin::service::{
     clock_advance, clock_get, fault_delete, faults_add, faults_clear, faults_list, grants_delete,

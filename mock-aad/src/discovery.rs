@@ -479,8 +479,14 @@ pub fn userrealm(state: &AppState, login: &str, v2: bool) -> Value {
                 m.insert("domain_name".into(), json!(r.domain));
                 if let (true, Some(f)) = (federated, &r.federation) {
                     m.insert("federation_protocol".into(), json!("WSTrust"));
-                    m.insert("federation_metadata_url".into(), json!(f.metadata_exchange_uri));
-                    m.insert("federation_active_auth_url".into(), json!(f.active_log_on_uri));
+                    m.insert(
+                        "federation_metadata_url".into(),
+                        json!(f.metadata_exchange_uri),
+                    );
+                    m.insert(
+                        "federation_active_auth_url".into(),
+                        json!(f.active_log_on_uri),
+                    );
                 }
             }
         }

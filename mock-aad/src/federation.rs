@@ -14,9 +14,7 @@
 //! Pure data in, [`FederatedUser`] or an [`AadError`] out: `login.srf` and the token endpoint
 //! both call [`sign_in`], so the two paths cannot disagree.
 
-use lab_kit::saml::assertion::{
-    AM_WINDOWS, SAML1_NS, SAML2_NS, WS_TRUST_13_NS, WS_TRUST_2005_NS,
-};
+use lab_kit::saml::assertion::{AM_WINDOWS, SAML1_NS, SAML2_NS, WS_TRUST_13_NS, WS_TRUST_2005_NS};
 use lab_kit::saml::xml::{self, Element};
 use lab_kit::saml::{read_element, Certificate, DsigError, SamlError, SamlVersion};
 use uuid::Uuid;

@@ -412,7 +412,10 @@ fn check_federation(
     let f = d.federation.as_ref()?;
     let certs = [
         ("signing_certificate", Some(f.signing_certificate.as_str())),
-        ("next_signing_certificate", f.next_signing_certificate.as_deref()),
+        (
+            "next_signing_certificate",
+            f.next_signing_certificate.as_deref(),
+        ),
     ];
     for (field, cert) in certs {
         match cert {
@@ -466,7 +469,14 @@ mod tests {
     fn every_shipped_lab_is_valid() {
         for (name, text) in crate::config::SHIPPED_LABS {
             let dir = parse_str(text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(dir.tenants[0].user("GregT@contoso.com").unwrap().immutable_id.as_deref(), Some("lDqpPb8kwEiZBjI1g9Tz4A=="));
+            assert_eq!(
+                dir.tenants[0]
+                    .user("GregT@contoso.com")
+                    .unwrap()
+                    .immutable_id
+                    .as_deref(),
+                Some("lDqpPb8kwEiZBjI1g9Tz4A==")
+            );
         }
         let fed = parse_str(crate::config::CONTOSO_FEDERATED_LAB, "f").unwrap();
         assert_eq!(

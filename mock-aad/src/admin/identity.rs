@@ -61,7 +61,9 @@ pub(super) async fn msol_domains(
     AdminPath(t): AdminPath<String>,
 ) -> AdminResult<Json<Value>> {
     read_tenant(&s, &t, |t| {
-        Ok(Json(Value::Array(t.domains.iter().map(msol_domain).collect())))
+        Ok(Json(Value::Array(
+            t.domains.iter().map(msol_domain).collect(),
+        )))
     })
 }
 
@@ -174,7 +176,10 @@ fn authentication_body(body: Value) -> AdminResult<(AuthenticationHead, Federati
             head.insert(k.to_string(), v);
         }
     }
-    Ok((from_value(Value::Object(head))?, from_value(Value::Object(m))?))
+    Ok((
+        from_value(Value::Object(head))?,
+        from_value(Value::Object(m))?,
+    ))
 }
 
 /// `PUT /tenants/{t}/domains/{d}/authentication` (`Set-MsolDomainAuthentication`): to
@@ -339,11 +344,9 @@ pub(super) async fn synced_put(
             .iter()
             .position(|u| u.upn.eq_ignore_ascii_case(&upn));
         let (index, created) = match (by_anchor, by_upn) {
-            (Some(a), Some(u)) if a != u => {
-                return Err(AdminError::conflict(format!(
-                    "{upn} belongs to another user; rename or remove it before this one takes the name"
-                )))
-            }
+            (Some(a), Some(u)) if a != u => return Err(AdminError::conflict(format!(
+                "{upn} belongs to another user; rename or remove it before this one takes the name"
+            ))),
             (Some(a), _) => (a, false),
             (None, Some(u)) if tenant.users[u].immutable_id.is_some() => {
                 return Err(AdminError::conflict(format!(

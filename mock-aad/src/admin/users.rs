@@ -8,14 +8,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::admin::directory::no_domain;
 use crate::admin::edit::{edit_tenant, no_user, patched, read_tenant, rfc3339, valid_from_now};
 use crate::admin::errors::{
     from_value, AdminError, AdminJson, AdminPath, AdminResult, OptionalJson,
 };
-use crate::admin::directory::no_domain;
 use crate::model::{RevocationResponse, Tenant, User};
-use crate::util::Params;
 use crate::state::AppState;
+use crate::util::Params;
 
 /// `GET /tenants/{t}/users[?domain=D]` (`Get-MsolUser [-DomainName D]`): every user, or those
 /// whose UPN is in domain D (404 when the tenant has no such domain).

@@ -20,8 +20,8 @@ use crate::grants::{AuthContext, DeviceState};
 use crate::model::{RevocationResponse, Tenant, User};
 use crate::signin;
 use crate::token::claims::{self, v1_issuer, v2_issuer, verify_jwt, JwtError};
-use crate::token::request::{instant, Ctx, PathTenant};
 use crate::token::issue::issue_user;
+use crate::token::request::{instant, Ctx, PathTenant};
 use crate::token::saml::{self, SAML11_BEARER_GRANT, SAML2_BEARER_GRANT};
 use crate::token::scope;
 

@@ -30,8 +30,8 @@ use crate::web::ctx::{
 };
 use crate::web::pages::{
     deliver, error_page, error_redirect, page_ca_blocked, page_consent, page_device_code,
-    page_device_confirm, page_enroll, page_idp_redirect, page_kmsi, page_message, page_mfa, page_password,
-    page_username,
+    page_device_confirm, page_enroll, page_idp_redirect, page_kmsi, page_message, page_mfa,
+    page_password, page_username,
 };
 use crate::web::resource::{check_resource, resource_target};
 

@@ -372,4 +372,3 @@ pub(super) fn page_idp_redirect(ctx: &Ctx, f: &Federation, login: &str, flow: &F
         Err(_) => error_page(ctx, &AadError::wsfed_message_invalid()),
     }
 }
-

@@ -100,7 +100,11 @@ impl Token {
             claim(LIVEID_NS, "ImmutableID", &self.immutable_id),
         ];
         if self.mfa {
-            attributes.push(claim(MS_CLAIMS_NS, "authnmethodsreferences", MULTIPLE_AUTHN));
+            attributes.push(claim(
+                MS_CLAIMS_NS,
+                "authnmethodsreferences",
+                MULTIPLE_AUTHN,
+            ));
         }
         let ms = self.at * 1000;
         let spec = AssertionSpec {
@@ -164,7 +168,9 @@ impl Resp {
             .unwrap_or_else(|| panic!("not the error page: {}", self.body))
             + marker.len();
         let end = self.body[start..].find("</span>").unwrap() + start;
-        self.body[start..end].replace("&#39;", "'").replace("&#x27;", "'")
+        self.body[start..end]
+            .replace("&#39;", "'")
+            .replace("&#x27;", "'")
     }
 }
 
@@ -292,7 +298,11 @@ async fn user_realm_says_federated_with_the_domain_settings() {
     );
     assert_eq!(v2.json()["FederationBrandName"], "Contoso");
     // The initial domain stays managed.
-    let m = get(&s, "/common/userrealm/x@contoso.onmicrosoft.com?api-version=1.0").await;
+    let m = get(
+        &s,
+        "/common/userrealm/x@contoso.onmicrosoft.com?api-version=1.0",
+    )
+    .await;
     assert_eq!(m.json()["account_type"], "Managed");
 }
 
@@ -331,7 +341,9 @@ async fn login_hint_goes_straight_to_the_idp_even_for_an_unknown_user() {
 async fn login_srf_refusals_have_their_aadsts_codes() {
     let (s, _) = federated_lab();
     let good = Token::for_user(GREG_ID);
-    let tampered = good.wresult().replace(">GregT@contoso.com<", ">MeganB@contoso.com<");
+    let tampered = good
+        .wresult()
+        .replace(">GregT@contoso.com<", ">MeganB@contoso.com<");
     let version2 = wrap(
         &Token {
             version: SamlVersion::V2_0,
@@ -380,7 +392,16 @@ async fn login_srf_refusals_have_their_aadsts_codes() {
     }
     // Five minutes of skew: an hour and four minutes old still signs in.
     let wctx = to_idp(&s, "GregT@contoso.com").await;
-    let ok = login_srf(&s, &Token { at: T0 - 3600 - 240, ..good.clone() }.wresult(), &wctx).await;
+    let ok = login_srf(
+        &s,
+        &Token {
+            at: T0 - 3600 - 240,
+            ..good.clone()
+        }
+        .wresult(),
+        &wctx,
+    )
+    .await;
     assert!(ok.body.contains("Stay signed in?"), "{}", ok.body);
     // A disabled cloud account is refused after the token checks.
     let (st, _) = admin(
@@ -396,7 +417,16 @@ async fn login_srf_refusals_have_their_aadsts_codes() {
     assert_eq!(r.page_error(), "AADSTS50057: The user account is disabled.");
     // A token from the future (beyond the skew) is refused too.
     let wctx = to_idp(&s, "MeganB@contoso.com").await;
-    let r = login_srf(&s, &Token { at: T0 + 400, ..Token::for_user(MEGAN_ID) }.wresult(), &wctx).await;
+    let r = login_srf(
+        &s,
+        &Token {
+            at: T0 + 400,
+            ..Token::for_user(MEGAN_ID)
+        }
+        .wresult(),
+        &wctx,
+    )
+    .await;
     assert_eq!(
         r.page_error(),
         "AADSTS500133: Assertion is not within its valid time range."
@@ -432,7 +462,11 @@ async fn login_srf_message_errors() {
     let ok = login_srf(&s, &wresult, &wctx).await;
     assert!(ok.body.contains("Stay signed in?"), "{}", ok.body);
     // Hostile bodies never panic.
-    for body in ["", "wa=wsignin1.0&wresult=%00&wctx=%ff", "wctx=estsrequest%3d&wa=x"] {
+    for body in [
+        "",
+        "wa=wsignin1.0&wresult=%00&wctx=%ff",
+        "wctx=estsrequest%3d&wa=x",
+    ] {
         let req = Request::post("/login.srf")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
@@ -476,7 +510,9 @@ async fn certificate_rollover_needs_the_tenant_updated() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["error_codes"], json!([5000811]));
     // NextSigningCertificate is trusted too (Update-MsolFederatedDomain during the rollover).
-    let cert2 = lab_kit::saml::Certificate::from_pem(CERT2).unwrap().base64();
+    let cert2 = lab_kit::saml::Certificate::from_pem(CERT2)
+        .unwrap()
+        .base64();
     let (st, body) = admin(
         &s,
         "PATCH",
@@ -487,7 +523,10 @@ async fn certificate_rollover_needs_the_tenant_updated() {
     assert_eq!(st, StatusCode::OK, "{body}");
     assert_eq!(body["NextSigningCertificate"], json!(cert2));
     assert_eq!(v1_grant(&s, &new_cert).await.status, StatusCode::OK);
-    assert_eq!(v1_grant(&s, &Token::for_user(GREG_ID)).await.status, StatusCode::OK);
+    assert_eq!(
+        v1_grant(&s, &Token::for_user(GREG_ID)).await.status,
+        StatusCode::OK
+    );
     // After the switch, the old certificate is no longer trusted.
     let (st, _) = admin(
         &s,
@@ -539,7 +578,13 @@ async fn saml_bearer_grants_issue_tokens_like_ropc() {
     let (s, _) = federated_lab();
     // MSAL's encoding: unpadded base64url.
     let t11 = Token::for_user(GREG_ID);
-    let r = saml_grant(&s, SAML11, &URL_SAFE_NO_PAD.encode(t11.xml()), &[("client_info", "1")]).await;
+    let r = saml_grant(
+        &s,
+        SAML11,
+        &URL_SAFE_NO_PAD.encode(t11.xml()),
+        &[("client_info", "1")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let v = r.json();
     assert_eq!(v["token_type"], "Bearer");
@@ -589,35 +634,92 @@ async fn saml_bearer_refusals() {
     let r = saml_grant(
         &s,
         SAML11,
-        &b64(&Token { issuer: "urn:someone".into(), ..good.clone() }),
+        &b64(&Token {
+            issuer: "urn:someone".into(),
+            ..good.clone()
+        }),
         &[],
     )
     .await;
-    assert_error(&r, "invalid_request", 50107, "The requested federation realm object 'urn:someone' does not exist.");
-    let r = saml_grant(&s, SAML11, &b64(&Token { key: 2, ..good.clone() }), &[]).await;
+    assert_error(
+        &r,
+        "invalid_request",
+        50107,
+        "The requested federation realm object 'urn:someone' does not exist.",
+    );
+    let r = saml_grant(
+        &s,
+        SAML11,
+        &b64(&Token {
+            key: 2,
+            ..good.clone()
+        }),
+        &[],
+    )
+    .await;
     assert_error(&r, "invalid_grant", 5000811, "Unable to verify token signature. The signing key identifier does not match any valid registered keys.");
-    let tampered = good.xml().replace(">GregT@contoso.com<", ">MeganB@contoso.com<");
+    let tampered = good
+        .xml()
+        .replace(">GregT@contoso.com<", ">MeganB@contoso.com<");
     let r = saml_grant(&s, SAML11, &URL_SAFE_NO_PAD.encode(tampered), &[]).await;
-    assert_error(&r, "invalid_grant", 50006, "Signature verification failed because of an invalid signature.");
-    let r = saml_grant(&s, SAML11, &b64(&Token { at: T0 - 7200, ..good.clone() }), &[]).await;
-    assert_error(&r, "invalid_grant", 500133, "Assertion is not within its valid time range.");
+    assert_error(
+        &r,
+        "invalid_grant",
+        50006,
+        "Signature verification failed because of an invalid signature.",
+    );
+    let r = saml_grant(
+        &s,
+        SAML11,
+        &b64(&Token {
+            at: T0 - 7200,
+            ..good.clone()
+        }),
+        &[],
+    )
+    .await;
+    assert_error(
+        &r,
+        "invalid_grant",
+        500133,
+        "Assertion is not within its valid time range.",
+    );
     let r = saml_grant(&s, SAML11, &b64(&Token::for_user("x")), &[]).await;
-    assert_error(&r, "invalid_grant", 51004, "The user account doesn't exist in the directory.");
+    assert_error(
+        &r,
+        "invalid_grant",
+        51004,
+        "The user account doesn't exist in the directory.",
+    );
     // A realm of another tenant than the path names does not exist there.
     let r = post(
         &s,
         "/11111111-1111-1111-1111-111111111111/oauth2/v2.0/token",
-        &[("grant_type", SAML11), ("client_id", OFFICE), ("scope", "openid"), ("assertion", &b64(&good))],
+        &[
+            ("grant_type", SAML11),
+            ("client_id", OFFICE),
+            ("scope", "openid"),
+            ("assertion", &b64(&good)),
+        ],
     )
     .await;
     assert_eq!(r.json()["error_codes"], json!([90002]));
     let r = post(
         &s,
         "/organizations/oauth2/v2.0/token",
-        &[("grant_type", SAML11), ("client_id", OFFICE), ("scope", "openid")],
+        &[
+            ("grant_type", SAML11),
+            ("client_id", OFFICE),
+            ("scope", "openid"),
+        ],
     )
     .await;
-    assert_error(&r, "invalid_request", 900144, "The request body must contain the following parameter: 'assertion'.");
+    assert_error(
+        &r,
+        "invalid_request",
+        900144,
+        "The request body must contain the following parameter: 'assertion'.",
+    );
 }
 
 #[tokio::test]
@@ -653,5 +755,10 @@ async fn a_password_grant_for_a_federated_user_is_aadsts50126() {
         ],
     )
     .await;
-    assert_error(&r, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.");
+    assert_error(
+        &r,
+        "invalid_grant",
+        50126,
+        "Error validating credentials due to invalid username or password.",
+    );
 }
