@@ -12,6 +12,7 @@
 //! | `aadsts/client.rs` | the client application: credentials, redirect URIs, response types, PKCE |
 //! | `aadsts/request.rs` | the request: tenant, parameters, method, size, resource or scope |
 //! | `aadsts/assertion.rs` | the on-behalf-of assertion |
+//! | `aadsts/federation.rs` | a federated IdP's token (`login.srf`, SAML bearer grants) and pass-through agents |
 //!
 //! Everything else reads the rows: the token endpoint and the sign-in pages through the typed
 //! constructors, the fault injector through [`error_for_code`] (so a rule can inject exactly the
@@ -24,6 +25,7 @@ mod assertion;
 mod client;
 mod context;
 mod entry;
+mod federation;
 mod grant;
 mod request;
 mod sign_in;
@@ -37,12 +39,13 @@ pub use sign_in::PAGE_TEXT_FALLBACK;
 use crate::error::AadError;
 
 /// The families in the order the catalogue lists them.
-const FAMILIES: [&[Entry]; 5] = [
+const FAMILIES: [&[Entry]; 6] = [
     sign_in::ROWS,
     grant::ROWS,
     client::ROWS,
     request::ROWS,
     assertion::ROWS,
+    federation::ROWS,
 ];
 
 const COUNT: usize = {

@@ -16,14 +16,17 @@
 //! Changes take effect for the very next request: handlers read the shared state on every call.
 //!
 //! This file holds the routes and the access control; the calls live by what they change:
-//! `directory` (directory, tenants, domains, token lifetimes), `users`, `apps` (applications,
-//! service principals, conditional access), `service` (keys, clock, grants, faults), with
+//! `directory` (directory, tenants, domains, token lifetimes), `identity` (domain
+//! authentication, federation settings, the pass-through agent, synced users), `users`, `apps`
+//! (applications, service principals, conditional access), `service` (keys, clock, grants,
+//! faults), with
 //! `errors` (the error body and extractors) and `edit` (checked edits of a tenant) under them.
 
 mod apps;
 mod directory;
 mod edit;
 mod errors;
+mod identity;
 mod service;
 mod users;
 
@@ -45,6 +48,10 @@ use crate::admin::directory::{
     domains_list, lifetimes_get, lifetimes_patch, tenant_get, tenants_list,
 };
 use crate::admin::errors::{method_not_allowed, no_such_call};
+use crate::admin::identity::{
+    agent_get, agent_put, authentication_get, authentication_put, federation_get, federation_patch,
+    msol_domains, onprem_patch, synced_delete, synced_put,
+};
 use crate::admin::service::{
     clock_advance, clock_get, fault_delete, faults_add, faults_clear, faults_list, grants_delete,
     grants_get, keys_add, keys_list, keys_retire, keys_roll,
@@ -68,6 +75,24 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/tenants/{t}/domains/{name}",
             get(domain_get).patch(domain_patch).delete(domain_delete),
+        )
+        .route("/tenants/{t}/msol-domains", get(msol_domains))
+        .route(
+            "/tenants/{t}/domains/{name}/authentication",
+            get(authentication_get).put(authentication_put),
+        )
+        .route(
+            "/tenants/{t}/domains/{name}/federation-settings",
+            get(federation_get).patch(federation_patch),
+        )
+        .route("/tenants/{t}/pta-agent", get(agent_get).put(agent_put))
+        .route(
+            "/tenants/{t}/synced-users/{upn}",
+            put(synced_put).delete(synced_delete),
+        )
+        .route(
+            "/tenants/{t}/synced-users/{upn}/on-premises",
+            axum::routing::patch(onprem_patch),
         )
         .route("/tenants/{t}/users", get(users_list).post(user_add))
         .route(

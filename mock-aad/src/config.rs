@@ -13,6 +13,16 @@ use crate::model::Directory;
 
 /// The default lab's directory (tenant contoso.com with the field guide's values).
 pub const CONTOSO_LAB: &str = include_str!("../labs/contoso.yaml");
+/// The contoso directory with contoso.com federated to mock-adfs's farm `adfs.contoso.com`.
+pub const CONTOSO_FEDERATED_LAB: &str = include_str!("../labs/contoso-federated.yaml");
+/// The contoso directory with pass-through authentication for contoso.com.
+pub const CONTOSO_PTA_LAB: &str = include_str!("../labs/contoso-pta.yaml");
+/// Every shipped directory: (name, text).
+pub const SHIPPED_LABS: [(&str, &str); 3] = [
+    ("contoso", CONTOSO_LAB),
+    ("contoso-federated", CONTOSO_FEDERATED_LAB),
+    ("contoso-pta", CONTOSO_PTA_LAB),
+];
 
 /// Host names Azure AD puts in issuers and authority URLs. Configuration, so a lab behind a
 /// different front door can rename them; the defaults are the real ones.

@@ -441,7 +441,7 @@ fn realm_of(state: &AppState, login: &str) -> Realm {
             let brand = d
                 .federation
                 .as_ref()
-                .map(|f| f.brand_name.clone())
+                .map(|f| f.federation_brand_name.clone())
                 .filter(|b| !b.is_empty())
                 .unwrap_or_else(|| t.display_name.clone());
             return Realm {
@@ -479,8 +479,14 @@ pub fn userrealm(state: &AppState, login: &str, v2: bool) -> Value {
                 m.insert("domain_name".into(), json!(r.domain));
                 if let (true, Some(f)) = (federated, &r.federation) {
                     m.insert("federation_protocol".into(), json!("WSTrust"));
-                    m.insert("federation_metadata_url".into(), json!(f.metadata_url));
-                    m.insert("federation_active_auth_url".into(), json!(f.active_url));
+                    m.insert(
+                        "federation_metadata_url".into(),
+                        json!(f.metadata_exchange_uri),
+                    );
+                    m.insert(
+                        "federation_active_auth_url".into(),
+                        json!(f.active_log_on_uri),
+                    );
                 }
             }
         }
@@ -522,9 +528,14 @@ pub fn userrealm(state: &AppState, login: &str, v2: bool) -> Value {
 
 fn passive_auth_url(f: &crate::model::Federation, login: &str) -> String {
     let user: String = url::form_urlencoded::byte_serialize(login.as_bytes()).collect();
+    let sep = if f.passive_log_on_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     format!(
-        "{}?username={user}&wa=wsignin1.0&wtrealm=urn%3afederation%3aMicrosoftOnline&wctx=",
-        f.passive_url
+        "{}{sep}username={user}&wa=wsignin1.0&wtrealm=urn%3afederation%3aMicrosoftOnline&wctx=",
+        f.passive_log_on_uri
     )
 }
 

@@ -15,7 +15,7 @@ use std::path::Path;
 pub use lab_kit::FileError;
 use uuid::Uuid;
 
-use crate::model::{Directory, DomainKind};
+use crate::model::{Directory, Domain, DomainKind};
 
 /// Parses and checks a lab file's text; `name` is what errors call the file.
 pub fn parse_str(text: &str, name: &str) -> Result<Directory, FileError> {
@@ -158,6 +158,7 @@ pub fn check(dir: &Directory) -> Result<(), Problem> {
         .at("version", &dir.version.to_string(), 0));
     }
     let mut tids: HashMap<Uuid, usize> = HashMap::new();
+    let mut issuers: HashMap<String, String> = HashMap::new();
     let mut domains: HashMap<String, usize> = HashMap::new();
     let (mut seen_tid, mut seen_domain, mut seen_upn, mut seen_app) = (
         Seen::default(),
@@ -210,9 +211,12 @@ pub fn check(dir: &Directory) -> Result<(), Problem> {
                         "tenants[{ti}].domains[{di}]: federated domain {} has no `federation` block",
                         d.name
                     ),
-                    "add `federation: { passive_url, metadata_url, active_url }`, or set `kind: managed`",
+                    "add `federation: { issuer_uri, passive_log_on_uri, signing_certificate }`, or set `kind: managed`",
                 )
                 .at("name", &d.name, occ));
+            }
+            if let Some(p) = check_federation(ti, di, d, &mut issuers) {
+                return Err(p.at("name", &d.name, occ));
             }
         }
 
@@ -388,6 +392,59 @@ pub fn check(dir: &Directory) -> Result<(), Problem> {
     Ok(())
 }
 
+/// A domain's federation rules: `pass_through` only on a managed domain, certificates that
+/// parse, and an issuer no other domain uses (the issuer names the realm an assertion is checked
+/// against, so two domains cannot share one).
+fn check_federation(
+    ti: usize,
+    di: usize,
+    d: &Domain,
+    issuers: &mut HashMap<String, String>,
+) -> Option<Problem> {
+    let here = format!("tenants[{ti}].domains[{di}]");
+    if d.pass_through && d.kind == DomainKind::Federated {
+        return Some(Problem::new(
+            ProblemKind::Invalid,
+            format!("{here}: federated domain {} cannot use pass-through authentication", d.name),
+            "a federated domain's passwords are checked by its IdP; set `kind: managed` or drop `pass_through`",
+        ));
+    }
+    let f = d.federation.as_ref()?;
+    let certs = [
+        ("signing_certificate", Some(f.signing_certificate.as_str())),
+        (
+            "next_signing_certificate",
+            f.next_signing_certificate.as_deref(),
+        ),
+    ];
+    for (field, cert) in certs {
+        match cert {
+            Some(c) if !c.trim().is_empty() => {
+                if let Err(e) = lab_kit::saml::Certificate::from_base64(c) {
+                    return Some(Problem::new(
+                        ProblemKind::Invalid,
+                        format!("{here}.federation.{field}: not a certificate ({e})"),
+                        "give the base64 DER of the IdP's token-signing certificate, as Get-MsolDomainFederationSettings shows it",
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    if f.issuer_uri.is_empty() {
+        return None;
+    }
+    let prev = issuers.insert(f.issuer_uri.clone(), d.name.clone())?;
+    Some(Problem::new(
+        ProblemKind::Conflict,
+        format!(
+            "{here}.federation.issuer_uri: {} is already the issuer of domain {prev}",
+            f.issuer_uri
+        ),
+        "every federated domain needs its own IssuerUri (Convert-MsolDomainToFederated -SupportMultipleDomain gives each its own)",
+    ))
+}
+
 /// How many times `upn` occurs as a user of tenants up to and including `ti` (the CA rule that
 /// names an unknown UPN comes after those in the text).
 fn mentions_before(dir: &Directory, ti: usize, upn: &str) -> usize {
@@ -406,6 +463,28 @@ mod tests {
     fn the_shipped_lab_is_valid() {
         let dir = parse_str(crate::config::CONTOSO_LAB, "contoso.yaml").unwrap();
         assert!(dir.tenants[0].user("GregT@contoso.com").is_some());
+    }
+
+    #[test]
+    fn every_shipped_lab_is_valid() {
+        for (name, text) in crate::config::SHIPPED_LABS {
+            let dir = parse_str(text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                dir.tenants[0]
+                    .user("GregT@contoso.com")
+                    .unwrap()
+                    .immutable_id
+                    .as_deref(),
+                Some("lDqpPb8kwEiZBjI1g9Tz4A==")
+            );
+        }
+        let fed = parse_str(crate::config::CONTOSO_FEDERATED_LAB, "f").unwrap();
+        assert_eq!(
+            fed.tenants[0].domain("contoso.com").unwrap().kind,
+            crate::model::DomainKind::Federated
+        );
+        let pta = parse_str(crate::config::CONTOSO_PTA_LAB, "p").unwrap();
+        assert!(pta.tenants[0].domain("contoso.com").unwrap().pass_through);
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //!
 //! Modules come in two layers, and the lower never uses the upper:
 //! - data: [`config`], [`model`], [`labfile`], [`grants`], [`keys`], [`sessions`] (sign-in flows
-//!   and SSO sessions), [`fault_rules`], [`resolve`] (base URL and `{tenant}` segment), the
+//!   and SSO sessions), [`fault_rules`], [`resolve`] (base URL and `{tenant}` segment),
+//!   [`federation`] (a federated IdP's SAML token checked against the directory), the
 //!   [`aadsts`] catalogue (every AADSTS code, its text and constructor) with the error type it
 //!   fills ([`error`]), and [`state`](mod@state), which holds them all;
 //! - handlers: [`discovery`], [`token`], [`web`] (sign-in pages), [`admin`], and the [`faults`]
@@ -25,6 +26,7 @@ pub mod discovery;
 pub mod error;
 pub mod fault_rules;
 pub mod faults;
+pub mod federation;
 pub mod grants;
 pub mod keys;
 pub mod labfile;
@@ -46,7 +48,9 @@ pub use lab_kit::Clock;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use config::{Config, Hosts, CONTOSO_LAB};
+pub use config::{
+    Config, Hosts, CONTOSO_FEDERATED_LAB, CONTOSO_LAB, CONTOSO_PTA_LAB, SHIPPED_LABS,
+};
 pub use error::AadError;
 pub use model::Directory;
 pub use state::AppState;

@@ -56,6 +56,13 @@ pub struct Tenant {
     /// How a refresh token killed by the tenant-wide revocation is answered.
     #[serde(default)]
     pub revocation_response: RevocationResponse,
+    /// The pass-through authentication agent of the tenant's `pass_through` domains.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub pta_agent: AgentState,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 /// How the token endpoint answers a refresh token that a tenant-wide revocation killed.
@@ -80,7 +87,11 @@ pub struct Domain {
     /// `true` for the `<name>.onmicrosoft.com` domain created with the tenant.
     #[serde(default)]
     pub initial: bool,
-    /// The on-premises STS (federated domains only).
+    /// A managed domain whose synced users' passwords are checked on-premises by the tenant's
+    /// pass-through authentication agent ([`Tenant::pta_agent`]) instead of in the cloud.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pass_through: bool,
+    /// The on-premises STS (federated domains only): `Get-MsolDomainFederationSettings`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub federation: Option<Federation>,
 }
@@ -93,19 +104,72 @@ pub enum DomainKind {
     Federated,
 }
 
-/// Where a federated domain's users sign in (ADFS or another STS).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// Which protocol Azure AD speaks to a federated domain's IdP.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum AuthProtocol {
+    #[default]
+    WsFed,
+    Samlp,
+}
+
+/// A federated domain's settings, field for field `Get-MsolDomainFederationSettings` (ADFS or
+/// another STS). The old names (`passive_url`, `metadata_url`, `active_url`, `brand_name`) are
+/// still read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Federation {
-    /// Passive sign-in URL, e.g. `https://adfs.contoso.com/adfs/ls/`.
-    pub passive_url: String,
-    /// WS-Trust MEX URL, e.g. `https://adfs.contoso.com/adfs/services/trust/mex`.
-    pub metadata_url: String,
-    /// WS-Trust active endpoint.
-    pub active_url: String,
-    /// The STS's brand name shown on the sign-in page.
+    /// The IdP's issuer (`http://adfs.contoso.com/adfs/services/trust`): an assertion's issuer
+    /// names the federation realm it is checked against (AADSTS50107 when none has it).
     #[serde(default)]
-    pub brand_name: String,
+    pub issuer_uri: String,
+    /// Passive sign-in URL, e.g. `https://adfs.contoso.com/adfs/ls/`.
+    #[serde(alias = "passive_url")]
+    pub passive_log_on_uri: String,
+    /// WS-Trust active endpoint (`…/adfs/services/trust/2005/usernamemixed`).
+    #[serde(default, alias = "active_url")]
+    pub active_log_on_uri: String,
+    /// WS-Trust MEX URL, e.g. `https://adfs.contoso.com/adfs/services/trust/mex`.
+    #[serde(default, alias = "metadata_url")]
+    pub metadata_exchange_uri: String,
+    #[serde(default)]
+    pub log_off_uri: String,
+    /// The IdP's token-signing certificate, base64 DER as the cmdlet shows it.
+    #[serde(default)]
+    pub signing_certificate: String,
+    /// The certificate the IdP will roll over to (also trusted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_signing_certificate: Option<String>,
+    /// Whether a second factor the IdP reports (`multipleauthn`) counts as MFA here.
+    #[serde(default)]
+    pub supports_mfa: bool,
+    #[serde(default)]
+    pub preferred_authentication_protocol: AuthProtocol,
+    /// The STS's brand name shown on the sign-in page.
+    #[serde(default, alias = "brand_name")]
+    pub federation_brand_name: String,
+}
+
+/// The pass-through authentication agent, as the lab plays it.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    /// Answers at once.
+    #[default]
+    Up,
+    /// No agent answers (AADSTS80001).
+    Down,
+    /// The agent answers after Azure AD stopped waiting (AADSTS80002).
+    Slow,
+}
+
+/// The on-premises account of a synced user as a pass-through agent sees it in Active
+/// Directory (the lab keeps it with the user; real Azure AD never holds it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OnPremises {
+    pub password: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -147,6 +211,9 @@ pub struct User {
     pub tokens_valid_from: Option<OffsetDateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub immutable_id: Option<String>,
+    /// The on-premises account behind a synced user (pass-through authentication checks it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_premises: Option<OnPremises>,
     /// Client applications this user has consented to (apps without admin consent).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consented_apps: Vec<Uuid>,
@@ -331,6 +398,31 @@ impl Tenant {
         self.users.iter().find(|u| u.oid == oid)
     }
 
+    /// The synced user whose sourceAnchor is `immutable_id` (compared exactly, as base64 is).
+    pub fn user_by_immutable_id(&self, immutable_id: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.immutable_id.as_deref() == Some(immutable_id))
+    }
+
+    /// The domain a UPN is in (verified domains only).
+    pub fn domain_of_upn(&self, upn: &str) -> Option<&Domain> {
+        self.domain(upn.rsplit_once('@')?.1)
+    }
+
+    /// Who checks `user`'s password: the IdP of a federated domain, the pass-through agent for
+    /// a synced user of a `pass_through` domain, else Azure AD itself (cloud-only users, and
+    /// password hash sync).
+    pub fn password_authority(&self, user: &User) -> PasswordAuthority {
+        match self.domain_of_upn(&user.upn) {
+            Some(d) if d.kind == DomainKind::Federated => PasswordAuthority::Federated,
+            Some(d) if d.pass_through && user.on_premises.is_some() => {
+                PasswordAuthority::PassThrough
+            }
+            _ => PasswordAuthority::Cloud,
+        }
+    }
+
     pub fn app(&self, app_id: Uuid) -> Option<&Application> {
         self.applications.iter().find(|a| a.app_id == app_id)
     }
@@ -358,6 +450,14 @@ impl Tenant {
             })
         })
     }
+}
+
+/// Who checks a user's password ([`Tenant::password_authority`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordAuthority {
+    Cloud,
+    PassThrough,
+    Federated,
 }
 
 /// SPN comparison form: lowercase, without one trailing slash.
@@ -390,6 +490,7 @@ mod tests {
                     kind: DomainKind::Managed,
                     verified: true,
                     initial: true,
+                    pass_through: false,
                     federation: None,
                 },
                 Domain {
@@ -397,6 +498,7 @@ mod tests {
                     kind: DomainKind::Managed,
                     verified: true,
                     initial: false,
+                    pass_through: false,
                     federation: None,
                 },
             ],
@@ -421,6 +523,7 @@ mod tests {
             token_lifetimes: TokenLifetimes::default(),
             tokens_valid_from: None,
             revocation_response: RevocationResponse::Standard,
+            pta_agent: AgentState::Up,
         }
     }
 

@@ -185,6 +185,8 @@ pub enum Step {
     DeviceCode,
     Username,
     Password,
+    /// Sent to a federated domain's IdP; the next post is its response to `login.srf`.
+    Federated,
     Enroll,
     Mfa,
     Consent,

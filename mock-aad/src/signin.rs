@@ -4,12 +4,13 @@
 use uuid::Uuid;
 
 use crate::error::AadError;
-use crate::model::{CaAction, MfaState, Tenant, User};
+use crate::model::{AgentState, CaAction, MfaState, PasswordAuthority, Tenant, User};
 
 /// Checks a user name and password against the tenant.
 ///
 /// Order as Azure AD: unknown user (50034), locked (50053, checked before the password, as smart
-/// lockout does), wrong password (50126), disabled (50057).
+/// lockout does), then the password where it lives ([`check_password`]: 50126, or the
+/// pass-through agent's 8000x), disabled (50057).
 pub fn authenticate<'t>(
     tenant: &'t Tenant,
     upn: &str,
@@ -19,13 +20,37 @@ pub fn authenticate<'t>(
     if user.locked {
         return Err(AadError::account_locked());
     }
-    if user.password != password {
-        return Err(AadError::invalid_credentials());
-    }
+    check_password(tenant, user, password)?;
     if !user.enabled {
         return Err(AadError::account_disabled());
     }
     Ok(user)
+}
+
+/// Checks a password where the user's domain says it lives: in the cloud (a cloud-only user, or
+/// the hash password hash sync last wrote), on-premises through the tenant's pass-through agent
+/// (down: 80001, slow: 80002; a disabled on-premises account with the right password: 50057, as
+/// Windows reports a disabled account only after a good password), or nowhere Azure AD can reach
+/// for a federated domain (50126: the password belongs to the IdP).
+pub fn check_password(tenant: &Tenant, user: &User, password: &str) -> Result<(), AadError> {
+    match tenant.password_authority(user) {
+        PasswordAuthority::Federated => Err(AadError::invalid_credentials()),
+        PasswordAuthority::Cloud if user.password == password => Ok(()),
+        PasswordAuthority::Cloud => Err(AadError::invalid_credentials()),
+        PasswordAuthority::PassThrough => {
+            match tenant.pta_agent {
+                AgentState::Down => return Err(AadError::pta_unavailable()),
+                AgentState::Slow => return Err(AadError::pta_timed_out()),
+                AgentState::Up => {}
+            }
+            match &user.on_premises {
+                Some(op) if op.password != password => Err(AadError::invalid_credentials()),
+                Some(op) if !op.enabled => Err(AadError::account_disabled()),
+                Some(_) => Ok(()),
+                None => Err(AadError::invalid_credentials()),
+            }
+        }
+    }
 }
 
 /// Finds the user (50034 with the UPN's domain when absent).

@@ -8,13 +8,17 @@
 //! rendered in one place, so a refused request looks exactly like Azure AD's on the wire.
 //!
 //! Where each part lives: `request` (one request and what every grant asks of it), `grant` (the
-//! grants and the tokens they issue), `devicecode` (the device authorization endpoint), `claims`
-//! (token contents and signing), `scope` (resources and scopes).
+//! grants and the tokens they issue), `devicecode` (the device authorization endpoint), `issue` (the tokens every user grant ends
+//! with), `claims`
+//! (token contents and signing), `scope` (resources and scopes), `saml` (the SAML bearer grants
+//! of federated users).
 
 mod claims;
 mod devicecode;
 mod grant;
+mod issue;
 mod request;
+mod saml;
 mod scope;
 
 use std::net::SocketAddr;
@@ -30,6 +34,7 @@ use time::OffsetDateTime;
 
 pub use claims::{pairwise_sub, v1_issuer, v2_issuer, verify_jwt, JwtError};
 pub use grant::{DEVICE_CODE_GRANT, JWT_BEARER_GRANT};
+pub use saml::{SAML11_BEARER_GRANT, SAML2_BEARER_GRANT};
 pub use scope::{Target, GRAPH_APP_ID};
 
 use crate::error::{set_aad_headers, AadError, RequestIds};

@@ -22,7 +22,7 @@
 //! way .NET's `HttpUtility.UrlEncode` does (the seed's "Missing SPNs" capture, byte for byte).
 //!
 //! Where each part lives: `authorize` (the endpoint), `flow` (the pages' state machine),
-//! `pages` (the HTML), `logout`, `resource` (which resources a request names and whether the
+//! `pages` (the HTML), `wsfed` (the hop to a federated domain's IdP and `login.srf`), `logout`, `resource` (which resources a request names and whether the
 //! tenant has them), [`reply`] (how an answer goes back to the client), and the flow records
 //! themselves in [`crate::sessions`].
 
@@ -33,6 +33,7 @@ mod logout;
 mod pages;
 pub mod reply;
 mod resource;
+mod wsfed;
 
 use axum::routing::get;
 use axum::Router;
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
             get(authorize::web_authorize_v2).post(authorize::web_authorize_v2),
         )
         .route("/{tenant}/login", axum::routing::post(flow::web_login_post))
+        .route("/login.srf", axum::routing::post(wsfed::web_login_srf))
         .route(
             "/devicelogin",
             get(flow::web_devicelogin_get).post(flow::web_devicelogin_post),

@@ -46,11 +46,14 @@ pub const AADSTS500133: Entry = Entry {
     code: 500133,
     error: "invalid_grant",
     message: "Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: {now}, expiry time of assertion {exp}.",
-    when: "on-behalf-of assertion past its `exp`",
+    when: "on-behalf-of assertion past its `exp`; a federated SAML token outside its lifetime (five minutes of skew) gets the 2019 sentence `Assertion is not within its valid time range.`",
     source: Fidelity::PublicCapture,
     fault: |c| AadError::assertion_expired(c.now(), c.now() - time::Duration::hours(1)),
     ..DEFAULTS
 };
+
+/// AADSTS500133's 2019 sentence, used for SAML tokens (no access-token advice in it).
+const SAML_EXPIRED: &str = "Assertion is not within its valid time range.";
 
 /// This family's rows, in the order the catalogue lists them.
 pub const ROWS: &[Entry] = &[AADSTS50027, AADSTS50013, AADSTS500133];
@@ -91,6 +94,12 @@ impl AadError {
     /// AADSTS50013: the assertion is an app-only token.
     pub fn assertion_not_user() -> Self {
         AADSTS50013.with_message(NOT_USER)
+    }
+
+    /// AADSTS500133 in its shorter 2019 wording: a federated SAML token outside its
+    /// `NotBefore`/`NotOnOrAfter`.
+    pub fn saml_expired() -> Self {
+        AADSTS500133.with_message(SAML_EXPIRED)
     }
 
     /// AADSTS500133: an on-behalf-of assertion past its expiry.

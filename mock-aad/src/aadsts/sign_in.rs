@@ -11,7 +11,7 @@ pub const AADSTS50126: Entry = Entry {
     code: 50126,
     error: "invalid_grant",
     message: "Error validating credentials due to invalid username or password.",
-    when: "wrong password",
+    when: "wrong password (cloud, password hash sync, or the on-premises one through a pass-through agent); a password grant for a user of a federated domain (Azure AD cannot check a password at the IdP)",
     source: Fidelity::PublicCapture,
     page_text: Some(
         "Your account or password is incorrect. If you don't remember your password, reset it now.",

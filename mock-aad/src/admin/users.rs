@@ -1,25 +1,48 @@
 //! Admin calls on users: list, read, add, patch, delete, set a password (`Set-MsolUserPassword`)
 //! and revoke refresh tokens (`Revoke-AzureADUserAllRefreshToken`, and tenant-wide).
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::admin::directory::no_domain;
 use crate::admin::edit::{edit_tenant, no_user, patched, read_tenant, rfc3339, valid_from_now};
 use crate::admin::errors::{
     from_value, AdminError, AdminJson, AdminPath, AdminResult, OptionalJson,
 };
-use crate::model::{RevocationResponse, User};
+use crate::model::{RevocationResponse, Tenant, User};
 use crate::state::AppState;
+use crate::util::Params;
 
+/// `GET /tenants/{t}/users[?domain=D]` (`Get-MsolUser [-DomainName D]`): every user, or those
+/// whose UPN is in domain D (404 when the tenant has no such domain).
 pub(super) async fn users_list(
     State(s): State<AppState>,
     AdminPath(t): AdminPath<String>,
+    RawQuery(query): RawQuery,
 ) -> AdminResult<Json<Vec<User>>> {
-    read_tenant(&s, &t, |t| Ok(Json(t.users.clone())))
+    let p = Params::parse(query.unwrap_or_default().as_bytes());
+    read_tenant(&s, &t, |t| match p.get("domain") {
+        None => Ok(Json(t.users.clone())),
+        Some(d) => {
+            let domain = t
+                .domains
+                .iter()
+                .find(|x| x.name.eq_ignore_ascii_case(d))
+                .ok_or_else(|| no_domain(d))?;
+            let suffix = format!("@{}", domain.name.to_ascii_lowercase());
+            Ok(Json(
+                t.users
+                    .iter()
+                    .filter(|u| u.upn.to_ascii_lowercase().ends_with(&suffix))
+                    .cloned()
+                    .collect(),
+            ))
+        }
+    })
 }
 
 pub(super) async fn user_get(
@@ -93,20 +116,24 @@ pub(super) async fn user_patch(
                     new.upn
                 )));
             }
-            // Conditional access follows the object, not the name.
-            for rule in tenant.conditional_access.iter_mut() {
-                for u in rule.users.iter_mut() {
-                    if u.eq_ignore_ascii_case(&current.upn) {
-                        *u = new.upn.clone();
-                    }
-                }
-            }
+            rename_in_rules(tenant, &current.upn, &new.upn);
         }
         if let Some(slot) = tenant.user_mut(&current.upn) {
             *slot = new.clone();
         }
         Ok(Json(new))
     })
+}
+
+/// Conditional access follows the object, not the name: rules naming `old` name `new`.
+pub(super) fn rename_in_rules(tenant: &mut Tenant, old: &str, new: &str) {
+    for rule in tenant.conditional_access.iter_mut() {
+        for u in rule.users.iter_mut() {
+            if u.eq_ignore_ascii_case(old) {
+                *u = new.to_string();
+            }
+        }
+    }
 }
 
 /// `DELETE /tenants/{t}/users/{upn}` (`Remove-MsolUser`); the user also leaves every

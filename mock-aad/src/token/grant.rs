@@ -1,5 +1,6 @@
 //! The token endpoint's grants: password, authorization code, refresh token, device code,
-//! client credentials and on-behalf-of, and the user tokens they issue.
+//! client credentials and on-behalf-of, and the user tokens they issue (the SAML bearer grants
+//! are [`super::saml`]).
 //!
 //! Refresh tokens are opaque handles into [`GrantStore::refresh`]; each one remembers the original
 //! sign-in instant (compared with TokensValidFrom: AADSTS50173) and its last use (inactivity:
@@ -10,17 +11,19 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use lab_kit::saml::SamlVersion;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::error::AadError;
-use crate::grants::{AuthContext, DeviceState, RefreshGrant};
+use crate::grants::{AuthContext, DeviceState};
 use crate::model::{RevocationResponse, Tenant, User};
 use crate::signin;
 use crate::token::claims::{self, v1_issuer, v2_issuer, verify_jwt, JwtError};
-use crate::token::request::{instant, Client, Ctx, PathTenant};
-use crate::token::scope::{self, Target};
-use crate::util::random_b64url;
+use crate::token::issue::issue_user;
+use crate::token::request::{instant, Ctx, PathTenant};
+use crate::token::saml::{self, SAML11_BEARER_GRANT, SAML2_BEARER_GRANT};
+use crate::token::scope;
 
 /// `grant_type` of the device authorization grant.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -49,6 +52,8 @@ pub(super) fn token(c: &Ctx) -> Result<Value, AadError> {
         "device_code" => grant_device(c, path, "device_code"),
         "client_credentials" => grant_client_credentials(c, path),
         JWT_BEARER_GRANT => grant_on_behalf_of(c, path),
+        SAML11_BEARER_GRANT => saml::grant_saml_bearer(c, path, SamlVersion::V1_1),
+        SAML2_BEARER_GRANT => saml::grant_saml_bearer(c, path, SamlVersion::V2_0),
         other => Err(AadError::unsupported_grant_type(other)),
     }
 }
@@ -425,97 +430,4 @@ fn grant_on_behalf_of(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
     let target = c.target(&tenant, &tname, &client.app, None)?;
     c.second_factor(&tenant, &user, &client, &target, &auth)?;
     Ok(issue_user(c, &tenant, &user, &client, &target, &auth, None))
-}
-
-/// Signs the tokens of a user grant, stores the new refresh token and builds the response.
-fn issue_user(
-    c: &Ctx,
-    tenant: &Tenant,
-    user: &User,
-    client: &Client,
-    target: &Target,
-    auth: &AuthContext,
-    nonce: Option<&str>,
-) -> Value {
-    let (lifetime, ext) = c.lifetimes(tenant);
-    let issue = claims::UserIssue {
-        hosts: &c.s.config.hosts,
-        tenant,
-        user,
-        client: &client.app,
-        appidacr: client.appidacr,
-        target,
-        auth,
-        ipaddr: c.ip.as_deref(),
-        now: c.now,
-        lifetime,
-    };
-    let at_claims = claims::user_access_token(&issue);
-    let id_claims = target.openid.then(|| claims::id_token(&issue, c.v2, nonce));
-    let (access_token, id_token) = {
-        let keys = c.s.keys();
-        let key = keys.active();
-        (
-            key.sign_jwt(&at_claims, !target.v2_format()),
-            id_claims.map(|cl| key.sign_jwt(&cl, !c.v2)),
-        )
-    };
-    let want_refresh = !c.v2 || target.offline;
-    let refresh_token = want_refresh.then(|| {
-        let token = random_b64url(96);
-        let scope = if c.v2 {
-            target.scope_param.clone().unwrap_or_default()
-        } else {
-            target.requested.clone()
-        };
-        c.s.sweep_grants();
-        c.s.grants().refresh.insert(
-            token.clone(),
-            RefreshGrant {
-                auth: auth.clone(),
-                client_id: client.app.app_id,
-                scope,
-                issued_at: c.now,
-                last_used: c.now,
-                revoked: false,
-            },
-        );
-        token
-    });
-    let client_info = (c.params.get("client_info") == Some("1")).then(|| {
-        URL_SAFE_NO_PAD.encode(
-            json!({"uid": user.oid.to_string(), "utid": tenant.tid.to_string()}).to_string(),
-        )
-    });
-    let mut m = Map::new();
-    m.insert("token_type".into(), json!("Bearer"));
-    if c.v2 {
-        m.insert(
-            "scope".into(),
-            json!(target.scope_param.clone().unwrap_or_default()),
-        );
-        m.insert("expires_in".into(), json!(lifetime));
-        m.insert("ext_expires_in".into(), json!(ext));
-    } else {
-        m.insert("scope".into(), json!(target.scp_claim()));
-        m.insert("expires_in".into(), json!(lifetime.to_string()));
-        m.insert("ext_expires_in".into(), json!(ext.to_string()));
-        m.insert(
-            "expires_on".into(),
-            json!(c.now.saturating_add(lifetime).to_string()),
-        );
-        m.insert("not_before".into(), json!(c.now.to_string()));
-        m.insert("resource".into(), json!(target.requested));
-    }
-    m.insert("access_token".into(), json!(access_token));
-    if let Some(rt) = refresh_token {
-        m.insert("refresh_token".into(), json!(rt));
-    }
-    if let Some(it) = id_token {
-        m.insert("id_token".into(), json!(it));
-    }
-    if let Some(ci) = client_info {
-        m.insert("client_info".into(), json!(ci));
-    }
-    Value::Object(m)
 }

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::aadsts;
 use crate::error::AadError;
 use crate::grants::{split_instant, AuthCode, AuthContext, DeviceState};
+use crate::model::DomainKind;
 use crate::resolve::{Segment, TenantRef};
 use crate::sessions::{Flow, Purpose, SsoSession, Step, PERSISTENT_TTL_SECS, SESSION_TTL_SECS};
 use crate::signin::{self, SecondFactor};
@@ -29,8 +30,8 @@ use crate::web::ctx::{
 };
 use crate::web::pages::{
     deliver, error_page, error_redirect, page_ca_blocked, page_consent, page_device_code,
-    page_device_confirm, page_enroll, page_kmsi, page_message, page_mfa, page_password,
-    page_username,
+    page_device_confirm, page_enroll, page_idp_redirect, page_kmsi, page_message, page_mfa,
+    page_password, page_username,
 };
 use crate::web::resource::{check_resource, resource_target};
 
@@ -297,6 +298,10 @@ pub(super) fn submit_username(ctx: &Ctx, mut flow: Flow, login: &str) -> Respons
             )),
         );
     }
+    enum Found {
+        User(uuid::Uuid, String),
+        Federated(uuid::Uuid, Box<crate::model::Federation>),
+    }
     let found = {
         let dir = ctx.state.dir();
         let tenant = match flow.tid {
@@ -304,14 +309,28 @@ pub(super) fn submit_username(ctx: &Ctx, mut flow: Flow, login: &str) -> Respons
             None => dir.tenant_of_upn(login),
         };
         match tenant {
-            Some(t) => signin::lookup(t, login).map(|u| (t.tid, u.upn.clone())),
+            Some(t) => match t
+                .domain_of_upn(login)
+                .filter(|d| d.kind == DomainKind::Federated)
+                .and_then(|d| d.federation.clone())
+            {
+                Some(f) => Ok(Found::Federated(t.tid, Box::new(f))),
+                None => signin::lookup(t, login).map(|u| Found::User(t.tid, u.upn.clone())),
+            },
             None => Err(AadError::user_not_found(
                 login.rsplit_once('@').map(|(_, d)| d).unwrap_or(login),
             )),
         }
     };
     match found {
-        Ok((tid, upn)) => {
+        Ok(Found::Federated(tid, f)) => {
+            flow.tid = Some(tid);
+            flow.step = Step::Federated;
+            flow.upn = Some(login.to_string());
+            save_flow(ctx, &flow);
+            page_idp_redirect(ctx, &f, login, &flow)
+        }
+        Ok(Found::User(tid, upn)) => {
             flow.tid = Some(tid);
             flow.upn = Some(upn);
             flow.step = Step::Password;
@@ -467,6 +486,11 @@ fn step(ctx: &Ctx, flow: Flow, p: &Params) -> Response {
         Step::DeviceCode => submit_device_code(ctx, flow, p.get("otc").unwrap_or("")),
         Step::Username => submit_username(ctx, flow, p.get("loginfmt").unwrap_or("")),
         Step::Password => submit_password(ctx, flow, p.get("passwd").unwrap_or("")),
+        // The flow waits for the IdP's answer at `login.srf`; a page post cannot continue it.
+        Step::Federated => {
+            drop_flow(ctx, &flow);
+            error_page(ctx, &AadError::flow_expired())
+        }
         Step::Enroll => {
             // The lab's registration: the user "adds" the authenticator app whose code is
             // MFA_CODE, then proves it on the next page.

@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use lab_kit::wire::dotnet_url_encode;
 
 use crate::error::AadError;
+use crate::federation::MICROSOFT_ONLINE;
+use crate::model::Federation;
 use crate::sessions::{AuthRequest, Flow, Purpose, ResponseMode};
 use crate::timefmt;
 use crate::util::html_escape;
@@ -336,4 +338,37 @@ pub(super) fn page_message(ctx: &Ctx, title: &str, heading: &str, text: &str) ->
         html_escape(text)
     );
     html_response(ctx, title, &body)
+}
+
+/// The IdP URL a federated user is sent to, with the flow's key in `wctx`.
+pub(super) fn idp_url(ctx: &Ctx, f: &Federation, login: &str, flow: &Flow) -> String {
+    let wctx = format!("estsredirect=2&estsrequest={}", flow.id);
+    let sep = if f.passive_log_on_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    format!(
+        "{}{sep}client-request-id={}&username={}&wa=wsignin1.0&wtrealm={}&wctx={}",
+        f.passive_log_on_uri,
+        ctx.ids.correlation_id,
+        dotnet_url_encode(login),
+        dotnet_url_encode(MICROSOFT_ONLINE),
+        dotnet_url_encode(&wctx)
+    )
+}
+
+/// The `302` that sends a federated user's browser to the IdP ([`idp_url`]); the caller saved
+/// the flow, which now waits for `login.srf`.
+pub(super) fn page_idp_redirect(ctx: &Ctx, f: &Federation, login: &str, flow: &Flow) -> Response {
+    let location = idp_url(ctx, f, login, flow);
+    let mut resp = StatusCode::FOUND.into_response();
+    page_headers(resp.headers_mut(), ctx, "text/html; charset=utf-8");
+    match HeaderValue::from_str(&location) {
+        Ok(v) => {
+            resp.headers_mut().insert(header::LOCATION, v);
+            resp
+        }
+        Err(_) => error_page(ctx, &AadError::wsfed_message_invalid()),
+    }
 }

@@ -1208,7 +1208,7 @@ async fn unknown_fields_get_the_nearest_name() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body, err("bad_request", "unknown field `lockd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `consented_apps`; did you mean `locked`?"));
+    assert_eq!(body, err("bad_request", "unknown field `lockd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `on_premises`, `consented_apps`; did you mean `locked`?"));
     let (status, body) = admin(
         &s,
         "POST",
@@ -1275,7 +1275,14 @@ async fn domains_add_federate_and_remove() {
         mock_aad::model::DomainKind::Federated
     );
     let (_, got) = admin(&s, "GET", &format!("{base}/Fabrikam.com"), None).await;
-    assert_eq!(got["federation"]["brand_name"], "");
+    // The old field names are read; the settings come back under Get-MsolDomainFederationSettings'
+    // names, with their defaults.
+    assert_eq!(got["federation"]["federation_brand_name"], "");
+    assert_eq!(
+        got["federation"]["metadata_exchange_uri"],
+        "https://adfs.fabrikam.com/adfs/services/trust/mex"
+    );
+    assert_eq!(got["federation"]["supports_mfa"], false);
 
     // Remove-MsolDomain is refused while users are in the domain.
     let (status, body) = admin(&s, "DELETE", &format!("{base}/contoso.com"), None).await;

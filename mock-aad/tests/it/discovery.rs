@@ -229,11 +229,14 @@ fn add_federated_domain(s: &AppState) {
         kind: DomainKind::Federated,
         verified: true,
         initial: false,
+        pass_through: false,
         federation: Some(Federation {
-            passive_url: "https://adfs.fabrikam.com/adfs/ls/".into(),
-            metadata_url: "https://adfs.fabrikam.com/adfs/services/trust/mex".into(),
-            active_url: "https://adfs.fabrikam.com/adfs/services/trust/2005/usernamemixed".into(),
-            brand_name: "Fabrikam".into(),
+            passive_log_on_uri: "https://adfs.fabrikam.com/adfs/ls/".into(),
+            metadata_exchange_uri: "https://adfs.fabrikam.com/adfs/services/trust/mex".into(),
+            active_log_on_uri: "https://adfs.fabrikam.com/adfs/services/trust/2005/usernamemixed"
+                .into(),
+            federation_brand_name: "Fabrikam".into(),
+            ..Federation::default()
         }),
     });
 }

@@ -62,7 +62,7 @@ fn a_domain_in_two_tenants() {
 fn federated_domain_without_federation() {
     assert_eq!(
         error_of("federated-no-block.yaml"),
-        "federated-no-block.yaml:8:9: tenants[0].domains[2]: federated domain corp.fabrikam.com has no `federation` block; add `federation: { passive_url, metadata_url, active_url }`, or set `kind: managed`"
+        "federated-no-block.yaml:8:9: tenants[0].domains[2]: federated domain corp.fabrikam.com has no `federation` block; add `federation: { issuer_uri, passive_log_on_uri, signing_certificate }`, or set `kind: managed`"
     );
 }
 
@@ -142,7 +142,7 @@ fn ca_rule_names_an_unknown_user() {
 fn unknown_field_gets_place_and_nearest_name() {
     assert_eq!(
         error_of("unknown-field.yaml"),
-        "unknown-field.yaml:13:9: tenants[0].users[0]: unknown field `passwrd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `consented_apps`; did you mean `password`?"
+        "unknown-field.yaml:13:9: tenants[0].users[0]: unknown field `passwrd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `on_premises`, `consented_apps`; did you mean `password`?"
     );
 }
 
