@@ -7,7 +7,7 @@
 //! relying parties (Exchange) must refresh their metadata. Past the shipped pool, rollover
 //! generates a fresh key (an admin action, never on a start path).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
@@ -175,6 +175,19 @@ impl SigningKey {
     }
 }
 
+/// Shipped key `i`, parsed on first use and shared by every key set of the process after that
+/// (a key pair is an `Arc`): a process that starts many labs (the scenario library starts two
+/// per scenario) parses each PEM once.
+fn shipped_key(i: usize) -> SigningKey {
+    static PARSED: [OnceLock<SigningKey>; SHIPPED.len()] = [const { OnceLock::new() }; SHIPPED.len()];
+    PARSED[i]
+        .get_or_init(|| {
+            let (k, c) = SHIPPED[i];
+            SigningKey::from_pem(k, c).expect("shipped key material is valid")
+        })
+        .clone()
+}
+
 /// The published keys; exactly one is active.
 #[derive(Debug, Clone)]
 pub struct KeySet {
@@ -188,10 +201,7 @@ impl KeySet {
     /// The default set: shipped key 1 active, key 2 published (Azure AD always lists more than
     /// one key, so a relying party that caches the whole set survives a rollover).
     pub fn shipped() -> Self {
-        let keys = SHIPPED[..2]
-            .iter()
-            .map(|(k, c)| SigningKey::from_pem(k, c).expect("shipped key material is valid"))
-            .collect();
+        let keys = (0..2).map(shipped_key).collect();
         KeySet {
             keys,
             active: 0,
@@ -228,9 +238,9 @@ impl KeySet {
             self.active += 1;
         } else {
             let key = if self.next_shipped < SHIPPED.len() {
-                let (k, c) = SHIPPED[self.next_shipped];
+                let key = shipped_key(self.next_shipped);
                 self.next_shipped += 1;
-                SigningKey::from_pem(k, c)?
+                key
             } else {
                 SigningKey::generate()?
             };
@@ -243,9 +253,9 @@ impl KeySet {
     /// Publishes an additional key that does not sign yet (the state before a rollover).
     pub fn add_next(&mut self) -> Result<String, KeyError> {
         let key = if self.next_shipped < SHIPPED.len() {
-            let (k, c) = SHIPPED[self.next_shipped];
+            let key = shipped_key(self.next_shipped);
             self.next_shipped += 1;
-            SigningKey::from_pem(k, c)?
+            key
         } else {
             SigningKey::generate()?
         };
