@@ -206,21 +206,47 @@ mod tests {
         // Parsed once, then from the cache: each answer keeps its own values, and a head whose
         // names are spelled differently (the Bearer challenge first) is not given another's map.
         for (first, id, line) in [
-            ("Negotiate", "id-1", "\r\nWww-Authenticate: Negotiate\r\nWww-Authenticate: NTLM\r\n"),
-            ("Negotiate", "id-2", "\r\nWww-Authenticate: Negotiate\r\nWww-Authenticate: NTLM\r\n"),
-            ("Bearer x", "id-3", "\r\nWWW-Authenticate: Bearer x\r\nWww-Authenticate: NTLM\r\n"),
-            ("Negotiate", "id-4", "\r\nWww-Authenticate: Negotiate\r\nWww-Authenticate: NTLM\r\n"),
-            ("Bearer y", "id-5", "\r\nWWW-Authenticate: Bearer y\r\nWww-Authenticate: NTLM\r\n"),
+            (
+                "Negotiate",
+                "id-1",
+                "\r\nWww-Authenticate: Negotiate\r\nWww-Authenticate: NTLM\r\n",
+            ),
+            (
+                "Negotiate",
+                "id-2",
+                "\r\nWww-Authenticate: Negotiate\r\nWww-Authenticate: NTLM\r\n",
+            ),
+            (
+                "Bearer x",
+                "id-3",
+                "\r\nWWW-Authenticate: Bearer x\r\nWww-Authenticate: NTLM\r\n",
+            ),
+            (
+                "Negotiate",
+                "id-4",
+                "\r\nWww-Authenticate: Negotiate\r\nWww-Authenticate: NTLM\r\n",
+            ),
+            (
+                "Bearer y",
+                "id-5",
+                "\r\nWWW-Authenticate: Bearer y\r\nWww-Authenticate: NTLM\r\n",
+            ),
         ] {
             let mut resp = challenge(first, id);
             apply(&mut resp, &spell).await;
             let text = wire(resp).await;
             assert!(text.contains(line), "{line:?} not in {text:?}");
-            assert!(text.contains(&format!("\r\nrequest-id: {id}\r\n")), "{text:?}");
+            assert!(
+                text.contains(&format!("\r\nrequest-id: {id}\r\n")),
+                "{text:?}"
+            );
             assert!(text.contains("\r\nX-FEServer: EX1\r\n"), "{text:?}");
         }
         let key = spelled_names(challenge("Bearer z", "i").headers(), &spell);
-        assert_eq!(key, b"request-id\nWWW-Authenticate\nWww-Authenticate\nX-FEServer\n");
+        assert_eq!(
+            key,
+            b"request-id\nWWW-Authenticate\nWww-Authenticate\nX-FEServer\n"
+        );
         assert!(cache().read().unwrap().contains_key(&key));
     }
 

@@ -55,6 +55,9 @@ pub struct SigningKey {
     pub kid: String,
     pub cert_der: Vec<u8>,
     pair: Arc<KeyPair>,
+    /// The base64url JWT headers, made once: v1 (with `x5t`) and v2.
+    header_v1: String,
+    header_v2: String,
     /// Big-endian modulus and exponent, for JWKs.
     pub n: Vec<u8>,
     pub e: Vec<u8>,
@@ -95,8 +98,11 @@ impl SigningKey {
         let e = public.exponent().big_endian_without_leading_zero().to_vec();
         let digest =
             aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, cert_der);
+        let kid = URL_SAFE_NO_PAD.encode(digest.as_ref());
         Ok(SigningKey {
-            kid: URL_SAFE_NO_PAD.encode(digest.as_ref()),
+            header_v1: Self::header(&kid, true),
+            header_v2: Self::header(&kid, false),
+            kid,
             cert_der: cert_der.to_vec(),
             pair: Arc::new(pair),
             n,
@@ -149,18 +155,33 @@ impl SigningKey {
     /// Signs a JWT: header `{"typ":"JWT","alg":"RS256","x5t":kid,"kid":kid}` (v1 order; v2
     /// tokens omit `x5t`), the given claims in the given order.
     pub fn sign_jwt(&self, claims: &Map<String, Value>, with_x5t: bool) -> String {
+        let h = if with_x5t {
+            &self.header_v1
+        } else {
+            &self.header_v2
+        };
+        // A map of strings and numbers always serializes.
+        let payload = serde_json::to_vec(claims).unwrap_or_default();
+        let mut jwt = String::with_capacity(h.len() + payload.len() * 4 / 3 + 350);
+        jwt.push_str(h);
+        jwt.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
+        let sig = self.sign(jwt.as_bytes());
+        jwt.push('.');
+        URL_SAFE_NO_PAD.encode_string(sig, &mut jwt);
+        jwt
+    }
+
+    /// The encoded JWT header for this key (see [`SigningKey::sign_jwt`]).
+    fn header(kid: &str, with_x5t: bool) -> String {
         let mut header = Map::new();
         header.insert("typ".into(), json!("JWT"));
         header.insert("alg".into(), json!("RS256"));
         if with_x5t {
-            header.insert("x5t".into(), json!(self.kid));
+            header.insert("x5t".into(), json!(kid));
         }
-        header.insert("kid".into(), json!(self.kid));
-        let h = URL_SAFE_NO_PAD.encode(Value::Object(header).to_string());
-        let p = URL_SAFE_NO_PAD.encode(Value::Object(claims.clone()).to_string());
-        let signing_input = format!("{h}.{p}");
-        let sig = self.sign(signing_input.as_bytes());
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))
+        header.insert("kid".into(), json!(kid));
+        URL_SAFE_NO_PAD.encode(Value::Object(header).to_string())
     }
 
     /// RS256 (PKCS#1 v1.5, SHA-256) signature.
@@ -179,7 +200,8 @@ impl SigningKey {
 /// (a key pair is an `Arc`): a process that starts many labs (the scenario library starts two
 /// per scenario) parses each PEM once.
 fn shipped_key(i: usize) -> SigningKey {
-    static PARSED: [OnceLock<SigningKey>; SHIPPED.len()] = [const { OnceLock::new() }; SHIPPED.len()];
+    static PARSED: [OnceLock<SigningKey>; SHIPPED.len()] =
+        [const { OnceLock::new() }; SHIPPED.len()];
     PARSED[i]
         .get_or_init(|| {
             let (k, c) = SHIPPED[i];

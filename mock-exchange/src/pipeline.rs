@@ -276,17 +276,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             )
             .await;
         }
-        return proxy(
-            &state,
-            server,
-            back,
-            parts,
-            body,
-            user.as_ref(),
-            authn,
-            &at,
-        )
-        .await;
+        return proxy(&state, server, back, parts, body, user.as_ref(), authn, &at).await;
     }
     let ctx = surface_ctx(&state, &org, server, &at, user, authn);
     let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;

@@ -442,7 +442,7 @@ mod cache_tests {
             ..crate::Config::contoso()
         });
         let cached = |exp| CachedToken {
-            claims: Map::new(),
+            claims: Map::new().into(),
             exp,
         };
         // Expired ones, then live ones expiring later and later.
