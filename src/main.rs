@@ -157,9 +157,9 @@ async fn run(
                 let hars = dir.join("har");
                 std::fs::create_dir_all(&hars)?;
                 for s in &report.scenarios {
-                    if let Some(h) = &s.har {
+                    if let Some(journal) = &s.har {
                         let path = hars.join(format!("{}.har", s.name));
-                        hma_lab::frontdoor::journal::write_private(&path, h)?;
+                        hma_lab::frontdoor::journal::write_private(&path, &journal.to_har())?;
                     }
                 }
                 Ok(())

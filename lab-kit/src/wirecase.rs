@@ -9,8 +9,15 @@
 //! response's extensions (the map) onto the response. A relay that parses with
 //! `preserve_header_case` and passes the extensions on keeps the spelling to the client. The
 //! order stays hyper's: all values of one name are written together.
+//!
+//! The map holds names only, never values, so it is a function of the spelled names in order.
+//! Parsing a head costs an in-memory connection (a few microseconds, more than the rest of a
+//! typical answer), so each distinct name sequence is parsed once per process and its map
+//! cloned after that ([`CACHE_CAP`] sequences at most; a service answers with a few dozen).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
 
 use http_body_util::Empty;
 use hyper::body::Bytes;
@@ -29,14 +36,41 @@ pub fn title_case(name: &str) -> String {
     out
 }
 
-/// The response head as it goes on the wire (body length 0, for the parser).
-fn head(headers: &HeaderMap, spell: &(dyn Fn(&str, &[u8]) -> Cow<'static, str> + Sync)) -> Vec<u8> {
-    let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
+/// Distinct name sequences whose parsed maps are kept; at the cap the cache starts afresh.
+pub const CACHE_CAP: usize = 512;
+
+type Spell<'a> = &'a (dyn Fn(&str, &[u8]) -> Cow<'static, str> + Sync);
+
+/// The parsed extensions (hyper's case map) per spelled-name sequence.
+fn cache() -> &'static RwLock<HashMap<Vec<u8>, hyper::http::Extensions>> {
+    static CACHE: OnceLock<RwLock<HashMap<Vec<u8>, hyper::http::Extensions>>> = OnceLock::new();
+    CACHE.get_or_init(|| RwLock::new(HashMap::new()))
+}
+
+/// The spelled names of the head in wire order, one per line: the cache key (names are tokens,
+/// so no name holds a line break).
+fn spelled_names(headers: &HeaderMap, spell: Spell) -> Vec<u8> {
+    let mut out = Vec::with_capacity(headers.len() * 16);
     for (name, value) in headers {
         if name == "content-length" || name == "transfer-encoding" {
             continue;
         }
         out.extend_from_slice(spell(name.as_str(), value.as_bytes()).as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The response head as it goes on the wire (body length 0, for the parser), from the spelled
+/// names of [`spelled_names`] and the values of `headers` in the same order.
+fn head(headers: &HeaderMap, names: &[u8]) -> Vec<u8> {
+    let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
+    let values = headers
+        .iter()
+        .filter(|(n, _)| *n != "content-length" && *n != "transfer-encoding")
+        .map(|(_, v)| v);
+    for (name, value) in names.split(|b| *b == b'\n').zip(values) {
+        out.extend_from_slice(name);
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
@@ -47,11 +81,32 @@ fn head(headers: &HeaderMap, spell: &(dyn Fn(&str, &[u8]) -> Cow<'static, str> +
 
 /// Gives `resp` the header-name spelling `spell` says (name lowercase, value → wire name), see
 /// the module text. A head hyper cannot read back leaves the response as it was.
-pub async fn apply<B>(
-    resp: &mut Response<B>,
-    spell: &(dyn Fn(&str, &[u8]) -> Cow<'static, str> + Sync),
-) {
-    let bytes = head(resp.headers(), spell);
+pub async fn apply<B>(resp: &mut Response<B>, spell: Spell<'_>) {
+    let names = spelled_names(resp.headers(), spell);
+    let cached = cache()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&names)
+        .cloned();
+    if let Some(ext) = cached {
+        resp.extensions_mut().extend(ext);
+        return;
+    }
+    let Some(ext) = parse_case_map(&head(resp.headers(), &names)).await else {
+        return;
+    };
+    let mut c = cache().write().unwrap_or_else(|e| e.into_inner());
+    if c.len() >= CACHE_CAP {
+        c.clear();
+    }
+    c.insert(names, ext.clone());
+    drop(c);
+    resp.extensions_mut().extend(ext);
+}
+
+/// Lets hyper's client parse `bytes` (a response head) with case preserved; the parsed
+/// response's extensions, which hold the case map.
+async fn parse_case_map(bytes: &[u8]) -> Option<hyper::http::Extensions> {
     let (client, mut server) = tokio::io::duplex(bytes.len() + 4096);
     let Ok((mut sender, conn)) = hyper::client::conn::http1::Builder::new()
         .preserve_header_case(true)
@@ -59,10 +114,10 @@ pub async fn apply<B>(
         .handshake::<_, Empty<Bytes>>(TokioIo::new(client))
         .await
     else {
-        return;
+        return None;
     };
     let Ok(req) = hyper::Request::get("/").body(Empty::new()) else {
-        return;
+        return None;
     };
     // The other end answers once the request is in (an answer before it is a protocol error).
     let answer = async {
@@ -74,7 +129,7 @@ pub async fn apply<B>(
                 Ok(n) => got.extend_from_slice(&buf[..n]),
             }
         }
-        let _ = server.write_all(&bytes).await;
+        let _ = server.write_all(bytes).await;
         // Stay open until the response is read.
         std::future::pending::<()>().await
     };
@@ -89,10 +144,7 @@ pub async fn apply<B>(
             _ = &mut answer, if !answer_done => answer_done = true,
         }
     };
-    if let Ok(mut parsed) = parsed {
-        let ext = std::mem::take(parsed.extensions_mut());
-        resp.extensions_mut().extend(ext);
-    }
+    parsed.ok().map(|mut p| std::mem::take(p.extensions_mut()))
 }
 
 #[cfg(test)]
@@ -115,19 +167,8 @@ mod tests {
         assert_eq!(title_case("date"), "Date");
     }
 
-    #[tokio::test]
-    async fn a_response_is_written_with_the_spelling_it_was_given() {
-        let mut resp = Response::new(http_body_util::Full::new(Bytes::from_static(b"hi")));
-        let h = resp.headers_mut();
-        h.insert("request-id", "a8e9dfb4".parse().unwrap());
-        h.append("www-authenticate", "Negotiate".parse().unwrap());
-        h.append(
-            "www-authenticate",
-            "Bearer client_id=\"x\"".parse().unwrap(),
-        );
-        h.insert("x-feserver", "EX1".parse().unwrap());
-        h.insert("content-length", "2".parse().unwrap());
-        apply(&mut resp, &spell).await;
+    /// What hyper's server writes for `resp`.
+    async fn wire(resp: Response<http_body_util::Full<Bytes>>) -> String {
         let (client, server) = tokio::io::duplex(64 * 1024);
         let resp = std::sync::Mutex::new(Some(resp));
         let svc = hyper::service::service_fn(move |_req| {
@@ -145,7 +186,84 @@ mod tests {
         let mut raw = Vec::new();
         client.read_to_end(&mut raw).await.unwrap();
         let _ = serving.await;
-        let text = String::from_utf8(raw).unwrap();
+        String::from_utf8(raw).unwrap()
+    }
+
+    /// A 401 head whose `WWW-Authenticate` spellings depend on the values (`first`'s scheme).
+    fn challenge(first: &str, id: &str) -> Response<http_body_util::Full<Bytes>> {
+        let mut resp = Response::new(http_body_util::Full::new(Bytes::from_static(b"hi")));
+        let h = resp.headers_mut();
+        h.insert("request-id", id.parse().unwrap());
+        h.append("www-authenticate", first.parse().unwrap());
+        h.append("www-authenticate", "NTLM".parse().unwrap());
+        h.insert("x-feserver", "EX1".parse().unwrap());
+        h.insert("content-length", "2".parse().unwrap());
+        resp
+    }
+
+    #[tokio::test]
+    async fn a_cached_spelling_is_the_spelling_of_its_own_names() {
+        // Parsed once, then from the cache: each answer keeps its own values, and a head whose
+        // names are spelled differently (the Bearer challenge first) is not given another's map.
+        for (first, id, line) in [
+            (
+                "Negotiate",
+                "id-1",
+                "\r\nWww-Authenticate: Negotiate\r\nWww-Authenticate: NTLM\r\n",
+            ),
+            (
+                "Negotiate",
+                "id-2",
+                "\r\nWww-Authenticate: Negotiate\r\nWww-Authenticate: NTLM\r\n",
+            ),
+            (
+                "Bearer x",
+                "id-3",
+                "\r\nWWW-Authenticate: Bearer x\r\nWww-Authenticate: NTLM\r\n",
+            ),
+            (
+                "Negotiate",
+                "id-4",
+                "\r\nWww-Authenticate: Negotiate\r\nWww-Authenticate: NTLM\r\n",
+            ),
+            (
+                "Bearer y",
+                "id-5",
+                "\r\nWWW-Authenticate: Bearer y\r\nWww-Authenticate: NTLM\r\n",
+            ),
+        ] {
+            let mut resp = challenge(first, id);
+            apply(&mut resp, &spell).await;
+            let text = wire(resp).await;
+            assert!(text.contains(line), "{line:?} not in {text:?}");
+            assert!(
+                text.contains(&format!("\r\nrequest-id: {id}\r\n")),
+                "{text:?}"
+            );
+            assert!(text.contains("\r\nX-FEServer: EX1\r\n"), "{text:?}");
+        }
+        let key = spelled_names(challenge("Bearer z", "i").headers(), &spell);
+        assert_eq!(
+            key,
+            b"request-id\nWWW-Authenticate\nWww-Authenticate\nX-FEServer\n"
+        );
+        assert!(cache().read().unwrap().contains_key(&key));
+    }
+
+    #[tokio::test]
+    async fn a_response_is_written_with_the_spelling_it_was_given() {
+        let mut resp = Response::new(http_body_util::Full::new(Bytes::from_static(b"hi")));
+        let h = resp.headers_mut();
+        h.insert("request-id", "a8e9dfb4".parse().unwrap());
+        h.append("www-authenticate", "Negotiate".parse().unwrap());
+        h.append(
+            "www-authenticate",
+            "Bearer client_id=\"x\"".parse().unwrap(),
+        );
+        h.insert("x-feserver", "EX1".parse().unwrap());
+        h.insert("content-length", "2".parse().unwrap());
+        apply(&mut resp, &spell).await;
+        let text = wire(resp).await;
         for line in [
             "\r\nrequest-id: a8e9dfb4\r\n",
             "\r\nWww-Authenticate: Negotiate\r\nWWW-Authenticate: Bearer client_id=\"x\"\r\n",

@@ -7,7 +7,7 @@
 //! relying parties (Exchange) must refresh their metadata. Past the shipped pool, rollover
 //! generates a fresh key (an admin action, never on a start path).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
@@ -55,6 +55,9 @@ pub struct SigningKey {
     pub kid: String,
     pub cert_der: Vec<u8>,
     pair: Arc<KeyPair>,
+    /// The base64url JWT headers, made once: v1 (with `x5t`) and v2.
+    header_v1: String,
+    header_v2: String,
     /// Big-endian modulus and exponent, for JWKs.
     pub n: Vec<u8>,
     pub e: Vec<u8>,
@@ -95,8 +98,11 @@ impl SigningKey {
         let e = public.exponent().big_endian_without_leading_zero().to_vec();
         let digest =
             aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, cert_der);
+        let kid = URL_SAFE_NO_PAD.encode(digest.as_ref());
         Ok(SigningKey {
-            kid: URL_SAFE_NO_PAD.encode(digest.as_ref()),
+            header_v1: Self::header(&kid, true),
+            header_v2: Self::header(&kid, false),
+            kid,
             cert_der: cert_der.to_vec(),
             pair: Arc::new(pair),
             n,
@@ -149,18 +155,33 @@ impl SigningKey {
     /// Signs a JWT: header `{"typ":"JWT","alg":"RS256","x5t":kid,"kid":kid}` (v1 order; v2
     /// tokens omit `x5t`), the given claims in the given order.
     pub fn sign_jwt(&self, claims: &Map<String, Value>, with_x5t: bool) -> String {
+        let h = if with_x5t {
+            &self.header_v1
+        } else {
+            &self.header_v2
+        };
+        // A map of strings and numbers always serializes.
+        let payload = serde_json::to_vec(claims).unwrap_or_default();
+        let mut jwt = String::with_capacity(h.len() + payload.len() * 4 / 3 + 350);
+        jwt.push_str(h);
+        jwt.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
+        let sig = self.sign(jwt.as_bytes());
+        jwt.push('.');
+        URL_SAFE_NO_PAD.encode_string(sig, &mut jwt);
+        jwt
+    }
+
+    /// The encoded JWT header for this key (see [`SigningKey::sign_jwt`]).
+    fn header(kid: &str, with_x5t: bool) -> String {
         let mut header = Map::new();
         header.insert("typ".into(), json!("JWT"));
         header.insert("alg".into(), json!("RS256"));
         if with_x5t {
-            header.insert("x5t".into(), json!(self.kid));
+            header.insert("x5t".into(), json!(kid));
         }
-        header.insert("kid".into(), json!(self.kid));
-        let h = URL_SAFE_NO_PAD.encode(Value::Object(header).to_string());
-        let p = URL_SAFE_NO_PAD.encode(Value::Object(claims.clone()).to_string());
-        let signing_input = format!("{h}.{p}");
-        let sig = self.sign(signing_input.as_bytes());
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))
+        header.insert("kid".into(), json!(kid));
+        URL_SAFE_NO_PAD.encode(Value::Object(header).to_string())
     }
 
     /// RS256 (PKCS#1 v1.5, SHA-256) signature.
@@ -173,6 +194,20 @@ impl SigningKey {
             .expect("RSA signing with a parsed key");
         sig
     }
+}
+
+/// Shipped key `i`, parsed on first use and shared by every key set of the process after that
+/// (a key pair is an `Arc`): a process that starts many labs (the scenario library starts two
+/// per scenario) parses each PEM once.
+fn shipped_key(i: usize) -> SigningKey {
+    static PARSED: [OnceLock<SigningKey>; SHIPPED.len()] =
+        [const { OnceLock::new() }; SHIPPED.len()];
+    PARSED[i]
+        .get_or_init(|| {
+            let (k, c) = SHIPPED[i];
+            SigningKey::from_pem(k, c).expect("shipped key material is valid")
+        })
+        .clone()
 }
 
 /// The published keys; exactly one is active.
@@ -188,10 +223,7 @@ impl KeySet {
     /// The default set: shipped key 1 active, key 2 published (Azure AD always lists more than
     /// one key, so a relying party that caches the whole set survives a rollover).
     pub fn shipped() -> Self {
-        let keys = SHIPPED[..2]
-            .iter()
-            .map(|(k, c)| SigningKey::from_pem(k, c).expect("shipped key material is valid"))
-            .collect();
+        let keys = (0..2).map(shipped_key).collect();
         KeySet {
             keys,
             active: 0,
@@ -228,9 +260,9 @@ impl KeySet {
             self.active += 1;
         } else {
             let key = if self.next_shipped < SHIPPED.len() {
-                let (k, c) = SHIPPED[self.next_shipped];
+                let key = shipped_key(self.next_shipped);
                 self.next_shipped += 1;
-                SigningKey::from_pem(k, c)?
+                key
             } else {
                 SigningKey::generate()?
             };
@@ -243,9 +275,9 @@ impl KeySet {
     /// Publishes an additional key that does not sign yet (the state before a rollover).
     pub fn add_next(&mut self) -> Result<String, KeyError> {
         let key = if self.next_shipped < SHIPPED.len() {
-            let (k, c) = SHIPPED[self.next_shipped];
+            let key = shipped_key(self.next_shipped);
             self.next_shipped += 1;
-            SigningKey::from_pem(k, c)?
+            key
         } else {
             SigningKey::generate()?
         };

@@ -105,14 +105,15 @@ pub async fn validate(
             verify_signature_and_issuer(state, org, &jwt).await?;
             let exp = num_claim(&jwt.claims, "exp").ok_or(Diag::Invalid)?;
             check_lifetime(&jwt.claims, now)?;
+            let claims = std::sync::Arc::new(jwt.claims);
             state.cache_token(
                 token,
                 CachedToken {
-                    claims: jwt.claims.clone(),
+                    claims: claims.clone(),
                     exp: exp.saturating_add(SKEW_SECONDS),
                 },
             );
-            jwt.claims
+            claims
         }
     };
     check_claims(org, &claims, now, at)

@@ -137,14 +137,16 @@ fn flighting_user(headers: &HeaderMap, body: &[u8]) -> String {
 pub async fn handle(State(front): State<Front>, req: Request) -> Response {
     let state = front.state.clone();
     let org = state.effective_for(&front.server);
-    let Some(server) = org.server(&front.server).cloned() else {
+    // Borrowed from the settings snapshot for the whole request: no per-request copy of the
+    // server (its vdirs, names and flags) beyond the one the surface context owns.
+    let Some(server) = org.server(&front.server) else {
         let mut r = Response::new(Body::from("server removed from the organization"));
         *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
         return r;
     };
     let (parts, body) = req.into_parts();
     let now = now_of(&state);
-    let stamp = |back| stamp_of(&server, back, now);
+    let stamp = |back| stamp_of(server, back, now);
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
@@ -157,7 +159,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
         }
     };
     if parts.headers.contains_key(BACKEND_HEADER) {
-        return back_end(&state, &org, &server, parts, body).await;
+        return back_end(&state, &org, server, parts, body).await;
     }
     let at = Arrival {
         scheme: scheme_of(&parts.headers),
@@ -172,7 +174,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             stamp(None),
         );
     };
-    let Some(vdir) = server.vdir(kind).cloned() else {
+    let Some(vdir) = server.vdir(kind) else {
         return respond::plain(
             StatusCode::NOT_FOUND,
             "text/html",
@@ -180,19 +182,18 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             stamp(None),
         );
     };
-    let side = respond::side_for(&server, &vdir, &at.host);
-    let methods = respond::methods(&vdir, side).to_vec();
-    let offers_bearer = respond::offers_bearer(&server, &vdir, side);
+    let side = respond::side_for(server, vdir, &at.host);
+    let methods = respond::methods(vdir, side).to_vec();
+    let offers_bearer = respond::offers_bearer(server, vdir, side);
 
-    if is_anonymous(kind, &path, &vdir) {
-        let ctx = surface_ctx(&state, &org, &server, &at, None, Authn::Anonymous);
+    if is_anonymous(kind, &path, vdir) {
+        let ctx = surface_ctx(&state, &org, server, &at, None, Authn::Anonymous);
         let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;
         respond::stamp(&mut resp, stamp(None));
         return resp;
     }
 
     let challenge = |bearer: Option<String>, diag: Option<Diag>| {
-        let server = server.clone();
         let methods = methods.clone();
         let host = at.host.clone();
         let state = state.clone();
@@ -210,7 +211,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
                 None => None,
             };
             let c = Challenge {
-                server: &server,
+                server,
                 methods: &methods,
                 host: &host,
                 bearer: value,
@@ -219,7 +220,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             };
             if back_end {
                 // No mailbox names a back end: the front end's own mailbox role answers.
-                respond::back_end_unauthorized(c, &server)
+                respond::back_end_unauthorized(c, server)
             } else {
                 respond::unauthorized(c)
             }
@@ -265,7 +266,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             match ntlm::logon(ntlm::LogonRequest {
                 store: &state.ntlm,
                 domain: &domain,
-                server: &server,
+                server,
                 methods: &methods,
                 peer,
                 scheme_word: &scheme_word,
@@ -274,7 +275,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
                 challenge: ntlm::logon::random_challenge,
             }) {
                 ntlm::Logon::Continue(value) => {
-                    return respond::ntlm_challenge(&server, &value, now)
+                    return respond::ntlm_challenge(server, &value, now)
                 }
                 ntlm::Logon::Done(account, scheme) => ntlm_user(&org, account, scheme),
                 ntlm::Logon::Refused => return challenge(None, None).await,
@@ -287,8 +288,8 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
     let target = target_mailbox(&org, &parts, user.as_ref());
     let back = target
         .as_ref()
-        .and_then(|m| org.server(&m.server).cloned())
-        .unwrap_or_else(|| server.clone());
+        .and_then(|m| org.server(&m.server))
+        .unwrap_or(server);
     if !back.name.eq_ignore_ascii_case(&server.name) {
         if back.version == ExchangeVersion::Ex2010 && authn == Authn::Bearer {
             // The seed: "when they return with a token we'll refuse to proxy from E2013/16 to
@@ -301,22 +302,12 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             )
             .await;
         }
-        return proxy(
-            &state,
-            &server,
-            &back,
-            parts,
-            body,
-            user.as_ref(),
-            authn,
-            &at,
-        )
-        .await;
+        return proxy(&state, server, back, parts, body, user.as_ref(), authn, &at).await;
     }
-    let ctx = surface_ctx(&state, &org, &server, &at, user, authn);
+    let ctx = surface_ctx(&state, &org, server, &at, user, authn);
     let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;
-    let routed = target.is_some().then_some(&back);
-    respond::stamp(&mut resp, stamp_of(&server, routed, now));
+    let routed = target.is_some().then_some(back);
+    respond::stamp(&mut resp, stamp_of(server, routed, now));
     resp
 }
 

@@ -89,7 +89,8 @@ pub const MAX_CACHED_TOKENS: usize = 4096;
 /// Claims of a token whose signature and issuer were verified, kept until `exp`.
 #[derive(Debug, Clone)]
 pub struct CachedToken {
-    pub claims: Map<String, Value>,
+    /// Shared, so a cache hit costs a reference count, not a copy of every claim.
+    pub claims: Arc<Map<String, Value>>,
     pub exp: i64,
 }
 
@@ -495,7 +496,7 @@ mod cache_tests {
             ..crate::Config::contoso()
         });
         let cached = |exp| CachedToken {
-            claims: Map::new(),
+            claims: Map::new().into(),
             exp,
         };
         // Expired ones, then live ones expiring later and later.

@@ -15,11 +15,16 @@
 //! next connection; a faulty leaf is made the first time it is needed and kept. A ClientHello
 //! without SNI (a client that dialled an IP address) gets a leaf naming every lab host plus
 //! `localhost` and `127.0.0.1`.
+//!
+//! A process that starts many labs (the scenario library starts two per scenario, each with an
+//! in-memory CA) shares what does not differ between them: one in-memory lab CA
+//! ([`Authority::shared_in_memory`]), one untrusted CA, and one valid leaf per (CA, names),
+//! kept in a small bounded cache. Faulty leafs stay per lab.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, SystemTime};
 
 use rcgen::{
@@ -62,10 +67,31 @@ fn gen_err(e: impl fmt::Display) -> CaError {
     CaError::Gen(e.to_string())
 }
 
-/// A CA that signs leafs.
+/// A CA that signs leafs. Clones share the key.
+#[derive(Clone)]
 pub struct Authority {
-    issuer: Issuer<'static, KeyPair>,
+    issuer: Arc<Issuer<'static, KeyPair>>,
     cert_pem: String,
+}
+
+/// Valid leafs kept per process, by (CA certificate, names); at the cap the cache starts afresh.
+const LEAF_CACHE_CAP: usize = 1024;
+
+type LeafKey = (String, Vec<String>);
+
+fn leaf_cache() -> &'static Mutex<HashMap<LeafKey, Arc<CertifiedKey>>> {
+    static CACHE: OnceLock<Mutex<HashMap<LeafKey, Arc<CertifiedKey>>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The process's one CA of `common_name`, made on first use.
+fn shared(
+    slot: &'static OnceLock<Result<Authority, String>>,
+    common_name: &str,
+) -> Result<Authority, CaError> {
+    slot.get_or_init(|| Authority::generate(common_name).map_err(|e| e.to_string()))
+        .clone()
+        .map_err(CaError::Gen)
 }
 
 fn ca_params(common_name: &str) -> CertificateParams {
@@ -97,8 +123,21 @@ impl Authority {
         let cert = params.self_signed(&key).map_err(gen_err)?;
         Ok(Authority {
             cert_pem: cert.pem(),
-            issuer: Issuer::new(params, key),
+            issuer: Arc::new(Issuer::new(params, key)),
         })
+    }
+
+    /// The in-memory lab CA of this process, generated once and shared by every in-memory
+    /// front door (no file holds it; each lab's clients trust it through the front door).
+    pub fn shared_in_memory() -> Result<Authority, CaError> {
+        static CA: OnceLock<Result<Authority, String>> = OnceLock::new();
+        shared(&CA, CA_NAME)
+    }
+
+    /// The CA no client trusts (the `untrusted` fault's issuer), one per process.
+    pub fn shared_untrusted() -> Result<Authority, CaError> {
+        static ROGUE: OnceLock<Result<Authority, String>> = OnceLock::new();
+        shared(&ROGUE, "hma-lab Untrusted CA")
     }
 
     /// The lab CA from `dir`, generated and written there on first use. Returns whether it was
@@ -119,7 +158,7 @@ impl Authority {
             })?;
             return Ok((
                 Authority {
-                    issuer: Issuer::new(ca_params(CA_NAME), key),
+                    issuer: Arc::new(Issuer::new(ca_params(CA_NAME), key)),
                     cert_pem,
                 },
                 false,
@@ -166,14 +205,29 @@ impl Authority {
         )))
     }
 
-    /// A leaf valid from yesterday for a year.
+    /// A leaf valid from yesterday for a year; the same one for the same names all process
+    /// long (see the module text).
     pub fn current_leaf(&self, names: &[String]) -> Result<Arc<CertifiedKey>, CaError> {
+        let key = (self.cert_pem.clone(), names.to_vec());
+        if let Some(hit) = leaf_cache()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(hit.clone());
+        }
         let now = SystemTime::now();
-        self.leaf(
+        let leaf = self.leaf(
             names,
             now - Duration::from_secs(86_400),
             now + Duration::from_secs(365 * 86_400),
-        )
+        )?;
+        let mut cache = leaf_cache().lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= LEAF_CACHE_CAP {
+            cache.clear();
+        }
+        cache.insert(key, leaf.clone());
+        Ok(leaf)
     }
 }
 
@@ -249,7 +303,7 @@ impl Certs {
         let fallback = ca.current_leaf(&all)?;
         Ok(Certs {
             ca,
-            rogue: Authority::generate("hma-lab Untrusted CA")?,
+            rogue: Authority::shared_untrusted()?,
             network,
             hosts: names,
             leafs,

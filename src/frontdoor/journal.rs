@@ -117,6 +117,13 @@ pub struct Exchange<'a> {
 #[derive(Clone)]
 pub struct Journal(Arc<Mutex<Ring>>);
 
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|r| r.entries.len()).unwrap_or(0);
+        write!(f, "Journal({n} entries)")
+    }
+}
+
 struct Ring {
     cap: usize,
     next_id: u64,

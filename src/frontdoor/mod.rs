@@ -154,10 +154,11 @@ impl FrontDoor {
     }
 
     /// A front door on loopback port 0 with a CA made in memory and written nowhere, for
-    /// in-process use (the scenario engine's client trusts it through [`FrontDoor::ca_pem`]).
+    /// in-process use (the scenario engine's client trusts it through [`FrontDoor::ca_pem`]);
+    /// every in-memory front door of the process shares that one CA.
     /// The lab stays shared with the caller.
     pub async fn start_in_memory(lab: Arc<Lab>) -> Result<FrontDoor, FrontDoorError> {
-        let authority = ca::Authority::generate(ca::CA_NAME)?;
+        let authority = ca::Authority::shared_in_memory()?;
         FrontDoor::start_with(lab, Options::loopback(""), authority, PathBuf::new()).await
     }
 

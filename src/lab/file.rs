@@ -20,6 +20,7 @@
 //! then with each half typed as its form. Wiring checks run last ([`check_wiring`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use lab_kit::FileError;
 use mock_aad::Directory;
@@ -159,7 +160,15 @@ impl LabFile {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
         {
-            Some((n, text)) => LabFile::parse(text, &format!("{n}.yaml"), None),
+            // Compiled in, so parsed once per process and copied after that.
+            Some((n, text)) => {
+                static PARSED: [OnceLock<Result<LabFile, FileError>>; BUILTIN_LABS.len()] =
+                    [const { OnceLock::new() }; BUILTIN_LABS.len()];
+                let i = BUILTIN_LABS.iter().position(|(m, _)| m == n).unwrap_or(0);
+                PARSED[i]
+                    .get_or_init(|| LabFile::parse(text, &format!("{n}.yaml"), None))
+                    .clone()
+            }
             None => {
                 let names: Vec<&str> = BUILTIN_LABS.iter().map(|(n, _)| *n).collect();
                 let mut e = FileError {

@@ -27,6 +27,7 @@ use super::steps::{
     TokenAction,
 };
 use crate::client::{Outlook, Settings, Transport};
+use crate::frontdoor::journal::Journal;
 use crate::frontdoor::FrontDoor;
 use crate::lab::backend::{LabBackend, Machine};
 use crate::lab::{Device, Lab, LabFile};
@@ -99,10 +100,11 @@ pub struct ScenarioResult {
     /// fix + when + after_fix.
     pub after_fix: Option<PhaseResult>,
     pub twins: Vec<TwinResult>,
-    /// Every exchange of the main run (given, when, fix, when) through the lab's front door, as
-    /// HAR 1.2 (`hma-lab run --out DIR` writes it to `DIR/har/<name>.har`).
+    /// Every exchange of the main run (given, when, fix, when) through the lab's front door:
+    /// the journal, turned into HAR 1.2 only when asked ([`Journal::to_har`]; `hma-lab run
+    /// --out DIR` writes it to `DIR/har/<name>.har`), so a run without `--out` never builds it.
     #[serde(skip)]
-    pub har: Option<Json>,
+    pub har: Option<Journal>,
 }
 
 impl ScenarioResult {
@@ -176,8 +178,17 @@ pub async fn run(loaded: &Loaded) -> ScenarioResult {
         twins: Vec::new(),
         har: None,
     };
+    // The lab file is read and parsed once; the main run and each twin start from a copy.
+    let file = match lab_file(&loaded.lab) {
+        Ok(f) => f,
+        Err(e) => {
+            result.error = Some(e);
+            result.duration_ms = started.elapsed().as_millis();
+            return result;
+        }
+    };
     // Main run.
-    match Ctx::start(&loaded.lab).await {
+    match Ctx::start_file(file.clone()).await {
         Err(e) => result.error = Some(e),
         Ok(mut ctx) => {
             let mut steps = ctx.steps("given", &s.given).await;
@@ -192,7 +203,7 @@ pub async fn run(loaded: &Loaded) -> ScenarioResult {
                 let checks = check_all(&mut ctx, &s.after_fix, &outs).await;
                 result.after_fix = Some(PhaseResult { steps, checks });
             }
-            result.har = Some(ctx.door.journal().to_har());
+            result.har = Some(ctx.door.journal().clone());
             ctx.shutdown().await;
         }
     }
@@ -200,12 +211,12 @@ pub async fn run(loaded: &Loaded) -> ScenarioResult {
     if let Some(fix) = &s.fix {
         result
             .twins
-            .push(run_twin(loaded, "automatic", "fix", fix).await);
+            .push(run_twin(loaded, &file, "automatic", "fix", fix).await);
     }
     if let Some(tw) = &s.twin {
         result
             .twins
-            .push(run_twin(loaded, "explicit", "twin", tw).await);
+            .push(run_twin(loaded, &file, "explicit", "twin", tw).await);
     }
     let main_ok = result
         .main
@@ -225,9 +236,15 @@ pub async fn run(loaded: &Loaded) -> ScenarioResult {
     result
 }
 
-async fn run_twin(loaded: &Loaded, kind: &str, section: &str, extra: &[Step]) -> TwinResult {
+async fn run_twin(
+    loaded: &Loaded,
+    file: &LabFile,
+    kind: &str,
+    section: &str,
+    extra: &[Step],
+) -> TwinResult {
     let s = &loaded.scenario;
-    let mut ctx = match Ctx::start(&loaded.lab).await {
+    let mut ctx = match Ctx::start_file(file.clone()).await {
         Ok(c) => c,
         Err(e) => {
             return TwinResult {
@@ -275,6 +292,15 @@ async fn run_twin(loaded: &Loaded, kind: &str, section: &str, extra: &[Step]) ->
     }
 }
 
+/// The lab file a scenario names, read and parsed.
+fn lab_file(lab: &LabRef) -> Result<LabFile, String> {
+    match lab {
+        LabRef::Builtin(n) => LabFile::builtin(n),
+        LabRef::File(p) => LabFile::load(p),
+    }
+    .map_err(|e| e.to_string())
+}
+
 /// Checks every expectation, in order. A `cmdlet` expectation runs its line against the lab
 /// now (which is why the expectations themselves never see the run), the others read outcomes.
 async fn check_all(ctx: &mut Ctx, list: &[Expectation], outs: &[Outcome]) -> Vec<CheckResult> {
@@ -308,11 +334,11 @@ pub struct Ctx {
 impl Ctx {
     /// A fresh lab on the frozen lab clock.
     pub async fn start(lab: &LabRef) -> Result<Ctx, String> {
-        let file = match lab {
-            LabRef::Builtin(n) => LabFile::builtin(n),
-            LabRef::File(p) => LabFile::load(p),
-        }
-        .map_err(|e| e.to_string())?;
+        Ctx::start_file(lab_file(lab)?).await
+    }
+
+    /// A fresh lab from a lab file already read, on the frozen lab clock.
+    pub async fn start_file(file: LabFile) -> Result<Ctx, String> {
         let lab = Lab::start_file(file, Clock::frozen_at_unix(LAB_EPOCH))
             .await
             .map_err(|e| format!("the lab did not start: {e}"))?;

@@ -89,7 +89,7 @@ fn run(ctx: &SurfaceCtx, root: &Element) -> Result<Response, Fault> {
     let Some(user) = ctx.user.as_ref() else {
         return Err(Fault::InvalidRequest);
     };
-    if op.ns != NS_M {
+    if &*op.ns != NS_M {
         return Err(Fault::InvalidRequest);
     }
     let e = Ews { ctx, user };

@@ -109,7 +109,7 @@ pub(super) fn pox(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
         return pox_error(ctx, 600, "Invalid Request");
     };
     // Outlook sends the outlook request schema, EAS clients the mobilesync one.
-    let ns = root.ns.as_str();
+    let ns = &*root.ns;
     if ns != NS_POX_REQ && ns != NS_MOBILESYNC_REQ {
         return pox_error(ctx, 600, "Invalid Request");
     }

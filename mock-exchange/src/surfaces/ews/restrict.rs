@@ -112,7 +112,7 @@ fn contains(el: &Element, it: &Item) -> Result<bool, Code> {
 /// Whether `it` satisfies the search expression `el`.
 pub fn matches(el: &Element, it: &Item) -> Result<bool, Code> {
     use std::cmp::Ordering::*;
-    if el.ns != NS_T {
+    if &*el.ns != NS_T {
         return Err(Code::InvalidRestriction);
     }
     Ok(match el.name.as_str() {
