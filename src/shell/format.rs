@@ -123,6 +123,13 @@ pub fn list_block(o: &PsObject, patterns: Option<&[String]>, style: ListStyle) -
         if shown.is_empty() {
             lines.push(format!("{name} :"));
         } else {
+            // A value of several lines continues under its first line, as PowerShell aligns it.
+            let indent = " ".repeat(name.chars().count() + 3);
+            let shown = shown
+                .lines()
+                .map(|l| l.trim_end())
+                .collect::<Vec<_>>()
+                .join(&format!("\n{indent}"));
             lines.push(format!("{name} : {shown}"));
         }
     }
