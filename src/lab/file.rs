@@ -427,8 +427,9 @@ pub fn check_wiring(lab: &LabFile, text: &str, file: &str) -> Result<(), FileErr
             None
         };
         if let Some(what) = taken {
+            let raw = lab.adfs.as_ref().map(|f| f.host.as_str()).unwrap_or(host);
             return Err(err(
-                host,
+                &format!("host: {raw}"),
                 format!("the ADFS farm's host '{host}' is {what}; give the farm a name of its own (e.g. adfs.contoso.com)"),
             ));
         }

@@ -127,9 +127,14 @@ pub fn list_block(o: &PsObject, patterns: Option<&[String]>, style: ListStyle) -
             let indent = " ".repeat(name.chars().count() + 3);
             let shown = shown
                 .lines()
-                .map(|l| l.trim_end())
+                .enumerate()
+                .map(|(i, l)| match (i, l.trim_end()) {
+                    (0, l) => l.to_string(),
+                    (_, "") => String::new(),
+                    (_, l) => format!("{indent}{l}"),
+                })
                 .collect::<Vec<_>>()
-                .join(&format!("\n{indent}"));
+                .join("\n");
             lines.push(format!("{name} : {shown}"));
         }
     }
