@@ -1,7 +1,8 @@
 //! The `hma-lab` command line.
 //!
 //! `up` starts the default lab's two services — mock Azure AD and mock Exchange — wired to each
-//! other over HTTP on loopback, and prints how to reach them. `run` plays scenario files against
+//! other over HTTP on loopback (and with `--adfs` the ADFS farm, mock-adfs, on the same clock),
+//! and prints how to reach them. `run` plays scenario files against
 //! fresh labs and reports (human, JSON, JUnit; exit 0 iff every scenario and twin passes);
 //! `lint` only parses and validates them. Other front ends arrive as subcommands of this binary.
 
@@ -92,7 +93,13 @@ async fn main() -> ExitCode {
             exchange_lab,
             aad_listen,
             exchange_listen,
-        } => up(aad_lab, exchange_lab, aad_listen, exchange_listen).await,
+            adfs,
+            adfs_lab,
+            adfs_listen,
+        } => {
+            let adfs = (adfs || adfs_lab.is_some()).then_some((adfs_lab, adfs_listen));
+            up(aad_lab, exchange_lab, aad_listen, exchange_listen, adfs).await
+        }
     }
 }
 
@@ -219,14 +226,46 @@ fn lint(paths: Vec<PathBuf>) -> ExitCode {
     }
 }
 
+/// Starts mock-adfs for `up`: the shipped farm or the lab file's, on `listen`.
+async fn up_adfs(
+    lab: Option<PathBuf>,
+    listen: SocketAddr,
+    clock: &Clock,
+) -> Result<mock_adfs::Handle, ExitCode> {
+    let mut config = mock_adfs::Config::contoso();
+    if let Some(path) = lab {
+        match mock_adfs::labfile::load(&path) {
+            Ok(farm) => config.farm = farm,
+            Err(e) => {
+                eprintln!("{e}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    config.listen = listen;
+    config.clock = clock.clone();
+    mock_adfs::start(config).await.map_err(|e| {
+        eprintln!("mock-adfs: cannot listen on {listen}: {e}");
+        ExitCode::FAILURE
+    })
+}
+
 async fn up(
     aad_lab: Option<std::path::PathBuf>,
     exchange_lab: Option<std::path::PathBuf>,
     aad_listen: SocketAddr,
     exchange_listen: SocketAddr,
+    adfs: Option<(Option<PathBuf>, SocketAddr)>,
 ) -> ExitCode {
     let stop = shutdown_signal();
     let clock = Clock::system();
+    let adfs = match adfs {
+        None => None,
+        Some((lab, listen)) => match up_adfs(lab, listen, &clock).await {
+            Ok(h) => Some(h),
+            Err(code) => return code,
+        },
+    };
     let mut aad_config = mock_aad::Config::contoso();
     if let Some(path) = aad_lab {
         match mock_aad::labfile::load(&path) {
@@ -273,7 +312,7 @@ async fn up(
         .into_iter()
         .map(|(name, url)| (name, serde_json::Value::String(url)))
         .collect();
-    let ready = serde_json::json!({
+    let mut ready = serde_json::json!({
         "event": "ready",
         "aad": aad.url(),
         "aad_admin_token": aad.admin_token(),
@@ -281,6 +320,10 @@ async fn up(
         "exchange_servers": servers,
         "exchange_admin_token": exchange.admin_token(),
     });
+    if let Some(a) = &adfs {
+        ready["adfs"] = serde_json::json!(a.url());
+        ready["adfs_admin_token"] = serde_json::json!(a.admin_token());
+    }
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -288,9 +331,19 @@ async fn up(
             return ExitCode::FAILURE;
         }
     }
+    let adfs_line = match &adfs {
+        Some(a) => {
+            let host = a.state().farm().host.clone();
+            format!(
+                "  mock ADFS       {url} ({host}: curl -s {url}/FederationMetadata/2007-06/FederationMetadata.xml)\n",
+                url = a.url(),
+            )
+        }
+        None => String::new(),
+    };
     eprintln!(
         "\nhma-lab is up (default lab: contoso).\n\
-         \n  mock Azure AD   {aad}\n  mock Exchange   {ex}\n\
+         \n  mock Azure AD   {aad}\n  mock Exchange   {ex}\n{adfs_line}\
          \nTry:\n  curl -s {aad}/contoso.com/v2.0/.well-known/openid-configuration\n  \
          curl -s -X POST {aad}/contoso.com/oauth2/token -d grant_type=password \\\n    \
          -d client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c -d resource=https://mail.contoso.com/ \\\n    \
@@ -302,6 +355,9 @@ async fn up(
     );
 
     stop.await;
+    if let Some(a) = adfs {
+        a.shutdown().await;
+    }
     exchange.shutdown().await;
     aad.shutdown().await;
     ExitCode::SUCCESS

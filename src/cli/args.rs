@@ -38,7 +38,7 @@ pub enum Command {
     },
     /// Print the manual page (roff) to stdout: `hma-lab man > hma-lab.1`.
     Man,
-    /// Start the default lab (mock Azure AD + mock Exchange, plain HTTP on loopback) until Ctrl-C.
+    /// Start the default lab (mock Azure AD + mock Exchange, and with --adfs the ADFS farm; plain HTTP on loopback) until Ctrl-C.
     Up {
         /// mock-aad lab file (default: the shipped contoso directory).
         #[arg(long)]
@@ -52,6 +52,15 @@ pub enum Command {
         /// Address for mock-exchange's first server (others take free ports).
         #[arg(long, default_value = "127.0.0.1:0")]
         exchange_listen: SocketAddr,
+        /// Also start the ADFS farm (mock-adfs; the shipped adfs.contoso.com unless --adfs-lab).
+        #[arg(long)]
+        adfs: bool,
+        /// mock-adfs lab file (implies --adfs).
+        #[arg(long, value_name = "FILE")]
+        adfs_lab: Option<std::path::PathBuf>,
+        /// Address for mock-adfs.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        adfs_listen: SocketAddr,
     },
     /// Run scenario files (default: scenarios/), each on fresh labs, with their broken twins.
     Run {
@@ -78,7 +87,7 @@ pub enum Command {
     },
     /// Serve a lab to real clients: TLS front door, forward proxy, admin API (the book's "Serving real clients").
     Serve {
-        /// A shipped lab's name (contoso, contoso-pre-hma) or a lab file.
+        /// A shipped lab's name (contoso, contoso-pre-hma, contoso-federated) or a lab file.
         #[arg(long, value_name = "NAME|FILE")]
         lab: Option<String>,
         /// TLS listener serving every lab host by SNI/Host.
@@ -111,7 +120,7 @@ pub enum Command {
     },
     /// Start a lab and the cmdlet shell on it; reads commands from stdin when it is not a terminal.
     Shell {
-        /// A builtin lab (contoso, contoso-pre-hma) or a lab file.
+        /// A builtin lab (contoso, contoso-pre-hma, contoso-federated) or a lab file.
         #[arg(long, default_value = "contoso", value_name = "NAME|FILE")]
         lab: String,
         /// Print the prompt and each command before its output (when reading stdin).

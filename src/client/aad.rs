@@ -342,7 +342,7 @@ impl Form {
 }
 
 /// `name="value"` of an attribute inside a tag, HTML entities decoded.
-fn attr(tag: &str, name: &str) -> Option<String> {
+pub(super) fn attr(tag: &str, name: &str) -> Option<String> {
     let key = format!(" {name}=\"");
     let at = tag.find(&key)? + key.len();
     let end = tag[at..].find('"')? + at;
@@ -358,7 +358,7 @@ fn element_text(page: &str, marker: &str) -> Option<String> {
     (!t.is_empty()).then_some(t)
 }
 
-fn html_unescape(s: &str) -> String {
+pub(super) fn html_unescape(s: &str) -> String {
     s.replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&#x27;", "'")
@@ -379,7 +379,7 @@ fn find<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
 }
 
 /// Resolves a Location or form action against the page's URL.
-fn join_url(base: &str, reference: &str) -> String {
+pub(super) fn join_url(base: &str, reference: &str) -> String {
     url::Url::parse(base)
         .and_then(|b| b.join(reference))
         .map(|u| u.to_string())

@@ -9,6 +9,11 @@
 //! client keeps its connections itself: a request goes on the host's connection, a new one is
 //! dialled only when there is none or the server closed it.
 //!
+//! A dialler may have a forward proxy for `https://` URLs (the front door's recording proxy, as
+//! `HTTPS_PROXY` gives one): the connection then goes to the proxy, `CONNECT host:443`, and TLS
+//! runs inside the tunnel. The certificate the server presented on each TLS connection is kept,
+//! since a Windows logon over HTTPS binds itself to it (extended protection's channel binding).
+//!
 //! TLS uses rustls with the lab CA as the only root and the machine's wall clock (certificates are
 //! judged by real time, as the operating system does, not by the lab clock). A certificate the
 //! client rejects becomes the Security Alert text Outlook shows (WinINet's dialog), followed by
@@ -109,12 +114,16 @@ pub struct Dialer {
     pub plain: Resolve,
     /// For `https://` URLs: where to dial and the TLS configuration to speak.
     pub tls: Option<(Resolve, Arc<rustls::ClientConfig>)>,
+    /// A forward proxy for `https://` URLs: TLS goes through its `CONNECT` tunnel.
+    pub proxy: Option<SocketAddr>,
 }
 
 /// The open connections of one client.
 #[derive(Default)]
 pub struct Pool {
     conns: HashMap<(bool, String), SendRequest<Full<Bytes>>>,
+    /// The leaf certificate (DER) each TLS connection's server presented, by host.
+    certs: HashMap<String, Vec<u8>>,
     tasks: JoinSet<()>,
 }
 
@@ -122,7 +131,15 @@ impl Pool {
     /// Forgets every connection (a restarted client).
     pub fn clear(&mut self) {
         self.conns.clear();
+        self.certs.clear();
         self.tasks.abort_all();
+    }
+
+    /// The certificate `host` presented on the client's TLS connection to it, if there is one.
+    pub fn server_certificate(&self, host: &str) -> Option<&[u8]> {
+        self.certs
+            .get(&host.to_ascii_lowercase())
+            .map(Vec::as_slice)
     }
 
     /// Sends `make()` to `host` on its kept-alive connection, dialling one when needed. A request
@@ -171,13 +188,22 @@ impl Pool {
     ) -> Result<SendRequest<Full<Bytes>>, NoResponse> {
         let net = NoResponse::Network;
         let resolve = tls.map(|(r, _)| r).unwrap_or(&dialer.plain);
-        let addr =
-            resolve(host).ok_or_else(|| net(format!("the name {host} could not be resolved")))?;
-        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+        let proxy = tls.and(dialer.proxy);
+        let addr = match proxy {
+            Some(p) => p,
+            None => resolve(host)
+                .ok_or_else(|| net(format!("the name {host} could not be resolved")))?,
+        };
+        let mut tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
             .await
             .map_err(|_| net(format!("connecting to {host} timed out")))?
             .map_err(|e| net(format!("cannot connect to {host}: {e}")))?;
         let _ = tcp.set_nodelay(true);
+        if proxy.is_some() {
+            tokio::time::timeout(CONNECT_TIMEOUT, tunnel(&mut tcp, host))
+                .await
+                .map_err(|_| net(format!("the proxy did not open a tunnel to {host} in time")))??;
+        }
         match tls {
             None => self.handshake(tcp).await,
             Some((_, config)) => {
@@ -188,6 +214,14 @@ impl Pool {
                     .await
                     .map_err(|_| net(format!("the TLS handshake with {host} timed out")))?
                     .map_err(|e| tls_error(host, &e))?;
+                if let Some(leaf) = stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                {
+                    self.certs.insert(host.to_ascii_lowercase(), leaf.to_vec());
+                }
                 self.handshake(stream).await
             }
         }
@@ -206,6 +240,33 @@ impl Pool {
             let _ = conn.await;
         });
         Ok(sender)
+    }
+}
+
+/// `CONNECT host:443` on a proxy connection; `Ok` once the proxy answered `200`.
+async fn tunnel(tcp: &mut TcpStream, host: &str) -> Result<(), NoResponse> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let net = NoResponse::Network;
+    tcp.write_all(format!("CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n").as_bytes())
+        .await
+        .map_err(|e| net(format!("the proxy connection failed: {e}")))?;
+    // The answer's head, byte by byte: nothing of the tunnel may be read past it.
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() > 16 * 1024 || tcp.read(&mut b).await.map_err(|e| net(e.to_string()))? == 0 {
+            return Err(net(format!("the proxy closed the tunnel to {host}")));
+        }
+        head.push(b[0]);
+    }
+    let status = String::from_utf8_lossy(&head);
+    let line = status.lines().next().unwrap_or_default();
+    if line.split_whitespace().nth(1) == Some("200") {
+        Ok(())
+    } else {
+        Err(net(format!(
+            "the proxy refused the tunnel to {host}: {line}"
+        )))
     }
 }
 

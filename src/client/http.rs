@@ -46,6 +46,7 @@ impl Transport {
             dialer: Dialer {
                 plain: Arc::new(resolve),
                 tls: None,
+                proxy: None,
             },
             clock,
         }
@@ -73,6 +74,15 @@ impl Transport {
         let hosts = door.lab().network().hosts().clone();
         let to_door: Resolve = Arc::new(move |host| hosts.knows(host).then_some(https));
         t.dialer.tls = Some((to_door, config));
+        Ok(t)
+    }
+
+    /// [`Transport::for_front_door`] with `https://` through the door's recording proxy, as a
+    /// client with `HTTPS_PROXY` set (or Fiddler in front of it): `CONNECT`, then TLS with the
+    /// certificate the decrypting proxy shows.
+    pub fn through_proxy(door: &crate::frontdoor::FrontDoor) -> Result<Self, String> {
+        let mut t = Transport::for_front_door(door)?;
+        t.dialer.proxy = Some(door.proxy_addr());
         Ok(t)
     }
 }
@@ -213,6 +223,11 @@ impl Wire {
     /// Forgets every cookie (a fresh machine).
     pub fn clear_cookies(&mut self) {
         self.cookies.clear();
+    }
+
+    /// The certificate `host` presented on the open TLS connection to it.
+    pub fn server_certificate(&self, host: &str) -> Option<&[u8]> {
+        self.pool.server_certificate(host)
     }
 
     /// Sends `req`; `Err` when no response arrived (it is journalled either way).

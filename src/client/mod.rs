@@ -14,6 +14,7 @@
 //! Outlook for Mac's `DisableModernAuth`) are plain data the shell can set.
 
 pub mod aad;
+pub mod adfs;
 pub mod dial;
 pub mod http;
 pub mod ntlm;
@@ -166,6 +167,10 @@ pub struct Settings {
     /// The user cancels the sign-in window whenever one would open (a "password prompt").
     #[serde(default)]
     pub cancel_password_prompt: bool,
+    /// A domain-joined Windows machine: at the company's ADFS farm the browser signs in with the
+    /// Windows logon (integrated sign-in) instead of the forms page.
+    #[serde(default)]
+    pub domain_joined: bool,
 }
 
 fn default_mfa_code() -> String {
@@ -189,6 +194,7 @@ impl Settings {
             registry: Registry::default(),
             mac_disable_modern_auth: false,
             cancel_password_prompt: false,
+            domain_joined: false,
         }
     }
 
@@ -393,6 +399,31 @@ impl Outlook {
     /// Connects again with the cached tokens (expired ones are refreshed silently first).
     pub async fn reconnect(&mut self) -> ConnectionStatus {
         self.run().await
+    }
+
+    /// Signs in at an ADFS farm's passive endpoint (`https://adfs.contoso.com/adfs/ls/?wa=
+    /// wsignin1.0&wtrealm=urn:federation:MicrosoftOnline…`, where Azure AD sends a federated
+    /// user) as the sign-in window would: Windows integrated on a domain-joined machine
+    /// ([`Settings::domain_joined`]), else the forms page. Ends on the form that posts `wresult`
+    /// to Azure AD; the exchanges made are the second value.
+    pub async fn adfs_sign_in(
+        &mut self,
+        start: &str,
+    ) -> (
+        Result<adfs::WsFedPost, adfs::AdfsFailure>,
+        Vec<HttpExchange>,
+    ) {
+        self.wire.journal.clear();
+        let s = &self.settings;
+        let who = adfs::FederatedUser {
+            upn: &s.user,
+            password: s.onprem_password.as_deref().unwrap_or(&s.password),
+            windows_logon: &s.onprem_logon,
+            mfa_code: &s.mfa_code,
+            domain_joined: s.domain_joined,
+        };
+        let r = adfs::passive_sign_in(&mut self.wire, self.ntlm.as_deref(), start, &who).await;
+        (r, self.wire.journal.clone())
     }
 
     /// Closes the client's open connections, and with them the NTLM logons they carry, as a

@@ -21,6 +21,20 @@ pub trait NtlmClient: Send + Sync {
         domain: &str,
         password: &str,
     ) -> Result<Vec<u8>, String>;
+    /// The AUTHENTICATE_MESSAGE of a logon over HTTPS: with `MsvAvChannelBindings` (`binding`,
+    /// the `tls-server-end-point` value of the certificate the connection presented) and the
+    /// target `spn`, as Windows sends them. By default the binding is not sent.
+    fn authenticate_bound(
+        &self,
+        challenge: &[u8],
+        user: &str,
+        domain: &str,
+        password: &str,
+        _binding: Option<[u8; 16]>,
+        _spn: Option<&str>,
+    ) -> Result<Vec<u8>, String> {
+        self.authenticate(challenge, user, domain, password)
+    }
 }
 
 /// NTLMv2 as Windows 10 sends it, from `lab_kit::ntlm::client` (a MIC is added because
@@ -42,6 +56,25 @@ impl NtlmClient for WindowsNtlm {
     ) -> Result<Vec<u8>, String> {
         let opts = client::Options {
             negotiate: Some(self.negotiate()),
+            ..Default::default()
+        };
+        client::authenticate_message(challenge, user, domain, password, &opts)
+            .map_err(|e| e.to_string())
+    }
+
+    fn authenticate_bound(
+        &self,
+        challenge: &[u8],
+        user: &str,
+        domain: &str,
+        password: &str,
+        binding: Option<[u8; 16]>,
+        spn: Option<&str>,
+    ) -> Result<Vec<u8>, String> {
+        let opts = client::Options {
+            negotiate: Some(self.negotiate()),
+            channel_bindings: binding,
+            spn: spn.map(str::to_string),
             ..Default::default()
         };
         client::authenticate_message(challenge, user, domain, password, &opts)

@@ -20,6 +20,12 @@
 //! in-memory CA) shares what does not differ between them: one in-memory lab CA
 //! ([`Authority::shared_in_memory`]), one untrusted CA, and one valid leaf per (CA, names),
 //! kept in a small bounded cache. Faulty leafs stay per lab.
+//!
+//! The forward proxy decrypts the tunnels it carries, as Fiddler does, and like Fiddler it shows
+//! the client a certificate of its own: [`Certs::pick_intercepted`] gives each valid host a
+//! second leaf (same CA, so a client that trusts the lab trusts it; another key, so another
+//! `tls-server-end-point` channel binding). A host with a certificate fault presents the faulty
+//! leaf either way. Extended protection at the ADFS farm tells the two apart.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -276,6 +282,8 @@ pub struct Certs {
     fallback: Arc<CertifiedKey>,
     /// Faulty leafs made so far, by (host, state).
     faulty: RwLock<HashMap<(String, CertState), Arc<CertifiedKey>>>,
+    /// The proxy's own leafs (what a decrypting proxy shows the client), made on first use.
+    intercepted: RwLock<HashMap<String, Arc<CertifiedKey>>>,
 }
 
 impl fmt::Debug for Certs {
@@ -309,7 +317,60 @@ impl Certs {
             leafs,
             fallback,
             faulty: RwLock::new(HashMap::new()),
+            intercepted: RwLock::new(HashMap::new()),
         })
+    }
+
+    /// The DER of the valid leaf `host` presents on the HTTPS listener (what a TLS endpoint's
+    /// channel binding is computed from).
+    pub fn leaf_der(&self, host: &str) -> Option<Vec<u8>> {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.leafs
+            .get(&host)
+            .and_then(|l| l.cert.first())
+            .map(|c| c.to_vec())
+    }
+
+    /// The leaf the decrypting proxy shows for an SNI name: its own leaf for a host whose
+    /// certificate is valid, else what [`Certs::pick`] gives.
+    pub fn pick_intercepted(&self, sni: Option<&str>) -> Option<Arc<CertifiedKey>> {
+        let name = sni.map(|n| n.trim_end_matches('.').to_ascii_lowercase());
+        let Some(name) = name.filter(|n| self.leafs.contains_key(n)) else {
+            return self.pick(sni);
+        };
+        if self.network.cert_state(&name) != CertState::Valid {
+            return self.pick(sni);
+        }
+        if let Some(l) = self
+            .intercepted
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&name)
+        {
+            return Some(l.clone());
+        }
+        // Not `current_leaf`: that is the process-wide valid leaf the door itself presents, and
+        // the proxy's must have a key of its own.
+        let now = SystemTime::now();
+        let fresh = self.ca.leaf(
+            std::slice::from_ref(&name),
+            now - Duration::from_secs(86_400),
+            now + Duration::from_secs(365 * 86_400),
+        );
+        match fresh {
+            Ok(leaf) => Some(
+                self.intercepted
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(name)
+                    .or_insert(leaf)
+                    .clone(),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, host = %name, "front door: no proxy leaf");
+                None
+            }
+        }
     }
 
     pub fn ca_pem(&self) -> &str {
@@ -404,23 +465,37 @@ impl Certs {
 
     /// A rustls server configuration presenting these certificates (HTTP/1.1 only).
     pub fn server_config(self: &Arc<Self>) -> Result<rustls::ServerConfig, CaError> {
+        self.config_with(false)
+    }
+
+    /// The same for the decrypting proxy, presenting [`Certs::pick_intercepted`]'s leafs.
+    pub fn proxy_server_config(self: &Arc<Self>) -> Result<rustls::ServerConfig, CaError> {
+        self.config_with(true)
+    }
+
+    fn config_with(self: &Arc<Self>, intercepting: bool) -> Result<rustls::ServerConfig, CaError> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(gen_err)?
             .with_no_client_auth()
-            .with_cert_resolver(Arc::new(Resolver(self.clone())));
+            .with_cert_resolver(Arc::new(Resolver(self.clone(), intercepting)));
         cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(cfg)
     }
 }
 
+/// Picks by SNI; the flag says whether for the decrypting proxy.
 #[derive(Debug)]
-struct Resolver(Arc<Certs>);
+struct Resolver(Arc<Certs>, bool);
 
 impl ResolvesServerCert for Resolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.0.pick(hello.server_name())
+        if self.1 {
+            self.0.pick_intercepted(hello.server_name())
+        } else {
+            self.0.pick(hello.server_name())
+        }
     }
 }
 
@@ -497,6 +572,27 @@ mod tests {
             .unwrap();
         certs.set_fault("autodiscover.contoso.com", None).unwrap();
         assert!(certs.faults().is_empty());
+        // The decrypting proxy shows a leaf of its own for a valid host, the fault otherwise.
+        let door = certs.pick(Some("mail.contoso.com")).unwrap();
+        let proxy = certs.pick_intercepted(Some("Mail.Contoso.com")).unwrap();
+        assert!(!Arc::ptr_eq(&door, &proxy));
+        assert_ne!(door.cert[0], proxy.cert[0]);
+        assert!(Arc::ptr_eq(
+            &proxy,
+            &certs.pick_intercepted(Some("mail.contoso.com")).unwrap()
+        ));
+        assert_eq!(
+            certs.leaf_der("mail.contoso.com").unwrap(),
+            door.cert[0].to_vec()
+        );
+        certs
+            .set_fault("mail.contoso.com", Some(CertFault::Expired))
+            .unwrap();
+        assert!(Arc::ptr_eq(
+            &certs.pick(Some("mail.contoso.com")).unwrap(),
+            &certs.pick_intercepted(Some("mail.contoso.com")).unwrap()
+        ));
+        certs.set_fault("mail.contoso.com", None).unwrap();
         let e = certs
             .set_fault("www.example.com", Some(CertFault::Untrusted))
             .unwrap_err();

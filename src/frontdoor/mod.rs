@@ -7,7 +7,8 @@
 //! (an SSL-offloading load balancer makes Exchange see `http`, WAP translates names, the client
 //! segment closes connections). The forward proxy takes `CONNECT host[:port]` to a lab host,
 //! answers `200`, and looks at the tunnel's first byte: `0x16` is a TLS ClientHello and is
-//! terminated with the lab certificate; anything else is msal-node 2.x's plain HTTP inside the
+//! terminated — decrypted, as Fiddler does — with the proxy's own leaf from the lab CA
+//! ([`Certs::pick_intercepted`]); anything else is msal-node 2.x's plain HTTP inside the
 //! tunnel and is served as is. A CONNECT or absolute-form request for a host the lab does not
 //! have is refused with `403` naming the lab's hosts — the lab never reaches the internet. The
 //! admin listener ([`admin`]) is loopback-only and bearer-protected.
@@ -108,6 +109,8 @@ struct Shared {
     journal: Journal,
     certs: Arc<Certs>,
     tls_config: Arc<rustls::ServerConfig>,
+    /// What the decrypting proxy presents inside a tunnel.
+    proxy_tls_config: Arc<rustls::ServerConfig>,
     opts: Options,
     slots: Arc<Semaphore>,
     /// The admin listener's own connection budget.
@@ -174,6 +177,12 @@ impl FrontDoor {
         };
         let certs = Arc::new(Certs::new(authority, lab.network().clone())?);
         let tls_config = Arc::new(certs.server_config()?);
+        let proxy_tls_config = Arc::new(certs.proxy_server_config()?);
+        // The farm's TLS endpoint is this door: extended protection binds Windows logons to the
+        // certificate it presents for the farm's host.
+        if let (Some(adfs), Some(host)) = (lab.adfs(), lab.network().hosts().adfs.as_deref()) {
+            adfs.state().set_tls_certificate(certs.leaf_der(host));
+        }
         let https_l = bind("https", opts.https).await?;
         let proxy_l = bind("proxy", opts.proxy).await?;
         let admin_l = bind("admin", opts.admin).await?;
@@ -189,6 +198,7 @@ impl FrontDoor {
             journal: Journal::new(opts.journal_size),
             certs,
             tls_config,
+            proxy_tls_config,
             slots: Arc::new(Semaphore::new(opts.max_connections.max(1))),
             admin_slots: Arc::new(Semaphore::new(opts.admin_max_connections.max(1))),
             opts: opts.clone(),
@@ -268,16 +278,31 @@ impl FrontDoor {
         &self.lab
     }
 
-    /// The ready line's object.
+    /// The ready line's object; `adfs` (the farm's URL, reached through the door like every
+    /// lab host) only when the lab has a farm.
     pub fn ready(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "event": "ready",
             "https": format!("https://{}", self.https),
             "proxy": format!("http://{}", self.proxy),
             "ca": self.ca_path.display().to_string(),
             "admin": format!("http://{}", self.admin),
             "admin_token": self.admin_token,
-        })
+        });
+        if let Some(url) = self.adfs_url() {
+            v["adfs"] = serde_json::Value::String(url);
+        }
+        v
+    }
+
+    /// `https://adfs.contoso.com` when the lab has an ADFS farm.
+    pub fn adfs_url(&self) -> Option<String> {
+        self.lab
+            .network()
+            .hosts()
+            .adfs
+            .as_ref()
+            .map(|h| format!("https://{h}"))
     }
 
     /// Stops the listeners, aborts open connections and waits for them.
@@ -373,7 +398,11 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let started = SystemTime::now();
-    let config = shared.tls_config.clone();
+    let config = if via == "proxy-tls" {
+        shared.proxy_tls_config.clone()
+    } else {
+        shared.tls_config.clone()
+    };
     // The ClientHello first (for its SNI), then the handshake proper.
     let handshake = async move {
         let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), io)

@@ -109,11 +109,15 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
         }
     }
     eprintln!(
-        "hma-lab serve: lab '{}' behind TLS at {} and the proxy at {}.\n\
+        "hma-lab serve: lab '{}' behind TLS at {} and the proxy at {}.{}\n\
          Point your clients at it with:  eval \"$(hma-lab env{})\"",
         door.lab().name(),
         door.https_addr(),
         door.proxy_addr(),
+        match door.adfs_url() {
+            Some(u) => format!("\nADFS farm: {u}/adfs/ls/ (federation metadata at {u}/FederationMetadata/2007-06/FederationMetadata.xml)."),
+            None => String::new(),
+        },
         match &args.state_dir {
             Some(d) => format!(" --state-dir {}", d.display()),
             None => String::new(),

@@ -1,5 +1,5 @@
 //! The shell's [`Backend`] for a running lab: every cmdlet operation is a call to mock Azure
-//! AD's or mock Exchange's admin API over HTTP, as an administrator's change reaches the real
+//! AD's, mock Exchange's or (when the lab has a farm) mock-adfs's admin API over HTTP, as an administrator's change reaches the real
 //! services from outside. It lives with the lab because it is the lab's admin surface for the
 //! shell: the scenario runner, `hma-lab shell` and the front door's `POST /cmdlet` all use it.
 //! It offers every service of the shell's backend traits, one `impl` each.
@@ -22,10 +22,10 @@ use tokio::runtime::Handle;
 use uuid::Uuid;
 
 use crate::shell::backend::{
-    AadFaultInfo, AuthServerChange, BResult, Backend, BackendError, ClientSetting, DirectoryAdmin,
-    ExchangeAdmin, ExtendedProtection, FaultRules, Machines, NewAadFault, NewAuthServer,
-    OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange, SigningKeyInfo,
-    SigningKeys, VdirChange,
+    AadFaultInfo, AdfsAdmin, AdfsCertificate, AdfsProperties, AdfsPropertiesChange,
+    AuthServerChange, BResult, Backend, BackendError, ClientSetting, DirectoryAdmin, ExchangeAdmin,
+    FaultRules, Machines, NewAadFault, NewAuthServer, OrgConfigChange, OrgSummary,
+    ServicePrincipal, ServicePrincipalChange, SigningKeyInfo, SigningKeys, VdirChange,
 };
 
 /// Client-machine settings written by cmdlets (registry, macOS defaults).
@@ -45,8 +45,18 @@ pub struct LabBackend {
     aad_token: String,
     exchange: String,
     exchange_token: String,
+    /// mock-adfs's admin base and token, when the lab has a farm.
+    adfs: Option<(String, String)>,
     tenant: Option<String>,
     pub machine: Arc<Mutex<Machine>>,
+}
+
+/// Which service's admin API a call goes to.
+#[derive(Clone, Copy)]
+enum Service {
+    Aad,
+    Exchange,
+    Adfs,
 }
 
 impl LabBackend {
@@ -61,16 +71,33 @@ impl LabBackend {
             aad_token: lab.aad().admin_token().to_string(),
             exchange: format!("{}/_admin", lab.exchange().url()),
             exchange_token: lab.exchange().admin_token().to_string(),
+            adfs: lab
+                .adfs()
+                .map(|a| (format!("{}/_admin", a.url()), a.admin_token().to_string())),
             tenant: None,
             machine,
         }
     }
 
     fn call(&self, aad: bool, method: &str, path: &str, body: Option<Json>) -> BResult<Json> {
-        let (base, token) = if aad {
-            (&self.aad, &self.aad_token)
-        } else {
-            (&self.exchange, &self.exchange_token)
+        let service = if aad { Service::Aad } else { Service::Exchange };
+        self.call_to(service, method, path, body)
+    }
+
+    fn call_to(
+        &self,
+        service: Service,
+        method: &str,
+        path: &str,
+        body: Option<Json>,
+    ) -> BResult<Json> {
+        let (base, token) = match service {
+            Service::Aad => (&self.aad, &self.aad_token),
+            Service::Exchange => (&self.exchange, &self.exchange_token),
+            Service::Adfs => match &self.adfs {
+                Some((b, t)) => (b, t),
+                None => return Err(no_farm()),
+            },
         };
         let url = format!("{base}{path}");
         let method = reqwest::Method::from_bytes(method.as_bytes())
@@ -119,15 +146,22 @@ impl LabBackend {
 
     fn get<T: DeserializeOwned>(&self, aad: bool, path: &str) -> BResult<T> {
         let j = self.call(aad, "GET", path, None)?;
-        serde_json::from_value(j).map_err(|e| {
-            BackendError::new(
-                "NotSpecified",
-                "LabAdminError",
-                format!("unexpected answer from the lab's admin API ({path}): {e}"),
-            )
-        })
+        typed(j, path)
     }
+}
 
+/// An admin answer as `T`.
+fn typed<T: DeserializeOwned>(j: Json, path: &str) -> BResult<T> {
+    serde_json::from_value(j).map_err(|e| {
+        BackendError::new(
+            "NotSpecified",
+            "LabAdminError",
+            format!("unexpected answer from the lab's admin API ({path}): {e}"),
+        )
+    })
+}
+
+impl LabBackend {
     fn organization_doc(&self) -> BResult<Organization> {
         self.get(false, "/organization")
     }
@@ -193,6 +227,50 @@ impl Backend for LabBackend {
     }
     fn machines(&mut self) -> Option<&mut dyn Machines> {
         Some(self)
+    }
+    fn adfs(&mut self) -> Option<&mut dyn AdfsAdmin> {
+        Some(self)
+    }
+}
+
+/// What an ADFS cmdlet meets in a lab without a farm.
+fn no_farm() -> BackendError {
+    BackendError::new(
+        "ObjectNotFound",
+        "NoAdfsFarm",
+        "The lab has no ADFS farm (a lab file's `adfs:` adds one, as the shipped contoso-federated lab does).",
+    )
+}
+
+impl AdfsAdmin for LabBackend {
+    fn adfs_properties(&mut self) -> BResult<AdfsProperties> {
+        typed(
+            self.call_to(Service::Adfs, "GET", "/properties", None)?,
+            "/properties",
+        )
+    }
+
+    fn set_adfs_properties(&mut self, change: &AdfsPropertiesChange) -> BResult<AdfsProperties> {
+        let body = serde_json::to_value(change).unwrap_or(Json::Null);
+        typed(
+            self.call_to(Service::Adfs, "PATCH", "/properties", Some(body))?,
+            "/properties",
+        )
+    }
+
+    fn adfs_certificates(&mut self) -> BResult<Vec<AdfsCertificate>> {
+        typed(
+            self.call_to(Service::Adfs, "GET", "/certificates", None)?,
+            "/certificates",
+        )
+    }
+
+    fn update_adfs_certificate(&mut self, urgent: bool) -> BResult<Vec<AdfsCertificate>> {
+        let body = json!({ "CertificateType": "Token-Signing", "Urgent": urgent });
+        typed(
+            self.call_to(Service::Adfs, "POST", "/certificates/update", Some(body))?,
+            "/certificates/update",
+        )
     }
 }
 
@@ -511,14 +589,6 @@ impl DirectoryAdmin for LabBackend {
 }
 
 impl Machines for LabBackend {
-    fn set_adfs_extended_protection(&mut self, _mode: ExtendedProtection) -> BResult<()> {
-        Err(BackendError::new(
-            "NotImplemented",
-            "NoAdfsFarm",
-            "The lab has no ADFS farm: Set-AdfsProperties has nothing to change.",
-        ))
-    }
-
     fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()> {
         let mut m = self.machine.lock().unwrap_or_else(|e| e.into_inner());
         match setting {

@@ -131,6 +131,8 @@ pub struct HostTable {
     pub namespaces: Vec<String>,
     /// Exchange servers in organization order: (name, lowercase FQDN).
     pub servers: Vec<(String, String)>,
+    /// The ADFS farm's host (`adfs.contoso.com`), lowercase, when the lab has a farm.
+    pub adfs: Option<String>,
 }
 
 impl HostTable {
@@ -149,15 +151,26 @@ impl HostTable {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(n, _)| n.as_str())
     }
-    /// Every host name a client can reach: Azure AD's, the namespaces, the server FQDNs.
+    /// Whether `host` is the ADFS farm's.
+    pub fn is_adfs(&self, host: &str) -> bool {
+        self.adfs
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(host))
+    }
+    /// Every host name a client can reach: Azure AD's, the namespaces, the server FQDNs, the
+    /// ADFS farm's.
     pub fn all(&self) -> Vec<String> {
         let mut v: Vec<String> = AAD_HOSTS.iter().map(|h| h.to_string()).collect();
         v.extend(self.namespaces.iter().cloned());
         v.extend(self.servers.iter().map(|(_, f)| f.clone()));
+        v.extend(self.adfs.iter().cloned());
         v
     }
     pub fn knows(&self, host: &str) -> bool {
-        is_aad_host(host) || self.is_namespace(host) || self.server_by_fqdn(host).is_some()
+        is_aad_host(host)
+            || self.is_namespace(host)
+            || self.server_by_fqdn(host).is_some()
+            || self.is_adfs(host)
     }
 }
 
@@ -202,6 +215,8 @@ pub enum Route {
     Refused,
     /// To mock-aad.
     Aad { host_header: String },
+    /// To mock-adfs (the lab's ADFS farm).
+    Adfs { host_header: String },
     /// To an Exchange server.
     Exchange {
         server: String,
@@ -384,6 +399,9 @@ impl Devices {
         if is_aad_host(&name) {
             return Route::Aad { host_header };
         }
+        if hosts.is_adfs(&name) {
+            return Route::Adfs { host_header };
+        }
         if let Some(server) = hosts.server_by_fqdn(&name) {
             return Route::Exchange {
                 server: server.to_string(),
@@ -443,6 +461,7 @@ mod unit {
                 ("EX1".into(), "ex1.contoso.com".into()),
                 ("EX2".into(), "ex2.contoso.com".into()),
             ],
+            adfs: None,
         }
     }
 

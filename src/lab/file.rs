@@ -1,11 +1,13 @@
 //! Lab files: one YAML document describing a whole lab — the Azure AD directory, the Exchange
-//! organization and the network between them — parsed strictly and checked for wiring mistakes.
+//! organization, optionally an ADFS farm, and the network between them — parsed strictly and
+//! checked for wiring mistakes.
 //!
 //! ```yaml
 //! version: 1
 //! name: contoso
 //! aad: { builtin: contoso }          # or { file: aad.yaml }, or an inline mock-aad directory
 //! exchange: { file: exchange.yaml }  # or { builtin: contoso }, or an inline organization
+//! adfs: { builtin: contoso }         # optional: an ADFS farm (mock-adfs), same three forms
 //! network:
 //!   exchange_namespaces: [mail.contoso.com, autodiscover.contoso.com]
 //!   devices:
@@ -17,13 +19,15 @@
 //! in two passes so that every error — in the lab's own fields or deep inside an inline half —
 //! comes from [`lab_kit::parse_yaml`] with the file's line and column and the nearest valid name:
 //! first with the halves as raw YAML (to tell the forms apart and check the lab's own fields),
-//! then with each half typed as its form. Wiring checks run last ([`check_wiring`]).
+//! then with each half typed as its form (the optional farm in a pass of its own, so the two
+//! mandatory halves keep their four combinations). Wiring checks run last ([`check_wiring`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use lab_kit::FileError;
 use mock_aad::Directory;
+use mock_adfs::Farm;
 use mock_exchange::model::AuthServerType;
 use mock_exchange::Organization;
 use serde::de::DeserializeOwned;
@@ -33,11 +37,15 @@ use serde_yaml_ng::Value;
 use super::devices::{is_aad_host, Devices, HostTable, NetworkSpec};
 
 /// The labs shipped with hma-lab (`Lab::builtin`).
-pub const BUILTIN_LABS: [(&str, &str); 2] = [
+pub const BUILTIN_LABS: [(&str, &str); 3] = [
     ("contoso", include_str!("../../scenarios/labs/contoso.yaml")),
     (
         "contoso-pre-hma",
         include_str!("../../scenarios/labs/contoso-pre-hma.yaml"),
+    ),
+    (
+        "contoso-federated",
+        include_str!("../../scenarios/labs/contoso-federated.yaml"),
     ),
 ];
 
@@ -83,18 +91,27 @@ pub struct LabFile {
     pub name: String,
     pub directory: Directory,
     pub organization: Organization,
+    /// The ADFS farm (mock-adfs), when the lab has one.
+    pub adfs: Option<Farm>,
     pub network: NetworkSpec,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Doc<A, E> {
+struct Doc<A, E, F = Value> {
     version: u32,
     name: String,
     aad: A,
     exchange: E,
+    #[serde(default = "absent")]
+    adfs: Option<F>,
     #[serde(default)]
     network: NetworkSpec,
+}
+
+/// A missing optional half (a function, so serde asks no `Default` of the half's type).
+fn absent<F>() -> Option<F> {
+    None
 }
 
 /// `{ file: … }` or `{ builtin: … }` (exactly one key, see [`is_reference`]).
@@ -129,13 +146,33 @@ struct Parsed {
     network: NetworkSpec,
 }
 
+/// The farm half, typed in its own pass over the whole text (so its errors are placed too).
+fn farm_half(raw: Option<&Value>, text: &str, file: &str) -> Result<Option<Half<Farm>>, FileError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    Ok(Some(if is_reference(raw) {
+        let d: Doc<Value, Value, Reference> = lab_kit::parse_yaml(text, file)?;
+        Half::Ref(d.adfs.unwrap_or(Reference {
+            file: None,
+            builtin: None,
+        }))
+    } else {
+        let d: Doc<Value, Value, Farm> = lab_kit::parse_yaml(text, file)?;
+        match d.adfs {
+            Some(f) => Half::Inline(f),
+            None => return Ok(None),
+        }
+    }))
+}
+
 fn typed<A: DeserializeOwned, E: DeserializeOwned>(
     text: &str,
     file: &str,
     wrap_a: impl FnOnce(A) -> Half<Directory>,
     wrap_e: impl FnOnce(E) -> Half<Organization>,
 ) -> Result<Parsed, FileError> {
-    let d: Doc<A, E> = lab_kit::parse_yaml(text, file)?;
+    let d: Doc<A, E, Value> = lab_kit::parse_yaml(text, file)?;
     Ok(Parsed {
         version: d.version,
         name: d.name,
@@ -196,6 +233,7 @@ impl LabFile {
             return Ok(lab);
         }
         let raw: Doc<Value, Value> = lab_kit::parse_yaml(text, file)?;
+        let farm = farm_half(raw.adfs.as_ref(), text, file)?;
         let p = match (is_reference(&raw.aad), is_reference(&raw.exchange)) {
             (true, true) => typed::<Reference, Reference>(text, file, Half::Ref, Half::Ref),
             (true, false) => typed::<Reference, Organization>(text, file, Half::Ref, Half::Inline),
@@ -214,7 +252,8 @@ impl LabFile {
         // Only a lab whose halves are all in `text` (inline or built in) may be remembered: a
         // `file:` half can change on disk between two parses.
         let self_contained = !matches!(p.aad, Half::Ref(Reference { builtin: None, .. }))
-            && !matches!(p.exchange, Half::Ref(Reference { builtin: None, .. }));
+            && !matches!(p.exchange, Half::Ref(Reference { builtin: None, .. }))
+            && !matches!(farm, Some(Half::Ref(Reference { builtin: None, .. })));
         let directory = match p.aad {
             Half::Inline(d) => {
                 mock_aad::labfile::check(&d).map_err(|e| e.into_file_error(file, text))?;
@@ -252,10 +291,32 @@ impl LabFile {
                 mock_exchange::labfile::load(&path)?
             }
         };
+        let adfs = match farm {
+            None => None,
+            Some(Half::Inline(f)) => {
+                mock_adfs::labfile::check(&f).map_err(|pr| {
+                    FileError::semantic(file, text, pr.near.as_deref(), pr.message)
+                })?;
+                Some(f)
+            }
+            Some(Half::Ref(Reference {
+                builtin: Some(b), ..
+            })) => {
+                builtin_half(&b, file, text)?;
+                Some(mock_adfs::config::contoso_farm())
+            }
+            Some(Half::Ref(Reference { file: f, .. })) => {
+                let f = f.unwrap_or_default();
+                let path = referenced(&f, file, text, base_dir)?;
+                read(&path, &f, file, text)?;
+                Some(mock_adfs::labfile::load(&path)?)
+            }
+        };
         let lab = LabFile {
             name: p.name,
             directory,
             organization,
+            adfs,
             network: p.network,
         };
         check_wiring(&lab, text, file)?;
@@ -280,6 +341,7 @@ impl LabFile {
                 .iter()
                 .map(|s| (s.name.clone(), s.fqdn.to_ascii_lowercase()))
                 .collect(),
+            adfs: self.adfs.as_ref().map(|f| f.host.to_ascii_lowercase()),
         }
     }
 
@@ -362,6 +424,24 @@ pub fn check_wiring(lab: &LabFile, text: &str, file: &str) -> Result<(), FileErr
             return Err(err(n, format!("Exchange namespace '{n}' is listed twice")));
         }
         seen.push(n.clone());
+    }
+    if let Some(host) = &table.adfs {
+        let taken = if is_aad_host(host) {
+            Some("an Azure AD host")
+        } else if table.is_namespace(host) {
+            Some("an Exchange namespace")
+        } else if table.server_by_fqdn(host).is_some() {
+            Some("an Exchange server's FQDN")
+        } else {
+            None
+        };
+        if let Some(what) = taken {
+            let raw = lab.adfs.as_ref().map(|f| f.host.as_str()).unwrap_or(host);
+            return Err(err(
+                &format!("host: {raw}"),
+                format!("the ADFS farm's host '{host}' is {what}; give the farm a name of its own (e.g. adfs.contoso.com)"),
+            ));
+        }
     }
     let names: Vec<&str> = table.namespaces.iter().map(String::as_str).collect();
     for s in &lab.organization.servers {

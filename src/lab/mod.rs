@@ -1,10 +1,11 @@
-//! A whole lab in one handle: mock Azure AD, mock Exchange and the network between them and the
-//! clients, started in-process from a lab file.
+//! A whole lab in one handle: mock Azure AD, mock Exchange, the ADFS farm (mock-adfs) when the
+//! lab file has one, and the network between them and the clients, started in-process from a lab
+//! file.
 //!
 //! Shaped like a wiremock server: [`Lab::start`] binds everything on loopback port 0, a test acts
 //! through [`Lab::http_client`] (which resolves every lab host name to the network) and asserts,
-//! and dropping the [`Lab`] shuts all three listeners down. Nothing is global — each lab owns its
-//! services, its [`Clock`] (one clock shared by both services) and its network devices — so any
+//! and dropping the [`Lab`] shuts every listener down. Nothing is global — each lab owns its
+//! services, its [`Clock`] (one clock shared by every service) and its network devices — so any
 //! number of labs run side by side in one process. Exchange reads Azure AD's metadata directly
 //! from mock-aad (`aad_url`), the server-to-server path a client segment does not affect.
 
@@ -58,6 +59,7 @@ pub struct Lab {
     // Field order is drop order: the network stops before the services behind it.
     listener: network::Listener,
     network: Network,
+    adfs: Option<mock_adfs::Handle>,
     exchange: mock_exchange::Handle,
     aad: mock_aad::Handle,
     http: reqwest::Client,
@@ -70,12 +72,13 @@ impl Lab {
         Lab::start_file(file, Clock::system()).await
     }
 
-    /// Starts a shipped lab (`contoso`, `contoso-pre-hma`) on a real-time clock.
+    /// Starts a shipped lab (`contoso`, `contoso-pre-hma`, `contoso-federated`) on a real-time
+    /// clock.
     pub async fn builtin(name: &str) -> Result<Lab, LabError> {
         Lab::start_file(LabFile::builtin(name)?, Clock::system()).await
     }
 
-    /// Starts a parsed lab on `clock` (e.g. `Clock::frozen_at_unix(..)`), shared by both services.
+    /// Starts a parsed lab on `clock` (e.g. `Clock::frozen_at_unix(..)`), shared by every service.
     pub async fn start_file(file: LabFile, clock: Clock) -> Result<Lab, LabError> {
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
         let aad = mock_aad::start(mock_aad::Config {
@@ -101,11 +104,31 @@ impl Lab {
             what: "mock-exchange cannot listen",
             source,
         })?;
-        let network = Network::new(
+        let adfs = match &file.adfs {
+            None => None,
+            Some(farm) => Some(
+                mock_adfs::start(mock_adfs::Config {
+                    listen: loopback,
+                    farm: farm.clone(),
+                    clock: clock.clone(),
+                    admin_token: None,
+                    // Set by a front door to its certificate for the farm's host; the plain-HTTP
+                    // network has no TLS endpoint to bind to.
+                    tls_certificate: None,
+                })
+                .await
+                .map_err(|source| LabError::Io {
+                    what: "mock-adfs cannot listen",
+                    source,
+                })?,
+            ),
+        };
+        let network = Network::with_adfs(
             file.host_table(),
             file.devices(),
             aad.url(),
             exchange.server_urls(),
+            adfs.as_ref().map(mock_adfs::Handle::url),
         );
         let listener = network::Listener::start(network.clone(), loopback)
             .await
@@ -127,6 +150,7 @@ impl Lab {
             clock,
             listener,
             network,
+            adfs,
             exchange,
             aad,
             http,
@@ -147,7 +171,11 @@ impl Lab {
     pub fn exchange(&self) -> &mock_exchange::Handle {
         &self.exchange
     }
-    /// The one clock both services read; advancing it moves the whole lab.
+    /// The ADFS farm, when the lab file has one.
+    pub fn adfs(&self) -> Option<&mock_adfs::Handle> {
+        self.adfs.as_ref()
+    }
+    /// The one clock every service reads; advancing it moves the whole lab.
     pub fn clock(&self) -> &Clock {
         &self.clock
     }
@@ -266,15 +294,19 @@ impl Lab {
         })
     }
 
-    /// Stops the network, then both services, and waits for them.
+    /// Stops the network, then the services, and waits for them.
     pub async fn shutdown(self) {
         let Lab {
             listener,
+            adfs,
             exchange,
             aad,
             ..
         } = self;
         listener.shutdown().await;
+        if let Some(adfs) = adfs {
+            adfs.shutdown().await;
+        }
         exchange.shutdown().await;
         aad.shutdown().await;
     }

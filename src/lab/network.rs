@@ -2,7 +2,7 @@
 //! request where the devices on the path send it.
 //!
 //! Azure AD's host names go to mock-aad; the Exchange namespaces and server FQDNs of the lab file
-//! go to mock-exchange. On the way a request may meet a reverse proxy that translates its name
+//! go to mock-exchange; the ADFS farm's host, when the lab has one, goes to mock-adfs. On the way a request may meet a reverse proxy that translates its name
 //! (WAP publishing `autodiscover.contoso.com` onto `mail.contoso.com`), a load balancer that picks
 //! the Exchange server and may offload SSL (Exchange then sees `X-Forwarded-Proto: http`), and the
 //! client segment's blocked destinations (the connection is closed without an answer, as near to
@@ -50,6 +50,8 @@ struct Shared {
     aad_url: String,
     /// Exchange server name (uppercase) → `http://127.0.0.1:PORT`.
     exchange_urls: BTreeMap<String, String>,
+    /// Where mock-adfs listens, when the lab has a farm.
+    adfs_url: Option<String>,
 }
 
 /// One client connection: where it comes from, the scheme the client spoke, and its own
@@ -175,6 +177,17 @@ impl Network {
         aad_url: String,
         exchange_urls: Vec<(String, String)>,
     ) -> Network {
+        Network::with_adfs(hosts, devices, aad_url, exchange_urls, None)
+    }
+
+    /// [`Network::new`] for a lab with an ADFS farm: `hosts.adfs` goes to `adfs_url`.
+    pub fn with_adfs(
+        hosts: HostTable,
+        devices: Devices,
+        aad_url: String,
+        exchange_urls: Vec<(String, String)>,
+        adfs_url: Option<String>,
+    ) -> Network {
         Network(Arc::new(Shared {
             hosts,
             devices: RwLock::new(devices),
@@ -183,6 +196,7 @@ impl Network {
                 .into_iter()
                 .map(|(n, u)| (n.to_ascii_uppercase(), u))
                 .collect(),
+            adfs_url,
         }))
     }
 
@@ -253,6 +267,10 @@ impl Network {
             Route::Refused => return Err(Refused(split_host(&host_header).0)),
             Route::Unknown => return Ok(self.unknown_host(&host_header)),
             Route::Aad { host_header } => (self.0.aad_url.clone(), host_header, client_proto),
+            Route::Adfs { host_header } => match &self.0.adfs_url {
+                Some(u) => (u.clone(), host_header, client_proto),
+                None => return Ok(self.unknown_host(&host_header)),
+            },
             Route::Exchange {
                 server,
                 host_header,

@@ -11,7 +11,8 @@
 //! The services are split the way the cmdlets are: [`ExchangeAdmin`] (the Exchange Management
 //! Shell's cmdlets), [`DirectoryAdmin`] (MSOnline, AzureAD and Graph cmdlets, and the lab's user
 //! settings), [`SigningKeys`] and [`FaultRules`] (the lab's cmdlets over mock Azure AD's keys
-//! and fault rules) and [`Machines`] (ADFS and the client machines' settings). A backend offers
+//! and fault rules), [`AdfsAdmin`] (the ADFS farm's cmdlets, over mock-adfs's admin API) and
+//! [`Machines`] (the client machines' settings). A backend offers
 //! each through an accessor of [`Backend`] that answers `None` by default, so a test fake
 //! implements only the service its test touches, and a cmdlet of a missing service answers
 //! `… are not supported by this backend.`
@@ -164,11 +165,59 @@ pub enum ClientSetting {
 }
 
 /// ADFS `ExtendedProtectionTokenCheck` (`Set-AdfsProperties`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum ExtendedProtection {
     Require,
     Allow,
     None,
+}
+
+/// The farm as `Get-AdfsProperties` shows it (mock-adfs's `GET /_admin/properties`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AdfsProperties {
+    /// The federation service name, `adfs.contoso.com`.
+    pub host_name: String,
+    /// The federation service identifier (issuer), `http://adfs.contoso.com/adfs/services/trust`.
+    pub identifier: String,
+    pub display_name: String,
+    pub extended_protection_token_check: ExtendedProtection,
+    #[serde(rename = "WIASupportedUserAgents")]
+    pub wia_supported_user_agents: Vec<String>,
+}
+
+/// `Set-AdfsProperties` changes (mock-adfs's `PATCH /_admin/properties` body).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AdfsPropertiesChange {
+    #[serde(
+        rename = "ExtendedProtectionTokenCheck",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub extended_protection_token_check: Option<ExtendedProtection>,
+    #[serde(
+        rename = "WIASupportedUserAgents",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub wia_supported_user_agents: Option<Vec<String>>,
+}
+
+/// A farm certificate as `Get-AdfsCertificate` lists it (mock-adfs's `GET /_admin/certificates`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AdfsCertificate {
+    /// `Token-Signing` (the lab's farm has no other kind).
+    pub certificate_type: String,
+    pub is_primary: bool,
+    pub store_location: String,
+    pub store_name: String,
+    pub thumbprint: String,
+    /// `CN=ADFS Signing - adfs.contoso.com`.
+    pub subject: String,
+    /// RFC 3339.
+    pub not_before: String,
+    pub not_after: String,
+    /// The certificate's DER, base64.
+    pub certificate: String,
 }
 
 /// One of Azure AD's published token-signing keys (`Get-LabSigningKey`), as mock-aad's admin API
@@ -328,10 +377,19 @@ pub trait FaultRules {
     fn remove_aad_fault(&mut self, id: Option<u64>) -> BResult<()>;
 }
 
-/// The machines around the services: the ADFS farm and the client machines' settings
-/// (`Set-AdfsProperties`, `*-ItemProperty`, `reg`, `defaults`).
+/// The ADFS farm (`Get-`/`Set-AdfsProperties`, `Get-`/`Update-AdfsCertificate`).
+pub trait AdfsAdmin {
+    fn adfs_properties(&mut self) -> BResult<AdfsProperties>;
+    /// Applies the change; returns the properties after it.
+    fn set_adfs_properties(&mut self, change: &AdfsPropertiesChange) -> BResult<AdfsProperties>;
+    /// The token-signing certificates, the primary first.
+    fn adfs_certificates(&mut self) -> BResult<Vec<AdfsCertificate>>;
+    /// `Update-AdfsCertificate -CertificateType Token-Signing [-Urgent]`; the listing after it.
+    fn update_adfs_certificate(&mut self, urgent: bool) -> BResult<Vec<AdfsCertificate>>;
+}
+
+/// The client machines' settings (`*-ItemProperty`, `reg`, `defaults`).
 pub trait Machines {
-    fn set_adfs_extended_protection(&mut self, mode: ExtendedProtection) -> BResult<()>;
     fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()>;
 }
 
@@ -350,6 +408,9 @@ pub trait Backend {
         None
     }
     fn machines(&mut self) -> Option<&mut dyn Machines> {
+        None
+    }
+    fn adfs(&mut self) -> Option<&mut dyn AdfsAdmin> {
         None
     }
 }
@@ -373,6 +434,9 @@ macro_rules! forward {
             }
             fn machines(&mut self) -> Option<&mut dyn Machines> {
                 (**self).machines()
+            }
+            fn adfs(&mut self) -> Option<&mut dyn AdfsAdmin> {
+                (**self).adfs()
             }
         }
     )*};

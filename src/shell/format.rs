@@ -123,6 +123,18 @@ pub fn list_block(o: &PsObject, patterns: Option<&[String]>, style: ListStyle) -
         if shown.is_empty() {
             lines.push(format!("{name} :"));
         } else {
+            // A value of several lines continues under its first line, as PowerShell aligns it.
+            let indent = " ".repeat(name.chars().count() + 3);
+            let shown = shown
+                .lines()
+                .enumerate()
+                .map(|(i, l)| match (i, l.trim_end()) {
+                    (0, l) => l.to_string(),
+                    (_, "") => String::new(),
+                    (_, l) => format!("{indent}{l}"),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
             lines.push(format!("{name} : {shown}"));
         }
     }

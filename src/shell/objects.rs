@@ -409,3 +409,87 @@ pub fn aad_fault(f: &super::backend::AadFaultInfo) -> PsObject {
         )
         .with("Identity", f.id.to_string())
 }
+
+/// `Get-AdfsProperties`: the properties the lab's farm models, in the order of ADFS's
+/// `ServiceProperties` (the real object has many more; the lab prints only what it has).
+pub fn adfs_properties(a: &super::backend::AdfsProperties) -> PsObject {
+    use super::backend::ExtendedProtection as Ep;
+    let ep = match a.extended_protection_token_check {
+        Ep::Require => "Require",
+        Ep::Allow => "Allow",
+        Ep::None => "None",
+    };
+    PsObject::new("Microsoft.IdentityServer.Management.Resources.ServiceProperties")
+        .with("AutoCertificateRollover", true)
+        .with("DisplayName", a.display_name.as_str())
+        .with("ExtendedProtectionTokenCheck", ep)
+        .with("FederationPassiveAddress", "/adfs/ls/")
+        .with("HostName", a.host_name.as_str())
+        .with("HttpPort", Value::Int(80))
+        .with("HttpsPort", Value::Int(443))
+        .with("Identifier", a.identifier.as_str())
+        .with("SsoLifetime", Value::Int(480))
+        .with(
+            "WIASupportedUserAgents",
+            Value::multi(a.wia_supported_user_agents.iter().cloned()),
+        )
+}
+
+/// The serial number (hex, as .NET prints it) of a DER certificate.
+fn serial_hex(der: &[u8]) -> Option<String> {
+    // (tag, content, rest) of one DER element; short and long lengths.
+    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, b) = b.split_first()?;
+        let (&first, mut b) = b.split_first()?;
+        let len = if first < 0x80 {
+            usize::from(first)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 || b.len() < n {
+                return None;
+            }
+            let len = b[..n]
+                .iter()
+                .fold(0usize, |a, x| (a << 8) | usize::from(*x));
+            b = &b[n..];
+            len
+        };
+        (b.len() >= len).then(|| (tag, &b[..len], &b[len..]))
+    }
+    let (_, cert, _) = tlv(der)?;
+    let (_, tbs, _) = tlv(cert)?;
+    let (tag, content, rest) = tlv(tbs)?;
+    let serial = if tag == 0xa0 { tlv(rest)?.1 } else { content };
+    Some(serial.iter().map(|b| format!("{b:02X}")).collect())
+}
+
+/// `Get-AdfsCertificate`: a `ServiceCertificate`. `Certificate` prints as .NET's verbose
+/// `X509Certificate` text (subject, issuer — the same, it is self-signed — serial, validity,
+/// thumbprint).
+pub fn adfs_certificate(c: &super::backend::AdfsCertificate) -> PsObject {
+    use base64::Engine;
+    let date = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map(super::value::format_datetime)
+            .unwrap_or_else(|_| s.to_string())
+    };
+    let serial = base64::engine::general_purpose::STANDARD
+        .decode(c.certificate.as_bytes())
+        .ok()
+        .and_then(|der| serial_hex(&der))
+        .unwrap_or_default();
+    let text = format!(
+        "[Subject]\n  {s}\n\n[Issuer]\n  {s}\n\n[Serial Number]\n  {serial}\n\n[Not Before]\n  {nb}\n\n[Not After]\n  {na}\n\n[Thumbprint]\n  {t}",
+        s = c.subject,
+        nb = date(&c.not_before),
+        na = date(&c.not_after),
+        t = c.thumbprint,
+    );
+    PsObject::new("Microsoft.IdentityServer.Management.Resources.ServiceCertificate")
+        .with("Certificate", text)
+        .with("CertificateType", c.certificate_type.as_str())
+        .with("IsPrimary", c.is_primary)
+        .with("StoreLocation", c.store_location.as_str())
+        .with("StoreName", c.store_name.as_str())
+        .with("Thumbprint", c.thumbprint.as_str())
+}

@@ -217,6 +217,9 @@ impl Backend for Fake {
     fn machines(&mut self) -> Option<&mut dyn Machines> {
         Some(self)
     }
+    fn adfs(&mut self) -> Option<&mut dyn AdfsAdmin> {
+        Some(self)
+    }
 }
 
 impl ExchangeAdmin for Fake {
@@ -358,10 +361,34 @@ impl DirectoryAdmin for Fake {
     }
 }
 
-impl Machines for Fake {
-    fn set_adfs_extended_protection(&mut self, mode: ExtendedProtection) -> BResult<()> {
-        self.log(format!("set_adfs_extended_protection {mode:?}"))
+impl AdfsAdmin for Fake {
+    fn adfs_properties(&mut self) -> BResult<AdfsProperties> {
+        Err(BackendError::new("NotSpecified", "X", "not in this fake"))
     }
+    fn set_adfs_properties(&mut self, c: &AdfsPropertiesChange) -> BResult<AdfsProperties> {
+        if let Some(mode) = c.extended_protection_token_check {
+            self.log(format!("set_adfs_extended_protection {mode:?}"))?;
+        }
+        Ok(AdfsProperties {
+            host_name: "adfs.contoso.com".into(),
+            identifier: "http://adfs.contoso.com/adfs/services/trust".into(),
+            display_name: "Contoso".into(),
+            extended_protection_token_check: c
+                .extended_protection_token_check
+                .unwrap_or(ExtendedProtection::Allow),
+            wia_supported_user_agents: Vec::new(),
+        })
+    }
+    fn adfs_certificates(&mut self) -> BResult<Vec<AdfsCertificate>> {
+        Ok(Vec::new())
+    }
+    fn update_adfs_certificate(&mut self, urgent: bool) -> BResult<Vec<AdfsCertificate>> {
+        self.log(format!("update_adfs_certificate {urgent}"))?;
+        Ok(Vec::new())
+    }
+}
+
+impl Machines for Fake {
     fn set_client_setting(&mut self, s: &ClientSetting) -> BResult<()> {
         self.log(format!(
             "client {}",

@@ -41,6 +41,48 @@ async fn up_prints_a_ready_line_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 
+    assert_eq!(ready.get("adfs"), None);
+    let (exit, _) = up.sigterm();
+    assert_eq!(exit, Some(0));
+}
+
+/// `up --adfs` adds the farm to the ready line, on the lab's clock, serving its metadata.
+#[tokio::test]
+async fn up_with_adfs_names_the_farm() {
+    let up = Started::spawn(
+        Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+            .args(["up", "--adfs"])
+            .stderr(Stdio::null()),
+    );
+    let ready = &up.ready;
+    let keys: Vec<&String> = ready.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "event",
+            "aad",
+            "aad_admin_token",
+            "exchange",
+            "exchange_servers",
+            "exchange_admin_token",
+            "adfs",
+            "adfs_admin_token"
+        ]
+    );
+    let adfs = ready["adfs"].as_str().unwrap();
+    assert!(adfs.starts_with("http://127.0.0.1:"), "{adfs}");
+    let body = reqwest::get(format!(
+        "{adfs}/FederationMetadata/2007-06/FederationMetadata.xml"
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        body.contains("entityID=\"http://adfs.contoso.com/adfs/services/trust\""),
+        "{body}"
+    );
     let (exit, _) = up.sigterm();
     assert_eq!(exit, Some(0));
 }

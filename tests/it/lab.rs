@@ -528,6 +528,7 @@ async fn forwards_method_path_headers_and_body_and_returns_the_answer_unchanged(
     let hosts = HostTable {
         namespaces: vec!["mail.contoso.com".into(), "autodiscover.contoso.com".into()],
         servers: vec![("EX1".into(), "ex1.contoso.com".into())],
+        adfs: None,
     };
     let net = Network::new(
         hosts,
@@ -717,6 +718,7 @@ async fn each_client_connection_has_its_own_server_connection() {
     let hosts = HostTable {
         namespaces: vec!["mail.contoso.com".into()],
         servers: vec![("EX1".into(), "ex1.contoso.com".into())],
+        adfs: None,
     };
     let net = Network::new(
         hosts,

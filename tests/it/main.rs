@@ -2,6 +2,7 @@
 //! One test binary for the whole root crate.
 
 mod aadfaults;
+mod adfs;
 mod book;
 mod cli;
 mod client;

@@ -8,7 +8,8 @@
 
 use crate::shell::ast::ScriptBlock;
 use crate::shell::backend::{
-    Backend, BackendError, DirectoryAdmin, ExchangeAdmin, FaultRules, Machines, SigningKeys,
+    AdfsAdmin, Backend, BackendError, DirectoryAdmin, ExchangeAdmin, FaultRules, Machines,
+    SigningKeys,
 };
 use crate::shell::binder::{self, Bound, Signature};
 use crate::shell::error::catalogue;
@@ -122,7 +123,15 @@ impl<'a> Cx<'a> {
         self.session
             .backend()
             .machines()
-            .ok_or_else(|| catalogue::not_supported_by_backend(cmd, "ADFS and client machines"))
+            .ok_or_else(|| catalogue::not_supported_by_backend(cmd, "Client machines' settings"))
+    }
+
+    pub fn adfs(&mut self) -> R<&mut dyn AdfsAdmin> {
+        let cmd = self.cmd;
+        self.session
+            .backend()
+            .adfs()
+            .ok_or_else(|| catalogue::not_supported_by_backend(cmd, "ADFS farms"))
     }
 
     /// The domain controller Exchange names in its not-found errors (`DC1.contoso.com`).

@@ -445,6 +445,17 @@ pub fn out_of_range(cmd: &str, param: &str, n: i64, min: i64, max: i64) -> Shell
     )
 }
 
+/// A value outside a parameter's `ValidateSet` (ADFS's `-CertificateType`).
+pub fn not_in_validate_set(cmd: &str, param: &str, value: &str, set: &[&str]) -> ShellError {
+    of_command(
+        cmd,
+        "InvalidData",
+        "ParameterBindingValidationException",
+        "ParameterArgumentValidationError",
+        format!("Cannot validate argument on parameter '{param}'. The argument \"{value}\" does not belong to the set \"{}\" specified by the ValidateSet attribute. Supply an argument that is in the set and then try the command again.", set.join(",")),
+    )
+}
+
 /// A real parameter the lab does not act on.
 pub fn parameter_not_modelled(cmd: &str, param: &str) -> ShellError {
     ShellError::runtime(
