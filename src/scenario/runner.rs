@@ -277,7 +277,7 @@ async fn run_twin(loaded: &Loaded, kind: &str, section: &str, extra: &[Step]) ->
 
 /// Checks every expectation, in order. A `cmdlet` expectation runs its line against the lab
 /// now (which is why the expectations themselves never see the run), the others read outcomes.
-async fn check_all(ctx: &mut Ctx, list: &[Expectation], outs: &[Outcome]) -> Vec<CheckResult> {
+pub async fn check_all(ctx: &mut Ctx, list: &[Expectation], outs: &[Outcome]) -> Vec<CheckResult> {
     let mut out = Vec::new();
     for e in list {
         out.push(match &e.check {
@@ -308,6 +308,19 @@ pub struct Ctx {
 impl Ctx {
     /// A fresh lab on the frozen lab clock.
     pub async fn start(lab: &LabRef) -> Result<Ctx, String> {
+        Ctx::start_door(lab, None).await
+    }
+
+    /// A fresh lab on the frozen lab clock served to real clients as `hma-lab serve` serves one:
+    /// the front door's listeners, CA and admin token from `opts` (`hma-lab exercise`).
+    pub async fn serve(lab: &LabRef, opts: crate::frontdoor::Options) -> Result<Ctx, String> {
+        Ctx::start_door(lab, Some(opts)).await
+    }
+
+    async fn start_door(
+        lab: &LabRef,
+        opts: Option<crate::frontdoor::Options>,
+    ) -> Result<Ctx, String> {
         let file = match lab {
             LabRef::Builtin(n) => LabFile::builtin(n),
             LabRef::File(p) => LabFile::load(p),
@@ -317,9 +330,11 @@ impl Ctx {
             .await
             .map_err(|e| format!("the lab did not start: {e}"))?;
         let lab = Arc::new(lab);
-        let door = FrontDoor::start_in_memory(lab.clone())
-            .await
-            .map_err(|e| format!("the lab's front door did not start: {e}"))?;
+        let door = match opts {
+            None => FrontDoor::start_in_memory(lab.clone()).await,
+            Some(o) => FrontDoor::start_shared(lab.clone(), o).await,
+        }
+        .map_err(|e| format!("the lab's front door did not start: {e}"))?;
         let tls = Transport::for_front_door(&door)?;
         let machine = Arc::new(Mutex::new(Machine::default()));
         let backend = LabBackend::new(&lab, tokio::runtime::Handle::current(), machine.clone());
@@ -335,8 +350,13 @@ impl Ctx {
         })
     }
 
+    /// The run's front door (its addresses, admin token and journal).
+    pub fn door(&self) -> &FrontDoor {
+        &self.door
+    }
+
     /// Stops the front door, then the lab.
-    async fn shutdown(self) {
+    pub async fn shutdown(self) {
         let Ctx {
             door,
             lab,
