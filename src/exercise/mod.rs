@@ -12,7 +12,7 @@
 
 pub mod control;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -325,9 +325,4 @@ impl Session {
             ctx.shutdown().await;
         }
     }
-}
-
-/// The state file of the exercise running with state directory `dir`.
-pub fn state_file(dir: &Path) -> PathBuf {
-    dir.join(control::STATE_FILE)
 }
