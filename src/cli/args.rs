@@ -178,6 +178,7 @@ pub enum ExerciseCommand {
     },
     /// The running exercise: briefing, difficulty, hints given, best score, addresses.
     Status {
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
@@ -186,26 +187,31 @@ pub enum ExerciseCommand {
         /// human or json.
         #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
         format: CheckFormat,
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
     /// The next hint, vague to precise.
     Hint {
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
     /// Apply the solution to the live lab and print it (the trainer's answer).
     Solve {
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
     /// A fresh lab on the same addresses, broken again.
     Reset {
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
     /// Stop the exercise's lab.
     Stop {
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
