@@ -179,6 +179,8 @@ async fn start(loaded: crate::scenario::Loaded, hidden: bool, args: StartArgs) -
         async move {
             loop {
                 let Ok((stream, peer)) = listener.accept().await else {
+                    // Out of descriptors: wait instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 };
                 let running = running.clone();
