@@ -253,8 +253,17 @@ pub fn render_cli(cmd: &clap::Command) -> String {
             cell(&sub.get_about().map(|a| a.to_string()).unwrap_or_default())
         );
     }
-    for sub in cmd.get_subcommands() {
-        let full = format!("{name} {}", sub.get_name());
+    // Every subcommand, a nested one (`hma-lab exercise start`) right after its parent.
+    fn all<'c>(prefix: &str, cmd: &'c clap::Command, out: &mut Vec<(String, &'c clap::Command)>) {
+        for sub in cmd.get_subcommands() {
+            let full = format!("{prefix} {}", sub.get_name());
+            out.push((full.clone(), sub));
+            all(&full, sub, out);
+        }
+    }
+    let mut subs = Vec::new();
+    all(&name, cmd, &mut subs);
+    for (full, sub) in subs {
         let _ = write!(out, "\n## {full}\n\n");
         if let Some(about) = sub.get_long_about().or(sub.get_about()) {
             let _ = writeln!(out, "{about}\n");

@@ -14,6 +14,7 @@
 pub mod book;
 pub mod cli;
 pub mod client;
+pub mod exercise;
 pub mod explain;
 pub mod frontdoor;
 pub mod lab;

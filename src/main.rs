@@ -87,6 +87,7 @@ async fn main() -> ExitCode {
         }
         Command::Env { state_dir } => hma_lab::frontdoor::serve::env(state_dir),
         Command::Shell { lab, echo } => hma_lab::cli::shell::main(&lab, echo).await,
+        Command::Exercise { command } => hma_lab::exercise::control::main(command).await,
         Command::Explain { file } => hma_lab::explain::main(&file),
         Command::Up {
             aad_lab,

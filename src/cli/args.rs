@@ -127,6 +127,11 @@ pub enum Command {
         #[arg(long)]
         echo: bool,
     },
+    /// Training exercises: a broken lab served to real clients, checked, hinted, solved.
+    Exercise {
+        #[command(subcommand)]
+        command: ExerciseCommand,
+    },
     /// Name the guide's cause and fix for a failing response (raw HTTP, curl -v, HAR) or scenario.
     Explain {
         /// The capture or scenario file.
@@ -139,4 +144,90 @@ pub enum Format {
     Human,
     Json,
     Junit,
+}
+
+/// `hma-lab exercise …` (the book's "Teaching with hma-lab").
+#[derive(Subcommand)]
+pub enum ExerciseCommand {
+    /// List the exercises: name, difficulty and briefing.
+    List {
+        /// Where the scenarios are.
+        #[arg(long, value_name = "DIR", default_value = "scenarios")]
+        scenarios: PathBuf,
+    },
+    /// Start an exercise: its lab served as `hma-lab serve` serves one, broken, until `stop`.
+    Start {
+        /// The exercise (see `list`).
+        #[arg(required_unless_present = "random", conflicts_with = "random")]
+        name: Option<String>,
+        /// A random exercise, without telling which.
+        #[arg(long)]
+        random: bool,
+        /// With --random: only exercises of this difficulty (1 to 3).
+        #[arg(long, value_name = "N", requires = "random", value_parser = clap::value_parser!(u8).range(1..=3))]
+        level: Option<u8>,
+        /// Where the scenarios are.
+        #[arg(long, value_name = "DIR", default_value = "scenarios")]
+        scenarios: PathBuf,
+        /// TLS listener serving every lab host by SNI/Host.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        https: SocketAddr,
+        /// Forward proxy (CONNECT and http://) for HTTPS_PROXY.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        proxy: SocketAddr,
+        /// Admin API listener (the trainee's cmdlets: `POST /cmdlet`).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        admin: SocketAddr,
+        /// Admin API bearer token; a random one when not given.
+        #[arg(long, value_name = "TOKEN", value_parser = lab_kit::admin::admin_token_arg)]
+        admin_token: Option<String>,
+        /// Where the lab CA, serve.json and exercise.json live (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// The running exercise: briefing, difficulty, hints given, best score, addresses.
+    Status {
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Run the exercise's checks against the live lab; exit 0 when every one passes.
+    Check {
+        /// human or json.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// The next hint, vague to precise.
+    Hint {
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Apply the solution to the live lab and print it (the trainer's answer).
+    Solve {
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// A fresh lab on the same addresses, broken again.
+    Reset {
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Stop the exercise's lab.
+    Stop {
+        /// The state directory `exercise start` was given (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Human,
+    Json,
 }

@@ -151,9 +151,15 @@ impl FrontDoor {
     /// Puts a front door in front of `lab`: loads or creates the CA in the state directory,
     /// issues a leaf per lab host name, binds the three listeners.
     pub async fn start(lab: Lab, opts: Options) -> Result<FrontDoor, FrontDoorError> {
+        FrontDoor::start_shared(Arc::new(lab), opts).await
+    }
+
+    /// [`FrontDoor::start`] in front of a lab the caller keeps a handle on (an exercise's
+    /// checks drive the same lab the trainee's clients reach).
+    pub async fn start_shared(lab: Arc<Lab>, opts: Options) -> Result<FrontDoor, FrontDoorError> {
         let (authority, _) = ca::Authority::load_or_create(&opts.state_dir)?;
         let ca_path = opts.state_dir.join(ca::CA_FILE);
-        FrontDoor::start_with(Arc::new(lab), opts, authority, ca_path).await
+        FrontDoor::start_with(lab, opts, authority, ca_path).await
     }
 
     /// A front door on loopback port 0 with a CA made in memory and written nowhere, for

@@ -138,7 +138,7 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
 
 /// Resolves on SIGINT or SIGTERM. Installed before the ready line, so a signal sent as soon as
 /// the line is read is never missed.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     #[cfg(unix)]

@@ -228,11 +228,16 @@ pub fn evaluate(c: &Check, o: &Outcome) -> (bool, String, String) {
                 "not a client action".into(),
             ),
             Some(c) => {
-                let hit = c.exchanges.iter().any(|x| exchange_match(m, x));
+                let hits = c.exchanges.iter().filter(|x| exchange_match(m, x)).count();
+                let actual = if hits == 0 {
+                    format!("none of {} exchanges matches", c.exchanges.len())
+                } else {
+                    format!("{hits} of {} exchanges match", c.exchanges.len())
+                };
                 (
-                    hit,
+                    hits > 0,
                     format!("an exchange with {}", exchange_desc(m)),
-                    format!("none of {} exchanges matches", c.exchanges.len()),
+                    actual,
                 )
             }
         },

@@ -42,6 +42,9 @@ pub struct Scenario {
     pub after_fix: Vec<Expectation>,
     #[serde(default)]
     pub twin: Option<Vec<Step>>,
+    /// Training metadata: the scenario is an `hma-lab exercise` ([`super::exercise`]).
+    #[serde(default)]
+    pub exercise: Option<super::exercise::ExerciseMeta>,
 }
 
 /// A parsed, validated scenario and where it came from.
@@ -309,6 +312,23 @@ pub fn validate(
             Some("then:"),
             "then: at least one expectation is needed".into(),
         ));
+    }
+    if let Some(m) = &s.exercise {
+        let at = |needle: &str, msg: String| {
+            // The field inside `exercise:` when it is written there, else the section.
+            let from = locate_from(text, "exercise:", 1).map_or(1, |(l, _)| l);
+            match locate_from(text, needle, from) {
+                Some((line, column)) => FileError {
+                    file: file.to_string(),
+                    line,
+                    column,
+                    message: msg,
+                    hint: None,
+                },
+                None => err(Some("exercise:"), msg),
+            }
+        };
+        super::exercise::validate(m, s.fix.is_some(), s.after_fix.len(), &at)?;
     }
     Ok(lab)
 }

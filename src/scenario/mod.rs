@@ -8,6 +8,7 @@
 //! the number of cores, and gather a [`report::Report`] in file order.
 
 pub mod checks;
+pub mod exercise;
 pub mod expect;
 pub mod format;
 pub mod outcome;

@@ -303,7 +303,7 @@ fn lab_file(lab: &LabRef) -> Result<LabFile, String> {
 
 /// Checks every expectation, in order. A `cmdlet` expectation runs its line against the lab
 /// now (which is why the expectations themselves never see the run), the others read outcomes.
-async fn check_all(ctx: &mut Ctx, list: &[Expectation], outs: &[Outcome]) -> Vec<CheckResult> {
+pub async fn check_all(ctx: &mut Ctx, list: &[Expectation], outs: &[Outcome]) -> Vec<CheckResult> {
     let mut out = Vec::new();
     for e in list {
         out.push(match &e.check {
@@ -339,13 +339,28 @@ impl Ctx {
 
     /// A fresh lab from a lab file already read, on the frozen lab clock.
     pub async fn start_file(file: LabFile) -> Result<Ctx, String> {
+        Ctx::start_door(file, None).await
+    }
+
+    /// A fresh lab on the frozen lab clock served to real clients as `hma-lab serve` serves one:
+    /// the front door's listeners, CA and admin token from `opts` (`hma-lab exercise`).
+    pub async fn serve(lab: &LabRef, opts: crate::frontdoor::Options) -> Result<Ctx, String> {
+        Ctx::start_door(lab_file(lab)?, Some(opts)).await
+    }
+
+    async fn start_door(
+        file: LabFile,
+        opts: Option<crate::frontdoor::Options>,
+    ) -> Result<Ctx, String> {
         let lab = Lab::start_file(file, Clock::frozen_at_unix(LAB_EPOCH))
             .await
             .map_err(|e| format!("the lab did not start: {e}"))?;
         let lab = Arc::new(lab);
-        let door = FrontDoor::start_in_memory(lab.clone())
-            .await
-            .map_err(|e| format!("the lab's front door did not start: {e}"))?;
+        let door = match opts {
+            None => FrontDoor::start_in_memory(lab.clone()).await,
+            Some(o) => FrontDoor::start_shared(lab.clone(), o).await,
+        }
+        .map_err(|e| format!("the lab's front door did not start: {e}"))?;
         let tls = Transport::for_front_door(&door)?;
         let machine = Arc::new(Mutex::new(Machine::default()));
         let backend = LabBackend::new(&lab, tokio::runtime::Handle::current(), machine.clone());
@@ -361,8 +376,13 @@ impl Ctx {
         })
     }
 
+    /// The run's front door (its addresses, admin token and journal).
+    pub fn door(&self) -> &FrontDoor {
+        &self.door
+    }
+
     /// Stops the front door, then the lab.
-    async fn shutdown(self) {
+    pub async fn shutdown(self) {
         let Ctx {
             door,
             lab,

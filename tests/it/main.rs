@@ -10,6 +10,7 @@ mod client_lab;
 mod common;
 mod e2e;
 mod engine;
+mod exercise;
 mod frontdoor;
 mod lab;
 mod limits;

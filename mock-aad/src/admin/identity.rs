@@ -344,9 +344,11 @@ pub(super) async fn synced_put(
             .iter()
             .position(|u| u.upn.eq_ignore_ascii_case(&upn));
         let (index, created) = match (by_anchor, by_upn) {
-            (Some(a), Some(u)) if a != u => return Err(AdminError::conflict(format!(
+            (Some(a), Some(u)) if a != u => {
+                return Err(AdminError::conflict(format!(
                 "{upn} belongs to another user; rename or remove it before this one takes the name"
-            ))),
+            )))
+            }
             (Some(a), _) => (a, false),
             (None, Some(u)) if tenant.users[u].immutable_id.is_some() => {
                 return Err(AdminError::conflict(format!(

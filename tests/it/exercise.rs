@@ -1,0 +1,379 @@
+//! `hma-lab exercise`: a broken lab served as `serve` serves one, checked against the live lab,
+//! fixed by the trainee through the admin API (what `hma-lab shell --attach` would use), hinted,
+//! solved and reset; random mode hides the scenario; bad state files and names are errors.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use hma_lab::scenario::format::parse;
+use lab_kit::testkit::process::Started;
+use serde_json::{json, Value};
+
+fn scenarios() -> String {
+    format!("{}/scenarios", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn start(dir: &Path, args: &[&str]) -> Started {
+    Started::spawn(
+        Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+            .args([
+                "exercise",
+                "start",
+                "--scenarios",
+                &scenarios(),
+                "--state-dir",
+            ])
+            .arg(dir)
+            .args(args)
+            .stderr(Stdio::null()),
+    )
+}
+
+fn ex(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+        .arg("exercise")
+        .args(args)
+        .arg("--state-dir")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+async fn admin_cmdlet(ready: &Value, line: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/cmdlet", ready["admin"].as_str().unwrap()))
+        .bearer_auth(ready["admin_token"].as_str().unwrap())
+        .body(line.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The `after_fix` exchange check of no-authorization-uri, as reports word it.
+const AUTODISCOVER_401: &str = r#"URL containing "/autodiscover/autodiscover.xml", status 401, header WWW-Authenticate equal to "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", trusted_issuers=\"00000001-0000-0000-c000-000000000000@f31f3647-5d87-4b69-a0b6-73f62aeab14c\", token_types=\"app_asserted_user_v1 service_asserted_app_v1\", authorization_uri=\"https://login.windows.net/common/oauth2/authorize\"""#;
+
+/// start → check fails with the first hint and what it saw → the trainee's cmdlets through the
+/// admin API → check passes with every point; json output exact; solve, reset, stop.
+#[tokio::test]
+async fn trainee_fixes_the_lab_through_the_admin_api_and_check_passes() {
+    let dir = lab_kit::testkit::temp_dir("exercise");
+    let lab = start(&dir, &["no-authorization-uri"]);
+    assert_eq!(lab.ready["event"], "ready");
+    assert_eq!(lab.ready["exercise"], "no-authorization-uri");
+    assert!(dir.as_path().join("serve.json").is_file());
+    assert!(dir.as_path().join("exercise.json").is_file());
+
+    let status = ex(dir.as_path(), &["status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert!(stdout(&status).starts_with(
+        "exercise:   no-authorization-uri\ntitle:      EvoSts is not the default authorization endpoint, so the Bearer challenge has no authorization_uri\nbriefing:   Users were promised the new modern sign-in window, but Outlook 2016 still connects with their Windows password prompt as before.\ndifficulty: 1\nhints:      0 of 3 given\nchecks run: 0 (best score 0 of 3)\n"
+    ), "{}", stdout(&status));
+
+    let failing = ex(dir.as_path(), &["check", "--format", "json"]);
+    assert_eq!(failing.status.code(), Some(1), "{}", stderr(&failing));
+    let v: Value = serde_json::from_str(&stdout(&failing)).unwrap();
+    assert_eq!(
+        v,
+        json!({
+            "exercise": "no-authorization-uri",
+            "passed": false,
+            "score": 0,
+            "max_score": 3,
+            "checks": [
+                {
+                    "check": format!("exchange: {AUTODISCOVER_401}"),
+                    "passed": false,
+                    "points": 2,
+                    "expected": format!("an exchange with {AUTODISCOVER_401}"),
+                    "seen": "none of 9 exchanges matches",
+                },
+                {
+                    "check": "client_status: { authn: Bearer, protocol: MAPI/HTTP, status: Established }",
+                    "passed": false,
+                    "points": 1,
+                    "expected": "authn Bearer, protocol MAPI/HTTP, status Established",
+                    "seen": "authn NTLM, protocol MAPI/HTTP, status Established, server mail.contoso.com",
+                },
+            ],
+            "hint": {
+                "number": 1,
+                "of": 3,
+                "text": "Look at the 401 challenge Autodiscover sends: what would tell Outlook where to sign in?",
+            },
+        })
+    );
+    // The human form gives the next hint.
+    let human = ex(dir.as_path(), &["check"]);
+    assert_eq!(human.status.code(), Some(1));
+    assert!(
+        stdout(&human)
+            .starts_with("exercise no-authorization-uri: 0 of 2 checks pass, 0 of 3 points\n  ✗ "),
+        "{}",
+        stdout(&human)
+    );
+    assert!(stdout(&human).ends_with("hint 2 of 3: The Bearer challenge carries authorization_uri only when an AuthServer is the default authorization endpoint.\n"), "{}", stdout(&human));
+
+    // The trainee's fix, as `hma-lab shell --attach` sends it.
+    let r = admin_cmdlet(
+        &lab.ready,
+        "Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true",
+    )
+    .await;
+    assert_eq!(r["ok"], true, "{r}");
+    // Half the fix: Exchange has not reloaded its OAuth configuration yet.
+    let half = ex(dir.as_path(), &["check", "--format", "json"]);
+    assert_eq!(half.status.code(), Some(1));
+    let r = admin_cmdlet(&lab.ready, "iisreset").await;
+    assert_eq!(r["ok"], true, "{r}");
+
+    let passing = ex(dir.as_path(), &["check", "--format", "json"]);
+    assert!(passing.status.success(), "{}", stdout(&passing));
+    let v: Value = serde_json::from_str(&stdout(&passing)).unwrap();
+    assert_eq!(
+        v,
+        json!({
+            "exercise": "no-authorization-uri",
+            "passed": true,
+            "score": 3,
+            "max_score": 3,
+            "checks": [
+                {
+                    "check": format!("exchange: {AUTODISCOVER_401}"),
+                    "passed": true,
+                    "points": 2,
+                    "expected": format!("an exchange with {AUTODISCOVER_401}"),
+                    "seen": "1 of 10 exchanges match",
+                },
+                {
+                    "check": "client_status: { authn: Bearer, protocol: MAPI/HTTP, status: Established }",
+                    "passed": true,
+                    "points": 1,
+                    "expected": "authn Bearer, protocol MAPI/HTTP, status Established",
+                    "seen": "authn Bearer, protocol MAPI/HTTP, status Established, server mail.contoso.com",
+                },
+            ],
+            "hint": null,
+        })
+    );
+
+    // Reset: a fresh lab on the same addresses, broken again.
+    let reset = ex(dir.as_path(), &["reset"]);
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    let again = ex(dir.as_path(), &["check", "--format", "json"]);
+    assert_eq!(again.status.code(), Some(1));
+    // Solve applies the fix and shows it.
+    let solve = ex(dir.as_path(), &["solve"]);
+    assert_eq!(
+        stdout(&solve),
+        "the solution, applied to the lab:\n  Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true\n  iisreset\n    Attempting stop...\n    Internet services successfully stopped\n    Attempting start...\n    Internet services successfully restarted\n"
+    );
+    assert!(ex(dir.as_path(), &["check"]).status.success());
+    let status = stdout(&ex(dir.as_path(), &["status"]));
+    assert!(status.contains("hints:      3 of 3 given\n"), "{status}");
+    assert!(status.contains(", solved by the trainer\n"), "{status}");
+
+    let stop = ex(dir.as_path(), &["stop"]);
+    assert_eq!(stdout(&stop), "the exercise has stopped\n");
+    let mut child = lab;
+    let code = child.child.wait().unwrap();
+    assert!(code.success());
+    assert!(!dir.as_path().join("exercise.json").exists());
+    assert!(!dir.as_path().join("serve.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--random` never tells which scenario: not in the ready line, the state file or `status`.
+#[tokio::test]
+async fn random_mode_hides_the_scenario() {
+    let dir = lab_kit::testkit::temp_dir("exercise-random");
+    let lab = start(&dir, &["--random", "--level", "3"]);
+    assert_eq!(lab.ready["exercise"], "(random)");
+    let state = std::fs::read_to_string(dir.as_path().join("exercise.json")).unwrap();
+    let status = stdout(&ex(dir.as_path(), &["status"]));
+    let check = stdout(&ex(dir.as_path(), &["check", "--format", "json"]));
+    for name in ["oauth-missing-on-one-server", "flighting-not-enabled"] {
+        assert!(!state.contains(name) && !status.contains(name) && !check.contains(name));
+        assert!(!lab.ready.to_string().contains(name));
+    }
+    assert!(
+        status.starts_with("exercise:   (random)\nbriefing:   "),
+        "{status}"
+    );
+    assert!(!status.contains("title:"));
+    let v: Value = serde_json::from_str(&check).unwrap();
+    assert_eq!(v["exercise"], "(random)");
+    assert_eq!(v["passed"], false);
+    assert!(ex(dir.as_path(), &["stop"]).status.success());
+    let mut lab = lab;
+    assert!(lab.child.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn missing_or_bad_state_files_and_unknown_exercises_are_errors() {
+    let dir = lab_kit::testkit::temp_dir("exercise-errors");
+    let out = ex(dir.as_path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let path = dir.as_path().join("exercise.json");
+    assert!(stderr(&out).starts_with(&format!("hma-lab exercise: {}: No such file or directory (os error 2)\nNo exercise is running with this state directory; start one with `hma-lab exercise start NAME`.\n", path.display())), "{}", stderr(&out));
+
+    std::fs::write(&path, "{").unwrap();
+    let out = ex(dir.as_path(), &["hint"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with(&format!("hma-lab exercise: {}: not an exercise state file (EOF while parsing an object at line 1 column 1); it is left from an exercise that did not stop cleanly: remove it and start again\n", path.display())), "{}", stderr(&out));
+
+    std::fs::write(
+        &path,
+        r#"{"control":"http://127.0.0.1:9","admin_token":"x"}"#,
+    )
+    .unwrap();
+    let out = ex(dir.as_path(), &["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the exercise at http://127.0.0.1:9 does not answer ("),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+        .args([
+            "exercise",
+            "start",
+            "missing-spm",
+            "--scenarios",
+            &scenarios(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), format!("hma-lab exercise: no exercise `missing-spm` in {}. Did you mean `missing-spn`? `hma-lab exercise list` shows the 10 there are.\n", scenarios()));
+
+    // A scenario without `exercise:` is not one.
+    let out = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+        .args([
+            "exercise",
+            "start",
+            "happy-path",
+            "--scenarios",
+            &scenarios(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn every_exercise_has_a_fix_and_a_briefing_and_the_list_shows_them() {
+    let all = hma_lab::exercise::library(Path::new(&scenarios())).unwrap();
+    assert!(all.len() >= 8);
+    for (l, m) in &all {
+        assert!(
+            l.scenario.fix.is_some() && !l.scenario.after_fix.is_empty(),
+            "{}",
+            l.scenario.name
+        );
+        assert!(!m.hints.is_empty() && m.hints.len() <= 3);
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+        .args(["exercise", "list", "--scenarios", &scenarios()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("\nmissing-spn                              ★★   Since this morning GregT's Outlook 2016 shows a sign-in window that closes by itself, and Outlook stays disconnected. Nothing changed on his PC.\n"), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("\n10 exercise(s)\n"));
+}
+
+const BASE: &str = "version: 1\nname: x\nlab: contoso\nwhen:\n  - client: outlook-2016\n    user: GregT@contoso.com\nthen:\n  - status: 200\nfix:\n  - cmdlet: iisreset\nafter_fix:\n  - status: 200\n";
+
+fn lint(extra: &str) -> String {
+    parse(&format!("{BASE}{extra}"), "x.yaml", None, None)
+        .map(|_| String::new())
+        .unwrap_err_or_default()
+}
+
+trait ErrText {
+    fn unwrap_err_or_default(self) -> String;
+}
+
+impl ErrText for Result<String, lab_kit::FileError> {
+    fn unwrap_err_or_default(self) -> String {
+        match self {
+            Ok(_) => String::new(),
+            Err(e) => format!("{}:{}:{}: {}", e.file, e.line, e.column, e.message),
+        }
+    }
+}
+
+#[test]
+fn exercise_metadata_errors_name_file_line_and_column() {
+    assert_eq!(lint("exercise:\n  briefing: Outlook prompts\n  difficulty: 2\n  hints: [a, b]\n  points: [3]\n"), "");
+    assert_eq!(
+        lint("exercise:\n  briefing: Outlook prompts\n  difficulty: 4\n"),
+        "x.yaml:15:3: exercise: difficulty 4 is out of range, expected 1, 2 or 3"
+    );
+    assert_eq!(
+        lint("exercise:\n  briefing: Outlook prompts\n  difficulty: 1\n  hints: [a, b, c, d]\n"),
+        "x.yaml:16:3: exercise: 4 hints, at most 3 (vague to precise)"
+    );
+    assert_eq!(
+        lint("exercise:\n  briefing: Outlook prompts\n  difficulty: 1\n  points: [1, 2]\n"),
+        "x.yaml:16:3: exercise: 2 points for 1 after_fix check(s); give one number per check, in order"
+    );
+    assert_eq!(
+        lint("exercise:\n  briefing: ' '\n  difficulty: 1\n"),
+        "x.yaml:14:3: exercise: `briefing` is empty; write the user's symptom (never its cause)"
+    );
+    let e = lint("exercise:\n  briefing: x\n  difficulty: 1\n  cause: y\n");
+    assert!(e.starts_with("x.yaml:16:3: "), "{e}");
+    assert!(e.contains("unknown field `cause`"), "{e}");
+}
+
+/// Sessions are plain values: two in one process, each with its own ports, token and lab; fixing
+/// one leaves the other broken.
+#[tokio::test]
+async fn two_sessions_in_one_process_are_isolated() {
+    use hma_lab::exercise::{find, Session};
+    let dir = lab_kit::testkit::temp_dir("exercise-two");
+    let dir_path = Path::new(&scenarios()).to_path_buf();
+    let opts = hma_lab::frontdoor::Options::loopback(&dir);
+    let mut a = Session::start(
+        find(&dir_path, "oauth-missing-on-ews").unwrap(),
+        opts.clone(),
+        false,
+    )
+    .await
+    .unwrap();
+    let mut b = Session::start(find(&dir_path, "oauth-missing-on-ews").unwrap(), opts, true)
+        .await
+        .unwrap();
+    let (sa, sb) = (a.status(), b.status());
+    assert_ne!(sa.https, sb.https);
+    assert_ne!(sa.admin, sb.admin);
+    assert_ne!(
+        a.door().unwrap().admin_token(),
+        b.door().unwrap().admin_token()
+    );
+    assert_eq!(sb.exercise, "(random)");
+    let steps = a.solve().await.unwrap();
+    assert!(steps.iter().all(|s| s.ok));
+    let ra = a.check().await.unwrap();
+    let rb = b.check().await.unwrap();
+    assert!(ra.passed, "{ra:?}");
+    assert_eq!((ra.score, ra.max_score), (3, 3));
+    assert!(!rb.passed);
+    assert_eq!(rb.hint.as_ref().map(|h| h.number), Some(1));
+    a.shutdown().await;
+    b.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
