@@ -9,10 +9,12 @@
 //!
 //! Where each part lives: `request` (one request and what every grant asks of it), `grant` (the
 //! grants and the tokens they issue), `devicecode` (the device authorization endpoint), `claims`
-//! (token contents and signing), `scope` (resources and scopes).
+//! (token contents and signing), `scope` (resources and scopes), `forge` (flawed tokens for the
+//! admin API's `POST /_admin/forge`).
 
 mod claims;
 mod devicecode;
+pub mod forge;
 mod grant;
 mod request;
 mod scope;

@@ -63,7 +63,6 @@ fn domain(cx: &mut Cx<'_>) -> R<String> {
         .organization()
         .map(|o| o.domain)
         .unwrap_or_default())
-
 }
 
 fn uninstall(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
