@@ -10,9 +10,13 @@
 //! The same test runs every command block the book and the README mark with `<!-- runs -->`:
 //! [`runnable_blocks`] finds them, so a tour that stops working fails `make test`.
 
+mod forge;
+
 use std::fmt::Write as _;
 
 use lab_kit::catalogue::{AadstsDoc, CmdletDoc, DiagDoc};
+
+pub use forge::{render_forge, ForgeRow, FORGE_RESOURCE, FORGE_ROWS};
 
 /// The command that rewrites every generated page.
 pub const UPDATE_COMMAND: &str = "UPDATE_BOOK=1 cargo test -p hma-lab --test it book";

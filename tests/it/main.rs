@@ -9,6 +9,7 @@ mod client_lab;
 mod common;
 mod e2e;
 mod engine;
+mod forge;
 mod frontdoor;
 mod lab;
 mod limits;
