@@ -14,5 +14,6 @@ mod frontdoor;
 mod lab;
 mod limits;
 mod rollover;
+mod saz;
 mod servers;
 mod shellcli;
