@@ -1,9 +1,8 @@
 //! The token forge's reference table: for each flaw, the exact answer mock Exchange gives a
 //! forged token on EWS (status, `WWW-Authenticate`, `x-ms-diagnostics`). The rows are data, so
 //! the integration test `tests/it/forge.rs` replays every row against a running lab and the book
-//! page `reference/token-forge.md` is rendered from the very same rows.
-
-use super::{cell, code, page, table};
+//! page `reference/token-forge.md` is rendered from the very same rows (by
+//! [`super::render_forge`]; this module is data only).
 
 /// One row: what is forged and what Exchange answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,58 +205,8 @@ pub const FORGE_ROWS: &[ForgeRow] = &[
     },
 ];
 
-/// `reference/token-forge.md`.
-pub fn render_forge(rows: &[ForgeRow]) -> String {
-    let mut out = page(
-        "src/book/forge.rs (FORGE_ROWS, replayed by tests/it/forge.rs)",
-        "The token forge: what Exchange answers each flaw",
-        "`New-LabForgedToken` (and mock-aad's `POST /_admin/forge`) mint an access token for a \
-         user and resource with exactly one flaw. Each row below is a token forged for the \
-         resource `https://mail.contoso.com/` and sent to EWS \
-         (`POST https://mail.contoso.com/EWS/Exchange.asmx`) in the shipped contoso lab; the \
-         columns are exactly what mock Exchange answers, and a test replays every row.",
-    );
-    table(
-        &mut out,
-        "flaws",
-        &[
-            "Flaw",
-            "User",
-            "Status",
-            "WWW-Authenticate",
-            "x-ms-diagnostics",
-            "What it shows",
-        ],
-        rows.iter()
-            .map(|r| {
-                let flaw = match r.claim {
-                    Some(c) => format!("{} `-Claim {c}`", r.flaw),
-                    None => r.flaw.to_string(),
-                };
-                let opt = |s: &str| {
-                    if s.is_empty() {
-                        "(none)".to_string()
-                    } else {
-                        code(s)
-                    }
-                };
-                vec![
-                    flaw,
-                    cell(r.user),
-                    r.status.to_string(),
-                    opt(r.www_authenticate),
-                    opt(r.diagnostics),
-                    cell(r.note),
-                ]
-            })
-            .collect(),
-    );
-    out.push_str(USAGE);
-    out
-}
-
 /// How to forge, after the table.
-const USAGE: &str = r#"
+pub const FORGE_USAGE: &str = r#"
 ## Forging a token
 
 From the lab shell (`hma-lab shell`, or a scenario's `run:` step):

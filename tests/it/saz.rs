@@ -53,13 +53,18 @@ async fn a_saz_of_lab_traffic_names_the_failing_session() {
         ews_session(&ctx, "Bearer").await,
         ews_session(&ctx, &format!("Bearer {token}")).await,
     ];
-    assert!(sessions[0].1.starts_with("HTTP/1.1 401 "), "{}", sessions[0].1);
+    assert!(
+        sessions[0].1.starts_with("HTTP/1.1 401 "),
+        "{}",
+        sessions[0].1
+    );
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     for (i, (c, s)) in sessions.iter().enumerate() {
         for (suffix, text) in [("c.txt", c), ("s.txt", s)] {
-            w.start_file(format!("raw/{:02}_{suffix}", i + 1), opts).unwrap();
+            w.start_file(format!("raw/{:02}_{suffix}", i + 1), opts)
+                .unwrap();
             w.write_all(text.as_bytes()).unwrap();
         }
     }
@@ -75,8 +80,13 @@ async fn a_saz_of_lab_traffic_names_the_failing_session() {
         .collect();
     assert_eq!(got, vec![(2, "user-not-synced")], "{text}");
     assert!(
-        text.contains("Session 2: POST https://mail.contoso.com/EWS/Exchange.asmx → 401 Unauthorized"),
+        text.contains(
+            "Session 2: POST https://mail.contoso.com/EWS/Exchange.asmx → 401 Unauthorized"
+        ),
         "{text}"
     );
-    assert!(!text.contains(&token[..40]), "the token is printed:\n{text}");
+    assert!(
+        !text.contains(&token[..40]),
+        "the token is printed:\n{text}"
+    );
 }
