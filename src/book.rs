@@ -10,9 +10,13 @@
 //! The same test runs every command block the book and the README mark with `<!-- runs -->`:
 //! [`runnable_blocks`] finds them, so a tour that stops working fails `make test`.
 
+mod forge;
+
 use std::fmt::Write as _;
 
 use lab_kit::catalogue::{AadstsDoc, CmdletDoc, DiagDoc};
+
+pub use forge::{ForgeRow, FORGE_RESOURCE, FORGE_ROWS};
 
 /// The command that rewrites every generated page.
 pub const UPDATE_COMMAND: &str = "UPDATE_BOOK=1 cargo test -p hma-lab --test it book";
@@ -73,6 +77,56 @@ fn table(out: &mut String, counted: &str, headers: &[&str], rows: Vec<Vec<String
     for row in rows {
         let _ = writeln!(out, "| {} |", row.join(" | "));
     }
+}
+
+/// `reference/token-forge.md`.
+pub fn render_forge(rows: &[ForgeRow]) -> String {
+    let mut out = page(
+        "src/book/forge.rs (FORGE_ROWS, replayed by tests/it/forge.rs)",
+        "The token forge: what Exchange answers each flaw",
+        "`New-LabForgedToken` (and mock-aad's `POST /_admin/forge`) mint an access token for a \
+         user and resource with exactly one flaw. Each row below is a token forged for the \
+         resource `https://mail.contoso.com/` and sent to EWS \
+         (`POST https://mail.contoso.com/EWS/Exchange.asmx`) in the shipped contoso lab; the \
+         columns are exactly what mock Exchange answers, and a test replays every row.",
+    );
+    table(
+        &mut out,
+        "flaws",
+        &[
+            "Flaw",
+            "User",
+            "Status",
+            "WWW-Authenticate",
+            "x-ms-diagnostics",
+            "What it shows",
+        ],
+        rows.iter()
+            .map(|r| {
+                let flaw = match r.claim {
+                    Some(c) => format!("{} `-Claim {c}`", r.flaw),
+                    None => r.flaw.to_string(),
+                };
+                let opt = |s: &str| {
+                    if s.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        code(s)
+                    }
+                };
+                vec![
+                    flaw,
+                    cell(r.user),
+                    r.status.to_string(),
+                    opt(r.www_authenticate),
+                    opt(r.diagnostics),
+                    cell(r.note),
+                ]
+            })
+            .collect(),
+    );
+    out.push_str(forge::FORGE_USAGE);
+    out
 }
 
 /// The AADSTS codes mock Azure AD answers with, sorted by code.

@@ -18,8 +18,8 @@
 //! This file holds the routes and the access control; the calls live by what they change:
 //! `directory` (directory, tenants, domains, token lifetimes), `identity` (domain
 //! authentication, federation settings, the pass-through agent, synced users), `users`, `apps`
-//! (applications, service principals, conditional access), `service` (keys, clock, grants,
-//! faults), with
+//! (applications, service principals, conditional access), `service` (keys, the token forge,
+//! clock, grants, faults), with
 //! `errors` (the error body and extractors) and `edit` (checked edits of a tenant) under them.
 
 mod apps;
@@ -53,8 +53,8 @@ use crate::admin::identity::{
     msol_domains, onprem_patch, synced_delete, synced_put,
 };
 use crate::admin::service::{
-    clock_advance, clock_get, fault_delete, faults_add, faults_clear, faults_list, grants_delete,
-    grants_get, keys_add, keys_list, keys_retire, keys_roll,
+    clock_advance, clock_get, fault_delete, faults_add, faults_clear, faults_list, forge,
+    grants_delete, grants_get, keys_add, keys_list, keys_retire, keys_roll,
 };
 use crate::admin::users::{
     tenant_revoke, user_add, user_delete, user_get, user_password, user_patch, user_revoke,
@@ -126,6 +126,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/keys/roll", post(keys_roll))
         .route("/keys/add", post(keys_add))
         .route("/keys/{kid}/retire", post(keys_retire))
+        .route("/forge", post(forge))
         .route("/clock", get(clock_get))
         .route("/clock/advance", post(clock_advance))
         .route("/grants", get(grants_get).delete(grants_delete))

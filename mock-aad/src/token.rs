@@ -11,10 +11,11 @@
 //! grants and the tokens they issue), `devicecode` (the device authorization endpoint), `issue` (the tokens every user grant ends
 //! with), `claims`
 //! (token contents and signing), `scope` (resources and scopes), `saml` (the SAML bearer grants
-//! of federated users).
+//! of federated users), `forge` (flawed tokens for the admin API's `POST /_admin/forge`).
 
 mod claims;
 mod devicecode;
+pub mod forge;
 mod grant;
 mod issue;
 mod request;

@@ -60,6 +60,8 @@ pub enum ExplainError {
     TooLarge { file: String, max: usize },
     #[error("{0}")]
     Scenario(lab_kit::FileError),
+    #[error("{file}: not a usable Fiddler .saz archive: {message}")]
+    Archive { file: String, message: String },
     #[error(
         "no cause from the guide's troubleshooting section recognised in {file} ({exchanges} HTTP \
          exchange(s) read). Give the failing response as curl -i or Fiddler's raw view prints it \

@@ -24,8 +24,9 @@ use uuid::Uuid;
 use crate::shell::backend::{
     AadFaultInfo, AdfsAdmin, AdfsCertificate, AdfsProperties, AdfsPropertiesChange,
     AuthServerChange, BResult, Backend, BackendError, ClientSetting, DirectoryAdmin, ExchangeAdmin,
-    FaultRules, Machines, NewAadFault, NewAuthServer, OrgConfigChange, OrgSummary,
-    ServicePrincipal, ServicePrincipalChange, SigningKeyInfo, SigningKeys, VdirChange,
+    FaultRules, ForgeTokenRequest, ForgedToken, Machines, NewAadFault, NewAuthServer,
+    OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange, SigningKeyInfo,
+    SigningKeys, VdirChange,
 };
 
 /// Client-machine settings written by cmdlets (registry, macOS defaults).
@@ -637,6 +638,24 @@ impl SigningKeys for LabBackend {
     fn add_signing_key(&mut self) -> BResult<String> {
         let r = self.call(true, "POST", "/keys/add", None)?;
         kid_of(&r, "/keys/add")
+    }
+
+    fn forge_token(&mut self, req: &ForgeTokenRequest) -> BResult<ForgedToken> {
+        let body = serde_json::to_value(req).map_err(|e| {
+            BackendError::new(
+                "NotSpecified",
+                "LabAdminError",
+                format!("forge request: {e}"),
+            )
+        })?;
+        let r = self.call(true, "POST", "/forge", Some(body))?;
+        serde_json::from_value(r).map_err(|e| {
+            BackendError::new(
+                "NotSpecified",
+                "LabAdminError",
+                format!("unexpected answer from the lab's admin API (/forge): {e}"),
+            )
+        })
     }
 
     fn retire_signing_key(&mut self, kid: &str) -> BResult<()> {

@@ -365,6 +365,31 @@ pub trait SigningKeys {
     fn add_signing_key(&mut self) -> BResult<String>;
     /// `Remove-LabSigningKey`: stops publishing a key that does not sign.
     fn retire_signing_key(&mut self, kid: &str) -> BResult<()>;
+    /// `New-LabForgedToken`: an access token with one chosen flaw (mock-aad's
+    /// `POST /_admin/forge`).
+    fn forge_token(&mut self, req: &ForgeTokenRequest) -> BResult<ForgedToken> {
+        let _ = req;
+        Err(not_offered("forged tokens"))
+    }
+}
+
+/// `New-LabForgedToken`, as mock-aad's `POST /_admin/forge` takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForgeTokenRequest {
+    pub user: String,
+    pub resource: String,
+    /// The flaw's API spelling (`wrong_audience_host`).
+    pub flaw: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+}
+
+/// A forged token as mock-aad answers it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ForgedToken {
+    pub access_token: String,
+    pub flaw: String,
+    pub claims: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Azure AD's fault rules (the lab's fault cmdlets over mock-aad's `/_admin/faults`).

@@ -67,6 +67,10 @@ fn generated_pages() -> Vec<(&'static str, String)> {
             book::render_scenarios(&scenario_rows()),
         ),
         (
+            "reference/token-forge.md",
+            book::render_forge(book::FORGE_ROWS),
+        ),
+        (
             "reference/cli.md",
             book::render_cli(&hma_lab::cli::args::Cli::command()),
         ),

@@ -1,5 +1,5 @@
 //! Admin calls on the running service rather than the directory: signing keys (roll, add,
-//! retire), the lab clock, the grant store and the fault rules.
+//! retire), the token forge, the lab clock, the grant store and the fault rules.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,6 +12,27 @@ use crate::admin::errors::{AdminError, AdminJson, AdminPath, AdminResult};
 use crate::fault_rules::NewRule;
 use crate::keys::KeyError;
 use crate::state::AppState;
+use crate::token::forge::{ForgeError, ForgeRequest, Forged};
+
+// ------------------------------------------------------------------ forge
+
+/// `POST /forge`: an access token with one chosen flaw ([`crate::token::forge`]).
+pub(super) async fn forge(
+    State(s): State<AppState>,
+    AdminJson(req): AdminJson<ForgeRequest>,
+) -> AdminResult<Json<Forged>> {
+    let now = s.unix();
+    let dir = s.dir();
+    let keys = s.keys();
+    crate::token::forge::forge(&dir, &keys, &s.config.hosts, now, &req)
+        .map(Json)
+        .map_err(|e| match e {
+            ForgeError::NoUser(_) | ForgeError::NoResource(_) => {
+                AdminError::not_found(e.to_string())
+            }
+            _ => AdminError::bad_request(e.to_string()),
+        })
+}
 
 // ------------------------------------------------------------------ keys
 

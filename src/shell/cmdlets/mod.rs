@@ -4,7 +4,7 @@
 //! `auth_server.rs` the `*-AuthServer` cmdlets, `org.rs` `*-OrganizationConfig`, `mailbox.rs` and
 //! `exchange_server.rs` their `Get-` cmdlets (and the Edge subscriptions), `hybrid.rs` the
 //! lab's Hybrid Configuration Wizard and cumulative updates, `msol.rs` the MSOnline, AzureAD and Graph cmdlets,
-//! `lab.rs` the lab's own cmdlets, `adfs.rs` `Set-AdfsProperties`, `utility.rs` PowerShell's own
+//! `lab.rs` the lab's own cmdlets, `forge.rs` the token forge (`New-LabForgedToken`), `adfs.rs` `Set-AdfsProperties`, `utility.rs` PowerShell's own
 //! cmdlets (`Format-List`, `Where-Object`, …), `registry.rs` the client-machine settings
 //! (`New-ItemProperty`, `reg`, macOS `defaults`) and `iisreset.rs` the IIS restart. Each file
 //! exports a `CMDLETS` table (and `NATIVES` for native programs); this module gathers them in
@@ -26,6 +26,7 @@ use super::value::Value;
 mod adfs;
 mod auth_server;
 mod exchange_server;
+mod forge;
 mod hybrid;
 mod iisreset;
 mod kit;
@@ -87,6 +88,11 @@ pub const FAMILIES: &[Family] = &[
     Family {
         stem: "lab",
         cmdlets: lab::CMDLETS,
+        natives: &[],
+    },
+    Family {
+        stem: "forge",
+        cmdlets: forge::CMDLETS,
         natives: &[],
     },
     Family {
