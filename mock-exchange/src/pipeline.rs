@@ -207,7 +207,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             };
             let value = match bearer {
                 Some(v) => Some(v),
-                None if offers_bearer => Some(bearer_value(&state, &org, &server, form).await),
+                None if offers_bearer => Some(bearer_value(&state, &org, server, form).await),
                 None => None,
             };
             let c = Challenge {
