@@ -86,6 +86,9 @@ pub struct RefreshFailure {
 /// Validated tokens the serving path keeps at most.
 pub const MAX_CACHED_TOKENS: usize = 4096;
 
+/// The token cache drops its expired entries each time it grows past a multiple of this.
+pub const SWEEP_EVERY: usize = 256;
+
 /// Claims of a token whose signature and issuer were verified, kept until `exp`.
 #[derive(Debug, Clone)]
 pub struct CachedToken {
@@ -459,9 +462,16 @@ impl Shared {
     /// Keeps a validated token until it expires. The cache is bounded: at
     /// [`MAX_CACHED_TOKENS`] the expired ones go, then the soonest to expire until a tenth is
     /// free, so the next sweep is a tenth of the cap away (an evicted token is simply validated
-    /// again on its next use; a soak once grew it without end).
+    /// again on its next use; a soak once grew it without end). Below the cap, the expired go
+    /// each time the cache grows past a multiple of [`SWEEP_EVERY`], so a lab whose clock moves
+    /// on (or whose clients stop reusing tokens) does not sit at the cap.
     pub(crate) fn cache_token(&self, token: &str, cached: CachedToken) {
         let mut map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if !map.is_empty() && map.len().is_multiple_of(SWEEP_EVERY) && map.len() < MAX_CACHED_TOKENS
+        {
+            let now = self.clock.unix();
+            map.retain(|_, c| c.exp > now);
+        }
         if map.len() >= MAX_CACHED_TOKENS {
             let now = self.clock.unix();
             map.retain(|_, c| c.exp > now);
@@ -518,5 +528,26 @@ mod cache_tests {
             s.cached_token("t0", 1_000_000).is_none(),
             "the soonest to expire went"
         );
+    }
+
+    #[test]
+    fn expired_tokens_go_long_before_the_cap() {
+        let s = crate::state(&crate::Config {
+            clock: Clock::frozen_at_unix(1_000_000),
+            ..crate::Config::contoso()
+        });
+        let cached = |exp| CachedToken {
+            claims: Map::new().into(),
+            exp,
+        };
+        for i in 0..SWEEP_EVERY {
+            s.cache_token(&format!("old{i}"), cached(999_000));
+        }
+        for i in 0..10 {
+            s.cache_token(&format!("new{i}"), cached(1_003_600));
+        }
+        let map = s.tokens.lock().unwrap();
+        assert_eq!(map.len(), 10, "only the live ones are left");
+        assert!(!map.contains_key("old0"));
     }
 }
