@@ -341,11 +341,9 @@ impl Outlook {
         self.wire.close_connections();
     }
 
-    async fn run(&mut self) -> ConnectionStatus {
-        self.wire.journal.clear();
-        self.bearer_rejections.clear();
-        self.aad_unreachable = None;
-        let mut status = ConnectionStatus {
+    /// The status of a client that has not connected (yet): `Disconnected`, nothing seen.
+    fn disconnected(&self) -> ConnectionStatus {
+        ConnectionStatus {
             profile: self.profile,
             user: self.settings.user.clone(),
             server: String::new(),
@@ -356,7 +354,14 @@ impl Outlook {
             bearer_rejections: Vec::new(),
             exchanges: Vec::new(),
             tokens: Vec::new(),
-        };
+        }
+    }
+
+    async fn run(&mut self) -> ConnectionStatus {
+        self.wire.journal.clear();
+        self.bearer_rejections.clear();
+        self.aad_unreachable = None;
+        let mut status = self.disconnected();
         self.running = None;
         let outcome = match self.profile {
             Profile::NativeEas => self.run_eas(&mut status).await,

@@ -32,18 +32,7 @@ impl Outlook {
     pub async fn sync(&mut self) -> ConnectionStatus {
         self.wire.journal.clear();
         self.bearer_rejections.clear();
-        let mut status = ConnectionStatus {
-            profile: self.profile,
-            user: self.settings.user.clone(),
-            server: String::new(),
-            protocol: String::new(),
-            authn: None,
-            status: "Disconnected".into(),
-            detail: None,
-            bearer_rejections: Vec::new(),
-            exchanges: Vec::new(),
-            tokens: Vec::new(),
-        };
+        let mut status = self.disconnected();
         let Some(run) = self.running.clone() else {
             status.detail = Some("Outlook is not running (no connection was established)".into());
             return status;
