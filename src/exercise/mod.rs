@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use crate::frontdoor::Options;
 use crate::scenario::exercise::ExerciseMeta;
 use crate::scenario::runner::{check_all, Ctx, StepResult};
-use crate::scenario::steps::Step;
 use crate::scenario::Loaded;
 
 /// What `status` and a hidden exercise's reports show instead of the scenario's name.
@@ -188,7 +187,7 @@ impl Session {
         self.opts.admin = door.admin_addr();
         self.opts.admin_token = Some(door.admin_token().to_string());
         let given = self.loaded.scenario.given.clone();
-        let done = ctx.steps("given", &given).await;
+        let done = ctx.set_up("given", &given).await;
         let ok = steps_ok("given", &done);
         self.ctx = Some(ctx);
         ok
@@ -305,8 +304,8 @@ impl Session {
 
     /// Applies the solution (`fix`) to the live lab: the steps as run, the trainer's answer.
     pub async fn solve(&mut self) -> Result<Vec<StepResult>, String> {
-        let fix: Vec<Step> = self.loaded.scenario.fix.clone().unwrap_or_default();
-        let done = self.ctx()?.steps("fix", &fix).await;
+        let fix = self.loaded.scenario.fix.clone().unwrap_or_default();
+        let done = self.ctx()?.set_up("fix", &fix).await;
         self.solved = true;
         Ok(done)
     }

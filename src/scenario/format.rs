@@ -32,16 +32,16 @@ pub struct Scenario {
     /// A built-in lab name, or a path relative to the scenario file.
     pub lab: String,
     #[serde(default)]
-    pub given: Vec<Step>,
+    pub given: Vec<Action>,
     pub when: Vec<Action>,
     #[serde(default)]
     pub then: Vec<Expectation>,
     #[serde(default)]
-    pub fix: Option<Vec<Step>>,
+    pub fix: Option<Vec<Action>>,
     #[serde(default)]
     pub after_fix: Vec<Expectation>,
     #[serde(default)]
-    pub twin: Option<Vec<Step>>,
+    pub twin: Option<Vec<Action>>,
     /// Training metadata: the scenario is an `hma-lab exercise` ([`super::exercise`]).
     #[serde(default)]
     pub exercise: Option<super::exercise::ExerciseMeta>,
@@ -182,9 +182,9 @@ pub fn validate(
     // (line, full lint): set-up lines must name real cmdlets and parameters; a `cmdlet` check
     // may assert PowerShell's own error, so its line only has to parse.
     let mut cmdlets: Vec<(&str, bool)> = Vec::new();
-    fn step_lines<'a>(steps: &'a [Step], out: &mut Vec<(&'a str, bool)>) {
-        for st in steps {
-            if let Step::Cmdlet(c) = st {
+    fn step_lines<'a>(steps: &'a [Action], out: &mut Vec<(&'a str, bool)>) {
+        for a in steps {
+            if let Action::Step(Step::Cmdlet(c)) = a {
                 out.push((c.as_str(), true));
             }
         }
@@ -198,11 +198,7 @@ pub fn validate(
     }
     // In the usual file order, so each is found after the one before.
     step_lines(&s.given, &mut cmdlets);
-    for a in &s.when {
-        if let Action::Step(Step::Cmdlet(c)) = a {
-            cmdlets.push((c.as_str(), true));
-        }
-    }
+    step_lines(&s.when, &mut cmdlets);
     check_lines(&s.then, &mut cmdlets);
     step_lines(s.fix.as_deref().unwrap_or_default(), &mut cmdlets);
     check_lines(&s.after_fix, &mut cmdlets);

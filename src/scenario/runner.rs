@@ -191,13 +191,13 @@ pub async fn run(loaded: &Loaded) -> ScenarioResult {
     match Ctx::start_file(file.clone()).await {
         Err(e) => result.error = Some(e),
         Ok(mut ctx) => {
-            let mut steps = ctx.steps("given", &s.given).await;
+            let mut steps = ctx.set_up("given", &s.given).await;
             let (outs, wsteps) = ctx.actions(&s.when).await;
             steps.extend(wsteps);
             let checks = check_all(&mut ctx, &s.then, &outs).await;
             result.main = Some(PhaseResult { steps, checks });
             if let Some(fix) = &s.fix {
-                let mut steps = ctx.steps("fix", fix).await;
+                let mut steps = ctx.set_up("fix", fix).await;
                 let (outs, wsteps) = ctx.actions(&s.when).await;
                 steps.extend(wsteps);
                 let checks = check_all(&mut ctx, &s.after_fix, &outs).await;
@@ -241,7 +241,7 @@ async fn run_twin(
     file: &LabFile,
     kind: &str,
     section: &str,
-    extra: &[Step],
+    extra: &[Action],
 ) -> TwinResult {
     let s = &loaded.scenario;
     let mut ctx = match Ctx::start_file(file.clone()).await {
@@ -256,8 +256,8 @@ async fn run_twin(
             }
         }
     };
-    let mut steps = ctx.steps("given", &s.given).await;
-    steps.extend(ctx.steps(section, extra).await);
+    let mut steps = ctx.set_up("given", &s.given).await;
+    steps.extend(ctx.set_up(section, extra).await);
     let (outs, wsteps) = ctx.actions(&s.when).await;
     steps.extend(wsteps);
     let checks = check_all(&mut ctx, &s.then, &outs).await;
@@ -451,8 +451,24 @@ impl Ctx {
             .map_err(|e| e.to_string())
     }
 
+    /// Runs a set-up section (`given`, `fix`, `twin`): its steps, and the client, token and
+    /// request actions it may hold (a user signing in before the event, or signing in again as
+    /// the remedy). Their outcomes are not judged: only `when`'s are.
+    pub async fn set_up(&mut self, section: &str, list: &[Action]) -> Vec<StepResult> {
+        self.actions_in(section, list).await.1
+    }
+
     /// Runs the `when` actions; one outcome per action.
     pub async fn actions(&mut self, actions: &[Action]) -> (Vec<Outcome>, Vec<StepResult>) {
+        self.actions_in("when", actions).await
+    }
+
+    /// Runs actions (`when`'s, or a set-up section's); one outcome per action.
+    async fn actions_in(
+        &mut self,
+        section: &str,
+        actions: &[Action],
+    ) -> (Vec<Outcome>, Vec<StepResult>) {
         let mut outs = Vec::new();
         let mut steps = Vec::new();
         for a in actions {
@@ -462,7 +478,7 @@ impl Ctx {
                 Action::Token(t) => self.token(t).await,
                 Action::Step(st) => {
                     // A set-up step between actions: a failing one fails like in `given`.
-                    let mut r = self.steps("when", std::slice::from_ref(st)).await;
+                    let mut r = self.steps(section, std::slice::from_ref(st)).await;
                     let label = r.first().map(|x| x.text.clone()).unwrap_or_default();
                     steps.append(&mut r);
                     outs.push(Outcome {
@@ -479,7 +495,7 @@ impl Ctx {
             // judge, never a failed step.
             let detail = summary(&o);
             steps.push(StepResult {
-                section: "when".into(),
+                section: section.into(),
                 text: o.label.clone(),
                 ok: true,
                 detail: Some(detail),

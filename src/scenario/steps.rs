@@ -185,10 +185,13 @@ impl<'de> Deserialize<'de> for Action {
             + r.cmdlet.is_some() as u8
             + r.network.is_some() as u8
             + r.clock.is_some() as u8;
+        let steps = r.cmdlet.is_some() as u8 + r.network.is_some() as u8 + r.clock.is_some() as u8;
         if n != 1 {
-            return Err(D::Error::custom(
-                "a `when` action has exactly one of `client`, `request`, `token` (or a step: `cmdlet`, `network`, `clock`)",
-            ));
+            return Err(D::Error::custom(if steps == n {
+                "a step has exactly one of `cmdlet`, `network`, `clock`"
+            } else {
+                "an action has exactly one of `client`, `request`, `token` (or a step: `cmdlet`, `network`, `clock`)"
+            }));
         }
         if let Some(c) = r.client {
             let Some(user) = r.user else {

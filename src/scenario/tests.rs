@@ -51,8 +51,8 @@ after_fix:
     let s = &l.scenario;
     assert_eq!(l.lab, LabRef::Builtin("contoso".into()));
     assert_eq!(s.given.len(), 4);
-    assert!(matches!(&s.given[0], Step::Cmdlet(c) if c.starts_with("Set-AuthServer EvoSts")));
-    assert!(matches!(&s.given[3], Step::Clock(c) if c.advance.0 == 7200));
+    assert!(matches!(&s.given[0], Action::Step(Step::Cmdlet(c)) if c.starts_with("Set-AuthServer EvoSts")));
+    assert!(matches!(&s.given[3], Action::Step(Step::Clock(c)) if c.advance.0 == 7200));
     match &s.when[0] {
         Action::Client(c) => {
             assert_eq!(c.client.0, Profile::Outlook2013);
