@@ -63,7 +63,8 @@ fn resolve_or_error(
 
 /// Renders an AADSTS error the way the token service does.
 pub fn aad_error(state: &AppState, headers: &HeaderMap, e: AadError) -> Response {
-    e.into_response_with(&RequestIds::from_headers(headers), state.now())
+    e.in_era(state.era())
+        .into_response_with(&RequestIds::from_headers(headers), state.now())
 }
 
 /// A discovery document with the headers Azure AD's discovery endpoints send: its content type,

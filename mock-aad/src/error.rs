@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::model::Era;
 use crate::timefmt;
 
 /// One Azure AD error.
@@ -34,7 +35,8 @@ pub struct AadError {
     pub suberror: Option<String>,
     /// The `claims` challenge (a JSON string inside the JSON body).
     pub claims: Option<String>,
-    /// Whether to emit `error_uri` (Azure AD does on today's endpoints).
+    /// Whether to emit `error_uri` in the current era (Azure AD does on today's endpoints); the
+    /// guide's era never does ([`crate::model::Era`], applied by [`AadError::in_era`]).
     pub with_error_uri: bool,
     /// Overrides `Cache-Control` (the unicorn capture sends `no-cache, no-store, not-bloody-safe`).
     pub cache_control: Option<&'static str>,
@@ -54,6 +56,14 @@ impl AadError {
             with_error_uri: true,
             cache_control: None,
         }
+    }
+
+    /// The error as the lab's era writes it: the guide's era has no `error_uri`.
+    pub fn in_era(mut self, era: Era) -> Self {
+        if era == Era::Guide {
+            self.with_error_uri = false;
+        }
+        self
     }
 
     pub fn bad_request(error: &str, code: u32, message: impl Into<String>) -> Self {

@@ -90,6 +90,7 @@ pub async fn inject(State(s): State<AppState>, req: Request, next: Next) -> Resp
         return next.run(req).await;
     };
     let ids = RequestIds::from_headers(req.headers());
+    let e = e.in_era(s.era());
     if info.endpoint == Endpoint::Authorize {
         if let Some(target) = registered_redirect(&s, &info) {
             return authorize_error_redirect(&e, &ids, s.now(), &target, &info);

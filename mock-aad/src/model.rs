@@ -30,7 +30,26 @@ pub struct Directory {
     /// Format version of the lab file; only `1` exists.
     #[serde(default = "one")]
     pub version: u32,
+    /// Which era of Azure AD's error answers the whole directory speaks.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub era: Era,
     pub tenants: Vec<Tenant>,
+}
+
+/// The era of Azure AD's error answers, one per lab so a lab never mixes them.
+///
+/// The field guide's captures (2017) carry no `error_uri` in token and authorize errors; public
+/// captures from 2019 on carry `https://login.microsoftonline.com/error?code=N`. The wording of
+/// every text is the same in both eras (where a later capture has other wording, the lab keeps the
+/// guide's; see the book's fidelity page).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Era {
+    /// The field guide's era: no `error_uri`. The default: the lab reproduces the guide.
+    #[default]
+    Guide,
+    /// Today's endpoints: `error_uri` on every error that has an AADSTS code.
+    Current,
 }
 
 /// One Azure AD tenant.

@@ -99,6 +99,11 @@ impl Shared {
         self.grants().sweep(now, &live);
     }
     /// The lab time.
+    /// The era of the directory's error answers.
+    pub fn era(&self) -> crate::model::Era {
+        self.dir().era
+    }
+
     pub fn now(&self) -> OffsetDateTime {
         OffsetDateTime::from(self.clock.now())
     }

@@ -64,7 +64,9 @@ pub fn routes() -> Router<AppState> {
 /// Any other method than POST: Azure AD's JSON error, not an empty 405.
 async fn not_post(State(s): State<AppState>, req: Request) -> Response {
     let ids = RequestIds::from_headers(req.headers());
-    AadError::post_only(req.method().as_str()).into_response_with(&ids, s.now())
+    AadError::post_only(req.method().as_str())
+        .in_era(s.era())
+        .into_response_with(&ids, s.now())
 }
 
 async fn token_v1(State(s): State<AppState>, req: Request) -> Response {
@@ -110,7 +112,7 @@ async fn endpoint(s: AppState, req: Request, v2: bool, kind: Kind) -> Response {
             } else {
                 AadError::missing_parameter("grant_type")
             };
-            return e.into_response_with(&ids, now);
+            return e.in_era(s.era()).into_response_with(&ids, now);
         }
     };
     let ip = headers
@@ -154,7 +156,7 @@ async fn endpoint(s: AppState, req: Request, v2: bool, kind: Kind) -> Response {
         Ok(body) => success(&body, &ids, now),
         Err(e) => {
             tracing::debug!(code = e.code, error = %e.error, "token request refused");
-            e.into_response_with(&ids, now)
+            e.in_era(s.era()).into_response_with(&ids, now)
         }
     }
 }

@@ -51,7 +51,9 @@ after_fix:
     let s = &l.scenario;
     assert_eq!(l.lab, LabRef::Builtin("contoso".into()));
     assert_eq!(s.given.len(), 4);
-    assert!(matches!(&s.given[0], Action::Step(Step::Cmdlet(c)) if c.starts_with("Set-AuthServer EvoSts")));
+    assert!(
+        matches!(&s.given[0], Action::Step(Step::Cmdlet(c)) if c.starts_with("Set-AuthServer EvoSts"))
+    );
     assert!(matches!(&s.given[3], Action::Step(Step::Clock(c)) if c.advance.0 == 7200));
     match &s.when[0] {
         Action::Client(c) => {

@@ -172,21 +172,19 @@ pub const ROWS: &[Entry] = &[
 ];
 
 impl AadError {
-    /// AADSTS50173: the grant predates the user's TokensValidFrom, exactly as the field guide's
-    /// "Password Changed?" capture (2017): its wording and no `error_uri` (a 2021 capture has one
-    /// and longer wording; the lab keeps the guide's era for this answer).
+    /// AADSTS50173: the grant predates the user's TokensValidFrom, with the field guide's
+    /// "Password Changed?" wording; in the guide's era (the default) exactly its capture, without
+    /// `error_uri` (a 2021 capture has one, and longer wording known only in part).
     pub fn grant_revoked(issued: OffsetDateTime, valid_from: OffsetDateTime) -> Self {
-        let mut e = AADSTS50173.error(&[
+        AADSTS50173.error(&[
             ("issued", &timefmt::aad_instant(issued)),
             ("valid_from", &timefmt::aad_instant(valid_from)),
-        ]);
-        e.with_error_uri = false;
-        e
+        ])
     }
 
     /// AADSTS50173 as the field guide's "Unicorn Rampage" answer to a tenant-wide revocation:
     /// `400 Bad Unicorn`, `unicorn_rampage`, a description without the AADSTS prefix and no
-    /// `error_uri`.
+    /// `error_uri` in either era (the answer exists only in the guide).
     pub fn unicorn_rampage(valid_from: OffsetDateTime) -> Self {
         let mut e = AADSTS50173.with_message("").with_error("unicorn_rampage");
         e.reason = Some("Bad Unicorn");

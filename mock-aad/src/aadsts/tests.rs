@@ -126,14 +126,23 @@ fn grant_revoked_matches_the_field_guide_text() {
 }
 
 /// The whole body of the guide's "Password Changed?" capture, byte for byte (the page dropped
-/// the backslashes of `\r\n`; they are put back): same keys in the same order, no `error_uri`.
+/// the backslashes of `\r\n`; they are put back): same keys in the same order, no `error_uri`
+/// in the guide's era; today's era adds `error_uri` after `correlation_id`.
 #[test]
 fn grant_revoked_body_is_the_guide_capture() {
     let e = AadError::grant_revoked(
         datetime!(2017-10-28 17:20:13.296 UTC),
         datetime!(2017-11-16 20:27:45 UTC),
     );
-    let body = e.body(
+    let current = e.clone().in_era(crate::model::Era::Current).body(
+        uuid::uuid!("f840b3e7-8740-4698-b252-d759825e0300"),
+        uuid::uuid!("f3fc8b2f-7cf1-4ce8-b34d-5dd41aba0a02"),
+        datetime!(2017-11-16 20:36:16 UTC),
+    );
+    assert!(current
+        .to_string()
+        .ends_with(r#","correlation_id":"f3fc8b2f-7cf1-4ce8-b34d-5dd41aba0a02","error_uri":"https://login.microsoftonline.com/error?code=50173"}"#));
+    let body = e.in_era(crate::model::Era::Guide).body(
         uuid::uuid!("f840b3e7-8740-4698-b252-d759825e0300"),
         uuid::uuid!("f3fc8b2f-7cf1-4ce8-b34d-5dd41aba0a02"),
         datetime!(2017-11-16 20:36:16 UTC),

@@ -49,12 +49,12 @@ pub fn adfs_key(n: u8) -> SigningKey {
 /// A lab directory from its shipped text, on a frozen clock with the admin token.
 pub fn lab_of(text: &str) -> (AppState, Clock) {
     let clock = Clock::frozen_at_unix(T0);
-    let state = mock_aad::state(Config {
+    let state = mock_aad::state(super::common::current_era(Config {
         directory: mock_aad::labfile::parse_str(text, "lab").unwrap(),
         clock: clock.clone(),
         admin_token: Some(TOKEN.into()),
         ..Config::contoso()
-    });
+    }));
     (state, clock)
 }
 

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use mock_aad::grants::{AuthCode, AuthContext, DeviceState};
-use mock_aad::model::{CaAction, CaRule, RevocationResponse};
+use mock_aad::model::{CaAction, CaRule, Era, RevocationResponse};
 use mock_aad::state::AppState;
 use mock_aad::{Clock, Config};
 use serde_json::{Map, Value};
@@ -98,10 +98,10 @@ impl Lab {
     /// A lab whose frozen clock reads `t`, fraction included.
     fn at_instant(t: std::time::SystemTime) -> Self {
         let clock = Clock::frozen(t);
-        let state = mock_aad::state(Config {
+        let state = mock_aad::state(super::common::current_era(Config {
             clock: clock.clone(),
             ..Config::contoso()
-        });
+        }));
         Lab { state, clock }
     }
 
@@ -836,6 +836,8 @@ async fn refresh_rotates_and_the_old_token_stays_valid() {
 #[tokio::test]
 async fn refresh_after_password_change_is_50173_as_in_the_field_guide() {
     let lab = Lab::new();
+    // The shipped lab's era: the guide's capture has no `error_uri`.
+    lab.state.dir_mut().era = Era::Guide;
     let rt = lab
         .ropc_v1("GregT@contoso.com", AUTODISCOVER)
         .await
@@ -876,6 +878,7 @@ fn seed_grant_instant() -> std::time::SystemTime {
 #[tokio::test]
 async fn the_50173_grant_instant_keeps_its_fraction_as_in_the_field_guide() {
     let lab = Lab::at_instant(seed_grant_instant());
+    lab.state.dir_mut().era = Era::Guide;
     let r = lab.ropc_v1("GregT@contoso.com", AUTODISCOVER).await.ok();
     // Token claims stay whole seconds (the floor of the instant, never rounded up).
     let (_, claims) = jwt(&r.field("access_token"));
@@ -1906,4 +1909,54 @@ async fn a_form_not_labelled_as_one_is_a_request_without_parameters() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// One era per lab: the shipped directory speaks the field guide's (no `error_uri` on any AADSTS
+/// error); `era: current` adds it to every one, 50173 included.
+#[tokio::test]
+async fn the_era_decides_error_uri_for_every_error() {
+    let lab = Lab::new();
+    assert_eq!(mock_aad::config::contoso_directory().era, Era::Guide);
+    for era in [Era::Guide, Era::Current] {
+        lab.state.dir_mut().era = era;
+        let bad = lab
+            .post(
+                "/contoso.com/oauth2/token",
+                &[
+                    ("grant_type", "password"),
+                    ("client_id", OFFICE),
+                    ("resource", AUTODISCOVER),
+                    ("username", "GregT@contoso.com"),
+                    ("password", "wrong"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.code(), 50126);
+        let unknown = lab.ropc_v1("nobody@contoso.com", AUTODISCOVER).await;
+        assert_eq!(unknown.code(), 50034);
+        for r in [&bad, &unknown] {
+            let uri = r.json().get("error_uri").cloned();
+            match era {
+                Era::Guide => assert_eq!(uri, None, "{}", r.text),
+                Era::Current => assert_eq!(
+                    uri,
+                    Some(Value::from(format!(
+                        "https://login.microsoftonline.com/error?code={}",
+                        r.code()
+                    ))),
+                    "{}",
+                    r.text
+                ),
+            }
+        }
+    }
+    let text = "version: 1\nera: current\ntenants: []\n";
+    assert_eq!(
+        mock_aad::labfile::parse_str(text, "lab.yaml").unwrap().era,
+        Era::Current
+    );
+    let e = mock_aad::labfile::parse_str("version: 1\nera: 2021\ntenants: []\n", "lab.yaml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("lab.yaml:2:6: era:"), "{e}");
 }
