@@ -329,8 +329,9 @@ def run_scenario(path: PathLike, binary: Optional[PathLike] = None,
                  filter: Optional[str] = None, jobs: Optional[int] = None) -> Dict[str, Any]:
     """Runs scenario files (`hma-lab run PATH --format json`), each on fresh in-process labs with
     its broken twin, and returns the JSON report (`total`, `passed`, `failed`, `scenarios`).
-    A failing scenario is in the report (`passed: false`); a file that does not load raises
-    `HmaLabError` with hma-lab's message (file, line, column)."""
+    A failing scenario is in the report (`passed: false`, its failed checks with expected and
+    actual), and so is a file that does not load (its `error` names file, line and column);
+    `HmaLabError` when hma-lab itself fails (no scenario found, an unreadable path)."""
     cmd = [find_binary(binary), "run", os.fspath(path), "--format", "json"]
     if filter:
         cmd += ["--filter", filter]
