@@ -18,7 +18,7 @@ cd "$ROOT"
 rm -rf "$OUT/wheels" "$T"
 mkdir -p "$OUT"
 start=$(date +%s)
-(cd python && "$VENV/bin/maturin" build --quiet --profile dev --out "$OUT/wheels")
+(cd python && "$VENV/bin/maturin" build --quiet --profile dev --compression-level 1 --out "$OUT/wheels")
 wheel="$(ls "$OUT"/wheels/hma_lab-*.whl)"
 built=$(date +%s)
 

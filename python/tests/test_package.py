@@ -40,7 +40,6 @@ def test_version_is_the_workspace_version(hma_lab_binary):
     assert meta["Name"] == "hma-lab"
     assert "Framework :: Pytest" in meta.get_all("Classifier")
     assert meta["Description-Content-Type"].startswith("text/markdown")
-    assert "def test_greg_gets_a_token_for_exchange(hma_lab_env):" in meta.get_payload()
 
 
 def test_ready_line_and_env(hma_lab, hma_lab_ca_dir):
@@ -135,22 +134,21 @@ def test_scenario_helper_names_file_line_and_column(hma_lab_scenario, tmp_path):
     assert s["error"] == f"{bad}:3:7: mapping values are not allowed in this context"
 
 
-EXAMPLE = '''
-import msal
-
-def test_greg_gets_a_token_for_exchange(hma_lab_env):
-    app = msal.PublicClientApplication("d3590ed6-52b3-4102-aeff-aad2292ab01c",
-                                       authority="https://login.microsoftonline.com/contoso.com")
-    r = app.acquire_token_by_username_password("GregT@contoso.com", "Contoso2017!",
-                                               scopes=["https://mail.contoso.com/EWS.AccessAsUser.All"])
-    assert "access_token" in r, r
-'''
+def book_example():
+    """The first Python block of the book's pytest page (the five-line example)."""
+    page = (REPO / "docs" / "src" / "guide" / "pytest.md").read_text()
+    return page.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 def test_the_books_example_passes(pytester):
-    pytester.makepyfile(test_example=EXAMPLE)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    example = book_example()
+    assert "def test_greg_signs_in(hma_lab_env):" in example
+    # The package's README (its PyPI page) shows the same example.
+    assert example in importlib.metadata.metadata("hma-lab").get_payload()
+    pytester.makepyfile(test_example=example)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v")
     result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["test_example.py::test_greg_signs_in PASSED*"])
 
 
 def test_lab_option_and_journal_in_a_failure_report(pytester):
