@@ -80,3 +80,38 @@ def test_a_failing_cmdlet_raises_with_the_error_record(hma_lab):
         "Set-OrganizationConfig : A parameter cannot be found that matches parameter name "
         "'NoSuchParameter'.")
 
+
+
+def test_network_and_certificate_helpers(hma_lab_env):
+    import requests
+
+    lab = hma_lab_env
+    token = greg_token()
+    # SSL offloading at a load balancer: Exchange sees http, the audience no longer matches.
+    devices = lab.network({"load_balancer": {"host": "mail.contoso.com", "ssl_offload": True,
+                                             "targets": ["EX1"]}})["devices"]
+    assert devices == lab.network()["devices"]
+    r = ews_get_folder(lab, token)
+    assert r.status_code == 401
+    assert r.headers["x-ms-diagnostics"] == (
+        "2000003;reason=\"The hostname component of the audience claim value is invalid. "
+        "Expected 'https://mail.contoso.com'. Actual 'http://mail.contoso.com'.\";"
+        "error_category=\"invalid_resource\"")
+    lab.network({"load_balancer": {"host": "mail.contoso.com", "ssl_offload": False,
+                                   "targets": ["EX1"]}})
+    assert ews_get_folder(lab, token).status_code == 200
+    # A certificate fault: requests (OpenSSL) refuses the handshake with the exact reason.
+    assert lab.certificate("mail.contoso.com", "expired")["faults"] == {
+        "mail.contoso.com": "expired"}
+    with pytest.raises(requests.exceptions.SSLError, match="certificate has expired"):
+        requests.get(EWS_URL, timeout=30)
+    assert lab.certificate("mail.contoso.com", None)["faults"] == {}
+    assert requests.get(EWS_URL, timeout=30).status_code == 401
+    # Both handshakes and answers are in the journal and the HAR.
+    entries = lab.journal()
+    assert [e["method"] for e in entries if e["method"] == "TLS"] == ["TLS"]
+    har = lab.har()
+    assert har["log"]["version"] == "1.2"
+    assert len(har["log"]["entries"]) == len(entries)
+    stats = lab.stats()
+    assert stats["journal"]["entries"] == len(entries)
