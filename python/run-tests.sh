@@ -23,9 +23,10 @@ wheel="$(ls "$OUT"/wheels/hma_lab-*.whl)"
 built=$(date +%s)
 
 "$VENV/bin/python" -m venv --without-pip "$T"
-parent_site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 own_site="$("$T/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
-echo "$parent_site" >"$own_site/_hma_lab_clients.pth"
+"$VENV/bin/python" -c 'import sysconfig
+for p in dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]): print(p)' \
+  >"$own_site/_hma_lab_clients.pth"
 "$T/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-index "$wheel"
 echo "run-tests.sh: $(basename "$wheel") built in $((built - start)) s, installed into $T"
 
