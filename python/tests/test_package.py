@@ -166,3 +166,20 @@ def test_lab(hma_lab):
         "*- hma-lab journal -*",
         "GET https://mail.contoso.com/EWS/Exchange.asmx -> 401  x-ms-diagnostics: 2000001;*",
     ])
+
+
+def test_lab_from_the_ini_file(pytester):
+    pytester.makeini("[pytest]\nhma_lab_lab = contoso-federated\n")
+    pytester.makepyfile(test_ini='''
+def test_lab(hma_lab, hma_lab_session):
+    assert (hma_lab.lab, hma_lab_session.lab) == ("contoso-federated", "contoso-federated")
+    assert hma_lab.adfs == "https://adfs.contoso.com"
+    assert hma_lab.cmdlet("(Get-AdfsProperties).HostName").strip() == "adfs.contoso.com"
+''')
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_binary_option_names_a_missing_binary(tmp_path):
+    missing = tmp_path / "nowhere" / "hma-lab"
+    with pytest.raises(HmaLabError, match=f"hma-lab binary not found at '{missing}'"):
+        hma_lab.find_binary(missing)

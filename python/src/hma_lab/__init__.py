@@ -53,20 +53,22 @@ class CmdletError(HmaLabError):
 
 
 def find_binary(explicit: Optional[PathLike] = None) -> str:
-    """The `hma-lab` binary: `explicit`, else `$HMA_LAB_BIN`, else the one this package's wheel
-    installed next to the running interpreter, else the first on `PATH`."""
-    candidates = [explicit, os.environ.get(BINARY_ENV)]
+    """The `hma-lab` binary: `explicit`, else `$HMA_LAB_BIN` (either must exist: a wrong path
+    is an error, never silently replaced), else the one this package's wheel installed next to
+    the running interpreter, else the first on `PATH`."""
+    named = explicit if explicit is not None else os.environ.get(BINARY_ENV) or None
+    if named is not None:
+        if os.path.isfile(named) and os.access(named, os.X_OK):
+            return os.fspath(named)
+        raise HmaLabError(f"hma-lab binary not found at '{os.fspath(named)}'")
     exe = "hma-lab.exe" if os.name == "nt" else "hma-lab"
-    candidates.append(os.path.join(sysconfig.get_path("scripts"), exe))
-    candidates.append(os.path.join(os.path.dirname(sys.executable), exe))
-    for c in candidates:
-        if c and os.path.isfile(c) and os.access(c, os.X_OK):
-            return os.fspath(c)
+    for d in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+        c = os.path.join(d, exe)
+        if os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
     found = shutil.which("hma-lab")
     if found:
         return found
-    if explicit or os.environ.get(BINARY_ENV):
-        raise HmaLabError(f"hma-lab binary not found at {explicit or os.environ[BINARY_ENV]!r}")
     raise HmaLabError("hma-lab binary not found: install the hma-lab wheel, or set "
                       f"{BINARY_ENV} / --hma-lab-binary to its path")
 
