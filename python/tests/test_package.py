@@ -183,3 +183,19 @@ def test_binary_option_names_a_missing_binary(tmp_path):
     missing = tmp_path / "nowhere" / "hma-lab"
     with pytest.raises(HmaLabError, match=f"hma-lab binary not found at '{missing}'"):
         hma_lab.find_binary(missing)
+
+
+def test_a_serve_that_is_not_ready_is_stopped_and_named(tmp_path):
+    chatty = tmp_path / "chatty"
+    chatty.write_text("#!/bin/sh\necho 'on stderr' >&2\necho hello\nexec sleep 30\n")
+    silent = tmp_path / "silent"
+    silent.write_text("#!/bin/sh\nexec sleep 30\n")
+    for f in (chatty, silent):
+        f.chmod(0o755)
+    with pytest.raises(HmaLabError) as e:
+        Lab.start(binary=chatty, state_dir=tmp_path / "a")
+    assert "printed 'hello' instead of its ready line (Expecting value" in str(e.value)
+    assert str(e.value).endswith("(exit -9): on stderr")
+    with pytest.raises(HmaLabError) as e:
+        Lab.start(binary=silent, state_dir=tmp_path / "b", timeout=0.5)
+    assert "did not print its ready line within 0.5 s (exit -9)" in str(e.value)

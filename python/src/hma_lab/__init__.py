@@ -146,22 +146,25 @@ class Lab:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log,
                                     stdin=subprocess.DEVNULL)
         line = _read_ready_line(proc, timeout)
+        problem = None
         if line is None:
-            proc.kill()
+            problem = f"did not print its ready line within {timeout:g} s"
+        else:
+            try:
+                ready = json.loads(line)
+                if not isinstance(ready, dict) or ready.get("event") != "ready":
+                    raise ValueError("not a ready event")
+            except ValueError as e:
+                problem = f"printed {line!r} instead of its ready line ({e})"
+        if problem is not None:
+            if proc.poll() is None:
+                proc.kill()
             proc.wait()
+            proc.stdout.close()
             err = log_path.read_text(errors="replace").strip()
             if owns:
                 shutil.rmtree(sdir, ignore_errors=True)
-            raise HmaLabError(f"`{' '.join(cmd)}` did not print its ready line within "
-                              f"{timeout:g} s (exit {proc.returncode}): {err}")
-        try:
-            ready = json.loads(line)
-            if ready.get("event") != "ready":
-                raise ValueError("not a ready event")
-        except ValueError as e:
-            proc.kill()
-            proc.wait()
-            raise HmaLabError(f"unexpected first line from hma-lab serve: {line!r} ({e})")
+            raise HmaLabError(f"`{' '.join(cmd)}` {problem} (exit {proc.returncode}): {err}")
         if ca_dir is not None:
             _copy_ca(sdir, Path(ca_dir))
         return cls(proc, ready, sdir, binary, lab, log_path, owns_state_dir=owns)
