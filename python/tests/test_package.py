@@ -82,10 +82,11 @@ def test_session_lab_is_shared_across_tests_2(hma_lab_session_env):
     assert os.environ["HTTPS_PROXY"] == hma_lab_session_env.proxy
 
 
-@pytest.mark.hma_lab(lab="contoso-federated")
-def test_marker_picks_the_lab(hma_lab):
+@pytest.mark.hma_lab(lab="contoso-federated", args=["--journal-size", "2"])
+def test_marker_picks_the_lab_and_serve_options(hma_lab):
     assert hma_lab.lab == "contoso-federated"
     assert hma_lab.adfs == "https://adfs.contoso.com"
+    assert hma_lab.stats()["journal"] == {"entries": 0, "cap": 2}
 
 
 def test_unknown_lab_fails_with_hma_labs_message(hma_lab_binary, tmp_path):
