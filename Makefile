@@ -17,7 +17,7 @@ MDBOOK := $(TOOLS)/bin/mdbook
 SOAK_SECS ?= 600
 OAUTH2_MOCK_SERVER := 9.3.0
 
-.PHONY: run up test test-clients clients bench bench-tools soak fuzz fmt lint check docs
+.PHONY: run up test test-clients test-python clients bench bench-tools soak fuzz fmt lint check docs
 
 ## Run the scenario library (every field guide failure, with its fix and broken twin); human report.
 run:
@@ -27,10 +27,12 @@ run:
 up:
 	$(CARGO) run -p hma-lab -- up
 
-## Unit, router and end-to-end tests of every crate, then the real-client tests.
+## Unit, router and end-to-end tests of every crate, then the real-client tests, then the Python
+## package's tests.
 test:
 	$(CARGO) test --workspace
 	$(MAKE) --no-print-directory test-clients
+	$(MAKE) --no-print-directory test-python
 
 ## Real client libraries against the mocks, then the real-client suite against `hma-lab serve`
 ## (tests/clients/run.sh: MSAL Python, exchangelib, curl, headless Chromium; msal-node,
@@ -62,6 +64,18 @@ test-clients:
 	rm -f "$$log"; \
 	if [ $$status -ne 0 ] && [ -n "$$CI" ]; then echo "test-clients: failed (CI is set: a missing client is a failure)"; fi; \
 	exit $$status
+
+## The Python package (python/): python/run-tests.sh builds the hma-lab wheel from the working
+## tree with maturin's bin bindings (`--profile dev`: the debug build `make test` already made,
+## nothing recompiled), installs it into a throwaway venv (target/python/venv, which borrows the
+## clients from $(VENV)), and runs python/tests with the pytest plugin and binary from that wheel.
+## Without maturin, msal, exchangelib or pytest in $(VENV) it prints a SKIPPED line; with `CI`
+## set that is a failure (CI runs `make clients` first).
+test-python:
+	@if [ -x $(VENV)/bin/maturin ] && $(VENV)/bin/python -c 'import msal, exchangelib, pytest, requests' 2>/dev/null; then \
+	  VENV="$(abspath $(VENV))" python/run-tests.sh; \
+	else echo "SKIPPED python package tests (python/tests): maturin, msal, exchangelib, pytest or requests not in $(VENV) (make clients)"; \
+	  if [ -n "$$CI" ]; then echo "test-python: failed (CI is set: a missing client is a failure)"; exit 1; fi; fi
 
 ## Install the real client libraries the tests drive (pinned versions), and Debian's chromium,
 ## chromium-driver and NSS tools for the browser test when missing (apt-get, root only).
