@@ -24,6 +24,7 @@ use tokio::sync::{Mutex, Notify};
 
 use super::{CheckReport, Session};
 use crate::cli::args::{CheckFormat, ExerciseCommand};
+use crate::client::Profile;
 use crate::frontdoor::serve::{default_state_dir, SERVE_FILE};
 use crate::frontdoor::Options;
 
@@ -54,6 +55,12 @@ fn ok_or_fail(res: Result<Json, String>) -> Response<Full<Bytes>> {
     }
 }
 
+fn query(uri: &hyper::Uri, key: &str) -> Option<String> {
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> Json {
     serde_json::to_value(v).unwrap_or(Json::Null)
 }
@@ -69,13 +76,31 @@ async fn handle(
             &json!({ "ok": false, "error": refusal.message() }),
         );
     }
+    let uri = req.uri().clone();
     let mut s = state.session.lock().await;
-    match (req.method().clone(), req.uri().path()) {
+    match (req.method().clone(), uri.path()) {
         (Method::GET, "/status") => reply(StatusCode::OK, &to_json(&s.status())),
         (Method::POST, "/check") => ok_or_fail(s.check().await.map(|r| to_json(&r))),
         (Method::POST, "/hint") => reply(StatusCode::OK, &json!({ "hint": s.hint() })),
         (Method::POST, "/solve") => ok_or_fail(s.solve().await.map(|st| json!({ "steps": st }))),
         (Method::POST, "/reset") => ok_or_fail(s.reset().await.map(|()| json!({ "ok": true }))),
+        (Method::POST, "/outlook") => {
+            let profile = query(&uri, "profile");
+            let user = query(&uri, "user");
+            let profile = match profile.as_deref().map(|p| (p, Profile::parse(p))) {
+                None => None,
+                Some((_, Some(p))) => Some(p),
+                Some((p, None)) => {
+                    return reply(
+                        StatusCode::BAD_REQUEST,
+                        &json!({ "ok": false, "error": format!("no client profile `{p}`") }),
+                    )
+                }
+            };
+            ok_or_fail(s.outlook(profile, user).await.map(|st| {
+                json!({ "ok": true, "status": crate::cli::shell::status_text(&st) })
+            }))
+        }
         (Method::POST, "/stop") => {
             state.stop.notify_one();
             reply(StatusCode::OK, &json!({ "ok": true }))
@@ -147,6 +172,7 @@ async fn start(loaded: crate::scenario::Loaded, hidden: bool, args: StartArgs) -
     saved["pid"] = json!(std::process::id());
     saved["hosts"] = json!(door.lab().hosts());
     let briefing = session.meta().briefing.clone();
+    let symptom = session.status().symptom;
     let serve_path = args.state_dir.join(SERVE_FILE);
     for path in [&serve_path, &state_path] {
         if let Err(e) = crate::frontdoor::ca::write_private(path, saved.to_string().as_bytes()) {
@@ -165,9 +191,11 @@ async fn start(loaded: crate::scenario::Loaded, hidden: bool, args: StartArgs) -
     }
     eprintln!(
         "hma-lab exercise: the lab is up and broken.\n\nBriefing: {briefing}\n\n\
-         Work on it with cmdlets on the admin API (POST /cmdlet), real clients after\n\
-         `eval \"$(hma-lab env)\"`, `hma-lab explain` on captures;\n\
-         `hma-lab exercise check` tells how far you are, `hint` helps, `stop` ends it."
+         What the user sees (the reference Outlook, now):\n{}\n\n\
+         Work on it with `hma-lab shell --attach` (cmdlets on the lab's admin API), real clients\n\
+         after `eval \"$(hma-lab env)\"`, `hma-lab explain` on captures;\n\
+         `hma-lab exercise check` tells how far you are, `hint` helps, `stop` ends it.",
+        indent(&symptom)
     );
     let running = Arc::new(Running {
         session: Mutex::new(session),
@@ -318,6 +346,14 @@ pub fn render_check(r: &CheckReport) -> String {
     out
 }
 
+/// `text` indented by four spaces, line by line.
+pub fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn print(text: &str) -> bool {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
@@ -450,7 +486,8 @@ fn render_status(v: &Json) -> String {
     }
     out.push_str(&format!(
         "briefing:   {}\ndifficulty: {}\nhints:      {} of {} given\nchecks run: {} (best score {} of {}){}\n\
-         https:      {}\nproxy:      {}\nadmin:      {}\nca:         {}\n",
+         https:      {}\nproxy:      {}\nadmin:      {}\nca:         {}\n\
+         symptom (the reference Outlook when the exercise started):\n{}\n",
         s("briefing"),
         v["difficulty"],
         v["hints_given"],
@@ -463,6 +500,7 @@ fn render_status(v: &Json) -> String {
         s("proxy"),
         s("admin"),
         s("ca"),
+        indent(&s("symptom")),
     ));
     out
 }
