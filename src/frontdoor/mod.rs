@@ -349,8 +349,8 @@ impl Drop for FrontDoor {
     }
 }
 
-/// 32 random bytes, hex.
-fn random_token() -> String {
+/// A fresh 256-bit hex token (the admin API's when none is given; a classroom's).
+pub fn random_token() -> String {
     let a = uuid::Uuid::new_v4().simple().to_string();
     let b = uuid::Uuid::new_v4().simple().to_string();
     format!("{a}{b}")
