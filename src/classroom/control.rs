@@ -38,9 +38,16 @@ fn reply(status: StatusCode, v: &Json) -> Response<Full<Bytes>> {
     r
 }
 
-async fn handle(state: Arc<Running>, peer: SocketAddr, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(
+    state: Arc<Running>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     if let Err(refusal) = lab_kit::admin::check(Some(peer), req.headers(), &state.token) {
-        return reply(refusal.status(), &json!({ "ok": false, "error": refusal.message() }));
+        return reply(
+            refusal.status(),
+            &json!({ "ok": false, "error": refusal.message() }),
+        );
     }
     match (req.method().clone(), req.uri().path()) {
         (Method::GET, "/status") => match state.room.lock().await.as_ref() {
@@ -103,7 +110,9 @@ pub async fn main(cmd: ClassroomCommand) -> ExitCode {
             };
             let lines: Vec<Summary> = match serde_json::from_value(v["trainees"].clone()) {
                 Ok(l) => l,
-                Err(e) => return fail(format!("the classroom answered an unreadable summary: {e}")),
+                Err(e) => {
+                    return fail(format!("the classroom answered an unreadable summary: {e}"))
+                }
             };
             let text = match format {
                 CheckFormat::Json => format!("{v}\n"),

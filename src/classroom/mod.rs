@@ -109,7 +109,12 @@ fn pick(all: &[Loaded], how: &Pick, dir: &Path) -> Result<Loaded, String> {
 impl Classroom {
     /// Starts `n` trainees' labs (1 to [`MAX_TRAINEES`]) from the exercises in `scenarios`,
     /// their state under `base`. On failure the labs already started are stopped.
-    pub async fn start(scenarios: &Path, how: &Pick, n: usize, base: &Path) -> Result<Classroom, String> {
+    pub async fn start(
+        scenarios: &Path,
+        how: &Pick,
+        n: usize,
+        base: &Path,
+    ) -> Result<Classroom, String> {
         if !(1..=MAX_TRAINEES).contains(&n) {
             return Err(format!(
                 "{n} trainees: a classroom serves 1 to {MAX_TRAINEES}"

@@ -121,7 +121,12 @@ pub enum Command {
     /// Start a lab and the cmdlet shell on it (or --attach to a running one); reads commands from stdin when it is not a terminal.
     Shell {
         /// A builtin lab (contoso, contoso-pre-hma, contoso-federated) or a lab file.
-        #[arg(long, default_value = "contoso", value_name = "NAME|FILE", conflicts_with = "attach")]
+        #[arg(
+            long,
+            default_value = "contoso",
+            value_name = "NAME|FILE",
+            conflicts_with = "attach"
+        )]
         lab: String,
         /// Print the prompt and each command before its output (when reading stdin).
         #[arg(long)]
@@ -255,7 +260,12 @@ pub enum ClassroomCommand {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=200))]
         trainees: u16,
         /// The exercise every trainee gets (see `hma-lab exercise list`).
-        #[arg(long, value_name = "NAME", required_unless_present = "random", conflicts_with = "random")]
+        #[arg(
+            long,
+            value_name = "NAME",
+            required_unless_present = "random",
+            conflicts_with = "random"
+        )]
         exercise: Option<String>,
         /// A random exercise for each trainee, without telling them which.
         #[arg(long)]

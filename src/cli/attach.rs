@@ -47,8 +47,12 @@ fn read_json(path: &Path, what: &str) -> Result<Json, String> {
             path.display()
         )
     })?;
-    serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not {what} ({e}); remove it and start the lab again", path.display()))
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: not {what} ({e}); remove it and start the lab again",
+            path.display()
+        )
+    })
 }
 
 impl Attached {
@@ -92,7 +96,12 @@ impl Attached {
     }
 
     /// One call: the JSON answer of a 2xx, else the error the lab gave.
-    fn call(&self, method: reqwest::Method, url: String, body: Option<String>) -> Result<Json, String> {
+    fn call(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        body: Option<String>,
+    ) -> Result<Json, String> {
         let mut req = self.http.request(method, &url).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.body(b);
@@ -166,7 +175,11 @@ impl Attached {
                     .append_pair("user", &user)
                     .finish();
                 let v = self
-                    .call(reqwest::Method::POST, format!("{control}/outlook?{q}"), None)
+                    .call(
+                        reqwest::Method::POST,
+                        format!("{control}/outlook?{q}"),
+                        None,
+                    )
                     .map_err(|e| format!("lab status: {e}"))?;
                 Ok(v["status"].as_str().unwrap_or("").to_string())
             }
@@ -181,7 +194,9 @@ impl Attached {
                 }
                 .map_err(|e| format!("lab network: {e}"))?;
                 let devices: crate::lab::Devices = serde_json::from_value(v["devices"].clone())
-                    .map_err(|e| format!("lab network: the lab answered unreadable devices: {e}"))?;
+                    .map_err(|e| {
+                        format!("lab network: the lab answered unreadable devices: {e}")
+                    })?;
                 Ok(devices_text(&devices))
             }
             Some("clock") => match args.get(1) {

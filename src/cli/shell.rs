@@ -134,12 +134,12 @@ pub fn network_arg(args: &[&str]) -> Result<crate::lab::Device, String> {
     let text = args.join(" ");
     let change: crate::scenario::steps::NetworkChange = lab_kit::parse_yaml(&text, "lab network")
         .map_err(|e| {
-            format!(
-                "lab network: {}{}",
-                e.message,
-                e.hint.map(|h| format!("; {h}")).unwrap_or_default()
-            )
-        })?;
+        format!(
+            "lab network: {}{}",
+            e.message,
+            e.hint.map(|h| format!("; {h}")).unwrap_or_default()
+        )
+    })?;
     Ok(change.into())
 }
 
@@ -147,7 +147,9 @@ pub fn network_arg(args: &[&str]) -> Result<crate::lab::Device, String> {
 pub fn clock_arg(d: &str) -> Result<i64, String> {
     d.strip_prefix('+')
         .and_then(crate::scenario::steps::parse_duration)
-        .ok_or_else(|| format!("lab clock: '{d}' is not a forward step; write +90s, +30m, +1h or +2d"))
+        .ok_or_else(|| {
+            format!("lab clock: '{d}' is not a forward step; write +90s, +30m, +1h or +2d")
+        })
 }
 
 /// `Lab clock: 2017-11-16 20:36:16 UTC (+0s from the start)`.

@@ -106,9 +106,11 @@ async fn handle(
                     )
                 }
             };
-            ok_or_fail(s.outlook(profile, user).await.map(|st| {
-                json!({ "ok": true, "status": crate::cli::shell::status_text(&st) })
-            }))
+            ok_or_fail(
+                s.outlook(profile, user)
+                    .await
+                    .map(|st| json!({ "ok": true, "status": crate::cli::shell::status_text(&st) })),
+            )
         }
         (Method::POST, "/stop") if state.classroom => reply(
             StatusCode::CONFLICT,
@@ -176,7 +178,11 @@ where
 impl Hosted {
     /// Binds the control listener on loopback, writes `serve.json` and `exercise.json` (0600)
     /// in `state_dir`, and serves. On failure the session is shut down.
-    pub async fn launch(session: Session, state_dir: &Path, classroom: bool) -> Result<Hosted, String> {
+    pub async fn launch(
+        session: Session,
+        state_dir: &Path,
+        classroom: bool,
+    ) -> Result<Hosted, String> {
         let prepared = async {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
                 .await
@@ -237,7 +243,12 @@ impl Hosted {
 
     /// The session's status, `None` once stopped.
     pub async fn status(&self) -> Option<super::Status> {
-        self.running.session.lock().await.as_ref().map(|s| s.status())
+        self.running
+            .session
+            .lock()
+            .await
+            .as_ref()
+            .map(|s| s.status())
     }
 
     /// Runs `f` on the session (a classroom test drives labs directly).

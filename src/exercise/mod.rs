@@ -16,10 +16,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::client::{ConnectionStatus, Profile};
 use crate::frontdoor::Options;
 use crate::scenario::exercise::ExerciseMeta;
 use crate::scenario::runner::{check_all, Ctx, StepResult};
-use crate::client::{ConnectionStatus, Profile};
 use crate::scenario::steps::{Action, ClientAction, ClientName, Step};
 use crate::scenario::Loaded;
 

@@ -53,7 +53,10 @@ async fn twenty_labs_in_one_process_answer_and_are_isolated() {
         assert_eq!(t.dir, trainee_dir(&base, i + 1));
         let ready = t.hosted.ready();
         for k in ["https", "proxy", "admin", "control"] {
-            assert!(ports.insert(ready[k].as_str().unwrap().to_string()), "{k} shared");
+            assert!(
+                ports.insert(ready[k].as_str().unwrap().to_string()),
+                "{k} shared"
+            );
         }
         let token = ready["admin_token"].as_str().unwrap().to_string();
         assert!(tokens.insert(token.clone()));
@@ -63,21 +66,35 @@ async fn twenty_labs_in_one_process_answer_and_are_isolated() {
         assert!(t.dir.join("serve.json").is_file() && t.dir.join("exercise.json").is_file());
         // Loosely: a lab (listeners, break, the reference Outlook's symptom) starts in seconds
         // at worst even on a loaded debug build; the real figure is in the summary and bench/.
-        assert!(t.start_ms < 10_000, "trainee {} took {} ms", t.number, t.start_ms);
+        assert!(
+            t.start_ms < 10_000,
+            "trainee {} took {} ms",
+            t.number,
+            t.start_ms
+        );
         admins.push((ready["admin"].as_str().unwrap().to_string(), token));
     }
 
     // Every lab answers, broken.
     for (admin, token) in &admins {
         let (status, v) = cmdlet(&http, admin, token, EVOSTS_DEFAULT).await;
-        assert_eq!((status, &v["ok"], v["output"].as_str()), (200, &Value::Bool(true), Some("False")));
+        assert_eq!(
+            (status, &v["ok"], v["output"].as_str()),
+            (200, &Value::Bool(true), Some("False"))
+        );
     }
     // Another lab's token is refused.
     let (status, v) = cmdlet(&http, &admins[0].0, &admins[1].1, EVOSTS_DEFAULT).await;
     assert_eq!(status, 401, "{v}");
 
     // Trainee 3 fixes their lab; trainee 4 moves their clock. Nobody else's lab changes.
-    let (_, v) = cmdlet(&http, &admins[2].0, &admins[2].1, "Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true").await;
+    let (_, v) = cmdlet(
+        &http,
+        &admins[2].0,
+        &admins[2].1,
+        "Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true",
+    )
+    .await;
     assert_eq!(v["ok"], true, "{v}");
     let (_, v) = cmdlet(&http, &admins[2].0, &admins[2].1, "iisreset").await;
     assert_eq!(v["ok"], true, "{v}");
@@ -104,7 +121,12 @@ async fn twenty_labs_in_one_process_answer_and_are_isolated() {
             .json()
             .await
             .unwrap();
-        assert_eq!(clock["offset_secs"], if i == 3 { 3600 } else { 0 }, "trainee {}", i + 1);
+        assert_eq!(
+            clock["offset_secs"],
+            if i == 3 { 3600 } else { 0 },
+            "trainee {}",
+            i + 1
+        );
     }
 
     // The trainer's summary follows the checks: trainee 3 fixed, trainee 5 checked and hinted.
@@ -120,15 +142,35 @@ async fn twenty_labs_in_one_process_answer_and_are_isolated() {
     assert_eq!(summary.len(), 20);
     let line = |k: usize| summary.iter().find(|l| l.trainee == k).unwrap();
     assert!(line(3).passed);
-    assert_eq!((line(3).best_score, line(3).max_score, line(3).hints_given), (3, 3, 0));
+    assert_eq!(
+        (line(3).best_score, line(3).max_score, line(3).hints_given),
+        (3, 3, 0)
+    );
     assert!(!line(5).passed);
-    assert_eq!((line(5).checks_run, line(5).best_score, line(5).hints_given), (1, 0, 1));
+    assert_eq!(
+        (line(5).checks_run, line(5).best_score, line(5).hints_given),
+        (1, 0, 1)
+    );
     assert_eq!((line(6).checks_run, line(6).hints_given), (0, 0));
-    assert!(summary.iter().all(|l| l.exercise == "no-authorization-uri" && !l.hidden));
+    assert!(summary
+        .iter()
+        .all(|l| l.exercise == "no-authorization-uri" && !l.hidden));
     let table = hma_lab::classroom::render_summary(&summary);
-    assert!(table.starts_with("trainee  exercise              checks  points    hints  admin\n"), "{table}");
-    assert!(table.contains(&format!("\n3        no-authorization-uri  1       3/3 ✓     0/3    {}\n", admins[2].0)), "{table}");
-    assert!(table.ends_with("\n1 of 20 labs fixed (✓: every check passed; S: solved by the trainer)\n"), "{table}");
+    assert!(
+        table.starts_with("trainee  exercise              checks  points    hints  admin\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            "\n3        no-authorization-uri  1       3/3 ✓     0/3    {}\n",
+            admins[2].0
+        )),
+        "{table}"
+    );
+    assert!(
+        table.ends_with("\n1 of 20 labs fixed (✓: every check passed; S: solved by the trainer)\n"),
+        "{table}"
+    );
 
     room.shutdown().await;
     for k in 1..=20 {
@@ -166,7 +208,16 @@ fn the_classroom_command_serves_trainees_and_the_trainer() {
     let dir = lab_kit::testkit::temp_dir("classroom-cli");
     let started = Started::spawn(
         Command::new(env!("CARGO_BIN_EXE_hma-lab"))
-            .args(["classroom", "start", "--trainees", "3", "--random", "--scenarios", &scenarios(), "--state-dir"])
+            .args([
+                "classroom",
+                "start",
+                "--trainees",
+                "3",
+                "--random",
+                "--scenarios",
+                &scenarios(),
+                "--state-dir",
+            ])
             .arg(&dir)
             .stderr(Stdio::null()),
     );
@@ -179,7 +230,10 @@ fn the_classroom_command_serves_trainees_and_the_trainer() {
     let v: Value = serde_json::from_slice(&status.stdout).unwrap();
     let lines = v["trainees"].as_array().unwrap();
     assert_eq!(lines.len(), 3);
-    let names: Vec<String> = lines.iter().map(|l| l["exercise"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = lines
+        .iter()
+        .map(|l| l["exercise"].as_str().unwrap().to_string())
+        .collect();
     for l in lines {
         assert_eq!(l["hidden"], true);
         assert_eq!(l["checks_run"], 0);
@@ -202,9 +256,17 @@ fn the_classroom_command_serves_trainees_and_the_trainer() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    shell.stdin.take().unwrap().write_all(b"lab clock +1h\n").unwrap();
+    shell
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"lab clock +1h\n")
+        .unwrap();
     let out = shell.wait_with_output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Lab clock: 2017-11-16 21:36:16 UTC (+3600s from the start)\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Lab clock: 2017-11-16 21:36:16 UTC (+3600s from the start)\n"
+    );
     assert!(out.status.success());
     // Only the trainer stops a classroom's lab.
     let stop = hma_lab(&["exercise", "stop"], &t2);
@@ -213,11 +275,20 @@ fn the_classroom_command_serves_trainees_and_the_trainer() {
 
     let human = hma_lab(&["classroom", "status"], &dir);
     let text = String::from_utf8_lossy(&human.stdout).into_owned();
-    assert!(text.contains(&format!("\n2        {} (hidden)", names[1])), "{text}");
-    assert!(text.ends_with("\n0 of 3 labs fixed (✓: every check passed; S: solved by the trainer)\n"), "{text}");
+    assert!(
+        text.contains(&format!("\n2        {} (hidden)", names[1])),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\n0 of 3 labs fixed (✓: every check passed; S: solved by the trainer)\n"),
+        "{text}"
+    );
 
     let stop = hma_lab(&["classroom", "stop"], &dir);
-    assert_eq!(String::from_utf8_lossy(&stop.stdout), "the classroom has stopped\n");
+    assert_eq!(
+        String::from_utf8_lossy(&stop.stdout),
+        "the classroom has stopped\n"
+    );
     let mut started = started;
     assert!(started.child.wait().unwrap().success());
     assert!(!dir.join("classroom.json").exists());

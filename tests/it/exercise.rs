@@ -420,7 +420,12 @@ async fn trainee_fixes_the_lab_through_shell_attach_and_check_passes() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     // One line failed (Get-Nothing): exit 1, its error record on stderr as the local shell has it.
     assert_eq!(out.status.code(), Some(1));
@@ -437,7 +442,10 @@ async fn trainee_fixes_the_lab_through_shell_attach_and_check_passes() {
         let o = c.wait_with_output().unwrap();
         (o.status.code(), stdout(&o), stderr(&o))
     };
-    assert!(local_err.starts_with("Get-Nothing : The term 'Get-Nothing' is not recognized"), "{local_err}");
+    assert!(
+        local_err.starts_with("Get-Nothing : The term 'Get-Nothing' is not recognized"),
+        "{local_err}"
+    );
     assert_eq!(stderr(&out), local_err);
     assert_eq!(
         stdout(&out),
@@ -451,7 +459,10 @@ async fn trainee_fixes_the_lab_through_shell_attach_and_check_passes() {
     let passing = ex(dir.as_path(), &["check", "--format", "json"]);
     assert!(passing.status.success(), "{}", stdout(&passing));
     let v: Value = serde_json::from_str(&stdout(&passing)).unwrap();
-    assert_eq!((v["score"].as_u64(), v["max_score"].as_u64()), (Some(4), Some(4)));
+    assert_eq!(
+        (v["score"].as_u64(), v["max_score"].as_u64()),
+        (Some(4), Some(4))
+    );
     assert_eq!(v["hint"], Value::Null);
 
     assert!(ex(dir.as_path(), &["stop"]).status.success());
@@ -502,7 +513,10 @@ fn fix_words(step: &hma_lab::scenario::steps::Step) -> Vec<String> {
                 && w.chars().any(|c| c.is_ascii_lowercase());
             if w.len() >= 4
                 && !w.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-                && (inner_capital || w.contains('-') || w.contains('_') || w.eq_ignore_ascii_case("iisreset"))
+                && (inner_capital
+                    || w.contains('-')
+                    || w.contains('_')
+                    || w.eq_ignore_ascii_case("iisreset"))
             {
                 words.push(w);
             }
