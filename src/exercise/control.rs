@@ -612,10 +612,15 @@ fn list(dir: &Path) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
+    let w = all
+        .iter()
+        .map(|(l, _)| l.scenario.name.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut text = String::new();
     for (l, m) in &all {
         text.push_str(&format!(
-            "{:<40} {:<3}  {}\n",
+            "{:<w$} {:<3}  {}\n",
             l.scenario.name,
             "★".repeat(m.difficulty as usize),
             m.briefing

@@ -292,7 +292,7 @@ fn every_exercise_has_a_fix_and_a_briefing_and_the_list_shows_them() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(stdout(&out).contains("\nmissing-spn                              ★★   Since this morning GregT's Outlook 2016 shows a sign-in window that closes by itself, and Outlook stays disconnected. Nothing changed on his PC.\n"), "{}", stdout(&out));
+    assert!(stdout(&out).contains(&format!("\n{:<48} ★★   Since this morning GregT's Outlook 2016 shows a sign-in window that closes by itself, and Outlook stays disconnected. Nothing changed on his PC.\n", "missing-spn")), "{}", stdout(&out));
     assert!(stdout(&out).ends_with("\n41 exercise(s)\n"));
 }
 
