@@ -601,3 +601,38 @@ async fn every_exercise_is_broken_at_start_and_fixed_by_its_solution() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A client-side fix typed through the lab's admin API (`reg add` in `shell --attach`) reaches
+/// the exercise's reference Outlook, as the machine's registry reaches Outlook.
+#[tokio::test]
+async fn a_registry_fix_through_the_admin_api_reaches_the_reference_outlook() {
+    use hma_lab::exercise::{find, Session};
+    let dir = lab_kit::testkit::temp_dir("exercise-reg");
+    let mut s = Session::start(
+        find(Path::new(&scenarios()), "outlook-2016-enable-adal-disabled").unwrap(),
+        hma_lab::frontdoor::Options::loopback(&dir),
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.status()
+            .symptom
+            .ends_with("mail.contoso.com  Established  MAPI/HTTP  NTLM"),
+        "{}",
+        s.status().symptom
+    );
+    assert!(!s.check().await.unwrap().passed);
+    let door = s.door().unwrap();
+    let ready = door.ready();
+    let r = admin_cmdlet(
+        &ready,
+        r"reg add HKCU\SOFTWARE\Microsoft\Office\16.0\Common\Identity /v EnableADAL /t REG_DWORD /d 1 /f",
+    )
+    .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let after = s.check().await.unwrap();
+    assert!(after.passed, "{after:?}");
+    s.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
