@@ -98,7 +98,7 @@ clients:
 bench: bench-tools
 	$(CARGO) bench -p mock-aad --bench token -p mock-exchange --bench bearer -p lab-kit --bench wirecase
 	$(CARGO) build --release -p hma-lab -p mock-aad --bins
-	$(CARGO) build --release -p hma-lab --example bench_plain --example bench_labs --example bench_parsers
+	$(CARGO) build --release -p hma-lab --example bench_plain --example bench_labs --example bench_classroom --example bench_parsers
 	python3 bench/run.py
 
 ## wrk (apt-get, root only) and oauth2-mock-server (npm, into bench/node_modules) for `make bench`.

@@ -8,10 +8,12 @@
 //! lab's state through a backend trait, so scenario files, the interactive shell and the admin API
 //! all accept the guide's lines verbatim; [`scenario`] plays scenario files (given / when / then /
 //! fix, with broken twins) against fresh labs and reports; [`frontdoor`] puts a running lab behind
-//! real TLS, a forward proxy and an admin API for real clients (`hma-lab serve`); [`book`] renders
+//! real TLS, a forward proxy and an admin API for real clients (`hma-lab serve`); [`exercise`] plays a scenario as a break/fix training lab and [`classroom`]
+//! serves many of them, one per trainee, in one process; [`book`] renders
 //! the book's generated reference pages from the code.
 
 pub mod book;
+pub mod classroom;
 pub mod cli;
 pub mod client;
 pub mod exercise;

@@ -91,8 +91,24 @@ async fn main() -> ExitCode {
             .await
         }
         Command::Env { state_dir } => hma_lab::frontdoor::serve::env(state_dir),
-        Command::Shell { lab, echo } => hma_lab::cli::shell::main(&lab, echo).await,
+        Command::Shell {
+            lab,
+            echo,
+            attach: true,
+            state_dir,
+            trainee,
+        } => {
+            let dir = state_dir.unwrap_or_else(hma_lab::frontdoor::serve::default_state_dir);
+            let dir = match trainee {
+                Some(k) => hma_lab::classroom::trainee_dir(&dir, k),
+                None => dir,
+            };
+            let _ = lab;
+            hma_lab::cli::attach::main(dir, echo).await
+        }
+        Command::Shell { lab, echo, .. } => hma_lab::cli::shell::main(&lab, echo).await,
         Command::Exercise { command } => hma_lab::exercise::control::main(command).await,
+        Command::Classroom { command } => hma_lab::classroom::control::main(command).await,
         Command::Explain { file } => hma_lab::explain::main(&file),
         Command::Up {
             aad_lab,

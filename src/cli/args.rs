@@ -118,19 +118,38 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
-    /// Start a lab and the cmdlet shell on it; reads commands from stdin when it is not a terminal.
+    /// Start a lab and the cmdlet shell on it (or --attach to a running one); reads commands from stdin when it is not a terminal.
     Shell {
         /// A builtin lab (contoso, contoso-pre-hma, contoso-federated) or a lab file.
-        #[arg(long, default_value = "contoso", value_name = "NAME|FILE")]
+        #[arg(
+            long,
+            default_value = "contoso",
+            value_name = "NAME|FILE",
+            conflicts_with = "attach"
+        )]
         lab: String,
         /// Print the prompt and each command before its output (when reading stdin).
         #[arg(long)]
         echo: bool,
+        /// Run the cmdlets on the running lab (`serve`, `exercise start`, a classroom's) over its admin API.
+        #[arg(long)]
+        attach: bool,
+        /// With --attach: the state directory the lab was started with (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR", requires = "attach")]
+        state_dir: Option<PathBuf>,
+        /// With --attach: trainee K's lab of the classroom started with --state-dir (or the default).
+        #[arg(long, value_name = "K", requires = "attach")]
+        trainee: Option<usize>,
     },
     /// Training exercises: a broken lab served to real clients, checked, hinted, solved.
     Exercise {
         #[command(subcommand)]
         command: ExerciseCommand,
+    },
+    /// A classroom: N trainees' exercise labs, isolated, in one process, and the trainer's summary.
+    Classroom {
+        #[command(subcommand)]
+        command: ClassroomCommand,
     },
     /// Name the guide's cause and fix for a failing response (raw HTTP, curl -v, HAR) or scenario.
     Explain {
@@ -230,4 +249,50 @@ pub enum ExerciseCommand {
 pub enum CheckFormat {
     Human,
     Json,
+}
+
+/// `hma-lab classroom …` (the book's "Teaching with hma-lab").
+#[derive(Subcommand)]
+pub enum ClassroomCommand {
+    /// Start N trainees' labs, each its own exercise lab (ports, admin token, clock, CA), until `stop`.
+    Start {
+        /// How many trainees (1 to 200).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=200))]
+        trainees: u16,
+        /// The exercise every trainee gets (see `hma-lab exercise list`).
+        #[arg(
+            long,
+            value_name = "NAME",
+            required_unless_present = "random",
+            conflicts_with = "random"
+        )]
+        exercise: Option<String>,
+        /// A random exercise for each trainee, without telling them which.
+        #[arg(long)]
+        random: bool,
+        /// With --random: only exercises of this difficulty (1 to 3).
+        #[arg(long, value_name = "N", requires = "random", value_parser = clap::value_parser!(u8).range(1..=3))]
+        level: Option<u8>,
+        /// Where the scenarios are.
+        #[arg(long, value_name = "DIR", default_value = "scenarios")]
+        scenarios: PathBuf,
+        /// The trainer's state directory: classroom.json, and classroom/trainee-K/ for each lab (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// The trainer's summary: each trainee's exercise, checks run, best score, hints used.
+    Status {
+        /// human or json.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+        /// The state directory `classroom start` was given (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Stop every lab of the classroom.
+    Stop {
+        /// The state directory `classroom start` was given (default $XDG_STATE_HOME/hma-lab).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
 }

@@ -40,7 +40,7 @@ const RED: &str = "\x1b[91m";
 const YELLOW: &str = "\x1b[93m";
 const RESET: &str = "\x1b[0m";
 
-const LAB_HELP: &str = "Lab commands:
+pub const LAB_HELP: &str = "Lab commands:
   lab status [PROFILE] [USER]  run the reference client (default outlook-2016 GregT@contoso.com)
                                and print its Connection Status: server, protocol, Authn
                                (profiles: outlook-2010, outlook-2013, outlook-2016,
@@ -64,6 +64,104 @@ pub enum Reply {
     Err(String),
     /// `exit`.
     Exit,
+}
+
+/// What the console loop drives: a shell on a lab of its own ([`Session`]) or on a running lab
+/// reached over its admin API ([`super::attach::Attached`]).
+pub trait Target {
+    /// Runs one complete entry: a lab meta-command, `exit`, or PowerShell text.
+    fn execute(&mut self, entry: &str) -> Reply;
+    /// The interactive banner's first words: `hma-lab shell on lab 'contoso'`.
+    fn banner(&self) -> String;
+}
+
+impl Target for Session {
+    fn execute(&mut self, entry: &str) -> Reply {
+        Session::execute(self, entry)
+    }
+    fn banner(&self) -> String {
+        format!("hma-lab shell on lab '{}'", self.lab.name())
+    }
+}
+
+/// `exit`/`quit` alone, a `lab …` meta-command (its words after `lab`), or PowerShell text.
+pub enum Entry<'a> {
+    Empty,
+    Exit,
+    Lab(Vec<&'a str>),
+    PowerShell,
+}
+
+/// Sorts an entry.
+pub fn classify(entry: &str) -> Entry<'_> {
+    let trimmed = entry.trim();
+    let mut words = trimmed.split_whitespace();
+    match words.next() {
+        None => Entry::Empty,
+        Some(w)
+            if (w.eq_ignore_ascii_case("exit") || w.eq_ignore_ascii_case("quit"))
+                && words.clone().next().is_none() =>
+        {
+            Entry::Exit
+        }
+        Some(w) if w.eq_ignore_ascii_case("lab") => Entry::Lab(words.collect()),
+        _ => Entry::PowerShell,
+    }
+}
+
+/// `lab status [PROFILE] [USER]`'s arguments.
+pub fn status_args(args: &[&str]) -> Result<(Profile, String), String> {
+    let mut profile = Profile::Outlook2016;
+    let mut user = DEFAULT_USER.to_string();
+    for a in args {
+        if let Some(p) = Profile::parse(a) {
+            profile = p;
+        } else if a.contains('@') {
+            user = a.to_string();
+        } else {
+            return Err(format!(
+                "lab status: '{a}' is neither a client profile (outlook-2010, \
+                 outlook-2013, outlook-2016, outlook-2016-mac, native-eas) nor a user \
+                 (name@domain)"
+            ));
+        }
+    }
+    Ok((profile, user))
+}
+
+/// `lab network { DEVICE }`'s device.
+pub fn network_arg(args: &[&str]) -> Result<crate::lab::Device, String> {
+    let text = args.join(" ");
+    let change: crate::scenario::steps::NetworkChange = lab_kit::parse_yaml(&text, "lab network")
+        .map_err(|e| {
+        format!(
+            "lab network: {}{}",
+            e.message,
+            e.hint.map(|h| format!("; {h}")).unwrap_or_default()
+        )
+    })?;
+    Ok(change.into())
+}
+
+/// `lab clock +DURATION`'s seconds.
+pub fn clock_arg(d: &str) -> Result<i64, String> {
+    d.strip_prefix('+')
+        .and_then(crate::scenario::steps::parse_duration)
+        .ok_or_else(|| {
+            format!("lab clock: '{d}' is not a forward step; write +90s, +30m, +1h or +2d")
+        })
+}
+
+/// `Lab clock: 2017-11-16 20:36:16 UTC (+0s from the start)`.
+pub fn clock_line(now: std::time::SystemTime, offset: i64) -> String {
+    let now = time::OffsetDateTime::from(now);
+    let fmt =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    format!(
+        "Lab clock: {} ({}{offset}s from the start)",
+        now.format(&fmt).unwrap_or_default(),
+        if offset >= 0 { "+" } else { "" }
+    )
 }
 
 /// A shell on a running lab.
@@ -157,24 +255,16 @@ impl Session {
 
     /// Runs one complete entry: a lab meta-command, `exit`, or PowerShell text.
     pub fn execute(&mut self, entry: &str) -> Reply {
-        let trimmed = entry.trim();
-        let mut words = trimmed.split_whitespace();
-        match words.next() {
-            None => return Reply::Ok(String::new()),
-            Some(w)
-                if (w.eq_ignore_ascii_case("exit") || w.eq_ignore_ascii_case("quit"))
-                    && trimmed.split_whitespace().nth(1).is_none() =>
-            {
-                return Reply::Exit;
-            }
-            Some(w) if w.eq_ignore_ascii_case("lab") => {
-                let args: Vec<&str> = words.collect();
+        match classify(entry) {
+            Entry::Empty => return Reply::Ok(String::new()),
+            Entry::Exit => return Reply::Exit,
+            Entry::Lab(args) => {
                 return match self.lab_command(&args) {
                     Ok(t) => Reply::Ok(t),
                     Err(e) => Reply::Err(e),
                 };
             }
-            _ => {}
+            Entry::PowerShell => {}
         }
         match self.shell.run(entry) {
             Ok(out) => {
@@ -194,37 +284,14 @@ impl Session {
     fn lab_command(&mut self, args: &[&str]) -> Result<String, String> {
         match args.first().map(|s| s.to_ascii_lowercase()).as_deref() {
             Some("status") => {
-                let mut profile = Profile::Outlook2016;
-                let mut user = DEFAULT_USER.to_string();
-                for a in &args[1..] {
-                    if let Some(p) = Profile::parse(a) {
-                        profile = p;
-                    } else if a.contains('@') {
-                        user = a.to_string();
-                    } else {
-                        return Err(format!(
-                            "lab status: '{a}' is neither a client profile (outlook-2010, \
-                             outlook-2013, outlook-2016, outlook-2016-mac, native-eas) nor a user \
-                             (name@domain)"
-                        ));
-                    }
-                }
+                let (profile, user) = status_args(&args[1..])?;
                 let status = self.status(profile, &user)?;
                 Ok(status_text(&status))
             }
             Some("network") => {
                 if args.len() > 1 {
-                    let text = args[1..].join(" ");
-                    let change: crate::scenario::steps::NetworkChange =
-                        lab_kit::parse_yaml(&text, "lab network").map_err(|e| {
-                            format!(
-                                "lab network: {}{}",
-                                e.message,
-                                e.hint.map(|h| format!("; {h}")).unwrap_or_default()
-                            )
-                        })?;
                     self.lab
-                        .apply(change.into())
+                        .apply(network_arg(&args[1..])?)
                         .map_err(|e| format!("lab network: {e}"))?;
                 }
                 Ok(devices_text(&self.lab.devices()))
@@ -232,18 +299,9 @@ impl Session {
             Some("clock") => match args.get(1) {
                 None => Ok(self.clock_text()),
                 Some(d) => {
-                    let secs = d
-                        .strip_prefix('+')
-                        .and_then(crate::scenario::steps::parse_duration)
-                        .ok_or_else(|| {
-                            format!(
-                                "lab clock: '{d}' is not a forward step; write +90s, +30m, +1h \
-                                 or +2d"
-                            )
-                        })?;
                     self.lab
                         .clock()
-                        .try_advance_secs(secs)
+                        .try_advance_secs(clock_arg(d)?)
                         .map_err(|e| format!("lab clock: {e}"))?;
                     Ok(self.clock_text())
                 }
@@ -254,15 +312,7 @@ impl Session {
     }
 
     fn clock_text(&self) -> String {
-        let now = time::OffsetDateTime::from(self.lab.clock().now());
-        let fmt =
-            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
-        let offset = self.lab.clock().offset_secs();
-        format!(
-            "Lab clock: {} ({}{offset}s from the start)",
-            now.format(&fmt).unwrap_or_default(),
-            if offset >= 0 { "+" } else { "" }
-        )
+        clock_line(self.lab.clock().now(), self.lab.clock().offset_secs())
     }
 
     /// Connects the reference client (one per profile and user, keeping its token cache, as
@@ -454,7 +504,7 @@ impl Console<'_> {
 }
 
 /// Runs every command read from `input` (continuation lines joined); true when all succeeded.
-pub fn run_lines(session: &mut Session, input: &mut dyn BufRead, console: &mut Console) -> bool {
+pub fn run_lines(session: &mut dyn Target, input: &mut dyn BufRead, console: &mut Console) -> bool {
     let mut ok = true;
     let mut buffer = String::new();
     let mut line = String::new();
@@ -532,7 +582,7 @@ impl rustyline::validate::Validator for Helper {}
 impl rustyline::Helper for Helper {}
 
 /// The interactive loop; true when every command succeeded.
-fn interactive(session: &mut Session) -> bool {
+fn interactive(session: &mut dyn Target) -> bool {
     use rustyline::error::ReadlineError;
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
@@ -552,9 +602,8 @@ fn interactive(session: &mut Session) -> bool {
     editor.set_helper(Some(Helper));
     let _ = writeln!(
         console.out,
-        "hma-lab shell on lab '{}'. Type cmdlets as in the guide; 'lab help' for lab commands, \
-         'exit' to leave.",
-        session.lab().name()
+        "{}. Type cmdlets as in the guide; 'lab help' for lab commands, 'exit' to leave.",
+        session.banner()
     );
     let mut ok = true;
     let mut buffer = String::new();
@@ -594,6 +643,27 @@ fn interactive(session: &mut Session) -> bool {
     }
 }
 
+/// Runs the console on `target`: interactive on a terminal, else stdin line by line; true when
+/// every command succeeded. Call it on a thread that may block.
+pub fn drive(target: &mut dyn Target, echo: bool) -> bool {
+    if std::io::stdin().is_terminal() {
+        interactive(target)
+    } else {
+        let stdin = std::io::stdin();
+        let mut input = stdin.lock();
+        let mut stdout = std::io::stdout();
+        let mut stderr = std::io::stderr();
+        let color = std::io::stderr().is_terminal();
+        let mut console = Console {
+            out: &mut stdout,
+            err: &mut stderr,
+            color,
+            echo,
+        };
+        run_lines(target, &mut input, &mut console)
+    }
+}
+
 /// `hma-lab shell [--lab NAME|FILE] [--echo]`.
 pub async fn main(lab: &str, echo: bool) -> ExitCode {
     let file = match lab_file(lab) {
@@ -614,22 +684,7 @@ pub async fn main(lab: &str, echo: bool) -> ExitCode {
     let rt = Handle::current();
     let joined = tokio::task::spawn_blocking(move || {
         let mut session = Session::new(lab, rt);
-        let ok = if std::io::stdin().is_terminal() {
-            interactive(&mut session)
-        } else {
-            let stdin = std::io::stdin();
-            let mut input = stdin.lock();
-            let mut stdout = std::io::stdout();
-            let mut stderr = std::io::stderr();
-            let color = std::io::stderr().is_terminal();
-            let mut console = Console {
-                out: &mut stdout,
-                err: &mut stderr,
-                color,
-                echo,
-            };
-            run_lines(&mut session, &mut input, &mut console)
-        };
+        let ok = drive(&mut session, echo);
         (ok, session.into_lab())
     })
     .await;

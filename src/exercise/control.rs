@@ -24,6 +24,7 @@ use tokio::sync::{Mutex, Notify};
 
 use super::{CheckReport, Session};
 use crate::cli::args::{CheckFormat, ExerciseCommand};
+use crate::client::Profile;
 use crate::frontdoor::serve::{default_state_dir, SERVE_FILE};
 use crate::frontdoor::Options;
 
@@ -32,9 +33,12 @@ pub const STATE_FILE: &str = "exercise.json";
 
 /// What the control listener's connections share.
 struct Running {
-    session: Mutex<Session>,
+    /// `None` once the session has been shut down.
+    session: Mutex<Option<Session>>,
     token: String,
     stop: Notify,
+    /// A classroom's lab: only the trainer stops it.
+    classroom: bool,
 }
 
 fn reply(status: StatusCode, v: &Json) -> Response<Full<Bytes>> {
@@ -54,6 +58,12 @@ fn ok_or_fail(res: Result<Json, String>) -> Response<Full<Bytes>> {
     }
 }
 
+fn query(uri: &hyper::Uri, key: &str) -> Option<String> {
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> Json {
     serde_json::to_value(v).unwrap_or(Json::Null)
 }
@@ -69,13 +79,43 @@ async fn handle(
             &json!({ "ok": false, "error": refusal.message() }),
         );
     }
-    let mut s = state.session.lock().await;
-    match (req.method().clone(), req.uri().path()) {
+    let uri = req.uri().clone();
+    let mut guard = state.session.lock().await;
+    let Some(s) = guard.as_mut() else {
+        return reply(
+            StatusCode::CONFLICT,
+            &json!({ "ok": false, "error": "the exercise has stopped" }),
+        );
+    };
+    match (req.method().clone(), uri.path()) {
         (Method::GET, "/status") => reply(StatusCode::OK, &to_json(&s.status())),
         (Method::POST, "/check") => ok_or_fail(s.check().await.map(|r| to_json(&r))),
         (Method::POST, "/hint") => reply(StatusCode::OK, &json!({ "hint": s.hint() })),
         (Method::POST, "/solve") => ok_or_fail(s.solve().await.map(|st| json!({ "steps": st }))),
         (Method::POST, "/reset") => ok_or_fail(s.reset().await.map(|()| json!({ "ok": true }))),
+        (Method::POST, "/outlook") => {
+            let profile = query(&uri, "profile");
+            let user = query(&uri, "user");
+            let profile = match profile.as_deref().map(|p| (p, Profile::parse(p))) {
+                None => None,
+                Some((_, Some(p))) => Some(p),
+                Some((p, None)) => {
+                    return reply(
+                        StatusCode::BAD_REQUEST,
+                        &json!({ "ok": false, "error": format!("no client profile `{p}`") }),
+                    )
+                }
+            };
+            ok_or_fail(
+                s.outlook(profile, user)
+                    .await
+                    .map(|st| json!({ "ok": true, "status": crate::cli::shell::status_text(&st) })),
+            )
+        }
+        (Method::POST, "/stop") if state.classroom => reply(
+            StatusCode::CONFLICT,
+            &json!({ "ok": false, "error": "this lab belongs to a classroom: the trainer stops it with `hma-lab classroom stop`" }),
+        ),
         (Method::POST, "/stop") => {
             state.stop.notify_one();
             reply(StatusCode::OK, &json!({ "ok": true }))
@@ -96,9 +136,145 @@ pub struct StartArgs {
     pub state_dir: PathBuf,
 }
 
+/// One session served behind its own control listener, its state files written: what `hma-lab
+/// exercise start` runs, and one trainee's lab in a classroom.
+pub struct Hosted {
+    running: Arc<Running>,
+    accept: tokio::task::JoinHandle<()>,
+    files: [PathBuf; 2],
+    ready: Json,
+}
+
+/// Serves `handle` on a loopback listener until the task is aborted: the exercise's and the
+/// classroom's control listeners, small JSON APIs behind the admin guard.
+pub async fn serve_loopback<S, F, Fut>(listener: tokio::net::TcpListener, state: Arc<S>, handle: F)
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, SocketAddr, Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
+            // Out of descriptors: wait instead of spinning.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let state = state.clone();
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let fut = handle(state.clone(), peer, req);
+                async move { Ok::<_, std::convert::Infallible>(fut.await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+impl Hosted {
+    /// Binds the control listener on loopback, writes `serve.json` and `exercise.json` (0600)
+    /// in `state_dir`, and serves. On failure the session is shut down.
+    pub async fn launch(
+        session: Session,
+        state_dir: &Path,
+        classroom: bool,
+    ) -> Result<Hosted, String> {
+        let prepared = async {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .map_err(|e| format!("cannot listen for exercise control: {e}"))?;
+            let control = listener
+                .local_addr()
+                .map_err(|e| format!("cannot listen for exercise control: {e}"))?;
+            let door = session.door().ok_or("the lab is not running")?;
+            let mut ready = door.ready();
+            ready["exercise"] = json!(session.shown_name());
+            ready["control"] = json!(format!("http://{control}"));
+            let mut saved = ready.clone();
+            saved["pid"] = json!(std::process::id());
+            saved["hosts"] = json!(door.lab().hosts());
+            let files = [state_dir.join(SERVE_FILE), state_dir.join(STATE_FILE)];
+            for path in &files {
+                crate::frontdoor::ca::write_private(path, saved.to_string().as_bytes())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            Ok::<_, String>((listener, ready, files, door.admin_token().to_string()))
+        }
+        .await;
+        let (listener, ready, files, token) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                session.shutdown().await;
+                return Err(e);
+            }
+        };
+        let running = Arc::new(Running {
+            session: Mutex::new(Some(session)),
+            token,
+            stop: Notify::new(),
+            classroom,
+        });
+        let accept = tokio::spawn(serve_loopback(
+            listener,
+            running.clone(),
+            |r: Arc<Running>, peer, req| async move { handle(&r, peer, req).await },
+        ));
+        Ok(Hosted {
+            running,
+            accept,
+            files,
+            ready,
+        })
+    }
+
+    /// The ready line: the front door's, with `exercise` and `control`.
+    pub fn ready(&self) -> &Json {
+        &self.ready
+    }
+
+    /// Waits for a `stop` from the control listener.
+    pub async fn stop_requested(&self) {
+        self.running.stop.notified().await
+    }
+
+    /// The session's status, `None` once stopped.
+    pub async fn status(&self) -> Option<super::Status> {
+        self.running
+            .session
+            .lock()
+            .await
+            .as_ref()
+            .map(|s| s.status())
+    }
+
+    /// Runs `f` on the session (a classroom test drives labs directly).
+    pub async fn with_session<R>(&self, f: impl AsyncFnOnce(&mut Session) -> R) -> Option<R> {
+        let mut guard = self.running.session.lock().await;
+        match guard.as_mut() {
+            Some(s) => Some(f(s).await),
+            None => None,
+        }
+    }
+
+    /// Stops the control listener, removes the state files, stops the lab.
+    pub async fn shutdown(self) {
+        self.accept.abort();
+        for f in &self.files {
+            let _ = std::fs::remove_file(f);
+        }
+        let session = self.running.session.lock().await.take();
+        if let Some(s) = session {
+            s.shutdown().await;
+        }
+    }
+}
+
 /// Runs `start` until `stop`, SIGINT or SIGTERM.
 async fn start(loaded: crate::scenario::Loaded, hidden: bool, args: StartArgs) -> ExitCode {
-    let state_path = args.state_dir.join(STATE_FILE);
     if let Ok(c) = Client::from_dir(&args.state_dir) {
         if c.call(Method::GET, "/status").await.is_ok() {
             eprintln!(
@@ -122,101 +298,49 @@ async fn start(loaded: crate::scenario::Loaded, hidden: bool, args: StartArgs) -
             return ExitCode::FAILURE;
         }
     };
-    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", 0)).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("cannot listen for exercise control: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let control = match listener.local_addr() {
-        Ok(a) => format!("http://{a}"),
-        Err(e) => {
-            eprintln!("cannot listen for exercise control: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let Some(door) = session.door() else {
-        return ExitCode::FAILURE;
-    };
-    let mut ready = door.ready();
-    ready["exercise"] = json!(session.shown_name());
-    ready["control"] = json!(control);
-    let token = door.admin_token().to_string();
-    let mut saved = ready.clone();
-    saved["pid"] = json!(std::process::id());
-    saved["hosts"] = json!(door.lab().hosts());
     let briefing = session.meta().briefing.clone();
-    let serve_path = args.state_dir.join(SERVE_FILE);
-    for path in [&serve_path, &state_path] {
-        if let Err(e) = crate::frontdoor::ca::write_private(path, saved.to_string().as_bytes()) {
-            eprintln!("{}: {e}", path.display());
-            session.shutdown().await;
+    let symptom = session.status().symptom;
+    let hosted = match Hosted::launch(session, &args.state_dir, false).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("the exercise did not start: {e}");
             return ExitCode::FAILURE;
         }
-    }
+    };
     let stop_signal = crate::frontdoor::serve::shutdown_signal();
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        if writeln!(out, "{ready}").and_then(|_| out.flush()).is_err() {
+        if writeln!(out, "{}", hosted.ready())
+            .and_then(|_| out.flush())
+            .is_err()
+        {
+            hosted.shutdown().await;
             return ExitCode::FAILURE;
         }
     }
     eprintln!(
         "hma-lab exercise: the lab is up and broken.\n\nBriefing: {briefing}\n\n\
-         Work on it with cmdlets on the admin API (POST /cmdlet), real clients after\n\
-         `eval \"$(hma-lab env)\"`, `hma-lab explain` on captures;\n\
-         `hma-lab exercise check` tells how far you are, `hint` helps, `stop` ends it."
+         What the user sees (the reference Outlook, now):\n{}\n\n\
+         Work on it with `hma-lab shell --attach` (cmdlets on the lab's admin API), real clients\n\
+         after `eval \"$(hma-lab env)\"`, `hma-lab explain` on captures;\n\
+         `hma-lab exercise check` tells how far you are, `hint` helps, `stop` ends it.",
+        indent(&symptom)
     );
-    let running = Arc::new(Running {
-        session: Mutex::new(session),
-        token,
-        stop: Notify::new(),
-    });
-    let accept = {
-        let running = running.clone();
-        async move {
-            loop {
-                let Ok((stream, peer)) = listener.accept().await else {
-                    // Out of descriptors: wait instead of spinning.
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                };
-                let running = running.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let running = running.clone();
-                        async move {
-                            Ok::<_, std::convert::Infallible>(handle(&running, peer, req).await)
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(Duration::from_secs(30))
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        }
-    };
     tokio::select! {
-        _ = accept => {},
-        _ = running.stop.notified() => {},
+        _ = hosted.stop_requested() => {},
         _ = stop_signal => {},
     }
     // Let the `stop` reply leave before the lab goes.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let _ = std::fs::remove_file(&state_path);
-    let _ = std::fs::remove_file(&serve_path);
-    if let Ok(r) = Arc::try_unwrap(running) {
-        r.session.into_inner().shutdown().await;
-    }
+    hosted.shutdown().await;
     ExitCode::SUCCESS
 }
 
 /// A command's way to the running exercise: its control URL and token, from the state file.
 pub struct Client {
+    /// `the exercise`, `the classroom`: how errors name it.
+    what: String,
     url: String,
     token: String,
     http: reqwest::Client,
@@ -225,16 +349,21 @@ pub struct Client {
 impl Client {
     /// Reads the state file in `dir`; the error names it and what to do.
     pub fn from_dir(dir: &Path) -> Result<Client, String> {
-        let path = dir.join(STATE_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            format!(
-                "{}: {e}\nNo exercise is running with this state directory; start one with `hma-lab exercise start NAME`.",
-                path.display()
-            )
-        })?;
+        Client::open(
+            &dir.join(STATE_FILE),
+            "an exercise",
+            "No exercise is running with this state directory; start one with `hma-lab exercise start NAME`.",
+        )
+    }
+
+    /// Reads a state file with `control` and `admin_token` (an exercise's, a classroom's);
+    /// `what` names its kind, `missing` says what to do when there is none.
+    pub fn open(path: &Path, what: &str, missing: &str) -> Result<Client, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: {e}\n{missing}", path.display()))?;
         let bad = |why: String| {
             format!(
-                "{}: not an exercise state file ({why}); it is left from an exercise that did not stop cleanly: remove it and start again",
+                "{}: not {what} state file ({why}); it is left from {what} that did not stop cleanly: remove it and start again",
                 path.display()
             )
         };
@@ -251,6 +380,7 @@ impl Client {
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Client {
+            what: what.replacen("an ", "the ", 1).replacen("a ", "the ", 1),
             url: url.to_string(),
             token: token.to_string(),
             http,
@@ -269,8 +399,8 @@ impl Client {
             .await
             .map_err(|e| {
                 format!(
-                    "the exercise at {} does not answer ({e}); it has stopped: start it again",
-                    self.url
+                    "{} at {} does not answer ({e}); it has stopped: start it again",
+                    self.what, self.url
                 )
             })?;
         let ok = resp.status().is_success();
@@ -280,7 +410,7 @@ impl Client {
         } else {
             Err(v["error"]
                 .as_str()
-                .unwrap_or("the exercise refused")
+                .unwrap_or("the control listener refused")
                 .to_string())
         }
     }
@@ -318,7 +448,15 @@ pub fn render_check(r: &CheckReport) -> String {
     out
 }
 
-fn print(text: &str) -> bool {
+/// `text` indented by four spaces, line by line.
+pub fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub(crate) fn print(text: &str) -> bool {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
@@ -450,7 +588,8 @@ fn render_status(v: &Json) -> String {
     }
     out.push_str(&format!(
         "briefing:   {}\ndifficulty: {}\nhints:      {} of {} given\nchecks run: {} (best score {} of {}){}\n\
-         https:      {}\nproxy:      {}\nadmin:      {}\nca:         {}\n",
+         https:      {}\nproxy:      {}\nadmin:      {}\nca:         {}\n\
+         symptom (the reference Outlook when the exercise started):\n{}\n",
         s("briefing"),
         v["difficulty"],
         v["hints_given"],
@@ -463,6 +602,7 @@ fn render_status(v: &Json) -> String {
         s("proxy"),
         s("admin"),
         s("ca"),
+        indent(&s("symptom")),
     ));
     out
 }
@@ -472,10 +612,15 @@ fn list(dir: &Path) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
+    let w = all
+        .iter()
+        .map(|(l, _)| l.scenario.name.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut text = String::new();
     for (l, m) in &all {
         text.push_str(&format!(
-            "{:<40} {:<3}  {}\n",
+            "{:<w$} {:<3}  {}\n",
             l.scenario.name,
             "★".repeat(m.difficulty as usize),
             m.briefing

@@ -16,9 +16,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::client::{ConnectionStatus, Profile};
 use crate::frontdoor::Options;
 use crate::scenario::exercise::ExerciseMeta;
 use crate::scenario::runner::{check_all, Ctx, StepResult};
+use crate::scenario::steps::{Action, ClientAction, ClientName};
 use crate::scenario::Loaded;
 
 /// What `status` and a hidden exercise's reports show instead of the scenario's name.
@@ -120,6 +122,8 @@ pub struct Status {
     pub best_score: u32,
     pub max_score: u32,
     pub solved: bool,
+    /// The reference Outlook's Connection Status on the freshly broken lab.
+    pub symptom: String,
     pub https: String,
     pub proxy: String,
     pub admin: String,
@@ -139,6 +143,8 @@ pub struct Session {
     checks_run: usize,
     best_score: u32,
     solved: bool,
+    /// What the reference Outlook showed on the lab just broken (the briefing's evidence).
+    symptom: String,
 }
 
 fn steps_ok(section: &str, steps: &[StepResult]) -> Result<(), String> {
@@ -173,6 +179,7 @@ impl Session {
             checks_run: 0,
             best_score: 0,
             solved: false,
+            symptom: String::new(),
         };
         s.break_lab().await?;
         Ok(s)
@@ -188,9 +195,10 @@ impl Session {
         self.opts.admin_token = Some(door.admin_token().to_string());
         let given = self.loaded.scenario.given.clone();
         let done = ctx.set_up("given", &given).await;
-        let ok = steps_ok("given", &done);
         self.ctx = Some(ctx);
-        ok
+        steps_ok("given", &done)?;
+        self.symptom = self.see_symptom().await?;
+        Ok(())
     }
 
     fn ctx(&mut self) -> Result<&mut Ctx, String> {
@@ -239,6 +247,7 @@ impl Session {
             best_score: self.best_score,
             max_score,
             solved: self.solved,
+            symptom: self.symptom.clone(),
             https: format!("https://{}", self.opts.https),
             proxy: format!("http://{}", self.opts.proxy),
             admin: format!("http://{}", self.opts.admin),
@@ -300,6 +309,45 @@ impl Session {
             checks,
             hint,
         })
+    }
+
+    /// The reference Outlook on the live lab, as the trainee's user sees it now: the scenario's
+    /// first `client` action (its profile, user and settings), with `profile` and `user` put in
+    /// its place when given; Outlook 2016 as GregT when the scenario has no client action.
+    pub async fn outlook(
+        &mut self,
+        profile: Option<Profile>,
+        user: Option<String>,
+    ) -> Result<ConnectionStatus, String> {
+        let mut action = self
+            .loaded
+            .scenario
+            .when
+            .iter()
+            .find_map(|a| match a {
+                Action::Client(c) => Some(c.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| ClientAction {
+                client: ClientName(Profile::Outlook2016),
+                user: crate::cli::shell::DEFAULT_USER.into(),
+                action: Default::default(),
+                settings: Default::default(),
+            });
+        if let Some(p) = profile {
+            action.client = ClientName(p);
+        }
+        if let Some(u) = user {
+            action.user = u;
+        }
+        Ok(self.ctx()?.symptom(&action).await)
+    }
+
+    /// What the user reports, as the reference Outlook shows it on the broken lab: its
+    /// Connection Status row (and why, when disconnected).
+    async fn see_symptom(&mut self) -> Result<String, String> {
+        let status = self.outlook(None, None).await?;
+        Ok(crate::cli::shell::status_text(&status))
     }
 
     /// Applies the solution (`fix`) to the live lab: the steps as run, the trainer's answer.

@@ -41,16 +41,26 @@ pub struct AdminState {
     journal: Journal,
     certs: Arc<Certs>,
     token: String,
+    /// The client machine's settings (`reg add`, `defaults write`): shared with whoever runs the
+    /// reference client on this lab (an exercise's checks), so a trainee's change reaches it.
+    machine: Arc<Mutex<Machine>>,
     shell: Mutex<Option<Arc<Mutex<Shell<LabBackend>>>>>,
 }
 
 impl AdminState {
-    pub fn new(lab: Arc<Lab>, journal: Journal, certs: Arc<Certs>, token: String) -> AdminState {
+    pub fn new(
+        lab: Arc<Lab>,
+        journal: Journal,
+        certs: Arc<Certs>,
+        token: String,
+        machine: Arc<Mutex<Machine>>,
+    ) -> AdminState {
         AdminState {
             lab,
             journal,
             certs,
             token,
+            machine,
             shell: Mutex::new(None),
         }
     }
@@ -62,7 +72,7 @@ impl AdminState {
             let backend = LabBackend::new(
                 &self.lab,
                 tokio::runtime::Handle::current(),
-                Arc::new(Mutex::new(Machine::default())),
+                self.machine.clone(),
             );
             Arc::new(Mutex::new(Shell::new(backend)))
         })
@@ -160,6 +170,11 @@ async fn handle(
     let path = req.uri().path().to_string();
     let format = query(&req, "format");
     let seconds = query(&req, "seconds");
+    // `style=console`: Format-List padded as a console prints it (`hma-lab shell --attach`).
+    let style = match query(&req, "style").as_deref() {
+        Some("console") => crate::shell::format::ListStyle::Padded,
+        _ => crate::shell::format::ListStyle::Seed,
+    };
     let body = match read_body(req.into_body(), ADMIN_BODY_LIMIT, ADMIN_BODY_TIMEOUT).await {
         Ok(b) => b,
         Err(e @ BodyError::TooLarge { .. }) => {
@@ -178,13 +193,20 @@ async fn handle(
             let shell = state.shell();
             let res = tokio::task::spawn_blocking(move || {
                 let mut sh = shell.lock().unwrap_or_else(|p| p.into_inner());
-                sh.run(line.trim_end_matches(['\r', '\n']))
-                    .map(|o| o.text)
-                    .map_err(|e| e.render())
+                let seed = std::mem::replace(&mut sh.style, style);
+                let res = sh
+                    .run(line.trim_end_matches(['\r', '\n']))
+                    .map(|o| (o.text, o.notes))
+                    .map_err(|e| e.render());
+                sh.style = seed;
+                res
             })
             .await;
             match res {
-                Ok(Ok(out)) => json_resp(StatusCode::OK, &json!({ "ok": true, "output": out })),
+                Ok(Ok((out, notes))) => json_resp(
+                    StatusCode::OK,
+                    &json!({ "ok": true, "output": out, "notes": notes }),
+                ),
                 Ok(Err(e)) => json_resp(StatusCode::OK, &json!({ "ok": false, "error": e })),
                 Err(e) => fail(
                     StatusCode::INTERNAL_SERVER_ERROR,

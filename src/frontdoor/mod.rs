@@ -137,6 +137,7 @@ pub struct FrontDoor {
     ca_path: PathBuf,
     stop: Vec<oneshot::Sender<()>>,
     loops: Vec<tokio::task::JoinHandle<()>>,
+    machine: Arc<Mutex<crate::lab::backend::Machine>>,
     // Last: the lab stops after the listeners in front of it.
     lab: Arc<Lab>,
 }
@@ -210,11 +211,13 @@ impl FrontDoor {
             opts: opts.clone(),
             tasks: Mutex::new(JoinSet::new()),
         });
+        let machine = Arc::new(Mutex::new(crate::lab::backend::Machine::default()));
         let admin_state = Arc::new(admin::AdminState::new(
             lab.clone(),
             shared.journal.clone(),
             shared.certs.clone(),
             admin_token.clone(),
+            machine.clone(),
         ));
         let mut stop = Vec::new();
         let mut loops = Vec::new();
@@ -251,8 +254,15 @@ impl FrontDoor {
             ca_path,
             stop,
             loops,
+            machine,
             lab,
         })
+    }
+
+    /// The client machine's settings the admin API's cmdlets write (`reg add`, `defaults
+    /// write`): a reference client on this lab reads them, as Outlook reads its machine's.
+    pub fn machine(&self) -> Arc<Mutex<crate::lab::backend::Machine>> {
+        self.machine.clone()
     }
 
     pub fn https_addr(&self) -> SocketAddr {
@@ -339,8 +349,8 @@ impl Drop for FrontDoor {
     }
 }
 
-/// 32 random bytes, hex.
-fn random_token() -> String {
+/// A fresh 256-bit hex token (the admin API's when none is given; a classroom's).
+pub fn random_token() -> String {
     let a = uuid::Uuid::new_v4().simple().to_string();
     let b = uuid::Uuid::new_v4().simple().to_string();
     format!("{a}{b}")

@@ -115,7 +115,7 @@ pub struct NetworkSpec {
 }
 
 /// The devices in force, one place per kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Devices {
     pub load_balancers: Vec<LoadBalancer>,
     pub reverse_proxies: Vec<ReverseProxy>,

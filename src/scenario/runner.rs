@@ -362,7 +362,8 @@ impl Ctx {
         }
         .map_err(|e| format!("the lab's front door did not start: {e}"))?;
         let tls = Transport::for_front_door(&door)?;
-        let machine = Arc::new(Mutex::new(Machine::default()));
+        // One client machine: the run's steps and the door's admin API write the same settings.
+        let machine = door.machine();
         let backend = LabBackend::new(&lab, tokio::runtime::Handle::current(), machine.clone());
         Ok(Ctx {
             door,
@@ -505,8 +506,8 @@ impl Ctx {
         (outs, steps)
     }
 
-    async fn client(&mut self, c: &ClientAction) -> Outcome {
-        let profile = c.client.0;
+    /// The settings a `client` action's Outlook runs with: the action's own over the machine's.
+    fn client_settings(&self, c: &ClientAction) -> Settings {
         let machine = self
             .machine
             .lock()
@@ -535,6 +536,21 @@ impl Ctx {
         if let Some(x) = c.settings.cancel_password_prompt {
             settings.cancel_password_prompt = x;
         }
+        settings
+    }
+
+    /// What the user of `c` sees on the lab as it is now: a fresh Outlook (no cached tokens,
+    /// kept nowhere, so the run's own clients are untouched) connects once (`hma-lab exercise
+    /// start` prints the symptom with the briefing).
+    pub async fn symptom(&mut self, c: &ClientAction) -> crate::client::ConnectionStatus {
+        let settings = self.client_settings(c);
+        let mut outlook = Outlook::new(c.client.0, settings, self.tls.clone());
+        outlook.connect().await
+    }
+
+    async fn client(&mut self, c: &ClientAction) -> Outcome {
+        let profile = c.client.0;
+        let settings = self.client_settings(c);
         let key = (profile.name().to_string(), c.user.to_ascii_lowercase());
         let transport = self.tls.clone();
         let outlook = self

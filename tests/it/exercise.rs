@@ -1,6 +1,8 @@
 //! `hma-lab exercise`: a broken lab served as `serve` serves one, checked against the live lab,
-//! fixed by the trainee through the admin API (what `hma-lab shell --attach` would use), hinted,
-//! solved and reset; random mode hides the scenario; bad state files and names are errors.
+//! fixed by the trainee through the admin API and through `hma-lab shell --attach`, hinted,
+//! solved and reset; random mode hides the scenario; bad state files and names are errors; every
+//! scenario that can be an exercise is one, its briefing never names the cause, and each plays:
+//! broken at start, fixed by its solution.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -257,7 +259,7 @@ fn missing_or_bad_state_files_and_unknown_exercises_are_errors() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out), format!("hma-lab exercise: no exercise `missing-spm` in {}. Did you mean `missing-spn`? `hma-lab exercise list` shows the 10 there are.\n", scenarios()));
+    assert_eq!(stderr(&out), format!("hma-lab exercise: no exercise `missing-spm` in {}. Did you mean `missing-spn`? `hma-lab exercise list` shows the 41 there are.\n", scenarios()));
 
     // A scenario without `exercise:` is not one.
     let out = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
@@ -290,8 +292,8 @@ fn every_exercise_has_a_fix_and_a_briefing_and_the_list_shows_them() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(stdout(&out).contains("\nmissing-spn                              ★★   Since this morning GregT's Outlook 2016 shows a sign-in window that closes by itself, and Outlook stays disconnected. Nothing changed on his PC.\n"), "{}", stdout(&out));
-    assert!(stdout(&out).ends_with("\n10 exercise(s)\n"));
+    assert!(stdout(&out).contains(&format!("\n{:<48} ★★   Since this morning GregT's Outlook 2016 shows a sign-in window that closes by itself, and Outlook stays disconnected. Nothing changed on his PC.\n", "missing-spn")), "{}", stdout(&out));
+    assert!(stdout(&out).ends_with("\n41 exercise(s)\n"));
 }
 
 const BASE: &str = "version: 1\nname: x\nlab: contoso\nwhen:\n  - client: outlook-2016\n    user: GregT@contoso.com\nthen:\n  - status: 200\nfix:\n  - cmdlet: iisreset\nafter_fix:\n  - status: 200\n";
@@ -375,5 +377,269 @@ async fn two_sessions_in_one_process_are_isolated() {
     assert_eq!(rb.hint.as_ref().map(|h| h.number), Some(1));
     a.shutdown().await;
     b.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The trainee's side end to end: `start` prints the symptom (the reference Outlook on the
+/// broken lab), `check` fails with the first hint, the fix typed into `hma-lab shell --attach`
+/// (variables kept between lines, errors as the local shell prints them, `lab status` through
+/// the exercise) makes `check` pass.
+#[tokio::test]
+async fn trainee_fixes_the_lab_through_shell_attach_and_check_passes() {
+    let dir = lab_kit::testkit::temp_dir("exercise-attach");
+    let lab = start(&dir, &["missing-spn"]);
+    let status = stdout(&ex(dir.as_path(), &["status"]));
+    assert!(
+        status.contains(
+            "symptom (the reference Outlook when the exercise started):\n    \
+             outlook-2016 as GregT@contoso.com\n    \
+             Server name       Status        Protocol   Authn\n    \
+             ----------------  ------------  ---------  -----\n    \
+             mail.contoso.com  Disconnected  MAPI/HTTP\n    \
+             Detail: invalid_resource: AADSTS50001: The application named https://mail.contoso.com/ was not found in the tenant named contoso.com."
+        ),
+        "{status}"
+    );
+    let failing = ex(dir.as_path(), &["check"]);
+    assert_eq!(failing.status.code(), Some(1));
+    assert!(stdout(&failing).ends_with("hint 1 of 3: Outlook asks Azure AD for a token for the mailbox's host name. What does Azure AD answer?\n"), "{}", stdout(&failing));
+
+    let script = "$x= Get-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000\n\
+                  Get-Nothing\n\
+                  $x.ServicePrincipalnames.Add(\"https://mail.contoso.com/\")\n\
+                  Set-MSOLServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000 -ServicePrincipalNames $x.ServicePrincipalNames\n\
+                  Get-AuthServer EvoSts | fl Name,IsDefaultAuthorizationEndpoint\n\
+                  lab status\n";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+        .args(["shell", "--attach", "--state-dir"])
+        .arg(dir.as_path())
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    // One line failed (Get-Nothing): exit 1, its error record on stderr as the local shell has it.
+    assert_eq!(out.status.code(), Some(1));
+    let (_, _, local_err) = {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+            .args(["shell"])
+            .env("RUST_LOG", "off")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(b"Get-Nothing\n").unwrap();
+        let o = c.wait_with_output().unwrap();
+        (o.status.code(), stdout(&o), stderr(&o))
+    };
+    assert!(
+        local_err.starts_with("Get-Nothing : The term 'Get-Nothing' is not recognized"),
+        "{local_err}"
+    );
+    assert_eq!(stderr(&out), local_err);
+    assert_eq!(
+        stdout(&out),
+        "Name                           : EvoSts\n\
+         IsDefaultAuthorizationEndpoint : True\n\
+         outlook-2016 as GregT@contoso.com\n\
+         Server name       Status       Protocol   Authn\n\
+         ----------------  -----------  ---------  ------\n\
+         mail.contoso.com  Established  MAPI/HTTP  Bearer\n"
+    );
+    let passing = ex(dir.as_path(), &["check", "--format", "json"]);
+    assert!(passing.status.success(), "{}", stdout(&passing));
+    let v: Value = serde_json::from_str(&stdout(&passing)).unwrap();
+    assert_eq!(
+        (v["score"].as_u64(), v["max_score"].as_u64()),
+        (Some(4), Some(4))
+    );
+    assert_eq!(v["hint"], Value::Null);
+
+    assert!(ex(dir.as_path(), &["stop"]).status.success());
+    let mut lab = lab;
+    assert!(lab.child.wait().unwrap().success());
+    // Attaching to a stopped lab says what to do.
+    let out = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
+        .args(["shell", "--attach", "--state-dir"])
+        .arg(dir.as_path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "hma-lab shell: {}: No such file or directory (os error 2)\nNo lab is running with this state directory;",
+            dir.as_path().join("serve.json").display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Identifiers a fix step names: cmdlet names (Verb-Noun), parameter and member names, registry
+/// values, device keys — any word with an inner capital, a dash or an underscore, and `iisreset`.
+/// E-mail addresses (the user, not the cause) are left out.
+fn fix_words(step: &hma_lab::scenario::steps::Action) -> Vec<String> {
+    use hma_lab::scenario::steps::{Action, Step};
+    let text = match step {
+        Action::Step(Step::Cmdlet(line)) => line.clone(),
+        other => serde_json::to_string(other).unwrap(),
+    };
+    let text: String = text
+        .split_whitespace()
+        .filter(|w| !w.contains('@'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars().chain([' ']) {
+        if c.is_ascii_alphanumeric() || c == '_' || (c == '-' && !cur.is_empty()) {
+            cur.push(c);
+        } else {
+            let w = cur.trim_end_matches('-').to_string();
+            cur.clear();
+            let inner_capital = w.chars().skip(1).any(|c| c.is_ascii_uppercase())
+                && w.chars().any(|c| c.is_ascii_lowercase());
+            if w.len() >= 4
+                && !w.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+                && (inner_capital
+                    || w.contains('-')
+                    || w.contains('_')
+                    || w.eq_ignore_ascii_case("iisreset"))
+            {
+                words.push(w);
+            }
+        }
+    }
+    words
+}
+
+#[test]
+fn every_scenario_that_can_be_an_exercise_is_one_and_no_briefing_names_its_cause() {
+    let dir = Path::new(&scenarios()).to_path_buf();
+    let files = hma_lab::scenario::format::discover(&[dir]).unwrap();
+    let mut exercises = 0;
+    for f in files {
+        let l = hma_lab::scenario::load(&f).unwrap();
+        let s = &l.scenario;
+        // A fix that is a user's action (sign in again) is not a trainee's admin fix.
+        let admin_fix = s
+            .fix
+            .iter()
+            .flatten()
+            .all(|a| matches!(a, hma_lab::scenario::steps::Action::Step(_)));
+        let breakable =
+            !s.given.is_empty() && s.fix.is_some() && !s.after_fix.is_empty() && admin_fix;
+        assert!(
+            !breakable || s.exercise.is_some(),
+            "{}: has given, fix and after_fix but no `exercise:` section",
+            s.name
+        );
+        let Some(m) = &s.exercise else { continue };
+        exercises += 1;
+        assert!((1..=3).contains(&m.hints.len()), "{}: hints", s.name);
+        assert_eq!(
+            m.points.as_ref().map(Vec::len),
+            Some(s.after_fix.len()),
+            "{}: points per check",
+            s.name
+        );
+        let briefing = m.briefing.to_ascii_lowercase();
+        for step in s.fix.iter().flatten() {
+            for w in fix_words(step) {
+                assert!(
+                    !briefing.contains(&w.to_ascii_lowercase()),
+                    "{}: the briefing names `{w}` from the fix: {}",
+                    s.name,
+                    m.briefing
+                );
+            }
+        }
+    }
+    assert_eq!(exercises, 41);
+    // The rule itself finds what a briefing must not say.
+    let step = hma_lab::scenario::steps::Step::Cmdlet(
+        "Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true".into(),
+    );
+    assert_eq!(
+        fix_words(&step),
+        ["Set-AuthServer", "EvoSts", "IsDefaultAuthorizationEndpoint"]
+    );
+}
+
+/// Every exercise plays: on the freshly broken lab at least one check fails (with a hint), and
+/// the exercise's own solution makes every check pass.
+#[tokio::test]
+async fn every_exercise_is_broken_at_start_and_fixed_by_its_solution() {
+    use hma_lab::exercise::{library, Session};
+    let dir = lab_kit::testkit::temp_dir("exercise-all");
+    let all = library(Path::new(&scenarios())).unwrap();
+    let mut failures = Vec::new();
+    for (l, _) in all {
+        let name = l.scenario.name.clone();
+        let mut s = Session::start(l, hma_lab::frontdoor::Options::loopback(&dir), false)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let before = s.check().await.unwrap();
+        if before.passed || before.hint.is_none() || before.score >= before.max_score {
+            failures.push(format!("{name}: passes before the fix: {before:?}"));
+        }
+        let steps = s.solve().await.unwrap();
+        if let Some(st) = steps.iter().find(|st| !st.ok) {
+            failures.push(format!("{name}: solution step failed: {st:?}"));
+        }
+        let after = s.check().await.unwrap();
+        if !after.passed || after.score != after.max_score || after.hint.is_some() {
+            failures.push(format!("{name}: fails after the solution: {after:?}"));
+        }
+        s.shutdown().await;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A client-side fix typed through the lab's admin API (`reg add` in `shell --attach`) reaches
+/// the exercise's reference Outlook, as the machine's registry reaches Outlook.
+#[tokio::test]
+async fn a_registry_fix_through_the_admin_api_reaches_the_reference_outlook() {
+    use hma_lab::exercise::{find, Session};
+    let dir = lab_kit::testkit::temp_dir("exercise-reg");
+    let mut s = Session::start(
+        find(Path::new(&scenarios()), "outlook-2016-enable-adal-disabled").unwrap(),
+        hma_lab::frontdoor::Options::loopback(&dir),
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.status()
+            .symptom
+            .ends_with("mail.contoso.com  Established  MAPI/HTTP  NTLM"),
+        "{}",
+        s.status().symptom
+    );
+    assert!(!s.check().await.unwrap().passed);
+    let door = s.door().unwrap();
+    let ready = door.ready();
+    let r = admin_cmdlet(
+        &ready,
+        r"reg add HKCU\SOFTWARE\Microsoft\Office\16.0\Common\Identity /v EnableADAL /t REG_DWORD /d 1 /f",
+    )
+    .await;
+    assert_eq!(r["ok"], true, "{r}");
+    let after = s.check().await.unwrap();
+    assert!(after.passed, "{after:?}");
+    s.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,6 +4,7 @@
 mod aadfaults;
 mod adfs;
 mod book;
+mod classroom;
 mod cli;
 mod client;
 mod client_lab;
