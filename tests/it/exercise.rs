@@ -569,9 +569,9 @@ fn every_scenario_that_can_be_an_exercise_is_one_and_no_briefing_names_its_cause
     }
     assert_eq!(exercises, 41);
     // The rule itself finds what a briefing must not say.
-    let step = hma_lab::scenario::steps::Step::Cmdlet(
+    let step = hma_lab::scenario::steps::Action::Step(hma_lab::scenario::steps::Step::Cmdlet(
         "Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true".into(),
-    );
+    ));
     assert_eq!(
         fix_words(&step),
         ["Set-AuthServer", "EvoSts", "IsDefaultAuthorizationEndpoint"]
