@@ -7,6 +7,7 @@ mod book;
 mod cli;
 mod client;
 mod client_lab;
+mod dashboard;
 mod common;
 mod e2e;
 mod engine;

@@ -81,11 +81,16 @@ fn settings(p: &Parts) -> String {
     let net = p.lab.devices();
     let mut dev_rows: Vec<Vec<String>> = Vec::new();
     for lb in &net.load_balancers {
-        let offload = if lb.ssl_offload { ", <b>SSL offload</b>" } else { "" };
+        let offload = if lb.ssl_offload { "; <b>SSL offload</b>" } else { "" };
+        let targets = if lb.targets.is_empty() {
+            "the first server".to_string()
+        } else {
+            esc(&lb.targets.join(", "))
+        };
         dev_rows.push(vec![
             "load balancer".into(),
             esc(&lb.host),
-            format!("targets {}{offload}", esc(&lb.targets.join(", "))),
+            format!("to {targets}{offload}"),
         ]);
     }
     for rp in &net.reverse_proxies {

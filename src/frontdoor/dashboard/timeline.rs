@@ -50,9 +50,16 @@ pub struct Row {
 /// RFC 3339 with milliseconds.
 pub fn rfc3339(t: SystemTime) -> String {
     let t = time::OffsetDateTime::from(t);
-    let t = t.replace_nanosecond(t.millisecond() as u32 * 1_000_000).unwrap_or(t);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
 }
 
 fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
