@@ -346,7 +346,7 @@ async fn the_timeline_streams_a_2000003_after_ssl_offload_and_opens_it_with_the_
         .await
         .unwrap();
     assert!(
-        state.contains("<tr><td>load balancer</td><td>mail.contoso.com</td><td>to the first server; <b>SSL offload</b></td></tr>"),
+        state.contains("<tr><td>load balancer</td><td>mail.contoso.com</td><td>to EX1; <b>SSL offload</b></td></tr>"),
         "{state}"
     );
     let sig = at.rsplit('.').next().unwrap();
