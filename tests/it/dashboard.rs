@@ -327,7 +327,7 @@ async fn the_timeline_streams_a_2000003_after_ssl_offload_and_opens_it_with_the_
         .await
         .unwrap();
     assert!(token_page.contains("password=[redacted]"), "{token_page}");
-    assert!(token_page.contains("Issued in this answer"), "{token_page}");
+    assert!(token_page.contains("<p class=\"muted\">The token in response.access_token is issued in this answer; Exchange checks it when a client presents it.</p>"), "{token_page}");
     let har = http
         .get(format!("{}/har", base(&door)))
         .header("cookie", &cookie)

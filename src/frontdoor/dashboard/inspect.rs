@@ -161,16 +161,10 @@ fn pretty(v: &Json) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
-fn token_block(p: &Parts, e: &Entry, t: &DecodedToken, at: Option<&Arrival>) -> String {
-    let mut s = format!(
-        "<article class=\"token\"><h4>Token in {}</h4><div class=\"cols\"><div><h5>Header</h5><pre>{}</pre></div>\
-         <div><h5>Claims</h5><pre>{}</pre></div></div>",
-        esc(&t.source),
-        esc(&pretty(&t.header)),
-        esc(&pretty(&t.claims))
-    );
+/// A token's checks (or why there are none), then its decoded header and claims.
+fn token_block(p: &Parts, e: &Entry, t: &DecodedToken, at: Option<&Arrival>) -> (String, String) {
     let presented = t.source.starts_with("request.");
-    match at.filter(|_| presented) {
+    let checks = match at.filter(|_| presented) {
         Some(at) => {
             let now = e
                 .lab_time
@@ -178,26 +172,31 @@ fn token_block(p: &Parts, e: &Entry, t: &DecodedToken, at: Option<&Arrival>) -> 
                 .unwrap_or_else(|| p.lab.clock().unix());
             let rows: Vec<Vec<String>> = checks(p, &t.claims, at, now)
                 .into_iter()
-                .map(|c| {
-                    vec![
-                        esc(c.name),
-                        mark(c.passed).to_string(),
-                        esc(&c.detail),
-                    ]
-                })
+                .map(|c| vec![esc(c.name), mark(c.passed).to_string(), esc(&c.detail)])
                 .collect();
-            s.push_str("<h5>Exchange's checks</h5>");
-            s.push_str(&table("checks", &["Check", "Result", "Detail"], &rows));
+            format!(
+                "<h4>Exchange's checks on the token in {}</h4>{}",
+                esc(&t.source),
+                table("checks", &["Check", "Result", "Detail"], &rows)
+            )
         }
-        None if presented => s.push_str(
-            "<p class=\"muted\">Not presented to Exchange: Exchange's checks do not apply.</p>",
+        None if presented => format!(
+            "<p class=\"muted\">The token in {} was not presented to Exchange: Exchange's checks do not apply.</p>",
+            esc(&t.source)
         ),
-        None => s.push_str(
-            "<p class=\"muted\">Issued in this answer; Exchange checks it when a client presents it.</p>",
+        None => format!(
+            "<p class=\"muted\">The token in {} is issued in this answer; Exchange checks it when a client presents it.</p>",
+            esc(&t.source)
         ),
-    }
-    s.push_str("</article>");
-    s
+    };
+    let decoded = format!(
+        "<article class=\"token\"><h4>Token in {}</h4><div class=\"cols\"><div><h5>Header</h5><pre>{}</pre></div>\
+         <div><h5>Claims</h5><pre>{}</pre></div></div></article>",
+        esc(&t.source),
+        esc(&pretty(&t.header)),
+        esc(&pretty(&t.claims))
+    );
+    (checks, decoded)
 }
 
 /// The verdict of `hma-lab explain` on this exchange alone, when it failed.
@@ -273,11 +272,19 @@ pub fn render(p: &Parts, e: &Entry) -> String {
     if !row.aadsts.is_empty() {
         s.push_str(&format!("<p><b>Azure AD error:</b> <code>{}</code></p>", esc(&row.aadsts)));
     }
+    let tokens: Vec<(String, String)> = e
+        .tokens
+        .iter()
+        .map(|t| token_block(p, e, t, at.as_ref()))
+        .collect();
+    for (checks, _) in &tokens {
+        s.push_str(checks);
+    }
     if let Some(v) = verdict(e) {
         s.push_str(&v);
     }
-    for t in &e.tokens {
-        s.push_str(&token_block(p, e, t, at.as_ref()));
+    for (_, decoded) in &tokens {
+        s.push_str(decoded);
     }
     s.push_str(&format!(
         "<details open><summary>Request headers</summary>{}</details>\

@@ -31,12 +31,13 @@
     tr.setAttribute("aria-selected", "false");
     if (failed(r)) tr.classList.add("failed");
     cell(tr, String(r.id));
-    cell(tr, r.lab_time.replace("T", " ").replace("Z", ""), "time");
+    cell(tr, r.lab_time.slice(11, 23), "time", r.lab_time);
     cell(tr, r.method);
     cell(tr, r.host);
     cell(tr, r.path, "path", r.path);
     cell(tr, r.status === 0 ? "—" : String(r.status), "st", r.error || "");
-    cell(tr, r.service + (r.devices.length ? " via " + r.devices.join(", ") : ""), "to");
+    const to = r.service + (r.devices.length ? " via " + r.devices.join(", ") : "");
+    cell(tr, to, "to", to);
     cell(tr, r.auth);
     cell(tr, r.diagnostics.split(";")[0], "diag", r.diagnostics);
     cell(tr, r.aadsts, "aadsts");
