@@ -243,21 +243,16 @@ impl Journal {
 
     /// The journal as a HAR 1.2 log.
     pub fn to_har(&self) -> Json {
-        har_of(&self.entries())
+        let entries: Vec<Json> = self.entries().iter().map(har_entry).collect();
+        json!({
+            "log": {
+                "version": "1.2",
+                "creator": { "name": "hma-lab", "version": env!("CARGO_PKG_VERSION") },
+                "pages": [],
+                "entries": entries,
+            }
+        })
     }
-}
-
-/// `entries` as a HAR 1.2 log.
-pub fn har_of(entries: &[Entry]) -> Json {
-    let entries: Vec<Json> = entries.iter().map(har_entry).collect();
-    json!({
-        "log": {
-            "version": "1.2",
-            "creator": { "name": "hma-lab", "version": env!("CARGO_PKG_VERSION") },
-            "pages": [],
-            "entries": entries,
-        }
-    })
 }
 
 fn har_headers(h: &[(String, String)]) -> Vec<Json> {

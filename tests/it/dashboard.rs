@@ -60,7 +60,10 @@ async fn the_ready_lines_link_logs_in_once_and_the_token_form_after() {
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     let (pair, attrs) = cookie.split_once("; ").unwrap();
     assert_eq!(attrs, "HttpOnly; SameSite=Strict; Path=/");
-    assert!(pair.starts_with("hma_lab_dashboard=") && pair.len() == 18 + 64, "{pair}");
+    assert!(
+        pair.starts_with("hma_lab_dashboard=") && pair.len() == 18 + 64,
+        "{pair}"
+    );
     // The secret is spent: the second use gets the login page, which asks for the token.
     let r = http.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 401);
@@ -70,7 +73,12 @@ async fn the_ready_lines_link_logs_in_once_and_the_token_form_after() {
     assert!(page.contains("<input id=\"token\" name=\"token\" type=\"password\""));
     assert!(!page.contains(door.admin_token()));
     // With the cookie: the dashboard.
-    let r = http.get(base(&door)).header("cookie", pair).send().await.unwrap();
+    let r = http
+        .get(base(&door))
+        .header("cookie", pair)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
     assert!(page.contains("<h1>hma-lab <span class=\"lab\">contoso</span></h1>"));
@@ -84,7 +92,11 @@ async fn the_ready_lines_link_logs_in_once_and_the_token_form_after() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    assert!(r.text().await.unwrap().contains("That is not this lab&#39;s admin token."));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("That is not this lab&#39;s admin token."));
     let r = http
         .post(format!("{}/login", base(&door)))
         .form(&[("token", door.admin_token())])
@@ -102,7 +114,12 @@ async fn the_ready_lines_link_logs_in_once_and_the_token_form_after() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let r = http.get(base(&door)).header("cookie", pair).send().await.unwrap();
+    let r = http
+        .get(base(&door))
+        .header("cookie", pair)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -110,10 +127,24 @@ async fn the_ready_lines_link_logs_in_once_and_the_token_form_after() {
 async fn every_route_wants_the_cookie_or_the_token_and_actions_their_header() {
     let door = door().await;
     let http = admin_client();
-    for path in ["/state", "/events", "/entry/1", "/har", "/app.js", "/exercise"] {
-        let r = http.get(format!("{}{path}", base(&door))).send().await.unwrap();
+    for path in [
+        "/state",
+        "/events",
+        "/entry/1",
+        "/har",
+        "/app.js",
+        "/exercise",
+    ] {
+        let r = http
+            .get(format!("{}{path}", base(&door)))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 401, "{path}");
-        assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"hma-lab admin\"");
+        assert_eq!(
+            r.headers()["www-authenticate"],
+            "Bearer realm=\"hma-lab admin\""
+        );
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["ok"], false);
         let r = http
@@ -278,7 +309,11 @@ async fn the_timeline_streams_a_2000003_after_ssl_offload_and_opens_it_with_the_
     .await;
     assert_eq!(r.status, 401);
     let got = read_events(&mut events, |n, d| n == "entry" && d["status"] == 401).await;
-    let rows: Vec<&Value> = got.iter().filter(|(n, _)| n == "entry").map(|(_, d)| d).collect();
+    let rows: Vec<&Value> = got
+        .iter()
+        .filter(|(n, _)| n == "entry")
+        .map(|(_, d)| d)
+        .collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(
         *rows[0],
@@ -313,9 +348,18 @@ async fn the_timeline_streams_a_2000003_after_ssl_offload_and_opens_it_with_the_
     assert!(page.contains(
         "<tr><td>issuer</td><td><span class=\"pass\">✓ pass</span></td><td>iss https://sts.windows.net/f31f3647-5d87-4b69-a0b6-73f62aeab14c/; trusted tenant(s) f31f3647-5d87-4b69-a0b6-73f62aeab14c</td></tr>"
     ), "{page}");
-    assert!(page.contains("<tr><td>lifetime</td><td><span class=\"pass\">✓ pass</span></td>"), "{page}");
-    assert!(page.contains("<h4>Verdict (hma-lab explain)</h4><p><b>Cause:</b> SSL offloading:"), "{page}");
-    assert!(page.contains("<p><b>Guide section:</b> “SSL Offloading”</p>"), "{page}");
+    assert!(
+        page.contains("<tr><td>lifetime</td><td><span class=\"pass\">✓ pass</span></td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<h4>Verdict (hma-lab explain)</h4><p><b>Cause:</b> SSL offloading:"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<p><b>Guide section:</b> “SSL Offloading”</p>"),
+        "{page}"
+    );
     // The token request opened: the password and the refresh token are redacted.
     let token_page = http
         .get(format!("{}/entry/1", base(&door)))
@@ -334,7 +378,10 @@ async fn the_timeline_streams_a_2000003_after_ssl_offload_and_opens_it_with_the_
         .send()
         .await
         .unwrap();
-    assert_eq!(har.headers()["content-disposition"], "attachment; filename=\"hma-lab.har\"");
+    assert_eq!(
+        har.headers()["content-disposition"],
+        "attachment; filename=\"hma-lab.har\""
+    );
     let har = har.text().await.unwrap();
     let state = http
         .get(format!("{}/state", base(&door)))
@@ -350,8 +397,19 @@ async fn the_timeline_streams_a_2000003_after_ssl_offload_and_opens_it_with_the_
         "{state}"
     );
     let sig = at.rsplit('.').next().unwrap();
-    for (what, text) in [("entry 1", &token_page), ("entry 2", &page), ("har", &har), ("state", &state)] {
-        for secret in ["Contoso2017", refresh.as_str(), sig, "contoso-web-secret", door.admin_token()] {
+    for (what, text) in [
+        ("entry 1", &token_page),
+        ("entry 2", &page),
+        ("har", &har),
+        ("state", &state),
+    ] {
+        for secret in [
+            "Contoso2017",
+            refresh.as_str(),
+            sig,
+            "contoso-web-secret",
+            door.admin_token(),
+        ] {
             assert!(!text.contains(secret), "{what} shows a secret: {secret}");
         }
     }
@@ -397,19 +455,35 @@ async fn the_cmdlet_box_shares_the_admin_apis_session_and_iisreset_runs() {
                 .unwrap()
         }
     };
-    let v = act("cmdlet", vec![("line", "(Get-AuthServer $n).IsDefaultAuthorizationEndpoint")]).await;
+    let v = act(
+        "cmdlet",
+        vec![("line", "(Get-AuthServer $n).IsDefaultAuthorizationEndpoint")],
+    )
+    .await;
     assert_eq!(v, serde_json::json!({"ok": true, "output": "True"}));
     let v = act("cmdlet", vec![("line", "Get-Nothing")]).await;
     assert_eq!(v["ok"], false);
     assert!(v["error"].as_str().unwrap().contains("Get-Nothing"), "{v}");
     let v = act("iisreset", vec![]).await;
     assert_eq!(v["ok"], true, "{v}");
-    let v = act("device", vec![("host", "mail.contoso.com"), ("change", "cert-expired")]).await;
+    let v = act(
+        "device",
+        vec![("host", "mail.contoso.com"), ("change", "cert-expired")],
+    )
+    .await;
     assert_eq!(v["output"], "mail.contoso.com's certificate is expired");
     assert_eq!(door.certs().faults().len(), 1);
-    let v = act("device", vec![("host", "mail.contoso.com"), ("change", "restore")]).await;
+    let v = act(
+        "device",
+        vec![("host", "mail.contoso.com"), ("change", "restore")],
+    )
+    .await;
     assert_eq!(v["ok"], true);
     assert!(door.certs().faults().is_empty());
-    let v = act("device", vec![("host", "www.example.com"), ("change", "cert-expired")]).await;
+    let v = act(
+        "device",
+        vec![("host", "www.example.com"), ("change", "cert-expired")],
+    )
+    .await;
     assert_eq!(v["ok"], false);
 }

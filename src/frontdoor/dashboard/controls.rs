@@ -21,8 +21,8 @@ use std::time::Duration;
 use hyper::StatusCode;
 use serde_json::{json, Value as Json};
 
-use super::html::esc;
-use super::Parts;
+use super::markup::{esc, mark, rfc3339};
+use super::parts::{same, Parts};
 use crate::frontdoor::ca::CertFault;
 use crate::lab::{Device, Devices};
 
@@ -37,16 +37,26 @@ fn form(body: &[u8], key: &str) -> String {
 }
 
 fn ok(output: impl Into<String>) -> (StatusCode, Json) {
-    (StatusCode::OK, json!({ "ok": true, "output": output.into() }))
+    (
+        StatusCode::OK,
+        json!({ "ok": true, "output": output.into() }),
+    )
 }
 
 fn bad(error: impl Into<String>) -> (StatusCode, Json) {
-    (StatusCode::BAD_REQUEST, json!({ "ok": false, "error": error.into() }))
+    (
+        StatusCode::BAD_REQUEST,
+        json!({ "ok": false, "error": error.into() }),
+    )
 }
 
 async fn cmdlet(p: &Parts, line: &str) -> (StatusCode, Json) {
     match p.console.run(line).await {
-        Ok(Ok(out)) => ok(if out.is_empty() { format!("{line}: done") } else { out }),
+        Ok(Ok(out)) => ok(if out.is_empty() {
+            format!("{line}: done")
+        } else {
+            out
+        }),
         Ok(Err(e)) => (StatusCode::OK, json!({ "ok": false, "error": e })),
         Err(e) => (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -121,7 +131,7 @@ pub async fn act(p: &Parts, action: &str, body: &[u8]) -> (StatusCode, Json) {
                 Ok(()) => {
                     let mut r = ok(format!(
                         "the lab clock is now {}",
-                        super::timeline::rfc3339(p.lab.clock().now())
+                        rfc3339(p.lab.clock().now())
                     ));
                     r.1["clock"] = super::timeline::clock(p);
                     r
@@ -139,12 +149,20 @@ pub async fn act(p: &Parts, action: &str, body: &[u8]) -> (StatusCode, Json) {
         }
         "device" => device(p, body),
         "exercise-check" | "exercise-hint" => {
-            let path = if action == "exercise-check" { "/check" } else { "/hint" };
+            let path = if action == "exercise-check" {
+                "/check"
+            } else {
+                "/hint"
+            };
             match exercise_call(p, reqwest::Method::POST, path).await {
-                Ok(v) if action == "exercise-check" => {
-                    (StatusCode::OK, json!({ "ok": true, "html": check_html(&v) }))
-                }
-                Ok(v) => (StatusCode::OK, json!({ "ok": true, "html": hint_html(&v["hint"]) })),
+                Ok(v) if action == "exercise-check" => (
+                    StatusCode::OK,
+                    json!({ "ok": true, "html": check_html(&v) }),
+                ),
+                Ok(v) => (
+                    StatusCode::OK,
+                    json!({ "ok": true, "html": hint_html(&v["hint"]) }),
+                ),
                 Err(e) => (StatusCode::CONFLICT, json!({ "ok": false, "error": e })),
             }
         }
@@ -161,7 +179,11 @@ fn host_options(p: &Parts) -> String {
     hosts
         .iter()
         .map(|h| {
-            let sel = if namespaces.first() == Some(h) { " selected" } else { "" };
+            let sel = if namespaces.first() == Some(h) {
+                " selected"
+            } else {
+                ""
+            };
             format!("<option{sel}>{}</option>", esc(h))
         })
         .collect()
@@ -208,7 +230,7 @@ fn exercise_control(p: &Parts) -> Option<String> {
     let v: Json = serde_json::from_str(&text).ok()?;
     let token = v["admin_token"].as_str()?;
     // Another lab's exercise in the same state directory is not ours to show.
-    if !super::same(token, &p.token) {
+    if !same(token, &p.token) {
         return None;
     }
     v["control"].as_str().map(str::to_string)
@@ -232,7 +254,10 @@ async fn exercise_call(p: &Parts, method: reqwest::Method, path: &str) -> Result
     if status.is_success() {
         Ok(v)
     } else {
-        Err(v["error"].as_str().unwrap_or("the exercise refused").to_string())
+        Err(v["error"]
+            .as_str()
+            .unwrap_or("the exercise refused")
+            .to_string())
     }
 }
 
@@ -253,13 +278,17 @@ fn check_html(r: &Json) -> String {
         "<p><b>{} of {} points</b>{}</p><ul class=\"checks\">",
         r["score"],
         r["max_score"],
-        if r["passed"].as_bool() == Some(true) { " — every check passes" } else { "" }
+        if r["passed"].as_bool() == Some(true) {
+            " — every check passes"
+        } else {
+            ""
+        }
     );
     for c in r["checks"].as_array().into_iter().flatten() {
         let passed = c["passed"].as_bool() == Some(true);
         s.push_str(&format!(
             "<li>{} {} ({} point(s)){}</li>",
-            super::html::mark(passed),
+            mark(passed),
             esc(c["check"].as_str().unwrap_or_default()),
             c["points"],
             if passed {
@@ -311,4 +340,3 @@ pub async fn exercise_panel(p: &Parts) -> String {
         if st["solved"].as_bool() == Some(true) { " · solved by the trainer" } else { "" },
     )
 }
-

@@ -6,13 +6,16 @@
 //! balancer makes Exchange see `http`) and the lab time the exchange was recorded at. The
 //! issuer check is the one the bearer pipeline makes after the signature: the token's tenant
 //! must be the realm (or metadata tenant) of an enabled Azure AD AuthServer. The verdict comes
-//! from the explain engine (`crate::explain`), fed the exchange as a one-entry HAR.
+//! from the explain engine's tree (`crate::explain::tree`), fed this one exchange as a capture
+//! (the journal has already redacted it).
 
 use serde_json::Value as Json;
 
-use super::html::{esc, mark, table};
-use super::timeline::{rfc3339, route_of};
-use super::Parts;
+use super::markup::{esc, mark, rfc3339, table};
+use super::parts::Parts;
+use super::timeline::route_of;
+use crate::explain::capture;
+use crate::explain::tree;
 use crate::frontdoor::journal::{DecodedToken, Entry};
 use crate::lab::Route;
 use mock_exchange::bearer::{check_audience, check_lifetime, Arrival};
@@ -98,10 +101,7 @@ pub fn checks(p: &Parts, claims: &Json, at: &Arrival, now: i64) -> Vec<Check> {
         detail: if trusted.is_empty() {
             format!("iss {iss}; no enabled Azure AD AuthServer names a tenant")
         } else {
-            format!(
-                "iss {iss}; trusted tenant(s) {}",
-                trusted.join(", ")
-            )
+            format!("iss {iss}; trusted tenant(s) {}", trusted.join(", "))
         },
     };
     let span = |k: &str| {
@@ -201,13 +201,40 @@ fn token_block(p: &Parts, e: &Entry, t: &DecodedToken, at: Option<&Arrival>) -> 
 
 /// The verdict of `hma-lab explain` on this exchange alone, when it failed.
 fn verdict(e: &Entry) -> Option<String> {
-    let failed = e.status == 0 || e.status >= 400 || super::timeline::aadsts_of(e) != "";
+    let failed = e.status == 0 || e.status >= 400 || !super::timeline::aadsts_of(e).is_empty();
     if !failed {
         return None;
     }
-    let har = crate::frontdoor::journal::har_of(std::slice::from_ref(e));
-    let html = match crate::explain::explain_text(&format!("exchange {}", e.id), &har.to_string()) {
-        Ok(x) => format!(
+    let exchange = capture::Exchange {
+        method: Some(e.method.clone()),
+        url: Some(e.url.clone()),
+        request_headers: e.request_headers.clone(),
+        request_known: true,
+        status: (e.status != 0).then_some(e.status),
+        reason: hyper::StatusCode::from_u16(e.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or_default()
+            .to_string(),
+        headers: e.response_headers.clone(),
+        body: e.response_body.text.clone(),
+    };
+    // The answer as a capture shows it, for the rules that read the text itself.
+    let mut text = format!("HTTP/1.1 {} {}\r\n", e.status, exchange.reason);
+    for (n, v) in &e.response_headers {
+        text.push_str(&format!("{n}: {v}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.push_str(&e.response_body.text);
+    let evidence = tree::Evidence {
+        exchanges: std::slice::from_ref(&exchange),
+        text: &text,
+        client: None,
+        final_authn: None,
+        client_modern_auth_off: false,
+    };
+    let html = match tree::explain(&evidence) {
+        Some(x) => format!(
             "<p><b>Cause:</b> {}</p><p><b>Guide section:</b> “{}”</p>{}{}{}",
             esc(&x.cause),
             esc(x.section),
@@ -227,9 +254,11 @@ fn verdict(e: &Entry) -> Option<String> {
                 format!("<p>{}</p>", esc(&x.advice))
             }
         ),
-        Err(_) => "<p class=\"muted\">No cause from the guide's troubleshooting tree is recognised in this exchange alone.</p>".to_string(),
+        None => "<p class=\"muted\">No cause from the guide's troubleshooting tree is recognised in this exchange alone.</p>".to_string(),
     };
-    Some(format!("<section class=\"verdict\"><h4>Verdict (hma-lab explain)</h4>{html}</section>"))
+    Some(format!(
+        "<section class=\"verdict\"><h4>Verdict (hma-lab explain)</h4>{html}</section>"
+    ))
 }
 
 /// The detail pane's HTML for one entry.
@@ -258,7 +287,10 @@ pub fn render(p: &Parts, e: &Entry) -> String {
         e.time_ms.round()
     );
     if !devices.is_empty() {
-        s.push_str(&format!("<p>Devices on the way now: {}</p>", esc(&devices.join("; "))));
+        s.push_str(&format!(
+            "<p>Devices on the way now: {}</p>",
+            esc(&devices.join("; "))
+        ));
     }
     if let Some(err) = &e.error {
         s.push_str(&format!("<p class=\"fail\">{}</p>", esc(err)));
@@ -270,7 +302,10 @@ pub fn render(p: &Parts, e: &Entry) -> String {
         ));
     }
     if !row.aadsts.is_empty() {
-        s.push_str(&format!("<p><b>Azure AD error:</b> <code>{}</code></p>", esc(&row.aadsts)));
+        s.push_str(&format!(
+            "<p><b>Azure AD error:</b> <code>{}</code></p>",
+            esc(&row.aadsts)
+        ));
     }
     let tokens: Vec<(String, String)> = e
         .tokens

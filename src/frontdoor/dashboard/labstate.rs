@@ -8,8 +8,8 @@
 
 use std::hash::{Hash, Hasher};
 
-use super::html::{esc, table};
-use super::Parts;
+use super::markup::{esc, rfc3339, table};
+use super::parts::Parts;
 
 fn methods(m: &[mock_exchange::model::AuthMethod]) -> String {
     if m.is_empty() {
@@ -60,7 +60,13 @@ fn settings(p: &Parts) -> String {
     s.push_str("<h3>Virtual directories</h3>");
     s.push_str(&table(
         "state vdirs",
-        &["Server", "Virtual directory", "Internal methods", "External methods", "OAuth"],
+        &[
+            "Server",
+            "Virtual directory",
+            "Internal methods",
+            "External methods",
+            "OAuth",
+        ],
         &vdir_rows,
     ));
     s.push_str("<h3>Organization</h3>");
@@ -81,7 +87,11 @@ fn settings(p: &Parts) -> String {
     let net = p.lab.devices();
     let mut dev_rows: Vec<Vec<String>> = Vec::new();
     for lb in &net.load_balancers {
-        let offload = if lb.ssl_offload { "; <b>SSL offload</b>" } else { "" };
+        let offload = if lb.ssl_offload {
+            "; <b>SSL offload</b>"
+        } else {
+            ""
+        };
         let targets = if lb.targets.is_empty() {
             "the first server".to_string()
         } else {
@@ -148,14 +158,25 @@ fn settings(p: &Parts) -> String {
                 esc(&u.upn),
                 esc(&u.display_name),
                 yes_no(u.enabled),
-                esc(&serde_json::to_value(u.mfa).unwrap_or_default().as_str().unwrap_or_default().to_string()),
+                esc(serde_json::to_value(u.mfa)
+                    .unwrap_or_default()
+                    .as_str()
+                    .unwrap_or_default()),
             ]);
         }
     }
     s.push_str("<h3>Service principal names (Azure AD)</h3>");
-    s.push_str(&table("state", &["Application", "App id", "SPNs"], &spn_rows));
+    s.push_str(&table(
+        "state",
+        &["Application", "App id", "SPNs"],
+        &spn_rows,
+    ));
     s.push_str("<h3>Users (Azure AD)</h3>");
-    s.push_str(&table("state", &["UPN", "Name", "Enabled", "MFA"], &user_rows));
+    s.push_str(&table(
+        "state",
+        &["UPN", "Name", "Enabled", "MFA"],
+        &user_rows,
+    ));
     s
 }
 
@@ -193,7 +214,14 @@ fn auth_servers(p: &Parts) -> String {
         "<h3>AuthServers</h3>{}",
         table(
             "state",
-            &["Name", "Type", "Enabled", "Default authorization endpoint", "AuthMetadataUrl", "Metadata"],
+            &[
+                "Name",
+                "Type",
+                "Enabled",
+                "Default authorization endpoint",
+                "AuthMetadataUrl",
+                "Metadata"
+            ],
             &rows,
         )
     )
@@ -205,7 +233,7 @@ pub fn render(p: &Parts) -> String {
     format!(
         "<p>Lab <b>{}</b>, clock {} (moved {} s from its start).</p>{}{}",
         esc(p.lab.name()),
-        esc(&super::timeline::rfc3339(clock.now())),
+        esc(&rfc3339(clock.now())),
         clock.offset_secs(),
         auth_servers(p),
         settings(p)

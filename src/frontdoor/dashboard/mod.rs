@@ -17,15 +17,16 @@
 //! journal redacts them when it records, and the state panel lists no password or secret.
 
 mod controls;
-mod html;
 mod inspect;
 mod labstate;
+mod markup;
+mod page;
+mod parts;
 mod timeline;
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -39,10 +40,8 @@ use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use lab_kit::body::read_body;
 use tokio::sync::{mpsc, Semaphore};
 
-use super::ca::Certs;
-use super::console::Console;
-use super::journal::Journal;
-use crate::lab::Lab;
+pub use parts::Parts;
+use parts::{same, secret};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "hma_lab_dashboard";
@@ -61,17 +60,6 @@ const BODY_LIMIT: usize = 64 * 1024;
 
 /// A dashboard response body: a whole page or an endless event stream.
 pub type Body = BoxBody<Bytes, Infallible>;
-
-/// What the dashboard reads and drives: the admin API's handles.
-pub struct Parts {
-    pub lab: Arc<Lab>,
-    pub journal: Journal,
-    pub certs: Arc<Certs>,
-    pub token: String,
-    pub console: Arc<Console>,
-    /// Where `exercise.json` is, when an exercise serves this lab.
-    pub state_dir: PathBuf,
-}
 
 /// The dashboard of one front door.
 pub struct Dashboard {
@@ -94,14 +82,6 @@ fn remember(list: &Mutex<VecDeque<String>>, value: String, cap: usize) {
     l.push_back(value);
 }
 
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 /// The value of cookie `name` in a request's `Cookie` headers.
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -121,13 +101,20 @@ fn query(req: &Request<Incoming>, key: &str) -> Option<String> {
 }
 
 /// A whole response.
-pub(crate) fn full(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {
+pub(crate) fn full(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Body> {
     let mut r = Response::new(Full::new(body.into()).boxed());
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(
         "content-security-policy",
         HeaderValue::from_static(
@@ -186,7 +173,7 @@ impl Dashboard {
 
     /// A link that opens the dashboard at `admin` once: its secret becomes a session cookie.
     pub fn login_url(&self, admin: SocketAddr) -> String {
-        let secret = super::random_token();
+        let secret = secret();
         remember(&self.logins, secret.clone(), MAX_LOGINS);
         format!("http://{admin}{PREFIX}?login={secret}")
     }
@@ -205,7 +192,7 @@ impl Dashboard {
 
     /// A new session; the `Set-Cookie` value that carries it.
     fn open_session(&self) -> String {
-        let id = super::random_token();
+        let id = secret();
         remember(&self.sessions, id.clone(), MAX_SESSIONS);
         format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/")
     }
@@ -254,7 +241,9 @@ impl Dashboard {
         }
         let p = &self.parts;
         match (method.clone(), path.as_str()) {
-            (Method::GET, PREFIX) => full(StatusCode::OK, "text/html; charset=utf-8", html::page(p)),
+            (Method::GET, PREFIX) => {
+                full(StatusCode::OK, "text/html; charset=utf-8", page::page(p))
+            }
             (Method::GET, "/dashboard/app.js") => full(
                 StatusCode::OK,
                 "text/javascript; charset=utf-8",
@@ -266,9 +255,11 @@ impl Dashboard {
                 include_str!("assets/dashboard.css"),
             ),
             (Method::GET, "/dashboard/events") => self.events(&req),
-            (Method::GET, "/dashboard/state") => {
-                full(StatusCode::OK, "text/html; charset=utf-8", labstate::render(p))
-            }
+            (Method::GET, "/dashboard/state") => full(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                labstate::render(p),
+            ),
             (Method::GET, "/dashboard/exercise") => full(
                 StatusCode::OK,
                 "text/html; charset=utf-8",
@@ -288,7 +279,11 @@ impl Dashboard {
                     .ok()
                     .and_then(|id| p.journal.get(id));
                 match found {
-                    Some(e) => full(StatusCode::OK, "text/html; charset=utf-8", inspect::render(p, &e)),
+                    Some(e) => full(
+                        StatusCode::OK,
+                        "text/html; charset=utf-8",
+                        inspect::render(p, &e),
+                    ),
                     None => full(
                         StatusCode::NOT_FOUND,
                         "text/html; charset=utf-8",
@@ -304,24 +299,35 @@ impl Dashboard {
                 let mut r = redirect_home(None);
                 r.headers_mut().insert(
                     header::SET_COOKIE,
-                    HeaderValue::from_static("hma_lab_dashboard=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+                    HeaderValue::from_static(
+                        "hma_lab_dashboard=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+                    ),
                 );
                 r
             }
             (Method::POST, x) if x.starts_with("/dashboard/do/") => {
-                if req.headers().get(ACTION_HEADER).and_then(|v| v.to_str().ok()) != Some("1") {
+                if req
+                    .headers()
+                    .get(ACTION_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    != Some("1")
+                {
                     return json(
                         StatusCode::FORBIDDEN,
                         &serde_json::json!({"ok": false, "error": format!("a dashboard action carries {ACTION_HEADER}: 1")}),
                     );
                 }
                 let action = x["/dashboard/do/".len()..].to_string();
-                let body = match read_body(req.into_body(), BODY_LIMIT, Duration::from_secs(30)).await {
-                    Ok(b) => b,
-                    Err(e) => {
-                        return json(e.status(), &serde_json::json!({"ok": false, "error": e.text().trim_end()}))
-                    }
-                };
+                let body =
+                    match read_body(req.into_body(), BODY_LIMIT, Duration::from_secs(30)).await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            return json(
+                                e.status(),
+                                &serde_json::json!({"ok": false, "error": e.text().trim_end()}),
+                            )
+                        }
+                    };
                 let (status, v) = controls::act(p, &action, &body).await;
                 json(status, &v)
             }
@@ -334,10 +340,14 @@ impl Dashboard {
     }
 
     /// Requests without a token or session: the login page, the login link, the login form.
-    async fn anonymous(&self, method: Method, path: &str, req: Request<Incoming>) -> Response<Body> {
-        let login_page = |status, note: &str| {
-            full(status, "text/html; charset=utf-8", html::login_page(note))
-        };
+    async fn anonymous(
+        &self,
+        method: Method,
+        path: &str,
+        req: Request<Incoming>,
+    ) -> Response<Body> {
+        let login_page =
+            |status, note: &str| full(status, "text/html; charset=utf-8", page::login_page(note));
         match (method, path) {
             (Method::GET, PREFIX) => match query(&req, "login") {
                 Some(secret) if self.redeem(&secret) => redirect_home(Some(self.open_session())),
@@ -400,7 +410,10 @@ impl Dashboard {
         });
         let mut r = Response::new(Channel(rx).boxed());
         let h = r.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         r
     }

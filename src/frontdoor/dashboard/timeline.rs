@@ -8,14 +8,15 @@
 //! ends when the page goes away or the front door stops.
 
 use std::sync::Weak;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use hyper::body::Bytes;
 use serde::Serialize;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::Parts;
+use super::markup::rfc3339;
+use super::parts::Parts;
 use crate::frontdoor::journal::Entry;
 use crate::lab::Route;
 
@@ -47,21 +48,6 @@ pub struct Row {
     pub error: String,
 }
 
-/// RFC 3339 with milliseconds.
-pub fn rfc3339(t: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(t);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
 fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
     h.iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -80,8 +66,8 @@ pub fn auth_of(e: &Entry) -> String {
         };
     }
     if e.method == "POST" && e.url.contains("/token") {
-        if let Some((_, g)) = form_urlencoded::parse(e.request_body.text.as_bytes())
-            .find(|(k, _)| k == "grant_type")
+        if let Some((_, g)) =
+            form_urlencoded::parse(e.request_body.text.as_bytes()).find(|(k, _)| k == "grant_type")
         {
             let g = g.rsplit(':').next().unwrap_or_default().to_string();
             return format!("grant {g}");
@@ -195,7 +181,11 @@ pub async fn stream(parts: Weak<Parts>, mut after: u64, tx: mpsc::Sender<Bytes>)
     let Some(mut latest) = parts.upgrade().map(|p| p.journal.subscribe()) else {
         return;
     };
-    if tx.send(Bytes::from_static(b"retry: 2000\n\n")).await.is_err() {
+    if tx
+        .send(Bytes::from_static(b"retry: 2000\n\n"))
+        .await
+        .is_err()
+    {
         return;
     }
     let mut fingerprint = 0u64;
@@ -220,7 +210,11 @@ pub async fn stream(parts: Weak<Parts>, mut after: u64, tx: mpsc::Sender<Bytes>)
             let f = super::labstate::fingerprint(&p);
             if f != fingerprint {
                 fingerprint = f;
-                out.push(event("state", None, &json!({ "version": format!("{f:016x}") })));
+                out.push(event(
+                    "state",
+                    None,
+                    &json!({ "version": format!("{f:016x}") }),
+                ));
             }
             out
         };

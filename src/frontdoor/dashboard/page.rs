@@ -1,51 +1,9 @@
-//! The dashboard's HTML: escaping, the page shell and the login page. Every value from the lab
-//! goes through [`esc`]; the page has no inline script (the content security policy allows
-//! only `/dashboard/app.js`), and its panels are fragments rendered by the other modules.
+//! The dashboard's two pages: the page shell and the login page. The page has no inline script
+//! (the content security policy allows only `/dashboard/app.js`); its panels are fragments
+//! rendered by the other modules.
 
-use super::Parts;
-
-/// Escapes text for an HTML element or a quoted attribute.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// A `<table>` with a header row and rows of already escaped cells.
-pub fn table(class: &str, head: &[&str], rows: &[Vec<String>]) -> String {
-    let mut s = format!("<table class=\"{class}\"><thead><tr>");
-    for h in head {
-        s.push_str(&format!("<th scope=\"col\">{}</th>", esc(h)));
-    }
-    s.push_str("</tr></thead><tbody>");
-    for r in rows {
-        s.push_str("<tr>");
-        for c in r {
-            s.push_str(&format!("<td>{c}</td>"));
-        }
-        s.push_str("</tr>");
-    }
-    s.push_str("</tbody></table>");
-    s
-}
-
-/// A pass/fail mark with its word (never colour alone).
-pub fn mark(ok: bool) -> &'static str {
-    if ok {
-        "<span class=\"pass\">✓ pass</span>"
-    } else {
-        "<span class=\"fail\">✗ fail</span>"
-    }
-}
+use super::markup::{esc, rfc3339};
+use super::parts::Parts;
 
 fn shell(title: &str, body: &str) -> String {
     format!(
@@ -106,7 +64,7 @@ pub fn page(p: &Parts) -> String {
 <section id=\"state\" aria-labelledby=\"h-state\"><h2 id=\"h-state\">Lab state</h2><div id=\"state-body\">{state}</div></section>\
 </main><script src=\"/dashboard/app.js\"></script>",
         lab = esc(name),
-        now = esc(&super::timeline::rfc3339(p.lab.clock().now())),
+        now = esc(&rfc3339(p.lab.clock().now())),
         controls = super::controls::render(p),
         state = super::labstate::render(p),
     );
