@@ -418,3 +418,34 @@ impl Dashboard {
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; hma_lab_dashboard=abc ;b=2"),
+        );
+        assert_eq!(cookie(&h, COOKIE).as_deref(), Some("abc"));
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("x=1"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("hma_lab_dashboard=def"),
+        );
+        assert_eq!(cookie(&h, COOKIE).as_deref(), Some("def"));
+        assert_eq!(cookie(&HeaderMap::new(), COOKIE), None);
+        assert!(owns("/dashboard") && owns("/dashboard/events"));
+        assert!(!owns("/dashboards") && !owns("/journal"));
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abd") && !same("abc", "ab") && !same("", "a"));
+    }
+}

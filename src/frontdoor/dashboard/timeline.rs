@@ -230,3 +230,113 @@ pub async fn stream(parts: Weak<Parts>, mut after: u64, tx: mpsc::Sender<Bytes>)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frontdoor::journal::Body;
+
+    fn entry(method: &str, url: &str, auth: Option<&str>, body: &str, answer: &str) -> Entry {
+        Entry {
+            id: 1,
+            started: String::new(),
+            time_ms: 0.0,
+            via: "https".into(),
+            client: String::new(),
+            method: method.into(),
+            url: url.into(),
+            http_version: "HTTP/1.1".into(),
+            request_headers: auth
+                .map(|a| vec![("authorization".to_string(), a.to_string())])
+                .unwrap_or_default(),
+            request_body: Body {
+                size: body.len(),
+                text: body.into(),
+                ..Body::default()
+            },
+            status: 400,
+            response_headers: Vec::new(),
+            response_body: Body {
+                size: answer.len(),
+                text: answer.into(),
+                ..Body::default()
+            },
+            tokens: Vec::new(),
+            error: None,
+            lab_time: None,
+        }
+    }
+
+    #[test]
+    fn the_authentication_used_is_read_off_the_redacted_request() {
+        let ews = "https://mail.contoso.com/EWS/Exchange.asmx";
+        let token = "https://login.microsoftonline.com/common/oauth2/token";
+        let cases = [
+            (entry("POST", ews, Some("Bearer"), "", ""), "Bearer (empty)"),
+            (
+                entry("POST", ews, Some("Bearer [redacted]"), "", ""),
+                "Bearer",
+            ),
+            (entry("POST", ews, Some("NTLM [redacted]"), "", ""), "NTLM"),
+            (entry("GET", ews, None, "", ""), ""),
+            (
+                entry(
+                    "POST",
+                    token,
+                    None,
+                    "grant_type=refresh_token&refresh_token=[redacted]",
+                    "",
+                ),
+                "grant refresh_token",
+            ),
+            (
+                entry(
+                    "POST",
+                    token,
+                    None,
+                    "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer",
+                    "",
+                ),
+                "grant jwt-bearer",
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(auth_of(&e), want, "{:?}", e.request_headers);
+        }
+    }
+
+    #[test]
+    fn the_aadsts_code_comes_from_the_body_or_an_error_redirect() {
+        let e = entry(
+            "POST",
+            "https://login.microsoftonline.com/common/oauth2/token",
+            None,
+            "",
+            r#"{"error":"invalid_resource","error_description":"AADSTS50001: The application named https://mail.contoso.com was not found","error_codes":[50001]}"#,
+        );
+        assert_eq!(aadsts_of(&e), "AADSTS50001");
+        let mut e = entry("GET", "https://login.microsoftonline.com/", None, "", "");
+        assert_eq!(aadsts_of(&e), "");
+        e.response_headers = vec![(
+            "location".into(),
+            "https://app/cb?error=invalid_request&error_description=AADSTS90014%3a+missing".into(),
+        )];
+        assert_eq!(aadsts_of(&e), "AADSTS90014");
+    }
+
+    #[test]
+    fn events_are_framed_as_server_sent_events() {
+        assert_eq!(
+            event("entry", Some(7), &json!({"id": 7})),
+            Bytes::from_static(b"id: 7\nevent: entry\ndata: {\"id\":7}\n\n")
+        );
+        assert_eq!(
+            event("clock", None, &json!({"offset_secs": 0})),
+            Bytes::from_static(b"event: clock\ndata: {\"offset_secs\":0}\n\n")
+        );
+        assert_eq!(
+            rfc3339(std::time::UNIX_EPOCH + Duration::from_millis(1_510_864_576_042)),
+            "2017-11-16T20:36:16.042Z"
+        );
+    }
+}
