@@ -18,7 +18,15 @@
 
   function cell(tr, text, cls, title) {
     const td = document.createElement("td");
-    td.textContent = text;
+    if (cls === "path" || cls === "to" || cls === "diag") {
+      // Long values are cut with an ellipsis (whole on hover) so every column stays in view.
+      const clip = document.createElement("span");
+      clip.className = "clip";
+      clip.textContent = text;
+      td.appendChild(clip);
+    } else {
+      td.textContent = text;
+    }
     if (cls) td.className = cls;
     if (title) td.title = title;
     tr.appendChild(td);
