@@ -642,9 +642,21 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
     let keys: Vec<&String> = ready.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["event", "https", "proxy", "ca", "admin", "admin_token"]
+        [
+            "event",
+            "https",
+            "proxy",
+            "ca",
+            "admin",
+            "admin_token",
+            "dashboard"
+        ]
     );
     assert_eq!(ready["event"], "ready");
+    assert!(ready["dashboard"].as_str().unwrap().starts_with(&format!(
+        "{}/dashboard?login=",
+        ready["admin"].as_str().unwrap()
+    )));
     assert_eq!(ready["ca"], state.join("ca.pem").display().to_string());
     assert!(ready["https"]
         .as_str()
