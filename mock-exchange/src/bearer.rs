@@ -229,7 +229,9 @@ async fn find_key(
     }
 }
 
-fn check_lifetime(claims: &Map<String, Value>, now: i64) -> Result<(), Diag> {
+/// Step 5, `exp` and `nbf` against `now` with [`SKEW_SECONDS`]. Public so a dashboard can mark
+/// a captured token's lifetime as Exchange judges it.
+pub fn check_lifetime(claims: &Map<String, Value>, now: i64) -> Result<(), Diag> {
     let exp = num_claim(claims, "exp").ok_or(Diag::Invalid)?;
     // Saturating: a signed `exp` or `nbf` at the ends of the range must not overflow.
     if now > exp.saturating_add(SKEW_SECONDS) {
@@ -245,7 +247,8 @@ fn check_lifetime(claims: &Map<String, Value>, now: i64) -> Result<(), Diag> {
 
 /// Audience scheme + host vs the URL the request arrived on. Exchange's own application id
 /// (optionally `appid/host@realm`) is accepted as Azure AD issues it for app-id resources.
-fn check_audience(claims: &Map<String, Value>, at: &Arrival) -> Result<(), Diag> {
+/// Public so a dashboard can mark a captured token's audience as Exchange judges it.
+pub fn check_audience(claims: &Map<String, Value>, at: &Arrival) -> Result<(), Diag> {
     let aud = match claims.get("aud") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(a)) => a

@@ -11,10 +11,10 @@
 //! read-only, so a soak can check that nothing grows without bound.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
@@ -25,10 +25,10 @@ use serde_json::{json, Value as Json};
 use tokio::net::TcpStream;
 
 use super::ca::{CertFault, Certs};
+use super::console::Console;
+use super::dashboard::{self, Dashboard};
 use super::journal::Journal;
-use crate::lab::backend::{LabBackend, Machine};
 use crate::lab::{Device, Lab};
-use crate::shell::Shell;
 
 /// Largest admin request body.
 const ADMIN_BODY_LIMIT: usize = 1024 * 1024;
@@ -41,10 +41,8 @@ pub struct AdminState {
     journal: Journal,
     certs: Arc<Certs>,
     token: String,
-    /// The client machine's settings (`reg add`, `defaults write`): shared with whoever runs the
-    /// reference client on this lab (an exercise's checks), so a trainee's change reaches it.
-    machine: Arc<Mutex<Machine>>,
-    shell: Mutex<Option<Arc<Mutex<Shell<LabBackend>>>>>,
+    console: Arc<Console>,
+    dashboard: Dashboard,
 }
 
 impl AdminState {
@@ -53,30 +51,31 @@ impl AdminState {
         journal: Journal,
         certs: Arc<Certs>,
         token: String,
-        machine: Arc<Mutex<Machine>>,
+        machine: Arc<std::sync::Mutex<crate::lab::backend::Machine>>,
+        state_dir: std::path::PathBuf,
     ) -> AdminState {
+        let console = Arc::new(Console::new(lab.clone(), machine));
+        let dashboard = Dashboard::new(dashboard::Parts {
+            lab: lab.clone(),
+            journal: journal.clone(),
+            certs: certs.clone(),
+            token: token.clone(),
+            console: console.clone(),
+            state_dir,
+        });
         AdminState {
             lab,
             journal,
             certs,
             token,
-            machine,
-            shell: Mutex::new(None),
+            console,
+            dashboard,
         }
     }
 
-    /// The session, made on first use (it needs the runtime's handle).
-    fn shell(&self) -> Arc<Mutex<Shell<LabBackend>>> {
-        let mut slot = self.shell.lock().unwrap_or_else(|p| p.into_inner());
-        slot.get_or_insert_with(|| {
-            let backend = LabBackend::new(
-                &self.lab,
-                tokio::runtime::Handle::current(),
-                self.machine.clone(),
-            );
-            Arc::new(Mutex::new(Shell::new(backend)))
-        })
-        .clone()
+    /// The dashboard served on this listener.
+    pub fn dashboard(&self) -> &Dashboard {
+        &self.dashboard
     }
 }
 
@@ -88,7 +87,14 @@ pub(super) async fn serve(
 ) {
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let state = state.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&state, peer, req).await) }
+        async move {
+            let resp = if dashboard::owns(req.uri().path()) {
+                state.dashboard.handle(peer, req).await
+            } else {
+                handle(&state, peer, req).await.map(BodyExt::boxed)
+            };
+            Ok::<_, std::convert::Infallible>(resp)
+        }
     });
     let served = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -190,28 +196,13 @@ async fn handle(
             let Ok(line) = String::from_utf8(body.to_vec()) else {
                 return fail(StatusCode::BAD_REQUEST, "the cmdlet line is not UTF-8");
             };
-            let shell = state.shell();
-            let res = tokio::task::spawn_blocking(move || {
-                let mut sh = shell.lock().unwrap_or_else(|p| p.into_inner());
-                let seed = std::mem::replace(&mut sh.style, style);
-                let res = sh
-                    .run(line.trim_end_matches(['\r', '\n']))
-                    .map(|o| (o.text, o.notes))
-                    .map_err(|e| e.render());
-                sh.style = seed;
-                res
-            })
-            .await;
-            match res {
+            match state.console.run_styled(&line, style).await {
                 Ok(Ok((out, notes))) => json_resp(
                     StatusCode::OK,
                     &json!({ "ok": true, "output": out, "notes": notes }),
                 ),
                 Ok(Err(e)) => json_resp(StatusCode::OK, &json!({ "ok": false, "error": e })),
-                Err(e) => fail(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("the cmdlet task failed: {e}"),
-                ),
+                Err(e) => fail(StatusCode::INTERNAL_SERVER_ERROR, e),
             }
         }
         (Method::POST, "/clock/advance") => {
@@ -310,7 +301,6 @@ fn certs_json(certs: &Certs) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt;
 
     fn auth(v: &'static str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -82,6 +82,10 @@ pub struct Entry {
     pub tokens: Vec<DecodedToken>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The lab clock when the answer went out (the services' time, which a moved clock makes
+    /// differ from `started`). Not exported: the journal's JSON and HAR keep their shape.
+    #[serde(skip)]
+    pub lab_time: Option<SystemTime>,
 }
 
 /// A body as kept: text (redacted) or base64, possibly truncated.
@@ -113,13 +117,20 @@ pub struct Exchange<'a> {
     pub error: Option<String>,
 }
 
-/// The bounded ring of entries; clones share it.
+/// The bounded ring of entries; clones share it. Readers that follow it live (the dashboard's
+/// timeline) watch the id of the latest entry ([`Journal::subscribe`]) and fetch what is new
+/// ([`Journal::entries_after`]), so a slow reader never holds the ring or makes it grow.
 #[derive(Clone)]
-pub struct Journal(Arc<Mutex<Ring>>);
+pub struct Journal {
+    ring: Arc<Mutex<Ring>>,
+    latest: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The lab's clock, stamped on each entry ([`Entry::lab_time`]); none for a bare journal.
+    clock: Option<lab_kit::Clock>,
+}
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.0.lock().map(|r| r.entries.len()).unwrap_or(0);
+        let n = self.ring.lock().map(|r| r.entries.len()).unwrap_or(0);
         write!(f, "Journal({n} entries)")
     }
 }
@@ -133,11 +144,38 @@ struct Ring {
 impl Journal {
     /// A journal keeping the latest `cap` entries (at least one).
     pub fn new(cap: usize) -> Journal {
-        Journal(Arc::new(Mutex::new(Ring {
-            cap: cap.max(1),
-            next_id: 1,
-            entries: VecDeque::new(),
-        })))
+        Journal {
+            ring: Arc::new(Mutex::new(Ring {
+                cap: cap.max(1),
+                next_id: 1,
+                entries: VecDeque::new(),
+            })),
+            latest: Arc::new(tokio::sync::watch::channel(0).0),
+            clock: None,
+        }
+    }
+
+    /// The same journal stamping each entry with `clock`'s time as well as the real one.
+    pub fn on_clock(mut self, clock: lab_kit::Clock) -> Journal {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The id of the latest entry, watched: it changes with every recorded exchange.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.latest.subscribe()
+    }
+
+    /// The entries with an id above `id`, oldest first.
+    pub fn entries_after(&self, id: u64) -> Vec<Entry> {
+        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        ring.entries.iter().filter(|e| e.id > id).cloned().collect()
+    }
+
+    /// The entry `id`, while the ring still holds it.
+    pub fn get(&self, id: u64) -> Option<Entry> {
+        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        ring.entries.iter().find(|e| e.id == id).cloned()
     }
 
     /// Records an exchange, redacted, evicting the oldest entry when full.
@@ -151,7 +189,8 @@ impl Journal {
         let started = time::OffsetDateTime::from(x.started)
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        let mut ring = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let lab_time = self.clock.as_ref().map(lab_kit::Clock::now);
+        let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         let id = ring.next_id;
         ring.next_id += 1;
         let entry = Entry {
@@ -170,16 +209,19 @@ impl Journal {
             response_body,
             tokens,
             error: x.error,
+            lab_time,
         };
         if ring.entries.len() >= ring.cap {
             ring.entries.pop_front();
         }
         ring.entries.push_back(entry);
+        drop(ring);
+        self.latest.send_replace(id);
     }
 
     /// The entries, oldest first.
     pub fn entries(&self) -> Vec<Entry> {
-        self.0
+        self.ring
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entries
@@ -190,7 +232,7 @@ impl Journal {
 
     /// How many entries are held, and the most it keeps.
     pub fn counts(&self) -> (usize, usize) {
-        let ring = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         (ring.entries.len(), ring.cap)
     }
 

@@ -20,6 +20,8 @@
 
 pub mod admin;
 pub mod ca;
+pub mod console;
+pub mod dashboard;
 pub mod journal;
 pub mod serve;
 
@@ -138,6 +140,7 @@ pub struct FrontDoor {
     stop: Vec<oneshot::Sender<()>>,
     loops: Vec<tokio::task::JoinHandle<()>>,
     machine: Arc<Mutex<crate::lab::backend::Machine>>,
+    admin_state: Arc<admin::AdminState>,
     // Last: the lab stops after the listeners in front of it.
     lab: Arc<Lab>,
 }
@@ -202,7 +205,7 @@ impl FrontDoor {
         let admin = local(&admin_l, "admin", opts.admin)?;
         let shared = Arc::new(Shared {
             network: lab.network().clone(),
-            journal: Journal::new(opts.journal_size),
+            journal: Journal::new(opts.journal_size).on_clock(lab.clock().clone()),
             certs,
             tls_config,
             proxy_tls_config,
@@ -218,6 +221,7 @@ impl FrontDoor {
             shared.certs.clone(),
             admin_token.clone(),
             machine.clone(),
+            opts.state_dir.clone(),
         ));
         let mut stop = Vec::new();
         let mut loops = Vec::new();
@@ -243,7 +247,7 @@ impl FrontDoor {
             admin_l,
             shared.clone(),
             rx,
-            Kind::Admin(admin_state),
+            Kind::Admin(admin_state.clone()),
         )));
         Ok(FrontDoor {
             shared,
@@ -255,6 +259,7 @@ impl FrontDoor {
             stop,
             loops,
             machine,
+            admin_state,
             lab,
         })
     }
@@ -294,8 +299,13 @@ impl FrontDoor {
         &self.lab
     }
 
+    /// A link that opens the dashboard once (its login secret becomes a session cookie).
+    pub fn dashboard_url(&self) -> String {
+        self.admin_state.dashboard().login_url(self.admin)
+    }
+
     /// The ready line's object; `adfs` (the farm's URL, reached through the door like every
-    /// lab host) only when the lab has a farm.
+    /// lab host) only when the lab has a farm. Each call mints a new one-time `dashboard` link.
     pub fn ready(&self) -> serde_json::Value {
         let mut v = serde_json::json!({
             "event": "ready",
@@ -304,6 +314,7 @@ impl FrontDoor {
             "ca": self.ca_path.display().to_string(),
             "admin": format!("http://{}", self.admin),
             "admin_token": self.admin_token,
+            "dashboard": self.dashboard_url(),
         });
         if let Some(url) = self.adfs_url() {
             v["adfs"] = serde_json::Value::String(url);

@@ -395,6 +395,7 @@ fn serve_names_the_farm_in_its_ready_line() {
             "ca",
             "admin",
             "admin_token",
+            "dashboard",
             "adfs"
         ]
     );

@@ -83,10 +83,10 @@ fn rustls_error(e: &std::io::Error) -> rustls::Error {
         .unwrap_or_else(|| panic!("not a rustls error: {e:?}"))
 }
 
-struct Resp {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 /// One HTTP/1.1 request on `io`.
@@ -143,7 +143,7 @@ async fn connect_via(proxy: SocketAddr, target: &str) -> (TcpStream, String) {
 }
 
 /// HTTPS to `host` through the `--https` listener (a client with `--resolve host:P:127.0.0.1`).
-async fn https(
+pub(crate) async fn https(
     door: &FrontDoor,
     method: &str,
     host: &str,
@@ -171,7 +171,7 @@ async fn proxied(
     send(t, method, host, path, headers, body).await
 }
 
-const ROPC: &str = "grant_type=password&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&resource=https%3A%2F%2Fmail.contoso.com%2F&username=GregT%40contoso.com&password=Contoso2017%21";
+pub(crate) const ROPC: &str = "grant_type=password&client_id=d3590ed6-52b3-4102-aeff-aad2292ab01c&resource=https%3A%2F%2Fmail.contoso.com%2F&username=GregT%40contoso.com&password=Contoso2017%21";
 
 /// Empty Bearer → 401 naming Azure AD; token from login.microsoftonline.com; EWS → 200.
 async fn hma_handshake(door: &FrontDoor, via_proxy: bool) -> String {
@@ -642,9 +642,21 @@ async fn serve_prints_its_ready_line_runs_cmdlets_and_stops_on_sigterm() {
     let keys: Vec<&String> = ready.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["event", "https", "proxy", "ca", "admin", "admin_token"]
+        [
+            "event",
+            "https",
+            "proxy",
+            "ca",
+            "admin",
+            "admin_token",
+            "dashboard"
+        ]
     );
     assert_eq!(ready["event"], "ready");
+    assert!(ready["dashboard"].as_str().unwrap().starts_with(&format!(
+        "{}/dashboard?login=",
+        ready["admin"].as_str().unwrap()
+    )));
     assert_eq!(ready["ca"], state.join("ca.pem").display().to_string());
     assert!(ready["https"]
         .as_str()

@@ -9,6 +9,7 @@ mod cli;
 mod client;
 mod client_lab;
 mod common;
+mod dashboard;
 mod e2e;
 mod engine;
 mod exercise;
