@@ -643,3 +643,102 @@ async fn a_registry_fix_through_the_admin_api_reaches_the_reference_outlook() {
     s.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The dashboard's exercise panel on an exercise's lab: the briefing and score from the session,
+/// "Run the checks" with each check's verdict and the next hint, "Next hint" alone; on a plain
+/// `serve` (no exercise) the panel is empty.
+#[tokio::test]
+async fn the_dashboard_shows_the_exercise_panel_and_runs_its_checks() {
+    let dir = lab_kit::testkit::temp_dir("exercise-dash");
+    let lab = start(&dir, &["no-authorization-uri"]);
+    let admin = lab.ready["admin"].as_str().unwrap().to_string();
+    let token = lab.ready["admin_token"].as_str().unwrap().to_string();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let panel = http
+        .get(format!("{admin}/dashboard/exercise"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(panel.status(), 200);
+    let html = panel.text().await.unwrap();
+    assert!(
+        html.contains(
+            "<b>no-authorization-uri</b>: EvoSts is not the default authorization endpoint"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<p class=\"briefing\"><b>Briefing:</b> Users were promised the new modern sign-in window, but Outlook 2016 still connects with their Windows password prompt as before.</p>"), "{html}");
+    assert!(
+        html.contains("Checks run: 0 · best score 0 of 3 · hints given 0 of 3"),
+        "{html}"
+    );
+    // An action without the dashboard's header is refused (a cross-site form cannot send it).
+    let r = http
+        .post(format!("{admin}/dashboard/do/exercise-check"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let act = |action: &'static str| {
+        http.post(format!("{admin}/dashboard/do/{action}"))
+            .bearer_auth(&token)
+            .header("X-HMA-Dashboard", "1")
+            .send()
+    };
+    let r = act("exercise-check").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["ok"], true);
+    let html = v["html"].as_str().unwrap();
+    assert!(
+        html.starts_with("<p><b>0 of 3 points</b></p><ul class=\"checks\"><li>"),
+        "{html}"
+    );
+    assert!(html.contains("(2 point(s))<br><span class=\"muted\">expected:</span> an exchange with URL containing &quot;/autodiscover/autodiscover.xml&quot;"), "{html}");
+    assert!(html.contains("<span class=\"muted\">seen:</span> authn NTLM, protocol MAPI/HTTP, status Established, server mail.contoso.com"), "{html}");
+    assert!(
+        html.contains("<p class=\"hint\"><b>Hint 1 of 3:</b>"),
+        "{html}"
+    );
+    let r = act("exercise-hint").await.unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["html"]
+            .as_str()
+            .unwrap()
+            .starts_with("<p class=\"hint\"><b>Hint 2 of 3:</b>"),
+        "{v}"
+    );
+    // The fix, then the checks pass.
+    for line in [
+        "Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true",
+        "iisreset",
+    ] {
+        assert_eq!(admin_cmdlet(&lab.ready, line).await["ok"], true, "{line}");
+    }
+    let v: Value = act("exercise-check").await.unwrap().json().await.unwrap();
+    assert!(
+        v["html"]
+            .as_str()
+            .unwrap()
+            .starts_with("<p><b>3 of 3 points</b> — every check passes</p>"),
+        "{v}"
+    );
+    let html = http
+        .get(format!("{admin}/dashboard/exercise"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Checks run: 2 · best score 3 of 3 · hints given 2 of 3"),
+        "{html}"
+    );
+    drop(lab);
+    let _ = std::fs::remove_dir_all(&dir);
+}
