@@ -127,3 +127,74 @@ fn the_deepest_line_that_parses_runs_on_a_small_stack() {
     let chains = "(".repeat(15) + &format!("$x{}", "[0].a".repeat(8)) + &")".repeat(15);
     run_on_small_stack(chains).expect("runs");
 }
+
+/// Hostile size: depth alone does not bound a value. Each of these doubles a value statement
+/// after statement (or squares it in one pipeline); each stops at the session's budget with
+/// `LabValueTooLarge` instead of growing until the process is killed, and the session keeps
+/// what it held before the refused statement.
+#[test]
+fn doubling_a_value_stops_at_the_session_budget() {
+    use crate::shell::value::MAX_VALUE_WEIGHT;
+    let too_large = |e: &ShellError| {
+        assert_eq!(e.error_id, "LabValueTooLarge", "{}", e.render());
+        assert_eq!(
+            e.message,
+            format!("The lab keeps at most {MAX_VALUE_WEIGHT} values and string bytes in a session's variables, and in one value being built.")
+        );
+    };
+    // `$x = $x, $x`: nesting, one level per statement (under the depth cap of 32).
+    let mut sh = Shell::new(Bare);
+    sh.run("$x = 1").unwrap();
+    let mut refused = None;
+    for n in 1..32 {
+        if let Err(e) = sh.run("$x = $x, $x") {
+            refused = Some((n, e));
+            break;
+        }
+    }
+    let (n, e) = refused.expect("the doubling is refused before the depth cap");
+    too_large(&e);
+    // Refused while the array `$x, $x` is built, before the assignment.
+    assert_eq!(e.column, 6);
+    assert_eq!(n, 22, "2^22 leaves pass the budget");
+    let kept = sh
+        .var("x")
+        .unwrap()
+        .weight_within(MAX_VALUE_WEIGHT)
+        .unwrap();
+    assert_eq!(kept, (1 << 22) - 1, "the last accepted value is kept");
+    // `$s = "$s$s"`: a string doubling.
+    let mut sh = Shell::new(Bare);
+    sh.run("$s = 'abcdefgh'").unwrap();
+    let mut refused = None;
+    for _ in 0..40 {
+        if let Err(e) = sh.run("$s = \"$s$s\"") {
+            refused = Some(e);
+            break;
+        }
+    }
+    too_large(&refused.expect("the string doubling is refused"));
+    // Two variables each under the budget, together over it.
+    let mut sh = Shell::new(Bare);
+    sh.run("$a = 'abcdefgh'").unwrap();
+    for _ in 0..17 {
+        sh.run("$a = \"$a$a\"").unwrap();
+    }
+    // 1 MiB + 1 each: three fit, a fourth does not.
+    sh.run("$b = $a").unwrap();
+    sh.run("$c = $a").unwrap();
+    too_large(&sh.run("$d = $a").unwrap_err());
+    // Replacing a variable does not count its old value.
+    sh.run("$b = $a").unwrap();
+    // `$y | % { $y }` squares: its output is refused while it is being built.
+    let mut sh = Shell::new(Bare);
+    sh.run(&format!(
+        "$y = {}",
+        (0..3000)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    ))
+    .unwrap();
+    too_large(&sh.run("$z = $y | ForEach-Object { $y }").unwrap_err());
+}

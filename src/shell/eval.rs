@@ -20,7 +20,7 @@ use super::error::catalogue;
 use super::error::{nearest, ShellError};
 use super::format::{self, ListStyle};
 use super::parser::{parse_line, strip_prompt};
-use super::value::{MultiValued, PsObject, Value, HASHTABLE, MAX_VALUE_DEPTH};
+use super::value::{MultiValued, PsObject, Value, HASHTABLE, MAX_VALUE_DEPTH, MAX_VALUE_WEIGHT};
 
 /// The result of one line.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -142,6 +142,29 @@ impl<B: Backend> Shell<B> {
     fn assign(&mut self, target: &Expr, v: Value) -> R<()> {
         if v.deeper_than(MAX_VALUE_DEPTH) {
             return Err(catalogue::value_too_deep().at(&self.line, target.pos, 1));
+        }
+        // The session's values together stay within the budget: what the other variables hold
+        // (the one replaced is not counted) plus the new value.
+        let replaced = match &target.kind {
+            ExprKind::Var(n) => Some(n.to_ascii_lowercase()),
+            _ => None,
+        };
+        let mut held = 0usize;
+        for (name, value) in &self.vars {
+            if Some(name) != replaced.as_ref() {
+                held = held.saturating_add(
+                    value
+                        .weight_within(MAX_VALUE_WEIGHT)
+                        .unwrap_or(MAX_VALUE_WEIGHT + 1),
+                );
+            }
+        }
+        let fits = MAX_VALUE_WEIGHT
+            .checked_sub(held)
+            .and_then(|room| v.weight_within(room))
+            .is_some();
+        if !fits {
+            return Err(catalogue::value_too_large().at(&self.line, target.pos, 1));
         }
         match &target.kind {
             ExprKind::Var(n) => {
@@ -265,12 +288,21 @@ impl<B: Backend> Shell<B> {
         Ok(match &e.kind {
             ExprKind::Str(s) | ExprKind::Bare(s) => Value::Str(s.clone()),
             ExprKind::Int(i) => Value::Int(*i),
-            ExprKind::Expandable(s) => Value::Str(self.expand(s)),
+            ExprKind::Expandable(s) => Value::Str(
+                self.expand(s)
+                    .ok_or_else(|| catalogue::value_too_large().at(&line, e.pos, 1))?,
+            ),
             ExprKind::Var(n) => self.var_value(n),
             ExprKind::Array(items) => {
                 let mut out = Vec::new();
+                let mut room = MAX_VALUE_WEIGHT;
                 for i in items {
-                    out.push(self.eval(i)?);
+                    let v = self.eval(i)?;
+                    let w = v
+                        .weight_within(room)
+                        .ok_or_else(|| catalogue::value_too_large().at(&line, e.pos, 1))?;
+                    room -= w;
+                    out.push(v);
                 }
                 Value::Array(out)
             }
@@ -376,8 +408,9 @@ impl<B: Backend> Shell<B> {
         }
     }
 
-    /// `"…$name…"` expansion (`${name}` too); `` `$ `` stays literal.
-    fn expand(&self, s: &str) -> String {
+    /// `"…$name…"` expansion (`${name}` too); `` `$ `` stays literal. `None` when the result
+    /// would pass [`MAX_VALUE_WEIGHT`] bytes.
+    fn expand(&self, s: &str) -> Option<String> {
         let chars: Vec<char> = s.chars().collect();
         let mut out = String::new();
         let mut i = 0;
@@ -387,6 +420,9 @@ impl<B: Backend> Shell<B> {
                     if let Some(end) = chars[i + 2..].iter().position(|c| *c == '}') {
                         let name: String = chars[i + 2..i + 2 + end].iter().collect();
                         out.push_str(&self.var_value(&name).to_plain_string());
+                        if out.len() > MAX_VALUE_WEIGHT {
+                            return None;
+                        }
                         i += end + 3;
                         continue;
                     }
@@ -398,6 +434,9 @@ impl<B: Backend> Shell<B> {
                 if j > i + 1 {
                     let name: String = chars[i + 1..j].iter().collect();
                     out.push_str(&self.var_value(&name).to_plain_string());
+                    if out.len() > MAX_VALUE_WEIGHT {
+                        return None;
+                    }
                     i = j;
                     continue;
                 }
@@ -409,7 +448,7 @@ impl<B: Backend> Shell<B> {
             });
             i += 1;
         }
-        out
+        Some(out)
     }
 }
 

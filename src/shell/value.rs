@@ -113,16 +113,23 @@ impl From<PsObject> for Value {
     }
 }
 
-/// The Exchange Management Shell sets `$FormatEnumerationLimit = 16`: longer collections print
-/// their first 16 items followed by `...`.
 /// How deeply a variable's value may nest arrays and hashtables: the formatter, comparisons and
 /// copies walk values recursively, so a line that wraps a variable in itself statement after
 /// statement (`$x = $x, 1; …`) stops here instead of overflowing the stack.
 pub const MAX_VALUE_DEPTH: usize = 32;
 
+/// How much a session may hold, in [`Value::weight_within`] units (one per value, plus the bytes
+/// of its strings): for one value being built (an array literal, an expanded string, a
+/// `ForEach-Object` output) and for all the session's variables together. Depth alone does not
+/// bound size: `$x = $x, $x` doubles it at every statement, `$s = "$s$s"` too, and the admin
+/// API's session lives as long as `serve`. About 4 Mi units is tens of MiB at most.
+pub const MAX_VALUE_WEIGHT: usize = 1 << 22;
+
 /// The type name of `@{…}` literals.
 pub const HASHTABLE: &str = "System.Collections.Hashtable";
 
+/// The Exchange Management Shell sets `$FormatEnumerationLimit = 16`: longer collections print
+/// their first 16 items followed by `...`.
 pub const FORMAT_ENUMERATION_LIMIT: usize = 16;
 
 impl Value {
@@ -167,6 +174,36 @@ impl Value {
 
     /// Whether arrays and hashtables nest inside this value more than `levels` deep (looks no
     /// deeper than that, so it is safe on any value).
+    /// The value's weight — one per value (arrays, hashtables and their items included) plus the
+    /// bytes of its strings and names — or `None` as soon as it passes `budget`. Walks with its
+    /// own stack and stops early, so an oversized value costs at most `budget` steps.
+    pub fn weight_within(&self, budget: usize) -> Option<usize> {
+        let mut total = 0usize;
+        let mut stack = vec![self];
+        while let Some(v) = stack.pop() {
+            total += 1 + match v {
+                Value::Str(s) => s.len(),
+                Value::Array(a) => {
+                    stack.extend(a.iter());
+                    0
+                }
+                Value::Multi(m) => {
+                    stack.extend(m.items.iter());
+                    0
+                }
+                Value::Object(o) => {
+                    stack.extend(o.props.iter().map(|(_, v)| v));
+                    o.props.iter().map(|(k, _)| k.len()).sum()
+                }
+                _ => 0,
+            };
+            if total > budget {
+                return None;
+            }
+        }
+        Some(total)
+    }
+
     pub fn deeper_than(&self, levels: usize) -> bool {
         let children: Box<dyn Iterator<Item = &Value>> = match self {
             Value::Array(a) => Box::new(a.iter()),

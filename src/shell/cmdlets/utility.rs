@@ -8,7 +8,7 @@ use crate::shell::binder::{p, piped, pos, req, unmodeled, Bound, Extra, ParamSpe
 use crate::shell::error::catalogue;
 use crate::shell::format::{self, wildcard_match};
 use crate::shell::objects;
-use crate::shell::value::{PsObject, Value};
+use crate::shell::value::{PsObject, Value, MAX_VALUE_WEIGHT};
 
 const NEW_OBJECT: &[ParamSpec] = &[
     pos(req(p("TypeName", Ty::Str)), 0),
@@ -258,8 +258,15 @@ fn foreach_object(cx: &mut Cx<'_>, b: &Bound, items: Vec<Value>) -> R<Vec<Value>
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
+    // The output is one value being built: `$x | % { $x }` is |$x|² items.
+    let mut room = MAX_VALUE_WEIGHT;
     for item in items {
-        out.extend(cx.session().run_script(&sb, item)?);
+        for v in cx.session().run_script(&sb, item)? {
+            room -= v
+                .weight_within(room)
+                .ok_or_else(catalogue::value_too_large)?;
+            out.push(v);
+        }
     }
     Ok(out)
 }

@@ -673,6 +673,17 @@ pub fn variable_not_writable(name: &str) -> ShellError {
 }
 
 /// A value nested deeper than [`crate::shell::value::MAX_VALUE_DEPTH`] stored in a variable.
+pub fn value_too_large() -> ShellError {
+    of_session(
+        "InvalidOperation: (:) [], RuntimeException",
+        "LabValueTooLarge",
+        format!(
+            "The lab keeps at most {} values and string bytes in a session's variables, and in one value being built.",
+            crate::shell::value::MAX_VALUE_WEIGHT
+        ),
+    )
+}
+
 pub fn value_too_deep() -> ShellError {
     of_session(
         "InvalidOperation: (:) [], RuntimeException",
