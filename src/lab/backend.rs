@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::shell::backend::{
     AadFaultInfo, AdfsAdmin, AdfsCertificate, AdfsProperties, AdfsPropertiesChange,
     AuthServerChange, BResult, Backend, BackendError, ClientSetting, DirectoryAdmin, ExchangeAdmin,
-    FaultRules, ForgeTokenRequest, ForgedToken, Machines, NewAadFault, NewAuthServer,
+    FaultRules, ForgeTokenRequest, HybridIdentity, ForgedToken, Machines, NewAadFault, NewAuthServer,
     OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange, SigningKeyInfo,
     SigningKeys, VdirChange,
 };
@@ -41,6 +41,17 @@ pub struct Machine {
 #[derive(Clone)]
 pub struct LabBackend {
     rt: Handle,
+    pub(super) admin: Admin,
+    tenant: Option<String>,
+    pub machine: Arc<Mutex<Machine>>,
+    /// Azure AD Connect and the on-premises directory's extra attributes.
+    pub(super) sync: super::sync::DirSync,
+}
+
+/// The three services' admin APIs, called asynchronously (the backend blocks on them; the sync
+/// engine awaits them).
+#[derive(Clone)]
+pub struct Admin {
     http: reqwest::Client,
     aad: String,
     aad_token: String,
@@ -48,44 +59,42 @@ pub struct LabBackend {
     exchange_token: String,
     /// mock-adfs's admin base and token, when the lab has a farm.
     adfs: Option<(String, String)>,
-    tenant: Option<String>,
-    pub machine: Arc<Mutex<Machine>>,
 }
 
 /// Which service's admin API a call goes to.
 #[derive(Clone, Copy)]
-enum Service {
+pub enum Service {
     Aad,
     Exchange,
     Adfs,
 }
 
-impl LabBackend {
-    pub fn new(lab: &crate::lab::Lab, rt: Handle, machine: Arc<Mutex<Machine>>) -> LabBackend {
-        LabBackend {
-            rt,
+impl Admin {
+    pub fn of(
+        aad: &mock_aad::Handle,
+        exchange: &mock_exchange::Handle,
+        adfs: Option<&mock_adfs::Handle>,
+    ) -> Admin {
+        Admin {
             http: reqwest::Client::builder()
                 .no_proxy()
                 .build()
                 .unwrap_or_default(),
-            aad: format!("{}/_admin", lab.aad().url()),
-            aad_token: lab.aad().admin_token().to_string(),
-            exchange: format!("{}/_admin", lab.exchange().url()),
-            exchange_token: lab.exchange().admin_token().to_string(),
-            adfs: lab
-                .adfs()
-                .map(|a| (format!("{}/_admin", a.url()), a.admin_token().to_string())),
-            tenant: None,
-            machine,
+            aad: format!("{}/_admin", aad.url()),
+            aad_token: aad.admin_token().to_string(),
+            exchange: format!("{}/_admin", exchange.url()),
+            exchange_token: exchange.admin_token().to_string(),
+            adfs: adfs.map(|a| (format!("{}/_admin", a.url()), a.admin_token().to_string())),
         }
     }
 
-    fn call(&self, aad: bool, method: &str, path: &str, body: Option<Json>) -> BResult<Json> {
-        let service = if aad { Service::Aad } else { Service::Exchange };
-        self.call_to(service, method, path, body)
+    /// Whether the lab has an ADFS farm.
+    pub fn has_farm(&self) -> bool {
+        self.adfs.is_some()
     }
 
-    fn call_to(
+    /// One admin call; the answer's JSON, or the service's error as a cmdlet error.
+    pub async fn call(
         &self,
         service: Service,
         method: &str,
@@ -107,52 +116,83 @@ impl LabBackend {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        self.rt.block_on(async move {
-            let resp = req.send().await.map_err(|e| {
-                BackendError::new(
-                    "ConnectionError",
-                    "LabAdminUnreachable",
-                    format!("the lab's admin API did not answer: {e}"),
-                )
-            })?;
-            let status = resp.status();
-            let text = resp.text().await.unwrap_or_default();
-            let json: Json = if text.trim().is_empty() {
-                Json::Null
-            } else {
-                serde_json::from_str(&text).unwrap_or(Json::String(text))
-            };
-            if status.is_success() {
-                return Ok(json);
-            }
-            let message = json
-                .get("message")
-                .and_then(Json::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{status}"));
-            let category = match status.as_u16() {
-                404 => "ObjectNotFound",
-                409 => "InvalidOperation",
-                400 => "InvalidArgument",
-                _ => "NotSpecified",
-            };
-            let id = json
-                .get("error")
-                .and_then(Json::as_str)
-                .unwrap_or("LabAdminError")
-                .to_string();
-            Err(BackendError::new(category, &id, message))
-        })
+        let resp = req.send().await.map_err(|e| {
+            BackendError::new(
+                "ConnectionError",
+                "LabAdminUnreachable",
+                format!("the lab's admin API did not answer: {e}"),
+            )
+        })?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        let json: Json = if text.trim().is_empty() {
+            Json::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Json::String(text))
+        };
+        if status.is_success() {
+            return Ok(json);
+        }
+        let message = json
+            .get("message")
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{status}"));
+        let category = match status.as_u16() {
+            404 => "ObjectNotFound",
+            409 => "InvalidOperation",
+            400 => "InvalidArgument",
+            _ => "NotSpecified",
+        };
+        let id = json
+            .get("error")
+            .and_then(Json::as_str)
+            .unwrap_or("LabAdminError")
+            .to_string();
+        Err(BackendError::new(category, &id, message))
+    }
+}
+
+impl LabBackend {
+    pub fn new(lab: &crate::lab::Lab, rt: Handle, machine: Arc<Mutex<Machine>>) -> LabBackend {
+        LabBackend {
+            rt,
+            admin: lab.admin().clone(),
+            tenant: None,
+            machine,
+            sync: lab.sync().clone(),
+        }
     }
 
-    fn get<T: DeserializeOwned>(&self, aad: bool, path: &str) -> BResult<T> {
+    /// Runs one of the lab's async operations from the shell's thread.
+    pub(super) fn block<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        self.rt.block_on(f)
+    }
+
+    fn call(&self, aad: bool, method: &str, path: &str, body: Option<Json>) -> BResult<Json> {
+        let service = if aad { Service::Aad } else { Service::Exchange };
+        self.call_to(service, method, path, body)
+    }
+
+    pub(super) fn call_to(
+        &self,
+        service: Service,
+        method: &str,
+        path: &str,
+        body: Option<Json>,
+    ) -> BResult<Json> {
+        self.rt
+            .block_on(self.admin.call(service, method, path, body))
+    }
+
+    pub(super) fn get<T: DeserializeOwned>(&self, aad: bool, path: &str) -> BResult<T> {
         let j = self.call(aad, "GET", path, None)?;
         typed(j, path)
     }
 }
 
 /// An admin answer as `T`.
-fn typed<T: DeserializeOwned>(j: Json, path: &str) -> BResult<T> {
+pub(super) fn typed<T: DeserializeOwned>(j: Json, path: &str) -> BResult<T> {
     serde_json::from_value(j).map_err(|e| {
         BackendError::new(
             "NotSpecified",
@@ -168,7 +208,7 @@ impl LabBackend {
     }
 
     /// The tenant every Azure AD call is about: the lab's first tenant.
-    fn tenant(&mut self) -> BResult<String> {
+    pub(super) fn tenant(&mut self) -> BResult<String> {
         if let Some(t) = &self.tenant {
             return Ok(t.clone());
         }
@@ -187,7 +227,7 @@ impl LabBackend {
 }
 
 /// One path segment, percent-encoded (a space is `%20`: `+` is only a space in a query).
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
@@ -230,6 +270,9 @@ impl Backend for LabBackend {
         Some(self)
     }
     fn adfs(&mut self) -> Option<&mut dyn AdfsAdmin> {
+        Some(self)
+    }
+    fn identity(&mut self) -> Option<&mut dyn HybridIdentity> {
         Some(self)
     }
 }

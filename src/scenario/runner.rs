@@ -423,10 +423,9 @@ impl Ctx {
                 Step::Clock(c) => (
                     format!("clock: advance {}s", c.advance.0),
                     self.lab
-                        .clock()
-                        .try_advance_secs(c.advance.0)
-                        .map(|()| String::new())
-                        .map_err(|e| e.to_string()),
+                        .advance_clock(c.advance.0)
+                        .await
+                        .map(|run| sync_note(&run)),
                 ),
             };
             let (ok, detail) = match res {
@@ -837,4 +836,19 @@ fn mask_auth(name: &str, value: &str) -> String {
 fn network_text(n: &NetworkChange) -> String {
     let json = serde_json::to_string(n).unwrap_or_default();
     format!("network: {json}")
+}
+
+/// What the sync cycles a clock step ran exported (empty when none ran or nothing changed).
+fn sync_note(run: &crate::shell::backend::SyncRun) -> String {
+    let mut parts = Vec::new();
+    if !run.exported.is_empty() {
+        parts.push(format!("Azure AD Connect exported {}", run.exported.join(", ")));
+    }
+    if !run.deleted.is_empty() {
+        parts.push(format!("Azure AD Connect deleted {}", run.deleted.join(", ")));
+    }
+    if !run.passwords.is_empty() {
+        parts.push(format!("password hash sync wrote {}", run.passwords.join(", ")));
+    }
+    parts.join("; ")
 }
