@@ -470,6 +470,16 @@ impl ExchangeAdmin for LabBackend {
         Ok((a, created))
     }
 
+    fn enable_mailbox(
+        &mut self,
+        owner_sid: &str,
+        smtp: &str,
+        display_name: &str,
+        server: Option<&str>,
+    ) -> BResult<Mailbox> {
+        self.post_mailbox(owner_sid, smtp, display_name, server)
+    }
+
     fn install_cumulative_update(&mut self, server: &str, cu: u16) -> BResult<()> {
         self.call(
             false,

@@ -5,6 +5,7 @@
 //! stays one screenful per service.
 
 use mock_aad::model::AgentState;
+use mock_exchange::model::Mailbox;
 use serde_json::{json, Value as Json};
 
 use super::backend::{enc, typed, LabBackend, Service};
@@ -21,6 +22,39 @@ impl LabBackend {
             method,
             &format!("/tenants/{}{path}", enc(&t)),
             body,
+        )
+    }
+}
+
+impl LabBackend {
+    /// `Enable-Mailbox` (the `ExchangeAdmin` method): mock-exchange's `POST /mailboxes`, with a
+    /// GUID derived from the owner's SID so runs repeat.
+    pub(super) fn post_mailbox(
+        &mut self,
+        owner_sid: &str,
+        smtp: &str,
+        display_name: &str,
+        server: Option<&str>,
+    ) -> BResult<Mailbox> {
+        let server = match server {
+            Some(s) => s.to_string(),
+            None => {
+                let org: mock_exchange::model::Organization = self.get(false, "/organization")?;
+                org.servers.first().map(|s| s.name.clone()).unwrap_or_default()
+            }
+        };
+        let m = Mailbox {
+            primary_smtp_address: smtp.to_string(),
+            owner_sid: owner_sid.to_string(),
+            server,
+            guid: super::sync::derived_guid(&format!("mailbox:{owner_sid}")),
+            display_name: display_name.to_string(),
+            items: Vec::new(),
+        };
+        let body = serde_json::to_value(&m).unwrap_or(Json::Null);
+        typed(
+            self.call_to(Service::Exchange, "POST", "/mailboxes", Some(body))?,
+            "/mailboxes",
         )
     }
 }

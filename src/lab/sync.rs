@@ -89,7 +89,7 @@ fn guid_of(immutable_id: &str) -> Option<Uuid> {
 }
 
 /// A stable objectGUID for an account the lab file gave none (FNV-1a of the SID, twice).
-fn derived_guid(sid: &str) -> Uuid {
+pub(super) fn derived_guid(sid: &str) -> Uuid {
     let fnv = |seed: u64| {
         sid.to_ascii_uppercase().bytes().fold(seed, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)

@@ -312,6 +312,18 @@ pub trait ExchangeAdmin {
     fn run_hybrid_configuration(&mut self) -> BResult<(AuthServer, bool)> {
         Err(not_offered("the Hybrid Configuration Wizard"))
     }
+    /// `Enable-Mailbox`: a mailbox for the account `owner_sid` on `server` (`None`: the
+    /// organization's first), addressed `smtp`. Returns it.
+    fn enable_mailbox(
+        &mut self,
+        owner_sid: &str,
+        smtp: &str,
+        display_name: &str,
+        server: Option<&str>,
+    ) -> BResult<Mailbox> {
+        let _ = (owner_sid, display_name, server);
+        Err(not_offered(&format!("a new mailbox for {smtp}")))
+    }
     /// Setup `/Mode:Upgrade` of `server` to cumulative update `cu`.
     fn install_cumulative_update(&mut self, server: &str, cu: u16) -> BResult<()> {
         Err(not_offered(&format!("CU{cu} on {server}")))
