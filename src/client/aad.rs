@@ -76,12 +76,22 @@ impl AadFailure {
 }
 
 /// What the user types into the sign-in pages.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Credentials<'a> {
     pub user: &'a str,
     pub password: &'a str,
     pub mfa_code: &'a str,
     pub kmsi: bool,
+    /// How the user signs in at a federated domain's IdP, when Azure AD sends them there.
+    pub idp: Option<Idp<'a>>,
+}
+
+/// The user and machine at the company's IdP (the ADFS farm).
+#[derive(Clone)]
+pub struct Idp<'a> {
+    pub user: super::adfs::FederatedUser<'a>,
+    /// The machine's Windows logon for integrated sign-in.
+    pub ntlm: Option<&'a dyn super::ntlm::NtlmClient>,
 }
 
 /// `https://login.windows.net/common/oauth2/authorize` → `https://login.windows.net/common`.
@@ -151,6 +161,24 @@ pub async fn interactive(
                 });
             }
             let target = join_url(&base, &loc);
+            if let (Some(idp), true) = (&who.idp, is_ws_fed_hop(&target)) {
+                // Azure AD sent a federated user to the IdP: sign in there, then post its
+                // token back to login.srf, where the Azure AD flow continues.
+                let post = super::adfs::passive_sign_in(wire, idp.ntlm, &target, &idp.user)
+                    .await
+                    .map_err(idp_failure)?;
+                let mut fields = vec![("wa", post.wa.as_str()), ("wresult", post.wresult.as_str())];
+                if let Some(c) = &post.wctx {
+                    fields.push(("wctx", c.as_str()));
+                }
+                let body = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish();
+                next = Req::new("aad-signin", "POST", &post.action)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body.into_bytes());
+                continue;
+            }
             next = Req::new("aad-signin", "GET", &target);
             continue;
         }
@@ -204,6 +232,37 @@ pub async fn interactive(
         aadsts: None,
         description: "the sign-in did not end in a redirect to the client".into(),
     })
+}
+
+/// A redirect to a WS-Federation IdP (`…/adfs/ls/?…wa=wsignin1.0…`).
+fn is_ws_fed_hop(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        u.query_pairs()
+            .any(|(k, v)| k == "wa" && v == "wsignin1.0")
+    })
+}
+
+/// How a sign-in that failed at the IdP shows in Outlook: the IdP's answer, no token.
+fn idp_failure(f: super::adfs::AdfsFailure) -> AadFailure {
+    use super::adfs::AdfsFailure as F;
+    match f {
+        F::Unreachable(e) => AadFailure::Unreachable(e),
+        F::WindowsLogonRefused => AadFailure::Error {
+            error: "idp_windows_logon_refused".into(),
+            aadsts: None,
+            description: "The IdP refused the Windows logon (401 again): the browser asks for credentials".into(),
+        },
+        F::FormsError(e) => AadFailure::Error {
+            error: "idp_sign_in_failed".into(),
+            aadsts: None,
+            description: e,
+        },
+        F::Unexpected { status, detail } => AadFailure::Error {
+            error: "idp_error".into(),
+            aadsts: None,
+            description: format!("the IdP answered {status} {detail}").trim_end().to_string(),
+        },
+    }
 }
 
 /// `grant_type=authorization_code` at `<authority>/oauth2/token`.

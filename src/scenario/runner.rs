@@ -515,6 +515,9 @@ impl Ctx {
         if let Some(k) = c.settings.kmsi {
             settings.kmsi = k;
         }
+        if let Some(x) = c.settings.domain_joined {
+            settings.domain_joined = x;
+        }
         if let Some(x) = c.settings.cancel_password_prompt {
             settings.cancel_password_prompt = x;
         }

@@ -317,6 +317,10 @@ pub struct ClientSettings {
     /// Answer to "Stay signed in?".
     #[serde(default)]
     pub kmsi: Option<bool>,
+    /// A domain-joined Windows machine: at the company's ADFS farm the browser signs in with
+    /// the Windows logon (integrated, no page) instead of the forms page.
+    #[serde(default)]
+    pub domain_joined: Option<bool>,
 }
 
 /// One client action.
