@@ -521,8 +521,28 @@ impl Ctx {
         if let Some(x) = c.settings.cancel_password_prompt {
             settings.cancel_password_prompt = x;
         }
-        let key = (profile.name().to_string(), c.user.to_ascii_lowercase());
-        let transport = self.tls.clone();
+        let traced = c.settings.through_proxy.unwrap_or(false);
+        // A traced Outlook is another client: its connections all go through the proxy.
+        let key = (
+            format!("{}{}", profile.name(), if traced { "+proxy" } else { "" }),
+            c.user.to_ascii_lowercase(),
+        );
+        let transport = if traced {
+            match Transport::through_proxy(&self.door) {
+                Ok(t) => t,
+                Err(e) => {
+                    return Outcome {
+                        label: format!("client {} {} (through the proxy)", profile.name(), c.user),
+                        http: None,
+                        client: None,
+                        claims: self.claims.clone(),
+                        note: Some(format!("the recording proxy cannot be used: {e}")),
+                    }
+                }
+            }
+        } else {
+            self.tls.clone()
+        };
         let outlook = self
             .clients
             .entry(key)

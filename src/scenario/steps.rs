@@ -321,6 +321,10 @@ pub struct ClientSettings {
     /// the Windows logon (integrated, no page) instead of the forms page.
     #[serde(default)]
     pub domain_joined: Option<bool>,
+    /// Outlook traced through the lab's recording proxy, which decrypts TLS as Fiddler does
+    /// (HTTPS_PROXY): every `https://` connection shows the proxy's certificate.
+    #[serde(default)]
+    pub through_proxy: Option<bool>,
 }
 
 /// One client action.
