@@ -236,10 +236,7 @@ pub async fn interactive(
 
 /// A redirect to a WS-Federation IdP (`…/adfs/ls/?…wa=wsignin1.0…`).
 fn is_ws_fed_hop(url: &str) -> bool {
-    url::Url::parse(url).is_ok_and(|u| {
-        u.query_pairs()
-            .any(|(k, v)| k == "wa" && v == "wsignin1.0")
-    })
+    url::Url::parse(url).is_ok_and(|u| u.query_pairs().any(|(k, v)| k == "wa" && v == "wsignin1.0"))
 }
 
 /// How a sign-in that failed at the IdP shows in Outlook: the IdP's answer, no token.
@@ -250,7 +247,9 @@ fn idp_failure(f: super::adfs::AdfsFailure) -> AadFailure {
         F::WindowsLogonRefused => AadFailure::Error {
             error: "idp_windows_logon_refused".into(),
             aadsts: None,
-            description: "The IdP refused the Windows logon (401 again): the browser asks for credentials".into(),
+            description:
+                "The IdP refused the Windows logon (401 again): the browser asks for credentials"
+                    .into(),
         },
         F::FormsError(e) => AadFailure::Error {
             error: "idp_sign_in_failed".into(),
@@ -260,7 +259,9 @@ fn idp_failure(f: super::adfs::AdfsFailure) -> AadFailure {
         F::Unexpected { status, detail } => AadFailure::Error {
             error: "idp_error".into(),
             aadsts: None,
-            description: format!("the IdP answered {status} {detail}").trim_end().to_string(),
+            description: format!("the IdP answered {status} {detail}")
+                .trim_end()
+                .to_string(),
         },
     }
 }

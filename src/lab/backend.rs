@@ -24,9 +24,9 @@ use uuid::Uuid;
 use crate::shell::backend::{
     AadFaultInfo, AdfsAdmin, AdfsCertificate, AdfsProperties, AdfsPropertiesChange,
     AuthServerChange, BResult, Backend, BackendError, ClientSetting, DirectoryAdmin, ExchangeAdmin,
-    FaultRules, ForgeTokenRequest, HybridIdentity, ForgedToken, Machines, NewAadFault, NewAuthServer,
-    OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange, SigningKeyInfo,
-    SigningKeys, VdirChange,
+    FaultRules, ForgeTokenRequest, ForgedToken, HybridIdentity, Machines, NewAadFault,
+    NewAuthServer, OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange,
+    SigningKeyInfo, SigningKeys, VdirChange,
 };
 
 /// Client-machine settings written by cmdlets (registry, macOS defaults).

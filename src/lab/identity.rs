@@ -40,7 +40,10 @@ impl LabBackend {
             Some(s) => s.to_string(),
             None => {
                 let org: mock_exchange::model::Organization = self.get(false, "/organization")?;
-                org.servers.first().map(|s| s.name.clone()).unwrap_or_default()
+                org.servers
+                    .first()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default()
             }
         };
         let m = Mailbox {
@@ -61,7 +64,10 @@ impl LabBackend {
 
 impl HybridIdentity for LabBackend {
     fn msol_domains(&mut self) -> BResult<Vec<MsolDomain>> {
-        typed(self.aad_call("GET", "/msol-domains", None)?, "/msol-domains")
+        typed(
+            self.aad_call("GET", "/msol-domains", None)?,
+            "/msol-domains",
+        )
     }
 
     fn set_domain_authentication(

@@ -197,11 +197,10 @@ impl Lab {
     }
     /// Moves the lab clock by `secs` and runs the sync cycles that came due (a 30-minute delta
     /// cycle, a 2-minute password hash pass); what they exported.
-    pub async fn advance_clock(
-        &self,
-        secs: i64,
-    ) -> Result<crate::shell::backend::SyncRun, String> {
-        self.clock.try_advance_secs(secs).map_err(|e| e.to_string())?;
+    pub async fn advance_clock(&self, secs: i64) -> Result<crate::shell::backend::SyncRun, String> {
+        self.clock
+            .try_advance_secs(secs)
+            .map_err(|e| e.to_string())?;
         self.sync.catch_up().await.map_err(|e| e.message)
     }
     /// Where the network listens (every lab host name resolves here).

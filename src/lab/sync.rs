@@ -184,7 +184,9 @@ impl DirSync {
                 .or(farm_guid)
                 .unwrap_or_else(|| derived_guid(&a.sid));
             let (g, s) = match cloud {
-                Some(u) if !u.given_name.is_empty() => (u.given_name.clone(), u.family_name.clone()),
+                Some(u) if !u.given_name.is_empty() => {
+                    (u.given_name.clone(), u.family_name.clone())
+                }
                 _ => split_name(&a.display_name),
             };
             st.extras.insert(
@@ -299,7 +301,9 @@ impl DirSync {
             self.admin
                 .call(Service::Aad, "PUT", &path, Some(body))
                 .await?;
-            st.hashes.entry(k.clone()).or_insert_with(|| a.password.clone());
+            st.hashes
+                .entry(k.clone())
+                .or_insert_with(|| a.password.clone());
             st.exported.insert(k, want);
             run.exported.push(a.upn.clone());
         }
@@ -328,8 +332,13 @@ impl DirSync {
                 continue;
             }
             let x = st.extras_of(&a);
-            let body = json!({ "immutable_id": immutable_id(x.object_guid), "password_hash": a.password });
-            let upn = st.exported.get(&k).map(|e| e.upn.clone()).unwrap_or(a.upn.clone());
+            let body =
+                json!({ "immutable_id": immutable_id(x.object_guid), "password_hash": a.password });
+            let upn = st
+                .exported
+                .get(&k)
+                .map(|e| e.upn.clone())
+                .unwrap_or(a.upn.clone());
             let path = format!("/tenants/{}/synced-users/{}", enc(&st.tenant), enc(&upn));
             self.admin
                 .call(Service::Aad, "PUT", &path, Some(body))
@@ -504,7 +513,11 @@ impl DirSync {
                     enc(&e.upn)
                 );
                 let body = json!({ "password": a.password, "enabled": a.enabled });
-                match self.admin.call(Service::Aad, "PATCH", &path, Some(body)).await {
+                match self
+                    .admin
+                    .call(Service::Aad, "PATCH", &path, Some(body))
+                    .await
+                {
                     // A synced user Azure AD holds as cloud-only in the lab file: the next
                     // cycle's export anchors it.
                     Err(e) if e.category == "InvalidOperation" => {}

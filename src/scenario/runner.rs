@@ -865,13 +865,22 @@ fn network_text(n: &NetworkChange) -> String {
 fn sync_note(run: &crate::shell::backend::SyncRun) -> String {
     let mut parts = Vec::new();
     if !run.exported.is_empty() {
-        parts.push(format!("Azure AD Connect exported {}", run.exported.join(", ")));
+        parts.push(format!(
+            "Azure AD Connect exported {}",
+            run.exported.join(", ")
+        ));
     }
     if !run.deleted.is_empty() {
-        parts.push(format!("Azure AD Connect deleted {}", run.deleted.join(", ")));
+        parts.push(format!(
+            "Azure AD Connect deleted {}",
+            run.deleted.join(", ")
+        ));
     }
     if !run.passwords.is_empty() {
-        parts.push(format!("password hash sync wrote {}", run.passwords.join(", ")));
+        parts.push(format!(
+            "password hash sync wrote {}",
+            run.passwords.join(", ")
+        ));
     }
     parts.join("; ")
 }

@@ -13,6 +13,7 @@ mod engine;
 mod exercise;
 mod forge;
 mod frontdoor;
+mod identity;
 mod lab;
 mod limits;
 mod rollover;

@@ -155,9 +155,7 @@ fn convert(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
 fn secure(cmd: &str, b: &Bound, param: &str) -> R<Option<String>> {
     match b.get(param) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(o)) if o.type_name == SECURE_STRING => {
-            Ok(Some(o.get_str(PLAIN)))
-        }
+        Some(Value::Object(o)) if o.type_name == SECURE_STRING => Ok(Some(o.get_str(PLAIN))),
         Some(other) => Err(catalogue::cannot_convert_object(
             cmd,
             "CannotConvertArgumentNoMessage",
@@ -238,16 +236,7 @@ fn find<'u>(cmd: &str, list: &'u [AdUser], id: &str) -> R<&'u AdUser> {
                 || format!("CN={},CN=Users,DC=contoso,DC=com", u.display_name)
                     .eq_ignore_ascii_case(bare)
         })
-        .ok_or_else(|| {
-            catalogue::from_backend(
-                cmd,
-                BackendError::new(
-                    "ObjectNotFound",
-                    "ActiveDirectoryCmdlet:Microsoft.ActiveDirectory.Management.ADIdentityNotFoundException",
-                    format!("Cannot find an object with identity: '{id}' under: 'DC=contoso,DC=com'."),
-                ),
-            )
-        })
+        .ok_or_else(|| catalogue::ad_identity_not_found(cmd, id))
 }
 
 /// `-Identity` as a string (a piped ADUser gives its SamAccountName).
@@ -341,8 +330,10 @@ fn start_sync(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
     };
     cx.identity()?.start_sync_cycle(policy).map_err(be)?;
     Ok(vec![Value::Object(
-        PsObject::new("Microsoft.IdentityManagement.PowerShell.ObjectModel.SchedulerOperationStatus")
-            .with("Result", "Success"),
+        PsObject::new(
+            "Microsoft.IdentityManagement.PowerShell.ObjectModel.SchedulerOperationStatus",
+        )
+        .with("Result", "Success"),
     )])
 }
 

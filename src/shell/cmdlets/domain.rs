@@ -12,7 +12,7 @@
 use mock_aad::model::AgentState;
 
 use super::kit::{cmdlet, sig, CmdletSpec, Cx, Run, R};
-use crate::shell::backend::{BackendError, FederationSettings};
+use crate::shell::backend::FederationSettings;
 use crate::shell::binder::{p, pos, req, unmodeled, Bound, Extra, ParamSpec, Ty};
 use crate::shell::error::catalogue;
 use crate::shell::value::{PsObject, Value};
@@ -87,7 +87,10 @@ const SET_SIGN_IN: &[ParamSpec] = &[
     )),
 ];
 const SET_AGENT: &[ParamSpec] = &[req(pos(
-    p("State", Ty::Enum("HmaLab.AgentState", &["Up", "Down", "Slow"])),
+    p(
+        "State",
+        Ty::Enum("HmaLab.AgentState", &["Up", "Down", "Slow"]),
+    ),
     0,
 ))];
 
@@ -140,13 +143,10 @@ fn domain_object(d: &crate::shell::backend::MsolDomain) -> Value {
 
 /// `Get-MsolDomain -DomainName x` for a name the tenant does not have.
 fn no_domain(cmd: &str, name: &str) -> crate::shell::error::ShellError {
-    catalogue::from_backend(
+    catalogue::msol_not_found(
         cmd,
-        BackendError::new(
-            "OperationStopped",
-            "Microsoft.Online.Administration.Automation.DomainNotFoundException",
-            format!("Domain {name} does not exist."),
-        ),
+        "DomainNotFoundException",
+        format!("Domain {name} does not exist."),
     )
 }
 
@@ -181,8 +181,18 @@ fn user_object(u: &mock_aad::model::User) -> Value {
                 u.immutable_id.as_deref().map_or(Value::Null, Value::from),
             )
             .with("ObjectId", u.oid.to_string())
-            .with("OnPremisesSecurityIdentifier", u.onprem_sid.as_deref().map_or(Value::Null, Value::from))
-            .with("DirSyncEnabled", if synced { Value::Bool(true) } else { Value::Null }),
+            .with(
+                "OnPremisesSecurityIdentifier",
+                u.onprem_sid.as_deref().map_or(Value::Null, Value::from),
+            )
+            .with(
+                "DirSyncEnabled",
+                if synced {
+                    Value::Bool(true)
+                } else {
+                    Value::Null
+                },
+            ),
     )
 }
 
@@ -190,26 +200,20 @@ fn get_user(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
     let cmd = cx.cmd;
     let be = cx.backend_error();
     let domain = b.str("DomainName");
-    let mut list = cx
-        .identity()?
-        .msol_users(domain.as_deref())
-        .map_err(|e| {
-            if e.category == "ObjectNotFound" {
-                no_domain(cmd, domain.as_deref().unwrap_or_default())
-            } else {
-                be(e)
-            }
-        })?;
+    let mut list = cx.identity()?.msol_users(domain.as_deref()).map_err(|e| {
+        if e.category == "ObjectNotFound" {
+            no_domain(cmd, domain.as_deref().unwrap_or_default())
+        } else {
+            be(e)
+        }
+    })?;
     if let Some(upn) = b.str("UserPrincipalName") {
         list.retain(|u| u.upn.eq_ignore_ascii_case(&upn));
         if list.is_empty() {
-            return Err(catalogue::from_backend(
+            return Err(catalogue::msol_not_found(
                 cmd,
-                BackendError::new(
-                    "OperationStopped",
-                    "Microsoft.Online.Administration.Automation.UserNotFoundException",
-                    format!("User Not Found.  User: {upn}."),
-                ),
+                "UserNotFoundException",
+                format!("User Not Found.  User: {upn}."),
             ));
         }
     }
@@ -278,7 +282,10 @@ fn federation_object(f: &FederationSettings) -> Value {
             .with("PromptLoginBehavior", Value::Null)
             .with("SigningCertificate", s(&f.signing_certificate))
             .with("SigningCertificateUpdateStatus", Value::Null)
-            .with("SupportsMfa", f.supports_mfa.map_or(Value::Null, Value::Bool)),
+            .with(
+                "SupportsMfa",
+                f.supports_mfa.map_or(Value::Null, Value::Bool),
+            ),
     )
 }
 

@@ -137,7 +137,10 @@ impl<'a> Cx<'a> {
     pub fn identity(&mut self) -> R<&mut dyn HybridIdentity> {
         let cmd = self.cmd;
         self.session.backend().identity().ok_or_else(|| {
-            catalogue::not_supported_by_backend(cmd, "Hybrid identity settings (domains, Active Directory, sync)")
+            catalogue::not_supported_by_backend(
+                cmd,
+                "Hybrid identity settings (domains, Active Directory, sync)",
+            )
         })
     }
 
