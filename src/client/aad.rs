@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::http::{aadsts_in, Req, Resp, Wire};
+use super::markup::{attr, html_unescape, join_url};
 
 /// Microsoft Office (the desktop apps' public client).
 pub const OFFICE_CLIENT_ID: &str = "d3590ed6-52b3-4102-aeff-aad2292ab01c";
@@ -401,14 +402,6 @@ impl Form {
     }
 }
 
-/// `name="value"` of an attribute inside a tag, HTML entities decoded.
-pub(super) fn attr(tag: &str, name: &str) -> Option<String> {
-    let key = format!(" {name}=\"");
-    let at = tag.find(&key)? + key.len();
-    let end = tag[at..].find('"')? + at;
-    Some(html_unescape(&tag[at..end]))
-}
-
 /// Text content of the element whose opening tag contains `marker`.
 fn element_text(page: &str, marker: &str) -> Option<String> {
     let at = page.find(marker)?;
@@ -416,15 +409,6 @@ fn element_text(page: &str, marker: &str) -> Option<String> {
     let close = page[open_end..].find('<')? + open_end;
     let t = html_unescape(page[open_end..close].trim());
     (!t.is_empty()).then_some(t)
-}
-
-pub(super) fn html_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 fn query_pairs(q: &str) -> Vec<(String, String)> {
@@ -436,14 +420,6 @@ fn find<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
-}
-
-/// Resolves a Location or form action against the page's URL.
-pub(super) fn join_url(base: &str, reference: &str) -> String {
-    url::Url::parse(base)
-        .and_then(|b| b.join(reference))
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| reference.to_string())
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod aad;
 pub mod adfs;
 pub mod dial;
 pub mod http;
+mod markup;
 pub mod ntlm;
 mod profile;
 mod session;

@@ -8,7 +8,8 @@ use mock_aad::model::AgentState;
 use mock_exchange::model::Mailbox;
 use serde_json::{json, Value as Json};
 
-use super::backend::{enc, typed, LabBackend, Service};
+use super::admin::{enc, Service};
+use super::backend::{typed, LabBackend};
 use crate::shell::backend::{
     AdUser, BResult, FederationSettings, HybridIdentity, MsolDomain, NewAdUser, SyncPolicy,
     SyncRun, SyncScheduler,

@@ -9,6 +9,7 @@
 //! number of labs run side by side in one process. Exchange reads Azure AD's metadata directly
 //! from mock-aad (`aad_url`), the server-to-server path a client segment does not affect.
 
+pub mod admin;
 pub mod backend;
 pub mod devices;
 pub mod file;
@@ -65,7 +66,7 @@ pub struct Lab {
     exchange: mock_exchange::Handle,
     aad: mock_aad::Handle,
     http: reqwest::Client,
-    admin: backend::Admin,
+    admin: admin::Admin,
     sync: sync::DirSync,
 }
 
@@ -149,8 +150,14 @@ impl Lab {
                 what: "cannot build the lab's HTTP client",
                 source: std::io::Error::other(e),
             })?;
-        let admin = backend::Admin::of(&aad, &exchange, adfs.as_ref());
-        let sync = sync::DirSync::new(&file, admin.clone(), clock.clone());
+        let admin = admin::Admin::of(&aad, &exchange, adfs.as_ref());
+        let sync = sync::DirSync::new(
+            &file.directory,
+            &file.organization.accounts,
+            file.adfs.as_ref(),
+            admin.clone(),
+            clock.clone(),
+        );
         Ok(Lab {
             admin,
             sync,
@@ -188,7 +195,7 @@ impl Lab {
         &self.clock
     }
     /// The services' admin APIs (what the shell's backend calls).
-    pub fn admin(&self) -> &backend::Admin {
+    pub fn admin(&self) -> &admin::Admin {
         &self.admin
     }
     /// Azure AD Connect and the on-premises directory.

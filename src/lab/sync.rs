@@ -29,8 +29,7 @@ use serde_json::{json, Value as Json};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use super::backend::{enc, Admin, Service};
-use super::LabFile;
+use super::admin::{enc, Admin, Service};
 use crate::shell::backend::{
     AdUser, BResult, BackendError, NewAdUser, SyncPolicy, SyncRun, SyncScheduler,
 };
@@ -152,8 +151,14 @@ impl DirSync {
     /// Azure AD Connect as the lab file leaves it: every account Azure AD already knows by its
     /// SID is synced (its ImmutableID kept, or the farm's objectGUID, or one derived from the
     /// SID); any other account waits for the first cycle.
-    pub fn new(file: &LabFile, admin: Admin, clock: Clock) -> DirSync {
-        let tenant = file.directory.tenants.first();
+    pub fn new(
+        directory: &mock_aad::Directory,
+        accounts: &[Account],
+        farm: Option<&mock_adfs::Farm>,
+        admin: Admin,
+        clock: Clock,
+    ) -> DirSync {
+        let tenant = directory.tenants.first();
         let now = clock.unix();
         let mut st = State {
             tenant: tenant.map(|t| t.tid.to_string()).unwrap_or_default(),
@@ -164,7 +169,7 @@ impl DirSync {
             exported: BTreeMap::new(),
             hashes: BTreeMap::new(),
         };
-        for a in &file.organization.accounts {
+        for a in accounts {
             let cloud = tenant.and_then(|t| {
                 t.users.iter().find(|u| {
                     u.onprem_sid
@@ -172,7 +177,7 @@ impl DirSync {
                         .is_some_and(|s| s.eq_ignore_ascii_case(&a.sid))
                 })
             });
-            let farm_guid = file.adfs.as_ref().and_then(|f| {
+            let farm_guid = farm.and_then(|f| {
                 f.users
                     .iter()
                     .find(|u| u.upn.eq_ignore_ascii_case(&a.upn))
