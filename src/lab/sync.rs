@@ -256,7 +256,9 @@ impl DirSync {
             st.next_cycle = next_after(st.next_cycle, CYCLE_SECS, now);
         }
         if now >= st.next_phs {
-            run.passwords = self.hash_pass(&mut st).await?;
+            let (written, mut errors) = self.hash_pass(&mut st).await?;
+            run.passwords = written;
+            run.errors.append(&mut errors);
             st.next_phs = next_after(st.next_phs, PHS_SECS, now);
         }
         Ok(run)
@@ -303,9 +305,14 @@ impl DirSync {
                 body["password_hash"] = json!(a.password);
             }
             let path = format!("/tenants/{}/synced-users/{}", enc(&st.tenant), enc(&a.upn));
-            self.admin
+            if let Err(e) = self
+                .admin
                 .call(Service::Aad, "PUT", &path, Some(body))
-                .await?;
+                .await
+            {
+                run.errors.push(format!("{}: {}", a.upn, e.message));
+                continue;
+            }
             st.hashes
                 .entry(k.clone())
                 .or_insert_with(|| a.password.clone());
@@ -319,18 +326,26 @@ impl DirSync {
             .cloned()
             .collect();
         for k in gone {
-            if let Some(e) = st.exported.remove(&k) {
-                let path = format!("/tenants/{}/synced-users/{}", enc(&st.tenant), enc(&e.upn));
-                self.admin.call(Service::Aad, "DELETE", &path, None).await?;
-                st.hashes.remove(&k);
-                run.deleted.push(e.upn);
+            let Some(e) = st.exported.get(&k).cloned() else {
+                continue;
+            };
+            let path = format!("/tenants/{}/synced-users/{}", enc(&st.tenant), enc(&e.upn));
+            match self.admin.call(Service::Aad, "DELETE", &path, None).await {
+                Ok(_) => {
+                    st.exported.remove(&k);
+                    st.hashes.remove(&k);
+                    run.deleted.push(e.upn);
+                }
+                Err(err) => run.errors.push(format!("{}: {}", e.upn, err.message)),
             }
         }
         Ok(run)
     }
 
-    async fn hash_pass(&self, st: &mut State) -> BResult<Vec<String>> {
+    /// The passwords written, and the errors (`UPN: answer`).
+    async fn hash_pass(&self, st: &mut State) -> BResult<(Vec<String>, Vec<String>)> {
         let mut done = Vec::new();
+        let mut errors = Vec::new();
         for a in self.accounts().await? {
             let k = key(&a.sid);
             if !st.exported.contains_key(&k) || st.hashes.get(&k) == Some(&a.password) {
@@ -345,13 +360,19 @@ impl DirSync {
                 .map(|e| e.upn.clone())
                 .unwrap_or(a.upn.clone());
             let path = format!("/tenants/{}/synced-users/{}", enc(&st.tenant), enc(&upn));
-            self.admin
+            match self
+                .admin
                 .call(Service::Aad, "PUT", &path, Some(body))
-                .await?;
-            st.hashes.insert(k, a.password.clone());
-            done.push(upn);
+                .await
+            {
+                Ok(_) => {
+                    st.hashes.insert(k, a.password.clone());
+                    done.push(upn);
+                }
+                Err(e) => errors.push(format!("{upn}: {}", e.message)),
+            }
         }
-        Ok(done)
+        Ok((done, errors))
     }
 
     // ------------------------------------------------------------- Active Directory
@@ -562,7 +583,7 @@ fn next_after(start: i64, step: i64, now: i64) -> i64 {
     if now < start {
         return start;
     }
-    let k = (now - start) / step + 1;
+    let k = now.saturating_sub(start) / step.max(1) + 1;
     start.saturating_add(k.saturating_mul(step))
 }
 

@@ -882,5 +882,8 @@ fn sync_note(run: &crate::shell::backend::SyncRun) -> String {
             run.passwords.join(", ")
         ));
     }
+    if !run.errors.is_empty() {
+        parts.push(format!("export errors: {}", run.errors.join("; ")));
+    }
     parts.join("; ")
 }

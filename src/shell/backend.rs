@@ -523,6 +523,9 @@ pub struct SyncRun {
     pub deleted: Vec<String>,
     /// UPNs whose password hash was written.
     pub passwords: Vec<String>,
+    /// Export errors (`UPN: Azure AD's answer`): the cycle goes on with the other users, as
+    /// the sync engine does (its errors are shown in the Synchronization Service Manager).
+    pub errors: Vec<String>,
 }
 
 /// Hybrid identity: how each Azure AD domain signs in (MSOnline's domain cmdlets, the lab's

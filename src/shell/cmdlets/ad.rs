@@ -328,7 +328,11 @@ fn start_sync(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
         Some("Initial") => SyncPolicy::Initial,
         _ => SyncPolicy::Delta,
     };
-    cx.identity()?.start_sync_cycle(policy).map_err(be)?;
+    let run = cx.identity()?.start_sync_cycle(policy).map_err(be)?;
+    // The cycle itself succeeds; export errors are the Synchronization Service Manager's.
+    for e in run.errors {
+        cx.session().warn(format!("Export error: {e}"));
+    }
     Ok(vec![Value::Object(
         PsObject::new(
             "Microsoft.IdentityManagement.PowerShell.ObjectModel.SchedulerOperationStatus",
