@@ -684,6 +684,8 @@ async fn account_delete(State(s): State<AppState>, Path(id): Path<String>) -> Re
     let mut org = s.org_mut();
     let i = account_index(&org, &id)?;
     let a = org.accounts.remove(i);
+    drop(org);
+    s.refresh_recipients();
     Ok(Json(json!({"deleted": a.sam})))
 }
 

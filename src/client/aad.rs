@@ -427,6 +427,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_a_ws_federation_sign_in_is_the_idp_hop() {
+        assert!(is_ws_fed_hop("https://adfs.contoso.com/adfs/ls/?client-request-id=1&username=a%40contoso.com&wa=wsignin1.0&wtrealm=urn%3afederation%3aMicrosoftOnline"));
+        assert!(!is_ws_fed_hop(
+            "https://adfs.contoso.com/adfs/ls/?wa=wsignout1.0"
+        ));
+        assert!(!is_ws_fed_hop(
+            "https://login.microsoftonline.com/common/login"
+        ));
+        assert!(!is_ws_fed_hop("not a url wa=wsignin1.0"));
+    }
+
+    #[test]
     fn authority_and_resource() {
         assert_eq!(
             authority_of("https://login.windows.net/common/oauth2/authorize"),
