@@ -54,7 +54,7 @@ pub fn routes(state: AppState) -> Router {
             "/auth-servers/{name}/refresh-metadata",
             post(refresh_metadata),
         )
-        .route("/mailboxes", get(mailboxes))
+        .route("/mailboxes", get(mailboxes).post(mailbox_post))
         .route("/mailboxes/{id}", get(mailbox).patch(mailbox_patch))
         .route("/accounts", get(accounts).post(account_post))
         .route(
@@ -583,6 +583,35 @@ async fn mailbox_patch(
     Ok(Json(to_json(&org.mailboxes[idx])))
 }
 
+/// `POST /mailboxes` (a whole mailbox): `Enable-Mailbox` for an account that has none. The owner
+/// account and the server must exist; one mailbox per account and per address.
+async fn mailbox_post(State(s): State<AppState>, Body(mut m): Body<crate::model::Mailbox>) -> Res {
+    let mut org = s.org_mut();
+    if org.account_by_sid(&m.owner_sid).is_none() {
+        return Err(not_found(format!("no account with SID '{}'", m.owner_sid)));
+    }
+    let Some(server) = org.server(&m.server).map(|x| x.name.clone()) else {
+        return Err(not_found(format!("no server '{}'", m.server)));
+    };
+    if org.mailboxes.iter().any(|x| {
+        x.owner_sid.eq_ignore_ascii_case(&m.owner_sid)
+            || x.primary_smtp_address
+                .eq_ignore_ascii_case(&m.primary_smtp_address)
+            || x.guid == m.guid
+    }) {
+        return Err(AdminError(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the account already has a mailbox, or the address or GUID is taken".into(),
+        ));
+    }
+    m.server = server;
+    org.mailboxes.push(m.clone());
+    drop(org);
+    s.refresh_recipients();
+    Ok(Json(to_json(&m)))
+}
+
 async fn accounts(State(s): State<AppState>) -> Res {
     Ok(Json(to_json(&s.org().accounts)))
 }
@@ -619,6 +648,8 @@ async fn account_post(State(s): State<AppState>, Body(a): Body<Account>) -> Res 
         ));
     }
     org.accounts.push(a.clone());
+    drop(org);
+    s.refresh_recipients();
     Ok(Json(to_json(&a)))
 }
 
@@ -643,13 +674,18 @@ async fn account_patch(
     set(&mut a.password, p.password);
     set(&mut a.display_name, p.display_name);
     set(&mut a.enabled, p.enabled);
-    Ok(Json(to_json(a)))
+    let out = to_json(a);
+    drop(org);
+    s.refresh_recipients();
+    Ok(Json(out))
 }
 
 async fn account_delete(State(s): State<AppState>, Path(id): Path<String>) -> Res {
     let mut org = s.org_mut();
     let i = account_index(&org, &id)?;
     let a = org.accounts.remove(i);
+    drop(org);
+    s.refresh_recipients();
     Ok(Json(json!({"deleted": a.sam})))
 }
 

@@ -197,6 +197,24 @@ impl Shared {
         self.reload_effective(&key, now)
     }
 
+    /// Copies the directory's accounts and mailboxes into every server's snapshot: recipients
+    /// are read from Active Directory as they are, only settings wait for the cache or an
+    /// `iisreset` (a new account and mailbox work at once, as after `New-ADUser` and
+    /// `Enable-Mailbox`).
+    pub fn refresh_recipients(&self) {
+        let (accounts, mailboxes) = {
+            let org = self.org();
+            (org.accounts.clone(), org.mailboxes.clone())
+        };
+        let mut map = self.effective.write().unwrap_or_else(|p| p.into_inner());
+        for eff in map.values_mut() {
+            let mut o = (*eff.org).clone();
+            o.accounts = accounts.clone();
+            o.mailboxes = mailboxes.clone();
+            eff.org = Arc::new(o);
+        }
+    }
+
     /// The first server's view (the one `GET /_admin/effective` shows without `?server=`).
     pub fn effective(&self) -> Arc<Organization> {
         let first = self.first_server();

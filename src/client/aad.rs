@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::http::{aadsts_in, Req, Resp, Wire};
+use super::markup::{attr, html_unescape, join_url};
 
 /// Microsoft Office (the desktop apps' public client).
 pub const OFFICE_CLIENT_ID: &str = "d3590ed6-52b3-4102-aeff-aad2292ab01c";
@@ -76,12 +77,22 @@ impl AadFailure {
 }
 
 /// What the user types into the sign-in pages.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Credentials<'a> {
     pub user: &'a str,
     pub password: &'a str,
     pub mfa_code: &'a str,
     pub kmsi: bool,
+    /// How the user signs in at a federated domain's IdP, when Azure AD sends them there.
+    pub idp: Option<Idp<'a>>,
+}
+
+/// The user and machine at the company's IdP (the ADFS farm).
+#[derive(Clone)]
+pub struct Idp<'a> {
+    pub user: super::adfs::FederatedUser<'a>,
+    /// The machine's Windows logon for integrated sign-in.
+    pub ntlm: Option<&'a dyn super::ntlm::NtlmClient>,
 }
 
 /// `https://login.windows.net/common/oauth2/authorize` → `https://login.windows.net/common`.
@@ -151,6 +162,24 @@ pub async fn interactive(
                 });
             }
             let target = join_url(&base, &loc);
+            if let (Some(idp), true) = (&who.idp, is_ws_fed_hop(&target)) {
+                // Azure AD sent a federated user to the IdP: sign in there, then post its
+                // token back to login.srf, where the Azure AD flow continues.
+                let post = super::adfs::passive_sign_in(wire, idp.ntlm, &target, &idp.user)
+                    .await
+                    .map_err(idp_failure)?;
+                let mut fields = vec![("wa", post.wa.as_str()), ("wresult", post.wresult.as_str())];
+                if let Some(c) = &post.wctx {
+                    fields.push(("wctx", c.as_str()));
+                }
+                let body = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish();
+                next = Req::new("aad-signin", "POST", &post.action)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body.into_bytes());
+                continue;
+            }
             next = Req::new("aad-signin", "GET", &target);
             continue;
         }
@@ -204,6 +233,38 @@ pub async fn interactive(
         aadsts: None,
         description: "the sign-in did not end in a redirect to the client".into(),
     })
+}
+
+/// A redirect to a WS-Federation IdP (`…/adfs/ls/?…wa=wsignin1.0…`).
+fn is_ws_fed_hop(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| u.query_pairs().any(|(k, v)| k == "wa" && v == "wsignin1.0"))
+}
+
+/// How a sign-in that failed at the IdP shows in Outlook: the IdP's answer, no token.
+fn idp_failure(f: super::adfs::AdfsFailure) -> AadFailure {
+    use super::adfs::AdfsFailure as F;
+    match f {
+        F::Unreachable(e) => AadFailure::Unreachable(e),
+        F::WindowsLogonRefused => AadFailure::Error {
+            error: "idp_windows_logon_refused".into(),
+            aadsts: None,
+            description:
+                "The IdP refused the Windows logon (401 again): the browser asks for credentials"
+                    .into(),
+        },
+        F::FormsError(e) => AadFailure::Error {
+            error: "idp_sign_in_failed".into(),
+            aadsts: None,
+            description: e,
+        },
+        F::Unexpected { status, detail } => AadFailure::Error {
+            error: "idp_error".into(),
+            aadsts: None,
+            description: format!("the IdP answered {status} {detail}")
+                .trim_end()
+                .to_string(),
+        },
+    }
 }
 
 /// `grant_type=authorization_code` at `<authority>/oauth2/token`.
@@ -341,14 +402,6 @@ impl Form {
     }
 }
 
-/// `name="value"` of an attribute inside a tag, HTML entities decoded.
-pub(super) fn attr(tag: &str, name: &str) -> Option<String> {
-    let key = format!(" {name}=\"");
-    let at = tag.find(&key)? + key.len();
-    let end = tag[at..].find('"')? + at;
-    Some(html_unescape(&tag[at..end]))
-}
-
 /// Text content of the element whose opening tag contains `marker`.
 fn element_text(page: &str, marker: &str) -> Option<String> {
     let at = page.find(marker)?;
@@ -356,15 +409,6 @@ fn element_text(page: &str, marker: &str) -> Option<String> {
     let close = page[open_end..].find('<')? + open_end;
     let t = html_unescape(page[open_end..close].trim());
     (!t.is_empty()).then_some(t)
-}
-
-pub(super) fn html_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 fn query_pairs(q: &str) -> Vec<(String, String)> {
@@ -378,17 +422,21 @@ fn find<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Resolves a Location or form action against the page's URL.
-pub(super) fn join_url(base: &str, reference: &str) -> String {
-    url::Url::parse(base)
-        .and_then(|b| b.join(reference))
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| reference.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_ws_federation_sign_in_is_the_idp_hop() {
+        assert!(is_ws_fed_hop("https://adfs.contoso.com/adfs/ls/?client-request-id=1&username=a%40contoso.com&wa=wsignin1.0&wtrealm=urn%3afederation%3aMicrosoftOnline"));
+        assert!(!is_ws_fed_hop(
+            "https://adfs.contoso.com/adfs/ls/?wa=wsignout1.0"
+        ));
+        assert!(!is_ws_fed_hop(
+            "https://login.microsoftonline.com/common/login"
+        ));
+        assert!(!is_ws_fed_hop("not a url wa=wsignin1.0"));
+    }
 
     #[test]
     fn authority_and_resource() {

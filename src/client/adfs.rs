@@ -15,9 +15,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lab_kit::ntlm::binding::tls_server_end_point;
 
-use super::aad::{attr, join_url};
 use super::dial::NoResponse;
 use super::http::{challenges, Req, Resp, Wire};
+use super::markup::{attr, join_url};
 use super::ntlm::NtlmClient;
 
 /// Internet Explorer 11 on Windows 10: on ADFS's WIA list (`Trident/7.0`).
@@ -233,7 +233,7 @@ fn forms_error(page: &str) -> Option<String> {
     let open_end = page[at..].find('>')? + at + 1;
     let close = page[open_end..].find('<')? + open_end;
     let t = page[open_end..close].trim();
-    (!t.is_empty()).then(|| super::aad::html_unescape(t))
+    (!t.is_empty()).then(|| super::markup::html_unescape(t))
 }
 
 /// The hidden inputs of ADFS's auto-submitting form (`name="hiddenform"`).

@@ -17,6 +17,7 @@ pub mod aad;
 pub mod adfs;
 pub mod dial;
 pub mod http;
+mod markup;
 pub mod ntlm;
 mod profile;
 mod session;
@@ -723,11 +724,22 @@ impl Outlook {
         if self.settings.cancel_password_prompt {
             return Err(AadFailure::Cancelled);
         }
+        let s = &self.settings;
         let who = Credentials {
-            user: &self.settings.user,
-            password: &self.settings.password,
-            mfa_code: &self.settings.mfa_code,
-            kmsi: self.settings.kmsi,
+            user: &s.user,
+            password: &s.password,
+            mfa_code: &s.mfa_code,
+            kmsi: s.kmsi,
+            idp: Some(aad::Idp {
+                user: adfs::FederatedUser {
+                    upn: &s.user,
+                    password: s.onprem_password.as_deref().unwrap_or(&s.password),
+                    windows_logon: &s.onprem_logon,
+                    mfa_code: &s.mfa_code,
+                    domain_joined: s.domain_joined,
+                },
+                ntlm: self.ntlm.as_deref(),
+            }),
         };
         let t = aad::interactive(&mut self.wire, authority, resource, &who).await?;
         Ok(self.keep(t))

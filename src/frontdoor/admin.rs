@@ -212,8 +212,8 @@ async fn handle(
                     "seconds=N (an integer) is required",
                 );
             };
-            if let Err(e) = state.lab.clock().try_advance_secs(n) {
-                return fail(StatusCode::BAD_REQUEST, e.to_string());
+            if let Err(e) = state.lab.advance_clock(n).await {
+                return fail(StatusCode::BAD_REQUEST, e);
             }
             json_resp(
                 StatusCode::OK,

@@ -21,12 +21,14 @@ use serde_json::{json, Value as Json};
 use tokio::runtime::Handle;
 use uuid::Uuid;
 
+use super::admin::enc;
+use super::admin::{Admin, Service};
 use crate::shell::backend::{
     AadFaultInfo, AdfsAdmin, AdfsCertificate, AdfsProperties, AdfsPropertiesChange,
     AuthServerChange, BResult, Backend, BackendError, ClientSetting, DirectoryAdmin, ExchangeAdmin,
-    FaultRules, ForgeTokenRequest, ForgedToken, Machines, NewAadFault, NewAuthServer,
-    OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange, SigningKeyInfo,
-    SigningKeys, VdirChange,
+    FaultRules, ForgeTokenRequest, ForgedToken, HybridIdentity, Machines, NewAadFault,
+    NewAuthServer, OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange,
+    SigningKeyInfo, SigningKeys, VdirChange,
 };
 
 /// Client-machine settings written by cmdlets (registry, macOS defaults).
@@ -41,43 +43,27 @@ pub struct Machine {
 #[derive(Clone)]
 pub struct LabBackend {
     rt: Handle,
-    http: reqwest::Client,
-    aad: String,
-    aad_token: String,
-    exchange: String,
-    exchange_token: String,
-    /// mock-adfs's admin base and token, when the lab has a farm.
-    adfs: Option<(String, String)>,
+    pub(super) admin: Admin,
     tenant: Option<String>,
     pub machine: Arc<Mutex<Machine>>,
-}
-
-/// Which service's admin API a call goes to.
-#[derive(Clone, Copy)]
-enum Service {
-    Aad,
-    Exchange,
-    Adfs,
+    /// Azure AD Connect and the on-premises directory's extra attributes.
+    pub(super) sync: super::sync::DirSync,
 }
 
 impl LabBackend {
     pub fn new(lab: &crate::lab::Lab, rt: Handle, machine: Arc<Mutex<Machine>>) -> LabBackend {
         LabBackend {
             rt,
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .unwrap_or_default(),
-            aad: format!("{}/_admin", lab.aad().url()),
-            aad_token: lab.aad().admin_token().to_string(),
-            exchange: format!("{}/_admin", lab.exchange().url()),
-            exchange_token: lab.exchange().admin_token().to_string(),
-            adfs: lab
-                .adfs()
-                .map(|a| (format!("{}/_admin", a.url()), a.admin_token().to_string())),
+            admin: lab.admin().clone(),
             tenant: None,
             machine,
+            sync: lab.sync().clone(),
         }
+    }
+
+    /// Runs one of the lab's async operations from the shell's thread.
+    pub(super) fn block<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        self.rt.block_on(f)
     }
 
     fn call(&self, aad: bool, method: &str, path: &str, body: Option<Json>) -> BResult<Json> {
@@ -85,74 +71,25 @@ impl LabBackend {
         self.call_to(service, method, path, body)
     }
 
-    fn call_to(
+    pub(super) fn call_to(
         &self,
         service: Service,
         method: &str,
         path: &str,
         body: Option<Json>,
     ) -> BResult<Json> {
-        let (base, token) = match service {
-            Service::Aad => (&self.aad, &self.aad_token),
-            Service::Exchange => (&self.exchange, &self.exchange_token),
-            Service::Adfs => match &self.adfs {
-                Some((b, t)) => (b, t),
-                None => return Err(no_farm()),
-            },
-        };
-        let url = format!("{base}{path}");
-        let method = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|e| BackendError::new("NotSpecified", "LabAdminError", e.to_string()))?;
-        let mut req = self.http.request(method, &url).bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        self.rt.block_on(async move {
-            let resp = req.send().await.map_err(|e| {
-                BackendError::new(
-                    "ConnectionError",
-                    "LabAdminUnreachable",
-                    format!("the lab's admin API did not answer: {e}"),
-                )
-            })?;
-            let status = resp.status();
-            let text = resp.text().await.unwrap_or_default();
-            let json: Json = if text.trim().is_empty() {
-                Json::Null
-            } else {
-                serde_json::from_str(&text).unwrap_or(Json::String(text))
-            };
-            if status.is_success() {
-                return Ok(json);
-            }
-            let message = json
-                .get("message")
-                .and_then(Json::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{status}"));
-            let category = match status.as_u16() {
-                404 => "ObjectNotFound",
-                409 => "InvalidOperation",
-                400 => "InvalidArgument",
-                _ => "NotSpecified",
-            };
-            let id = json
-                .get("error")
-                .and_then(Json::as_str)
-                .unwrap_or("LabAdminError")
-                .to_string();
-            Err(BackendError::new(category, &id, message))
-        })
+        self.rt
+            .block_on(self.admin.call(service, method, path, body))
     }
 
-    fn get<T: DeserializeOwned>(&self, aad: bool, path: &str) -> BResult<T> {
+    pub(super) fn get<T: DeserializeOwned>(&self, aad: bool, path: &str) -> BResult<T> {
         let j = self.call(aad, "GET", path, None)?;
         typed(j, path)
     }
 }
 
 /// An admin answer as `T`.
-fn typed<T: DeserializeOwned>(j: Json, path: &str) -> BResult<T> {
+pub(super) fn typed<T: DeserializeOwned>(j: Json, path: &str) -> BResult<T> {
     serde_json::from_value(j).map_err(|e| {
         BackendError::new(
             "NotSpecified",
@@ -168,7 +105,7 @@ impl LabBackend {
     }
 
     /// The tenant every Azure AD call is about: the lab's first tenant.
-    fn tenant(&mut self) -> BResult<String> {
+    pub(super) fn tenant(&mut self) -> BResult<String> {
         if let Some(t) = &self.tenant {
             return Ok(t.clone());
         }
@@ -184,13 +121,6 @@ impl LabBackend {
         self.tenant = Some(tid.clone());
         Ok(tid)
     }
-}
-
-/// One path segment, percent-encoded (a space is `%20`: `+` is only a space in a query).
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 fn kind_segment(kind: VdirKind) -> String {
@@ -232,15 +162,9 @@ impl Backend for LabBackend {
     fn adfs(&mut self) -> Option<&mut dyn AdfsAdmin> {
         Some(self)
     }
-}
-
-/// What an ADFS cmdlet meets in a lab without a farm.
-fn no_farm() -> BackendError {
-    BackendError::new(
-        "ObjectNotFound",
-        "NoAdfsFarm",
-        "The lab has no ADFS farm (a lab file's `adfs:` adds one, as the shipped contoso-federated lab does).",
-    )
+    fn identity(&mut self) -> Option<&mut dyn HybridIdentity> {
+        Some(self)
+    }
 }
 
 impl AdfsAdmin for LabBackend {
@@ -425,6 +349,16 @@ impl ExchangeAdmin for LabBackend {
         let a: AuthServer = serde_json::from_value(r["auth_server"].clone())
             .map_err(|e| BackendError::new("NotSpecified", "LabAdminError", e.to_string()))?;
         Ok((a, created))
+    }
+
+    fn enable_mailbox(
+        &mut self,
+        owner_sid: &str,
+        smtp: &str,
+        display_name: &str,
+        server: Option<&str>,
+    ) -> BResult<Mailbox> {
+        self.post_mailbox(owner_sid, smtp, display_name, server)
     }
 
     fn install_cumulative_update(&mut self, server: &str, cu: u16) -> BResult<()> {

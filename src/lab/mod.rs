@@ -9,10 +9,13 @@
 //! number of labs run side by side in one process. Exchange reads Azure AD's metadata directly
 //! from mock-aad (`aad_url`), the server-to-server path a client segment does not affect.
 
+pub mod admin;
 pub mod backend;
 pub mod devices;
 pub mod file;
+mod identity;
 pub mod network;
+pub mod sync;
 
 #[cfg(test)]
 mod tests;
@@ -63,6 +66,8 @@ pub struct Lab {
     exchange: mock_exchange::Handle,
     aad: mock_aad::Handle,
     http: reqwest::Client,
+    admin: admin::Admin,
+    sync: sync::DirSync,
 }
 
 impl Lab {
@@ -145,7 +150,17 @@ impl Lab {
                 what: "cannot build the lab's HTTP client",
                 source: std::io::Error::other(e),
             })?;
+        let admin = admin::Admin::of(&aad, &exchange, adfs.as_ref());
+        let sync = sync::DirSync::new(
+            &file.directory,
+            &file.organization.accounts,
+            file.adfs.as_ref(),
+            admin.clone(),
+            clock.clone(),
+        );
         Ok(Lab {
+            admin,
+            sync,
             file,
             clock,
             listener,
@@ -178,6 +193,22 @@ impl Lab {
     /// The one clock every service reads; advancing it moves the whole lab.
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+    /// The services' admin APIs (what the shell's backend calls).
+    pub fn admin(&self) -> &admin::Admin {
+        &self.admin
+    }
+    /// Azure AD Connect and the on-premises directory.
+    pub fn sync(&self) -> &sync::DirSync {
+        &self.sync
+    }
+    /// Moves the lab clock by `secs` and runs the sync cycles that came due (a 30-minute delta
+    /// cycle, a 2-minute password hash pass); what they exported.
+    pub async fn advance_clock(&self, secs: i64) -> Result<crate::shell::backend::SyncRun, String> {
+        self.clock
+            .try_advance_secs(secs)
+            .map_err(|e| e.to_string())?;
+        self.sync.catch_up().await.map_err(|e| e.message)
     }
     /// Where the network listens (every lab host name resolves here).
     pub fn network_addr(&self) -> SocketAddr {

@@ -424,10 +424,9 @@ impl Ctx {
                 Step::Clock(c) => (
                     format!("clock: advance {}s", c.advance.0),
                     self.lab
-                        .clock()
-                        .try_advance_secs(c.advance.0)
-                        .map(|()| String::new())
-                        .map_err(|e| e.to_string()),
+                        .advance_clock(c.advance.0)
+                        .await
+                        .map(|run| sync_note(&run)),
                 ),
             };
             let (ok, detail) = match res {
@@ -533,6 +532,9 @@ impl Ctx {
         if let Some(k) = c.settings.kmsi {
             settings.kmsi = k;
         }
+        if let Some(x) = c.settings.domain_joined {
+            settings.domain_joined = x;
+        }
         if let Some(x) = c.settings.cancel_password_prompt {
             settings.cancel_password_prompt = x;
         }
@@ -551,8 +553,28 @@ impl Ctx {
     async fn client(&mut self, c: &ClientAction) -> Outcome {
         let profile = c.client.0;
         let settings = self.client_settings(c);
-        let key = (profile.name().to_string(), c.user.to_ascii_lowercase());
-        let transport = self.tls.clone();
+        let traced = c.settings.through_proxy.unwrap_or(false);
+        // A traced Outlook is another client: its connections all go through the proxy.
+        let key = (
+            format!("{}{}", profile.name(), if traced { "+proxy" } else { "" }),
+            c.user.to_ascii_lowercase(),
+        );
+        let transport = if traced {
+            match Transport::through_proxy(&self.door) {
+                Ok(t) => t,
+                Err(e) => {
+                    return Outcome {
+                        label: format!("client {} {} (through the proxy)", profile.name(), c.user),
+                        http: None,
+                        client: None,
+                        claims: self.claims.clone(),
+                        note: Some(format!("the recording proxy cannot be used: {e}")),
+                    }
+                }
+            }
+        } else {
+            self.tls.clone()
+        };
         let outlook = self
             .clients
             .entry(key)
@@ -869,4 +891,31 @@ fn mask_auth(name: &str, value: &str) -> String {
 fn network_text(n: &NetworkChange) -> String {
     let json = serde_json::to_string(n).unwrap_or_default();
     format!("network: {json}")
+}
+
+/// What the sync cycles a clock step ran exported (empty when none ran or nothing changed).
+fn sync_note(run: &crate::shell::backend::SyncRun) -> String {
+    let mut parts = Vec::new();
+    if !run.exported.is_empty() {
+        parts.push(format!(
+            "Azure AD Connect exported {}",
+            run.exported.join(", ")
+        ));
+    }
+    if !run.deleted.is_empty() {
+        parts.push(format!(
+            "Azure AD Connect deleted {}",
+            run.deleted.join(", ")
+        ));
+    }
+    if !run.passwords.is_empty() {
+        parts.push(format!(
+            "password hash sync wrote {}",
+            run.passwords.join(", ")
+        ));
+    }
+    if !run.errors.is_empty() {
+        parts.push(format!("export errors: {}", run.errors.join("; ")));
+    }
+    parts.join("; ")
 }

@@ -320,6 +320,14 @@ pub struct ClientSettings {
     /// Answer to "Stay signed in?".
     #[serde(default)]
     pub kmsi: Option<bool>,
+    /// A domain-joined Windows machine: at the company's ADFS farm the browser signs in with
+    /// the Windows logon (integrated, no page) instead of the forms page.
+    #[serde(default)]
+    pub domain_joined: Option<bool>,
+    /// Outlook traced through the lab's recording proxy, which decrypts TLS as Fiddler does
+    /// (HTTPS_PROXY): every `https://` connection shows the proxy's certificate.
+    #[serde(default)]
+    pub through_proxy: Option<bool>,
 }
 
 /// One client action.

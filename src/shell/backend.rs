@@ -11,8 +11,9 @@
 //! The services are split the way the cmdlets are: [`ExchangeAdmin`] (the Exchange Management
 //! Shell's cmdlets), [`DirectoryAdmin`] (MSOnline, AzureAD and Graph cmdlets, and the lab's user
 //! settings), [`SigningKeys`] and [`FaultRules`] (the lab's cmdlets over mock Azure AD's keys
-//! and fault rules), [`AdfsAdmin`] (the ADFS farm's cmdlets, over mock-adfs's admin API) and
-//! [`Machines`] (the client machines' settings). A backend offers
+//! and fault rules), [`AdfsAdmin`] (the ADFS farm's cmdlets, over mock-adfs's admin API),
+//! [`HybridIdentity`] (how each domain signs in, the on-premises Active Directory and Azure AD
+//! Connect) and [`Machines`] (the client machines' settings). A backend offers
 //! each through an accessor of [`Backend`] that answers `None` by default, so a test fake
 //! implements only the service its test touches, and a cmdlet of a missing service answers
 //! `… are not supported by this backend.`
@@ -311,6 +312,18 @@ pub trait ExchangeAdmin {
     fn run_hybrid_configuration(&mut self) -> BResult<(AuthServer, bool)> {
         Err(not_offered("the Hybrid Configuration Wizard"))
     }
+    /// `Enable-Mailbox`: a mailbox for the account `owner_sid` on `server` (`None`: the
+    /// organization's first), addressed `smtp`. Returns it.
+    fn enable_mailbox(
+        &mut self,
+        owner_sid: &str,
+        smtp: &str,
+        display_name: &str,
+        server: Option<&str>,
+    ) -> BResult<Mailbox> {
+        let _ = (owner_sid, display_name, server);
+        Err(not_offered(&format!("a new mailbox for {smtp}")))
+    }
     /// Setup `/Mode:Upgrade` of `server` to cumulative update `cu`.
     fn install_cumulative_update(&mut self, server: &str, cu: u16) -> BResult<()> {
         Err(not_offered(&format!("CU{cu} on {server}")))
@@ -413,6 +426,141 @@ pub trait AdfsAdmin {
     fn update_adfs_certificate(&mut self, urgent: bool) -> BResult<Vec<AdfsCertificate>>;
 }
 
+/// A domain as `Get-MsolDomain` lists it (mock-aad's `GET …/msol-domains`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MsolDomain {
+    pub name: String,
+    /// `Verified` or `Unverified`.
+    pub status: String,
+    /// `Managed` or `Federated`.
+    pub authentication: String,
+    /// Pass-through authentication checks this managed domain's synced passwords.
+    #[serde(default)]
+    pub pass_through: bool,
+}
+
+/// `Get-`/`Set-MsolDomainFederationSettings`' properties (absent: not shown / unchanged), in the
+/// cmdlets' own names, which are mock-aad's admin API's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FederationSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_log_on_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federation_brand_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_off_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_exchange_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_signing_certificate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passive_log_on_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_authentication_protocol: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_certificate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supports_mfa: Option<bool>,
+}
+
+/// An on-premises Active Directory user as `Get-ADUser` shows it: Exchange's account (sam, UPN,
+/// SID, password, enabled) plus what the lab's directory keeps beside it (objectGUID, names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdUser {
+    pub sam: String,
+    pub upn: String,
+    pub sid: String,
+    pub object_guid: Uuid,
+    pub given_name: String,
+    pub surname: String,
+    pub display_name: String,
+    pub enabled: bool,
+}
+
+/// `New-ADUser`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewAdUser {
+    /// `-Name` (the CN).
+    pub name: String,
+    pub sam: String,
+    pub upn: String,
+    pub given_name: String,
+    pub surname: String,
+    pub display_name: String,
+    /// `-AccountPassword`; `None`: no password (the account cannot be enabled).
+    pub password: Option<String>,
+    pub enabled: bool,
+}
+
+/// `Start-ADSyncSyncCycle -PolicyType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum SyncPolicy {
+    Delta,
+    Initial,
+}
+
+/// `Get-ADSyncScheduler`'s state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncScheduler {
+    /// Seconds between delta cycles (1800).
+    pub interval_secs: i64,
+    /// Unix seconds.
+    pub next_cycle: i64,
+    pub next_policy: SyncPolicy,
+    pub enabled: bool,
+}
+
+/// What one sync cycle exported to Azure AD.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncRun {
+    /// UPNs added or updated.
+    pub exported: Vec<String>,
+    /// UPNs removed (no longer on-premises).
+    pub deleted: Vec<String>,
+    /// UPNs whose password hash was written.
+    pub passwords: Vec<String>,
+    /// Export errors (`UPN: Azure AD's answer`): the cycle goes on with the other users, as
+    /// the sync engine does (its errors are shown in the Synchronization Service Manager).
+    pub errors: Vec<String>,
+}
+
+/// Hybrid identity: how each Azure AD domain signs in (MSOnline's domain cmdlets, the lab's
+/// pass-through agent), the on-premises Active Directory (`*-ADUser`, `*-ADAccount*`) and Azure
+/// AD Connect (`Start-ADSyncSyncCycle`, `Get-ADSyncScheduler`).
+pub trait HybridIdentity {
+    fn msol_domains(&mut self) -> BResult<Vec<MsolDomain>>;
+    /// `Set-MsolDomainAuthentication`: `federated` with its settings, or back to managed
+    /// (`pass_through` chooses pass-through authentication for a managed domain).
+    fn set_domain_authentication(
+        &mut self,
+        domain: &str,
+        federated: bool,
+        pass_through: bool,
+        settings: &FederationSettings,
+    ) -> BResult<MsolDomain>;
+    fn federation_settings(&mut self, domain: &str) -> BResult<FederationSettings>;
+    fn set_federation_settings(
+        &mut self,
+        domain: &str,
+        change: &FederationSettings,
+    ) -> BResult<FederationSettings>;
+    /// Azure AD's users, or those of one domain (`Get-MsolUser [-DomainName]`).
+    fn msol_users(&mut self, domain: Option<&str>) -> BResult<Vec<mock_aad::model::User>>;
+    /// The pass-through agent device: `up`, `down` or `slow`.
+    fn set_pta_agent(&mut self, state: mock_aad::model::AgentState) -> BResult<()>;
+    fn ad_users(&mut self) -> BResult<Vec<AdUser>>;
+    fn new_ad_user(&mut self, new: &NewAdUser) -> BResult<AdUser>;
+    /// `Set-ADAccountPassword -Reset`; `identity` is a sam, UPN or SID.
+    fn set_ad_password(&mut self, identity: &str, password: &str) -> BResult<()>;
+    fn set_ad_enabled(&mut self, identity: &str, enabled: bool) -> BResult<()>;
+    fn start_sync_cycle(&mut self, policy: SyncPolicy) -> BResult<SyncRun>;
+    fn sync_scheduler(&mut self) -> BResult<SyncScheduler>;
+}
+
 /// The client machines' settings (`*-ItemProperty`, `reg`, `defaults`).
 pub trait Machines {
     fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()>;
@@ -436,6 +584,9 @@ pub trait Backend {
         None
     }
     fn adfs(&mut self) -> Option<&mut dyn AdfsAdmin> {
+        None
+    }
+    fn identity(&mut self) -> Option<&mut dyn HybridIdentity> {
         None
     }
 }
@@ -462,6 +613,9 @@ macro_rules! forward {
             }
             fn adfs(&mut self) -> Option<&mut dyn AdfsAdmin> {
                 (**self).adfs()
+            }
+            fn identity(&mut self) -> Option<&mut dyn HybridIdentity> {
+                (**self).identity()
             }
         }
     )*};

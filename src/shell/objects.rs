@@ -55,6 +55,16 @@ pub fn default_view(type_name: &str) -> View {
             "AdminDisplayVersion",
         ]),
         SIGNING_KEY => View::Table(&["Kid", "State"]),
+        "System.Security.SecureString" => View::Table(&["Length"]),
+        "Microsoft.Online.Administration.Domain" => {
+            View::Table(&["Name", "Status", "Authentication"])
+        }
+        "Microsoft.Online.Administration.User" => {
+            View::Table(&["UserPrincipalName", "DisplayName", "isLicensed"])
+        }
+        "Microsoft.IdentityManagement.PowerShell.ObjectModel.SchedulerOperationStatus" => {
+            View::Table(&["Result"])
+        }
         AAD_FAULT => View::Table(&["Id", "Endpoint", "Respond", "Remaining", "Hits"]),
         _ => View::List,
     }

@@ -15,6 +15,7 @@ mod engine;
 mod exercise;
 mod forge;
 mod frontdoor;
+mod identity;
 mod lab;
 mod limits;
 mod rollover;

@@ -474,3 +474,57 @@ async fn clock_advance_past_a_century_is_refused() {
         .await;
     assert_eq!(r.status, 401);
 }
+
+#[tokio::test]
+async fn enable_mailbox_reaches_every_server_at_once() {
+    let lab = Lab::new(contoso(), None);
+    let sid = "S-1-5-21-2366433183-230171048-1893555995-1659";
+    let account = json!({"sam": "AlexW", "upn": "AlexW@contoso.com", "sid": sid, "password": "x"});
+    let mailbox = json!({"primary_smtp_address": "AlexW@contoso.com", "owner_sid": sid,
+        "server": "ex1", "guid": "0f0e0d0c-0b0a-4908-8706-050403020100", "display_name": "Alex Wilber"});
+    // No account behind it yet.
+    let r = lab
+        .send(
+            "EX1",
+            call("POST", "/_admin/mailboxes", Some(mailbox.clone())),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(
+        lab.send("EX1", call("POST", "/_admin/accounts", Some(account)))
+            .await
+            .status,
+        200
+    );
+    let r = lab
+        .send(
+            "EX1",
+            call("POST", "/_admin/mailboxes", Some(mailbox.clone())),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["server"], "EX1");
+    // One mailbox per account.
+    assert_eq!(
+        lab.send("EX1", call("POST", "/_admin/mailboxes", Some(mailbox)))
+            .await
+            .status,
+        409
+    );
+    // The server's settings snapshot is not renewed, but its recipients are the directory's.
+    let eff = lab
+        .send("EX1", call("GET", "/_admin/effective?server=EX1", None))
+        .await
+        .json();
+    let boxes = eff["organization"]["mailboxes"].as_array().unwrap();
+    assert!(
+        boxes.iter().any(|m| m["owner_sid"] == sid),
+        "{}",
+        eff["organization"]["mailboxes"]
+    );
+    assert!(eff["organization"]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["sam"] == "AlexW"));
+}

@@ -8,8 +8,8 @@
 
 use crate::shell::ast::ScriptBlock;
 use crate::shell::backend::{
-    AdfsAdmin, Backend, BackendError, DirectoryAdmin, ExchangeAdmin, FaultRules, Machines,
-    SigningKeys,
+    AdfsAdmin, Backend, BackendError, DirectoryAdmin, ExchangeAdmin, FaultRules, HybridIdentity,
+    Machines, SigningKeys,
 };
 use crate::shell::binder::{self, Bound, Signature};
 use crate::shell::error::catalogue;
@@ -132,6 +132,16 @@ impl<'a> Cx<'a> {
             .backend()
             .adfs()
             .ok_or_else(|| catalogue::not_supported_by_backend(cmd, "ADFS farms"))
+    }
+
+    pub fn identity(&mut self) -> R<&mut dyn HybridIdentity> {
+        let cmd = self.cmd;
+        self.session.backend().identity().ok_or_else(|| {
+            catalogue::not_supported_by_backend(
+                cmd,
+                "Hybrid identity settings (domains, Active Directory, sync)",
+            )
+        })
     }
 
     /// The domain controller Exchange names in its not-found errors (`DC1.contoso.com`).

@@ -1,6 +1,7 @@
 //! `Get-Mailbox`: the organization's mailboxes, by address, alias, display name or GUID; and
 //! `New-MoveRequest`, which moves one to another server's database. The lab has one mailbox
 //! database per server, named `Mailbox Database <server>`, and a move completes at once.
+//! `Enable-Mailbox` gives an on-premises account (`New-ADUser`) a mailbox addressed by its UPN.
 
 use super::kit::{cmdlet, identity_of, sig, CmdletSpec, Cx, Run, R};
 use crate::shell::binder::{p, piped, pos, req, unmodeled, Bound, Extra, ParamSpec, Ty};
@@ -24,7 +25,20 @@ const NEW_MOVE_REQUEST: &[ParamSpec] = &[
     unmodeled(p("BadItemLimit", Ty::Int)),
 ];
 
+const ENABLE_MAILBOX: &[ParamSpec] = &[
+    pos(req(piped(p("Identity", Ty::Str))), 0),
+    p("Database", Ty::Str),
+    unmodeled(p("Alias", Ty::Str)),
+    unmodeled(p("DisplayName", Ty::Str)),
+    unmodeled(p("PrimarySmtpAddress", Ty::Str)),
+];
+
 pub(super) const CMDLETS: &[CmdletSpec] = &[
+    cmdlet(
+        sig("Enable-Mailbox", ENABLE_MAILBOX, Extra::None),
+        "Gives an on-premises account a mailbox (its UPN as the address) in a server's database.",
+        Run::Each(enable_mailbox),
+    ),
     cmdlet(
         sig("Get-Mailbox", GET_MAILBOX, Extra::None),
         "Lists mailboxes, or finds one by address, alias, display name or GUID.",
@@ -92,4 +106,26 @@ fn get(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
         .iter()
         .map(|m| Value::Object(objects::mailbox(m)))
         .collect())
+}
+
+fn enable_mailbox(cx: &mut Cx<'_>, b: &Bound) -> R<Vec<Value>> {
+    let cmd = cx.cmd;
+    let be = cx.backend_error();
+    let id = b.get("Identity").map(identity_of).unwrap_or_default();
+    let bare = id.rsplit('\\').next().unwrap_or(&id).to_string();
+    let users = cx.identity()?.ad_users().map_err(&be)?;
+    let Some(u) = users.iter().find(|u| {
+        u.sam.eq_ignore_ascii_case(&bare)
+            || u.upn.eq_ignore_ascii_case(&bare)
+            || u.display_name.eq_ignore_ascii_case(&bare)
+    }) else {
+        let dc = cx.dc();
+        return Err(catalogue::object_not_found(cmd, &id, &dc));
+    };
+    let server = b.str("Database").map(|d| server_of_database(&d));
+    let m = cx
+        .exchange()?
+        .enable_mailbox(&u.sid, &u.upn, &u.display_name, server.as_deref())
+        .map_err(be)?;
+    Ok(vec![Value::Object(objects::mailbox(&m))])
 }

@@ -4,7 +4,7 @@
 //! `auth_server.rs` the `*-AuthServer` cmdlets, `org.rs` `*-OrganizationConfig`, `mailbox.rs` and
 //! `exchange_server.rs` their `Get-` cmdlets (and the Edge subscriptions), `hybrid.rs` the
 //! lab's Hybrid Configuration Wizard and cumulative updates, `msol.rs` the MSOnline, AzureAD and Graph cmdlets,
-//! `lab.rs` the lab's own cmdlets, `forge.rs` the token forge (`New-LabForgedToken`), `adfs.rs` `Set-AdfsProperties`, `utility.rs` PowerShell's own
+//! `lab.rs` the lab's own cmdlets, `forge.rs` the token forge (`New-LabForgedToken`), `adfs.rs` `Set-AdfsProperties`, `domain.rs` the MSOnline domain cmdlets (`Get-MsolDomain`, federation settings, `Get-MsolUser`), `ad.rs` Active Directory's user cmdlets and Azure AD Connect's (`Start-ADSyncSyncCycle`), `utility.rs` PowerShell's own
 //! cmdlets (`Format-List`, `Where-Object`, …), `registry.rs` the client-machine settings
 //! (`New-ItemProperty`, `reg`, macOS `defaults`) and `iisreset.rs` the IIS restart. Each file
 //! exports a `CMDLETS` table (and `NATIVES` for native programs); this module gathers them in
@@ -23,8 +23,10 @@ use super::binder::{self, Bound, Pipe};
 use super::error::catalogue;
 use super::value::Value;
 
+mod ad;
 mod adfs;
 mod auth_server;
+mod domain;
 mod exchange_server;
 mod forge;
 mod hybrid;
@@ -83,6 +85,16 @@ pub const FAMILIES: &[Family] = &[
     Family {
         stem: "msol",
         cmdlets: msol::CMDLETS,
+        natives: &[],
+    },
+    Family {
+        stem: "domain",
+        cmdlets: domain::CMDLETS,
+        natives: &[],
+    },
+    Family {
+        stem: "ad",
+        cmdlets: ad::CMDLETS,
         natives: &[],
     },
     Family {

@@ -473,6 +473,29 @@ pub fn from_backend(cmd: &str, e: BackendError) -> ShellError {
     of_command(cmd, &e.category, &e.error_id, &e.error_id, e.message)
 }
 
+/// Active Directory's answer for an identity it cannot find (`Get-ADUser nobody`).
+pub fn ad_identity_not_found(cmd: &str, identity: &str) -> ShellError {
+    of_command(
+        cmd,
+        "ObjectNotFound",
+        "ADIdentityNotFoundException",
+        "ActiveDirectoryCmdlet:Microsoft.ActiveDirectory.Management.ADIdentityNotFoundException",
+        format!("Cannot find an object with identity: '{identity}' under: 'DC=contoso,DC=com'."),
+    )
+}
+
+/// MSOnline's not-found answers: `exception` is `DomainNotFoundException` (`Domain x does not
+/// exist.`) or `UserNotFoundException` (`User Not Found.  User: x.`).
+pub fn msol_not_found(cmd: &str, exception: &str, msg: String) -> ShellError {
+    of_command(
+        cmd,
+        "OperationStopped",
+        exception,
+        &format!("Microsoft.Online.Administration.Automation.{exception}"),
+        msg,
+    )
+}
+
 /// A service the session's backend does not have (`what`: `Azure AD's signing keys`, …).
 pub fn not_supported_by_backend(cmd: &str, what: &str) -> ShellError {
     of_command(
