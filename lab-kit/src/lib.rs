@@ -17,6 +17,7 @@ pub mod clock;
 pub mod labfile;
 pub mod ntlm;
 pub mod saml;
+pub mod schema;
 pub mod secret;
 pub mod serve;
 #[cfg(any(test, feature = "testkit"))]

@@ -36,6 +36,14 @@ pub fn parse_str(text: &str, name: &str) -> Result<Farm, FileError> {
     Ok(farm)
 }
 
+/// The JSON Schema (draft 2020-12) of what [`parse_str`] reads, derived from [`Farm`]; the
+/// checks of [`check`] (unique names, a host name) are beyond it.
+pub fn schema() -> schemars::Schema {
+    let mut s = schemars::schema_for!(Farm);
+    s.insert("title".into(), "mock-adfs lab file (an ADFS farm)".into());
+    s
+}
+
 /// Reads, parses and checks a lab file.
 pub fn load(path: impl AsRef<Path>) -> Result<Farm, FileError> {
     let path = path.as_ref();

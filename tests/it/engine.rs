@@ -262,7 +262,7 @@ fn run_and_lint_exit_codes() {
         "{text}"
     );
     assert!(
-        text.ends_with("6 scenario file(s) checked, 6 with errors\n"),
+        text.ends_with("6 file(s) checked, 6 with errors\n"),
         "{text}"
     );
     // A lab file referenced by a scenario is checked too, its error placed in the lab file.

@@ -17,5 +17,6 @@ mod lab;
 mod limits;
 mod rollover;
 mod saz;
+mod schemas;
 mod servers;
 mod shellcli;
