@@ -58,11 +58,10 @@ impl Kind {
     pub fn schema(self) -> schemars::Schema {
         match self {
             Kind::Lab => crate::lab::file::schema(),
-            Kind::Scenario => {
-                let mut s = schemars::schema_for!(crate::scenario::format::Scenario);
-                s.insert("title".into(), "hma-lab scenario file".into());
-                s
-            }
+            Kind::Scenario => lab_kit::schema::finish(
+                schemars::schema_for!(crate::scenario::format::Scenario),
+                "hma-lab scenario file",
+            ),
             Kind::AadLab => mock_aad::labfile::schema(),
             Kind::ExchangeLab => mock_exchange::labfile::schema(),
             Kind::AdfsLab => mock_adfs::labfile::schema(),

@@ -20,3 +20,51 @@ pub fn rfc3339(_: &mut SchemaGenerator) -> Schema {
 pub fn rfc3339_option(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": ["string", "null"], "format": "date-time" })
 }
+
+/// Gives a derived schema its title and makes it say what the YAML parser really does:
+///
+/// * a text field takes any YAML scalar — serde_yaml_ng reads `puid: 1003000000000001`,
+///   `title: true` or `name: ~` into a `String` as the text written — so a plain `string`
+///   (one without `format`, `pattern`, `enum` or `const`) also allows numbers, booleans and
+///   `null`;
+/// * the descriptions come from rustdoc comments; their intra-doc links (`` [`x`] ``) are
+///   written as plain code (`` `x` ``).
+pub fn finish(mut schema: Schema, title: &str) -> Schema {
+    schema.insert("title".into(), title.into());
+    if let Some(m) = schema.as_object_mut() {
+        m.values_mut().for_each(walk);
+    }
+    schema
+}
+
+const ANY_SCALAR: [&str; 4] = ["string", "number", "boolean", "null"];
+
+fn walk(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let plain = !["format", "pattern", "enum", "const"]
+                .iter()
+                .any(|k| m.contains_key(*k));
+            let is_text = match m.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(ts)) => {
+                    ts.iter().any(|t| t == "string")
+                        && ts.iter().all(|t| t == "string" || t == "null")
+                }
+                _ => false,
+            };
+            if plain && is_text {
+                m.insert("type".into(), serde_json::json!(ANY_SCALAR));
+            }
+            if let Some(Value::String(d)) = m.get_mut("description") {
+                *d = d.replace("[`", "`").replace("`]", "`");
+            }
+            for (_, child) in m.iter_mut() {
+                walk(child);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(walk),
+        _ => {}
+    }
+}

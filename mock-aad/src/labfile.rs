@@ -27,9 +27,10 @@ pub fn parse_str(text: &str, name: &str) -> Result<Directory, FileError> {
 /// The JSON Schema (draft 2020-12) of what [`parse_str`] reads, derived from [`Directory`]; the
 /// checks of [`check`] (unique ids, known domains, …) are beyond it.
 pub fn schema() -> schemars::Schema {
-    let mut s = schemars::schema_for!(Directory);
-    s.insert("title".into(), "mock-aad lab file (an Azure AD directory)".into());
-    s
+    lab_kit::schema::finish(
+        schemars::schema_for!(Directory),
+        "mock-aad lab file (an Azure AD directory)",
+    )
 }
 
 /// Reads, parses and checks a lab file.

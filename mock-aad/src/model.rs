@@ -68,7 +68,9 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 }
 
 /// How the token endpoint answers a refresh token that a tenant-wide revocation killed.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RevocationResponse {
     /// AADSTS50173 like a per-user revocation.
@@ -98,7 +100,9 @@ pub struct Domain {
     pub federation: Option<Federation>,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DomainKind {
     #[default]
@@ -107,7 +111,9 @@ pub enum DomainKind {
 }
 
 /// Which protocol Azure AD speaks to a federated domain's IdP.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 pub enum AuthProtocol {
     #[default]
     WsFed,
@@ -152,7 +158,9 @@ pub struct Federation {
 }
 
 /// The pass-through authentication agent, as the lab plays it.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
     /// Answers at once.
@@ -174,7 +182,9 @@ pub struct OnPremises {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MfaState {
     /// Single-factor sign-in is enough (unless a CA rule asks for MFA).

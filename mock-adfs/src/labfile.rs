@@ -39,9 +39,10 @@ pub fn parse_str(text: &str, name: &str) -> Result<Farm, FileError> {
 /// The JSON Schema (draft 2020-12) of what [`parse_str`] reads, derived from [`Farm`]; the
 /// checks of [`check`] (unique names, a host name) are beyond it.
 pub fn schema() -> schemars::Schema {
-    let mut s = schemars::schema_for!(Farm);
-    s.insert("title".into(), "mock-adfs lab file (an ADFS farm)".into());
-    s
+    lab_kit::schema::finish(
+        schemars::schema_for!(Farm),
+        "mock-adfs lab file (an ADFS farm)",
+    )
 }
 
 /// Reads, parses and checks a lab file.

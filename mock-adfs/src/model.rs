@@ -46,7 +46,9 @@ pub struct AdDomain {
 }
 
 /// `Set-AdfsProperties -ExtendedProtectionTokenCheck`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 pub enum ExtendedProtection {
     /// Not enforced: no channel binding is checked.
     #[serde(alias = "none")]
@@ -168,7 +170,9 @@ fn default_relying_parties() -> Vec<RelyingParty> {
 }
 
 /// Whether a user must do MFA at the farm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Mfa {
     #[default]
@@ -178,6 +182,7 @@ pub enum Mfa {
 
 /// An on-premises account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "AdfsUser")]
 #[serde(deny_unknown_fields)]
 pub struct User {
     pub upn: String,

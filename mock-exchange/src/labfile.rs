@@ -26,10 +26,6 @@ pub fn parse_str(text: &str, name: &str) -> Result<Organization, FileError> {
 /// it.
 pub fn schema() -> schemars::Schema {
     let mut s = schemars::schema_for!(Organization);
-    s.insert(
-        "title".into(),
-        "mock-exchange lab file (an Exchange organization)".into(),
-    );
     if let Some(p) = s.get_mut("properties").and_then(|v| v.as_object_mut()) {
         p.insert(
             "force".into(),
@@ -39,7 +35,7 @@ pub fn schema() -> schemars::Schema {
             }),
         );
     }
-    s
+    lab_kit::schema::finish(s, "mock-exchange lab file (an Exchange organization)")
 }
 
 /// Reads and parses a lab file.

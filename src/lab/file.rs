@@ -98,7 +98,6 @@ pub struct LabFile {
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "hma-lab lab file")]
 struct Doc<A, E, F = Value> {
     #[schemars(extend("const" = 1))]
     version: u32,
@@ -122,9 +121,11 @@ fn absent<F>() -> Option<F> {
 #[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
 struct Reference {
     /// A lab file of the service's own, relative to this file.
+    #[serde(default)]
     #[schemars(with = "String")]
     file: Option<String>,
     /// A half the lab ships: `contoso`.
+    #[serde(default)]
     #[schemars(with = "String")]
     builtin: Option<String>,
 }
@@ -144,7 +145,7 @@ fn is_reference(v: &Value) -> bool {
 /// Its schema (untagged: either shape) is the lab file's; the parser tells them apart by
 /// [`is_reference`].
 #[derive(schemars::JsonSchema)]
-#[schemars(untagged)]
+#[schemars(untagged, rename = "{T}Half")]
 enum Half<T> {
     Ref(Reference),
     Inline(T),
@@ -152,7 +153,10 @@ enum Half<T> {
 
 /// The JSON Schema of a combined lab file: [`Doc`] with each half as [`Half`].
 pub fn schema() -> schemars::Schema {
-    schemars::schema_for!(Doc<Half<Directory>, Half<Organization>, Half<Farm>>)
+    lab_kit::schema::finish(
+        schemars::schema_for!(Doc<Half<Directory>, Half<Organization>, Half<Farm>>),
+        "hma-lab lab file",
+    )
 }
 
 struct Parsed {

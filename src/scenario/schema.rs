@@ -20,7 +20,12 @@ use super::steps::{
 /// The step kinds; the action kinds are these plus [`ACTION_KINDS`].
 const STEP_KINDS: [&str; 3] = ["cmdlet", "network", "clock"];
 const ACTION_KINDS: [&str; 3] = ["client", "request", "token"];
-const NETWORK_KINDS: [&str; 4] = ["load_balancer", "reverse_proxy", "client_segment", "certificate"];
+const NETWORK_KINDS: [&str; 4] = [
+    "load_balancer",
+    "reverse_proxy",
+    "client_segment",
+    "certificate",
+];
 /// Fields only a `client` action may carry; `user` it must.
 const CLIENT_ONLY: [&str; 3] = ["user", "action", "settings"];
 
@@ -66,7 +71,12 @@ macro_rules! one_kind_schema {
 
 one_kind_schema!(Step, "Step", RawStep, STEP_KINDS);
 one_kind_schema!(NetworkChange, "NetworkChange", RawNetwork, NETWORK_KINDS);
-one_kind_schema!(Expectation, "Expectation", RawExpectation, EXPECTATION_KINDS);
+one_kind_schema!(
+    Expectation,
+    "Expectation",
+    RawExpectation,
+    EXPECTATION_KINDS
+);
 
 impl JsonSchema for Action {
     fn schema_name() -> Cow<'static, str> {

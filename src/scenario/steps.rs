@@ -272,7 +272,9 @@ impl<'de> Deserialize<'de> for ClientName {
 /// `restart` (Outlook closed and started again: new connections, Autodiscover and handshake
 /// anew, cached tokens kept) or `sync` (Outlook still running: its mailbox request again with
 /// the authentication it started with).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectKind {
     #[default]
