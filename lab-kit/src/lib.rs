@@ -16,6 +16,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod labfile;
 pub mod ntlm;
+pub mod openapi;
 pub mod saml;
 pub mod schema;
 pub mod secret;

@@ -124,8 +124,8 @@ async fn malformed_files_are_failed_scenarios_with_located_errors() {
             .unwrap()
     };
     assert!(by("bad-profile")
-        .contains("bad-profile.yaml:5:13: when[0]: unknown variant `outlook-2106`"));
-    assert!(by("bad-cmdlet").contains("bad-cmdlet.yaml:6:78: cmdlet `Set-MapiVirtualDirectory"));
+        .contains("bad-profile.yaml:6:13: when[0]: unknown variant `outlook-2106`"));
+    assert!(by("bad-cmdlet").contains("bad-cmdlet.yaml:7:78: cmdlet `Set-MapiVirtualDirectory"));
     assert!(by("no-twin").contains("the scenario has no twin"));
 }
 
@@ -258,7 +258,7 @@ fn run_and_lint_exit_codes() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("unknown-field.yaml:7:5: when[0]: unknown field `settngs`"),
+        text.contains("unknown-field.yaml:8:5: when[0]: unknown field `settngs`"),
         "{text}"
     );
     assert!(
