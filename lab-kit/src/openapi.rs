@@ -34,6 +34,8 @@ pub struct Op {
     pub statuses: &'static [u16],
     /// The JSON body it takes, as the JSON Schema of the type the handler parses it into.
     pub body: Option<fn() -> schemars::Schema>,
+    /// Behind the admin guard (every call but a health check).
+    pub guarded: bool,
 }
 
 /// The methods the admin APIs use.
@@ -83,6 +85,18 @@ pub const fn op(method: Method, summary: &'static str, statuses: &'static [u16])
         summary,
         statuses,
         body: None,
+        guarded: true,
+    }
+}
+
+/// A call the guard does not stand in front of (a supervisor's health check).
+pub const fn op_public(method: Method, summary: &'static str, statuses: &'static [u16]) -> Op {
+    Op {
+        method,
+        summary,
+        statuses,
+        body: None,
+        guarded: false,
     }
 }
 
@@ -97,6 +111,7 @@ pub const fn op_body<T: schemars::JsonSchema>(
         summary,
         statuses,
         body: Some(body_schema::<T>),
+        guarded: true,
     }
 }
 
@@ -116,6 +131,19 @@ pub fn body_schema<T: schemars::JsonSchema>() -> schemars::Schema {
 pub struct RouteDoc {
     pub path: String,
     pub ops: Vec<Op>,
+}
+
+impl RouteDoc {
+    /// The routes of a table written as constants (a router that is not axum's).
+    pub fn from_table(table: &[(&str, &[Op])]) -> Vec<RouteDoc> {
+        table
+            .iter()
+            .map(|(path, ops)| RouteDoc {
+                path: (*path).to_string(),
+                ops: ops.to_vec(),
+            })
+            .collect()
+    }
 }
 
 /// An admin router under construction, with the description of every route it holds.
@@ -207,8 +235,9 @@ fn skeleton(title: &str, mount: &str, routes: &[RouteDoc]) -> OpenApi {
             .collect();
         for o in &r.ops {
             let mut responses = ResponsesBuilder::new();
-            // The guard's two refusals answer every call, this document included.
-            for s in o.statuses.iter().chain(&[401, 403]) {
+            // The guard's two refusals answer every guarded call, this document included.
+            let guard: &[u16] = if o.guarded { &[401, 403] } else { &[] };
+            for s in o.statuses.iter().chain(guard) {
                 let reason = axum::http::StatusCode::from_u16(*s)
                     .ok()
                     .and_then(|c| c.canonical_reason())
@@ -222,6 +251,9 @@ fn skeleton(title: &str, mount: &str, routes: &[RouteDoc]) -> OpenApi {
             let mut operation = OperationBuilder::new()
                 .summary(Some(o.summary))
                 .responses(responses.build());
+            if !o.guarded {
+                operation = operation.security(SecurityRequirement::default());
+            }
             for p in &params {
                 operation = operation.parameter(
                     ParameterBuilder::new()

@@ -15,6 +15,7 @@ mod forge;
 mod frontdoor;
 mod lab;
 mod limits;
+mod openapi;
 mod rollover;
 mod saz;
 mod schemas;
