@@ -270,7 +270,7 @@ fn run_and_lint_exit_codes() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("bad-lab-file/broken.lab.yml:6:3: lab of ")
+        text.contains("bad-lab-file/broken.lab.yml:7:3: lab of ")
             && text.contains("uses-broken-lab.yaml: exchange: unknown field `nme`"),
         "{text}"
     );
