@@ -21,4 +21,5 @@ pub mod explain;
 pub mod frontdoor;
 pub mod lab;
 pub mod scenario;
+pub mod schemas;
 pub mod shell;

@@ -68,6 +68,7 @@ async fn main() -> ExitCode {
             jobs,
         } => run(paths, format, out, filter, jobs).await,
         Command::Lint { paths } => lint(paths),
+        Command::Schema { kind } => print_all(kind.render().as_bytes()),
         Command::Serve {
             lab,
             https,
@@ -222,7 +223,7 @@ async fn run(
 
 fn lint(paths: Vec<PathBuf>) -> ExitCode {
     let paths = default_paths(paths);
-    match hma_lab::scenario::lint_paths(&paths) {
+    match hma_lab::schemas::lint_paths(&paths) {
         Err(e) => {
             eprintln!("hma-lab lint: {e}");
             ExitCode::from(2)
@@ -233,7 +234,7 @@ fn lint(paths: Vec<PathBuf>) -> ExitCode {
                 text.push_str(&format!("{e}\n"));
             }
             text.push_str(&format!(
-                "{n} scenario file(s) checked, {} with errors\n",
+                "{n} file(s) checked, {} with errors\n",
                 errors.len()
             ));
             if !write_out(&text) {

@@ -16,7 +16,9 @@ pub mod catalogue;
 pub mod clock;
 pub mod labfile;
 pub mod ntlm;
+pub mod openapi;
 pub mod saml;
+pub mod schema;
 pub mod secret;
 pub mod serve;
 #[cfg(any(test, feature = "testkit"))]

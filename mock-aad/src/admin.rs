@@ -20,7 +20,9 @@
 //! authentication, federation settings, the pass-through agent, synced users), `users`, `apps`
 //! (applications, service principals, conditional access), `service` (keys, the token forge,
 //! clock, grants, faults), with
-//! `errors` (the error body and extractors) and `edit` (checked edits of a tenant) under them.
+//! `errors` (the error body and extractors) and `edit` (checked edits of a tenant) under them;
+//! `table` lists every route with its description, for the router and for `GET /openapi.json`
+//! (OpenAPI 3.1).
 
 mod apps;
 mod directory;
@@ -28,7 +30,11 @@ mod edit;
 mod errors;
 mod identity;
 mod service;
+mod table;
 mod users;
+
+pub use table::{openapi, route_docs};
+use table::{table, TITLE};
 
 use std::net::SocketAddr;
 
@@ -36,7 +42,6 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use crate::admin::apps::{
@@ -65,76 +70,12 @@ use crate::state::AppState;
 pub use apps::{sp_json, sp_object_id};
 pub use errors::{AdminError, AdminJson, AdminPath, OptionalJson};
 
-/// The admin routes; `lib.rs` nests them under `/_admin`.
+/// The admin routes; `lib.rs` nests them under `/_admin`. Built from [`table`], which also
+/// makes the OpenAPI document ([`openapi`]).
 pub fn routes(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/directory", get(directory_get).put(directory_put))
-        .route("/tenants", get(tenants_list))
-        .route("/tenants/{t}", get(tenant_get))
-        .route("/tenants/{t}/domains", get(domains_list).post(domain_add))
-        .route(
-            "/tenants/{t}/domains/{name}",
-            get(domain_get).patch(domain_patch).delete(domain_delete),
-        )
-        .route("/tenants/{t}/msol-domains", get(msol_domains))
-        .route(
-            "/tenants/{t}/domains/{name}/authentication",
-            get(authentication_get).put(authentication_put),
-        )
-        .route(
-            "/tenants/{t}/domains/{name}/federation-settings",
-            get(federation_get).patch(federation_patch),
-        )
-        .route("/tenants/{t}/pta-agent", get(agent_get).put(agent_put))
-        .route(
-            "/tenants/{t}/synced-users/{upn}",
-            put(synced_put).delete(synced_delete),
-        )
-        .route(
-            "/tenants/{t}/synced-users/{upn}/on-premises",
-            axum::routing::patch(onprem_patch),
-        )
-        .route("/tenants/{t}/users", get(users_list).post(user_add))
-        .route(
-            "/tenants/{t}/users/{upn}",
-            get(user_get).patch(user_patch).delete(user_delete),
-        )
-        .route("/tenants/{t}/users/{upn}/password", post(user_password))
-        .route("/tenants/{t}/users/{upn}/revoke", post(user_revoke))
-        .route("/tenants/{t}/revoke", post(tenant_revoke))
-        .route("/tenants/{t}/service-principals", get(sp_list))
-        .route("/tenants/{t}/service-principals/{app}", get(sp_get))
-        .route(
-            "/tenants/{t}/service-principals/{app}/service-principal-names",
-            put(spn_replace).post(spn_edit),
-        )
-        .route("/tenants/{t}/applications", get(apps_list).post(app_add))
-        .route(
-            "/tenants/{t}/applications/{app}",
-            get(app_get).patch(app_patch).delete(app_delete),
-        )
-        .route("/tenants/{t}/conditional-access", get(ca_list).post(ca_add))
-        .route(
-            "/tenants/{t}/conditional-access/{name}",
-            get(ca_get).patch(ca_patch).delete(ca_delete),
-        )
-        .route(
-            "/tenants/{t}/token-lifetimes",
-            get(lifetimes_get).patch(lifetimes_patch),
-        )
-        .route("/keys", get(keys_list))
-        .route("/keys/roll", post(keys_roll))
-        .route("/keys/add", post(keys_add))
-        .route("/keys/{kid}/retire", post(keys_retire))
-        .route("/forge", post(forge))
-        .route("/clock", get(clock_get))
-        .route("/clock/advance", post(clock_advance))
-        .route("/grants", get(grants_get).delete(grants_delete))
-        .route(
-            "/faults",
-            get(faults_list).post(faults_add).delete(faults_clear),
-        )
-        .route("/faults/{id}", delete(fault_delete))
+    table()
+        .finish(TITLE, "/_admin")
+        .0
         .fallback(no_such_call)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state, guard))

@@ -23,7 +23,9 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 pub const MAX_DELAY_MS: u64 = 600_000;
 
 /// Which service endpoint a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Endpoint {
     Token,
@@ -72,7 +74,7 @@ impl Endpoint {
 }
 
 /// Which requests a rule catches. Every field that is set must match.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Match {
     #[serde(default)]
@@ -140,7 +142,7 @@ impl Match {
 }
 
 /// What a rule does to a request it catches.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Respond {
     /// Answer with this AADSTS error ([`aadsts::error_for_code`]).
@@ -159,13 +161,14 @@ pub struct Respond {
 }
 
 /// A rule as posted to `POST /_admin/faults`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRule {
     #[serde(default, rename = "match")]
     pub matcher: Match,
     /// How many requests the rule catches: absent = 1, `null` = until removed.
     #[serde(default = "default_times", deserialize_with = "times_or_null")]
+    #[schemars(with = "Option<u64>")]
     pub times: Option<u64>,
     pub respond: Respond,
 }

@@ -24,6 +24,15 @@ pub fn parse_str(text: &str, name: &str) -> Result<Directory, FileError> {
     Ok(dir)
 }
 
+/// The JSON Schema (draft 2020-12) of what [`parse_str`] reads, derived from [`Directory`]; the
+/// checks of [`check`] (unique ids, known domains, …) are beyond it.
+pub fn schema() -> schemars::Schema {
+    lab_kit::schema::finish(
+        schemars::schema_for!(Directory),
+        "mock-aad lab file (an Azure AD directory)",
+    )
+}
+
 /// Reads, parses and checks a lab file.
 pub fn load(path: impl AsRef<Path>) -> Result<Directory, FileError> {
     let path = path.as_ref();

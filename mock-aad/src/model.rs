@@ -24,11 +24,12 @@ fn one() -> u32 {
 }
 
 /// A whole directory: what a mock-aad lab file holds.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Directory {
     /// Format version of the lab file; only `1` exists.
     #[serde(default = "one")]
+    #[schemars(extend("const" = 1))]
     pub version: u32,
     /// Which era of Azure AD's error answers the whole directory speaks.
     #[serde(default, skip_serializing_if = "is_default")]
@@ -42,7 +43,9 @@ pub struct Directory {
 /// captures from 2019 on carry `https://login.microsoftonline.com/error?code=N`. The wording of
 /// every text is the same in both eras (where a later capture has other wording, the lab keeps the
 /// guide's; see the book's fidelity page).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Era {
     /// The field guide's era: no `error_uri`. The default: the lab reproduces the guide.
@@ -53,7 +56,7 @@ pub enum Era {
 }
 
 /// One Azure AD tenant.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tenant {
     pub tid: Uuid,
@@ -71,6 +74,7 @@ pub struct Tenant {
     pub token_lifetimes: TokenLifetimes,
     /// Tenant-wide revocation: every refresh token issued before this instant is dead.
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schemars(schema_with = "lab_kit::schema::rfc3339_option")]
     pub tokens_valid_from: Option<OffsetDateTime>,
     /// How a refresh token killed by the tenant-wide revocation is answered.
     #[serde(default)]
@@ -85,7 +89,9 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 }
 
 /// How the token endpoint answers a refresh token that a tenant-wide revocation killed.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RevocationResponse {
     /// AADSTS50173 like a per-user revocation.
@@ -95,7 +101,7 @@ pub enum RevocationResponse {
     Unicorn,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Domain {
     pub name: String,
@@ -115,7 +121,9 @@ pub struct Domain {
     pub federation: Option<Federation>,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DomainKind {
     #[default]
@@ -124,7 +132,9 @@ pub enum DomainKind {
 }
 
 /// Which protocol Azure AD speaks to a federated domain's IdP.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 pub enum AuthProtocol {
     #[default]
     WsFed,
@@ -134,7 +144,7 @@ pub enum AuthProtocol {
 /// A federated domain's settings, field for field `Get-MsolDomainFederationSettings` (ADFS or
 /// another STS). The old names (`passive_url`, `metadata_url`, `active_url`, `brand_name`) are
 /// still read.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Federation {
     /// The IdP's issuer (`http://adfs.contoso.com/adfs/services/trust`): an assertion's issuer
@@ -169,7 +179,9 @@ pub struct Federation {
 }
 
 /// The pass-through authentication agent, as the lab plays it.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
     /// Answers at once.
@@ -183,7 +195,7 @@ pub enum AgentState {
 
 /// The on-premises account of a synced user as a pass-through agent sees it in Active
 /// Directory (the lab keeps it with the user; real Azure AD never holds it).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OnPremises {
     pub password: String,
@@ -191,7 +203,9 @@ pub struct OnPremises {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MfaState {
     /// Single-factor sign-in is enough (unless a CA rule asks for MFA).
@@ -204,7 +218,7 @@ pub enum MfaState {
 }
 
 /// A directory user (synced from on-premises when `onprem_sid` is set, cloud-only otherwise).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct User {
     pub upn: String,
@@ -227,6 +241,7 @@ pub struct User {
     pub mfa: MfaState,
     /// Refresh tokens issued before this instant are revoked (password change, revoke-all).
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schemars(schema_with = "lab_kit::schema::rfc3339_option")]
     pub tokens_valid_from: Option<OffsetDateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub immutable_id: Option<String>,
@@ -241,7 +256,7 @@ pub struct User {
 /// An application and its service principal in this tenant. Clients and resources are both
 /// applications; a resource is found by appId, by an identifier in `service_principal_names`, or
 /// (for `https://host/...` resources) by a matching `https://host/` SPN.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Application {
     pub app_id: Uuid,
@@ -276,14 +291,14 @@ pub struct Application {
 }
 
 /// Scopes a client application holds on one resource application.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Grant {
     pub resource: Uuid,
     pub scopes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaAction {
     /// AADSTS53003.
@@ -294,7 +309,7 @@ pub enum CaAction {
 
 /// A conditional-access rule. `users` holds UPNs or `*`; `apps` holds client or resource appIds,
 /// resource identifiers, or `*`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaRule {
     pub name: String,
@@ -306,7 +321,7 @@ pub struct CaRule {
 }
 
 /// Token lifetimes, in seconds.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenLifetimes {
     #[serde(default = "TokenLifetimes::default_access")]

@@ -10,6 +10,7 @@
 //! | `GET`/`PUT`/`DELETE /ssl-certificate` | the TLS certificate extended protection binds to |
 //! | `GET`/`PUT /farm`, `GET /users` | the lab file's data |
 //! | `GET /clock`, `POST /clock/advance?seconds=N` | the lab clock |
+//! | `GET /openapi.json` | this API as OpenAPI 3.1 (built from the same table as the router) |
 //!
 //! Every call is behind `lab_kit::admin`'s guard (loopback, `Authorization: Bearer
 //! <admin_token>`), fallback included. Bodies are JSON; every error is
@@ -28,24 +29,82 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use lab_kit::openapi::Method::{Delete, Get, Patch, Post, Put};
+use lab_kit::openapi::{op, op_body, Documented, RouteDoc};
+
 use crate::keys::rfc3339;
 use crate::labfile;
 use crate::model::{ExtendedProtection, Farm};
 use crate::state::AppState;
 
-pub fn routes(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/properties", get(properties_get).patch(properties_set))
-        .route("/certificates", get(certificates_get))
-        .route("/certificates/update", post(certificates_update))
+/// Every admin route with its description: the router and the OpenAPI document both come
+/// from this one table ([`lab_kit::openapi`]).
+fn table() -> Documented<AppState> {
+    Documented::new()
+        .route(
+            "/properties",
+            get(properties_get).patch(properties_set),
+            &[
+                op(Get, "Get-AdfsProperties", &[200]),
+                op_body::<PropertiesEdit>(Patch, "Set-AdfsProperties", &[200, 400]),
+            ],
+        )
+        .route(
+            "/certificates",
+            get(certificates_get),
+            &[op(Get, "Get-AdfsCertificate -CertificateType Token-Signing", &[200])],
+        )
+        .route(
+            "/certificates/update",
+            post(certificates_update),
+            &[op_body::<Update>(
+                Post,
+                "Update-AdfsCertificate -CertificateType Token-Signing [-Urgent] (an empty body: not urgent)",
+                &[200, 400],
+            )],
+        )
         .route(
             "/ssl-certificate",
             get(ssl_get).put(ssl_put).delete(ssl_delete),
+            &[
+                op(Get, "The TLS certificate extended protection binds to (null: none)", &[200]),
+                op(Put, "Set the TLS certificate: the body is its PEM text", &[200, 400]),
+                op(Delete, "Forget the TLS certificate", &[204]),
+            ],
         )
-        .route("/farm", get(farm_get).put(farm_put))
-        .route("/users", get(users_get))
-        .route("/clock", get(clock_get))
-        .route("/clock/advance", post(clock_advance))
+        .route(
+            "/farm",
+            get(farm_get).put(farm_put),
+            &[
+                op(Get, "The farm, as a lab file writes it", &[200]),
+                op_body::<Farm>(Put, "Replace the farm (checked with the lab-file rules)", &[200, 400]),
+            ],
+        )
+        .route("/users", get(users_get), &[op(Get, "The farm's accounts", &[200])])
+        .route("/clock", get(clock_get), &[op(Get, "The lab clock", &[200])])
+        .route(
+            "/clock/advance",
+            post(clock_advance),
+            &[op(Post, "Move the lab clock by ?seconds=N (may be negative)", &[200, 400])],
+        )
+}
+
+/// The admin API's OpenAPI 3.1 document (served at `/_admin/openapi.json`).
+pub fn openapi() -> serde_json::Value {
+    table().finish(TITLE, "/_admin").1
+}
+
+/// The admin routes and their documented methods, `/openapi.json` included.
+pub fn route_docs() -> Vec<RouteDoc> {
+    table().finish(TITLE, "/_admin").2
+}
+
+const TITLE: &str = "mock-adfs admin API";
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    table()
+        .finish(TITLE, "/_admin")
+        .0
         .fallback(|| async { err(StatusCode::NOT_FOUND, "not_found", "no such admin call") })
         .method_not_allowed_fallback(|| async {
             err(
@@ -110,7 +169,7 @@ async fn properties_get(State(s): State<AppState>) -> Json<Value> {
     Json(properties_json(&s))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PropertiesEdit {
     #[serde(rename = "ExtendedProtectionTokenCheck")]
@@ -151,7 +210,7 @@ async fn certificates_get(State(s): State<AppState>) -> Json<Value> {
     Json(s.certs().listing())
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Update {
     #[serde(rename = "CertificateType", default)]

@@ -36,6 +36,15 @@ pub fn parse_str(text: &str, name: &str) -> Result<Farm, FileError> {
     Ok(farm)
 }
 
+/// The JSON Schema (draft 2020-12) of what [`parse_str`] reads, derived from [`Farm`]; the
+/// checks of [`check`] (unique names, a host name) are beyond it.
+pub fn schema() -> schemars::Schema {
+    lab_kit::schema::finish(
+        schemars::schema_for!(Farm),
+        "mock-adfs lab file (an ADFS farm)",
+    )
+}
+
 /// Reads, parses and checks a lab file.
 pub fn load(path: impl AsRef<Path>) -> Result<Farm, FileError> {
     let path = path.as_ref();

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The whole farm, as a lab file writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Farm {
+    #[schemars(extend("const" = 1))]
     pub version: u32,
     /// The federation service name (`adfs.contoso.com`): the host in every URL the farm
     /// publishes, whatever `Host` a request arrived with.
@@ -35,7 +36,7 @@ fn default_display_name() -> String {
 }
 
 /// The Active Directory domain the farm is joined to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdDomain {
     /// NetBIOS name (`CONTOSO`): `CONTOSO\GregT` signs in, NTLM names it.
@@ -45,7 +46,9 @@ pub struct AdDomain {
 }
 
 /// `Set-AdfsProperties -ExtendedProtectionTokenCheck`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 pub enum ExtendedProtection {
     /// Not enforced: no channel binding is checked.
     #[serde(alias = "none")]
@@ -80,7 +83,7 @@ impl ExtendedProtection {
 }
 
 /// What `Get-AdfsProperties` shows and `Set-AdfsProperties` changes (the part the lab models).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Properties {
     #[serde(default)]
@@ -121,7 +124,7 @@ pub fn default_wia_agents() -> Vec<String> {
 }
 
 /// A relying-party trust.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelyingParty {
     pub name: String,
@@ -167,7 +170,9 @@ fn default_relying_parties() -> Vec<RelyingParty> {
 }
 
 /// Whether a user must do MFA at the farm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Mfa {
     #[default]
@@ -176,7 +181,8 @@ pub enum Mfa {
 }
 
 /// An on-premises account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "AdfsUser")]
 #[serde(deny_unknown_fields)]
 pub struct User {
     pub upn: String,

@@ -3,7 +3,8 @@
 //! `Get/Set-*VirtualDirectory` → `/vdirs/{kind}` and `/servers/{server}/vdirs/{kind}`,
 //! `Get/Set-OrganizationConfig` → `/org-config`, `Get/New/Set-AuthServer` → `/auth-servers`,
 //! `Set-AuthServer -RefreshAuthMetadata` → `/auth-servers/{name}/refresh-metadata`,
-//! `Get-ExchangeServer` → `/servers`, `Get-Mailbox` → `/mailboxes`, `iisreset` → `/iisreset`.
+//! `Get-ExchangeServer` → `/servers`, `Get-Mailbox` → `/mailboxes`, `iisreset` → `/iisreset`;
+//! `GET /openapi.json` describes them all (OpenAPI 3.1, from the table the router is built from).
 //!
 //! Changes land in the configured organization at once (reads show them); each server's serving
 //! path sees them only after its settings cache expires or `iisreset` on it — `GET /effective`
@@ -12,9 +13,12 @@
 
 mod reply;
 mod servers;
+mod table;
 pub use reply::AdminError;
 use reply::{bad, no_server, not_found, to_json, Body, Res};
 pub use servers::EVOSTS;
+pub use table::{openapi, route_docs};
+use table::{table, TITLE};
 
 use std::net::SocketAddr;
 
@@ -22,7 +26,6 @@ use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -31,49 +34,9 @@ use crate::model::{Account, AuthMethod, AuthServer, OrgConfig, VdirKind, Virtual
 use crate::state::AppState;
 
 pub fn routes(state: AppState) -> Router {
-    Router::new()
-        .route("/organization", get(organization))
-        .route("/effective", get(servers::effective))
-        .route("/servers", get(servers))
-        .route("/servers/{server}", delete(server_delete))
-        .route("/vdirs/{kind}", get(vdirs_of_kind))
-        .route(
-            "/servers/{server}/vdirs/{kind}",
-            get(vdir_get).patch(vdir_patch),
-        )
-        .route("/org-config", get(org_config_get).patch(org_config_patch))
-        .route(
-            "/auth-servers",
-            get(auth_servers_get).post(auth_servers_post),
-        )
-        .route(
-            "/auth-servers/{name}",
-            get(auth_server_get).patch(auth_server_patch),
-        )
-        .route(
-            "/auth-servers/{name}/refresh-metadata",
-            post(refresh_metadata),
-        )
-        .route("/mailboxes", get(mailboxes).post(mailbox_post))
-        .route("/mailboxes/{id}", get(mailbox).patch(mailbox_patch))
-        .route("/accounts", get(accounts).post(account_post))
-        .route(
-            "/accounts/{id}",
-            get(account_get).patch(account_patch).delete(account_delete),
-        )
-        .route("/iisreset", post(servers::iisreset))
-        .route("/hybrid-configuration", post(servers::hybrid_configuration))
-        .route("/edge-subscriptions", get(servers::edge_subscriptions))
-        .route(
-            "/edge-subscriptions/{name}",
-            axum::routing::delete(servers::edge_subscription_delete),
-        )
-        .route(
-            "/servers/{server}/cumulative-update",
-            post(servers::cumulative_update),
-        )
-        .route("/clock", get(clock))
-        .route("/clock/advance", post(clock_advance))
+    table()
+        .finish(TITLE, "/_admin")
+        .0
         .fallback(|| async { not_found("no such admin endpoint".into()) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
@@ -199,7 +162,7 @@ async fn vdir_get(State(s): State<AppState>, Path((server, kind)): Path<(String,
 }
 
 /// `Set-*VirtualDirectory` parameters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VdirPatch {
     pub internal_url: Option<Option<String>>,
@@ -334,7 +297,7 @@ async fn org_config_get(State(s): State<AppState>) -> Res {
     Ok(Json(to_json(&s.org().org_config)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct OrgConfigPatch {
     oauth2_client_profile_enabled: Option<bool>,
@@ -400,7 +363,7 @@ async fn auth_server_get(State(s): State<AppState>, Path(name): Path<String>) ->
 
 /// `New-AuthServer`. Refuses an AzureAD AuthServer while Exchange 2010 exists (as the Hybrid
 /// wizard does) unless `force` is true.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NewAuthServer {
     #[serde(default)]
@@ -460,7 +423,7 @@ async fn auth_servers_post(State(s): State<AppState>, Body(p): Body<NewAuthServe
     Ok(Json(to_json(&a)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AuthServerPatch {
     auth_metadata_url: Option<String>,
@@ -556,7 +519,7 @@ async fn mailbox(State(s): State<AppState>, Path(id): Path<String>) -> Res {
     Ok(Json(to_json(m)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct MailboxPatch {
     /// The server whose database now holds the mailbox (a move request, completed at once).
@@ -653,7 +616,7 @@ async fn account_post(State(s): State<AppState>, Body(a): Body<Account>) -> Res 
     Ok(Json(to_json(&a)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AccountPatch {
     upn: Option<String>,
@@ -697,7 +660,7 @@ async fn clock(State(s): State<AppState>) -> Res {
     Ok(clock_json(&s))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 struct Advance {
     seconds: i64,
 }

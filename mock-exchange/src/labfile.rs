@@ -21,6 +21,23 @@ pub fn parse_str(text: &str, name: &str) -> Result<Organization, FileError> {
     Ok(org)
 }
 
+/// The JSON Schema (draft 2020-12) of what [`parse_str`] reads: [`Organization`]'s, plus the
+/// file-only `force` switch; the checks of [`check`] (unique servers, known SIDs, …) are beyond
+/// it.
+pub fn schema() -> schemars::Schema {
+    let mut s = schemars::schema_for!(Organization);
+    if let Some(p) = s.get_mut("properties").and_then(|v| v.as_object_mut()) {
+        p.insert(
+            "force".into(),
+            serde_json::json!({
+                "description": "Create an AzureAD AuthServer even while Exchange 2010 is in the organization (the Hybrid Configuration Wizard refuses). A line of its own, `force: true` or `force: false`, at the start of a line.",
+                "type": "boolean"
+            }),
+        );
+    }
+    lab_kit::schema::finish(s, "mock-exchange lab file (an Exchange organization)")
+}
+
 /// Reads and parses a lab file.
 pub fn load(path: &Path) -> Result<Organization, FileError> {
     let name = path.display().to_string();

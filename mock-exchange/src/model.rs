@@ -16,10 +16,11 @@ fn one() -> u32 {
 }
 
 /// A whole Exchange organization: what a mock-exchange lab file holds.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Organization {
     #[serde(default = "one")]
+    #[schemars(extend("const" = 1))]
     pub version: u32,
     /// e.g. `Contoso`.
     pub name: String,
@@ -53,7 +54,7 @@ fn default_settings_cache() -> i64 {
 }
 
 /// Exchange versions the lab knows.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum ExchangeVersion {
     /// Exchange 2016 (default CU8, build 15.1.1415.2).
     #[serde(rename = "2016")]
@@ -162,7 +163,7 @@ fn display_version((a, b, c, d): (u16, u16, u16, u16)) -> String {
 
 /// The Windows Server release a server runs on; IIS's version, and so the `Server:` header,
 /// follows it (not the Exchange version).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum WindowsVersion {
     /// IIS 7.5.
     #[serde(rename = "Windows Server 2008 R2")]
@@ -204,7 +205,7 @@ impl WindowsVersion {
 /// An Edge Transport server subscribed to the organization (`New-EdgeSubscription`). It serves
 /// no client, but it is an Exchange server of its version: an Exchange 2010 Edge makes the
 /// Hybrid Configuration Wizard skip EvoSts ("this includes Edge Transport servers").
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeServer {
     /// e.g. `EDGE2010`.
@@ -215,7 +216,7 @@ pub struct EdgeServer {
 }
 
 /// One Exchange server (Client Access + Mailbox roles).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Server {
     /// NetBIOS name, e.g. `EX1` (shown in `X-FEServer`).
@@ -242,7 +243,7 @@ pub struct Server {
 }
 
 /// The kinds of virtual directory.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VdirKind {
     /// `/autodiscover`
@@ -300,7 +301,7 @@ impl VdirKind {
 }
 
 /// Authentication methods as Exchange names them in `*AuthenticationMethods`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, schemars::JsonSchema)]
 pub enum AuthMethod {
     Basic,
     Ntlm,
@@ -358,7 +359,7 @@ impl AuthMethod {
 
 /// One virtual directory on one server. The three method lists and the flags are stored as
 /// Exchange stores them; [`crate`] derives the effective challenge set per side from them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VirtualDirectory {
     pub kind: VdirKind,
@@ -397,7 +398,7 @@ pub struct VirtualDirectory {
 }
 
 /// `Get-OrganizationConfig` properties the lab uses.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgConfig {
     /// Enables OAuth for Outlook for Windows (`4000000` "Flighting is not enabled" when false).
@@ -416,7 +417,7 @@ impl Default for OrgConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub enum AuthServerType {
     AzureAD,
     ADFS,
@@ -426,7 +427,7 @@ pub enum AuthServerType {
 }
 
 /// An `AuthServer` object (`Get-AuthServer`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthServer {
     /// e.g. `EvoSts` (the Hybrid Configuration Wizard's name for Azure AD).
@@ -454,7 +455,7 @@ fn default_authorization_endpoint() -> String {
 }
 
 /// A partner application trusted for OAuth (listed in `trusted_issuers`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerApplication {
     pub name: String,
@@ -466,7 +467,7 @@ pub struct PartnerApplication {
 }
 
 /// An on-premises Active Directory account.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Account {
     /// `sAMAccountName`, e.g. `GregT` (Basic/NTLM log in as `CONTOSO\GregT` or the UPN).
@@ -482,7 +483,7 @@ pub struct Account {
 }
 
 /// A mailbox, owned by an account, homed on a server.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mailbox {
     pub primary_smtp_address: String,
@@ -498,7 +499,7 @@ pub struct Mailbox {
 }
 
 /// An item a mailbox starts with.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedItem {
     /// Distinguished folder: `inbox`, `sentitems`, `drafts`, `deleteditems`, `calendar`, `contacts`.

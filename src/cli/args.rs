@@ -80,10 +80,18 @@ pub enum Command {
         #[arg(long, short = 'j', default_value_t = 0)]
         jobs: usize,
     },
-    /// Parse and validate scenario files without running them; exit 1 on errors.
+    /// Parse and validate scenario and lab files without running them; exit 1 on errors.
     Lint {
-        /// Scenario files or directories (default: scenarios/).
+        /// Files or directories (default: scenarios/; a directory gives its scenario files). A
+        /// file is read as the kind its `# yaml-language-server: $schema=…` line names
+        /// (lab, aad-lab, exchange-lab, adfs-lab), else as a scenario.
         paths: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema (draft 2020-12) of a kind of YAML file, as in schemas/.
+    Schema {
+        /// The kind of file.
+        #[arg(value_enum)]
+        kind: crate::schemas::Kind,
     },
     /// Serve a lab to real clients: TLS front door, forward proxy, admin API (the book's "Serving real clients").
     Serve {

@@ -8,7 +8,8 @@
 //! synchronous and blocks on the runtime, so it runs on a blocking thread. The other endpoints
 //! act on the lab handle directly: the clock, the network devices, the certificate faults, the
 //! journal. `GET /stats` counts what the lab holds in memory (journal entries, mock-aad's grants),
-//! read-only, so a soak can check that nothing grows without bound.
+//! read-only, so a soak can check that nothing grows without bound. `GET /openapi.json`
+//! describes every call (OpenAPI 3.1, built from [`ROUTES`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +24,9 @@ use lab_kit::body::{read_body, BodyError};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use tokio::net::TcpStream;
+
+use lab_kit::openapi::Method::{Get, Post};
+use lab_kit::openapi::{op, op_body, op_public, Op, RouteDoc};
 
 use super::ca::{CertFault, Certs};
 use super::console::Console;
@@ -138,13 +142,87 @@ fn query(req: &Request<Incoming>, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CertChange {
     host: String,
     /// `expired`, `wrong_name`, `untrusted`, or null/absent to clear.
     #[serde(default)]
     fault: Option<CertFault>,
+}
+
+/// Every admin route with its description: the OpenAPI document is built from this table, the
+/// dispatcher below refuses a method the table does not list for a path with 405, and a test
+/// (`tests/it/openapi.rs`) checks that the dispatcher's arms and the table name the same calls.
+pub const ROUTES: &[(&str, &[Op])] = &[
+    (
+        "/healthz",
+        &[op_public(
+            Get,
+            "Health check for supervisors: loopback peers, no token",
+            &[200, 403],
+        )],
+    ),
+    (
+        "/cmdlet",
+        &[op(
+            Post,
+            "Run one PowerShell line (the body, text) in the lab's long-lived shell session",
+            &[200, 400, 413],
+        )],
+    ),
+    (
+        "/clock/advance",
+        &[op(Post, "Move the lab clock by ?seconds=N", &[200, 400])],
+    ),
+    (
+        "/journal",
+        &[op(
+            Get,
+            "The journal of exchanges (?format=har: as HAR 1.2)",
+            &[200],
+        )],
+    ),
+    ("/stats", &[op(Get, "What the lab holds in memory", &[200])]),
+    (
+        "/network",
+        &[
+            op(Get, "The network devices in force", &[200]),
+            op_body::<Device>(Post, "Put a network device in place", &[200, 400, 413]),
+        ],
+    ),
+    (
+        "/certificates",
+        &[
+            op(Get, "The certificate faults in force", &[200]),
+            op_body::<CertChange>(
+                Post,
+                "Give a host's certificate a fault, or clear it (fault: null)",
+                &[200, 400, 413],
+            ),
+        ],
+    ),
+];
+
+const TITLE: &str = "hma-lab serve admin API";
+
+/// The routes of [`ROUTES`] and `GET /openapi.json`.
+pub fn route_docs() -> Vec<RouteDoc> {
+    let mut routes = RouteDoc::from_table(ROUTES);
+    routes.push(RouteDoc {
+        path: lab_kit::openapi::DOCUMENT_PATH.to_string(),
+        ops: vec![op(
+            Get,
+            "This document: the admin API as OpenAPI 3.1",
+            &[200],
+        )],
+    });
+    routes
+}
+
+/// The admin API's OpenAPI 3.1 document (served at `/openapi.json`).
+pub fn openapi() -> Json {
+    lab_kit::openapi::document(TITLE, "/", &route_docs())
 }
 
 async fn handle(
@@ -228,6 +306,7 @@ async fn handle(
             }
         }
         (Method::GET, "/stats") => json_resp(StatusCode::OK, &stats(state)),
+        (Method::GET, "/openapi.json") => json_resp(StatusCode::OK, &openapi()),
         (Method::GET, "/network") => json_resp(
             StatusCode::OK,
             &json!({ "ok": true, "devices": state.lab.devices() }),
@@ -266,10 +345,9 @@ async fn handle(
                 Err(e) => fail(StatusCode::BAD_REQUEST, e),
             }
         }
-        (
-            _,
-            "/cmdlet" | "/clock/advance" | "/journal" | "/stats" | "/network" | "/certificates",
-        ) => fail(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+        (_, p) if route_docs().iter().any(|r| r.path == p) => {
+            fail(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        }
         _ => fail(StatusCode::NOT_FOUND, format!("no admin endpoint {path}")),
     }
 }

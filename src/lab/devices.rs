@@ -19,7 +19,7 @@ pub const AAD_HOSTS: [&str; 4] = [
 ];
 
 /// A load balancer in front of an Exchange namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadBalancer {
     /// The namespace it answers for, e.g. `mail.contoso.com`.
@@ -33,7 +33,7 @@ pub struct LoadBalancer {
 }
 
 /// A reverse proxy (WAP) publishing `host` and forwarding it as `forward_to`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReverseProxy {
     pub host: String,
@@ -42,7 +42,7 @@ pub struct ReverseProxy {
 }
 
 /// The segment the lab's clients sit on.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSegment {
     /// Host names the segment cannot reach (e.g. `login.microsoftonline.com`).
@@ -52,7 +52,18 @@ pub struct ClientSegment {
 
 /// The state of the certificate a host name presents on TLS connections.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum CertState {
@@ -84,7 +95,7 @@ impl fmt::Display for CertState {
 
 /// The certificate one lab host name presents (`- certificate: { host: …, state: expired }`).
 /// Applies wherever the lab speaks TLS: the front door, and the scenario engine's client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Certificate {
     pub host: String,
@@ -92,7 +103,7 @@ pub struct Certificate {
 }
 
 /// One device on the path, as written in a lab file (`- load_balancer: { … }`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Device {
     LoadBalancer(LoadBalancer),
@@ -102,7 +113,7 @@ pub enum Device {
 }
 
 /// The lab file's `network:` section.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     /// The Exchange namespaces the lab's DNS knows (`mail.contoso.com`, `autodiscover.contoso.com`,
@@ -111,6 +122,7 @@ pub struct NetworkSpec {
     pub exchange_namespaces: Vec<String>,
     /// Each device a one-key map: `- load_balancer: { … }`.
     #[serde(default, with = "serde_yaml_ng::with::singleton_map_recursive")]
+    #[schemars(with = "Vec<Device>")]
     pub devices: Vec<Device>,
 }
 

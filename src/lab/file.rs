@@ -96,14 +96,15 @@ pub struct LabFile {
     pub network: NetworkSpec,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Doc<A, E, F = Value> {
+    #[schemars(extend("const" = 1))]
     version: u32,
     name: String,
     aad: A,
     exchange: E,
-    #[serde(default = "absent")]
+    #[serde(default = "absent::<F>")]
     adfs: Option<F>,
     #[serde(default)]
     network: NetworkSpec,
@@ -115,10 +116,17 @@ fn absent<F>() -> Option<F> {
 }
 
 /// `{ file: … }` or `{ builtin: … }` (exactly one key, see [`is_reference`]).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("minProperties" = 1, "maxProperties" = 1))]
 struct Reference {
+    /// A lab file of the service's own, relative to this file.
+    #[serde(default)]
+    #[schemars(with = "String")]
     file: Option<String>,
+    /// A half the lab ships: `contoso`.
+    #[serde(default)]
+    #[schemars(with = "String")]
     builtin: Option<String>,
 }
 
@@ -133,9 +141,22 @@ fn is_reference(v: &Value) -> bool {
     }
 }
 
+/// One half of the lab: a reference, or an inline document of the service's own lab model.
+/// Its schema (untagged: either shape) is the lab file's; the parser tells them apart by
+/// [`is_reference`].
+#[derive(schemars::JsonSchema)]
+#[schemars(untagged, rename = "{T}Half")]
 enum Half<T> {
     Ref(Reference),
     Inline(T),
+}
+
+/// The JSON Schema of a combined lab file: [`Doc`] with each half as [`Half`].
+pub fn schema() -> schemars::Schema {
+    lab_kit::schema::finish(
+        schemars::schema_for!(Doc<Half<Directory>, Half<Organization>, Half<Farm>>),
+        "hma-lab lab file",
+    )
 }
 
 struct Parsed {

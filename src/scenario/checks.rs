@@ -34,9 +34,9 @@ pub enum Check {
     Cmdlet(CmdletCheck),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawExpectation {
+pub(super) struct RawExpectation {
     step: Option<usize>,
     status: Option<u16>,
     header: Option<HeaderMatch>,
@@ -122,7 +122,7 @@ impl<'de> Deserialize<'de> for Expectation {
 }
 
 /// `header: { name: …, equals|contains|not_contains|starts_with|absent: … }`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeaderMatch {
     pub name: String,
@@ -157,7 +157,7 @@ impl HeaderMatch {
 }
 
 /// A text matcher: every given condition must hold.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextMatch {
     #[serde(default)]
@@ -182,7 +182,7 @@ impl TextMatch {
 
 /// `client_status: { authn, protocol, status, server }` (each optional; `authn: none` means not
 /// connected).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientStatusMatch {
     #[serde(default)]
@@ -199,7 +199,7 @@ pub struct ClientStatusMatch {
 }
 
 /// Some HTTP exchange in the client's trace matches every given condition.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangeMatch {
     /// Which service the request went to: `exchange` (any step that is not Azure AD's) or
@@ -235,7 +235,7 @@ pub struct ExchangeMatch {
 }
 
 /// The service an exchange of the client's trace went to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Service {
     Exchange,
@@ -260,7 +260,7 @@ impl ExchangeMatch {
 }
 
 /// A claim of the last access token obtained.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimMatch {
     pub name: String,
@@ -274,7 +274,7 @@ pub struct ClaimMatch {
 }
 
 /// Run a cmdlet line against the lab and compare its console output.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CmdletCheck {
     pub run: String,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_HINTS: usize = 3;
 
 /// The `exercise:` section of a scenario file.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExerciseMeta {
     /// What the trainee is told: the user's symptom, as a helpdesk ticket would put it.

@@ -19,9 +19,10 @@ use super::checks::{Check, Expectation};
 use super::steps::{Action, Step};
 
 /// One scenario file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    #[schemars(extend("const" = 1))]
     pub version: u32,
     pub name: String,
     #[serde(default)]

@@ -14,6 +14,7 @@ pub mod format;
 pub mod outcome;
 pub mod report;
 pub mod runner;
+mod schema;
 pub mod steps;
 
 #[cfg(test)]
@@ -104,11 +105,4 @@ pub async fn run_paths(
         }
     }
     Ok(Report::new(results, started.elapsed().as_millis()))
-}
-
-/// Parses and validates every scenario under `paths`: the errors, one per bad file.
-pub fn lint_paths(paths: &[PathBuf]) -> Result<(usize, Vec<lab_kit::FileError>), String> {
-    let files = format::discover(paths)?;
-    let errors: Vec<_> = files.iter().filter_map(|f| format::load(f).err()).collect();
-    Ok((files.len(), errors))
 }

@@ -23,9 +23,9 @@ pub enum Step {
     Clock(ClockChange),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawStep {
+pub(super) struct RawStep {
     cmdlet: Option<String>,
     network: Option<NetworkChange>,
     clock: Option<ClockChange>,
@@ -72,9 +72,9 @@ impl From<NetworkChange> for crate::lab::Device {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawNetwork {
+pub(super) struct RawNetwork {
     load_balancer: Option<LoadBalancer>,
     reverse_proxy: Option<ReverseProxy>,
     client_segment: Option<ClientSegment>,
@@ -102,7 +102,7 @@ impl<'de> Deserialize<'de> for NetworkChange {
 }
 
 /// `clock: { advance: 2h }`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockChange {
     pub advance: Secs,
@@ -114,7 +114,7 @@ pub struct Secs(pub i64);
 
 impl<'de> Deserialize<'de> for Secs {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
+        #[derive(Deserialize, schemars::JsonSchema)]
         #[serde(untagged)]
         enum Raw {
             N(i64),
@@ -133,6 +133,9 @@ impl<'de> Deserialize<'de> for Secs {
     }
 }
 
+/// The longest duration a string may give (`36500d`): a century.
+pub const MAX_DURATION_SECS: i64 = 100 * 365 * 86_400;
+
 /// `2h` → 7200. Non-negative, at most a century.
 pub fn parse_duration(s: &str) -> Option<i64> {
     let s = s.trim();
@@ -145,7 +148,7 @@ pub fn parse_duration(s: &str) -> Option<i64> {
     };
     let n: i64 = num.trim().parse().ok()?;
     let v = n.checked_mul(mult)?;
-    (0..=100 * 365 * 86_400).contains(&v).then_some(v)
+    (0..=MAX_DURATION_SECS).contains(&v).then_some(v)
 }
 
 /// A `when` action; each yields an outcome.
@@ -160,9 +163,9 @@ pub enum Action {
     Step(Step),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawAction {
+pub(super) struct RawAction {
     client: Option<ClientName>,
     user: Option<String>,
     #[serde(default)]
@@ -272,7 +275,9 @@ impl<'de> Deserialize<'de> for ClientName {
 /// `restart` (Outlook closed and started again: new connections, Autodiscover and handshake
 /// anew, cached tokens kept) or `sync` (Outlook still running: its mailbox request again with
 /// the authentication it started with).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectKind {
     #[default]
@@ -295,7 +300,7 @@ impl ConnectKind {
 }
 
 /// A client's settings for one action (machine settings set by cmdlets apply first).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSettings {
     /// `HKCU\…\Common\Identity\EnableADAL` (REG_DWORD).
@@ -340,7 +345,7 @@ pub struct ClientAction {
 }
 
 /// One raw HTTP exchange through the lab network.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestAction {
     #[serde(default = "get")]
@@ -359,7 +364,7 @@ fn get() -> String {
 }
 
 /// Get a token first (v1 password grant, Office client) and send it as `Authorization: Bearer`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BearerSpec {
     pub user: String,
@@ -370,7 +375,7 @@ pub struct BearerSpec {
 }
 
 /// `password` | `refresh` | `client_credentials`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Grant {
     Password,
@@ -379,7 +384,7 @@ pub enum Grant {
 }
 
 /// One call to mock Azure AD's token endpoint.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenAction {
     pub grant: Grant,

@@ -124,8 +124,8 @@ async fn malformed_files_are_failed_scenarios_with_located_errors() {
             .unwrap()
     };
     assert!(by("bad-profile")
-        .contains("bad-profile.yaml:5:13: when[0]: unknown variant `outlook-2106`"));
-    assert!(by("bad-cmdlet").contains("bad-cmdlet.yaml:6:78: cmdlet `Set-MapiVirtualDirectory"));
+        .contains("bad-profile.yaml:6:13: when[0]: unknown variant `outlook-2106`"));
+    assert!(by("bad-cmdlet").contains("bad-cmdlet.yaml:7:78: cmdlet `Set-MapiVirtualDirectory"));
     assert!(by("no-twin").contains("the scenario has no twin"));
 }
 
@@ -258,11 +258,11 @@ fn run_and_lint_exit_codes() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("unknown-field.yaml:7:5: when[0]: unknown field `settngs`"),
+        text.contains("unknown-field.yaml:8:5: when[0]: unknown field `settngs`"),
         "{text}"
     );
     assert!(
-        text.ends_with("6 scenario file(s) checked, 6 with errors\n"),
+        text.ends_with("6 file(s) checked, 6 with errors\n"),
         "{text}"
     );
     // A lab file referenced by a scenario is checked too, its error placed in the lab file.
@@ -270,7 +270,7 @@ fn run_and_lint_exit_codes() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("bad-lab-file/broken.lab.yml:6:3: lab of ")
+        text.contains("bad-lab-file/broken.lab.yml:7:3: lab of ")
             && text.contains("uses-broken-lab.yaml: exchange: unknown field `nme`"),
         "{text}"
     );

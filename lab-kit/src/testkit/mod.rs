@@ -14,6 +14,7 @@ pub mod clients;
 pub mod diff;
 pub mod golden;
 pub mod http;
+pub mod openapi;
 pub mod process;
 
 pub use golden::Golden;

@@ -124,7 +124,7 @@ fn as_listed(before: &[String], after: Vec<String>) -> Vec<String> {
     urls.into_iter().chain(others).collect()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SpnReplace {
     #[serde(rename = "ServicePrincipalNames")]
@@ -155,7 +155,7 @@ pub(super) async fn spn_replace(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SpnEdit {
     #[serde(default)]

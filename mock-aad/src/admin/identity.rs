@@ -77,7 +77,7 @@ pub(super) async fn authentication_get(
 
 /// `Get-MsolDomainFederationSettings`' properties; every one optional so the same shape is the
 /// body of `Set-MsolDomainAuthentication` and `Set-MsolDomainFederationSettings`.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub(super) struct FederationSettings {
     #[serde(default)]
@@ -145,14 +145,14 @@ impl FederationSettings {
 }
 
 /// `-Authentication` of `Set-MsolDomainAuthentication`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
 pub(super) enum Authentication {
     Managed,
     Federated,
 }
 
 /// `Set-MsolDomainAuthentication -Authentication Managed|Federated [federation settings]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 struct AuthenticationHead {
     authentication: Authentication,
@@ -268,7 +268,7 @@ pub(super) async fn federation_patch(
 
 // ------------------------------------------------------------------ pass-through agent
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AgentBody {
     state: AgentState,
@@ -297,7 +297,7 @@ pub(super) async fn agent_put(
 // ------------------------------------------------------------------ synced users
 
 /// One user as Azure AD Connect exports it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SyncedUser {
     /// The sourceAnchor (base64 of the on-premises objectGUID): the key of the match.

@@ -155,7 +155,7 @@ pub(super) async fn user_delete(
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PasswordBody {
     /// The new password; a random one when absent (as `Set-MsolUserPassword` without
@@ -208,7 +208,7 @@ pub(super) async fn user_revoke(
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct TenantRevokeBody {
     #[serde(default)]

@@ -32,7 +32,7 @@ pub const FOREIGN_TENANT: Uuid = uuid::uuid!("6e1c4a0f-2b7d-4f4e-9c1a-0b5d3e8f7a
 const LIFETIME: i64 = 3600;
 
 /// One way a token can be wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Flaw {
     /// No flaw: the token Azure AD would issue (the control row).
@@ -125,7 +125,7 @@ impl Flaw {
 }
 
 /// `POST /_admin/forge`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForgeRequest {
     /// The user's UPN.

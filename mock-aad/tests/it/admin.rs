@@ -249,7 +249,7 @@ async fn directory_get_and_put() {
     .unwrap();
     let (status, body) = admin_raw(&s, "PUT", "/_admin/directory", "text/yaml", &dup).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body, err("conflict", "request body:14:9: tenants[0].users[1].upn: duplicate user Ann@Fabrikam.com (users[0] has it too); UPNs are unique within a tenant, compared without case"));
+    assert_eq!(body, err("conflict", "request body:15:9: tenants[0].users[1].upn: duplicate user Ann@Fabrikam.com (users[0] has it too); UPNs are unique within a tenant, compared without case"));
     assert_eq!(s.dir().tenants[0].users.len(), 1, "still the Fabrikam lab");
 }
 

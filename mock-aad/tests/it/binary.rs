@@ -124,7 +124,7 @@ async fn a_bad_lab_file_exits_2_with_file_line_column() {
     assert_eq!(out.stdout, b"", "no ready line");
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
-        format!("{path}:11:9: tenants[0].users[0].puid: 1003BFFD9ACA40E is not 16 hexadecimal digits; a PUID looks like 1003BFFD9ACA40EE\n")
+        format!("{path}:12:9: tenants[0].users[0].puid: 1003BFFD9ACA40E is not 16 hexadecimal digits; a PUID looks like 1003BFFD9ACA40EE\n")
     );
 
     let path = fixture("unknown-field.yaml");
@@ -137,7 +137,7 @@ async fn a_bad_lab_file_exits_2_with_file_line_column() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.starts_with(&format!(
-            "{path}:13:9: tenants[0].users[0]: unknown field `passwrd`"
+            "{path}:14:9: tenants[0].users[0]: unknown field `passwrd`"
         )),
         "{err}"
     );

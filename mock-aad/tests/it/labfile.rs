@@ -38,7 +38,7 @@ fn the_shipped_contoso_lab_is_valid() {
 fn version_must_be_1() {
     assert_eq!(
         error_of("bad-version.yaml"),
-        "bad-version.yaml:1:1: version: unsupported lab file version 2; this build reads version 1; set `version: 1`"
+        "bad-version.yaml:2:1: version: unsupported lab file version 2; this build reads version 1; set `version: 1`"
     );
 }
 
@@ -46,7 +46,7 @@ fn version_must_be_1() {
 fn duplicate_tid() {
     assert_eq!(
         error_of("dup-tid.yaml"),
-        "dup-tid.yaml:8:5: tenants[1].tid: duplicate tenant id 11111111-1111-1111-1111-111111111111 (tenants[0] has it too); every tenant needs its own tid"
+        "dup-tid.yaml:9:5: tenants[1].tid: duplicate tenant id 11111111-1111-1111-1111-111111111111 (tenants[0] has it too); every tenant needs its own tid"
     );
 }
 
@@ -54,7 +54,7 @@ fn duplicate_tid() {
 fn a_domain_in_two_tenants() {
     assert_eq!(
         error_of("dup-domain.yaml"),
-        "dup-domain.yaml:12:11: tenants[1].domains[1].name: domain fabrikam.com is already used by tenants[0]; a domain belongs to one tenant and is listed once"
+        "dup-domain.yaml:13:11: tenants[1].domains[1].name: domain fabrikam.com is already used by tenants[0]; a domain belongs to one tenant and is listed once"
     );
 }
 
@@ -62,7 +62,7 @@ fn a_domain_in_two_tenants() {
 fn federated_domain_without_federation() {
     assert_eq!(
         error_of("federated-no-block.yaml"),
-        "federated-no-block.yaml:8:9: tenants[0].domains[2]: federated domain corp.fabrikam.com has no `federation` block; add `federation: { issuer_uri, passive_log_on_uri, signing_certificate }`, or set `kind: managed`"
+        "federated-no-block.yaml:9:9: tenants[0].domains[2]: federated domain corp.fabrikam.com has no `federation` block; add `federation: { issuer_uri, passive_log_on_uri, signing_certificate }`, or set `kind: managed`"
     );
 }
 
@@ -70,7 +70,7 @@ fn federated_domain_without_federation() {
 fn upn_without_at() {
     assert_eq!(
         error_of("upn-no-at.yaml"),
-        "upn-no-at.yaml:9:9: tenants[0].users[0].upn: ann.fabrikam.com is not of the form user@domain; a UPN is <name>@<verified domain>, e.g. someone@fabrikam.com"
+        "upn-no-at.yaml:10:9: tenants[0].users[0].upn: ann.fabrikam.com is not of the form user@domain; a UPN is <name>@<verified domain>, e.g. someone@fabrikam.com"
     );
 }
 
@@ -78,7 +78,7 @@ fn upn_without_at() {
 fn upn_outside_the_verified_domains() {
     assert_eq!(
         error_of("upn-wrong-domain.yaml"),
-        "upn-wrong-domain.yaml:9:9: tenants[0].users[0].upn: domain fabrikan.com of ann@fabrikan.com is not a verified domain of tenant Fabrikam; did you mean `fabrikam.com`?"
+        "upn-wrong-domain.yaml:10:9: tenants[0].users[0].upn: domain fabrikan.com of ann@fabrikan.com is not a verified domain of tenant Fabrikam; did you mean `fabrikam.com`?"
     );
 }
 
@@ -86,7 +86,7 @@ fn upn_outside_the_verified_domains() {
 fn duplicate_upn_compared_without_case() {
     assert_eq!(
         error_of("dup-upn.yaml"),
-        "dup-upn.yaml:14:9: tenants[0].users[1].upn: duplicate user Ann@Fabrikam.com (users[0] has it too); UPNs are unique within a tenant, compared without case"
+        "dup-upn.yaml:15:9: tenants[0].users[1].upn: duplicate user Ann@Fabrikam.com (users[0] has it too); UPNs are unique within a tenant, compared without case"
     );
 }
 
@@ -94,7 +94,7 @@ fn duplicate_upn_compared_without_case() {
 fn puid_must_be_16_hex_digits() {
     assert_eq!(
         error_of("bad-puid.yaml"),
-        "bad-puid.yaml:11:9: tenants[0].users[0].puid: 1003BFFD9ACA40E is not 16 hexadecimal digits; a PUID looks like 1003BFFD9ACA40EE"
+        "bad-puid.yaml:12:9: tenants[0].users[0].puid: 1003BFFD9ACA40E is not 16 hexadecimal digits; a PUID looks like 1003BFFD9ACA40EE"
     );
 }
 
@@ -102,7 +102,7 @@ fn puid_must_be_16_hex_digits() {
 fn duplicate_oid() {
     assert_eq!(
         error_of("dup-oid.yaml"),
-        "dup-oid.yaml:15:14: tenants[0].users[1].oid: duplicate object id 22222222-2222-2222-2222-222222222222 (users[0] has it too); every user needs its own oid"
+        "dup-oid.yaml:16:14: tenants[0].users[1].oid: duplicate object id 22222222-2222-2222-2222-222222222222 (users[0] has it too); every user needs its own oid"
     );
 }
 
@@ -110,7 +110,7 @@ fn duplicate_oid() {
 fn duplicate_app_id() {
     assert_eq!(
         error_of("dup-app.yaml"),
-        "dup-app.yaml:11:9: tenants[0].applications[1].app_id: duplicate application 00000002-0000-0ff1-ce00-000000000000 (applications[0] has it too); an application appears once per tenant; merge the two entries"
+        "dup-app.yaml:12:9: tenants[0].applications[1].app_id: duplicate application 00000002-0000-0ff1-ce00-000000000000 (applications[0] has it too); an application appears once per tenant; merge the two entries"
     );
 }
 
@@ -118,7 +118,7 @@ fn duplicate_app_id() {
 fn granted_names_an_unknown_resource() {
     assert_eq!(
         error_of("granted-unknown.yaml"),
-        "granted-unknown.yaml:14:13: tenants[0].applications[1].granted[0].resource: no application 00000002-0000-0ff1-ce00-000000000001 in this tenant; did you mean `00000002-0000-0ff1-ce00-000000000000` (Office 365 Exchange Online)?"
+        "granted-unknown.yaml:15:13: tenants[0].applications[1].granted[0].resource: no application 00000002-0000-0ff1-ce00-000000000001 in this tenant; did you mean `00000002-0000-0ff1-ce00-000000000000` (Office 365 Exchange Online)?"
     );
 }
 
@@ -126,7 +126,7 @@ fn granted_names_an_unknown_resource() {
 fn duplicate_ca_rule_name() {
     assert_eq!(
         error_of("dup-ca-name.yaml"),
-        "dup-ca-name.yaml:16:11: tenants[0].conditional_access[1].name: duplicate rule name Block-Ann; the admin API addresses rules by name; make them unique"
+        "dup-ca-name.yaml:17:11: tenants[0].conditional_access[1].name: duplicate rule name Block-Ann; the admin API addresses rules by name; make them unique"
     );
 }
 
@@ -134,7 +134,7 @@ fn duplicate_ca_rule_name() {
 fn ca_rule_names_an_unknown_user() {
     assert_eq!(
         error_of("ca-unknown-user.yaml"),
-        "ca-unknown-user.yaml:16:17: tenants[0].conditional_access[0].users[0]: no user anne@fabrikam.com in this tenant; did you mean `ann@fabrikam.com`?"
+        "ca-unknown-user.yaml:17:17: tenants[0].conditional_access[0].users[0]: no user anne@fabrikam.com in this tenant; did you mean `ann@fabrikam.com`?"
     );
 }
 
@@ -142,7 +142,7 @@ fn ca_rule_names_an_unknown_user() {
 fn unknown_field_gets_place_and_nearest_name() {
     assert_eq!(
         error_of("unknown-field.yaml"),
-        "unknown-field.yaml:13:9: tenants[0].users[0]: unknown field `passwrd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `on_premises`, `consented_apps`; did you mean `password`?"
+        "unknown-field.yaml:14:9: tenants[0].users[0]: unknown field `passwrd`, expected one of `upn`, `oid`, `onprem_sid`, `puid`, `given_name`, `family_name`, `display_name`, `password`, `enabled`, `locked`, `mfa`, `tokens_valid_from`, `immutable_id`, `on_premises`, `consented_apps`; did you mean `password`?"
     );
 }
 

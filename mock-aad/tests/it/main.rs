@@ -11,5 +11,6 @@ mod forge;
 mod grants;
 mod identity;
 mod labfile;
+mod openapi;
 mod token;
 mod web;

@@ -4,5 +4,6 @@ mod admin;
 mod common;
 mod hostile;
 mod metadata;
+mod openapi;
 mod passive;
 mod trust;

@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub const EVOSTS: &str = "EvoSts";
 
 /// `?server=EX2`: one server; absent: every server.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(super) struct OneServer {
     server: Option<String>,
 }
@@ -134,7 +134,7 @@ pub(super) async fn edge_subscription_delete(
     Ok(Json(json!({"deleted": e.name})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CumulativeUpdate {
     cu: u16,

@@ -13,6 +13,7 @@ mod challenges;
 mod labfile;
 mod metadata_refresh;
 mod ntlm;
+mod openapi;
 mod proxy;
 mod seed;
 mod servers;
