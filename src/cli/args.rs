@@ -95,7 +95,7 @@ pub enum Command {
     },
     /// Serve a lab to real clients: TLS front door, forward proxy, admin API (the book's "Serving real clients").
     Serve {
-        /// A shipped lab's name (contoso, contoso-pre-hma, contoso-federated) or a lab file.
+        /// A shipped lab's name (contoso, contoso-pre-hma, contoso-federated, contoso-pta) or a lab file.
         #[arg(long, value_name = "NAME|FILE")]
         lab: Option<String>,
         /// TLS listener serving every lab host by SNI/Host.
@@ -128,7 +128,7 @@ pub enum Command {
     },
     /// Start a lab and the cmdlet shell on it (or --attach to a running one); reads commands from stdin when it is not a terminal.
     Shell {
-        /// A builtin lab (contoso, contoso-pre-hma, contoso-federated) or a lab file.
+        /// A builtin lab (contoso, contoso-pre-hma, contoso-federated, contoso-pta) or a lab file.
         #[arg(
             long,
             default_value = "contoso",

@@ -37,7 +37,7 @@ use serde_yaml_ng::Value;
 use super::devices::{is_aad_host, Devices, HostTable, NetworkSpec};
 
 /// The labs shipped with hma-lab (`Lab::builtin`).
-pub const BUILTIN_LABS: [(&str, &str); 3] = [
+pub const BUILTIN_LABS: [(&str, &str); 4] = [
     ("contoso", include_str!("../../scenarios/labs/contoso.yaml")),
     (
         "contoso-pre-hma",
@@ -46,6 +46,10 @@ pub const BUILTIN_LABS: [(&str, &str); 3] = [
     (
         "contoso-federated",
         include_str!("../../scenarios/labs/contoso-federated.yaml"),
+    ),
+    (
+        "contoso-pta",
+        include_str!("../../scenarios/labs/contoso-pta.yaml"),
     ),
 ];
 

@@ -77,7 +77,7 @@ impl Lab {
         Lab::start_file(file, Clock::system()).await
     }
 
-    /// Starts a shipped lab (`contoso`, `contoso-pre-hma`, `contoso-federated`) on a real-time
+    /// Starts a shipped lab (`contoso`, `contoso-pre-hma`, `contoso-federated`, `contoso-pta`) on a real-time
     /// clock.
     pub async fn builtin(name: &str) -> Result<Lab, LabError> {
         Lab::start_file(LabFile::builtin(name)?, Clock::system()).await

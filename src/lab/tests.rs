@@ -64,7 +64,7 @@ fn the_shipped_labs_parse_with_their_differences() {
     let e = LabFile::builtin("contosso").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "contosso: no built-in lab named 'contosso' (built-in labs: contoso, contoso-pre-hma, contoso-federated); did you mean `contoso`?"
+        "contosso: no built-in lab named 'contosso' (built-in labs: contoso, contoso-pre-hma, contoso-federated, contoso-pta); did you mean `contoso`?"
     );
 }
 

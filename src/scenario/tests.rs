@@ -202,7 +202,7 @@ fn structural_rules() {
     assert!(e.contains("needs `after_fix`"), "{e}");
     // Unknown built-in lab.
     let e = err("version: 1\nname: t\nlab: contosso\nwhen:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n");
-    assert_eq!(e, "t.yaml:3:1: lab: no built-in lab named 'contosso' (built-in labs: contoso, contoso-pre-hma, contoso-federated); did you mean `contoso`?");
+    assert_eq!(e, "t.yaml:3:1: lab: no built-in lab named 'contosso' (built-in labs: contoso, contoso-pre-hma, contoso-federated, contoso-pta); did you mean `contoso`?");
     // The file stem must be the name.
     let text = format!(
         "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\ntwin:\n  - cmdlet: iisreset\n"
