@@ -94,7 +94,7 @@ def test_unknown_lab_fails_with_hma_labs_message(hma_lab_binary, tmp_path):
         Lab.start(binary=hma_lab_binary, lab="nosuch", state_dir=tmp_path)
     assert "did not print its ready line" in str(e.value)
     assert ("nosuch: no built-in lab named 'nosuch' (built-in labs: contoso, contoso-pre-hma, "
-            "contoso-federated)") in str(e.value)
+            "contoso-federated, contoso-pta)") in str(e.value)
 
 
 def test_stop_is_clean_and_idempotent(hma_lab_binary):
