@@ -270,7 +270,10 @@ fn the_classroom_command_serves_trainees_and_the_trainer() {
         .map(|l| {
             assert!(l.starts_with("Lab clock: 2017-11-1"), "{text}");
             let n = l.rsplit_once("(+").unwrap().1;
-            n.strip_suffix("s from the start)").unwrap().parse().unwrap()
+            n.strip_suffix("s from the start)")
+                .unwrap()
+                .parse()
+                .unwrap()
         })
         .collect();
     assert_eq!(offsets.len(), 2, "{text}");
