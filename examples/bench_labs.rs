@@ -13,6 +13,10 @@ mod ropc;
 
 use hma_lab::lab::Lab;
 
+/// The allocator of the `hma-lab` binary, so the figure is the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn vm_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

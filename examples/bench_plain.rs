@@ -15,6 +15,10 @@ mod ropc;
 use axum::routing::post;
 use tokio::io::AsyncReadExt;
 
+/// The allocator of the `hma-lab` binary, so the figure is the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const GET_FOLDER: &str = include_str!("../bench/getfolder.xml");
 
 #[tokio::main]

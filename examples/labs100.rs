@@ -10,6 +10,10 @@
 use hma_lab::scenario::format::LabRef;
 use hma_lab::scenario::runner::Ctx;
 
+/// The allocator of the `hma-lab` binary, so the figure is the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn vm_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

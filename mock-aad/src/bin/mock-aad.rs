@@ -14,6 +14,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use mock_aad::{labfile, Clock, Config, Hosts};
 
+/// mimalloc, as `hma-lab`: many small, short-lived buffers per request.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "mock-aad", version, about = "Mock Azure AD for hma-lab")]
 struct Args {

@@ -13,6 +13,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use mock_adfs::{labfile, Clock, Config};
 
+/// mimalloc, as `hma-lab`: many small, short-lived buffers per request.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "mock-adfs", version, about = "Mock ADFS for hma-lab")]
 struct Args {

@@ -8,6 +8,10 @@ use std::path::PathBuf;
 use clap::Parser;
 use serde_json::{json, Map, Value};
 
+/// mimalloc, as `hma-lab`: many small, short-lived buffers per request.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "mock-exchange",
