@@ -187,7 +187,20 @@ impl<S: Clone + Send + Sync + 'static> Documented<S> {
     }
 
     /// Adds `GET /openapi.json` and returns the router, its document and its routes.
-    pub fn finish(mut self, title: &str, mount: &str) -> (Router<S>, Value, Vec<RouteDoc>) {
+    pub fn finish(self, title: &str, mount: &str) -> (Router<S>, Value, Vec<RouteDoc>) {
+        let (router, routes) = self.with_document(title, mount);
+        let doc = document(title, mount, &routes);
+        (router, doc, routes)
+    }
+
+    /// Adds `GET /openapi.json` and returns the router alone. The document is built on the first
+    /// request for it, once per router: building it (every body's JSON Schema) at each start cost
+    /// a lab more than its own state.
+    pub fn router(self, title: &str, mount: &str) -> Router<S> {
+        self.with_document(title, mount).0
+    }
+
+    fn with_document(mut self, title: &str, mount: &str) -> (Router<S>, Vec<RouteDoc>) {
         self.routes.push(RouteDoc {
             path: DOCUMENT_PATH.to_string(),
             ops: vec![op(
@@ -196,12 +209,20 @@ impl<S: Clone + Send + Sync + 'static> Documented<S> {
                 &[200],
             )],
         });
-        let doc = document(title, mount, &self.routes);
-        let served = doc.clone();
-        let router = self
-            .router
-            .route(DOCUMENT_PATH, get(move || async move { Json(served) }));
-        (router, doc, self.routes)
+        let lazy = std::sync::Arc::new((
+            title.to_string(),
+            mount.to_string(),
+            self.routes.clone(),
+            std::sync::OnceLock::<Value>::new(),
+        ));
+        let router = self.router.route(
+            DOCUMENT_PATH,
+            get(move || async move {
+                let (title, mount, routes, doc) = &*lazy;
+                Json(doc.get_or_init(|| document(title, mount, routes)).clone())
+            }),
+        );
+        (router, self.routes)
     }
 }
 

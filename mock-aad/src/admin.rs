@@ -74,8 +74,7 @@ pub use errors::{AdminError, AdminJson, AdminPath, OptionalJson};
 /// makes the OpenAPI document ([`openapi`]).
 pub fn routes(state: AppState) -> Router<AppState> {
     table()
-        .finish(TITLE, "/_admin")
-        .0
+        .router(TITLE, "/_admin")
         .fallback(no_such_call)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state, guard))

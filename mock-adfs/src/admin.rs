@@ -103,8 +103,7 @@ const TITLE: &str = "mock-adfs admin API";
 
 pub fn routes(state: AppState) -> Router<AppState> {
     table()
-        .finish(TITLE, "/_admin")
-        .0
+        .router(TITLE, "/_admin")
         .fallback(|| async { err(StatusCode::NOT_FOUND, "not_found", "no such admin call") })
         .method_not_allowed_fallback(|| async {
             err(

@@ -35,8 +35,7 @@ use crate::state::AppState;
 
 pub fn routes(state: AppState) -> Router {
     table()
-        .finish(TITLE, "/_admin")
-        .0
+        .router(TITLE, "/_admin")
         .fallback(|| async { not_found("no such admin endpoint".into()) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
