@@ -11,6 +11,7 @@ pub mod checks;
 pub mod exercise;
 pub mod expect;
 pub mod format;
+mod labels;
 pub mod outcome;
 pub mod report;
 pub mod runner;

@@ -420,13 +420,13 @@ impl Ctx {
         for st in steps {
             let (text, res) = match st {
                 Step::Cmdlet(line) => (line.clone(), self.cmdlet(line).await),
-                Step::Network(n) => (network_text(n), self.network(n)),
+                Step::Network(n) => (super::labels::network_text(n), self.network(n)),
                 Step::Clock(c) => (
                     format!("clock: advance {}s", c.advance.0),
                     self.lab
                         .advance_clock(c.advance.0)
                         .await
-                        .map(|run| sync_note(&run)),
+                        .map(|run| super::labels::sync_note(&run)),
                 ),
             };
             let (ok, detail) = match res {
@@ -637,7 +637,7 @@ impl Ctx {
             url: url.to_string(),
             request_headers: headers
                 .iter()
-                .map(|(k, v)| (k.clone(), mask_auth(k, v)))
+                .map(|(k, v)| (k.clone(), super::labels::mask_auth(k, v)))
                 .collect(),
             status: 0,
             reason: String::new(),
@@ -875,47 +875,4 @@ impl Ctx {
         }
         (http, at)
     }
-}
-
-fn mask_auth(name: &str, value: &str) -> String {
-    if name.eq_ignore_ascii_case("authorization") {
-        match value.split_once(' ') {
-            Some((scheme, rest)) if !rest.trim().is_empty() => format!("{scheme} …"),
-            _ => value.to_string(),
-        }
-    } else {
-        value.to_string()
-    }
-}
-
-fn network_text(n: &NetworkChange) -> String {
-    let json = serde_json::to_string(n).unwrap_or_default();
-    format!("network: {json}")
-}
-
-/// What the sync cycles a clock step ran exported (empty when none ran or nothing changed).
-fn sync_note(run: &crate::shell::backend::SyncRun) -> String {
-    let mut parts = Vec::new();
-    if !run.exported.is_empty() {
-        parts.push(format!(
-            "Azure AD Connect exported {}",
-            run.exported.join(", ")
-        ));
-    }
-    if !run.deleted.is_empty() {
-        parts.push(format!(
-            "Azure AD Connect deleted {}",
-            run.deleted.join(", ")
-        ));
-    }
-    if !run.passwords.is_empty() {
-        parts.push(format!(
-            "password hash sync wrote {}",
-            run.passwords.join(", ")
-        ));
-    }
-    if !run.errors.is_empty() {
-        parts.push(format!("export errors: {}", run.errors.join("; ")));
-    }
-    parts.join("; ")
 }
