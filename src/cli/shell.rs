@@ -23,10 +23,11 @@ use std::sync::{Arc, Mutex};
 
 use tokio::runtime::Handle;
 
-use crate::client::{ConnectionStatus, Outlook, Profile, Settings, Transport};
+use crate::client::{ConnectionStatus, Outlook, Settings, Transport};
 use crate::frontdoor::FrontDoor;
 use crate::lab::backend::{LabBackend, Machine};
 use crate::lab::{Lab, LabFile};
+use crate::scenario::steps::ClientName;
 use crate::shell::{format::ListStyle, parser::parse_line, Shell};
 
 /// The prompt of the Exchange Management Shell, as the guide prints it.
@@ -41,10 +42,11 @@ const YELLOW: &str = "\x1b[93m";
 const RESET: &str = "\x1b[0m";
 
 pub const LAB_HELP: &str = "Lab commands:
-  lab status [PROFILE] [USER]  run the reference client (default outlook-2016 GregT@contoso.com)
+  lab status [PROFILE] [USER]  run the reference client (default outlook GregT@contoso.com)
                                and print its Connection Status: server, protocol, Authn
-                               (profiles: outlook-2010, outlook-2013, outlook-2016,
-                               outlook-2016-mac, native-eas)
+                               (profiles: outlook = the Outlook installed on the machine,
+                               Install-LabOutlook, Outlook 2016 unless changed; outlook-2010,
+                               outlook-2013, outlook-2016, outlook-2016-mac, native-eas)
   lab network                  print the network devices in force
   lab network { DEVICE }       add or replace a device, written as in a lab file, e.g.
                                lab network { certificate: { host: mail.contoso.com, state: expired } }
@@ -110,17 +112,17 @@ pub fn classify(entry: &str) -> Entry<'_> {
 }
 
 /// `lab status [PROFILE] [USER]`'s arguments.
-pub fn status_args(args: &[&str]) -> Result<(Profile, String), String> {
-    let mut profile = Profile::Outlook2016;
+pub fn status_args(args: &[&str]) -> Result<(ClientName, String), String> {
+    let mut profile = ClientName::Installed;
     let mut user = DEFAULT_USER.to_string();
     for a in args {
-        if let Some(p) = Profile::parse(a) {
+        if let Some(p) = ClientName::from_arg(a) {
             profile = p;
         } else if a.contains('@') {
             user = a.to_string();
         } else {
             return Err(format!(
-                "lab status: '{a}' is neither a client profile (outlook-2010, \
+                "lab status: '{a}' is neither a client profile (outlook, outlook-2010, \
                  outlook-2013, outlook-2016, outlook-2016-mac, native-eas) nor a user \
                  (name@domain)"
             ));
@@ -317,13 +319,18 @@ impl Session {
 
     /// Connects the reference client (one per profile and user, keeping its token cache, as
     /// Outlook does between connects) with the machine settings the shell's `reg`/`defaults`
-    /// lines wrote.
-    pub fn status(&mut self, profile: Profile, user: &str) -> Result<ConnectionStatus, String> {
+    /// lines wrote; `outlook` is the Outlook `Install-LabOutlook` installed (2016 by default).
+    pub fn status(
+        &mut self,
+        client: impl Into<ClientName>,
+        user: &str,
+    ) -> Result<ConnectionStatus, String> {
         let machine = self
             .machine
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
+        let profile = client.into().resolve(machine.outlook);
         let mut settings = Settings::contoso(user);
         settings.registry.enable_adal = machine.enable_adal;
         settings.registry.version = machine.version;

@@ -24,7 +24,7 @@ use tokio::sync::{Mutex, Notify};
 
 use super::{CheckReport, Session};
 use crate::cli::args::{CheckFormat, ExerciseCommand};
-use crate::client::Profile;
+use crate::scenario::steps::ClientName;
 use crate::frontdoor::serve::{default_state_dir, SERVE_FILE};
 use crate::frontdoor::Options;
 
@@ -96,7 +96,7 @@ async fn handle(
         (Method::POST, "/outlook") => {
             let profile = query(&uri, "profile");
             let user = query(&uri, "user");
-            let profile = match profile.as_deref().map(|p| (p, Profile::parse(p))) {
+            let profile = match profile.as_deref().map(|p| (p, ClientName::from_arg(p))) {
                 None => None,
                 Some((_, Some(p))) => Some(p),
                 Some((p, None)) => {

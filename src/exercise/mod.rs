@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{ConnectionStatus, Profile};
+use crate::client::ConnectionStatus;
 use crate::frontdoor::Options;
 use crate::scenario::exercise::ExerciseMeta;
 use crate::scenario::runner::{check_all, Ctx, StepResult};
@@ -313,10 +313,11 @@ impl Session {
 
     /// The reference Outlook on the live lab, as the trainee's user sees it now: the scenario's
     /// first `client` action (its profile, user and settings), with `profile` and `user` put in
-    /// its place when given; Outlook 2016 as GregT when the scenario has no client action.
+    /// its place when given; the machine's installed Outlook (`client: outlook`, Outlook 2016
+    /// unless `Install-LabOutlook` changed it) as GregT when the scenario has no client action.
     pub async fn outlook(
         &mut self,
-        profile: Option<Profile>,
+        profile: Option<ClientName>,
         user: Option<String>,
     ) -> Result<ConnectionStatus, String> {
         let mut action = self
@@ -329,13 +330,13 @@ impl Session {
                 _ => None,
             })
             .unwrap_or_else(|| ClientAction {
-                client: ClientName(Profile::Outlook2016),
+                client: ClientName::Installed,
                 user: crate::cli::shell::DEFAULT_USER.into(),
                 action: Default::default(),
                 settings: Default::default(),
             });
         if let Some(p) = profile {
-            action.client = ClientName(p);
+            action.client = p;
         }
         if let Some(u) = user {
             action.user = u;

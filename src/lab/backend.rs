@@ -7,9 +7,9 @@
 //! The shell is synchronous (one PowerShell line is one short exchange) while the lab runs on
 //! tokio, so the backend holds a runtime [`Handle`] and blocks on each async request; the runner
 //! calls the shell only from `spawn_blocking` threads, where blocking on the runtime is allowed.
-//! Client-machine settings (`reg add … EnableADAL`, `defaults write … DisableModernAuth`) have
-//! no service behind them: they land in [`Machine`], which the runner reads when it starts a
-//! client.
+//! Client-machine settings (`reg add … EnableADAL`, `defaults write … DisableModernAuth`,
+//! `Install-LabOutlook`) have no service behind them: they land in [`Machine`], which the runner
+//! reads when it starts a client.
 
 use std::sync::{Arc, Mutex};
 
@@ -27,16 +27,19 @@ use crate::shell::backend::{
     AadFaultInfo, AdfsAdmin, AdfsCertificate, AdfsProperties, AdfsPropertiesChange,
     AuthServerChange, BResult, Backend, BackendError, ClientSetting, DirectoryAdmin, ExchangeAdmin,
     FaultRules, ForgeTokenRequest, ForgedToken, HybridIdentity, Machines, NewAadFault,
-    NewAuthServer, OrgConfigChange, OrgSummary, ServicePrincipal, ServicePrincipalChange,
+    NewAuthServer, OrgConfigChange, OrgSummary, OutlookVersion, ServicePrincipal, ServicePrincipalChange,
     SigningKeyInfo, SigningKeys, VdirChange,
 };
 
-/// Client-machine settings written by cmdlets (registry, macOS defaults).
+/// Client-machine settings written by cmdlets (registry, macOS defaults) and the Outlook
+/// installed on the user's Windows machine (`Install-LabOutlook`; `None`: the lab's default,
+/// [`OutlookVersion::DEFAULT`]), which a scenario's `client: outlook` runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Machine {
     pub enable_adal: Option<u32>,
     pub version: Option<u32>,
     pub mac_disable_modern_auth: Option<bool>,
+    pub outlook: Option<OutlookVersion>,
 }
 
 /// Admin API endpoints and credentials of one lab.
@@ -556,6 +559,15 @@ impl Machines for LabBackend {
             }
         }
         Ok(())
+    }
+
+    fn install_outlook(&mut self, version: OutlookVersion) -> BResult<()> {
+        self.machine.lock().unwrap_or_else(|e| e.into_inner()).outlook = Some(version);
+        Ok(())
+    }
+
+    fn installed_outlook(&mut self) -> BResult<Option<OutlookVersion>> {
+        Ok(self.machine.lock().unwrap_or_else(|e| e.into_inner()).outlook)
     }
 }
 

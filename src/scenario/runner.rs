@@ -546,12 +546,19 @@ impl Ctx {
     /// start` prints the symptom with the briefing).
     pub async fn symptom(&mut self, c: &ClientAction) -> crate::client::ConnectionStatus {
         let settings = self.client_settings(c);
-        let mut outlook = Outlook::new(c.client.0, settings, self.tls.clone());
+        let mut outlook = Outlook::new(self.profile(c), settings, self.tls.clone());
         outlook.connect().await
     }
 
+    /// The profile `c` runs: its own, or for `client: outlook` the machine's installed Outlook
+    /// as it is now (a `fix` that upgrades Outlook changes what the replayed `when` starts).
+    fn profile(&self, c: &ClientAction) -> crate::client::Profile {
+        let installed = self.machine.lock().unwrap_or_else(|e| e.into_inner()).outlook;
+        c.client.resolve(installed)
+    }
+
     async fn client(&mut self, c: &ClientAction) -> Outcome {
-        let profile = c.client.0;
+        let profile = self.profile(c);
         let settings = self.client_settings(c);
         let traced = c.settings.through_proxy.unwrap_or(false);
         // A traced Outlook is another client: its connections all go through the proxy.

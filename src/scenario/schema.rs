@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use super::checks::{Expectation, RawExpectation, EXPECTATION_KINDS};
 use super::steps::{
     Action, ClientName, NetworkChange, RawAction, RawNetwork, RawStep, Secs, Step, CLIENT_NAMES,
+    INSTALLED_OUTLOOK,
     MAX_DURATION_SECS,
 };
 
@@ -131,10 +132,11 @@ impl JsonSchema for ClientName {
         "ClientProfile".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = std::iter::once(INSTALLED_OUTLOOK).chain(CLIENT_NAMES).collect();
         json_schema!({
-            "description": "A client profile the reference client emulates.",
+            "description": "A client profile the reference client emulates; `outlook` is the Outlook installed on the user's machine (Install-LabOutlook; Outlook 2016 when none was installed).",
             "type": "string",
-            "enum": CLIENT_NAMES
+            "enum": names
         })
     }
 }

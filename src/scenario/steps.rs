@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::client::Profile;
 use crate::lab::{Certificate, ClientSegment, LoadBalancer, ReverseProxy};
+use crate::shell::backend::OutlookVersion;
 
 /// A set-up (or fix, or twin) step.
 #[derive(Debug, Clone, Serialize)]
@@ -228,15 +229,82 @@ impl<'de> Deserialize<'de> for Action {
     }
 }
 
-/// A client profile name as written in scenario files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ClientName(#[serde(serialize_with = "ser_profile")] pub Profile);
-
-fn ser_profile<S: serde::Serializer>(p: &Profile, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(p.name())
+/// A client as written in scenario files: a fixed profile (`outlook-2010`, …), or `outlook`,
+/// the Outlook installed on the user's machine (`Install-LabOutlook`), read when the action runs
+/// so a `fix` that upgrades Outlook changes what the replayed `when` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientName {
+    Profile(Profile),
+    /// `outlook`: the machine's installed Outlook ([`OutlookVersion::DEFAULT`] when none was).
+    Installed,
 }
 
-/// The profile names a scenario may use.
+impl ClientName {
+    /// The profile this client runs on a machine with `installed` (what `Install-LabOutlook`
+    /// put there, `None`: nothing).
+    pub fn resolve(self, installed: Option<OutlookVersion>) -> Profile {
+        match self {
+            ClientName::Profile(p) => p,
+            ClientName::Installed => installed_profile(installed),
+        }
+    }
+
+    /// `client:` names: a profile's name, or [`INSTALLED_OUTLOOK`].
+    pub fn parse(s: &str) -> Option<ClientName> {
+        if s == INSTALLED_OUTLOOK {
+            return Some(ClientName::Installed);
+        }
+        CLIENT_NAMES
+            .iter()
+            .any(|n| *n == s)
+            .then(|| Profile::parse(s))
+            .flatten()
+            .map(ClientName::Profile)
+    }
+
+    /// A client typed at a prompt (`lab status`, the exercise's `/outlook?profile=`): `outlook`,
+    /// or any spelling [`Profile::parse`] knows (`Outlook 2016`, `outlook2013`, …).
+    pub fn from_arg(s: &str) -> Option<ClientName> {
+        if s.trim().eq_ignore_ascii_case(INSTALLED_OUTLOOK) {
+            return Some(ClientName::Installed);
+        }
+        Profile::parse(s).map(ClientName::Profile)
+    }
+
+    /// The name as a scenario file writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientName::Profile(p) => p.name(),
+            ClientName::Installed => INSTALLED_OUTLOOK,
+        }
+    }
+}
+
+/// The reference client's profile for an installed Outlook (`None`: the lab's default).
+pub fn installed_profile(installed: Option<OutlookVersion>) -> Profile {
+    match installed.unwrap_or(OutlookVersion::DEFAULT) {
+        OutlookVersion::Outlook2010 => Profile::Outlook2010,
+        OutlookVersion::Outlook2013 => Profile::Outlook2013,
+        OutlookVersion::Outlook2016 => Profile::Outlook2016,
+    }
+}
+
+impl From<Profile> for ClientName {
+    fn from(p: Profile) -> Self {
+        ClientName::Profile(p)
+    }
+}
+
+impl Serialize for ClientName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// `client: outlook`, the Outlook installed on the user's machine.
+pub const INSTALLED_OUTLOOK: &str = "outlook";
+
+/// The profile names a scenario may use (and [`INSTALLED_OUTLOOK`]).
 pub const CLIENT_NAMES: [&str; 6] = [
     "outlook-2010",
     "outlook-2013",
@@ -249,22 +317,17 @@ pub const CLIENT_NAMES: [&str; 6] = [
 impl<'de> Deserialize<'de> for ClientName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let p = CLIENT_NAMES
-            .iter()
-            .any(|n| *n == s)
-            .then(|| Profile::parse(&s))
-            .flatten();
-        match p {
-            Some(p) => Ok(ClientName(p)),
+        match ClientName::parse(&s) {
+            Some(c) => Ok(c),
             None => {
-                let list = CLIENT_NAMES
-                    .iter()
+                let list = std::iter::once(INSTALLED_OUTLOOK)
+                    .chain(CLIENT_NAMES)
                     .map(|n| format!("`{n}`"))
                     .collect::<Vec<_>>()
                     .join(", ");
                 // "unknown variant" lets lab_kit add the nearest-name hint.
                 Err(serde::de::Error::custom(format!(
-                    "unknown variant `{s}`, expected one of {list} (client profile)"
+                    "unknown variant `{s}`, expected one of {list} (client profile; `outlook` is the Outlook installed on the user's machine)"
                 )))
             }
         }

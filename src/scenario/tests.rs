@@ -3,7 +3,7 @@
 use super::checks::Check;
 use super::expect::{header_match, text_match};
 use super::format::{parse, LabRef};
-use super::steps::{parse_duration, Action, ConnectKind, Step};
+use super::steps::{parse_duration, Action, ClientName, ConnectKind, Step};
 use crate::client::Profile;
 
 fn err(text: &str) -> String {
@@ -57,7 +57,7 @@ after_fix:
     assert!(matches!(&s.given[3], Action::Step(Step::Clock(c)) if c.advance.0 == 7200));
     match &s.when[0] {
         Action::Client(c) => {
-            assert_eq!(c.client.0, Profile::Outlook2013);
+            assert_eq!(c.client, ClientName::Profile(Profile::Outlook2013));
             assert_eq!(c.action, ConnectKind::Reconnect);
             assert_eq!(c.settings.enable_adal, Some(1));
             assert_eq!(c.settings.mfa_code.as_deref(), Some("654321"));

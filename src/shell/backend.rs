@@ -561,9 +561,56 @@ pub trait HybridIdentity {
     fn sync_scheduler(&mut self) -> BResult<SyncScheduler>;
 }
 
-/// The client machines' settings (`*-ItemProperty`, `reg`, `defaults`).
+/// An Outlook for Windows the client machine can have installed (`Install-LabOutlook`): the
+/// versions the reference client models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub enum OutlookVersion {
+    Outlook2010,
+    Outlook2013,
+    Outlook2016,
+}
+
+impl OutlookVersion {
+    /// Every version, oldest first, with the year `Install-LabOutlook -Version` takes.
+    pub const ALL: [(OutlookVersion, &'static str); 3] = [
+        (OutlookVersion::Outlook2010, "2010"),
+        (OutlookVersion::Outlook2013, "2013"),
+        (OutlookVersion::Outlook2016, "2016"),
+    ];
+
+    /// The Outlook a machine runs when nothing was installed: Outlook 2016, the field guide's.
+    pub const DEFAULT: OutlookVersion = OutlookVersion::Outlook2016;
+
+    /// `2010`, `2013`, `2016`.
+    pub fn year(self) -> &'static str {
+        OutlookVersion::ALL
+            .iter()
+            .find(|(v, _)| *v == self)
+            .map_or("2016", |(_, y)| y)
+    }
+
+    /// `2016` → Outlook 2016 (also `Outlook 2016`, `outlook-2016`).
+    pub fn parse(s: &str) -> Option<OutlookVersion> {
+        let s = s.trim().to_ascii_lowercase();
+        let year = s
+            .strip_prefix("outlook")
+            .unwrap_or(&s)
+            .trim_start_matches([' ', '-']);
+        OutlookVersion::ALL
+            .iter()
+            .find(|(_, y)| *y == year)
+            .map(|(v, _)| *v)
+    }
+}
+
+/// The client machines' settings (`*-ItemProperty`, `reg`, `defaults`) and the Outlook
+/// installed on the user's Windows machine (`Install-LabOutlook`).
 pub trait Machines {
     fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()>;
+    /// Installs `version` in place of the Outlook the machine has (an upgrade or a downgrade).
+    fn install_outlook(&mut self, version: OutlookVersion) -> BResult<()>;
+    /// The Outlook installed with [`Machines::install_outlook`], `None` when none was.
+    fn installed_outlook(&mut self) -> BResult<Option<OutlookVersion>>;
 }
 
 /// The services a session's backend offers; each answers `None` (not offered) by default.

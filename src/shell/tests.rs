@@ -40,6 +40,7 @@ struct Fake {
     mailboxes: Vec<Mailbox>,
     sps: Vec<ServicePrincipal>,
     calls: Vec<String>,
+    outlook: Option<OutlookVersion>,
 }
 
 use AuthMethod::*;
@@ -188,6 +189,7 @@ impl Fake {
                 service_principal_names: seed_spns(),
             }],
             calls: Vec::new(),
+            outlook: None,
         }
     }
     fn two_servers() -> Fake {
@@ -394,6 +396,13 @@ impl Machines for Fake {
             "client {}",
             serde_json::to_string(s).unwrap_or_default()
         ))
+    }
+    fn install_outlook(&mut self, version: OutlookVersion) -> BResult<()> {
+        self.outlook = Some(version);
+        self.log(format!("install_outlook {}", version.year()))
+    }
+    fn installed_outlook(&mut self) -> BResult<Option<OutlookVersion>> {
+        Ok(self.outlook)
     }
 }
 

@@ -6,7 +6,8 @@
 //! lab's Hybrid Configuration Wizard and cumulative updates, `msol.rs` the MSOnline, AzureAD and Graph cmdlets,
 //! `lab.rs` the lab's own cmdlets, `forge.rs` the token forge (`New-LabForgedToken`), `adfs.rs` `Set-AdfsProperties`, `domain.rs` the MSOnline domain cmdlets (`Get-MsolDomain`, federation settings, `Get-MsolUser`), `ad.rs` Active Directory's user cmdlets and Azure AD Connect's (`Start-ADSyncSyncCycle`), `utility.rs` PowerShell's own
 //! cmdlets (`Format-List`, `Where-Object`, …), `registry.rs` the client-machine settings
-//! (`New-ItemProperty`, `reg`, macOS `defaults`) and `iisreset.rs` the IIS restart. Each file
+//! (`New-ItemProperty`, `reg`, macOS `defaults`), `outlook.rs` the Outlook installed on the user's
+//! machine (`Install-LabOutlook`, `Get-LabOutlook`) and `iisreset.rs` the IIS restart. Each file
 //! exports a `CMDLETS` table (and `NATIVES` for native programs); this module gathers them in
 //! [`FAMILIES`], resolves a command name, runs a bound cmdlet ([`invoke`]) and renders the tables
 //! as the book's cmdlet reference ([`docs`]).
@@ -36,6 +37,7 @@ mod lab;
 mod mailbox;
 mod msol;
 mod org;
+mod outlook;
 mod registry;
 mod utility;
 mod vdir;
@@ -110,6 +112,11 @@ pub const FAMILIES: &[Family] = &[
     Family {
         stem: "hybrid",
         cmdlets: hybrid::CMDLETS,
+        natives: &[],
+    },
+    Family {
+        stem: "outlook",
+        cmdlets: outlook::CMDLETS,
         natives: &[],
     },
     Family {
