@@ -92,8 +92,50 @@ fn unknown_client_profile_points_at_the_value() {
     );
     assert_eq!(
         err(&text),
-        "t.yaml:5:13: when[0]: unknown variant `outlook-2106`, expected one of `outlook-2010`, `outlook-2013`, `outlook-2016`, `outlook-2016-mac`, `eas`, `native-eas` (client profile); did you mean `outlook-2016`?"
+        "t.yaml:5:13: when[0]: unknown variant `outlook-2106`, expected one of `outlook`, `outlook-2010`, `outlook-2013`, `outlook-2016`, `outlook-2016-mac`, `eas`, `native-eas` (client profile; `outlook` is the Outlook installed on the user's machine); did you mean `outlook-2016`?"
     );
+}
+
+#[test]
+fn client_outlook_is_the_installed_outlook_read_when_the_action_runs() {
+    use crate::shell::backend::OutlookVersion;
+    let text = format!(
+        "{HEAD}given:\n  - client: outlook\n    user: GregT@contoso.com\nwhen:\n  - client: outlook\n    user: GregT@contoso.com\nthen:\n  - status: 401\nfix:\n  - client: outlook\n    user: GregT@contoso.com\nafter_fix:\n  - status: 200\n"
+    );
+    let l = parse(&text, "t.yaml", None, Some("t")).unwrap();
+    let s = &l.scenario;
+    let sections = [&s.given, &s.when, s.fix.as_ref().unwrap()];
+    for list in sections {
+        assert!(
+            matches!(&list[0], Action::Client(c) if c.client == ClientName::Installed),
+            "{list:?}"
+        );
+    }
+    let c = ClientName::Installed;
+    assert_eq!(c.resolve(None), Profile::Outlook2016);
+    assert_eq!(
+        c.resolve(Some(OutlookVersion::Outlook2010)),
+        Profile::Outlook2010
+    );
+    assert_eq!(
+        c.resolve(Some(OutlookVersion::Outlook2013)),
+        Profile::Outlook2013
+    );
+    // A fixed profile ignores what is installed.
+    assert_eq!(
+        ClientName::Profile(Profile::Outlook2016Mac).resolve(Some(OutlookVersion::Outlook2010)),
+        Profile::Outlook2016Mac
+    );
+    assert_eq!(serde_json::to_string(&c).unwrap(), "\"outlook\"");
+    // At a prompt: `outlook` in any case, or any profile spelling.
+    assert_eq!(ClientName::from_arg("Outlook"), Some(ClientName::Installed));
+    assert_eq!(
+        ClientName::from_arg("Outlook 2013"),
+        Some(ClientName::Profile(Profile::Outlook2013))
+    );
+    assert_eq!(ClientName::from_arg("outlook-2099"), None);
+    // In a file only the exact names.
+    assert_eq!(ClientName::parse("Outlook"), None);
 }
 
 #[test]

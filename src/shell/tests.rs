@@ -1077,6 +1077,51 @@ fn client_side_lines_and_iisreset() {
 }
 
 #[test]
+fn install_lab_outlook_sets_the_machine_s_outlook_and_get_lab_outlook_shows_it() {
+    let mut sh = shell();
+    // Nothing installed: the lab's default, Outlook 2016, and where it comes from.
+    assert_eq!(
+        run(&mut sh, "Get-LabOutlook"),
+        "Product : Microsoft Outlook 2016\nVersion : 2016\nSource : Default"
+    );
+    assert_eq!(
+        run(&mut sh, "Install-LabOutlook -Version 2010"),
+        "Product : Microsoft Outlook 2010\nVersion : 2010\nSource : Install-LabOutlook"
+    );
+    assert_eq!(sh.backend.outlook, Some(OutlookVersion::Outlook2010));
+    assert_eq!(
+        run(&mut sh, "(Get-LabOutlook).Version"),
+        "2010"
+    );
+    // Positional, and -WhatIf changes nothing.
+    run(&mut sh, "Install-LabOutlook 2013");
+    assert_eq!(sh.backend.outlook, Some(OutlookVersion::Outlook2013));
+    assert_eq!(
+        run(&mut sh, "Install-LabOutlook 2016 -WhatIf"),
+        "What if: Performing the operation \"Install-LabOutlook\" on target \"Microsoft Outlook 2016\"."
+    );
+    assert_eq!(sh.backend.outlook, Some(OutlookVersion::Outlook2013));
+    assert_eq!(
+        sh.backend.calls,
+        vec!["install_outlook 2010", "install_outlook 2013"]
+    );
+    // A version the lab has no client for is PowerShell's enumeration error, with the list.
+    let e = err(&mut sh, "Install-LabOutlook -Version 2019");
+    assert_eq!(
+        e.message,
+        "Cannot bind parameter 'Version'. Cannot convert value \"2019\" to type \"HmaLab.OutlookVersion\". Error: \"Unable to match the identifier name 2019 to a valid enumerator name. Specify one of the following enumerator names and try again:\n2010, 2013, 2016\""
+    );
+    assert_eq!(sh.backend.outlook, Some(OutlookVersion::Outlook2013));
+    // The cmdlet's names and the backend's versions agree.
+    for (v, year) in OutlookVersion::ALL {
+        assert_eq!(OutlookVersion::parse(year), Some(v));
+        assert_eq!(OutlookVersion::parse(&format!("Outlook {year}")), Some(v));
+        assert_eq!(v.year(), year);
+    }
+    assert_eq!(OutlookVersion::parse("2019"), None);
+}
+
+#[test]
 fn expressions_follow_powershell_semantics() {
     let mut sh = shell();
     run(&mut sh, "$name = 'EvoSts'; $n = 3");

@@ -262,6 +262,49 @@ async fn lab_status_follows_the_client_settings_the_shell_writes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lab_status_runs_the_outlook_installed_on_the_machine() {
+    let replies: Vec<Reply> = with_session(|s| {
+        [
+            "lab status",
+            "Install-LabOutlook -Version 2010",
+            "lab status",
+            "lab status outlook GregT@contoso.com",
+            "lab status outlook-2016",
+        ]
+        .iter()
+        .map(|l| s.execute(l))
+        .collect()
+    })
+    .await;
+    let bearer = |who: &str| {
+        Reply::Ok(format!(
+            "{who} as GregT@contoso.com\n\
+             Server name       Status       Protocol   Authn\n\
+             ----------------  -----------  ---------  ------\n\
+             mail.contoso.com  Established  MAPI/HTTP  Bearer"
+        ))
+    };
+    let rpc_ntlm = Reply::Ok(
+        "outlook-2010 as GregT@contoso.com\n\
+         Server name       Status       Protocol  Authn\n\
+         ----------------  -----------  --------  -----\n\
+         mail.contoso.com  Established  RPC/HTTP  NTLM"
+            .into(),
+    );
+    // Nothing installed: Outlook 2016. After Install-LabOutlook 2010, `lab status` (and
+    // `outlook`) is Outlook 2010 on RPC/HTTP; a named profile is still that profile.
+    assert_eq!(replies[0], bearer("outlook-2016"));
+    assert!(
+        matches!(&replies[1], Reply::Ok(t) if t.contains("Microsoft Outlook 2010")),
+        "{:?}",
+        replies[1]
+    );
+    assert_eq!(replies[2], rpc_ntlm);
+    assert_eq!(replies[3], replies[2]);
+    assert_eq!(replies[4], bearer("outlook-2016"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lab_status_shows_why_a_client_is_disconnected() {
     let status = with_session(|s| {
         s.execute("$x= Get-MsolServicePrincipal -AppPrincipalId 00000002-0000-0ff1-ce00-000000000000");
