@@ -24,9 +24,9 @@ use tokio::sync::{Mutex, Notify};
 
 use super::{CheckReport, Session};
 use crate::cli::args::{CheckFormat, ExerciseCommand};
-use crate::scenario::steps::ClientName;
 use crate::frontdoor::serve::{default_state_dir, SERVE_FILE};
 use crate::frontdoor::Options;
+use crate::scenario::steps::ClientName;
 
 /// The state file, in the state directory.
 pub const STATE_FILE: &str = "exercise.json";

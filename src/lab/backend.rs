@@ -27,8 +27,8 @@ use crate::shell::backend::{
     AadFaultInfo, AdfsAdmin, AdfsCertificate, AdfsProperties, AdfsPropertiesChange,
     AuthServerChange, BResult, Backend, BackendError, ClientSetting, DirectoryAdmin, ExchangeAdmin,
     FaultRules, ForgeTokenRequest, ForgedToken, HybridIdentity, Machines, NewAadFault,
-    NewAuthServer, OrgConfigChange, OrgSummary, OutlookVersion, ServicePrincipal, ServicePrincipalChange,
-    SigningKeyInfo, SigningKeys, VdirChange,
+    NewAuthServer, OrgConfigChange, OrgSummary, OutlookVersion, ServicePrincipal,
+    ServicePrincipalChange, SigningKeyInfo, SigningKeys, VdirChange,
 };
 
 /// Client-machine settings written by cmdlets (registry, macOS defaults) and the Outlook
@@ -562,12 +562,19 @@ impl Machines for LabBackend {
     }
 
     fn install_outlook(&mut self, version: OutlookVersion) -> BResult<()> {
-        self.machine.lock().unwrap_or_else(|e| e.into_inner()).outlook = Some(version);
+        self.machine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outlook = Some(version);
         Ok(())
     }
 
     fn installed_outlook(&mut self) -> BResult<Option<OutlookVersion>> {
-        Ok(self.machine.lock().unwrap_or_else(|e| e.into_inner()).outlook)
+        Ok(self
+            .machine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outlook)
     }
 }
 

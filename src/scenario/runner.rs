@@ -553,7 +553,11 @@ impl Ctx {
     /// The profile `c` runs: its own, or for `client: outlook` the machine's installed Outlook
     /// as it is now (a `fix` that upgrades Outlook changes what the replayed `when` starts).
     fn profile(&self, c: &ClientAction) -> crate::client::Profile {
-        let installed = self.machine.lock().unwrap_or_else(|e| e.into_inner()).outlook;
+        let installed = self
+            .machine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outlook;
         c.client.resolve(installed)
     }
 

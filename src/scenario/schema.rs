@@ -14,8 +14,7 @@ use serde_json::{json, Map, Value};
 use super::checks::{Expectation, RawExpectation, EXPECTATION_KINDS};
 use super::steps::{
     Action, ClientName, NetworkChange, RawAction, RawNetwork, RawStep, Secs, Step, CLIENT_NAMES,
-    INSTALLED_OUTLOOK,
-    MAX_DURATION_SECS,
+    INSTALLED_OUTLOOK, MAX_DURATION_SECS,
 };
 
 /// The step kinds; the action kinds are these plus [`ACTION_KINDS`].
@@ -132,7 +131,9 @@ impl JsonSchema for ClientName {
         "ClientProfile".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let names: Vec<&str> = std::iter::once(INSTALLED_OUTLOOK).chain(CLIENT_NAMES).collect();
+        let names: Vec<&str> = std::iter::once(INSTALLED_OUTLOOK)
+            .chain(CLIENT_NAMES)
+            .collect();
         json_schema!({
             "description": "A client profile the reference client emulates; `outlook` is the Outlook installed on the user's machine (Install-LabOutlook; Outlook 2016 when none was installed).",
             "type": "string",

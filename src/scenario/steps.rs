@@ -255,8 +255,7 @@ impl ClientName {
             return Some(ClientName::Installed);
         }
         CLIENT_NAMES
-            .iter()
-            .any(|n| *n == s)
+            .contains(&s)
             .then(|| Profile::parse(s))
             .flatten()
             .map(ClientName::Profile)

@@ -1089,10 +1089,7 @@ fn install_lab_outlook_sets_the_machine_s_outlook_and_get_lab_outlook_shows_it()
         "Product : Microsoft Outlook 2010\nVersion : 2010\nSource : Install-LabOutlook"
     );
     assert_eq!(sh.backend.outlook, Some(OutlookVersion::Outlook2010));
-    assert_eq!(
-        run(&mut sh, "(Get-LabOutlook).Version"),
-        "2010"
-    );
+    assert_eq!(run(&mut sh, "(Get-LabOutlook).Version"), "2010");
     // Positional, and -WhatIf changes nothing.
     run(&mut sh, "Install-LabOutlook 2013");
     assert_eq!(sh.backend.outlook, Some(OutlookVersion::Outlook2013));
