@@ -7,8 +7,8 @@ use std::hash::Hash;
 
 /// When `map` holds `cap` entries or more, removes the lowest-ranked ones until it holds 90% of
 /// `cap`. Entries with equal rank go in no particular order.
-pub fn evict_lowest<K: Eq + Hash, V>(
-    map: &mut HashMap<K, V>,
+pub fn evict_lowest<K: Eq + Hash, V, S: std::hash::BuildHasher>(
+    map: &mut HashMap<K, V, S>,
     cap: usize,
     rank: impl Fn(&V) -> i64,
 ) {

@@ -98,25 +98,26 @@ pub async fn validate(
     at: &Arrival,
 ) -> Result<AuthedUser, Diag> {
     let now = state.clock.unix();
-    let claims = match state.cached_token(token, now) {
-        Some(c) => c.claims,
+    let cached = match state.cached_token(token, now) {
+        Some(c) => c,
         None => {
             let jwt = parse(token)?;
             verify_signature_and_issuer(state, org, &jwt).await?;
             let exp = num_claim(&jwt.claims, "exp").ok_or(Diag::Invalid)?;
             check_lifetime(&jwt.claims, now)?;
-            let claims = std::sync::Arc::new(jwt.claims);
-            state.cache_token(
-                token,
-                CachedToken {
-                    claims: claims.clone(),
-                    exp: exp.saturating_add(SKEW_SECONDS),
-                },
-            );
-            claims
+            let cached = CachedToken {
+                audience: std::sync::Arc::new(Audience::of(&jwt.claims)),
+                claims: std::sync::Arc::new(jwt.claims),
+                exp: exp.saturating_add(SKEW_SECONDS),
+            };
+            state.cache_token(token, cached.clone());
+            cached
         }
     };
-    check_claims(org, &claims, now, at)
+    check_lifetime(&cached.claims, now)?;
+    cached.audience.check(at)?;
+    check_tenant(&cached.claims)?;
+    resolve_user(org, &cached.claims)
 }
 
 /// Steps 5–8, the checks every request runs on a verified (or cached) token's claims: lifetime,
@@ -249,40 +250,89 @@ pub fn check_lifetime(claims: &Map<String, Value>, now: i64) -> Result<(), Diag>
 /// (optionally `appid/host@realm`) is accepted as Azure AD issues it for app-id resources.
 /// Public so a dashboard can mark a captured token's audience as Exchange judges it.
 pub fn check_audience(claims: &Map<String, Value>, at: &Arrival) -> Result<(), Diag> {
-    let aud = match claims.get("aud") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .find_map(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
-    let app = crate::respond::EXCHANGE_APP_ID;
-    if aud.eq_ignore_ascii_case(app) {
-        return Ok(());
-    }
-    if let Some(rest) = aud.strip_prefix(&format!("{app}/")) {
-        let host = rest.split('@').next().unwrap_or_default();
-        if host.eq_ignore_ascii_case(&at.host) {
-            return Ok(());
+    Audience::of(claims).check(at)
+}
+
+/// A token's `aud` claim, read once: a verified token is cached with it, so a request checks
+/// the audience against its own scheme and host without parsing the URL again.
+#[derive(Debug, Clone)]
+pub enum Audience {
+    /// Exchange's application id on its own.
+    App,
+    /// `<app id>/<host>@<tenant>`: `host` from the claim, `aud` the whole claim.
+    AppHost { host: String, aud: String },
+    /// An `https://host/` audience: scheme and host as the URL parser reads them.
+    Url {
+        scheme: String,
+        host: String,
+        printed: String,
+    },
+    /// Not a URL: refused on every host (`printed` is the claim without trailing slashes).
+    Unreadable { printed: String },
+}
+
+impl Audience {
+    pub fn of(claims: &Map<String, Value>) -> Audience {
+        let aud = match claims.get("aud") {
+            Some(Value::String(s)) => s.as_str(),
+            Some(Value::Array(a)) => a.iter().find_map(Value::as_str).unwrap_or_default(),
+            _ => "",
+        };
+        let app = crate::respond::EXCHANGE_APP_ID;
+        if aud.eq_ignore_ascii_case(app) {
+            return Audience::App;
         }
-        return Err(Diag::AudienceHost { aud });
+        if let Some(rest) = aud.strip_prefix(app).and_then(|r| r.strip_prefix('/')) {
+            return Audience::AppHost {
+                host: rest.split('@').next().unwrap_or_default().to_string(),
+                aud: aud.to_string(),
+            };
+        }
+        let printed = aud.trim_end_matches('/').to_string();
+        match url::Url::parse(aud) {
+            Ok(u) => Audience::Url {
+                scheme: u.scheme().to_string(),
+                host: u.host_str().unwrap_or_default().to_string(),
+                printed,
+            },
+            Err(_) => Audience::Unreadable { printed },
+        }
     }
-    let printed = aud.trim_end_matches('/').to_string();
-    let Ok(u) = url::Url::parse(&aud) else {
-        return Err(Diag::AudienceHost { aud: printed });
-    };
-    let host = u.host_str().unwrap_or_default();
-    if !host.eq_ignore_ascii_case(&at.host) {
-        return Err(Diag::AudienceHost { aud: printed });
+
+    /// Whether a request that arrived at `at` is this audience's.
+    pub fn check(&self, at: &Arrival) -> Result<(), Diag> {
+        match self {
+            Audience::App => Ok(()),
+            Audience::AppHost { host, aud } => {
+                if host.eq_ignore_ascii_case(&at.host) {
+                    Ok(())
+                } else {
+                    Err(Diag::AudienceHost { aud: aud.clone() })
+                }
+            }
+            Audience::Unreadable { printed } => Err(Diag::AudienceHost {
+                aud: printed.clone(),
+            }),
+            Audience::Url {
+                scheme,
+                host,
+                printed,
+            } => {
+                if !host.eq_ignore_ascii_case(&at.host) {
+                    return Err(Diag::AudienceHost {
+                        aud: printed.clone(),
+                    });
+                }
+                if !scheme.eq_ignore_ascii_case(&at.scheme) {
+                    return Err(Diag::AudienceScheme {
+                        expected: format!("{scheme}://{host}"),
+                        actual: format!("{}://{}", at.scheme, at.host),
+                    });
+                }
+                Ok(())
+            }
+        }
     }
-    if !u.scheme().eq_ignore_ascii_case(&at.scheme) {
-        return Err(Diag::AudienceScheme {
-            expected: format!("{}://{}", u.scheme(), host),
-            actual: format!("{}://{}", at.scheme, at.host),
-        });
-    }
-    Ok(())
 }
 
 fn check_tenant(claims: &Map<String, Value>) -> Result<(), Diag> {

@@ -495,7 +495,7 @@ pub struct Mailbox {
     pub display_name: String,
     /// Items present when the lab starts.
     #[serde(default)]
-    pub items: Vec<SeedItem>,
+    pub items: std::sync::Arc<Vec<SeedItem>>,
 }
 
 /// An item a mailbox starts with.

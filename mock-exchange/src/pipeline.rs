@@ -103,18 +103,21 @@ pub fn is_outlook_for_windows(headers: &HeaderMap) -> bool {
 /// The `Authorization` header as the server reads it: bytes as ISO-8859-1 characters, trimmed.
 /// A header with non-ASCII bytes is still a credential (a Bearer token the JWT library cannot
 /// read), not an anonymous request.
-fn authorization_of(headers: &HeaderMap) -> String {
-    headers
+fn authorization_of(headers: &HeaderMap) -> std::borrow::Cow<'_, str> {
+    let bytes = headers
         .get(axum::http::header::AUTHORIZATION)
-        .map(|v| {
-            v.as_bytes()
-                .iter()
-                .map(|&b| char::from(b))
-                .collect::<String>()
-        })
-        .unwrap_or_default()
-        .trim_matches(|c: char| c == ' ' || c == '\t')
-        .to_string()
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let text = match std::str::from_utf8(bytes) {
+        // ASCII (every real credential): the bytes are the characters, no copy.
+        Ok(t) if bytes.is_ascii() => std::borrow::Cow::Borrowed(t),
+        _ => std::borrow::Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
+    };
+    let space = |c: char| c == ' ' || c == '\t';
+    match text {
+        std::borrow::Cow::Borrowed(t) => std::borrow::Cow::Borrowed(t.trim_matches(space)),
+        std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(t.trim_matches(space).to_string()),
+    }
 }
 
 /// The user named in the `Flighting` diagnostic: `X-AnchorMailbox`, else the POX request's
@@ -230,8 +233,8 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
     let authz = authorization_of(&parts.headers);
     let space = |c: char| c == ' ' || c == '\t';
     let (scheme_word, credentials) = match authz.split_once(space) {
-        Some((s, c)) => (s.to_ascii_lowercase(), c.trim_matches(space).to_string()),
-        None => (authz.to_ascii_lowercase(), String::new()),
+        Some((s, c)) => (s.to_ascii_lowercase(), c.trim_matches(space)),
+        None => (authz.to_ascii_lowercase(), ""),
     };
     let (user, authn) = match scheme_word.as_str() {
         "bearer" if offers_bearer => {
@@ -418,7 +421,7 @@ fn surface_ctx(
 ) -> SurfaceCtx {
     SurfaceCtx {
         org: org.clone(),
-        server: server.clone(),
+        server: crate::surfaces::ServerRef::of(org, server),
         scheme: at.scheme.clone(),
         host: at.host.clone(),
         user,

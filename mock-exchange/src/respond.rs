@@ -32,11 +32,7 @@ pub enum Side {
 /// its InternalUrl host or one of the server's internal names → internal; anything else →
 /// external.
 pub fn side_for(server: &Server, vdir: &VirtualDirectory, host: &str) -> Side {
-    let url_host = |u: &Option<String>| {
-        u.as_deref()
-            .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
-    };
+    let url_host = |u: &Option<String>| u.as_deref().and_then(url_host);
     let host = host.to_ascii_lowercase();
     if url_host(&vdir.external_url).as_deref() == Some(host.as_str()) {
         return Side::External;
@@ -47,6 +43,38 @@ pub fn side_for(server: &Server, vdir: &VirtualDirectory, host: &str) -> Side {
         return Side::Internal;
     }
     Side::External
+}
+
+/// The host of a vdir URL, lowercased, as the URL parser reads it. Every request asks this of
+/// its vdir's URLs, so the common form (`http(s)://` and a name of letters, digits, dots and
+/// hyphens, no port, no IDNA label, no number that could be an IPv4 address) is read directly;
+/// anything else goes through [`url::Url`].
+pub(crate) fn url_host(u: &str) -> Option<String> {
+    if let Some(h) = plain_url_host(u) {
+        return Some(h.to_ascii_lowercase());
+    }
+    url::Url::parse(u)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
+}
+
+fn plain_url_host(u: &str) -> Option<&str> {
+    let (scheme, rest) = u.split_once("://")?;
+    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
+        return None;
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host = &rest[..end];
+    let labels_ok = host.split('.').all(|l| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    let last = host.rsplit('.').next().unwrap_or_default();
+    let numeric = last.bytes().all(|b| b.is_ascii_digit())
+        || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
+    (labels_ok && !numeric && !rest[end..].starts_with('\\')).then_some(host)
 }
 
 /// The methods the vdir enforces on `side`. MAPI's are what IIS offers
@@ -156,7 +184,7 @@ pub fn unauthorized(c: Challenge<'_>) -> Response {
         }
     }
     put(&mut h, "server", c.server.server_header());
-    put(&mut h, "request-id", &uuid::Uuid::new_v4().to_string());
+    put(&mut h, "request-id", &request_id());
     for w in &windows {
         add(&mut h, "www-authenticate", w);
     }
@@ -191,7 +219,7 @@ pub fn back_end_unauthorized(c: Challenge<'_>, back: &Server) -> Response {
     let mut h = HeaderMap::new();
     put(&mut h, "cache-control", "private");
     put(&mut h, "server", c.server.server_header());
-    put(&mut h, "request-id", &uuid::Uuid::new_v4().to_string());
+    put(&mut h, "request-id", &request_id());
     put(
         &mut h,
         "x-calculatedbetarget",
@@ -295,7 +323,7 @@ pub fn stamp(resp: &mut Response, s: Stamp<'_>) {
         h.remove(*n);
     }
     put(h, "server", s.front.server_header());
-    put(h, "request-id", &uuid::Uuid::new_v4().to_string());
+    put(h, "request-id", &request_id());
     if let Some(b) = s.back {
         put(h, "x-calculatedbetarget", &b.fqdn.to_ascii_lowercase());
         put(h, "x-beserver", &b.name);
@@ -303,6 +331,14 @@ pub fn stamp(resp: &mut Response, s: Stamp<'_>) {
     put(h, "x-powered-by", "ASP.NET");
     put(h, "x-feserver", &s.front.name);
     put(h, "date", &http_date(s.now));
+}
+
+/// A fresh `request-id`: a version-4 UUID from the thread's generator (seeded from the OS), not
+/// a `getrandom` system call per answer.
+fn request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
 }
 
 /// Header names [`stamp`] owns.
@@ -341,4 +377,53 @@ pub(crate) fn put(h: &mut HeaderMap, name: &'static str, v: &str) {
 
 pub(crate) fn add(h: &mut HeaderMap, name: &'static str, v: &str) {
     h.append(HeaderName::from_static(name), value(v));
+}
+
+#[cfg(test)]
+mod url_host_tests {
+    use super::*;
+
+    #[test]
+    fn the_direct_reading_agrees_with_the_url_parser() {
+        let parsed = |u: &str| {
+            url::Url::parse(u)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
+        };
+        for u in [
+            "https://mail.contoso.com/mapi",
+            "https://MAIL.Contoso.COM/EWS/Exchange.asmx",
+            "HTTPS://mail.contoso.com",
+            "http://ex1.corp.contoso.com/owa?x=1",
+            "https://mail.contoso.com#frag",
+            "https://mail.contoso.com:443/mapi",
+            "https://mail.contoso.com:8443/mapi",
+            "https://user@mail.contoso.com/",
+            "https://127.0.0.1/ews",
+            "https://127.1/ews",
+            "https://0x7f.1/",
+            "https://a.0x1f/",
+            "https://a.0X1F/",
+            "https://xn--bcher-kva.example/",
+            "https://XN--bcher-kva.example/",
+            "https://xn--invalid-.example/",
+            "https://b\u{fc}cher.example/",
+            "https://-bad.example/",
+            "https://bad-.example/",
+            "https://a..b/",
+            "https://mail.contoso.com./",
+            "https://mail.contoso.com\\mapi",
+            "https://[::1]/",
+            "https://mail%2econtoso.com/",
+            "https://mail.contoso.com /",
+            "https://mail\tcontoso.com/",
+            "ftp://mail.contoso.com/",
+            "mail.contoso.com/mapi",
+            "https:///mapi",
+            "https://",
+            "",
+        ] {
+            assert_eq!(url_host(u), parsed(u), "{u:?}");
+        }
+    }
 }

@@ -94,6 +94,8 @@ pub const SWEEP_EVERY: usize = 256;
 pub struct CachedToken {
     /// Shared, so a cache hit costs a reference count, not a copy of every claim.
     pub claims: Arc<Map<String, Value>>,
+    /// The `aud` claim, read once.
+    pub audience: Arc<crate::bearer::Audience>,
     pub exp: i64,
 }
 
@@ -105,7 +107,9 @@ pub struct Shared {
     pub(crate) metadata: RwLock<HashMap<String, MetaSlot>>,
     /// Unknown-kid refreshes by AuthServer name (lower case).
     pub(crate) kid_refresh: Mutex<HashMap<String, KidRefresh>>,
-    pub(crate) tokens: Mutex<HashMap<String, CachedToken>>,
+    /// Keyed by the whole token (over a kilobyte): hashed with foldhash (randomly seeded per
+    /// process), which costs a fraction of SipHash on keys this long.
+    pub(crate) tokens: Mutex<HashMap<String, CachedToken, foldhash::fast::RandomState>>,
     pub store: MailStore,
     pub admin_token: String,
     /// Shared by the front and back ends of this process only: proves a proxied request came
@@ -159,7 +163,7 @@ impl AppState {
             effective: RwLock::new(effective),
             metadata: RwLock::new(HashMap::new()),
             kid_refresh: Mutex::new(HashMap::new()),
-            tokens: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::default()),
             store,
             admin_token,
             proxy_secret: random_hex(32),
@@ -525,6 +529,7 @@ mod cache_tests {
         });
         let cached = |exp| CachedToken {
             claims: Map::new().into(),
+            audience: crate::bearer::Audience::App.into(),
             exp,
         };
         // Expired ones, then live ones expiring later and later.
@@ -556,6 +561,7 @@ mod cache_tests {
         });
         let cached = |exp| CachedToken {
             claims: Map::new().into(),
+            audience: crate::bearer::Audience::App.into(),
             exp,
         };
         for i in 0..SWEEP_EVERY {

@@ -53,7 +53,7 @@ impl LabBackend {
             server,
             guid: super::sync::derived_guid(&format!("mailbox:{owner_sid}")),
             display_name: display_name.to_string(),
-            items: Vec::new(),
+            items: Default::default(),
         };
         let body = serde_json::to_value(&m).unwrap_or(Json::Null);
         typed(

@@ -179,7 +179,7 @@ impl Fake {
                 server: "EX1".into(),
                 guid: Uuid::from_u128(0x1234),
                 display_name: "Greg Taylor".into(),
-                items: vec![],
+                items: Default::default(),
             }],
             sps: vec![ServicePrincipal {
                 object_id: Uuid::from_u128(0xabc),

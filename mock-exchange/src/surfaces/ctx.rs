@@ -27,13 +27,49 @@ pub struct AuthedUser {
     pub mailbox: Mailbox,
 }
 
+/// A server of a request's organization snapshot, read through [`Deref`] without copying it
+/// (its virtual directories and names) into every request's context.
+#[derive(Clone)]
+pub struct ServerRef(ServerAt);
+
+#[derive(Clone)]
+enum ServerAt {
+    /// `servers[index]` of the snapshot.
+    Shared(Arc<Organization>, usize),
+    Owned(Arc<Server>),
+}
+
+impl ServerRef {
+    /// `server` as found in `org` (shared), or a copy when `org` does not hold that very value.
+    pub fn of(org: &Arc<Organization>, server: &Server) -> ServerRef {
+        match org.servers.iter().position(|s| std::ptr::eq(s, server)) {
+            Some(i) => ServerRef(ServerAt::Shared(org.clone(), i)),
+            None => ServerRef::owned(server.clone()),
+        }
+    }
+
+    pub fn owned(server: Server) -> ServerRef {
+        ServerRef(ServerAt::Owned(Arc::new(server)))
+    }
+}
+
+impl std::ops::Deref for ServerRef {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        match &self.0 {
+            ServerAt::Shared(org, i) => &org.servers[*i],
+            ServerAt::Owned(s) => s,
+        }
+    }
+}
+
 /// Everything a surface may know about a request.
 #[derive(Clone)]
 pub struct SurfaceCtx {
     /// Effective organization settings (what the serving path sees after the settings cache).
     pub org: Arc<Organization>,
     /// The server producing the answer (the mailbox's back end after proxying).
-    pub server: Server,
+    pub server: ServerRef,
     /// `https` or `http` — the scheme the client used (after offloading devices).
     pub scheme: String,
     /// The host the client used (no port), e.g. `mail.contoso.com`.
@@ -53,10 +89,7 @@ impl SurfaceCtx {
 
     /// The server a mailbox lives on (falls back to the answering server).
     pub fn mailbox_server(&self, mb: &Mailbox) -> Server {
-        self.org
-            .server(&mb.server)
-            .cloned()
-            .unwrap_or_else(|| self.server.clone())
+        self.org.server(&mb.server).unwrap_or(&self.server).clone()
     }
 
     /// The lab clock as a UTC date-time.

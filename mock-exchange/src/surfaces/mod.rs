@@ -36,7 +36,7 @@ pub mod rpc;
 pub mod store;
 pub mod xml;
 pub use common::{ews_schemas, long_build, name_guid};
-pub use ctx::{AuthedUser, Authn, SurfaceCtx};
+pub use ctx::{AuthedUser, Authn, ServerRef, SurfaceCtx};
 pub use store::MailStore;
 
 #[cfg(test)]

@@ -139,7 +139,8 @@ pub fn org_with(version: ExchangeVersion) -> Organization {
                         "2018-02-28T11:45:00Z",
                         false,
                     ),
-                ],
+                ]
+                .into(),
             },
             Mailbox {
                 primary_smtp_address: "AlexW@contoso.com".into(),
@@ -147,7 +148,7 @@ pub fn org_with(version: ExchangeVersion) -> Organization {
                 server: "EX1".into(),
                 guid: Uuid::parse_str(ALEX_GUID).unwrap(),
                 display_name: "Alex Wilber".into(),
-                items: vec![],
+                items: Default::default(),
             },
         ],
         settings_cache_seconds: 900,
@@ -166,7 +167,7 @@ pub fn ctx_for(org: Organization, user: Option<usize>) -> SurfaceCtx {
         mailbox: org.mailboxes[i].clone(),
     });
     SurfaceCtx {
-        server: org.servers[0].clone(),
+        server: crate::surfaces::ServerRef::owned(org.servers[0].clone()),
         org: Arc::new(org),
         scheme: "https".into(),
         host: "mail.contoso.com".into(),

@@ -164,34 +164,38 @@ impl<'a> Positions<'a> {
 }
 
 /// The namespace URIs of one document, each made once.
+///
+/// A document uses a handful of namespaces, so the first few are found by a short scan (no
+/// hashing of a 50-byte URI per element); a hostile document with many more falls back to a map,
+/// which keeps the lookup constant-time per element.
 #[derive(Default)]
 struct Namespaces {
-    /// The last URI looked up (consecutive elements almost always share one).
-    last: Option<(Vec<u8>, Arc<str>)>,
-    seen: HashMap<Vec<u8>, Arc<str>>,
+    few: Vec<(Box<[u8]>, Arc<str>)>,
+    seen: HashMap<Box<[u8]>, Arc<str>>,
     empty: Option<Arc<str>>,
 }
+
+/// How many namespace URIs are scanned before the map takes over.
+const FEW_NAMESPACES: usize = 8;
 
 impl Namespaces {
     fn get(&mut self, uri: &[u8]) -> Arc<str> {
         if uri.is_empty() {
             return self.empty.get_or_insert_with(|| Arc::from("")).clone();
         }
-        if let Some((bytes, arc)) = &self.last {
-            if bytes.as_slice() == uri {
-                return arc.clone();
-            }
+        if let Some((_, arc)) = self.few.iter().find(|(b, _)| &**b == uri) {
+            return arc.clone();
         }
-        let arc = match self.seen.get(uri) {
-            Some(a) => a.clone(),
-            None => {
-                let a: Arc<str> = Arc::from(String::from_utf8_lossy(uri).as_ref());
-                self.seen.insert(uri.to_vec(), a.clone());
-                a
-            }
-        };
-        self.last = Some((uri.to_vec(), arc.clone()));
-        arc
+        if let Some(a) = self.seen.get(uri) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(String::from_utf8_lossy(uri).as_ref());
+        if self.few.len() < FEW_NAMESPACES {
+            self.few.push((uri.into(), a.clone()));
+        } else {
+            self.seen.insert(uri.into(), a.clone());
+        }
+        a
     }
 }
 

@@ -58,7 +58,7 @@ pub(super) fn json(ctx: &SurfaceCtx, parts: &Parts) -> Response {
         .org
         .mailbox_by_smtp(&email)
         .map(|m| ctx.mailbox_server(m))
-        .unwrap_or_else(|| ctx.server.clone());
+        .unwrap_or_else(|| (*ctx.server).clone());
     let url = match known.copied() {
         Some("Ews") => url(&target, VdirKind::Ews, internal)
             .unwrap_or_else(|| format!("https://{}/EWS/Exchange.asmx", ctx.host)),
