@@ -248,7 +248,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
                     });
                 return challenge(None, diag).await;
             }
-            match bearer::validate(&state, &org, &credentials, &at).await {
+            match bearer::validate(&state, &org, credentials, &at).await {
                 Ok(u) => (Some(u), Authn::Bearer),
                 Err(d) => {
                     tracing::debug!(server = %server.name, path = %path, diagnostic = %d.header_value(), "bearer token rejected");
@@ -256,7 +256,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
                 }
             }
         }
-        "basic" if methods.contains(&AuthMethod::Basic) => match basic_user(&org, &credentials) {
+        "basic" if methods.contains(&AuthMethod::Basic) => match basic_user(&org, credentials) {
             Some(u) => u,
             None => return challenge(None, None).await,
         },
@@ -273,7 +273,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
                 methods: &methods,
                 peer,
                 scheme_word: &scheme_word,
-                credentials: &credentials,
+                credentials,
                 now,
                 challenge: ntlm::logon::random_challenge,
             }) {
