@@ -46,7 +46,7 @@ pub const AADSTS500133: Entry = Entry {
     code: 500133,
     error: "invalid_grant",
     message: "Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: {now}, expiry time of assertion {exp}.",
-    when: "on-behalf-of assertion past its `exp`; a federated SAML token outside its lifetime (five minutes of skew) gets the 2019 sentence `Assertion is not within its valid time range.`",
+    when: "on-behalf-of assertion past its `exp`, or with an `nbf` more than five minutes ahead (same sentence; the not-yet-valid case is inferred); a federated SAML token outside its lifetime (five minutes of skew) gets the 2019 sentence `Assertion is not within its valid time range.`",
     source: Fidelity::PublicCapture,
     fault: |c| AadError::assertion_expired(c.now(), c.now() - time::Duration::hours(1)),
     ..DEFAULTS

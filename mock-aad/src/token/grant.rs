@@ -358,6 +358,9 @@ fn grant_client_credentials(c: &Ctx, path: PathTenant) -> Result<Value, AadError
     Ok(Value::Object(m))
 }
 
+/// How far ahead of the lab clock an on-behalf-of assertion's `nbf` may be.
+const ASSERTION_SKEW_SECONDS: i64 = 300;
+
 /// On-behalf-of: a middle tier trades the user's token for one to a downstream resource.
 fn grant_on_behalf_of(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
     let use_ = c.required("requested_token_use")?;
@@ -385,6 +388,12 @@ fn grant_on_behalf_of(c: &Ctx, path: PathTenant) -> Result<Value, AadError> {
     }
     let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
     if c.now >= exp {
+        return Err(AadError::assertion_expired(instant(c.now), instant(exp)));
+    }
+    // Not valid yet: outside its time range as much as an expired one (five minutes of skew, as
+    // for the federated SAML tokens).
+    let nbf = claims.get("nbf").and_then(Value::as_i64);
+    if nbf.is_some_and(|n| c.now < n.saturating_sub(ASSERTION_SKEW_SECONDS)) {
         return Err(AadError::assertion_expired(instant(c.now), instant(exp)));
     }
     let tname = c.tenant_name(&tenant);

@@ -96,6 +96,11 @@ fn e_not_user_token() -> Refusal {
 fn e_expired(now: &str, exp: &str) -> Refusal {
     refusal(400, "invalid_grant", 500133, &format!("Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: {now}, expiry time of assertion {exp}."))
 }
+/// The `exp` of a token as AADSTS500133 prints it.
+fn exp_of(token: &str) -> String {
+    let exp = claims_of(token)["exp"].as_i64().expect("exp");
+    mock_aad::timefmt::aad_instant(time::OffsetDateTime::from_unix_timestamp(exp).expect("exp"))
+}
 fn e_no_credential() -> Refusal {
     refusal(
         401,
@@ -550,6 +555,20 @@ async fn genuine_assertions_for_the_wrong_party_or_time_are_refused() {
                 "2017-10-28T17:20:13.0000000Z",
                 "1970-01-01T00:00:00.0000000Z",
             ),
+        ),
+        obo(
+            "not valid for another hour",
+            &resigned(&|c| {
+                c.insert("nbf".into(), json!(T0 + 3600));
+            }),
+            e_expired("2017-10-28T17:20:13.0000000Z", &exp_of(&g)),
+        ),
+        obo(
+            "not valid for six minutes (beyond the skew)",
+            &resigned(&|c| {
+                c.insert("nbf".into(), json!(T0 + 360));
+            }),
+            e_expired("2017-10-28T17:20:13.0000000Z", &exp_of(&g)),
         ),
         obo(
             "an app-only token",
