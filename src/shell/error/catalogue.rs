@@ -760,6 +760,26 @@ pub fn variable_not_writable(name: &str) -> ShellError {
 }
 
 /// A value nested deeper than [`crate::shell::value::MAX_VALUE_DEPTH`] stored in a variable.
+/// `1 + "x"`: the right side does not read as a number.
+pub fn not_a_number(text: &str) -> ShellError {
+    of_session(
+        "InvalidArgument: (:) [], RuntimeException",
+        "InvalidCastFromStringToInteger",
+        format!("Cannot convert value \"{text}\" to type \"System.Int32\". Error: \"Input string was not in a correct format.\""),
+    )
+}
+
+/// `+` with a left side the lab's shell does not add (PowerShell adds more kinds).
+pub fn addition_not_modelled(what: &str) -> ShellError {
+    of_session(
+        "NotImplemented: (:) [], RuntimeException",
+        "LabNotModeled",
+        format!(
+            "The lab's shell adds numbers, text and collections; it does not model '+' on {what}."
+        ),
+    )
+}
+
 pub fn value_too_large() -> ShellError {
     of_session(
         "InvalidOperation: (:) [], RuntimeException",
