@@ -19,10 +19,8 @@ use super::checks::{Check, Expectation};
 use super::steps::{Action, Step};
 
 /// One scenario file.
-///
-/// The schema carries the `fix` / `demonstrates` rule [`validate`] enforces: a scenario with
-/// `fix` has no `demonstrates`; one without `fix` has `demonstrates`, a `twin` and no
-/// `exercise`.
+// The schema carries the `fix` / `demonstrates` rule `validate` enforces: a scenario with `fix`
+// has no `demonstrates`; one without `fix` has `demonstrates`, a `twin` and no `exercise`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(extend(
