@@ -1244,6 +1244,41 @@ fn add_computer_joins_the_lab_domain_from_the_next_restart_and_remove_computer_l
 }
 
 #[test]
+fn plus_adds_numbers_joins_text_and_appends_to_collections() {
+    let mut sh = shell();
+    assert_eq!(run(&mut sh, "1 + 2"), "3");
+    assert_eq!(run(&mut sh, "\"a\" + 1"), "a1");
+    assert_eq!(run(&mut sh, "2 + \"40\""), "42");
+    // `,` binds tighter than `+`: one item appended, or a collection's items.
+    assert_eq!(run(&mut sh, "(1,2 + 3).Count"), "3");
+    assert_eq!(
+        run(&mut sh, "$a = \"x\", \"y\"; ($a + (\"z\", \"w\")).Count"),
+        "4"
+    );
+    assert_eq!(
+        run(
+            &mut sh,
+            "$b = \"MSIPC\", \"Edge/\"; ($b + \"Trident/7.0\")[2]"
+        ),
+        "Trident/7.0"
+    );
+    assert_eq!(run(&mut sh, "($null + 5)"), "5");
+    let e = err(&mut sh, "1 + \"x\"");
+    assert_eq!(
+        e.message,
+        "Cannot convert value \"x\" to type \"System.Int32\". Error: \"Input string was not in a correct format.\""
+    );
+    assert_eq!(e.error_id, "InvalidCastFromStringToInteger");
+    let e = err(&mut sh, "1 +");
+    assert_eq!(
+        e.message,
+        "You must provide a value expression following the '+' operator."
+    );
+    let e = err(&mut sh, "$true + 1");
+    assert_eq!(e.error_id, "LabNotModeled");
+}
+
+#[test]
 fn expressions_follow_powershell_semantics() {
     let mut sh = shell();
     run(&mut sh, "$name = 'EvoSts'; $n = 3");
