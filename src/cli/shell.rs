@@ -335,6 +335,7 @@ impl Session {
         settings.registry.enable_adal = machine.enable_adal;
         settings.registry.version = machine.version;
         settings.mac_disable_modern_auth = machine.mac_disable_modern_auth.unwrap_or(false);
+        settings.domain_joined = machine.membership.logon_domain.is_some();
         let key = (profile.name(), user.to_ascii_lowercase());
         let transport = self
             .tls

@@ -24,22 +24,27 @@ use uuid::Uuid;
 use super::admin::enc;
 use super::admin::{Admin, Service};
 use crate::shell::backend::{
-    AadFaultInfo, AdfsAdmin, AdfsCertificate, AdfsProperties, AdfsPropertiesChange,
+    AadFaultInfo, AdDomainName, AdfsAdmin, AdfsCertificate, AdfsProperties, AdfsPropertiesChange,
     AuthServerChange, BResult, Backend, BackendError, ClientSetting, DirectoryAdmin, ExchangeAdmin,
-    FaultRules, ForgeTokenRequest, ForgedToken, HybridIdentity, Machines, NewAadFault,
+    FaultRules, ForgeTokenRequest, ForgedToken, HybridIdentity, Machines, Membership, NewAadFault,
     NewAuthServer, OrgConfigChange, OrgSummary, OutlookVersion, ServicePrincipal,
     ServicePrincipalChange, SigningKeyInfo, SigningKeys, VdirChange,
 };
 
-/// Client-machine settings written by cmdlets (registry, macOS defaults) and the Outlook
-/// installed on the user's Windows machine (`Install-LabOutlook`; `None`: the lab's default,
-/// [`OutlookVersion::DEFAULT`]), which a scenario's `client: outlook` runs.
+/// Client-machine settings written by cmdlets (registry, macOS defaults), the Outlook installed
+/// on the user's Windows machine (`Install-LabOutlook`; `None`: the lab's default,
+/// [`OutlookVersion::DEFAULT`]), which a scenario's `client: outlook` runs, and the machine's
+/// domain membership.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Machine {
     pub enable_adal: Option<u32>,
     pub version: Option<u32>,
     pub mac_disable_modern_auth: Option<bool>,
     pub outlook: Option<OutlookVersion>,
+    /// The Windows machine's domain membership (`Add-Computer`, `Remove-Computer`,
+    /// `Restart-Computer`): a `client` action runs on a domain-joined machine when its logon is
+    /// on the domain, unless the action's `settings.domain_joined` says otherwise.
+    pub membership: Membership,
 }
 
 /// Admin API endpoints and credentials of one lab.
@@ -51,6 +56,8 @@ pub struct LabBackend {
     pub machine: Arc<Mutex<Machine>>,
     /// Azure AD Connect and the on-premises directory's extra attributes.
     pub(super) sync: super::sync::DirSync,
+    /// The on-premises domain the client machine can join: the farm's, else `contoso.com`.
+    ad_domain: AdDomainName,
 }
 
 impl LabBackend {
@@ -61,6 +68,14 @@ impl LabBackend {
             tenant: None,
             machine,
             sync: lab.sync().clone(),
+            ad_domain: lab
+                .file()
+                .adfs
+                .as_ref()
+                .map_or_else(AdDomainName::contoso, |f| AdDomainName {
+                    netbios: f.domain.netbios.clone(),
+                    dns: f.domain.dns.clone(),
+                }),
         }
     }
 
@@ -575,6 +590,27 @@ impl Machines for LabBackend {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .outlook)
+    }
+
+    fn ad_domain(&mut self) -> BResult<AdDomainName> {
+        Ok(self.ad_domain.clone())
+    }
+
+    fn membership(&mut self) -> BResult<Membership> {
+        Ok(self
+            .machine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .membership
+            .clone())
+    }
+
+    fn set_membership(&mut self, m: &Membership) -> BResult<()> {
+        self.machine
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .membership = m.clone();
+        Ok(())
     }
 }
 

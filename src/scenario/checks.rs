@@ -215,7 +215,8 @@ pub struct ExchangeMatch {
     pub method: Option<String>,
     #[serde(default)]
     pub status: Option<u16>,
-    /// Authorization sent, exactly (`Bearer`, `Bearer (empty)`, `NTLM`, `Negotiate`, `Basic`).
+    /// Authorization sent, exactly (`Bearer`, `Bearer (empty)`, `NTLM`, `Negotiate`, `Basic`),
+    /// or `none`: the request carried no Authorization header.
     #[serde(default)]
     pub authorization: Option<String>,
     /// The scheme word of the Authorization sent: `Bearer` matches a token and an empty Bearer.

@@ -411,6 +411,9 @@ fn percent_decode(s: &str) -> String {
         .join("&")
 }
 
+/// The `authorization:` value that matches a request sent without an Authorization header.
+pub const NO_AUTHORIZATION: &str = "none";
+
 fn exchange_match(m: &ExchangeMatch, x: &HttpExchange) -> bool {
     let service = if x.step.starts_with("aad") {
         Service::AzureAd
@@ -437,11 +440,13 @@ fn exchange_match(m: &ExchangeMatch, x: &HttpExchange) -> bool {
             .as_ref()
             .is_none_or(|s| x.method.eq_ignore_ascii_case(s))
         && m.status.is_none_or(|s| x.status == s)
-        && m.authorization.as_ref().is_none_or(|a| {
-            x.authorization
-                .as_deref()
-                .is_some_and(|g| g.eq_ignore_ascii_case(a))
-        })
+        && m.authorization
+            .as_ref()
+            .is_none_or(|a| match x.authorization.as_deref() {
+                Some(g) => g.eq_ignore_ascii_case(a),
+                // `authorization: none`: the request carried no Authorization header.
+                None => a.eq_ignore_ascii_case(NO_AUTHORIZATION),
+            })
         && m.aadsts.is_none_or(|c| x.aadsts == Some(c))
         && m.error_contains
             .as_ref()

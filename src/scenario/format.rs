@@ -19,8 +19,22 @@ use super::checks::{Check, Expectation};
 use super::steps::{Action, Step};
 
 /// One scenario file.
+// The schema carries the `fix` / `demonstrates` rule `validate` enforces: a scenario with `fix`
+// has no `demonstrates`; one without `fix` has `demonstrates`, a `twin` and no `exercise`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend(
+    "if" = { "required": ["fix"], "properties": { "fix": { "type": "array" } } },
+    "then" = { "not": { "required": ["demonstrates"] } },
+    "else" = {
+        "required": ["demonstrates", "twin"],
+        "properties": {
+            "demonstrates": { "type": "string", "pattern": "\\S" },
+            "twin": { "type": "array" }
+        },
+        "not": { "required": ["exercise"] }
+    }
+))]
 pub struct Scenario {
     #[schemars(extend("const" = 1))]
     pub version: u32,
@@ -43,6 +57,11 @@ pub struct Scenario {
     pub after_fix: Vec<Expectation>,
     #[serde(default)]
     pub twin: Option<Vec<Action>>,
+    /// What a scenario without `fix` shows working, in one sentence: the reason it has nothing
+    /// to fix (a mechanism the lab reproduces, broken by nobody). Required exactly when `fix`
+    /// is absent; such a scenario needs a `twin` and cannot be an `exercise`.
+    #[serde(default)]
+    pub demonstrates: Option<String>,
     /// Training metadata: the scenario is an `hma-lab exercise` ([`super::exercise`]).
     #[serde(default)]
     pub exercise: Option<super::exercise::ExerciseMeta>,
@@ -298,12 +317,7 @@ pub fn validate(
             "after_fix: a scenario with `fix` needs `after_fix` expectations".into(),
         ));
     }
-    if s.fix.is_none() && s.twin.is_none() {
-        return Err(err(
-            Some("name:"),
-            "the scenario has no twin: add `fix` (the automatic twin runs given + fix + when) or an explicit `twin`, so it cannot pass vacuously".into(),
-        ));
-    }
+    check_demonstrates(s, &err)?;
     if s.then.is_empty() {
         return Err(err(
             Some("then:"),
@@ -328,6 +342,41 @@ pub fn validate(
         super::exercise::validate(m, s.fix.is_some(), s.after_fix.len(), &at)?;
     }
     Ok(lab)
+}
+
+/// A scenario has a `fix`, or says with `demonstrates` what working mechanism it shows (and
+/// then needs a `twin`, the only thing that makes it fail, and cannot be an exercise).
+fn check_demonstrates(
+    s: &Scenario,
+    err: &dyn Fn(Option<&str>, String) -> FileError,
+) -> Result<(), FileError> {
+    let demonstrates = s.demonstrates.as_deref().map(str::trim);
+    match (&s.fix, demonstrates) {
+        (Some(_), Some(_)) => Err(err(
+            Some("demonstrates:"),
+            "demonstrates: a scenario with `fix` shows something broken and its remedy, not a working mechanism".into(),
+        )
+        .with_hint("remove `demonstrates` (its `fix` and `after_fix` say what the scenario shows)")),
+        (None, None) => Err(err(
+            Some("name:"),
+            "the scenario has no `fix`: add `fix` and `after_fix` (what repairs the broken state, and the checks after it), or, when nothing in it is broken, `demonstrates:` with the mechanism it shows working".into(),
+        )
+        .with_hint("e.g. `demonstrates: Exchange's metadata refresh picking up a rolled signing key`")),
+        (None, Some("")) => Err(err(
+            Some("demonstrates:"),
+            "demonstrates: empty; say in one sentence what mechanism the scenario shows working".into(),
+        )),
+        (None, Some(_)) if s.twin.is_none() => Err(err(
+            Some("demonstrates:"),
+            "the scenario has no twin: a scenario that demonstrates a working mechanism needs an explicit `twin` (what breaks it), so it cannot pass vacuously".into(),
+        )
+        .with_hint("add `twin:` with the steps that break the mechanism")),
+        (None, Some(_)) if s.exercise.is_some() => Err(err(
+            Some("exercise:"),
+            "exercise: a scenario that demonstrates a working mechanism has nothing for a trainee to fix; an exercise needs `fix` and `after_fix`".into(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// 1-based (line, column) of the first occurrence of `needle` at or after 1-based line `from`.

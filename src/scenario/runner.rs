@@ -532,9 +532,11 @@ impl Ctx {
         if let Some(k) = c.settings.kmsi {
             settings.kmsi = k;
         }
-        if let Some(x) = c.settings.domain_joined {
-            settings.domain_joined = x;
-        }
+        // The machine's Windows logon (Add-Computer, then a restart), unless the action says.
+        settings.domain_joined = c
+            .settings
+            .domain_joined
+            .unwrap_or(machine.membership.logon_domain.is_some());
         if let Some(x) = c.settings.cancel_password_prompt {
             settings.cancel_password_prompt = x;
         }

@@ -14,6 +14,8 @@ fn err(text: &str) -> String {
 }
 
 const HEAD: &str = "version: 1\nname: t\nlab: contoso\n";
+/// What a scenario without `fix` must say it shows.
+const SHOWS: &str = "demonstrates: Outlook's connection to Exchange\n";
 
 #[test]
 fn a_full_scenario_parses_into_its_steps() {
@@ -185,7 +187,7 @@ fn a_cmdlet_that_does_not_parse_is_placed_at_its_line_and_char() {
 #[test]
 fn a_cmdlet_check_may_assert_a_binding_error_but_must_parse() {
     let ok = format!(
-        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - cmdlet: {{ run: \"Set-MapiVirtualDirectory -Identity x -OAuthAuthentication $true\", error: \"A parameter cannot be found\" }}\ntwin:\n  - cmdlet: iisreset\n"
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - cmdlet: {{ run: \"Set-MapiVirtualDirectory -Identity x -OAuthAuthentication $true\", error: \"A parameter cannot be found\" }}\ntwin:\n  - cmdlet: iisreset\n{SHOWS}"
     );
     assert!(parse(&ok, "t.yaml", None, None).is_ok());
     let bad = format!(
@@ -199,14 +201,44 @@ fn a_cmdlet_check_may_assert_a_binding_error_but_must_parse() {
 }
 
 #[test]
-fn a_scenario_without_a_twin_is_refused() {
-    let text = format!(
-        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\n"
-    );
+fn a_scenario_has_a_fix_or_demonstrates_a_working_mechanism_with_a_twin() {
+    let body = "when:\n  - client: outlook-2016\n    user: U@contoso.com\nthen:\n  - status: 401\n";
+    let twin = "twin:\n  - cmdlet: iisreset\n";
+    let fix = "fix:\n  - cmdlet: iisreset\nafter_fix:\n  - status: 200\n";
+    // Neither `fix` nor `demonstrates`.
     assert_eq!(
-        err(&text),
-        "t.yaml:2:1: the scenario has no twin: add `fix` (the automatic twin runs given + fix + when) or an explicit `twin`, so it cannot pass vacuously"
+        err(&format!("{HEAD}{body}{twin}")),
+        "t.yaml:2:1: the scenario has no `fix`: add `fix` and `after_fix` (what repairs the broken state, and the checks after it), or, when nothing in it is broken, `demonstrates:` with the mechanism it shows working; e.g. `demonstrates: Exchange's metadata refresh picking up a rolled signing key`"
     );
+    // Both.
+    assert_eq!(
+        err(&format!("{HEAD}{body}{fix}{SHOWS}")),
+        "t.yaml:13:1: demonstrates: a scenario with `fix` shows something broken and its remedy, not a working mechanism; remove `demonstrates` (its `fix` and `after_fix` say what the scenario shows)"
+    );
+    // `demonstrates` without a twin: nothing could make it fail.
+    assert_eq!(
+        err(&format!("{HEAD}{body}{SHOWS}")),
+        "t.yaml:9:1: the scenario has no twin: a scenario that demonstrates a working mechanism needs an explicit `twin` (what breaks it), so it cannot pass vacuously; add `twin:` with the steps that break the mechanism"
+    );
+    // Blank.
+    assert_eq!(
+        err(&format!("{HEAD}{body}{twin}demonstrates: \" \"\n")),
+        "t.yaml:11:1: demonstrates: empty; say in one sentence what mechanism the scenario shows working"
+    );
+    // Not an exercise.
+    let exercise = "exercise:\n  briefing: Greg cannot connect.\n  difficulty: 1\n";
+    assert_eq!(
+        err(&format!("{HEAD}{body}{twin}{SHOWS}{exercise}")),
+        "t.yaml:12:1: exercise: a scenario that demonstrates a working mechanism has nothing for a trainee to fix; an exercise needs `fix` and `after_fix`"
+    );
+    // Each accepted form.
+    let shown = parse(&format!("{HEAD}{body}{twin}{SHOWS}"), "t.yaml", None, None).unwrap();
+    assert_eq!(
+        shown.scenario.demonstrates.as_deref(),
+        Some("Outlook's connection to Exchange")
+    );
+    let fixed = parse(&format!("{HEAD}{body}{fix}"), "t.yaml", None, None).unwrap();
+    assert!(fixed.scenario.demonstrates.is_none() && fixed.scenario.fix.is_some());
 }
 
 #[test]
@@ -269,7 +301,7 @@ fn structural_rules() {
 #[test]
 fn steps_may_sit_between_actions() {
     let text = format!(
-        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\n  - clock: {{ advance: 2h }}\n  - cmdlet: Revoke-AzureADUserAllRefreshToken -ObjectId U@contoso.com\n  - client: outlook-2016\n    user: U@contoso.com\n    action: reconnect\nthen:\n  - {{ step: 3, status: 401 }}\ntwin:\n  - cmdlet: iisreset\n"
+        "{HEAD}when:\n  - client: outlook-2016\n    user: U@contoso.com\n  - clock: {{ advance: 2h }}\n  - cmdlet: Revoke-AzureADUserAllRefreshToken -ObjectId U@contoso.com\n  - client: outlook-2016\n    user: U@contoso.com\n    action: reconnect\nthen:\n  - {{ step: 3, status: 401 }}\ntwin:\n  - cmdlet: iisreset\n{SHOWS}"
     );
     let l = parse(&text, "t.yaml", None, None).unwrap();
     assert_eq!(l.scenario.when.len(), 4);
@@ -368,7 +400,7 @@ fn junit_text_is_escaped_and_control_characters_dropped() {
 #[test]
 fn reason_and_no_exchange_parse_and_an_empty_absence_is_refused_at_its_place() {
     let text = format!(
-        "{HEAD}twin:\n  - cmdlet: iisreset\nwhen:\n  - client: outlook-2010\n    user: U@contoso.com\nthen:\n  - reason: Bad Unicorn\n  - no_exchange: {{ to: exchange, scheme: Bearer }}\n  - exchange: {{ to: azure_ad, reason: Bad Unicorn }}\n"
+        "{HEAD}twin:\n  - cmdlet: iisreset\nwhen:\n  - client: outlook-2010\n    user: U@contoso.com\nthen:\n  - reason: Bad Unicorn\n  - no_exchange: {{ to: exchange, scheme: Bearer }}\n  - exchange: {{ to: azure_ad, reason: Bad Unicorn }}\n{SHOWS}"
     );
     let l = parse(&text, "t.yaml", None, None).unwrap();
     let t = &l.scenario.then;

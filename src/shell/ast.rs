@@ -75,6 +75,8 @@ pub enum BinOp {
     NotContains,
     In,
     NotIn,
+    /// `+`: numbers add, text concatenates, a collection gets the right side's items appended.
+    Add,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -603,14 +603,69 @@ impl OutlookVersion {
     }
 }
 
-/// The client machines' settings (`*-ItemProperty`, `reg`, `defaults`) and the Outlook
-/// installed on the user's Windows machine (`Install-LabOutlook`).
+/// The on-premises Active Directory domain the lab's machines can join: the one the lab's
+/// accounts (`CONTOSO\GregT`) and its ADFS farm belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AdDomainName {
+    /// NetBIOS name, `CONTOSO`.
+    pub netbios: String,
+    /// DNS name, `contoso.com`.
+    pub dns: String,
+}
+
+impl AdDomainName {
+    /// The lab's directory when the lab file names no farm: `contoso.com` (`CONTOSO`), where
+    /// the lab's accounts live (`DC=contoso,DC=com`).
+    pub fn contoso() -> AdDomainName {
+        AdDomainName {
+            netbios: "CONTOSO".into(),
+            dns: "contoso.com".into(),
+        }
+    }
+
+    /// Whether `name` (as `Add-Computer -DomainName` takes it: DNS or NetBIOS name, any case)
+    /// names this domain.
+    pub fn is_named(&self, name: &str) -> bool {
+        let name = name.trim().trim_end_matches('.');
+        name.eq_ignore_ascii_case(&self.dns) || name.eq_ignore_ascii_case(&self.netbios)
+    }
+}
+
+/// The user's Windows machine's domain membership (`Add-Computer`, `Remove-Computer`,
+/// `Restart-Computer`). As on Windows, a join or a leave is recorded at once but the machine's
+/// logon changes only at the next restart: until then `logon_domain` is the one the machine
+/// started with, and the reference client signs in as that machine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Membership {
+    /// The domain (DNS name) the machine is a member of; `None`: the `WORKGROUP` workgroup.
+    pub domain: Option<String>,
+    /// The domain the running Windows logon belongs to (`domain` as it was at the last
+    /// restart); `None`: a local logon, no Windows integrated sign-in.
+    pub logon_domain: Option<String>,
+}
+
+impl Membership {
+    /// A change waits for a restart.
+    pub fn restart_pending(&self) -> bool {
+        self.domain != self.logon_domain
+    }
+}
+
+/// The client machines' settings (`*-ItemProperty`, `reg`, `defaults`), the Outlook installed
+/// on the user's Windows machine (`Install-LabOutlook`) and its domain membership
+/// (`Add-Computer`, `Remove-Computer`, `Restart-Computer`).
 pub trait Machines {
     fn set_client_setting(&mut self, setting: &ClientSetting) -> BResult<()>;
     /// Installs `version` in place of the Outlook the machine has (an upgrade or a downgrade).
     fn install_outlook(&mut self, version: OutlookVersion) -> BResult<()>;
     /// The Outlook installed with [`Machines::install_outlook`], `None` when none was.
     fn installed_outlook(&mut self) -> BResult<Option<OutlookVersion>>;
+    /// The on-premises domain the machine can join.
+    fn ad_domain(&mut self) -> BResult<AdDomainName>;
+    /// The Windows machine's domain membership.
+    fn membership(&mut self) -> BResult<Membership>;
+    /// Replaces the membership (the cmdlets decide what a join, a leave or a restart makes it).
+    fn set_membership(&mut self, m: &Membership) -> BResult<()>;
 }
 
 /// The services a session's backend offers; each answers `None` (not offered) by default.

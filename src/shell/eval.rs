@@ -376,6 +376,9 @@ impl<B: Backend> Shell<B> {
                 }
                 let lv = self.eval(l)?;
                 let rv = self.eval(r)?;
+                if *op == BinOp::Add {
+                    return add(lv, rv).map_err(|x| x.at(&line, e.pos, 1));
+                }
                 let scalar_op = !matches!(
                     op,
                     BinOp::Contains | BinOp::NotContains | BinOp::In | BinOp::NotIn
@@ -639,6 +642,57 @@ fn compare(op: BinOp, l: &Value, r: &Value, case: bool) -> R<bool> {
         BinOp::NotContains => !contains(l, r),
         BinOp::In => contains(r, l),
         BinOp::NotIn => !contains(r, l),
-        BinOp::And | BinOp::Or | BinOp::Xor => false,
+        BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Add => false,
     })
+}
+
+/// PowerShell's `+` on the kinds the lab's values have: a collection on the left gets the right
+/// side (its items, when it is a collection) appended; text concatenates the right side as
+/// text; a number adds a number (or text that reads as one); `$null` is the right side. The
+/// result stays within [`MAX_VALUE_WEIGHT`].
+fn add(l: Value, r: Value) -> R<Value> {
+    let v =
+        match l {
+            Value::Null => r,
+            Value::Array(mut items) | Value::Multi(MultiValued { mut items }) => {
+                match r {
+                    Value::Array(more) | Value::Multi(MultiValued { items: more }) => {
+                        items.extend(more)
+                    }
+                    one => items.push(one),
+                }
+                Value::Array(items)
+            }
+            Value::Str(mut s) => {
+                s.push_str(&r.to_plain_string());
+                Value::Str(s)
+            }
+            Value::Int(a) => {
+                let b = match &r {
+                    Value::Null => 0,
+                    Value::Int(b) => *b,
+                    other => {
+                        let t = other.to_plain_string();
+                        t.trim()
+                            .parse::<i64>()
+                            .map_err(|_| catalogue::not_a_number(&t))?
+                    }
+                };
+                Value::Int(a.checked_add(b).ok_or_else(|| {
+                    catalogue::addition_not_modelled("an Int64 sum past its range")
+                })?)
+            }
+            other => {
+                return Err(catalogue::addition_not_modelled(match other {
+                    Value::Bool(_) => "a Boolean",
+                    Value::DateTime(_) => "a DateTime",
+                    Value::Script(_) => "a script block",
+                    _ => "an object",
+                }))
+            }
+        };
+    match v.weight_within(MAX_VALUE_WEIGHT) {
+        Some(_) => Ok(v),
+        None => Err(catalogue::value_too_large()),
+    }
 }

@@ -461,13 +461,13 @@ fn and_chain(i: &mut In<'_>) -> PResult<Expr> {
     }
 }
 
-/// `cmp := array ( cmpop array )*`; `-ceq` is case-sensitive, `-ieq` is `-eq`.
+/// `cmp := add ( cmpop add )*`; `-ceq` is case-sensitive, `-ieq` is `-eq`.
 fn cmp_expr(i: &mut In<'_>) -> PResult<Expr> {
     chain(i, cmp_chain)
 }
 
 fn cmp_chain(i: &mut In<'_>) -> PResult<Expr> {
-    let mut left = array_expr(i)?;
+    let mut left = add_expr(i)?;
     loop {
         ws(i)?;
         let Some((w, n)) = peek_operator(i) else {
@@ -495,8 +495,29 @@ fn cmp_chain(i: &mut In<'_>) -> PResult<Expr> {
         // `-in`/`-contains` spelled in full take precedence over the c/i prefixes
         let case = case && CMP_OPS.iter().all(|(name, _)| *name != w);
         deeper(i, here(i), n, Chain::Operator)?;
-        let right = operand(i, n, array_expr)?;
+        let right = operand(i, n, add_expr)?;
         left = binary(op, left, right, case);
+    }
+}
+
+/// `add := array ( '+' array )*`: PowerShell's `+` binds looser than `,`, so
+/// `(Get-AdfsProperties).WIASupportedUserAgents + "Trident/7.0"` appends one item.
+fn add_expr(i: &mut In<'_>) -> PResult<Expr> {
+    chain(i, add_chain)
+}
+
+fn add_chain(i: &mut In<'_>) -> PResult<Expr> {
+    let mut left = array_expr(i)?;
+    loop {
+        let save = i.checkpoint();
+        ws(i)?;
+        if peek_char(i) != Some('+') {
+            i.reset(&save);
+            return Ok(left);
+        }
+        deeper(i, here(i), 1, Chain::Operator)?;
+        let right = operand(i, 1, array_expr)?;
+        left = binary(BinOp::Add, left, right, false);
     }
 }
 

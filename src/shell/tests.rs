@@ -41,6 +41,7 @@ struct Fake {
     sps: Vec<ServicePrincipal>,
     calls: Vec<String>,
     outlook: Option<OutlookVersion>,
+    membership: Membership,
 }
 
 use AuthMethod::*;
@@ -190,6 +191,7 @@ impl Fake {
             }],
             calls: Vec::new(),
             outlook: None,
+            membership: Membership::default(),
         }
     }
     fn two_servers() -> Fake {
@@ -403,6 +405,16 @@ impl Machines for Fake {
     }
     fn installed_outlook(&mut self) -> BResult<Option<OutlookVersion>> {
         Ok(self.outlook)
+    }
+    fn ad_domain(&mut self) -> BResult<AdDomainName> {
+        Ok(AdDomainName::contoso())
+    }
+    fn membership(&mut self) -> BResult<Membership> {
+        Ok(self.membership.clone())
+    }
+    fn set_membership(&mut self, m: &Membership) -> BResult<()> {
+        self.membership = m.clone();
+        self.log(format!("membership {:?} {:?}", m.domain, m.logon_domain))
     }
 }
 
@@ -1116,6 +1128,154 @@ fn install_lab_outlook_sets_the_machine_s_outlook_and_get_lab_outlook_shows_it()
         assert_eq!(v.year(), year);
     }
     assert_eq!(OutlookVersion::parse("2019"), None);
+}
+
+#[test]
+fn add_computer_joins_the_lab_domain_from_the_next_restart_and_remove_computer_leaves_it() {
+    let mut sh = shell();
+    let joined = |d: Option<&str>, logon: Option<&str>| Membership {
+        domain: d.map(str::to_string),
+        logon_domain: logon.map(str::to_string),
+    };
+    // -Credential is mandatory, as in the real cmdlet's domain parameter set.
+    let e = err(&mut sh, "Add-Computer -DomainName contoso.com");
+    assert!(e.message.contains("Credential"), "{}", e.message);
+    assert_eq!(sh.backend.membership, Membership::default());
+    // Any other domain: Windows finds no domain controller for it.
+    let e = err(
+        &mut sh,
+        r"Add-Computer -DomainName fabrikam.com -Credential FABRIKAM\Admin",
+    );
+    assert_eq!(
+        e.message,
+        "Computer 'GREGT-PC' failed to join domain 'fabrikam.com' from its current workgroup 'WORKGROUP' with following error message: The specified domain either does not exist or could not be contacted."
+    );
+    assert_eq!(
+        e.error_id,
+        "FailToJoinDomainFromWorkgroup,Microsoft.PowerShell.Commands.AddComputerCommand"
+    );
+    assert_eq!(
+        e.category,
+        "OperationStopped: (GREGT-PC:String) [Add-Computer], InvalidOperationException"
+    );
+    // -WhatIf changes nothing.
+    assert_eq!(
+        run(
+            &mut sh,
+            r"Add-Computer contoso.com -Credential CONTOSO\Administrator -WhatIf"
+        ),
+        "What if: Performing the operation \"Add-Computer\" on target \"GREGT-PC\"."
+    );
+    assert_eq!(sh.backend.membership, Membership::default());
+    // The join is recorded at once; the logon changes at the restart.
+    assert_eq!(
+        run(
+            &mut sh,
+            r"Add-Computer -DomainName contoso.com -Credential CONTOSO\Administrator"
+        ),
+        "WARNING: The changes will take effect after you restart the computer GREGT-PC."
+    );
+    assert_eq!(sh.backend.membership, joined(Some("contoso.com"), None));
+    let e = err(
+        &mut sh,
+        r"Add-Computer -DomainName CONTOSO -Credential CONTOSO\Administrator",
+    );
+    assert_eq!(
+        e.message,
+        "Cannot add computer 'GREGT-PC' to domain 'CONTOSO' because it is already in that domain."
+    );
+    assert_eq!(
+        e.error_id,
+        "AddComputerToSameDomain,Microsoft.PowerShell.Commands.AddComputerCommand"
+    );
+    assert_eq!(run(&mut sh, "Restart-Computer"), "");
+    assert_eq!(
+        sh.backend.membership,
+        joined(Some("contoso.com"), Some("contoso.com"))
+    );
+    // Leaving: the same restart rule; -Restart restarts at once (no warning).
+    assert_eq!(
+        run(
+            &mut sh,
+            r"Remove-Computer -UnjoinDomainCredential CONTOSO\Administrator -Force"
+        ),
+        "WARNING: The changes will take effect after you restart the computer GREGT-PC."
+    );
+    assert_eq!(sh.backend.membership, joined(None, Some("contoso.com")));
+    run(&mut sh, "Restart-Computer -Force");
+    assert_eq!(sh.backend.membership, Membership::default());
+    let e = err(&mut sh, "Remove-Computer -Force");
+    assert_eq!(e.message, "The computer 'GREGT-PC' is not in a domain.");
+    assert_eq!(
+        e.error_id,
+        "ComputerNotInDomain,Microsoft.PowerShell.Commands.RemoveComputerCommand"
+    );
+    // The NetBIOS name joins too, -Restart applies it, -PassThru shows the change.
+    assert_eq!(
+        run(
+            &mut sh,
+            r"Add-Computer CONTOSO -Credential CONTOSO\Administrator -Restart -PassThru | Format-List"
+        ),
+        "HasSucceeded : True\nComputerName : GREGT-PC"
+    );
+    assert_eq!(
+        sh.backend.membership,
+        joined(Some("contoso.com"), Some("contoso.com"))
+    );
+    // A computer in the domain asked to join another: the same lookup failure, from its domain.
+    let e = err(
+        &mut sh,
+        r"Add-Computer fabrikam.com -Credential CONTOSO\Administrator",
+    );
+    assert_eq!(
+        e.message,
+        "Computer 'GREGT-PC' failed to join domain 'fabrikam.com' from its current domain 'contoso.com' with following error message: The specified domain either does not exist or could not be contacted."
+    );
+    assert_eq!(
+        sh.backend.calls,
+        vec![
+            "membership Some(\"contoso.com\") None",
+            "membership Some(\"contoso.com\") Some(\"contoso.com\")",
+            "membership None Some(\"contoso.com\")",
+            "membership None None",
+            "membership Some(\"contoso.com\") Some(\"contoso.com\")",
+        ]
+    );
+}
+
+#[test]
+fn plus_adds_numbers_joins_text_and_appends_to_collections() {
+    let mut sh = shell();
+    assert_eq!(run(&mut sh, "1 + 2"), "3");
+    assert_eq!(run(&mut sh, "\"a\" + 1"), "a1");
+    assert_eq!(run(&mut sh, "2 + \"40\""), "42");
+    // `,` binds tighter than `+`: one item appended, or a collection's items.
+    assert_eq!(run(&mut sh, "(1,2 + 3).Count"), "3");
+    assert_eq!(
+        run(&mut sh, "$a = \"x\", \"y\"; ($a + (\"z\", \"w\")).Count"),
+        "4"
+    );
+    assert_eq!(
+        run(
+            &mut sh,
+            "$b = \"MSIPC\", \"Edge/\"; ($b + \"Trident/7.0\")[2]"
+        ),
+        "Trident/7.0"
+    );
+    assert_eq!(run(&mut sh, "($null + 5)"), "5");
+    let e = err(&mut sh, "1 + \"x\"");
+    assert_eq!(
+        e.message,
+        "Cannot convert value \"x\" to type \"System.Int32\". Error: \"Input string was not in a correct format.\""
+    );
+    assert_eq!(e.error_id, "InvalidCastFromStringToInteger");
+    let e = err(&mut sh, "1 +");
+    assert_eq!(
+        e.message,
+        "You must provide a value expression following the '+' operator."
+    );
+    let e = err(&mut sh, "$true + 1");
+    assert_eq!(e.error_id, "LabNotModeled");
 }
 
 #[test]

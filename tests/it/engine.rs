@@ -499,3 +499,22 @@ fn run_out_writes_each_main_runs_har_which_explain_reads() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_join_takes_effect_for_clients_started_after_the_restart() {
+    let r = run("machine").await;
+    let s = &r.scenarios[0];
+    assert!(s.passed, "{}", human_scenario(s));
+    let text = human_scenario(s);
+    // The cmdlets ran in `when`, between the clients, and the join's warning was reported.
+    assert!(
+        text.contains("✓ Add-Computer -DomainName contoso.com -Credential CONTOSO\\Administrator"),
+        "{text}"
+    );
+    assert_eq!(s.twins.len(), 1);
+    assert!(s.twins[0].ok, "{}", s.twins[0].summary);
+    assert_eq!(
+        s.twins[0].summary,
+        "`then` fails as it must (4 of 10 expectations fail)"
+    );
+}

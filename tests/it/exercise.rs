@@ -259,7 +259,7 @@ fn missing_or_bad_state_files_and_unknown_exercises_are_errors() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out), format!("hma-lab exercise: no exercise `missing-spm` in {}. Did you mean `missing-spn`? `hma-lab exercise list` shows the 50 there are.\n", scenarios()));
+    assert_eq!(stderr(&out), format!("hma-lab exercise: no exercise `missing-spm` in {}. Did you mean `missing-spn`? `hma-lab exercise list` shows the 52 there are.\n", scenarios()));
 
     // A scenario without `exercise:` is not one.
     let out = Command::new(env!("CARGO_BIN_EXE_hma-lab"))
@@ -293,7 +293,7 @@ fn every_exercise_has_a_fix_and_a_briefing_and_the_list_shows_them() {
         .unwrap();
     assert!(out.status.success());
     assert!(stdout(&out).contains(&format!("\n{:<48} ★★   Since this morning GregT's Outlook 2016 shows a sign-in window that closes by itself, and Outlook stays disconnected. Nothing changed on his PC.\n", "missing-spn")), "{}", stdout(&out));
-    assert!(stdout(&out).ends_with("\n50 exercise(s)\n"));
+    assert!(stdout(&out).ends_with("\n52 exercise(s)\n"));
 }
 
 const BASE: &str = "version: 1\nname: x\nlab: contoso\nwhen:\n  - client: outlook-2016\n    user: GregT@contoso.com\nthen:\n  - status: 200\nfix:\n  - cmdlet: iisreset\nafter_fix:\n  - status: 200\n";
@@ -567,7 +567,7 @@ fn every_scenario_that_can_be_an_exercise_is_one_and_no_briefing_names_its_cause
             }
         }
     }
-    assert_eq!(exercises, 50);
+    assert_eq!(exercises, 52);
     // The rule itself finds what a briefing must not say.
     let step = hma_lab::scenario::steps::Action::Step(hma_lab::scenario::steps::Step::Cmdlet(
         "Set-AuthServer EvoSts -IsDefaultAuthorizationEndpoint $true".into(),

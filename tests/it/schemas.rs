@@ -63,10 +63,6 @@ const BEYOND_SCHEMA: &[(&str, &str)] = &[
         "no built-in lab named",
     ),
     ("the scenario's lab file is itself valid", "lab of "),
-    (
-        "a scenario has a twin (`fix` or `twin`)",
-        "the scenario has no twin",
-    ),
 ];
 
 #[test]

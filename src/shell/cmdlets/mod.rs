@@ -7,7 +7,8 @@
 //! `lab.rs` the lab's own cmdlets, `forge.rs` the token forge (`New-LabForgedToken`), `adfs.rs` `Set-AdfsProperties`, `domain.rs` the MSOnline domain cmdlets (`Get-MsolDomain`, federation settings, `Get-MsolUser`), `ad.rs` Active Directory's user cmdlets and Azure AD Connect's (`Start-ADSyncSyncCycle`), `utility.rs` PowerShell's own
 //! cmdlets (`Format-List`, `Where-Object`, …), `registry.rs` the client-machine settings
 //! (`New-ItemProperty`, `reg`, macOS `defaults`), `outlook.rs` the Outlook installed on the user's
-//! machine (`Install-LabOutlook`, `Get-LabOutlook`) and `iisreset.rs` the IIS restart. Each file
+//! machine (`Install-LabOutlook`, `Get-LabOutlook`), `computer.rs` that machine's domain membership
+//! (`Add-Computer`, `Remove-Computer`, `Restart-Computer`) and `iisreset.rs` the IIS restart. Each file
 //! exports a `CMDLETS` table (and `NATIVES` for native programs); this module gathers them in
 //! [`FAMILIES`], resolves a command name, runs a bound cmdlet ([`invoke`]) and renders the tables
 //! as the book's cmdlet reference ([`docs`]).
@@ -27,6 +28,7 @@ use super::value::Value;
 mod ad;
 mod adfs;
 mod auth_server;
+mod computer;
 mod domain;
 mod exchange_server;
 mod forge;
@@ -117,6 +119,11 @@ pub const FAMILIES: &[Family] = &[
     Family {
         stem: "outlook",
         cmdlets: outlook::CMDLETS,
+        natives: &[],
+    },
+    Family {
+        stem: "computer",
+        cmdlets: computer::CMDLETS,
         natives: &[],
     },
     Family {

@@ -579,6 +579,70 @@ pub fn no_such_fault(cmd: &str, id: &str) -> ShellError {
     )
 }
 
+// ------------------------------------------------------------------ the client machine
+
+/// `Add-Computer` / `Remove-Computer`'s error records: `InvalidOperationException` on the
+/// computer (`(GREGT-PC:String)`), the id with Windows PowerShell's command class.
+fn of_computer(cmd: &str, category: &str, id: &str, computer: &str, msg: String) -> ShellError {
+    let class = match cmd {
+        "Add-Computer" => "AddComputerCommand",
+        "Remove-Computer" => "RemoveComputerCommand",
+        _ => "RestartComputerCommand",
+    };
+    ShellError::runtime(
+        Some(cmd),
+        format!("{category}: ({computer}:String) [{cmd}], InvalidOperationException"),
+        &format!("{id},Microsoft.PowerShell.Commands.{class}"),
+        msg,
+    )
+}
+
+/// `Add-Computer -DomainName X` when X is not the lab's domain: Windows cannot find a domain
+/// controller for it. `from` is the current workgroup (`WORKGROUP`) or domain.
+pub fn domain_not_found(
+    cmd: &str,
+    computer: &str,
+    domain: &str,
+    from: Result<&str, &str>,
+) -> ShellError {
+    let (id, current) = match from {
+        Ok(workgroup) => (
+            "FailToJoinDomainFromWorkgroup",
+            format!("workgroup '{workgroup}'"),
+        ),
+        Err(domain) => ("FailToJoinDomainFromDomain", format!("domain '{domain}'")),
+    };
+    of_computer(
+        cmd,
+        "OperationStopped",
+        id,
+        computer,
+        format!("Computer '{computer}' failed to join domain '{domain}' from its current {current} with following error message: The specified domain either does not exist or could not be contacted."),
+    )
+}
+
+/// `Add-Computer -DomainName X` on a computer already in X.
+pub fn already_in_domain(cmd: &str, computer: &str, domain: &str) -> ShellError {
+    of_computer(
+        cmd,
+        "InvalidOperation",
+        "AddComputerToSameDomain",
+        computer,
+        format!("Cannot add computer '{computer}' to domain '{domain}' because it is already in that domain."),
+    )
+}
+
+/// `Remove-Computer` on a computer in a workgroup.
+pub fn not_in_domain(cmd: &str, computer: &str) -> ShellError {
+    of_computer(
+        cmd,
+        "InvalidOperation",
+        "ComputerNotInDomain",
+        computer,
+        format!("The computer '{computer}' is not in a domain."),
+    )
+}
+
 // ------------------------------------------------------------------ PowerShell's own cmdlets
 
 /// `New-Object` of a type the lab does not know.
@@ -696,6 +760,26 @@ pub fn variable_not_writable(name: &str) -> ShellError {
 }
 
 /// A value nested deeper than [`crate::shell::value::MAX_VALUE_DEPTH`] stored in a variable.
+/// `1 + "x"`: the right side does not read as a number.
+pub fn not_a_number(text: &str) -> ShellError {
+    of_session(
+        "InvalidArgument: (:) [], RuntimeException",
+        "InvalidCastFromStringToInteger",
+        format!("Cannot convert value \"{text}\" to type \"System.Int32\". Error: \"Input string was not in a correct format.\""),
+    )
+}
+
+/// `+` with a left side the lab's shell does not add (PowerShell adds more kinds).
+pub fn addition_not_modelled(what: &str) -> ShellError {
+    of_session(
+        "NotImplemented: (:) [], RuntimeException",
+        "LabNotModeled",
+        format!(
+            "The lab's shell adds numbers, text and collections; it does not model '+' on {what}."
+        ),
+    )
+}
+
 pub fn value_too_large() -> ShellError {
     of_session(
         "InvalidOperation: (:) [], RuntimeException",
