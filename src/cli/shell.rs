@@ -332,8 +332,9 @@ impl Session {
             .clone();
         let profile = client.into().resolve(machine.outlook);
         let mut settings = Settings::contoso(user);
-        settings.registry.enable_adal = machine.enable_adal;
-        settings.registry.version = machine.version;
+        let keys = machine.identity_for(profile);
+        settings.registry.enable_adal = keys.enable_adal;
+        settings.registry.version = keys.version;
         settings.mac_disable_modern_auth = machine.mac_disable_modern_auth.unwrap_or(false);
         settings.domain_joined = machine.membership.logon_domain.is_some();
         let key = (profile.name(), user.to_ascii_lowercase());

@@ -37,14 +37,45 @@ use crate::shell::backend::{
 /// domain membership.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Machine {
-    pub enable_adal: Option<u32>,
-    pub version: Option<u32>,
+    /// `HKCU\SOFTWARE\Microsoft\Office\<version>\Common\Identity` values by Office version
+    /// folder (`15.0`: Office 2013, `16.0`: Office 2016 and later): each Outlook reads its own.
+    pub identity: std::collections::BTreeMap<String, IdentityKeys>,
     pub mac_disable_modern_auth: Option<bool>,
     pub outlook: Option<OutlookVersion>,
     /// The Windows machine's domain membership (`Add-Computer`, `Remove-Computer`,
     /// `Restart-Computer`): a `client` action runs on a domain-joined machine when its logon is
     /// on the domain, unless the action's `settings.domain_joined` says otherwise.
     pub membership: Membership,
+}
+
+/// `EnableADAL` and `Version` under one Office version's `Common\Identity` key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IdentityKeys {
+    pub enable_adal: Option<u32>,
+    pub version: Option<u32>,
+}
+
+impl Machine {
+    /// The `Common\Identity` values the Outlook of `profile` reads: Outlook 2013 the `15.0` key,
+    /// Outlook 2016 the `16.0` key; other clients none.
+    pub fn identity_for(&self, profile: crate::client::Profile) -> IdentityKeys {
+        let folder = match profile {
+            crate::client::Profile::Outlook2013 => "15.0",
+            crate::client::Profile::Outlook2016 => "16.0",
+            _ => return IdentityKeys::default(),
+        };
+        self.identity.get(folder).copied().unwrap_or_default()
+    }
+}
+
+/// The Office version folder of a registry key under `…\Microsoft\Office\<n.0>\Common\Identity`.
+fn office_identity_folder(key: &str) -> Option<String> {
+    let k = key.to_ascii_lowercase();
+    let rest = k.split("\\microsoft\\office\\").nth(1)?;
+    let (folder, tail) = rest.split_once('\\')?;
+    let tail = tail.trim_end_matches('\\');
+    (tail == "common\\identity" && folder.ends_with(".0") && folder.len() <= 5)
+        .then(|| folder.to_string())
 }
 
 /// Admin API endpoints and credentials of one lab.
@@ -548,17 +579,17 @@ impl Machines for LabBackend {
             ClientSetting::Registry {
                 key, name, data, ..
             } => {
-                let k = key.to_ascii_lowercase();
-                if k.contains("\\common\\identity") {
+                if let Some(folder) = office_identity_folder(key) {
                     let v: Option<u32> = data.trim().parse().ok().or_else(|| {
                         data.trim()
                             .strip_prefix("0x")
                             .and_then(|h| u32::from_str_radix(h, 16).ok())
                     });
+                    let keys = m.identity.entry(folder).or_default();
                     if name.eq_ignore_ascii_case("EnableADAL") {
-                        m.enable_adal = v;
+                        keys.enable_adal = v;
                     } else if name.eq_ignore_ascii_case("Version") {
-                        m.version = v;
+                        keys.version = v;
                     }
                 }
             }

@@ -513,8 +513,10 @@ impl Ctx {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         let mut settings = Settings::contoso(&c.user);
-        settings.registry.enable_adal = c.settings.enable_adal.or(machine.enable_adal);
-        settings.registry.version = c.settings.version.or(machine.version);
+        // Each Outlook reads its own Office version's Identity key.
+        let keys = machine.identity_for(c.client.resolve(machine.outlook));
+        settings.registry.enable_adal = c.settings.enable_adal.or(keys.enable_adal);
+        settings.registry.version = c.settings.version.or(keys.version);
         settings.mac_disable_modern_auth = c
             .settings
             .disable_modern_auth

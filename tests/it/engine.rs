@@ -518,3 +518,16 @@ async fn a_domain_join_takes_effect_for_clients_started_after_the_restart() {
         "`then` fails as it must (4 of 10 expectations fail)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_outlook_reads_its_own_office_versions_identity_key() {
+    let r = run("machine-registry").await;
+    let s = &r.scenarios[0];
+    assert!(s.passed, "{}", human_scenario(s));
+    assert_eq!(s.twins.len(), 1);
+    assert!(s.twins[0].ok, "{}", s.twins[0].summary);
+    assert_eq!(
+        s.twins[0].summary,
+        "`then` fails as it must (3 of 5 expectations fail)"
+    );
+}
