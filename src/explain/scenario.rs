@@ -59,6 +59,11 @@ fn header_of(h: &Json) -> Option<(String, String)> {
 /// EnableADAL … /d 0`, `defaults write … DisableModernAuth -bool YES`) or the `when` action's
 /// settings; Outlook 2013 is off unless `EnableADAL` is set to 1.
 fn modern_auth_off(doc: &Json, client: Option<ClientKind>) -> bool {
+    // Each Outlook reads its own Office version's key: 2013 `15.0`, 2016 `16.0`.
+    let folder = match client {
+        Some(ClientKind::Outlook2013) => "\\office\\15.0\\",
+        _ => "\\office\\16.0\\",
+    };
     let mut enable_adal: Option<u64> = None;
     let mut mac_off = false;
     for st in doc
@@ -71,7 +76,7 @@ fn modern_auth_off(doc: &Json, client: Option<ClientKind>) -> bool {
             continue;
         };
         let lower = line.to_ascii_lowercase();
-        if lower.contains("enableadal") {
+        if lower.contains("enableadal") && lower.contains(folder) {
             if let Some(v) = lower
                 .split_whitespace()
                 .skip_while(|w| *w != "/d")
@@ -232,4 +237,27 @@ pub fn explain(path: &Path, text: &str) -> Result<Explanation, ExplainError> {
         file: name,
         exchanges: exchanges.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_outlook_reads_its_own_identity_key() {
+        let given = |line: &str| serde_json::json!({ "given": [{ "cmdlet": line }] });
+        let off16 = given(
+            r"reg add HKCU\SOFTWARE\Microsoft\Office\16.0\Common\Identity /v EnableADAL /t REG_DWORD /d 0 /f",
+        );
+        assert!(modern_auth_off(&off16, Some(ClientKind::Outlook2016)));
+        assert!(modern_auth_off(&off16, Some(ClientKind::Outlook2013)));
+        let on15 = given(
+            r"reg add HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity /v EnableADAL /t REG_DWORD /d 1 /f",
+        );
+        assert!(!modern_auth_off(&on15, Some(ClientKind::Outlook2013)));
+        let off15 = given(
+            r"reg add HKCU\SOFTWARE\Microsoft\Office\15.0\Common\Identity /v EnableADAL /t REG_DWORD /d 0 /f",
+        );
+        assert!(!modern_auth_off(&off15, Some(ClientKind::Outlook2016)));
+    }
 }
