@@ -40,7 +40,7 @@ pub fn user() -> AuthedUser {
 pub fn ctx(authenticated: bool) -> SurfaceCtx {
     let org = org().clone();
     SurfaceCtx {
-        server: org.servers[0].clone(),
+        server: mock_exchange::surfaces::ServerRef::owned(org.servers[0].clone()),
         store: MailStore::from_org(&org),
         org: Arc::new(org),
         scheme: "https".into(),
