@@ -76,7 +76,7 @@ pub enum Command {
         /// Only scenarios whose name contains NAME.
         #[arg(long, value_name = "NAME")]
         filter: Option<String>,
-        /// Scenarios run at once (default: the number of cores).
+        /// Scenarios run at once (default: twice the number of cores).
         #[arg(long, short = 'j', default_value_t = 0)]
         jobs: usize,
     },

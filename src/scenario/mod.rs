@@ -5,7 +5,7 @@
 //!
 //! [`run_paths`] is what `hma-lab run` does: find the files, load them (a file that does not
 //! load is a failed scenario with its file:line:col error), run them as tokio tasks bounded by
-//! the number of cores, and gather a [`report::Report`] in file order.
+//! twice the number of cores, and gather a [`report::Report`] in file order.
 
 pub mod checks;
 pub mod exercise;
@@ -37,7 +37,8 @@ pub type Progress = Arc<dyn Fn(&ScenarioResult) + Send + Sync>;
 pub struct RunOptions {
     /// Only scenarios whose name contains this (case-insensitive).
     pub filter: Option<String>,
-    /// Scenarios run at once; 0: the number of cores.
+    /// Scenarios run at once; 0: twice the number of cores (a scenario spends part of its time
+    /// waiting for its lab's answers, so two per core keep the cores busy).
     pub jobs: usize,
 }
 
@@ -72,7 +73,8 @@ pub async fn run_paths(
     let n = if opts.jobs == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(2)
+            .unwrap_or(1)
+            .saturating_mul(2)
     } else {
         opts.jobs
     };
