@@ -144,10 +144,16 @@ def bearer_vs_plain():
 def scenario_library():
     print("scenario library", flush=True)
     n = len([f for f in os.listdir(os.path.join(ROOT, "scenarios")) if f.endswith(".yaml")])
-    t = time.monotonic()
-    p = subprocess.run([os.path.join(REL, "hma-lab"), "run", "scenarios/"], cwd=ROOT,
-                       capture_output=True, text=True)
-    secs = time.monotonic() - t
+    # Median of five runs (one run swings by a fifth on a shared VM), as `serve` ready is.
+    runs = []
+    for _ in range(5):
+        t = time.monotonic()
+        p = subprocess.run([os.path.join(REL, "hma-lab"), "run", "scenarios/"], cwd=ROOT,
+                           capture_output=True, text=True)
+        runs.append(time.monotonic() - t)
+        if p.returncode != 0:
+            break
+    secs = statistics.median(runs)
     t = time.monotonic()
     subprocess.run([os.path.join(REL, "hma-lab"), "run", "scenarios/happy-path.yaml"], cwd=ROOT,
                    capture_output=True, text=True)
@@ -155,7 +161,8 @@ def scenario_library():
     if p.returncode != 0:
         notes.append(f"`hma-lab run scenarios/` exited {p.returncode}")
     figure(f"scenario library wall time ({n} scenarios, `hma-lab run scenarios/`)",
-           f"{secs:.2f} s (one scenario: {one * 1000:.0f} ms)", "< 1 s", secs < 1.0)
+           f"{secs:.2f} s (median of {len(runs)}, {min(runs):.2f}–{max(runs):.2f} s; one scenario: "
+           f"{one * 1000:.0f} ms)", "< 1 s", secs < 1.0 and p.returncode == 0)
 
 
 def serve_ready():
@@ -333,7 +340,7 @@ def write_md(cpu, free, tools, started):
         "- Bearer on the serving path: `examples/bench_plain.rs` runs mock-aad, mock-exchange and a "
         "one-route axum server (reads the body, answers a short XML) in one process; wrk posts the "
         "same EWS GetFolder body to both, with a valid Bearer token to Exchange.",
-        "- Scenario library: wall time of `hma-lab run scenarios/` (and of one scenario).",
+        "- Scenario library: wall time of `hma-lab run scenarios/`, median of five runs (and of one scenario).",
         "- `serve` ready: from spawning `hma-lab serve` to its JSON ready line, median of five "
         "starts after one that makes the lab CA.",
         "- 100 labs: `examples/bench_labs.rs` starts 100 contoso labs with `hma_lab::lab::Lab` in "
