@@ -108,15 +108,14 @@ fn authorization_of(headers: &HeaderMap) -> std::borrow::Cow<'_, str> {
         .get(axum::http::header::AUTHORIZATION)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
-    let text = match std::str::from_utf8(bytes) {
-        // ASCII (every real credential): the bytes are the characters, no copy.
-        Ok(t) if bytes.is_ascii() => std::borrow::Cow::Borrowed(t),
-        _ => std::borrow::Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
-    };
     let space = |c: char| c == ' ' || c == '\t';
-    match text {
-        std::borrow::Cow::Borrowed(t) => std::borrow::Cow::Borrowed(t.trim_matches(space)),
-        std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(t.trim_matches(space).to_string()),
+    match std::str::from_utf8(bytes) {
+        // ASCII (every real credential): the bytes are the characters, no copy.
+        Ok(t) if bytes.is_ascii() => std::borrow::Cow::Borrowed(t.trim_matches(space)),
+        _ => {
+            let latin1: String = bytes.iter().map(|&b| char::from(b)).collect();
+            std::borrow::Cow::Owned(latin1.trim_matches(space).to_string())
+        }
     }
 }
 
