@@ -4,7 +4,13 @@
 //! Starts mock-aad and mock-exchange (Exchange reads Azure AD's metadata over HTTP, as in a lab)
 //! and a one-route axum server that reads the body and answers a short XML document, gets a
 //! token for Greg by ROPC, checks that GetFolder answers 200 with it, prints one JSON line
-//! (`exchange`, `plain`, `token`) and serves until its standard input closes.
+//! (`exchange`, `plain`, `floor`, `token`) and serves until its standard input closes.
+//!
+//! `floor` is a second one-route axum server that answers the very bytes Exchange answered to
+//! that GetFolder (its headers, in order, and its body) without looking at the request: what the
+//! HTTP stack and the kernel cost for this exchange of bytes when the application does nothing.
+//! Its rate over the plain route's is the most any implementation of the EWS answer could reach
+//! in this measurement.
 
 // The JSON lines on stdout are this helper's whole output, read by bench/run.py.
 #![allow(clippy::print_stdout)]
@@ -60,15 +66,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .await?;
     let status = r.status();
+    let answered: Vec<(String, String)> = r
+        .headers()
+        .iter()
+        .filter(|(n, _)| *n != "content-length")
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
     let text = r.text().await?;
     if status != 200 || !text.contains("GetFolderResponseMessage ResponseClass=\"Success\"") {
         return Err(format!("GetFolder answered {status}: {text}").into());
     }
+    let floor = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let floor_addr = floor.local_addr()?;
+    let mut canned = axum::http::HeaderMap::new();
+    for (n, v) in &answered {
+        canned.append(
+            axum::http::HeaderName::try_from(n.as_str())?,
+            axum::http::HeaderValue::try_from(v.as_str())?,
+        );
+    }
+    let canned_body = axum::body::Bytes::from(text);
+    let floor_app = axum::Router::new().route(
+        "/EWS/Exchange.asmx",
+        post(move |_body: axum::body::Bytes| async move { (canned, canned_body) }),
+    );
+    let floor_running =
+        lab_kit::serve::Running::spawn(floor, floor_app, lab_kit::serve::Limits::default())?;
+    std::mem::forget(floor_running);
     println!(
         "{}",
         serde_json::json!({
             "exchange": exchange.url(),
             "plain": format!("http://{plain_addr}"),
+            "floor": format!("http://{floor_addr}"),
             "token": token,
         })
     );

@@ -3,15 +3,22 @@
 //! `axum::serve` has no header-read or idle timeout and no connection cap: an idle connection
 //! once stayed open 150 s, and 200 slowloris connections held a service for a minute. Every lab
 //! service (mock Azure AD, each mock Exchange server) is served here instead, on hyper's HTTP/1.1
-//! connection with a timer: a request head must arrive within [`Limits::header_timeout`] (which
-//! is also how long an idle keep-alive connection may wait for its next request), and at most
-//! [`Limits::max_connections`] connections are open at once — one more is closed on accept.
+//! connection with a watchdog: a connection that has no request in progress and has not begun or
+//! finished one for [`Limits::header_timeout`] is closed (a silent connection, a slowloris head
+//! that never ends, an idle keep-alive connection), and at most [`Limits::max_connections`]
+//! connections are open at once — one more is closed on accept.
+//!
+//! The watchdog is one interval timer per connection, looked at every `header_timeout`: a
+//! connection goes between one and two timeouts after its last request (a silent one after
+//! exactly one). hyper's own `header_read_timeout` arms a timer for every request head, which
+//! takes the runtime's timer lock twice per request, a measurable share of a short answer.
 //! The listener may be any `axum::serve::Listener` whose address is a `SocketAddr` (mock
 //! Exchange wraps its listener to follow NTLM's connection-bound state); each request carries
 //! `ConnectInfo<SocketAddr>` as with `into_make_service_with_connect_info`.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +27,7 @@ use axum::serve::Listener;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::Request;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
@@ -49,7 +56,9 @@ pub fn healthz<S: Clone + Send + Sync + 'static>(
 pub struct Limits {
     /// Connections open at once; one more is closed as soon as it is accepted.
     pub max_connections: usize,
-    /// Time allowed for a request head, and for an idle keep-alive connection's next request.
+    /// Time a connection may go without a request in progress before it is closed: for its
+    /// first request head, a head that never ends, or an idle keep-alive connection's next
+    /// request (at most twice this after the last request ended).
     pub header_timeout: Duration,
 }
 
@@ -59,6 +68,34 @@ impl Default for Limits {
             max_connections: 512,
             header_timeout: Duration::from_secs(30),
         }
+    }
+}
+
+/// What a connection's requests have done, for its watchdog (one connection's task touches it).
+#[derive(Default)]
+struct Activity {
+    /// Requests begun plus requests ended.
+    events: AtomicU64,
+    /// Requests begun and not yet answered.
+    in_flight: AtomicU64,
+}
+
+/// One request in progress on a connection; its end is counted when it is dropped (answered, or
+/// abandoned with the connection).
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn begin(activity: &Arc<Activity>) -> Self {
+        activity.events.fetch_add(1, Ordering::Relaxed);
+        activity.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(activity.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.events.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -92,20 +129,41 @@ pub async fn serve<L>(
         let mut stop = stop_rx.clone();
         tasks.spawn(async move {
             let _permit = permit;
+            let activity = Arc::new(Activity::default());
+            let counted = activity.clone();
             let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
-                router.clone().oneshot(req)
+                let guard = InFlight::begin(&counted);
+                let answer = router.clone().oneshot(req);
+                async move {
+                    let _guard = guard;
+                    answer.await
+                }
             });
             let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
                 .serve_connection(TokioIo::new(io), service);
             tokio::pin!(conn);
-            let served = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = async { let _ = stop.wait_for(|s| *s).await; } => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
+            let period = limits.header_timeout.max(Duration::from_millis(1));
+            let mut watchdog =
+                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            watchdog.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // Requests begun or ended as of the watchdog's last look.
+            let mut seen = 0;
+            let served = loop {
+                tokio::select! {
+                    r = conn.as_mut() => break r,
+                    () = async { let _ = stop.wait_for(|s| *s).await; } => {
+                        conn.as_mut().graceful_shutdown();
+                        break conn.await;
+                    }
+                    _ = watchdog.tick() => {
+                        let events = activity.events.load(Ordering::Relaxed);
+                        if activity.in_flight.load(Ordering::Relaxed) == 0 && events == seen {
+                            tracing::debug!(%peer, "no request within the header timeout, closing");
+                            break Ok(());
+                        }
+                        seen = events;
+                    }
                 }
             };
             if let Err(e) = served {
@@ -274,6 +332,51 @@ mod tests {
             out.ends_with(&local.to_string()),
             "ConnectInfo is the peer: {out}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_request_longer_than_the_timeout_and_a_busy_connection_are_not_cut() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/", get(|| async { "quick" })).route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(700)).await;
+                "slow"
+            }),
+        );
+        let (_stop, rx) = oneshot::channel::<()>();
+        let limits = Limits {
+            max_connections: 8,
+            header_timeout: Duration::from_millis(200),
+        };
+        tokio::spawn(serve(listener, router, limits, async move {
+            let _ = rx.await;
+        }));
+        async fn ask(s: &mut TcpStream, path: &str, body: &str) {
+            s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+                .await
+                .unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 512];
+            while !String::from_utf8_lossy(&got).ends_with(body) {
+                let n = s.read(&mut buf).await.unwrap();
+                assert!(n > 0, "closed while answering {path}: {got:?}");
+                got.extend_from_slice(&buf[..n]);
+            }
+        }
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        // In progress for more than three timeouts: answered, on the same connection.
+        ask(&mut s, "/slow", "slow").await;
+        // A request every 120 ms (more than half a timeout apart) for two seconds.
+        for _ in 0..16 {
+            tokio::time::sleep(Duration::from_millis(120)).await;
+            ask(&mut s, "/", "quick").await;
+        }
+        // Then idle: closed within two timeouts.
+        assert!(closed_within(&mut s, Duration::from_secs(10))
+            .await
+            .is_some());
     }
 
     #[tokio::test]

@@ -12,12 +12,13 @@
 //!
 //! The map holds names only, never values, so it is a function of the spelled names in order.
 //! Parsing a head costs an in-memory connection (a few microseconds, more than the rest of a
-//! typical answer), so each distinct name sequence is parsed once per process and its map
-//! cloned after that ([`CACHE_CAP`] sequences at most; a service answers with a few dozen).
+//! typical answer), so each distinct name sequence is parsed once per worker thread and its map
+//! cloned after that ([`CACHE_CAP`] sequences at most per thread; a service answers with a few
+//! dozen).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
 
 use http_body_util::Empty;
 use hyper::body::Bytes;
@@ -42,9 +43,13 @@ pub const CACHE_CAP: usize = 512;
 type Spell<'a> = &'a (dyn Fn(&str, &[u8]) -> Cow<'static, str> + Sync);
 
 /// The parsed extensions (hyper's case map) per spelled-name sequence.
-fn cache() -> &'static RwLock<HashMap<Vec<u8>, hyper::http::Extensions>> {
-    static CACHE: OnceLock<RwLock<HashMap<Vec<u8>, hyper::http::Extensions>>> = OnceLock::new();
-    CACHE.get_or_init(|| RwLock::new(HashMap::new()))
+/// Keys are a few hundred bytes, hashed at every answer: foldhash, not SipHash.
+type CaseMaps = HashMap<Vec<u8>, hyper::http::Extensions, foldhash::fast::RandomState>;
+
+thread_local! {
+    /// Per worker thread: no lock, and the reference counts of a map's shared bytes stay with
+    /// one core (a process-wide map made both cores of a loaded service take turns on them).
+    static CACHE: RefCell<CaseMaps> = RefCell::new(CaseMaps::default());
 }
 
 /// The spelled names of the head in wire order, one per line: the cache key (names are tokens,
@@ -83,25 +88,31 @@ fn head(headers: &HeaderMap, names: &[u8]) -> Vec<u8> {
 /// the module text. A head hyper cannot read back leaves the response as it was.
 pub async fn apply<B>(resp: &mut Response<B>, spell: Spell<'_>) {
     let names = spelled_names(resp.headers(), spell);
-    let cached = cache()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&names)
-        .cloned();
-    if let Some(ext) = cached {
-        resp.extensions_mut().extend(ext);
+    if let Some(ext) = CACHE.with(|c| c.borrow().get(&names).cloned()) {
+        give(resp, ext);
         return;
     }
     let Some(ext) = parse_case_map(&head(resp.headers(), &names)).await else {
         return;
     };
-    let mut c = cache().write().unwrap_or_else(|e| e.into_inner());
-    if c.len() >= CACHE_CAP {
-        c.clear();
+    // The task may have moved to another thread while parsing: this thread's cache learns it.
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= CACHE_CAP {
+            c.clear();
+        }
+        c.insert(names, ext.clone());
+    });
+    give(resp, ext);
+}
+
+/// Adds `ext` to the response's extensions (moved in whole when it has none, the usual case).
+fn give<B>(resp: &mut Response<B>, ext: hyper::http::Extensions) {
+    if resp.extensions().is_empty() {
+        *resp.extensions_mut() = ext;
+    } else {
+        resp.extensions_mut().extend(ext);
     }
-    c.insert(names, ext.clone());
-    drop(c);
-    resp.extensions_mut().extend(ext);
 }
 
 /// Lets hyper's client parse `bytes` (a response head) with case preserved; the parsed
@@ -247,7 +258,7 @@ mod tests {
             key,
             b"request-id\nWWW-Authenticate\nWww-Authenticate\nX-FEServer\n"
         );
-        assert!(cache().read().unwrap().contains_key(&key));
+        assert!(CACHE.with(|c| c.borrow().contains_key(&key)));
     }
 
     #[tokio::test]

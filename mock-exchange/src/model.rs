@@ -281,7 +281,14 @@ impl VdirKind {
 
     /// The vdir whose path prefixes `path` (case-insensitive), if any.
     pub fn for_path(path: &str) -> Option<VdirKind> {
-        let lower = path.to_ascii_lowercase();
+        // `path` is `k.path()` or below it, ASCII case aside (no lowercase copy: every request
+        // asks this).
+        let under = |p: &str| {
+            let (path, p) = (path.as_bytes(), p.as_bytes());
+            path.len() >= p.len()
+                && path[..p.len()].eq_ignore_ascii_case(p)
+                && (path.len() == p.len() || path[p.len()] == b'/')
+        };
         [
             VdirKind::Autodiscover,
             VdirKind::Ews,
@@ -293,10 +300,7 @@ impl VdirKind {
             VdirKind::Rpc,
         ]
         .into_iter()
-        .find(|k| {
-            let p = k.path();
-            lower == p || lower.starts_with(&format!("{p}/"))
-        })
+        .find(|k| under(k.path()))
     }
 }
 
@@ -685,6 +689,10 @@ mod tests {
             Some(VdirKind::Eas)
         );
         assert_eq!(VdirKind::for_path("/ewsx"), None);
+        assert_eq!(VdirKind::for_path("/EWS"), Some(VdirKind::Ews));
+        assert_eq!(VdirKind::for_path("/ews\u{e9}/x"), None);
+        assert_eq!(VdirKind::for_path("/\u{e9}ws"), None);
+        assert_eq!(VdirKind::for_path("/eW"), None);
         assert_eq!(VdirKind::for_path("/"), None);
     }
 

@@ -32,14 +32,11 @@ pub enum Side {
 /// its InternalUrl host or one of the server's internal names → internal; anything else →
 /// external.
 pub fn side_for(server: &Server, vdir: &VirtualDirectory, host: &str) -> Side {
-    let url_host = |u: &Option<String>| u.as_deref().and_then(url_host);
-    let host = host.to_ascii_lowercase();
-    if url_host(&vdir.external_url).as_deref() == Some(host.as_str()) {
+    let names = |u: &Option<String>| u.as_deref().is_some_and(|u| url_host_is(u, host));
+    if names(&vdir.external_url) {
         return Side::External;
     }
-    if url_host(&vdir.internal_url).as_deref() == Some(host.as_str())
-        || server.is_internal_host(&host)
-    {
+    if names(&vdir.internal_url) || server.is_internal_host(host) {
         return Side::Internal;
     }
     Side::External
@@ -56,6 +53,15 @@ pub(crate) fn url_host(u: &str) -> Option<String> {
     url::Url::parse(u)
         .ok()
         .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
+}
+
+/// Whether the host of vdir URL `u` is `host` (ASCII case aside): [`url_host`] without making a
+/// string in the common form.
+fn url_host_is(u: &str, host: &str) -> bool {
+    match plain_url_host(u) {
+        Some(h) => h.eq_ignore_ascii_case(host),
+        None => url_host(u).is_some_and(|h| h.eq_ignore_ascii_case(host)),
+    }
 }
 
 fn plain_url_host(u: &str) -> Option<&str> {
@@ -184,7 +190,7 @@ pub fn unauthorized(c: Challenge<'_>) -> Response {
         }
     }
     put(&mut h, "server", c.server.server_header());
-    put(&mut h, "request-id", &request_id());
+    h.insert(REQUEST_ID.clone(), request_id());
     for w in &windows {
         add(&mut h, "www-authenticate", w);
     }
@@ -219,7 +225,7 @@ pub fn back_end_unauthorized(c: Challenge<'_>, back: &Server) -> Response {
     let mut h = HeaderMap::new();
     put(&mut h, "cache-control", "private");
     put(&mut h, "server", c.server.server_header());
-    put(&mut h, "request-id", &request_id());
+    h.insert(REQUEST_ID.clone(), request_id());
     put(
         &mut h,
         "x-calculatedbetarget",
@@ -319,26 +325,68 @@ pub struct Stamp<'a> {
 /// end set for these names are replaced.
 pub fn stamp(resp: &mut Response, s: Stamp<'_>) {
     let h = resp.headers_mut();
-    for n in STAMPED {
-        h.remove(*n);
+    // Removed first, so the stamped names follow the protocol's own in this order even when a
+    // surface or a back end set one of them.
+    for n in [
+        &SERVER,
+        &REQUEST_ID,
+        &CALCULATED_BE_TARGET,
+        &BE_SERVER,
+        &POWERED_BY,
+        &FE_SERVER,
+        &DATE,
+    ] {
+        h.remove(n);
     }
-    put(h, "server", s.front.server_header());
-    put(h, "request-id", &request_id());
+    h.insert(SERVER.clone(), value(s.front.server_header()));
+    h.insert(REQUEST_ID.clone(), request_id());
     if let Some(b) = s.back {
-        put(h, "x-calculatedbetarget", &b.fqdn.to_ascii_lowercase());
-        put(h, "x-beserver", &b.name);
+        h.insert(
+            CALCULATED_BE_TARGET.clone(),
+            value(&b.fqdn.to_ascii_lowercase()),
+        );
+        h.insert(BE_SERVER.clone(), value(&b.name));
     }
-    put(h, "x-powered-by", "ASP.NET");
-    put(h, "x-feserver", &s.front.name);
-    put(h, "date", &http_date(s.now));
+    h.insert(POWERED_BY.clone(), HeaderValue::from_static("ASP.NET"));
+    h.insert(FE_SERVER.clone(), value(&s.front.name));
+    h.insert(DATE.clone(), date_value(s.now));
+}
+
+const SERVER: HeaderName = HeaderName::from_static("server");
+const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+const CALCULATED_BE_TARGET: HeaderName = HeaderName::from_static("x-calculatedbetarget");
+const BE_SERVER: HeaderName = HeaderName::from_static("x-beserver");
+const POWERED_BY: HeaderName = HeaderName::from_static("x-powered-by");
+const FE_SERVER: HeaderName = HeaderName::from_static("x-feserver");
+const DATE: HeaderName = HeaderName::from_static("date");
+
+/// The `Date` value of `now`, formatted once per second per thread (every answer carries one).
+fn date_value(now: OffsetDateTime) -> HeaderValue {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(i64, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let secs = now.unix_timestamp();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((at, v)) if *at == secs => v.clone(),
+            _ => {
+                let v = value(&http_date(now));
+                *last = Some((secs, v.clone()));
+                v
+            }
+        }
+    })
 }
 
 /// A fresh `request-id`: a version-4 UUID from the thread's generator (seeded from the OS), not
 /// a `getrandom` system call per answer.
-fn request_id() -> String {
-    uuid::Builder::from_random_bytes(rand::random())
-        .into_uuid()
-        .to_string()
+fn request_id() -> HeaderValue {
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    HeaderValue::from_bytes(id.hyphenated().encode_lower(&mut buf).as_bytes())
+        .unwrap_or(HeaderValue::from_static(""))
 }
 
 /// Header names [`stamp`] owns.

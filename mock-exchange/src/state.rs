@@ -86,17 +86,73 @@ pub struct RefreshFailure {
 /// Validated tokens the serving path keeps at most.
 pub const MAX_CACHED_TOKENS: usize = 4096;
 
+/// Source of [`Shared`]'s `instance` numbers.
+static NEXT_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Tokens each thread keeps for itself in front of a lab's shared cache.
+const NEAR_TOKENS_PER_THREAD: usize = 8;
+
+thread_local! {
+    static NEAR_TOKENS: std::cell::RefCell<NearTokens> = const {
+        std::cell::RefCell::new(NearTokens { entries: Vec::new(), next: 0 })
+    };
+}
+
+/// One thread's most recent validated tokens (of any lab in the process), replaced in turn.
+/// An entry says no more than the lab's cache said when it was copied: the token was validated
+/// and is good until `exp` (a cached token is accepted until it expires, as Exchange does),
+/// unless the cache was emptied since (`iisreset`, a new epoch).
+struct NearTokens {
+    /// (lab instance, its token epoch when copied), token, claims.
+    entries: Vec<((u64, u64), Box<str>, CachedToken)>,
+    next: usize,
+}
+
+impl NearTokens {
+    fn get(&self, lab: (u64, u64), token: &str, now: i64) -> Option<CachedToken> {
+        self.entries
+            .iter()
+            .find(|(l, t, _)| *l == lab && t.len() == token.len() && &**t == token)
+            .map(|(_, _, c)| c)
+            .filter(|c| c.exp > now)
+            .cloned()
+    }
+
+    fn put(&mut self, lab: (u64, u64), token: &str, cached: CachedToken) {
+        let entry = (lab, Box::from(token), cached);
+        if self.entries.len() < NEAR_TOKENS_PER_THREAD {
+            self.entries.push(entry);
+        } else {
+            self.entries[self.next] = entry;
+            self.next = (self.next + 1) % NEAR_TOKENS_PER_THREAD;
+        }
+    }
+}
+
 /// The token cache drops its expired entries each time it grows past a multiple of this.
 pub const SWEEP_EVERY: usize = 256;
 
 /// Claims of a token whose signature and issuer were verified, kept until `exp`.
 #[derive(Debug, Clone)]
 pub struct CachedToken {
-    /// Shared, so a cache hit costs a reference count, not a copy of every claim.
+    /// Shared, so a cache hit costs a reference count, not a copy of every claim (a thread's
+    /// own copy, see [`CachedToken::own_copy`], keeps that count on one core).
     pub claims: Arc<Map<String, Value>>,
     /// The `aud` claim, read once.
     pub audience: Arc<crate::bearer::Audience>,
     pub exp: i64,
+}
+
+impl CachedToken {
+    /// A copy whose claims and audience are new allocations, so its reference counts are not
+    /// shared with the lab's cache (two cores counting on one cache line take turns).
+    fn own_copy(&self) -> CachedToken {
+        CachedToken {
+            claims: Arc::new((*self.claims).clone()),
+            audience: Arc::new((*self.audience).clone()),
+            exp: self.exp,
+        }
+    }
 }
 
 pub struct Shared {
@@ -110,6 +166,11 @@ pub struct Shared {
     /// Keyed by the whole token (over a kilobyte): hashed with foldhash (randomly seeded per
     /// process), which costs a fraction of SipHash on keys this long.
     pub(crate) tokens: Mutex<HashMap<String, CachedToken, foldhash::fast::RandomState>>,
+    /// Tells this lab's entries in the per-thread token caches from another lab's.
+    instance: u64,
+    /// How many times the token cache was emptied (`iisreset`): a thread's copy taken before
+    /// is no longer good.
+    token_epoch: std::sync::atomic::AtomicU64,
     pub store: MailStore,
     pub admin_token: String,
     /// Shared by the front and back ends of this process only: proves a proxied request came
@@ -164,6 +225,8 @@ impl AppState {
             metadata: RwLock::new(HashMap::new()),
             kid_refresh: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::default()),
+            instance: NEXT_INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            token_epoch: Default::default(),
             store,
             admin_token,
             proxy_secret: random_hex(32),
@@ -189,10 +252,15 @@ impl Shared {
     /// organization once `settings_cache_seconds` of lab time have passed since it was taken.
     pub fn effective_for(&self, server: &str) -> Arc<Organization> {
         let now = self.clock.unix();
-        let key = server.to_ascii_uppercase();
+        // Server names are kept uppercase; most callers already spell them so.
+        let key: std::borrow::Cow<'_, str> = if server.bytes().any(|b| b.is_ascii_lowercase()) {
+            server.to_ascii_uppercase().into()
+        } else {
+            server.into()
+        };
         {
             let map = self.effective.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(eff) = map.get(&key) {
+            if let Some(eff) = map.get(&*key) {
                 if now - eff.taken_at < eff.org.settings_cache_seconds.max(0) {
                     return eff.org.clone();
                 }
@@ -280,10 +348,13 @@ impl Shared {
     /// Other servers keep their snapshots.
     pub fn iisreset_server(&self, server: &str) {
         self.reload_effective(&server.to_ascii_uppercase(), self.clock.unix());
-        self.tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        {
+            let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+            tokens.clear();
+            // Under the lock, so no copy taken from the old cache can carry the new epoch.
+            self.token_epoch
+                .fetch_add(1, std::sync::atomic::Ordering::Release);
+        }
         self.ntlm.clear();
     }
 
@@ -469,16 +540,36 @@ impl Shared {
             .and_then(|m| m.tenant_id)
     }
 
+    /// The claims of `token` if it was validated before and has not expired: from this thread's
+    /// few most recent tokens (no lock, and reference counts only this thread touches), else
+    /// from the lab's cache (then kept for this thread too).
     pub(crate) fn cached_token(&self, token: &str, now: i64) -> Option<CachedToken> {
-        let mut map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(token) {
-            Some(c) if c.exp > now => Some(c.clone()),
-            Some(_) => {
-                map.remove(token);
-                None
-            }
-            None => None,
+        let lab = (
+            self.instance,
+            self.token_epoch.load(std::sync::atomic::Ordering::Acquire),
+        );
+        if let Some(hit) = NEAR_TOKENS.with(|near| near.borrow().get(lab, token, now)) {
+            return Some(hit);
         }
+        let (shared, lab) = {
+            let mut map = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+            // Read again under the lock: the copy belongs to the cache as it is now.
+            let lab = (
+                self.instance,
+                self.token_epoch.load(std::sync::atomic::Ordering::Acquire),
+            );
+            match map.get(token) {
+                Some(c) if c.exp > now => (c.clone(), lab),
+                Some(_) => {
+                    map.remove(token);
+                    return None;
+                }
+                None => return None,
+            }
+        };
+        let own = shared.own_copy();
+        NEAR_TOKENS.with(|near| near.borrow_mut().put(lab, token, own.clone()));
+        Some(own)
     }
 
     /// Keeps a validated token until it expires. The cache is bounded: at
@@ -550,6 +641,60 @@ mod cache_tests {
         assert!(
             s.cached_token("t0", 1_000_000).is_none(),
             "the soonest to expire went"
+        );
+    }
+
+    #[test]
+    fn a_threads_copy_of_a_token_serves_only_its_own_lab_and_only_until_exp() {
+        let lab = |at| {
+            crate::state(&crate::Config {
+                clock: Clock::frozen_at_unix(at),
+                ..crate::Config::contoso()
+            })
+        };
+        let (a, b) = (lab(1_000_000), lab(1_000_000));
+        let cached = CachedToken {
+            claims: Map::from_iter([("upn".to_string(), "greg@contoso.com".into())]).into(),
+            audience: crate::bearer::Audience::App.into(),
+            exp: 1_003_600,
+        };
+        a.cache_token("tok", cached.clone());
+        // The first hit copies it for this thread; the second is served from that copy.
+        for _ in 0..2 {
+            let hit = a.cached_token("tok", 1_000_000).expect("validated before");
+            assert_eq!(hit.claims, cached.claims);
+            assert!(
+                !Arc::ptr_eq(&hit.claims, &cached.claims),
+                "the thread's own copy"
+            );
+        }
+        assert!(
+            b.cached_token("tok", 1_000_000).is_none(),
+            "another lab in the process never validated it"
+        );
+        // Many other tokens push it out of the thread's few; the lab's cache still has it.
+        for i in 0..2 * NEAR_TOKENS_PER_THREAD {
+            a.cache_token(&format!("other{i}"), cached.clone());
+            assert!(a.cached_token(&format!("other{i}"), 1_000_000).is_some());
+        }
+        assert!(a.cached_token("tok", 1_000_000).is_some());
+        assert!(NEAR_TOKENS.with(|n| n.borrow().entries.len()) <= NEAR_TOKENS_PER_THREAD);
+        // iisreset empties the worker's cache: this thread's copy goes with it.
+        assert!(a.cached_token("tok", 1_000_000).is_some());
+        a.iisreset();
+        assert!(
+            a.cached_token("tok", 1_000_000).is_none(),
+            "validated again after iisreset"
+        );
+        a.cache_token("tok", cached.clone());
+        assert!(a.cached_token("tok", 1_000_000).is_some());
+        // Evicted from the lab's cache (not emptied): this thread's copy still answers, until
+        // it expires.
+        a.tokens.lock().unwrap().clear();
+        assert!(a.cached_token("tok", 1_000_000).is_some());
+        assert!(
+            a.cached_token("tok", 1_003_600).is_none(),
+            "expired, though this thread still holds it"
         );
     }
 

@@ -139,15 +139,18 @@ impl<'a> Positions<'a> {
                 ..Positions::new(self.src)
             };
         }
-        for &b in &self.src[self.pos..pos] {
-            if b == b'\n' {
-                self.line += 1;
-                self.col = 1;
-            } else if b & 0xC0 != 0x80 {
-                // A character starts here (UTF-8 continuation bytes do not count).
-                self.col += 1;
-            }
-        }
+        let chunk = &self.src[self.pos..pos];
+        let newlines = count_bytes(chunk, |b| b == b'\n');
+        let tail = if newlines == 0 {
+            chunk
+        } else {
+            self.line += newlines;
+            self.col = 1;
+            let last = chunk.iter().rposition(|&b| b == b'\n').unwrap_or(0);
+            &chunk[last + 1..]
+        };
+        // A character starts at every byte but UTF-8 continuation bytes.
+        self.col += count_bytes(tail, |b| b & 0xC0 != 0x80);
         self.scanned += pos - self.pos;
         self.pos = pos;
         (self.line, self.col)
@@ -161,6 +164,19 @@ impl<'a> Positions<'a> {
             message: message.into(),
         }
     }
+}
+
+/// How many bytes of `bytes` satisfy `f`, summed in byte-wide lanes (blocks of 255, so a lane
+/// cannot overflow) that the compiler turns into vector code.
+fn count_bytes(bytes: &[u8], f: impl Fn(u8) -> bool + Copy) -> usize {
+    bytes
+        .chunks(255)
+        .map(|c| {
+            c.iter()
+                .map(|&b| u8::from(f(b)))
+                .fold(0u8, u8::wrapping_add) as usize
+        })
+        .sum()
 }
 
 /// The namespace URIs of one document, each made once.
@@ -418,6 +434,45 @@ mod tests {
                 assert_eq!((last.line, last.col), (40_000, 1));
             }
         }
+    }
+
+    #[test]
+    fn positions_agree_with_counting_one_byte_at_a_time() {
+        // Long runs (more than a 255-byte block) of one- to four-byte characters and newlines.
+        let mut doc = String::new();
+        for i in 0..40 {
+            doc.push_str(&"é€😀a".repeat(i * 7));
+            if i % 3 == 0 {
+                doc.push('\n');
+            }
+            doc.push_str(&"x".repeat(300));
+        }
+        let src = doc.as_bytes();
+        let naive = |pos: usize| {
+            let (mut line, mut col) = (1, 1);
+            for &b in &src[..pos] {
+                if b == b'\n' {
+                    line += 1;
+                    col = 1;
+                } else if b & 0xC0 != 0x80 {
+                    col += 1;
+                }
+            }
+            (line, col)
+        };
+        let mut at = Positions::new(src);
+        let stops: Vec<usize> = (0..src.len())
+            .step_by(97)
+            .filter(|&p| doc.is_char_boundary(p))
+            .chain([src.len()])
+            .collect();
+        for &p in &stops {
+            assert_eq!(at.at(p), naive(p), "at byte {p}");
+        }
+        // Asked again from the start (behind the cursor), still right.
+        assert_eq!(at.at(stops[1]), naive(stops[1]));
+        assert_eq!(count_bytes(&[0x80; 1000], |b| b & 0xC0 != 0x80), 0);
+        assert_eq!(count_bytes(&[b'\n'; 1000], |b| b == b'\n'), 1000);
     }
 
     #[test]

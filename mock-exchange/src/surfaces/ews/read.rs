@@ -86,13 +86,13 @@ impl Ews<'_> {
             Ok(refs
                 .into_iter()
                 .map(|r| match r {
-                    Ok(serial) => ok_msg(
-                        "GetFolder",
-                        &format!(
-                            "<m:Folders>{}</m:Folders>",
-                            self.folder_xml(data, serial, &shape)
-                        ),
-                    ),
+                    Ok(serial) => {
+                        let mut folders = String::with_capacity(400);
+                        folders.push_str("<m:Folders>");
+                        self.write_folder_xml(&mut folders, data, serial, &shape);
+                        folders.push_str("</m:Folders>");
+                        ok_msg("GetFolder", &folders)
+                    }
                     Err(code) => err_msg("GetFolder", code, "<m:Folders/>"),
                 })
                 .collect())

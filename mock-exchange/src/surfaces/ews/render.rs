@@ -96,57 +96,72 @@ pub(super) fn mailbox_xml(a: &Addr, org_member: bool) -> String {
 
 impl Ews<'_> {
     pub(super) fn folder_xml(&self, data: &MailboxData, serial: u32, shape: &Shape) -> String {
+        let mut s = String::with_capacity(320);
+        self.write_folder_xml(&mut s, data, serial, shape);
+        s
+    }
+
+    /// [`Self::folder_xml`], written onto `s`.
+    pub(super) fn write_folder_xml(
+        &self,
+        s: &mut String,
+        data: &MailboxData,
+        serial: u32,
+        shape: &Shape,
+    ) {
+        use std::fmt::Write;
         let Some(f) = data.folder(serial) else {
-            return String::new();
+            return;
         };
         let id = data.folder_id(f);
-        let mut s = format!(
-            "<t:{} ><t:FolderId Id=\"{}\" ChangeKey=\"{}\"/>",
+        // Writing to a String cannot fail.
+        let _ = write!(
+            s,
+            "<t:{}><t:FolderId Id=\"{}\" ChangeKey=\"{}\"/>",
             f.element,
             id.encode(),
             change_key(data.guid, IdKind::Folder, f.change)
-        )
-        .replacen(" >", ">", 1);
+        );
         if shape.has("folder:ParentFolderId", false, true) {
             if let Some(p) = f.parent.and_then(|p| data.folder(p)) {
-                s.push_str(&format!(
+                let _ = write!(
+                    s,
                     "<t:ParentFolderId Id=\"{}\" ChangeKey=\"{}\"/>",
                     data.folder_id(p).encode(),
                     change_key(data.guid, IdKind::Folder, p.change)
-                ));
+                );
             }
         }
         if shape.has("folder:FolderClass", false, true) {
             if let Some(c) = f.class {
-                s.push_str(&format!("<t:FolderClass>{c}</t:FolderClass>"));
+                let _ = write!(s, "<t:FolderClass>{c}</t:FolderClass>");
             }
         }
         if shape.has("folder:DisplayName", true, true) {
-            s.push_str(&format!(
-                "<t:DisplayName>{}</t:DisplayName>",
-                esc(f.display_name)
-            ));
+            let _ = write!(s, "<t:DisplayName>{}</t:DisplayName>", esc(f.display_name));
         }
         if shape.has("folder:TotalCount", true, true) {
-            s.push_str(&format!(
+            let _ = write!(
+                s,
                 "<t:TotalCount>{}</t:TotalCount>",
                 data.total_count(serial)
-            ));
+            );
         }
         if shape.has("folder:ChildFolderCount", true, true) {
-            s.push_str(&format!(
+            let _ = write!(
+                s,
                 "<t:ChildFolderCount>{}</t:ChildFolderCount>",
                 data.subfolders(serial, false).len()
-            ));
+            );
         }
         if f.element == "Folder" && shape.has("folder:UnreadCount", true, true) {
-            s.push_str(&format!(
+            let _ = write!(
+                s,
                 "<t:UnreadCount>{}</t:UnreadCount>",
                 data.unread_count(serial)
-            ));
+            );
         }
-        s.push_str(&format!("</t:{}>", f.element));
-        s
+        let _ = write!(s, "</t:{}>", f.element);
     }
 
     pub(super) fn item_xml(

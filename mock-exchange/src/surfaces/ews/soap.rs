@@ -179,17 +179,44 @@ pub fn server_version_info(v: ExchangeVersion) -> String {
 }
 
 pub(super) fn envelope(ctx: &SurfaceCtx, op: &str, messages: &str) -> Response {
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?><s:Envelope xmlns:s=\"{NS_SOAP}\"><s:Header>{}</s:Header><s:Body xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\"><m:{op}Response xmlns:m=\"{NS_M}\" xmlns:t=\"{NS_T}\"><m:ResponseMessages>{messages}</m:ResponseMessages></m:{op}Response></s:Body></s:Envelope>",
-        server_version_info(ctx.server.version)
-    );
+    let version = server_version_info(ctx.server.version);
+    let mut body = String::with_capacity(720 + version.len() + messages.len());
+    for part in [
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><s:Envelope xmlns:s=\"",
+        NS_SOAP,
+        "\"><s:Header>",
+        &version,
+        "</s:Header><s:Body xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\"><m:",
+        op,
+        "Response xmlns:m=\"",
+        NS_M,
+        "\" xmlns:t=\"",
+        NS_T,
+        "\"><m:ResponseMessages>",
+        messages,
+        "</m:ResponseMessages></m:",
+        op,
+        "Response></s:Body></s:Envelope>",
+    ] {
+        body.push_str(part);
+    }
     with_type(StatusCode::OK, "text/xml; charset=utf-8", body)
 }
 
 pub(super) fn ok_msg(op: &str, content: &str) -> String {
-    format!(
-        "<m:{op}ResponseMessage ResponseClass=\"Success\"><m:ResponseCode>NoError</m:ResponseCode>{content}</m:{op}ResponseMessage>"
-    )
+    let mut s = String::with_capacity(120 + 2 * op.len() + content.len());
+    for part in [
+        "<m:",
+        op,
+        "ResponseMessage ResponseClass=\"Success\"><m:ResponseCode>NoError</m:ResponseCode>",
+        content,
+        "</m:",
+        op,
+        "ResponseMessage>",
+    ] {
+        s.push_str(part);
+    }
+    s
 }
 
 pub(super) fn err_msg(op: &str, code: Code, content: &str) -> String {
