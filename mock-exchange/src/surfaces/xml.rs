@@ -501,6 +501,57 @@ fn parse_with(src: &[u8], at: &mut Positions<'_>) -> Result<Element, XmlError> {
     }
 }
 
+/// Every element's and attribute's (namespace, local name) under `root`, in document order. With
+/// [`resolved_by_quick_xml`], what the tests and the `xml` fuzz target compare.
+#[doc(hidden)]
+pub fn resolved_names(root: &Element) -> Vec<(String, String)> {
+    fn walk(el: &Element, out: &mut Vec<(String, String)>) {
+        out.push((el.ns.to_string(), el.name.clone()));
+        for a in &el.attrs {
+            out.push((a.ns.to_string(), a.name.clone()));
+        }
+        for c in &el.children {
+            walk(c, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, &mut out);
+    out
+}
+
+/// The same list as quick-xml's own resolver (`NsReader`) reads `doc`; `None` when it cannot read
+/// or resolve it. The reference the reader's namespace resolution is held to.
+#[doc(hidden)]
+pub fn resolved_by_quick_xml(doc: &str) -> Option<Vec<(String, String)>> {
+    use quick_xml::name::ResolveResult;
+    let text = |r: ResolveResult<'_>| match r {
+        ResolveResult::Bound(ns) => Some(String::from_utf8_lossy(ns.0).into_owned()),
+        ResolveResult::Unbound => Some(String::new()),
+        ResolveResult::Unknown(_) => None,
+    };
+    let mut reader = quick_xml::reader::NsReader::from_str(doc);
+    reader.config_mut().check_end_names = true;
+    let mut out = Vec::new();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) | Event::Empty(e) => {
+                let (ns, local) = reader.resolve_element(e.name());
+                out.push((text(ns)?, owned_text(local.as_ref())));
+                for a in e.attributes() {
+                    let a = a.ok()?;
+                    if a.key.as_namespace_binding().is_some() {
+                        continue;
+                    }
+                    let (ns, local) = reader.resolve_attribute(a.key);
+                    out.push((text(ns)?, owned_text(local.as_ref())));
+                }
+            }
+            Event::Eof => return Some(out),
+            _ => {}
+        }
+    }
+}
+
 /// Escapes text for element content and double-quoted attribute values, the way .NET's
 /// XmlWriter does (`&`, `<`, `>`, `"`; apostrophes stay as they are).
 pub fn esc(s: &str) -> String {
@@ -588,54 +639,6 @@ mod tests {
         assert_eq!(count_bytes(&[b'\n'; 1000], |b| b == b'\n'), 1000);
     }
 
-    /// Every element's and attribute's (namespace, local name) in document order, as quick-xml's
-    /// own resolver (`NsReader`) reads them; `None` when it finds the document in error.
-    fn resolved_by_quick_xml(doc: &str) -> Option<Vec<(String, String)>> {
-        use quick_xml::name::ResolveResult;
-        let text = |r: ResolveResult<'_>| match r {
-            ResolveResult::Bound(ns) => Some(String::from_utf8_lossy(ns.0).into_owned()),
-            ResolveResult::Unbound => Some(String::new()),
-            ResolveResult::Unknown(_) => None,
-        };
-        let mut reader = quick_xml::reader::NsReader::from_str(doc);
-        reader.config_mut().check_end_names = true;
-        let mut out = Vec::new();
-        loop {
-            match reader.read_event().ok()? {
-                Event::Start(e) | Event::Empty(e) => {
-                    let (ns, local) = reader.resolve_element(e.name());
-                    out.push((
-                        text(ns)?,
-                        String::from_utf8_lossy(local.as_ref()).into_owned(),
-                    ));
-                    for a in e.attributes() {
-                        let a = a.ok()?;
-                        if a.key.as_namespace_binding().is_some() {
-                            continue;
-                        }
-                        let (ns, local) = reader.resolve_attribute(a.key);
-                        out.push((
-                            text(ns)?,
-                            String::from_utf8_lossy(local.as_ref()).into_owned(),
-                        ));
-                    }
-                }
-                Event::Eof => return Some(out),
-                _ => {}
-            }
-        }
-    }
-
-    fn resolved_by_parse(el: &Element, out: &mut Vec<(String, String)>) {
-        out.push((el.ns.to_string(), el.name.clone()));
-        for a in &el.attrs {
-            out.push((a.ns.to_string(), a.name.clone()));
-        }
-        for c in &el.children {
-            resolved_by_parse(c, out);
-        }
-    }
-
     #[test]
     fn namespaces_resolve_as_quick_xmls_resolver_does() {
         let docs = [
@@ -664,11 +667,7 @@ mod tests {
             r#"<a p:x="1"/>"#,
         ];
         for doc in docs {
-            let ours = parse(doc.as_bytes()).ok().map(|root| {
-                let mut out = Vec::new();
-                resolved_by_parse(&root, &mut out);
-                out
-            });
+            let ours = parse(doc.as_bytes()).ok().map(|root| resolved_names(&root));
             assert_eq!(ours, resolved_by_quick_xml(doc), "{doc}");
         }
     }
@@ -719,11 +718,7 @@ mod tests {
         for _ in 0..3000 {
             let mut doc = String::new();
             element(&mut next, 0, &mut doc);
-            let ours = parse(doc.as_bytes()).ok().map(|root| {
-                let mut out = Vec::new();
-                resolved_by_parse(&root, &mut out);
-                out
-            });
+            let ours = parse(doc.as_bytes()).ok().map(|root| resolved_names(&root));
             let theirs = resolved_by_quick_xml(&doc);
             assert_eq!(ours, theirs, "{doc}");
             if theirs.is_some() {
