@@ -18,14 +18,16 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::serve::Listener;
 use axum::Router;
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::sync::{watch, Semaphore};
@@ -99,6 +101,34 @@ impl Drop for InFlight {
     }
 }
 
+/// An answer's body, which keeps its request counted as in progress until hyper has taken all of
+/// it (or dropped it with the connection): a body that takes longer than the timeout to produce
+/// is not cut.
+struct Counted {
+    body: axum::body::Body,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for Counted {
+    type Data = hyper::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
 /// their current request and waits for them.
 pub async fn serve<L>(
@@ -136,8 +166,12 @@ pub async fn serve<L>(
                 let guard = InFlight::begin(&counted);
                 let answer = router.clone().oneshot(req);
                 async move {
-                    let _guard = guard;
-                    answer.await
+                    // Counted until hyper has taken the whole answer, however long its body.
+                    let resp = answer.await?;
+                    Ok::<_, std::convert::Infallible>(resp.map(|body| Counted {
+                        body,
+                        _in_flight: guard,
+                    }))
                 }
             });
             let conn = hyper::server::conn::http1::Builder::new()
@@ -334,17 +368,53 @@ mod tests {
         );
     }
 
+    /// A response body made of the parts a channel brings, as they come.
+    struct Trickle(tokio::sync::mpsc::Receiver<hyper::body::Bytes>);
+
+    impl hyper::body::Body for Trickle {
+        type Data = hyper::body::Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+            self.get_mut()
+                .0
+                .poll_recv(cx)
+                .map(|part| part.map(|b| Ok(Frame::data(b))))
+        }
+    }
+
     #[tokio::test]
-    async fn a_request_longer_than_the_timeout_and_a_busy_connection_are_not_cut() {
+    async fn a_long_request_a_slow_body_and_a_busy_connection_are_not_cut() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = Router::new().route("/", get(|| async { "quick" })).route(
-            "/slow",
-            get(|| async {
-                tokio::time::sleep(Duration::from_millis(700)).await;
-                "slow"
-            }),
-        );
+        let router = Router::new()
+            .route("/", get(|| async { "quick" }))
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_millis(700)).await;
+                    "slow"
+                }),
+            )
+            .route(
+                "/trickle",
+                get(|| async {
+                    // A body whose parts come 300 ms apart, for 900 ms.
+                    let (tx, rx) = tokio::sync::mpsc::channel(1);
+                    tokio::spawn(async move {
+                        for part in ["part ", "part ", "end"] {
+                            tokio::time::sleep(Duration::from_millis(300)).await;
+                            let _ = tx
+                                .send(hyper::body::Bytes::from_static(part.as_bytes()))
+                                .await;
+                        }
+                    });
+                    axum::body::Body::new(Trickle(rx))
+                }),
+            );
         let (_stop, rx) = oneshot::channel::<()>();
         let limits = Limits {
             max_connections: 8,
@@ -368,6 +438,8 @@ mod tests {
         let mut s = TcpStream::connect(addr).await.unwrap();
         // In progress for more than three timeouts: answered, on the same connection.
         ask(&mut s, "/slow", "slow").await;
+        // A body still coming after four timeouts: all of it, on the same connection.
+        ask(&mut s, "/trickle", "end\r\n0\r\n\r\n").await;
         // A request every 120 ms (more than half a timeout apart) for two seconds.
         for _ in 0..16 {
             tokio::time::sleep(Duration::from_millis(120)).await;
