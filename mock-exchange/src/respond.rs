@@ -327,15 +327,7 @@ pub fn stamp(resp: &mut Response, s: Stamp<'_>) {
     let h = resp.headers_mut();
     // Removed first, so the stamped names follow the protocol's own in this order even when a
     // surface or a back end set one of them.
-    for n in [
-        &SERVER,
-        &REQUEST_ID,
-        &CALCULATED_BE_TARGET,
-        &BE_SERVER,
-        &POWERED_BY,
-        &FE_SERVER,
-        &DATE,
-    ] {
+    for n in &STAMPED {
         h.remove(n);
     }
     h.insert(SERVER.clone(), value(s.front.server_header()));
@@ -390,14 +382,14 @@ fn request_id() -> HeaderValue {
 }
 
 /// Header names [`stamp`] owns.
-pub const STAMPED: &[&str] = &[
-    "server",
-    "request-id",
-    "x-calculatedbetarget",
-    "x-beserver",
-    "x-powered-by",
-    "x-feserver",
-    "date",
+const STAMPED: [HeaderName; 7] = [
+    SERVER,
+    REQUEST_ID,
+    CALCULATED_BE_TARGET,
+    BE_SERVER,
+    POWERED_BY,
+    FE_SERVER,
+    DATE,
 ];
 
 /// A plain error answer (no challenge), stamped.

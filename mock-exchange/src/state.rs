@@ -112,7 +112,7 @@ impl NearTokens {
     fn get(&self, lab: (u64, u64), token: &str, now: i64) -> Option<CachedToken> {
         self.entries
             .iter()
-            .find(|(l, t, _)| *l == lab && t.len() == token.len() && &**t == token)
+            .find(|(l, t, _)| *l == lab && &**t == token)
             .map(|(_, _, c)| c)
             .filter(|c| c.exp > now)
             .cloned()
