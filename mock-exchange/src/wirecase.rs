@@ -39,7 +39,6 @@ fn known_spelling(name: &str) -> Option<&'static str> {
         "ms-server-activesync" => "MS-Server-ActiveSync",
         "ms-asprotocolversions" => "MS-ASProtocolVersions",
         "ms-asprotocolcommands" => "MS-ASProtocolCommands",
-        "www-authenticate" => "WWW-Authenticate",
         // Plain Title-Case, listed so the names of nearly every answer need no new string.
         "content-type" => "Content-Type",
         "server" => "Server",
