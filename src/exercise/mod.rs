@@ -187,7 +187,15 @@ impl Session {
 
     /// A fresh lab with the break applied; the first one fixes the addresses and token.
     async fn break_lab(&mut self) -> Result<(), String> {
-        let mut ctx = Ctx::serve(&self.loaded.lab, self.opts.clone()).await?;
+        self.break_lab_on(None).await
+    }
+
+    /// [`Session::break_lab`] on the listeners of the lab it replaces, when it has them.
+    async fn break_lab_on(
+        &mut self,
+        listeners: Option<crate::frontdoor::Listeners>,
+    ) -> Result<(), String> {
+        let mut ctx = Ctx::serve_on(&self.loaded.lab, self.opts.clone(), listeners).await?;
         let door = ctx.door();
         self.opts.https = door.https_addr();
         self.opts.proxy = door.proxy_addr();
@@ -360,11 +368,16 @@ impl Session {
     }
 
     /// Stops the lab and starts a fresh one on the same addresses, with the break applied again.
+    /// The listening sockets pass from the old front door to the new one: binding the addresses
+    /// again would leave a moment in which any socket of the machine could take one of the ports
+    /// (then the reset failed with "Address already in use"). Only after a failed reset, whose
+    /// lab never started, are the addresses bound anew.
     pub async fn reset(&mut self) -> Result<(), String> {
-        if let Some(ctx) = self.ctx.take() {
-            ctx.shutdown().await;
-        }
-        self.break_lab().await
+        let listeners = match self.ctx.take() {
+            Some(ctx) => ctx.shutdown_keeping_listeners().await,
+            None => None,
+        };
+        self.break_lab_on(listeners).await
     }
 
     /// Stops the lab.

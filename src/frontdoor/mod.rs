@@ -138,11 +138,22 @@ pub struct FrontDoor {
     admin_token: String,
     ca_path: PathBuf,
     stop: Vec<oneshot::Sender<()>>,
-    loops: Vec<tokio::task::JoinHandle<()>>,
+    /// The accept loops, in the order https, proxy, admin; each hands its listener back.
+    loops: Vec<tokio::task::JoinHandle<TcpListener>>,
     machine: Arc<Mutex<crate::lab::backend::Machine>>,
     admin_state: Arc<admin::AdminState>,
     // Last: the lab stops after the listeners in front of it.
     lab: Arc<Lab>,
+}
+
+/// A stopped front door's three listening sockets, still bound: a new front door started on
+/// them ([`FrontDoor::start_on`]) answers on the very addresses with no moment in which another
+/// socket of the machine could take a port (a reset lab keeps its addresses), and connections
+/// that arrive in between wait in the backlog instead of being refused.
+pub struct Listeners {
+    https: TcpListener,
+    proxy: TcpListener,
+    admin: TcpListener,
 }
 
 async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, FrontDoorError> {
@@ -161,9 +172,20 @@ impl FrontDoor {
     /// [`FrontDoor::start`] in front of a lab the caller keeps a handle on (an exercise's
     /// checks drive the same lab the trainee's clients reach).
     pub async fn start_shared(lab: Arc<Lab>, opts: Options) -> Result<FrontDoor, FrontDoorError> {
+        FrontDoor::start_on(lab, opts, None).await
+    }
+
+    /// [`FrontDoor::start_shared`] on the listeners of a front door stopped with
+    /// [`FrontDoor::shutdown_keeping_listeners`] (`opts`' addresses are then not bound again),
+    /// or on new ones bound to `opts`' addresses when `listeners` is `None`.
+    pub async fn start_on(
+        lab: Arc<Lab>,
+        opts: Options,
+        listeners: Option<Listeners>,
+    ) -> Result<FrontDoor, FrontDoorError> {
         let (authority, _) = ca::Authority::load_or_create(&opts.state_dir)?;
         let ca_path = opts.state_dir.join(ca::CA_FILE);
-        FrontDoor::start_with(lab, opts, authority, ca_path).await
+        FrontDoor::start_with(lab, opts, authority, ca_path, listeners).await
     }
 
     /// A front door on loopback port 0 with a CA made in memory and written nowhere, for
@@ -172,7 +194,7 @@ impl FrontDoor {
     /// The lab stays shared with the caller.
     pub async fn start_in_memory(lab: Arc<Lab>) -> Result<FrontDoor, FrontDoorError> {
         let authority = ca::Authority::shared_in_memory()?;
-        FrontDoor::start_with(lab, Options::loopback(""), authority, PathBuf::new()).await
+        FrontDoor::start_with(lab, Options::loopback(""), authority, PathBuf::new(), None).await
     }
 
     async fn start_with(
@@ -180,6 +202,7 @@ impl FrontDoor {
         opts: Options,
         authority: ca::Authority,
         ca_path: PathBuf,
+        listeners: Option<Listeners>,
     ) -> Result<FrontDoor, FrontDoorError> {
         let admin_token = match &opts.admin_token {
             Some(t) => lab_kit::admin::admin_token_arg(t)?,
@@ -193,9 +216,14 @@ impl FrontDoor {
         if let (Some(adfs), Some(host)) = (lab.adfs(), lab.network().hosts().adfs.as_deref()) {
             adfs.state().set_tls_certificate(certs.leaf_der(host));
         }
-        let https_l = bind("https", opts.https).await?;
-        let proxy_l = bind("proxy", opts.proxy).await?;
-        let admin_l = bind("admin", opts.admin).await?;
+        let (https_l, proxy_l, admin_l) = match listeners {
+            Some(l) => (l.https, l.proxy, l.admin),
+            None => (
+                bind("https", opts.https).await?,
+                bind("proxy", opts.proxy).await?,
+                bind("admin", opts.admin).await?,
+            ),
+        };
         let local = |l: &TcpListener, what, addr| {
             l.local_addr()
                 .map_err(|source| FrontDoorError::Listen { what, addr, source })
@@ -333,17 +361,32 @@ impl FrontDoor {
     }
 
     /// Stops the listeners, aborts open connections and waits for them.
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
+        drop(self.shutdown_keeping_listeners().await);
+    }
+
+    /// [`FrontDoor::shutdown`], but hands back the listening sockets, still bound, for a new
+    /// front door ([`FrontDoor::start_on`]); `None` when an accept loop had ended abnormally.
+    pub async fn shutdown_keeping_listeners(mut self) -> Option<Listeners> {
         for tx in self.stop.drain(..) {
             let _ = tx.send(());
         }
+        let mut back = Vec::with_capacity(3);
         for l in self.loops.drain(..) {
-            let _ = l.await;
+            back.push(l.await.ok());
         }
         let mut set =
             std::mem::take(&mut *self.shared.tasks.lock().unwrap_or_else(|p| p.into_inner()));
         set.abort_all();
         while set.join_next().await.is_some() {}
+        match <[Option<TcpListener>; 3]>::try_from(back) {
+            Ok([Some(https), Some(proxy), Some(admin)]) => Some(Listeners {
+                https,
+                proxy,
+                admin,
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -379,7 +422,7 @@ async fn accept_loop(
     shared: Arc<Shared>,
     mut stop: oneshot::Receiver<()>,
     kind: Kind,
-) {
+) -> TcpListener {
     loop {
         let accepted = tokio::select! {
             _ = &mut stop => break,
@@ -417,6 +460,7 @@ async fn accept_loop(
             }
         });
     }
+    listener
 }
 
 /// Terminates TLS on `io` and serves the lab over it.

@@ -345,12 +345,26 @@ impl Ctx {
     /// A fresh lab on the frozen lab clock served to real clients as `hma-lab serve` serves one:
     /// the front door's listeners, CA and admin token from `opts` (`hma-lab exercise`).
     pub async fn serve(lab: &LabRef, opts: crate::frontdoor::Options) -> Result<Ctx, String> {
-        Ctx::start_door(lab_file(lab)?, Some(opts)).await
+        Ctx::serve_on(lab, opts, None).await
+    }
+
+    /// [`Ctx::serve`] on the still-bound listeners of a run stopped with
+    /// [`Ctx::shutdown_keeping_listeners`] (a reset lab keeps its addresses, with no moment in
+    /// which another socket could take one of its ports); bound anew when `None`.
+    pub async fn serve_on(
+        lab: &LabRef,
+        opts: crate::frontdoor::Options,
+        listeners: Option<crate::frontdoor::Listeners>,
+    ) -> Result<Ctx, String> {
+        Ctx::start_door(lab_file(lab)?, Some((opts, listeners))).await
     }
 
     async fn start_door(
         file: LabFile,
-        opts: Option<crate::frontdoor::Options>,
+        opts: Option<(
+            crate::frontdoor::Options,
+            Option<crate::frontdoor::Listeners>,
+        )>,
     ) -> Result<Ctx, String> {
         let lab = Lab::start_file(file, Clock::frozen_at_unix(LAB_EPOCH))
             .await
@@ -358,7 +372,7 @@ impl Ctx {
         let lab = Arc::new(lab);
         let door = match opts {
             None => FrontDoor::start_in_memory(lab.clone()).await,
-            Some(o) => FrontDoor::start_shared(lab.clone(), o).await,
+            Some((o, listeners)) => FrontDoor::start_on(lab.clone(), o, listeners).await,
         }
         .map_err(|e| format!("the lab's front door did not start: {e}"))?;
         let tls = Transport::for_front_door(&door)?;
@@ -384,6 +398,11 @@ impl Ctx {
 
     /// Stops the front door, then the lab.
     pub async fn shutdown(self) {
+        drop(self.shutdown_keeping_listeners().await);
+    }
+
+    /// [`Ctx::shutdown`], handing back the front door's listeners, still bound.
+    pub async fn shutdown_keeping_listeners(self) -> Option<crate::frontdoor::Listeners> {
         let Ctx {
             door,
             lab,
@@ -392,11 +411,12 @@ impl Ctx {
             ..
         } = self;
         drop(clients);
-        door.shutdown().await;
+        let listeners = door.shutdown_keeping_listeners().await;
         drop(shell);
         if let Ok(lab) = Arc::try_unwrap(lab) {
             lab.shutdown().await;
         }
+        listeners
     }
 
     /// Runs one PowerShell line in the run's session: console text, or the error record.

@@ -742,3 +742,91 @@ async fn the_dashboard_shows_the_exercise_panel_and_runs_its_checks() {
     drop(lab);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `reset` keeps the lab's addresses even when another program is trying to take its ports:
+/// the new front door answers on the old one's listening sockets, so there is no moment in
+/// which a port is free. (Binding the addresses again once failed in CI with "Address already in
+/// use": a socket of another test took the proxy port while the lab restarted.) A squatter binds
+/// each address in a tight loop throughout the reset, as `serve` would, and never gets one.
+#[tokio::test]
+async fn reset_keeps_the_addresses_while_another_program_wants_the_ports() {
+    use hma_lab::exercise::{find, Session};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let dir = lab_kit::testkit::temp_dir("exercise-reset-ports");
+    let dir_path = Path::new(&scenarios()).to_path_buf();
+    let mut s = Session::start(
+        find(&dir_path, "no-authorization-uri").unwrap(),
+        hma_lab::frontdoor::Options::loopback(&dir),
+        false,
+    )
+    .await
+    .unwrap();
+    let before = s.status();
+    let door = s.door().unwrap();
+    let addrs = [door.https_addr(), door.proxy_addr(), door.admin_addr()];
+    let token = door.admin_token().to_string();
+    assert!(s.solve().await.unwrap().iter().all(|step| step.ok));
+    assert!(s.check().await.unwrap().passed);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let squatter = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            // As `TcpListener::bind` binds (SO_REUSEADDR, listening): what a lab or a test
+            // starting on this machine would do.
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+                .unwrap();
+            let mut tries = 0u64;
+            let mut won = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                for a in addrs {
+                    if let Ok(l) = rt.block_on(tokio::net::TcpListener::bind(a)) {
+                        won.push((a, l));
+                    }
+                }
+                tries += 1;
+            }
+            (tries, won.into_iter().map(|(a, _)| a).collect::<Vec<_>>())
+        })
+    };
+    let reset = s.reset().await;
+    stop.store(true, Ordering::Relaxed);
+    let (tries, won) = squatter.join().unwrap();
+    assert_eq!(reset, Ok(()));
+    assert!(tries > 0);
+    assert_eq!(won, Vec::<std::net::SocketAddr>::new());
+
+    // The same addresses and token, a fresh broken lab behind them.
+    let door = s.door().unwrap();
+    assert_eq!(
+        [door.https_addr(), door.proxy_addr(), door.admin_addr()],
+        addrs
+    );
+    assert_eq!(door.admin_token(), token);
+    let after = s.status();
+    assert_eq!(
+        (&after.https, &after.proxy, &after.admin),
+        (&before.https, &before.proxy, &before.admin)
+    );
+    assert!(!s.check().await.unwrap().passed);
+    // The admin API answers on its old address.
+    let r = reqwest::Client::new()
+        .post(format!("http://{}/cmdlet", addrs[2]))
+        .bearer_auth(&token)
+        .body("Get-AuthServer EvoSts | fl IsDefaultAuthorizationEndpoint")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(
+        v["output"].as_str().unwrap().trim(),
+        "IsDefaultAuthorizationEndpoint : False"
+    );
+    s.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
