@@ -15,9 +15,9 @@ use mock_exchange::surfaces::{AuthedUser, Authn, MailStore, SurfaceCtx};
 pub const NOW: i64 = 1_519_898_400;
 
 /// The contoso lab's organization (mock-exchange's default lab).
-pub fn org() -> &'static Organization {
-    static ORG: OnceLock<Organization> = OnceLock::new();
-    ORG.get_or_init(|| mock_exchange::Config::contoso().organization)
+pub fn org() -> &'static Arc<Organization> {
+    static ORG: OnceLock<Arc<Organization>> = OnceLock::new();
+    ORG.get_or_init(|| Arc::new(mock_exchange::Config::contoso().organization))
 }
 
 /// The first account of `org()` that owns a mailbox, as the pipeline would let it in.
@@ -26,10 +26,8 @@ pub fn user() -> AuthedUser {
     org.accounts
         .iter()
         .find_map(|a| {
-            org.mailbox_of_sid(&a.sid).map(|m| AuthedUser {
-                account: a.clone(),
-                mailbox: m.clone(),
-            })
+            org.mailbox_of_sid(&a.sid)
+                .map(|m| AuthedUser::owned(a.clone(), m.clone()))
         })
         .expect("contoso has a user with a mailbox")
 }
@@ -38,7 +36,7 @@ pub fn user() -> AuthedUser {
 /// mailbox store (sessions from earlier iterations never leak into this one), for `user` or
 /// anonymous.
 pub fn ctx(authenticated: bool) -> SurfaceCtx {
-    let org = org().clone();
+    let org = Organization::clone(org());
     SurfaceCtx {
         server: mock_exchange::surfaces::ServerRef::owned(org.servers[0].clone()),
         store: MailStore::from_org(&org),

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use hyper::body::{Body, Bytes};
 use hyper::StatusCode;
 
@@ -50,17 +50,53 @@ impl BodyError {
 /// Reads `body` whole: at most `limit` bytes, within `deadline`.
 pub async fn read_body<B>(body: B, limit: usize, deadline: Duration) -> Result<Bytes, BodyError>
 where
-    B: Body,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: Body<Data = Bytes>,
 {
-    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+    match tokio::time::timeout(deadline, collect_limited(body, limit)).await {
         Err(_) => Err(BodyError::TimedOut),
-        Ok(Ok(c)) => Ok(c.to_bytes()),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(BodyError::TooLarge { limit })
-        }
-        Ok(Err(_)) => Err(BodyError::Unreadable),
+        Ok(r) => r,
     }
+}
+
+/// Reads `body` whole, at most `limit` bytes (no deadline: a caller whose connection has its own
+/// limits). A body that comes in one piece, as a small request's does, is handed on as it
+/// arrived, with no copy and no list of pieces; trailers are ignored.
+pub async fn collect_limited<B>(body: B, limit: usize) -> Result<Bytes, BodyError>
+where
+    B: Body<Data = Bytes>,
+{
+    let mut body = std::pin::pin!(body);
+    if body.size_hint().lower() > limit as u64 {
+        return Err(BodyError::TooLarge { limit });
+    }
+    let mut first: Option<Bytes> = None;
+    // Every piece after the first, joined to it.
+    let mut joined: Option<Vec<u8>> = None;
+    let mut len = 0usize;
+    while let Some(frame) = body.as_mut().frame().await {
+        let frame = frame.map_err(|_| BodyError::Unreadable)?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        len = len.saturating_add(data.len());
+        if len > limit {
+            return Err(BodyError::TooLarge { limit });
+        }
+        match (&first, &mut joined) {
+            (None, _) => first = Some(data),
+            (Some(_), Some(all)) => all.extend_from_slice(&data),
+            (Some(f), None) => {
+                let mut all = Vec::with_capacity(f.len() + data.len());
+                all.extend_from_slice(f);
+                all.extend_from_slice(&data);
+                joined = Some(all);
+            }
+        }
+    }
+    Ok(match joined {
+        Some(all) => Bytes::from(all),
+        None => first.unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]
@@ -116,6 +152,59 @@ mod tests {
             .unwrap_err();
         assert_eq!(e, BodyError::TimedOut);
         assert_eq!(e.status(), StatusCode::REQUEST_TIMEOUT);
+    }
+
+    /// Pieces arrive joined, in order; the limit counts them all; a size hint over the limit is
+    /// refused before anything is read; trailers are not data.
+    #[tokio::test]
+    async fn pieces_are_joined_and_counted_against_the_limit() {
+        let pieces = |p: &[&'static [u8]]| {
+            Pieces(
+                p.iter()
+                    .map(|b| Frame::data(Bytes::from_static(b)))
+                    .chain(std::iter::once(Frame::trailers(Default::default())))
+                    .collect(),
+            )
+        };
+        for (p, want) in [
+            (&[][..], &b""[..]),
+            (&[&b"abc"[..]][..], &b"abc"[..]),
+            (
+                &[&b""[..], &b"ab"[..], &b""[..], &b"c"[..]][..],
+                &b"abc"[..],
+            ),
+            (
+                &[&b"a"[..], &b"b"[..], &b"c"[..], &b"de"[..]][..],
+                &b"abcde"[..],
+            ),
+        ] {
+            assert_eq!(
+                collect_limited(pieces(p), 5).await,
+                Ok(Bytes::from_static(want))
+            );
+        }
+        assert_eq!(
+            collect_limited(pieces(&[b"abc", b"def"]), 5).await,
+            Err(BodyError::TooLarge { limit: 5 })
+        );
+        assert_eq!(
+            collect_limited(Full::new(Bytes::from_static(b"hello!")), 5).await,
+            Err(BodyError::TooLarge { limit: 5 })
+        );
+    }
+
+    /// A body of the given frames, one per poll.
+    struct Pieces(std::collections::VecDeque<Frame<Bytes>>);
+
+    impl Body for Pieces {
+        type Data = Bytes;
+        type Error = std::io::Error;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+            Poll::Ready(self.0.pop_front().map(Ok))
+        }
     }
 
     /// A body that sends two bytes, then fails.

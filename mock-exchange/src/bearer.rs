@@ -7,6 +7,8 @@
 //! time. A token therefore stays good until `exp` even when its user's password changed or its
 //! key was retired in Azure AD (never stricter than the field).
 
+use std::sync::Arc;
+
 use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -93,7 +95,7 @@ fn num_claim(m: &Map<String, Value>, k: &str) -> Option<i64> {
 /// Runs the pipeline for `token` arriving at `at`; on success the token's user.
 pub async fn validate(
     state: &Shared,
-    org: &Organization,
+    org: &Arc<Organization>,
     token: &str,
     at: &Arrival,
 ) -> Result<AuthedUser, Diag> {
@@ -124,7 +126,7 @@ pub async fn validate(
 /// audience, tenant, user. Public for the fuzz targets (`fuzz/`), which cannot sign tokens.
 #[doc(hidden)]
 pub fn check_claims(
-    org: &Organization,
+    org: &Arc<Organization>,
     claims: &Map<String, Value>,
     now: i64,
     at: &Arrival,
@@ -352,17 +354,17 @@ fn check_tenant(claims: &Map<String, Value>) -> Result<(), Diag> {
 }
 
 /// `onprem_sid` → account by SID, else `upn` → account by UPN; the account needs a mailbox.
-pub fn resolve_user(org: &Organization, claims: &Map<String, Value>) -> Result<AuthedUser, Diag> {
+pub fn resolve_user(
+    org: &Arc<Organization>,
+    claims: &Map<String, Value>,
+) -> Result<AuthedUser, Diag> {
     let account = match str_claim(claims, "onprem_sid") {
         Some(sid) => org.account_by_sid(sid),
         None => str_claim(claims, "upn").and_then(|u| org.account_by_upn(u)),
     }
     .ok_or(Diag::UnknownUser)?;
     let mailbox = org.mailbox_of_sid(&account.sid).ok_or(Diag::UnknownUser)?;
-    Ok(AuthedUser {
-        account: account.clone(),
-        mailbox: mailbox.clone(),
-    })
+    Ok(AuthedUser::of(org, account, mailbox))
 }
 
 #[cfg(test)]

@@ -56,30 +56,27 @@ fn host_of(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .trim();
-    let no_port = if raw.starts_with('[') {
-        raw.split(']')
-            .next()
-            .map(|s| format!("{s}]"))
-            .unwrap_or_default()
-    } else {
-        raw.split(':').next().unwrap_or_default().to_string()
-    };
-    no_port.to_ascii_lowercase()
+    if raw.starts_with('[') {
+        // `[::1]:443` → `[::1]`; an unclosed bracket is closed.
+        return match raw.find(']') {
+            Some(end) => raw[..=end].to_ascii_lowercase(),
+            None => format!("{}]", raw.to_ascii_lowercase()),
+        };
+    }
+    raw.split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
 }
 
 /// `https` unless an offloading device says otherwise in `X-Forwarded-Proto`.
 fn scheme_of(headers: &HeaderMap) -> String {
-    match headers
+    let first = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(',')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        }) {
-        Some(s) if s == "http" || s == "https" => s,
+        .map(|v| v.split(',').next().unwrap_or_default().trim());
+    match first {
+        Some(s) if s.eq_ignore_ascii_case("http") => "http".into(),
         _ => "https".into(),
     }
 }
@@ -149,7 +146,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let now = now_of(&state);
     let stamp = |back| stamp_of(server, back, now);
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+    let body = match lab_kit::body::collect_limited(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
             return respond::plain(
@@ -167,8 +164,8 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
         scheme: scheme_of(&parts.headers),
         host: host_of(&parts.headers),
     };
-    let path = parts.uri.path().to_string();
-    let Some(kind) = VdirKind::for_path(&path) else {
+    let path = parts.uri.path();
+    let Some(kind) = VdirKind::for_path(path) else {
         return respond::plain(
             StatusCode::NOT_FOUND,
             "text/html",
@@ -185,18 +182,17 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
         );
     };
     let side = respond::side_for(server, vdir, &at.host);
-    let methods = respond::methods(vdir, side).to_vec();
+    let methods = respond::methods(vdir, side);
     let offers_bearer = respond::offers_bearer(server, vdir, side);
 
-    if is_anonymous(kind, &path, vdir) {
-        let ctx = surface_ctx(&state, &org, server, &at, None, Authn::Anonymous);
+    if is_anonymous(kind, path, vdir) {
+        let ctx = surface_ctx(&state, &org, server, at, None, Authn::Anonymous);
         let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;
         respond::stamp(&mut resp, stamp(None));
         return resp;
     }
 
     let challenge = |bearer: Option<String>, diag: Option<Diag>| {
-        let methods = methods.clone();
         let host = at.host.clone();
         let state = state.clone();
         let org = org.clone();
@@ -214,7 +210,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
             };
             let c = Challenge {
                 server,
-                methods: &methods,
+                methods,
                 host: &host,
                 bearer: value,
                 diag,
@@ -231,11 +227,20 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
 
     let authz = authorization_of(&parts.headers);
     let space = |c: char| c == ' ' || c == '\t';
-    let (scheme_word, credentials) = match authz.split_once(space) {
-        Some((s, c)) => (s.to_ascii_lowercase(), c.trim_matches(space)),
-        None => (authz.to_ascii_lowercase(), ""),
+    let (word, credentials) = match authz.split_once(space) {
+        Some((s, c)) => (s, c.trim_matches(space)),
+        None => (&*authz, ""),
     };
-    let (user, authn) = match scheme_word.as_str() {
+    // The scheme word in lower case, copied only when it is not already (every real client
+    // writes `Bearer`, `Basic`, `NTLM` or `Negotiate`: those are matched without a copy).
+    let scheme_word: std::borrow::Cow<'_, str> = match ["bearer", "basic", "ntlm", "negotiate"]
+        .into_iter()
+        .find(|w| word.eq_ignore_ascii_case(w))
+    {
+        Some(w) => w.into(),
+        None => word.to_ascii_lowercase().into(),
+    };
+    let (user, authn) = match &*scheme_word {
         "bearer" if offers_bearer => {
             if credentials.is_empty() {
                 // A build before HMA (2013 CU18, 2016 CU7) has no client profile to check.
@@ -269,7 +274,7 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
                 store: &state.ntlm,
                 domain: &domain,
                 server,
-                methods: &methods,
+                methods,
                 peer,
                 scheme_word: &scheme_word,
                 credentials,
@@ -306,9 +311,9 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
         }
         return proxy(&state, server, back, parts, body, user.as_ref(), authn, &at).await;
     }
-    let ctx = surface_ctx(&state, &org, server, &at, user, authn);
-    let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;
     let routed = target.is_some().then_some(back);
+    let ctx = surface_ctx(&state, &org, server, at, user, authn);
+    let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;
     respond::stamp(&mut resp, stamp_of(server, routed, now));
     resp
 }
@@ -316,14 +321,16 @@ pub async fn handle(State(front): State<Front>, req: Request) -> Response {
 /// The user an NTLM logon names: the account with its mailbox (none when the account has no
 /// mailbox), and how it authenticated.
 fn ntlm_user(
-    org: &Organization,
+    org: &Arc<Organization>,
     account: Account,
     scheme: ntlm::Scheme,
 ) -> (Option<AuthedUser>, Authn) {
-    let user = org.mailbox_of_sid(&account.sid).map(|m| AuthedUser {
-        mailbox: m.clone(),
-        account,
-    });
+    let user = org
+        .mailbox_of_sid(&account.sid)
+        .map(|m| match org.account_by_sid(&account.sid) {
+            Some(a) => AuthedUser::of(org, a, m),
+            None => AuthedUser::owned(account, m.clone()),
+        });
     let authn = match scheme {
         ntlm::Scheme::Ntlm => Authn::Ntlm,
         ntlm::Scheme::Negotiate => Authn::Negotiate,
@@ -334,9 +341,12 @@ fn ntlm_user(
 /// Requests Exchange answers without authentication: Autodiscover v2 (JSON) and the OWA/ECP
 /// forms-based pages (the surface redirects to the logon form).
 fn is_anonymous(kind: VdirKind, path: &str, vdir: &crate::model::VirtualDirectory) -> bool {
-    let lower = path.to_ascii_lowercase();
+    const JSON: &str = "/autodiscover/autodiscover.json";
     match kind {
-        VdirKind::Autodiscover => lower.starts_with("/autodiscover/autodiscover.json"),
+        VdirKind::Autodiscover => path
+            .as_bytes()
+            .get(..JSON.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(JSON.as_bytes())),
         VdirKind::Owa | VdirKind::Ecp => vdir.forms_authentication,
         _ => false,
     }
@@ -361,7 +371,7 @@ pub async fn bearer_value(
 }
 
 /// `Authorization: Basic` against the on-premises accounts (`DOMAIN\sam`, `sam` or UPN).
-fn basic_user(org: &Organization, credentials: &str) -> Option<(Option<AuthedUser>, Authn)> {
+fn basic_user(org: &Arc<Organization>, credentials: &str) -> Option<(Option<AuthedUser>, Authn)> {
     let decoded = STANDARD.decode(credentials.as_bytes()).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':')?;
@@ -369,29 +379,25 @@ fn basic_user(org: &Organization, credentials: &str) -> Option<(Option<AuthedUse
     if !account.enabled || account.password != password {
         return None;
     }
-    let mailbox = org.mailbox_of_sid(&account.sid).cloned();
+    let mailbox = org.mailbox_of_sid(&account.sid);
     Some((
-        mailbox.map(|mailbox| AuthedUser {
-            account: account.clone(),
-            mailbox,
-        }),
+        mailbox.map(|mailbox| AuthedUser::of(org, account, mailbox)),
         Authn::Basic,
     ))
 }
 
 /// The mailbox a request is for: `MailboxId=` (MAPI), then `X-AnchorMailbox`, then the user's.
-fn target_mailbox(
-    org: &Organization,
+fn target_mailbox<'a>(
+    org: &'a Organization,
     parts: &Parts,
-    user: Option<&AuthedUser>,
-) -> Option<crate::model::Mailbox> {
+    user: Option<&'a AuthedUser>,
+) -> Option<&'a crate::model::Mailbox> {
     let by_id = |id: &str| {
         let local = id.split('@').next().unwrap_or_default();
         Uuid::parse_str(local)
             .ok()
             .and_then(|g| org.mailbox_by_guid(g))
             .or_else(|| org.mailbox_by_smtp(id))
-            .cloned()
     };
     if let Some(q) = parts.uri.query() {
         for (k, v) in form_urlencoded::parse(q.as_bytes()) {
@@ -407,22 +413,22 @@ fn target_mailbox(
             return Some(m);
         }
     }
-    user.map(|u| u.mailbox.clone())
+    user.map(AuthedUser::mailbox)
 }
 
 fn surface_ctx(
     state: &AppState,
     org: &Arc<Organization>,
     server: &Server,
-    at: &Arrival,
+    at: Arrival,
     user: Option<AuthedUser>,
     authn: Authn,
 ) -> SurfaceCtx {
     SurfaceCtx {
         org: org.clone(),
         server: crate::surfaces::ServerRef::of(org, server),
-        scheme: at.scheme.clone(),
-        host: at.host.clone(),
+        scheme: at.scheme,
+        host: at.host,
         user,
         authn,
         store: state.store.clone(),
@@ -498,7 +504,7 @@ async fn proxy<'a>(
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
-    let sid = user.map(|u| u.account.sid.clone()).unwrap_or_default();
+    let sid = user.map(|u| u.account().sid.clone()).unwrap_or_default();
     let identity = format!(
         "{};{};{};{};{}",
         state.proxy_secret,
@@ -583,10 +589,8 @@ async fn back_end(
         );
     };
     let user = org.account_by_sid(fields[2]).and_then(|a| {
-        org.mailbox_of_sid(&a.sid).map(|m| AuthedUser {
-            account: a.clone(),
-            mailbox: m.clone(),
-        })
+        org.mailbox_of_sid(&a.sid)
+            .map(|m| AuthedUser::of(org, a, m))
     });
     let at = Arrival {
         scheme: fields[3].to_string(),
@@ -604,7 +608,7 @@ async fn back_end(
             st,
         );
     };
-    let ctx = surface_ctx(state, org, server, &at, user, authn);
+    let ctx = surface_ctx(state, org, server, at, user, authn);
     let mut resp = surfaces::dispatch(ctx, kind, parts, body).await;
     respond::stamp(&mut resp, st);
     resp
@@ -666,7 +670,35 @@ mod tests {
         assert_eq!(host_of(&m), "mail.contoso.com");
         assert_eq!(scheme_of(&m), "http");
         assert_eq!(scheme_of(&h(&[("x-forwarded-proto", "gopher")])), "https");
+        assert_eq!(
+            scheme_of(&h(&[("x-forwarded-proto", "HTTP, https")])),
+            "http"
+        );
+        assert_eq!(scheme_of(&h(&[("x-forwarded-proto", "HTTPS")])), "https");
         assert_eq!(scheme_of(&h(&[])), "https");
+        assert_eq!(host_of(&h(&[("host", "[::1]:8443")])), "[::1]");
+        assert_eq!(host_of(&h(&[("host", "[FE80::1")])), "[fe80::1]");
+        assert_eq!(host_of(&h(&[("host", " EX1 ")])), "ex1");
+        assert_eq!(host_of(&h(&[])), "");
+    }
+
+    #[test]
+    fn autodiscover_json_is_anonymous_in_any_case() {
+        let org = crate::surfaces::testing::org();
+        let ad = org.servers[0].vdir(VdirKind::Autodiscover).unwrap();
+        for p in [
+            "/autodiscover/autodiscover.json",
+            "/AutoDiscover/AutoDiscover.JSON/v1.0/x@contoso.com",
+        ] {
+            assert!(is_anonymous(VdirKind::Autodiscover, p, ad), "{p}");
+        }
+        for p in [
+            "/autodiscover/autodiscover.xml",
+            "/autodiscover/autodiscover.js",
+            "/",
+        ] {
+            assert!(!is_anonymous(VdirKind::Autodiscover, p, ad), "{p}");
+        }
     }
 
     #[test]

@@ -330,18 +330,44 @@ pub fn stamp(resp: &mut Response, s: Stamp<'_>) {
     for n in &STAMPED {
         h.remove(n);
     }
-    h.insert(SERVER.clone(), value(s.front.server_header()));
+    h.insert(SERVER.clone(), server_value(s.front.server_header(), false));
     h.insert(REQUEST_ID.clone(), request_id());
     if let Some(b) = s.back {
-        h.insert(
-            CALCULATED_BE_TARGET.clone(),
-            value(&b.fqdn.to_ascii_lowercase()),
-        );
-        h.insert(BE_SERVER.clone(), value(&b.name));
+        h.insert(CALCULATED_BE_TARGET.clone(), server_value(&b.fqdn, true));
+        h.insert(BE_SERVER.clone(), server_value(&b.name, false));
     }
     h.insert(POWERED_BY.clone(), HeaderValue::from_static("ASP.NET"));
-    h.insert(FE_SERVER.clone(), value(&s.front.name));
+    h.insert(FE_SERVER.clone(), server_value(&s.front.name, false));
     h.insert(DATE.clone(), date_value(s.now));
+}
+
+/// How many of a server's stamped values each thread keeps made.
+const SERVER_VALUES: usize = 16;
+
+/// [`value`] of `v` (in lower case when `lower`), for the few values a lab's servers stamp on
+/// every answer (`Server`, their names and FQDNs): each thread keeps the last ones it made, so an
+/// answer clones a made value instead of copying the string into a new one.
+fn server_value(v: &str, lower: bool) -> HeaderValue {
+    thread_local! {
+        static MADE: std::cell::RefCell<Vec<(bool, Box<str>, HeaderValue)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    MADE.with(|made| {
+        let mut made = made.borrow_mut();
+        if let Some((_, _, hv)) = made.iter().find(|(l, s, _)| *l == lower && **s == *v) {
+            return hv.clone();
+        }
+        let hv = if lower {
+            value(&v.to_ascii_lowercase())
+        } else {
+            value(v)
+        };
+        if made.len() == SERVER_VALUES {
+            made.remove(0);
+        }
+        made.push((lower, v.into(), hv.clone()));
+        hv
+    })
 }
 
 const SERVER: HeaderName = HeaderName::from_static("server");
@@ -465,5 +491,32 @@ mod url_host_tests {
         ] {
             assert_eq!(url_host(u), parsed(u), "{u:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod server_value_tests {
+    use super::*;
+
+    #[test]
+    fn made_values_are_the_values_of_their_strings() {
+        assert_eq!(server_value("EX1", false), "EX1");
+        assert_eq!(server_value("EX1", true), "ex1");
+        assert_eq!(server_value("EX1", false), "EX1");
+        assert_eq!(server_value("Mail.Contoso.com", true), "mail.contoso.com");
+        // More names than a thread keeps: the oldest are made again, never mixed up.
+        for round in 0..2 {
+            for i in 0..(SERVER_VALUES + 5) {
+                let name = format!("EX{i}.Contoso.com");
+                assert_eq!(server_value(&name, false), name.as_str(), "round {round}");
+                assert_eq!(
+                    server_value(&name, true),
+                    name.to_ascii_lowercase().as_str(),
+                    "round {round}"
+                );
+            }
+        }
+        // A control character becomes `?`, as `value` writes it.
+        assert_eq!(server_value("EX\u{1}9", false), "EX?9");
     }
 }

@@ -245,7 +245,7 @@ impl Network {
         conn: &Conn,
     ) -> Result<Response<Full<Bytes>>, Refused>
     where
-        B: hyper::body::Body,
+        B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let (peer, client_proto) = (conn.peer, conn.client_proto);

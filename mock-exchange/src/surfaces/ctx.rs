@@ -20,11 +20,74 @@ pub enum Authn {
     Anonymous,
 }
 
-/// The authenticated user: the on-premises account and its mailbox.
-#[derive(Debug, Clone)]
-pub struct AuthedUser {
-    pub account: Account,
-    pub mailbox: Mailbox,
+/// The authenticated user: the on-premises account and its mailbox, read from the request's
+/// organization snapshot (as [`ServerRef`] reads its server) rather than copied into every
+/// request's context (eight strings per request on the Bearer path).
+#[derive(Clone)]
+pub struct AuthedUser(UserAt);
+
+#[derive(Clone)]
+enum UserAt {
+    /// `accounts[account]` and `mailboxes[mailbox]` of the snapshot.
+    Shared {
+        org: Arc<Organization>,
+        account: usize,
+        mailbox: usize,
+    },
+    Owned(Arc<(Account, Mailbox)>),
+}
+
+/// The index of `item` in `slice`, when it is one of its elements (by address).
+fn index_in<T>(slice: &[T], item: &T) -> Option<usize> {
+    let size = std::mem::size_of::<T>().max(1);
+    let off = (item as *const T as usize).checked_sub(slice.as_ptr() as usize)?;
+    let i = off / size;
+    (off % size == 0 && slice.get(i).is_some_and(|x| std::ptr::eq(x, item))).then_some(i)
+}
+
+impl AuthedUser {
+    /// `account` and `mailbox` of `org` (copied only when they are not elements of `org`).
+    pub fn of(org: &Arc<Organization>, account: &Account, mailbox: &Mailbox) -> AuthedUser {
+        match (
+            index_in(&org.accounts, account),
+            index_in(&org.mailboxes, mailbox),
+        ) {
+            (Some(account), Some(mailbox)) => AuthedUser(UserAt::Shared {
+                org: org.clone(),
+                account,
+                mailbox,
+            }),
+            _ => AuthedUser::owned(account.clone(), mailbox.clone()),
+        }
+    }
+
+    /// A user of no organization snapshot (fixtures).
+    pub fn owned(account: Account, mailbox: Mailbox) -> AuthedUser {
+        AuthedUser(UserAt::Owned(Arc::new((account, mailbox))))
+    }
+
+    pub fn account(&self) -> &Account {
+        match &self.0 {
+            UserAt::Shared { org, account, .. } => &org.accounts[*account],
+            UserAt::Owned(both) => &both.0,
+        }
+    }
+
+    pub fn mailbox(&self) -> &Mailbox {
+        match &self.0 {
+            UserAt::Shared { org, mailbox, .. } => &org.mailboxes[*mailbox],
+            UserAt::Owned(both) => &both.1,
+        }
+    }
+}
+
+impl std::fmt::Debug for AuthedUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthedUser")
+            .field("account", &self.account().upn)
+            .field("mailbox", &self.mailbox().primary_smtp_address)
+            .finish()
+    }
 }
 
 /// A server of a request's organization snapshot, read through [`Deref`] without copying it
@@ -95,5 +158,42 @@ impl SurfaceCtx {
     /// The lab clock as a UTC date-time.
     pub fn now(&self) -> time::OffsetDateTime {
         time::OffsetDateTime::from(self.clock.now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A user read from the snapshot names the snapshot's own account and mailbox; one whose
+    /// account or mailbox is not an element of it (a copy, a neighbour) is kept as a copy.
+    #[test]
+    fn a_user_reads_the_snapshot_it_came_from() {
+        let org = Arc::new(crate::surfaces::testing::org());
+        assert!(org.accounts.len() >= 2 && org.mailboxes.len() >= 2);
+        for i in 0..2 {
+            let u = AuthedUser::of(&org, &org.accounts[i], &org.mailboxes[i]);
+            assert!(
+                matches!(u.0, UserAt::Shared { account, mailbox, .. } if account == i && mailbox == i)
+            );
+            assert!(std::ptr::eq(u.account(), &org.accounts[i]));
+            assert!(std::ptr::eq(u.mailbox(), &org.mailboxes[i]));
+        }
+        let copy = org.accounts[1].clone();
+        let u = AuthedUser::of(&org, &copy, &org.mailboxes[1]);
+        assert!(matches!(u.0, UserAt::Owned(_)));
+        assert_eq!(u.account(), &org.accounts[1]);
+        assert_eq!(u.mailbox(), &org.mailboxes[1]);
+        assert_eq!(
+            format!("{u:?}"),
+            format!(
+                "AuthedUser {{ account: {:?}, mailbox: {:?} }}",
+                org.accounts[1].upn, org.mailboxes[1].primary_smtp_address
+            )
+        );
+        // An address inside the vector but not at an element's start is no element.
+        assert_eq!(index_in(&org.accounts, &org.accounts[1]), Some(1));
+        assert_eq!(index_in(&org.accounts[..1], &org.accounts[1]), None);
+        assert_eq!(index_in(&org.accounts[1..], &org.accounts[0]), None);
     }
 }

@@ -93,7 +93,7 @@ fn run(ctx: &SurfaceCtx, root: &Element) -> Result<Response, Fault> {
         return Err(Fault::InvalidRequest);
     }
     let e = Ews { ctx, user };
-    let (name, messages) = match op.name.as_str() {
+    let (name, messages) = match &*op.name {
         "ConvertId" => ("ConvertId", e.convert_id(op)?),
         "GetFolder" => ("GetFolder", e.get_folder(op)?),
         "FindFolder" => ("FindFolder", e.find_folder(op)?),

@@ -248,7 +248,7 @@ pub fn handle(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
     let Some(target) = target else {
         return error_page(ctx, ResponseCode::InvalidPath);
     };
-    if target.guid != user.mailbox.guid {
+    if target.guid != user.mailbox().guid {
         return error_page(ctx, ResponseCode::NoPrivilege);
     }
     if kind == "PING" {
@@ -263,7 +263,7 @@ pub fn handle(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
         let session = MapiSession {
             endpoint,
             mailbox: target.guid,
-            owner_sid: user.account.sid.clone(),
+            owner_sid: user.account().sid.clone(),
             sequence: String::new(),
             counter: 0,
             expires_unix: now + EXPIRATION_MS / 1000,
@@ -317,7 +317,7 @@ pub fn handle(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
         if s.endpoint != endpoint {
             return Err(ResponseCode::InvalidContextCookie);
         }
-        if s.owner_sid != user.account.sid {
+        if s.owner_sid != user.account().sid {
             return Err(ResponseCode::NoPrivilege);
         }
         if s.expires_unix <= now {

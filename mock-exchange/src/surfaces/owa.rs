@@ -164,7 +164,7 @@ pub fn handle(ctx: &SurfaceCtx, kind: VdirKind, parts: &Parts, body: &[u8]) -> R
         return not_found();
     }
     if let Some(u) = &ctx.user {
-        return app_page(kind, &u.mailbox.display_name);
+        return app_page(kind, &u.mailbox().display_name);
     }
     let vdir_forms = ctx
         .server

@@ -162,10 +162,7 @@ pub fn org() -> Organization {
 /// A context for GregT (Bearer) on EX1 reached at `https://mail.contoso.com`.
 pub fn ctx_for(org: Organization, user: Option<usize>) -> SurfaceCtx {
     let store = MailStore::from_org(&org);
-    let user = user.map(|i| AuthedUser {
-        account: org.accounts[i].clone(),
-        mailbox: org.mailboxes[i].clone(),
-    });
+    let user = user.map(|i| AuthedUser::owned(org.accounts[i].clone(), org.mailboxes[i].clone()));
     SurfaceCtx {
         server: crate::surfaces::ServerRef::owned(org.servers[0].clone()),
         org: Arc::new(org),

@@ -5,17 +5,21 @@
 //! `LinePosition` into its schema-validation fault). Request bodies are small and bounded, so a
 //! tree is simpler than streaming: [`parse`] builds one, with each element's 1-based line and
 //! column, and fails with the position of the first well-formedness error. Depth is capped so a
-//! hostile document cannot exhaust the stack when the tree is dropped. Namespace URIs are shared
-//! (`Arc<str>`, one per distinct URI in a document): a request of n elements makes n fewer
-//! copies of a 50-byte URI, and a wide document's tree stays small enough to parse in time
-//! proportional to its size.
+//! hostile document cannot exhaust the stack when the tree is dropped. Names, attribute values
+//! and text borrow from the document (a copy only where an escape or a line end was rewritten),
+//! so a tree costs a few allocations for its vectors, not one per name. Namespace URIs are shared
+//! (`Arc<str>`, one per distinct URI in a document, the usual ones made once per thread): a
+//! request of n elements makes n fewer copies of a 50-byte URI, and a wide document's tree stays
+//! small enough to parse in time proportional to its size.
 //! Responses are written with `format!` and [`esc`], so their bytes are fully under our control.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use quick_xml::events::attributes::Attributes;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{NamespaceError, PrefixDeclaration};
+use quick_xml::name::{NamespaceError, PrefixDeclaration, QName};
 use quick_xml::reader::Reader;
 
 /// Deepest element nesting accepted (real SOAP requests stay well under 20).
@@ -33,21 +37,21 @@ pub const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// One attribute, namespace-resolved (`ns` is empty for unqualified attributes).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Attr {
+pub struct Attr<'a> {
     pub ns: Arc<str>,
-    pub name: String,
-    pub value: String,
+    pub name: Cow<'a, str>,
+    pub value: Cow<'a, str>,
 }
 
 /// One element with its resolved namespace, attributes, child elements and text.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Element {
+pub struct Element<'a> {
     pub ns: Arc<str>,
-    pub name: String,
-    pub attrs: Vec<Attr>,
-    pub children: Vec<Element>,
+    pub name: Cow<'a, str>,
+    pub attrs: Vec<Attr<'a>>,
+    pub children: Vec<Element<'a>>,
     /// Concatenated character data directly inside this element.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// 1-based line of the `<` that opens the element.
     pub line: usize,
     /// 1-based column of the `<` that opens the element.
@@ -62,28 +66,28 @@ pub struct XmlError {
     pub message: String,
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// Whether this element is `{ns}name`.
     pub fn is(&self, ns: &str, name: &str) -> bool {
         &*self.ns == ns && self.name == name
     }
 
     /// First child `{ns}name`.
-    pub fn child(&self, ns: &str, name: &str) -> Option<&Element> {
+    pub fn child(&self, ns: &str, name: &str) -> Option<&Element<'a>> {
         self.children.iter().find(|c| c.is(ns, name))
     }
 
     /// All children `{ns}name`.
-    pub fn children_named<'a>(
-        &'a self,
-        ns: &'a str,
-        name: &'a str,
-    ) -> impl Iterator<Item = &'a Element> + 'a {
+    pub fn children_named<'b>(
+        &'b self,
+        ns: &'b str,
+        name: &'b str,
+    ) -> impl Iterator<Item = &'b Element<'a>> + 'b {
         self.children.iter().filter(move |c| c.is(ns, name))
     }
 
     /// Follows a path of `{ns}name` children.
-    pub fn path(&self, steps: &[(&str, &str)]) -> Option<&Element> {
+    pub fn path(&self, steps: &[(&str, &str)]) -> Option<&Element<'a>> {
         let mut cur = self;
         for (ns, name) in steps {
             cur = cur.child(ns, name)?;
@@ -96,7 +100,7 @@ impl Element {
         self.attrs
             .iter()
             .find(|a| a.ns.is_empty() && a.name == name)
-            .map(|a| a.value.as_str())
+            .map(|a| &*a.value)
     }
 
     /// Trimmed text of child `{ns}name`.
@@ -186,9 +190,18 @@ fn count_bytes(bytes: &[u8], f: impl Fn(u8) -> bool + Copy) -> usize {
 /// which keeps the lookup constant-time per element.
 #[derive(Default)]
 struct Namespaces {
-    few: Vec<(Box<[u8]>, Arc<str>)>,
+    few: Vec<Arc<str>>,
     seen: HashMap<Box<[u8]>, Arc<str>>,
-    empty: Option<Arc<str>>,
+}
+
+thread_local! {
+    /// The namespaces requests use, made once per thread and shared by every document parsed
+    /// on it (no allocation for them per request). The empty one is an unqualified attribute's.
+    static USUAL: [Arc<str>; 10] = [
+        "", NS_SOAP, NS_SOAP12, NS_M, NS_T, NS_E, NS_AUTOD, NS_POX_REQ, NS_XSI,
+        "http://www.w3.org/2001/XMLSchema",
+    ]
+    .map(Arc::from);
 }
 
 /// How many namespace URIs are scanned before the map takes over.
@@ -196,18 +209,17 @@ const FEW_NAMESPACES: usize = 8;
 
 impl Namespaces {
     fn get(&mut self, uri: &[u8]) -> Arc<str> {
-        if uri.is_empty() {
-            return self.empty.get_or_insert_with(|| Arc::from("")).clone();
-        }
-        if let Some((_, arc)) = self.few.iter().find(|(b, _)| &**b == uri) {
+        if let Some(arc) = self.few.iter().find(|a| a.as_bytes() == uri) {
             return arc.clone();
         }
         if let Some(a) = self.seen.get(uri) {
             return a.clone();
         }
-        let a: Arc<str> = Arc::from(String::from_utf8_lossy(uri).as_ref());
+        let a: Arc<str> = USUAL
+            .with(|usual| usual.iter().find(|a| a.as_bytes() == uri).cloned())
+            .unwrap_or_else(|| Arc::from(String::from_utf8_lossy(uri).as_ref()));
         if self.few.len() < FEW_NAMESPACES {
-            self.few.push((uri.into(), a.clone()));
+            self.few.push(a.clone());
         } else {
             self.seen.insert(uri.into(), a.clone());
         }
@@ -314,12 +326,27 @@ impl Scope {
     }
 }
 
-/// A name from the document as a string. The document was checked to be UTF-8 and names are
+/// A name from the document, borrowed. The document was checked to be UTF-8 and names are
 /// split at ASCII `:`, so the lossy branch is never taken; the plain check is the fast one.
-fn owned_text(b: &[u8]) -> String {
+fn doc_text(b: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(b).into_owned(),
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
+/// A name as an owned string (the resolution lists the tests compare).
+fn owned_text(b: &[u8]) -> String {
+    doc_text(b).into_owned()
+}
+
+/// Adds a piece of an element's character data: the first piece is kept as it is (borrowed
+/// from the document when it was not rewritten), a second one makes the text owned.
+fn push_text<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = piece;
+    } else {
+        text.to_mut().push_str(&piece);
     }
 }
 
@@ -334,35 +361,48 @@ fn ns_error(e: NamespaceError) -> String {
     quick_xml::Error::Namespace(e).to_string()
 }
 
-fn open(
+/// `part` as the slice of `doc` it is (by address: a reader over a string hands out slices of
+/// it), so it can outlive the event it came in; `None` when it is not inside `doc`.
+fn in_doc<'a>(doc: &'a str, part: &[u8]) -> Option<&'a str> {
+    let off = (part.as_ptr() as usize).checked_sub(doc.as_ptr() as usize)?;
+    doc.get(off..off.checked_add(part.len())?)
+}
+
+fn open<'a>(
+    doc: &'a str,
     e: &BytesStart<'_>,
     scope: &mut Scope,
     depth: usize,
     at: &mut Positions<'_>,
     start: usize,
-) -> Result<Element, XmlError> {
+) -> Result<Element<'a>, XmlError> {
     scope.declare(e, depth).map_err(|m| at.err(start, m))?;
-    let qname = e.name();
+    // The tag as a slice of the document (a reader over a string never copies a start tag), so
+    // its name and attributes borrow from the document rather than from this event.
+    let qlen = e.name().as_ref().len();
+    let Some(tag) = in_doc(doc, e) else {
+        return Err(at.err(start, "The start tag could not be read."));
+    };
+    let qname = QName(&tag.as_bytes()[..qlen.min(tag.len())]);
     let ns = scope
-        .resolve(qname.prefix().as_ref().map(|p| p.as_ref()), true)
+        .resolve(qname.prefix().map(|p| p.into_inner()), true)
         .map_err(|m| at.err(start, m))?;
-    let name = owned_text(qname.local_name().as_ref());
+    let name = doc_text(qname.local_name().into_inner());
     let mut attrs = Vec::new();
-    for a in e.attributes() {
+    for a in Attributes::new(tag, qlen) {
         let a = a.map_err(|x| at.err(start, x.to_string()))?;
         if a.key.as_namespace_binding().is_some() {
             continue;
         }
         let ans = scope
-            .resolve(a.key.prefix().as_ref().map(|p| p.as_ref()), false)
+            .resolve(a.key.prefix().map(|p| p.into_inner()), false)
             .map_err(|m| at.err(start, m))?;
         let value = a
             .unescape_value()
-            .map_err(|x| at.err(start, x.to_string()))?
-            .into_owned();
+            .map_err(|x| at.err(start, x.to_string()))?;
         attrs.push(Attr {
             ns: ans,
-            name: owned_text(a.key.local_name().as_ref()),
+            name: doc_text(a.key.local_name().into_inner()),
             value,
         });
     }
@@ -372,33 +412,33 @@ fn open(
         name,
         attrs,
         children: Vec::new(),
-        text: String::new(),
+        text: Cow::Borrowed(""),
         line,
         col,
     })
 }
 
 /// Parses a whole document into its root element.
-pub fn parse(src: &[u8]) -> Result<Element, XmlError> {
+pub fn parse(src: &[u8]) -> Result<Element<'_>, XmlError> {
     parse_counted(src).0
 }
 
 /// [`parse`], and how many bytes the position tracking looked at (at most the document's length).
-fn parse_counted(src: &[u8]) -> (Result<Element, XmlError>, usize) {
+fn parse_counted(src: &[u8]) -> (Result<Element<'_>, XmlError>, usize) {
     let mut at = Positions::new(src);
     let result = parse_with(src, &mut at);
     (result, at.scanned)
 }
 
-fn parse_with(src: &[u8], at: &mut Positions<'_>) -> Result<Element, XmlError> {
+fn parse_with<'a>(src: &'a [u8], at: &mut Positions<'_>) -> Result<Element<'a>, XmlError> {
     let text = std::str::from_utf8(src)
         .map_err(|e| at.err(e.valid_up_to(), "Invalid character in the given encoding."))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let offset = src.len() - text.len();
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
+    let mut stack: Vec<Element<'a>> = Vec::with_capacity(8);
+    let mut root: Option<Element<'a>> = None;
     let mut scope = Scope::default();
     loop {
         let before = reader.buffer_position() as usize + offset;
@@ -424,14 +464,14 @@ fn parse_with(src: &[u8], at: &mut Positions<'_>) -> Result<Element, XmlError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(at.err(start, "The document is nested too deeply."));
                 }
-                let el = open(&e, &mut scope, stack.len(), at, start)?;
+                let el = open(text, &e, &mut scope, stack.len(), at, start)?;
                 stack.push(el);
             }
             Event::Empty(e) => {
                 if root.is_some() {
                     return Err(at.err(start, "There are multiple root elements."));
                 }
-                let el = open(&e, &mut scope, stack.len(), at, start)?;
+                let el = open(text, &e, &mut scope, stack.len(), at, start)?;
                 scope.close(stack.len());
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(el),
@@ -451,15 +491,18 @@ fn parse_with(src: &[u8], at: &mut Positions<'_>) -> Result<Element, XmlError> {
             Event::Text(t) => {
                 let s = t.xml_content().map_err(|e| at.err(start, e.to_string()))?;
                 match stack.last_mut() {
-                    Some(el) => el.text.push_str(&s),
+                    Some(el) => push_text(&mut el.text, s),
                     None if s.trim().is_empty() => {}
                     None => return Err(at.err(start, "Data at the root level is invalid.")),
                 }
             }
             Event::CData(t) => {
-                let s = String::from_utf8_lossy(&t).into_owned();
+                let s = match t.into_inner() {
+                    Cow::Borrowed(b) => doc_text(b),
+                    Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
+                };
                 match stack.last_mut() {
-                    Some(el) => el.text.push_str(&s),
+                    Some(el) => push_text(&mut el.text, s),
                     None => return Err(at.err(start, "Data at the root level is invalid.")),
                 }
             }
@@ -474,7 +517,7 @@ fn parse_with(src: &[u8], at: &mut Positions<'_>) -> Result<Element, XmlError> {
                     return Err(at.err(start, "Reference to undeclared entity."));
                 };
                 match stack.last_mut() {
-                    Some(el) => el.text.push_str(&s),
+                    Some(el) => push_text(&mut el.text, Cow::Owned(s)),
                     None => return Err(at.err(start, "Data at the root level is invalid.")),
                 }
             }
@@ -506,9 +549,9 @@ fn parse_with(src: &[u8], at: &mut Positions<'_>) -> Result<Element, XmlError> {
 #[doc(hidden)]
 pub fn resolved_names(root: &Element) -> Vec<(String, String)> {
     fn walk(el: &Element, out: &mut Vec<(String, String)>) {
-        out.push((el.ns.to_string(), el.name.clone()));
+        out.push((el.ns.to_string(), el.name.to_string()));
         for a in &el.attrs {
-            out.push((a.ns.to_string(), a.name.clone()));
+            out.push((a.ns.to_string(), a.name.to_string()));
         }
         for c in &el.children {
             walk(c, out);

@@ -240,7 +240,7 @@ fn pox_outlook(ctx: &SurfaceCtx, f: &Facts, mapi: bool) -> Response {
     d.leaf("Action", "settings");
     d.leaf("MicrosoftOnline", "False");
     if let Some(u) = &ctx.user {
-        d.leaf("ConnectingSID", &u.account.sid);
+        d.leaf("ConnectingSID", &u.account().sid);
     }
     // EXCH: reached from inside.
     d.open("Protocol");

@@ -90,7 +90,7 @@ pub(super) type FolderRes = Result<u32, Code>;
 
 impl Ews<'_> {
     pub(super) fn my_mailbox(&self) -> &Mailbox {
-        &self.user.mailbox
+        self.user.mailbox()
     }
 
     pub(super) fn with_mine<R>(&self, f: impl FnOnce(&mut MailboxData) -> R) -> R {

@@ -24,7 +24,7 @@ enum Val {
     N(i64),
 }
 
-fn field(el: &Element) -> Result<&str, Code> {
+fn field<'e>(el: &'e Element<'_>) -> Result<&'e str, Code> {
     el.child(NS_T, "FieldURI")
         .and_then(|f| f.attr("FieldURI"))
         .ok_or(Code::InvalidRestriction)
@@ -115,7 +115,7 @@ pub fn matches(el: &Element, it: &Item) -> Result<bool, Code> {
     if &*el.ns != NS_T {
         return Err(Code::InvalidRestriction);
     }
-    Ok(match el.name.as_str() {
+    Ok(match &*el.name {
         "And" => {
             for c in &el.children {
                 if !matches(c, it)? {

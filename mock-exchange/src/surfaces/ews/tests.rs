@@ -44,7 +44,7 @@ async fn post(ctx: &SurfaceCtx, body: String) -> Answer {
 }
 
 /// The response messages of `op`, as exchangelib finds them.
-fn messages(a: &Answer, op: &str) -> Vec<Element> {
+fn messages<'a>(a: &'a Answer, op: &str) -> Vec<Element<'a>> {
     let root = parse(&a.body).expect("well-formed answer");
     root.path(&[
         (NS_SOAP, "Body"),
@@ -57,7 +57,7 @@ fn messages(a: &Answer, op: &str) -> Vec<Element> {
     .collect()
 }
 
-fn code(m: &Element) -> &str {
+fn code<'a>(m: &'a Element<'_>) -> &'a str {
     m.child_text(NS_M, "ResponseCode").unwrap_or_default()
 }
 
@@ -290,7 +290,7 @@ async fn find_item_pages_like_exchangelib_expects() {
 }
 
 fn first_inbox_id(ctx: &SurfaceCtx) -> String {
-    let mb = ctx.user.as_ref().unwrap().mailbox.clone();
+    let mb = ctx.user.as_ref().unwrap().mailbox().clone();
     ctx.store.with_mailbox(&mb, None, |d| {
         let inbox = d.folder_by_name("inbox").unwrap().serial;
         let it = d.items_in(inbox)[0];
@@ -303,7 +303,7 @@ async fn get_item_shapes_and_errors() {
     let ctx = greg();
     let id = first_inbox_id(&ctx);
     let folder_id = EwsId {
-        mailbox: ctx.user.as_ref().unwrap().mailbox.guid,
+        mailbox: ctx.user.as_ref().unwrap().mailbox().guid,
         kind: IdKind::Folder,
         serial: 3,
     }
@@ -412,7 +412,7 @@ async fn create_item_errors() {
     assert_eq!(code(&messages(&a, "CreateItem")[0]), "ErrorAccessDenied");
 
     // A full mailbox answers with the quota error.
-    let mb = ctx.user.as_ref().unwrap().mailbox.clone();
+    let mb = ctx.user.as_ref().unwrap().mailbox().clone();
     ctx.store.with_mailbox(&mb, None, |d| {
         let t = d.items[0].clone();
         while d.items.len() < crate::surfaces::store::MAX_ITEMS_PER_MAILBOX {
@@ -771,7 +771,7 @@ async fn update_and_delete_items() {
     let m = messages(&a, "UpdateItem");
     assert_eq!(code(&m[0]), "NoError");
     golden("ews_updateitem_isread.xml", &a.body);
-    let mb = ctx.user.as_ref().unwrap().mailbox.clone();
+    let mb = ctx.user.as_ref().unwrap().mailbox().clone();
     let serial = EwsId::decode(&id).unwrap().serial;
     ctx.store.with_mailbox(&mb, None, |d| {
         let it = d.item(serial).unwrap();

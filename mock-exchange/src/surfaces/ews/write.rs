@@ -48,10 +48,10 @@ impl Ews<'_> {
                                 // xs:boolean: exchangelib writes `1`, others `true`.
                                 it.is_read = matches!(v.text.trim(), "true" | "1")
                             }
-                            ("item:Subject", true, Some(v)) => it.subject = v.text.clone(),
+                            ("item:Subject", true, Some(v)) => it.subject = v.text.to_string(),
                             ("item:Subject", false, _) => it.subject.clear(),
                             ("item:Body", true, Some(v)) => {
-                                it.body = v.text.clone();
+                                it.body = v.text.to_string();
                                 it.body_type = match v.attr("BodyType") {
                                     Some("HTML") => "HTML".into(),
                                     _ => "Text".into(),
@@ -211,7 +211,7 @@ impl Ews<'_> {
                 }),
                 to: recips("ToRecipients"),
                 cc: recips("CcRecipients"),
-                body: body.map(|b| b.text.clone()).unwrap_or_default(),
+                body: body.map(|b| b.text.to_string()).unwrap_or_default(),
                 body_type: match body.and_then(|b| b.attr("BodyType")) {
                     Some("HTML") => "HTML".into(),
                     _ => "Text".into(),
