@@ -31,7 +31,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let ctx = hma_lab_fuzz::ctx(sel & 0x40 == 0);
     let endpoint = if sel & 1 == 0 { "emsmdb" } else { "nspi" };
-    let mb = &hma_lab_fuzz::user().mailbox;
+    let user = hma_lab_fuzz::user();
+    let mb = user.mailbox();
     let uri = format!("/mapi/{endpoint}/?MailboxId={}@{}", mb.guid, ctx.org.domain);
     if sel & 0x80 != 0 {
         let (head, body) = hma_lab_fuzz::split(rest, 0);

@@ -129,15 +129,24 @@ impl hyper::body::Body for Counted {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish
-/// their current request and waits for them.
-pub async fn serve<L>(
+/// Serves `router` (a [`Router`], or any service that answers as one) on `listener` until
+/// `shutdown` resolves, then lets open connections finish their current request and waits for
+/// them.
+pub async fn serve<L, S>(
     mut listener: L,
-    router: Router,
+    router: S,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) where
     L: Listener<Addr = SocketAddr>,
+    S: tower::Service<
+            Request<Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
 {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);

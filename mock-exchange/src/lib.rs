@@ -88,26 +88,87 @@ pub fn state(config: &Config) -> AppState {
 }
 
 /// One server's listener as a router (the first server's also carries `/_admin`), for
-/// `oneshot` tests and embedding.
+/// `oneshot` tests and embedding: the [`ServerService`] a listener serves.
 pub fn app(state: AppState, server_name: &str) -> Router {
-    let first = state
-        .org()
-        .servers
-        .first()
-        .is_some_and(|s| s.name.eq_ignore_ascii_case(server_name));
-    let front = pipeline::Front {
-        state: state.clone(),
-        server: server_name.to_string(),
-    };
-    let mut router = Router::new();
-    if first {
-        router = router.nest_service("/_admin", admin::routes(state));
+    Router::new().fallback_service(ServerService::new(state, server_name))
+}
+
+/// What one server's listener answers: `/healthz` and (on the first server) the admin API
+/// under `/_admin` through their router, and every other request straight to the [`pipeline`],
+/// its header names then spelled as IIS spells them ([`wirecase`]). The client traffic never
+/// goes through a router, whose per-request path lookup, boxed services and middleware were a
+/// seventh of a Bearer EWS request.
+#[derive(Clone)]
+pub struct ServerService {
+    front: pipeline::Front,
+    /// Whether `/_admin` is served here (the first server only).
+    admin: bool,
+    rest: Router,
+}
+
+impl ServerService {
+    pub fn new(state: AppState, server_name: &str) -> ServerService {
+        let admin = state
+            .org()
+            .servers
+            .first()
+            .is_some_and(|s| s.name.eq_ignore_ascii_case(server_name));
+        let front = pipeline::Front {
+            state: state.clone(),
+            server: server_name.into(),
+        };
+        let mut rest = Router::new();
+        if admin {
+            rest = rest.nest_service("/_admin", admin::routes(state));
+        }
+        let rest = rest
+            .route("/healthz", lab_kit::serve::healthz("mock-exchange"))
+            .layer(axum::middleware::from_fn(wirecase::layer));
+        ServerService { front, admin, rest }
     }
-    router
-        .route("/healthz", lab_kit::serve::healthz("mock-exchange"))
-        .fallback(pipeline::handle)
-        .with_state(front)
-        .layer(axum::middleware::from_fn(wirecase::layer))
+
+    /// Whether `path` is the router's: `/healthz`, or `/_admin` and below where it is served
+    /// (as a router matches them: exactly, case-sensitively).
+    fn routed(&self, path: &str) -> bool {
+        path == "/healthz"
+            || (self.admin
+                && path
+                    .strip_prefix("/_admin")
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+    }
+}
+
+impl<B> tower::Service<axum::http::Request<B>> for ServerService
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
+        use tower::ServiceExt;
+        if self.routed(req.uri().path()) {
+            let rest = self.rest.clone();
+            return Box::pin(rest.oneshot(req));
+        }
+        let front = self.front.clone();
+        let req = req.map(axum::body::Body::new);
+        Box::pin(async move {
+            let resp = pipeline::handle(axum::extract::State(front), req).await;
+            Ok(wirecase::finish(resp).await)
+        })
+    }
 }
 
 /// A running mock-exchange. Dropping it shuts every listener down.
@@ -201,12 +262,12 @@ pub async fn start_with_limits(
         tasks: Vec::new(),
     };
     for (name, addr, listener) in listeners {
-        let router = app(state.clone(), &name);
+        let service = ServerService::new(state.clone(), &name);
         let (tx, rx) = oneshot::channel::<()>();
         let (state_for_conn, name_for_conn) = (state.clone(), name.clone());
         let task = tokio::spawn(async move {
             let tracked = ntlm::track(listener, state_for_conn.ntlm.clone(), &name_for_conn);
-            lab_kit::serve::serve(tracked, router, limits, async move {
+            lab_kit::serve::serve(tracked, service, limits, async move {
                 let _ = rx.await;
             })
             .await;

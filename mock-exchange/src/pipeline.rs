@@ -38,7 +38,8 @@ pub const BACKEND_HEADER: &str = "x-hmalab-backend";
 #[derive(Clone)]
 pub struct Front {
     pub state: AppState,
-    pub server: String,
+    /// Shared, not copied, by the clone each request takes.
+    pub server: std::sync::Arc<str>,
 }
 
 fn stamp_of<'a>(front: &'a Server, back: Option<&'a Server>, now: OffsetDateTime) -> Stamp<'a> {

@@ -79,7 +79,11 @@ fn spelling_on(name: &str, value: &[u8], iis8: bool) -> Cow<'static, str> {
 
 /// The axum layer giving every response Exchange's spelling.
 pub async fn layer(req: axum::extract::Request, next: axum::middleware::Next) -> Response<Body> {
-    let mut resp = next.run(req).await;
+    finish(next.run(req).await).await
+}
+
+/// What [`layer`] does to an answer: header names spelled as IIS spells them.
+pub async fn finish(mut resp: Response<Body>) -> Response<Body> {
     let iis8 = resp
         .headers()
         .get(axum::http::header::SERVER)

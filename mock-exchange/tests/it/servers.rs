@@ -290,3 +290,57 @@ async fn the_wizard_creates_evosts_only_without_exchange_2010_edge_included() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+/// Each server's listener sends `/healthz` and (on the first server only) `/_admin` and below
+/// to their router, exactly as a router matches them; every other path, near misses included,
+/// is the pipeline's (IIS's 404 where no virtual directory answers).
+#[tokio::test]
+async fn health_and_admin_paths_are_routed_and_the_rest_is_the_pipelines() {
+    let lab = Lab::new(two_servers(ExchangeVersion::Ex2016, None, None), None);
+    let health = lab.send("EX1", empty(req("GET", "127.0.0.1", "/healthz"))).await;
+    assert_eq!(health.status, 200);
+    assert_eq!(
+        lab.send("EX2", empty(req("GET", "127.0.0.1", "/healthz")))
+            .await
+            .body,
+        health.body
+    );
+    assert_eq!(
+        lab.send("EX1", empty(req("POST", "127.0.0.1", "/healthz")))
+            .await
+            .status,
+        405
+    );
+    let iis_404 = lab
+        .send("EX1", empty(req("GET", "127.0.0.1", "/nothing-here")))
+        .await;
+    assert_eq!(iis_404.status, 404);
+    assert!(iis_404.body.contains("404.0"), "{}", iis_404.body);
+    assert_eq!(
+        iis_404.header("server"),
+        Some("Microsoft-IIS/8.5 Microsoft-HTTPAPI/2.0")
+    );
+    for (server, path, status) in [
+        ("EX1", "/_admin/organization", 200),
+        ("EX1", "/_admin", 404),
+        ("EX2", "/_admin/organization", 0),
+        ("EX1", "/_administrator", 0),
+        ("EX1", "/_ADMIN/organization", 0),
+        ("EX1", "/healthz/", 0),
+        ("EX1", "/Healthz", 0),
+    ] {
+        let r = lab.send(server, admin("GET", path, None)).await;
+        if status == 0 {
+            // The pipeline's page, as for any path without a virtual directory.
+            assert_eq!(
+                (r.status, r.body.as_str()),
+                (404, iis_404.body.as_str()),
+                "{server} {path}"
+            );
+            assert!(r.header("request-id").is_some(), "{server} {path}");
+        } else {
+            assert_eq!(r.status, status, "{server} {path}: {}", r.body);
+            assert!(r.header("request-id").is_none(), "{server} {path}");
+        }
+    }
+}
