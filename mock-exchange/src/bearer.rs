@@ -15,7 +15,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::diag::Diag;
-use crate::metadata::{tenant_of_issuer, Metadata};
+use crate::metadata::{tenant_in_issuer, tenant_of_issuer, Metadata};
 use crate::model::Organization;
 use crate::state::{trusted_auth_servers, CachedToken, Shared};
 use crate::surfaces::AuthedUser;
@@ -339,12 +339,12 @@ impl Audience {
 
 fn check_tenant(claims: &Map<String, Value>) -> Result<(), Diag> {
     let iss_tid = str_claim(claims, "iss")
-        .and_then(tenant_of_issuer)
+        .and_then(tenant_in_issuer)
         .unwrap_or_default();
     let Some(tid) = str_claim(claims, "tid") else {
         return Err(Diag::TenantMissing);
     };
-    if tid.eq_ignore_ascii_case(&iss_tid) {
+    if tid.eq_ignore_ascii_case(iss_tid) {
         Ok(())
     } else {
         Err(Diag::Tenant {

@@ -163,7 +163,6 @@ where
             return Box::pin(rest.oneshot(req));
         }
         let front = self.front.clone();
-        let req = req.map(axum::body::Body::new);
         Box::pin(async move {
             let resp = pipeline::handle(axum::extract::State(front), req).await;
             Ok(wirecase::finish(resp).await)

@@ -143,9 +143,14 @@ pub fn parse(xml: &str, fetched_at: i64) -> Result<Metadata, String> {
 
 /// `https://sts.windows.net/{tid}/` → `tid`.
 pub fn tenant_of_issuer(iss: &str) -> Option<String> {
+    tenant_in_issuer(iss).map(str::to_string)
+}
+
+/// [`tenant_of_issuer`], borrowed from `iss`.
+pub fn tenant_in_issuer(iss: &str) -> Option<&str> {
     let rest = iss.strip_prefix("https://sts.windows.net/")?;
     let tid = rest.strip_suffix('/').unwrap_or(rest);
-    (!tid.is_empty() && !tid.contains('/')).then(|| tid.to_string())
+    (!tid.is_empty() && !tid.contains('/')).then_some(tid)
 }
 
 fn attr(e: &quick_xml::events::BytesStart<'_>, key: &[u8]) -> Option<String> {

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -134,12 +134,18 @@ fn flighting_user(headers: &HeaderMap, body: &[u8]) -> String {
 }
 
 /// The catch-all handler of a server's listener.
-pub async fn handle(State(front): State<Front>, req: Request) -> Response {
-    let state = front.state.clone();
-    let org = state.effective_for(&front.server);
+pub async fn handle<B>(State(front): State<Front>, req: axum::http::Request<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes>,
+{
+    let Front {
+        state,
+        server: server_name,
+    } = front;
+    let org = state.effective_for(&server_name);
     // Borrowed from the settings snapshot for the whole request: no per-request copy of the
     // server (its vdirs, names and flags) beyond the one the surface context owns.
-    let Some(server) = org.server(&front.server) else {
+    let Some(server) = org.server(&server_name) else {
         let mut r = Response::new(Body::from("server removed from the organization"));
         *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
         return r;

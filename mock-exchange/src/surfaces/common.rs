@@ -44,14 +44,15 @@ pub(crate) fn method_not_allowed(allow: &str) -> Response {
     r
 }
 
-/// The request's path, lowercased, without a trailing slash.
-pub(crate) fn lower_path(parts: &Parts) -> String {
-    let p = parts.uri.path().to_ascii_lowercase();
-    let t = p.trim_end_matches('/');
+/// The request's path, lowercased, without a trailing slash (borrowed when it already is).
+pub(crate) fn lower_path(parts: &Parts) -> std::borrow::Cow<'_, str> {
+    let t = parts.uri.path().trim_end_matches('/');
     if t.is_empty() {
         "/".into()
+    } else if t.bytes().any(|b| b.is_ascii_uppercase()) {
+        t.to_ascii_lowercase().into()
     } else {
-        t.to_string()
+        t.into()
     }
 }
 
@@ -114,6 +115,31 @@ pub fn name_guid(name: &str) -> uuid::Uuid {
 mod tests {
     use super::*;
     use crate::model::ExchangeVersion;
+
+    #[test]
+    fn the_path_is_lowercased_without_trailing_slashes_and_copied_only_when_it_must_be() {
+        let path = |p: &str| {
+            let (parts, ()) = axum::http::Request::builder()
+                .uri(p)
+                .body(())
+                .unwrap()
+                .into_parts();
+            let l = lower_path(&parts);
+            (l.to_string(), matches!(l, std::borrow::Cow::Borrowed(_)))
+        };
+        assert_eq!(
+            path("/ews/exchange.asmx"),
+            ("/ews/exchange.asmx".into(), true)
+        );
+        assert_eq!(
+            path("/EWS/Exchange.asmx"),
+            ("/ews/exchange.asmx".into(), false)
+        );
+        assert_eq!(path("/mapi/emsmdb//"), ("/mapi/emsmdb".into(), true));
+        assert_eq!(path("/MAPI/"), ("/mapi".into(), false));
+        assert_eq!(path("/"), ("/".into(), true));
+        assert_eq!(path("//"), ("/".into(), true));
+    }
 
     #[test]
     fn long_build_is_zero_padded() {

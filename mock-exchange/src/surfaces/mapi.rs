@@ -199,7 +199,7 @@ fn success(ctx: &SurfaceCtx, req: &Req<'_>, binary: Vec<u8>, cookies: &[String])
 /// Entry point for the MAPI vdir.
 pub fn handle(ctx: &SurfaceCtx, parts: &Parts, body: &[u8]) -> Response {
     let path = lower_path(parts);
-    let endpoint = match path.as_str() {
+    let endpoint = match &*path {
         "/mapi/emsmdb" => "emsmdb",
         "/mapi/nspi" => "nspi",
         _ => return not_found(),

@@ -297,7 +297,9 @@ async fn the_wizard_creates_evosts_only_without_exchange_2010_edge_included() {
 #[tokio::test]
 async fn health_and_admin_paths_are_routed_and_the_rest_is_the_pipelines() {
     let lab = Lab::new(two_servers(ExchangeVersion::Ex2016, None, None), None);
-    let health = lab.send("EX1", empty(req("GET", "127.0.0.1", "/healthz"))).await;
+    let health = lab
+        .send("EX1", empty(req("GET", "127.0.0.1", "/healthz")))
+        .await;
     assert_eq!(health.status, 200);
     assert_eq!(
         lab.send("EX2", empty(req("GET", "127.0.0.1", "/healthz")))
