@@ -361,6 +361,14 @@ fn ns_error(e: NamespaceError) -> String {
     quick_xml::Error::Namespace(e).to_string()
 }
 
+/// A name read from `tag`: the slice of the tag it is (no second UTF-8 check), else a copy.
+fn tag_text<'a>(tag: &'a str, name: &[u8]) -> Cow<'a, str> {
+    match in_doc(tag, name) {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(doc_text(name).into_owned()),
+    }
+}
+
 /// `part` as the slice of `doc` it is (by address: a reader over a string hands out slices of
 /// it), so it can outlive the event it came in; `None` when it is not inside `doc`.
 fn in_doc<'a>(doc: &'a str, part: &[u8]) -> Option<&'a str> {
@@ -387,7 +395,7 @@ fn open<'a>(
     let ns = scope
         .resolve(qname.prefix().map(|p| p.into_inner()), true)
         .map_err(|m| at.err(start, m))?;
-    let name = doc_text(qname.local_name().into_inner());
+    let name = tag_text(tag, qname.local_name().into_inner());
     let mut attrs = Vec::new();
     for a in Attributes::new(tag, qlen) {
         let a = a.map_err(|x| at.err(start, x.to_string()))?;
@@ -402,7 +410,7 @@ fn open<'a>(
             .map_err(|x| at.err(start, x.to_string()))?;
         attrs.push(Attr {
             ns: ans,
-            name: doc_text(a.key.local_name().into_inner()),
+            name: tag_text(tag, a.key.local_name().into_inner()),
             value,
         });
     }
