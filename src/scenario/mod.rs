@@ -14,6 +14,7 @@ pub mod format;
 mod labels;
 pub mod outcome;
 pub mod report;
+pub mod results;
 pub mod runner;
 mod schema;
 pub mod steps;
