@@ -246,7 +246,6 @@ impl Network {
     ) -> Result<Response<Full<Bytes>>, Refused>
     where
         B: hyper::body::Body<Data = Bytes>,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let (peer, client_proto) = (conn.peer, conn.client_proto);
         let (mut parts, body) = req.into_parts();

@@ -335,11 +335,6 @@ fn doc_text(b: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// A name as an owned string (the resolution lists the tests compare).
-fn owned_text(b: &[u8]) -> String {
-    doc_text(b).into_owned()
-}
-
 /// Adds a piece of an element's character data: the first piece is kept as it is (borrowed
 /// from the document when it was not rewritten), a second one makes the text owned.
 fn push_text<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
@@ -587,14 +582,14 @@ pub fn resolved_by_quick_xml(doc: &str) -> Option<Vec<(String, String)>> {
         match reader.read_event().ok()? {
             Event::Start(e) | Event::Empty(e) => {
                 let (ns, local) = reader.resolve_element(e.name());
-                out.push((text(ns)?, owned_text(local.as_ref())));
+                out.push((text(ns)?, doc_text(local.as_ref()).into_owned()));
                 for a in e.attributes() {
                     let a = a.ok()?;
                     if a.key.as_namespace_binding().is_some() {
                         continue;
                     }
                     let (ns, local) = reader.resolve_attribute(a.key);
-                    out.push((text(ns)?, owned_text(local.as_ref())));
+                    out.push((text(ns)?, doc_text(local.as_ref()).into_owned()));
                 }
             }
             Event::Eof => return Some(out),
