@@ -1,11 +1,12 @@
-//! What a token costs: one RS256 signature with the shipped key (parsed once), and a whole
+//! What a token costs: one RS256 signature with the shipped key (parsed once; a four-prime key,
+//! next to the same signature by a two-prime key through aws-lc-rs), and a whole
 //! password-grant request through the router (form parsing, directory checks, claims, signing,
 //! refresh-token store, JSON). `make bench` runs these; compare with DESIGN.md §8's table.
 
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mock_aad::keys::KeySet;
+use mock_aad::keys::{KeySet, SigningKey};
 use serde_json::{json, Map};
 use tower::ServiceExt;
 
@@ -22,6 +23,14 @@ fn sign(c: &mut Criterion) {
     let mut g = c.benchmark_group("sign");
     g.throughput(Throughput::Elements(1));
     g.bench_function("rs256_jwt", |b| b.iter(|| key.sign_jwt(&claims, true)));
+    let two_prime = SigningKey::from_pem(
+        include_str!("../keys/attacker-key.pem"),
+        include_str!("../keys/attacker-cert.pem"),
+    )
+    .expect("the shipped two-prime key");
+    g.bench_function("rs256_jwt_two_prime", |b| {
+        b.iter(|| two_prime.sign_jwt(&claims, true))
+    });
     g.finish();
 }
 

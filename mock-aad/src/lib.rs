@@ -31,6 +31,7 @@ pub mod grants;
 pub mod keys;
 pub mod labfile;
 pub mod model;
+pub mod mprsa;
 pub mod resolve;
 pub mod sessions;
 pub mod signin;

@@ -415,8 +415,8 @@ mod tests {
     fn reads_azure_ad_shaped_metadata() {
         let keys = mock_aad::keys::KeySet::shipped();
         let published: Vec<_> = keys.published().map(|(k, _)| k.clone()).collect();
-        let other = mock_aad::keys::SigningKey::from_pem(
-            include_str!("../../mock-aad/keys/key3.pem"),
+        let other = mock_aad::keys::SigningKey::from_jwk(
+            include_str!("../../mock-aad/keys/key3.jwk"),
             include_str!("../../mock-aad/keys/cert3.pem"),
         )
         .unwrap_or_else(|e| panic!("{e}"));

@@ -10,7 +10,7 @@ use hma_lab::scenario::runner::Ctx;
 use crate::common::{cmdlet, ews, password_grant, token};
 use serde_json::{json, Value};
 
-const K3: &str = "X-K4F-4B4HPOFhDafEyirjPxYF4";
+const K3: &str = "3IrvSM45EAEvk5uN81nzaPFx0X8";
 
 /// mock-aad's own list of fault rules (`GET /_admin/faults`).
 async fn admin_faults(ctx: &Ctx) -> Value {

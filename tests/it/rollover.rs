@@ -12,9 +12,9 @@ use serde_json::Value;
 
 /// The first three keys shipped with mock-aad (the lab starts with the first active and the
 /// second published ahead).
-const K1: &str = "IbdMR9BsbJLn4DTq3zVemoJZ7fg";
-const K2: &str = "IMMFfQF8rr4Rs_aQnXQk5cKxVeI";
-const K3: &str = "X-K4F-4B4HPOFhDafEyirjPxYF4";
+const K1: &str = "3OcKmDFDYgqhkjWyEFybSI3jxyE";
+const K2: &str = "YPhbeyCaKRlOsnGmUnoFoKpK_v4";
+const K3: &str = "3IrvSM45EAEvk5uN81nzaPFx0X8";
 
 /// The kids mock Exchange holds for EvoSts (its cached metadata).
 async fn exchange_kids(ctx: &Ctx) -> Vec<String> {

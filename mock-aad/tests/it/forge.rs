@@ -82,8 +82,8 @@ pub fn claims_of(jwt: &str) -> Map<String, Value> {
 
 /// The attacker's key: mock-aad's shipped key 3, never published unless a test rolls to it.
 pub fn attacker() -> SigningKey {
-    SigningKey::from_pem(
-        include_str!("../../keys/key3.pem"),
+    SigningKey::from_jwk(
+        include_str!("../../keys/key3.jwk"),
         include_str!("../../keys/cert3.pem"),
     )
     .unwrap_or_else(|e| panic!("{e}"))

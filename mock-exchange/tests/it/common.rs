@@ -266,8 +266,8 @@ pub fn claims(aud: &str, tid: &str, now: i64) -> Map<String, Value> {
 
 /// An unpublished mock-aad key (shipped key 3), to sign tokens Exchange must not trust.
 pub fn unpublished_key() -> SigningKey {
-    SigningKey::from_pem(
-        include_str!("../../../mock-aad/keys/key3.pem"),
+    SigningKey::from_jwk(
+        include_str!("../../../mock-aad/keys/key3.jwk"),
         include_str!("../../../mock-aad/keys/cert3.pem"),
     )
     .unwrap_or_else(|e| panic!("{e}"))
