@@ -101,8 +101,10 @@ pub enum ExprKind {
     Member(Box<Expr>, String),
     Method(Box<Expr>, String, Vec<Expr>),
     Index(Box<Expr>, Box<Expr>),
-    /// `( pipeline )`, `$( … )`, `@( … )`.
+    /// `( pipeline )`, `$( … )`: the pipeline's output, one item as itself.
     Sub(Box<Pipeline>),
+    /// `@( pipeline )`: the pipeline's output, always an array (`@("a")` has one item).
+    ArraySub(Box<Pipeline>),
     Script(std::sync::Arc<ScriptBlock>),
     /// `@{ Add = "OAuth"; Remove = "Basic" }` (keys in order).
     Hash(Vec<(String, Expr)>),

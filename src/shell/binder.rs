@@ -292,6 +292,13 @@ pub fn convert(sig: &Signature, p: &ParamSpec, v: Value) -> Result<Value, ShellE
     let cannot = |shown: &str, extra: &str| {
         catalogue::cannot_convert_value(cmd, p.name, shown, p.ty.dotnet(), extra)
     };
+    // A one-item collection binds to a single-valued parameter as its item, as PowerShell's
+    // binder does (`-Identity @("EX1")`); collection and object parameters take it as it is.
+    let v = match (p.ty, v) {
+        (Ty::Strings | Ty::Objects | Ty::AuthMethods | Ty::Object, v) => v,
+        (_, Value::Array(mut items)) if items.len() == 1 => items.remove(0),
+        (_, v) => v,
+    };
     match p.ty {
         Ty::Bool | Ty::Switch => match &v {
             Value::Bool(_) => Ok(v),

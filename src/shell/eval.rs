@@ -132,7 +132,12 @@ impl<B: Backend> Shell<B> {
         match st {
             Statement::Pipeline(p) => self.pipeline(p),
             Statement::Assign { target, value } => {
-                let v = collapse(self.pipeline(value)?);
+                // An expression is assigned as it is (`$x = @("a")` stays an array of one); a
+                // pipeline with a command assigns its output, one item as itself.
+                let v = match value.elements.as_slice() {
+                    [Element::Expr(e)] => self.eval(e)?,
+                    _ => collapse(self.pipeline(value)?),
+                };
                 self.assign(target, v)?;
                 Ok(Vec::new())
             }
@@ -344,6 +349,7 @@ impl<B: Backend> Shell<B> {
                 r.map_err(|err| err.at(&line, e.pos, 1))?
             }
             ExprKind::Sub(p) => collapse(self.pipeline(p)?),
+            ExprKind::ArraySub(p) => Value::Array(self.pipeline(p)?),
             ExprKind::Script(sb) => Value::Script(sb.clone()),
             ExprKind::Hash(pairs) => {
                 let mut o = PsObject::new(HASHTABLE);

@@ -64,7 +64,7 @@ pub fn lint(line: &str) -> R<()> {
     }
     fn expr(e: &Expr, text: &str) -> R<()> {
         match &e.kind {
-            ExprKind::Sub(p) => pipeline(p, text),
+            ExprKind::Sub(p) | ExprKind::ArraySub(p) => pipeline(p, text),
             ExprKind::Script(sb) => statements(&sb.statements, text),
             ExprKind::Array(items) => items.iter().try_for_each(|i| expr(i, text)),
             ExprKind::Hash(pairs) => pairs.iter().try_for_each(|(_, v)| expr(v, text)),

@@ -31,6 +31,8 @@ pub mod parser;
 pub mod value;
 
 #[cfg(test)]
+mod collections_tests;
+#[cfg(test)]
 mod depth_tests;
 #[cfg(test)]
 mod faults_tests;

@@ -703,7 +703,7 @@ fn primary_inner(i: &mut In<'_>) -> PResult<Expr> {
             if opt(')').parse_next(i)?.is_some() {
                 ExprKind::Array(Vec::new())
             } else {
-                ExprKind::Sub(Box::new(paren_body(i, pos)?))
+                ExprKind::ArraySub(Box::new(paren_body(i, pos)?))
             }
         }
         '{' => script_block(i, pos)?,
