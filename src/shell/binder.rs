@@ -299,6 +299,20 @@ pub fn convert(sig: &Signature, p: &ParamSpec, v: Value) -> Result<Value, ShellE
         (_, Value::Array(mut items)) if items.len() == 1 => items.remove(0),
         (_, v) => v,
     };
+    // Several items: a number, GUID, URI, enum or script block cannot be made of them (a string
+    // can: PowerShell joins them with spaces; Booleans have their own message below).
+    if let (
+        Ty::Int | Ty::Guid | Ty::Uri | Ty::Enum(..) | Ty::Script,
+        Value::Array(_) | Value::Multi(_),
+    ) = (p.ty, &v)
+    {
+        return Err(catalogue::cannot_convert_collection(
+            cmd,
+            p.name,
+            &v.type_name(),
+            p.ty.dotnet(),
+        ));
+    }
     match p.ty {
         Ty::Bool | Ty::Switch => match &v {
             Value::Bool(_) => Ok(v),

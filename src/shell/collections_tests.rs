@@ -36,13 +36,22 @@ fn a_one_item_array_binds_to_a_single_valued_parameter_as_its_item() {
         run(&mut sh, "1, 2, 3 | Select-Object -First (@(2))"),
         "1\n2"
     );
-    // Two items stay two: the parameter cannot take them (PowerShell's own text for this case,
-    // naming `System.Object[]`, is not reproduced; the lab names the joined value).
-    let e = fail(&mut sh, "1, 2, 3 | Select-Object -First @(2, 3)");
-    assert_eq!(e.error_id, "CannotConvertArgumentNoMessage,Select-Object");
-    assert!(
-        e.message.starts_with("Cannot bind parameter 'First'."),
-        "{}",
-        e.message
+    // Two items stay two: a number cannot be made of them.
+    for line in [
+        "1, 2, 3 | Select-Object -First @(2, 3)",
+        "1, 2, 3 | Select-Object -First 2, 3",
+    ] {
+        let e = fail(&mut sh, line);
+        assert_eq!(e.error_id, "CannotConvertArgument,Select-Object", "{line}");
+        assert_eq!(
+            e.message,
+            "Cannot convert 'System.Object[]' to the type 'System.Int32' required by parameter 'First'. Specified method is not supported.",
+            "{line}"
+        );
+    }
+    // An object parameter takes the array as it is.
+    assert_eq!(
+        run(&mut sh, "Write-Output -InputObject @(\"a\", \"b\")"),
+        "a\nb"
     );
 }

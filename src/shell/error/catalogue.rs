@@ -375,6 +375,21 @@ pub fn cannot_convert_value(
     )
 }
 
+/// A collection of several items given to a single-valued parameter that does not convert one
+/// (Windows PowerShell 5.1's binder, as captured for `Get-ADComputer -Identity`).
+pub fn cannot_convert_collection(
+    cmd: &str,
+    param: &str,
+    type_name: &str,
+    dotnet: &str,
+) -> ShellError {
+    binding(
+        cmd,
+        "CannotConvertArgument",
+        format!("Cannot convert '{type_name}' to the type '{dotnet}' required by parameter '{param}'. Specified method is not supported."),
+    )
+}
+
 /// A non-Boolean given to a Boolean or switch parameter.
 pub fn not_a_boolean(cmd: &str, param: &str, type_name: &str) -> ShellError {
     of_command(
