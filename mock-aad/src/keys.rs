@@ -167,7 +167,7 @@ impl SigningKey {
     /// shipped pool, and the tool that made the shipped keys).
     pub fn generate() -> Result<Self, KeyError> {
         let key =
-            MultiPrimeKey::generate(4).map_err(|e| KeyError::Material(format!("generate: {e}")))?;
+            MultiPrimeKey::generate().map_err(|e| KeyError::Material(format!("generate: {e}")))?;
         let mut params = rcgen::CertificateParams::default();
         params.distinguished_name.push(
             rcgen::DnType::CommonName,

@@ -345,19 +345,15 @@ impl std::fmt::Debug for MultiPrimeKey {
 }
 
 impl MultiPrimeKey {
-    /// A new RSA key of `primes` factors of 2048/`primes` bits each, modulus exactly 2048 bits.
-    pub fn generate(primes: usize) -> Result<Self> {
-        if !(2..=4).contains(&primes) || 2048 % primes != 0 {
-            return Err(MpError::Key(format!(
-                "a 2048-bit key here has 2 or 4 primes, not {primes}"
-            )));
-        }
-        let bits = (2048 / primes) as u32;
+    /// A new RSA key of four 512-bit primes (the shipped keys' form), modulus exactly 2048 bits.
+    pub fn generate() -> Result<Self> {
+        const PRIMES: usize = 4;
+        let bits = (2048 / PRIMES) as u32;
         let mut ctx = Ctx::new()?;
         let e = Bn::from_word(E)?;
         loop {
-            let mut rs: Vec<Bn> = Vec::with_capacity(primes);
-            while rs.len() < primes {
+            let mut rs: Vec<Bn> = Vec::with_capacity(PRIMES);
+            while rs.len() < PRIMES {
                 let p = ctx.prime(bits)?;
                 let usable = ctx.gcd(&p.minus_one()?, &e)?.is_one();
                 if usable && !rs.iter().any(|q| q.eq(&p)) {
@@ -522,6 +518,16 @@ impl MultiPrimeKey {
         Ok(m)
     }
 
+    /// The JWK's CRT coefficient `qi` = q⁻¹ mod p (the first two primes).
+    fn qi(&self, ctx: &mut Ctx) -> Result<Bn> {
+        let (p, q) = (&self.factors[0], &self.factors[1]);
+        let mut qi = Bn::new()?;
+        if !ctx.mod_inverse(&mut qi, &q.r, &p.r)? {
+            return Err(MpError::Key("q has no inverse modulo p".into()));
+        }
+        Ok(qi)
+    }
+
     /// The private key as a JWK (RFC 7518 §6.3): `n, e, d, p, q, dp, dq, qi`, and `oth` with
     /// `r, d, t` for each prime past the second.
     pub fn to_jwk(&self) -> Result<Value> {
@@ -538,12 +544,8 @@ impl MultiPrimeKey {
         if !ctx.mod_inverse(&mut d, &self.e, &phi)? {
             return Err(MpError::Key("e has no inverse modulo phi(n)".into()));
         }
-        // qi = q⁻¹ mod p
+        let qi = self.qi(&mut ctx)?;
         let (p, q) = (&self.factors[0], &self.factors[1]);
-        let mut qi = Bn::new()?;
-        if !ctx.mod_inverse(&mut qi, &q.r, &p.r)? {
-            return Err(MpError::Key("q has no inverse modulo p".into()));
-        }
         let mut m = Map::new();
         m.insert("kty".into(), json!("RSA"));
         m.insert("n".into(), json!(URL_SAFE_NO_PAD.encode(&self.n_be)));
@@ -603,11 +605,10 @@ impl MultiPrimeKey {
             given.push(("oth d", field(o, "d")?, f.d.copy_of()?));
             given.push(("oth t", field(o, "t")?, f.t.copy_of()?));
         }
-        let computed = key.to_jwk()?;
-        given.push(("qi", field(jwk, "qi")?, field(&computed, "qi")?));
+        let mut ctx = Ctx::new()?;
+        given.push(("qi", field(jwk, "qi")?, key.qi(&mut ctx)?));
         // d may be reduced modulo φ(n) or λ(n): both agree with every dᵢ modulo rᵢ − 1.
         let d = field(jwk, "d")?;
-        let mut ctx = Ctx::new()?;
         for f in &key.factors {
             let mut reduced = Bn::new()?;
             ctx.nnmod(&mut reduced, &d, &f.r.minus_one()?)?;
@@ -650,7 +651,7 @@ mod tests {
 
     #[test]
     fn four_prime_signatures_verify_as_rs256_with_n_and_e() {
-        let key = MultiPrimeKey::generate(4).unwrap();
+        let key = MultiPrimeKey::generate().unwrap();
         assert_eq!(key.primes(), 4);
         assert_eq!(key.modulus_len(), 256);
         assert_eq!(key.e(), &[1, 0, 1]);
@@ -713,7 +714,7 @@ mod tests {
 
     #[test]
     fn jwk_round_trip_keeps_the_key() {
-        let key = MultiPrimeKey::generate(4).unwrap();
+        let key = MultiPrimeKey::generate().unwrap();
         let jwk = key.to_jwk().unwrap();
         assert_eq!(jwk["oth"].as_array().unwrap().len(), 2);
         let again = MultiPrimeKey::from_jwk(&jwk).unwrap();
@@ -724,8 +725,8 @@ mod tests {
 
     #[test]
     fn a_jwk_whose_parts_disagree_is_refused_with_the_member_named() {
-        let jwk = MultiPrimeKey::generate(4).unwrap().to_jwk().unwrap();
-        let other = MultiPrimeKey::generate(4).unwrap().to_jwk().unwrap();
+        let jwk = MultiPrimeKey::generate().unwrap().to_jwk().unwrap();
+        let other = MultiPrimeKey::generate().unwrap().to_jwk().unwrap();
         for (member, want) in [
             ("n", "the JWK's n does not match its primes and e"),
             ("dp", "the JWK's dp does not match its primes and e"),
@@ -768,7 +769,7 @@ mod tests {
         let mut big = vec![0u8; 32];
         big[0] = 0x80;
         big[31] = 1;
-        let k = MultiPrimeKey::generate(4).unwrap().to_jwk().unwrap();
+        let k = MultiPrimeKey::generate().unwrap().to_jwk().unwrap();
         let prime = |name: &str| {
             Bn::from_be(&URL_SAFE_NO_PAD.decode(k[name].as_str().unwrap()).unwrap()).unwrap()
         };
@@ -798,7 +799,7 @@ mod tests {
 
     #[test]
     fn keys_are_shared_between_threads() {
-        let key = std::sync::Arc::new(MultiPrimeKey::generate(4).unwrap());
+        let key = std::sync::Arc::new(MultiPrimeKey::generate().unwrap());
         let handles: Vec<_> = (0..4)
             .map(|t| {
                 let key = key.clone();
